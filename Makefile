@@ -1,0 +1,125 @@
+# grok: build, test, bench and set-up.  One static library (build/libgrok.a)
+# holds every module; the `grok` binary and each tests/test_*.c link it.
+#
+#   make            build ./grok (installs missing Debian packages first)
+#   make run        build and run the default experiment into runs/nanda2023_mod_add
+#   make test       build and run every test (prints "P passed, F failed")
+#   make bench      the performance table (grok bench)
+#   make deps       apt-get install the packages the project needs
+#   make asan | make ubsan | make SANITIZER=address|undefined ...
+#   make check-deps verify that #include lines follow the one-way module map
+#   make clean
+#
+# Variables: CI=true or WERROR=1 turns warnings into errors; SANITIZER as above.
+
+CC      ?= gcc
+BUILD   := build
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+ifeq ($(CI),true)
+WERROR  ?= 1
+endif
+ifeq ($(WERROR),1)
+WARN    += -Werror
+endif
+# -ffp-contract=off: no silent FMA contraction, so two builds of the same
+# source give the same bits whatever the compiler decides to fuse.
+OPT     ?= -O2
+CFLAGS  := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -fopenmp -ffp-contract=off $(WARN) \
+           -Imodel -Imeasures -Iplots -Inotebooks_export -Iexperiments -MMD -MP
+# GSL's BLAS layer binds to BLIS's CBLAS: never -lgslcblas (see FORMATS.md 8).
+LDLIBS  := -lconfig -lgsl -lblis -lz -lm -fopenmp
+TESTLIBS := -lcmocka
+
+SANITIZER ?=
+ifeq ($(SANITIZER),)
+else ifeq ($(SANITIZER),address)
+CFLAGS  += -fsanitize=address -fno-omit-frame-pointer
+LDLIBS  += -fsanitize=address
+BUILD   := build-asan
+else ifeq ($(SANITIZER),undefined)
+CFLAGS  += -fsanitize=undefined -fno-sanitize-recover=undefined
+LDLIBS  += -fsanitize=undefined
+BUILD   := build-ubsan
+else
+$(error SANITIZER=$(SANITIZER) is not valid; use SANITIZER=address or SANITIZER=undefined)
+endif
+
+# Debian packages: headers the build needs, and tools the tests need.
+DEB_BUILD := libblis-openmp-dev libgsl-dev libconfig-dev libcmocka-dev zlib1g-dev gnuplot-nox
+DEB_TEST  := python3-numpy
+HEADERS   := blis.h gsl/gsl_rng.h libconfig.h cmocka.h zlib.h
+
+MODULES  := model measures plots notebooks_export experiments
+LIB_SRC  := $(filter-out experiments/main.c,$(wildcard $(addsuffix /*.c,$(MODULES))))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/test_*.c)
+TEST_BIN := $(TEST_SRC:tests/%.c=$(BUILD)/tests/%)
+SUPPORT_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
+SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
+DEPS_OK  := $(BUILD)/.deps-ok
+
+.PHONY: all run test bench deps asan ubsan clean check-deps
+all: grok
+
+grok: $(BUILD)/experiments/main.o $(BUILD)/libgrok.a
+	$(CC) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/libgrok.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/%.o: %.c | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(BUILD)/libgrok.a | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(SUPPORT_OBJ) $(BUILD)/libgrok.a $(TESTLIBS) $(LDLIBS)
+
+# Probe the headers once per build directory; install what is missing.
+$(DEPS_OK):
+	@mkdir -p $(BUILD)
+	@missing=0; for h in $(HEADERS); do \
+	  if echo "#include <$$h>" | $(CC) -E -x c - >/dev/null 2>&1; then echo "  ✓ $$h"; \
+	  else echo "  ✗ $$h (make deps will install it)"; missing=1; fi; done; \
+	  command -v gnuplot >/dev/null && echo "  ✓ gnuplot" || { echo "  ✗ gnuplot"; missing=1; }; \
+	  if [ $$missing = 1 ]; then $(MAKE) --no-print-directory deps || exit 1; fi
+	@touch $@
+
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+deps:
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(DEB_BUILD) $(DEB_TEST)
+
+run: grok
+	./grok train experiments/nanda2023_mod_add.cfg --out runs/nanda2023_mod_add
+
+test: grok $(TEST_BIN)
+	@command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import numpy' 2>/dev/null || $(MAKE) --no-print-directory deps
+	@pass=0; fail=0; for t in $(TEST_BIN); do \
+	  out=$$(GROK_BIN=$(CURDIR)/grok $$t 2>&1); rc=$$?; echo "$$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE|PASSED) *\]|^#' ; \
+	  n=$$(echo "$$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p'); pass=$$((pass + $${n:-0})); \
+	  if [ $$rc -ne 0 ]; then echo "!! $$t exited with $$rc"; fail=$$((fail + ($$rc > 0 ? $$rc : 1))); fi; done; \
+	  echo "$$pass passed, $$fail failed"; test $$fail -eq 0
+
+bench: grok
+	./grok bench
+
+asan:
+	$(MAKE) SANITIZER=address test
+ubsan:
+	$(MAKE) SANITIZER=undefined test
+
+# The module map (DESIGN.md): experiments -> measures -> model; plots and
+# notebooks_export never include model internals other than the checkpoint reader.
+check-deps:
+	@bad=0; \
+	for f in model/*.[ch]; do grep -HnE '#include "(cfg|run|cli|meas|fourier|plot|gp|ipynb|npy)[a-z_]*\.h"' $$f && bad=1; done; \
+	for f in measures/*.[ch]; do grep -HnE '#include "(cfg|run|cli|plot|gp|ipynb|npy)[a-z_]*\.h"' $$f && bad=1; done; \
+	for f in plots/*.[ch] notebooks_export/*.[ch]; do [ -f $$f ] && grep -HnE '#include "(tfm|optim|task|meas|fourier|cfg|run)[a-z_]*\.h"' $$f && bad=1; done; \
+	test $$bad = 0 && echo "module map: ok"
+
+clean:
+	rm -rf build build-asan build-ubsan grok
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

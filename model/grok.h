@@ -1,0 +1,51 @@
+/* grok.h: the few project-wide things every layer shares.
+ *
+ * Owns the status convention (library functions return 0 on success and a
+ * negative grok_status on failure, writing a human-readable message into a
+ * caller-provided grok_err), the always-on assert for broken invariants, and
+ * aligned allocation.  Nothing here prints except GROK_ASSERT, which aborts.
+ * Only experiments/ turns errors into exit codes. */
+#ifndef GROK_H
+#define GROK_H
+
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define GROK_VERSION "0.1.0"
+
+typedef enum {
+    GROK_OK = 0,
+    GROK_EINVAL = -1, /* bad user input: a config value, a flag, a file's content */
+    GROK_EIO = -2,    /* the operating system refused: open, write, fsync, rename */
+    GROK_ENOMEM = -3, /* allocation failed */
+    GROK_EFORMAT = -4 /* a file is not what it claims: truncated, bad header */
+} grok_status;
+
+/* A message buffer filled by the function that fails; empty on success. */
+typedef struct {
+    char msg[1024];
+} grok_err;
+
+/* printf-style: writes the message into e (when e is not NULL) and returns code. */
+int grok_fail(grok_err *e, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* Always-on assert for programmer errors (never for user input). */
+#define GROK_ASSERT(x)                                                              \
+    do {                                                                            \
+        if (!(x)) {                                                                 \
+            fprintf(stderr, "%s:%d: GROK_ASSERT(%s) failed\n", __FILE__, __LINE__, #x); \
+            abort();                                                                \
+        }                                                                           \
+    } while (0)
+
+/* 64-byte aligned, zero-filled allocation of n bytes (n may be 0); NULL on
+ * failure.  Free with grok_free. */
+void *grok_alloc(size_t n);
+void grok_free(void *ptr);
+
+#endif

@@ -1,0 +1,72 @@
+/* safetensors.h: reading and writing the safetensors format.
+ *
+ * Layout (huggingface/safetensors): u64 little-endian header length N, an
+ * N-byte UTF-8 JSON header mapping tensor names to {dtype, shape,
+ * data_offsets} plus an optional "__metadata__" map of strings, then the
+ * packed little-endian row-major tensor bytes.  The writer follows the
+ * reference writer's conventions (metadata first, compact JSON, header padded
+ * with spaces to a multiple of 8, tensors back to back in the given order) and
+ * writes atomically.  The reader applies the reference loader's checks
+ * (header size, JSON validity, offsets contiguous from 0 without gaps or
+ * overlaps, byte counts matching shapes, no trailing bytes) and names the file
+ * and the failed check in its message. */
+#ifndef GROK_SAFETENSORS_H
+#define GROK_SAFETENSORS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grok.h"
+
+typedef enum { ST_F32, ST_F64, ST_I32, ST_I64, ST_U8 } st_dtype;
+
+#define ST_MAX_DIMS 8
+
+typedef struct {
+    const char *name;
+    st_dtype dtype;
+    int ndim;                   /* 0 for a scalar */
+    int64_t shape[ST_MAX_DIMS];
+    const void *data;           /* prod(shape) elements of dtype */
+} st_tensor;
+
+typedef struct {
+    const char *key, *value;
+} st_meta;
+
+/* Element size in bytes and the format's dtype name ("F32", ...). */
+size_t st_dtype_size(st_dtype d);
+const char *st_dtype_name(st_dtype d);
+size_t st_tensor_numel(const st_tensor *t);
+
+/* Serialises tensors t[0..n) and metadata meta[0..n_meta) into a buffer
+ * (malloc'ed, caller frees) ... */
+int st_serialize(const st_tensor *t, int n, const st_meta *meta, int n_meta, unsigned char **out,
+                 size_t *out_len, grok_err *e);
+/* ... or straight to path, atomically. */
+int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, int n_meta,
+             grok_err *e);
+
+/* A parsed file: owns its bytes; tensor data pointers point into them. */
+typedef struct {
+    unsigned char *bytes;
+    size_t n_bytes;
+    int n_tensors;
+    st_tensor *tensors; /* names owned by the file */
+    int n_meta;
+    st_meta *meta;      /* keys and values owned by the file */
+} st_file;
+
+/* Reads and validates path.  Errors name the path and the check that failed
+ * (for example "truncated: header says 8+N+END = 912384 bytes, file has 4096"). */
+int st_read(st_file *f, const char *path, grok_err *e);
+/* Same, from memory (copied); `what` names the source in messages. */
+int st_parse(st_file *f, const unsigned char *bytes, size_t n, const char *what, grok_err *e);
+void st_file_free(st_file *f);
+
+/* The tensor called name, or NULL. */
+const st_tensor *st_find(const st_file *f, const char *name);
+/* The metadata value for key, or NULL. */
+const char *st_meta_get(const st_file *f, const char *key);
+
+#endif

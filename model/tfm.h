@@ -1,0 +1,153 @@
+/* tfm.h: the decoder-only transformer, its parameter table, forward and
+ * backward.
+ *
+ * Dimension legend (used in every shape comment of model/):
+ *   N examples, T positions (n_ctx), D d_model, H heads, Dh d_head,
+ *   M d_mlp, V input vocabulary (d_vocab), Vo output vocabulary (d_vocab_out),
+ *   L layers, Tq query positions computed in a layer (T, or 1 in the last).
+ *
+ * Parameters live in one contiguous float buffer laid out exactly as the
+ * TransformerLens HookedTransformer state dict (names and shapes below), so a
+ * checkpoint is the buffer itself.  Gradients use a second buffer of the same
+ * layout.  One table (tfm_model.tensors) lists every tensor once: its name,
+ * shape, offset and initialisation; views, checkpoints, tests and norms all
+ * walk it.
+ *
+ *   embed.W_E               [V, D]
+ *   pos_embed.W_pos         [T, D]
+ *   blocks.l.ln1.w, .b      [D]            (layernorm only)
+ *   blocks.l.attn.W_Q/W_K/W_V [H, D, Dh]
+ *   blocks.l.attn.W_O       [H, Dh, D]
+ *   blocks.l.attn.b_Q/b_K/b_V [H, Dh], b_O [D]   (attn_bias only)
+ *   blocks.l.ln2.w, .b      [D]            (layernorm only)
+ *   blocks.l.mlp.W_in [D, M], b_in [M], W_out [M, D], b_out [D]
+ *   ln_final.w, .b          [D]            (layernorm only)
+ *   unembed.W_U             [D, Vo]
+ *
+ * Initialisation (Nanda et al. 2023): every weight N(0, 1/D) except W_U,
+ * N(0, 1/V); biases 0; LayerNorm scales 1; all Gaussians times init_scale.
+ *
+ * The forward computes only what the loss at the last position needs, by two
+ * general rules: (1) in the last layer only the last position's query, attention
+ * output, MLP and unembedding are computed (earlier layers compute all
+ * positions); (2) the first layer's input is W_E[token] + W_pos[t], so it takes
+ * at most V*T distinct values: its LayerNorm and Q/K/V projections are computed
+ * once per (token, position) into tables that the attention reads by index.
+ * Matrix products are BLIS sgemm calls with strides (no transposed copies);
+ * element-wise work is split over outputs, so results are the same bits for
+ * any thread count.  The loss is cross-entropy computed in float64. */
+#ifndef GROK_TFM_H
+#define GROK_TFM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "grok.h"
+#include "rng.h"
+
+typedef enum { TFM_ACT_RELU, TFM_ACT_GELU, TFM_ACT_COUNT } tfm_act;
+
+typedef struct {
+    int n_layers;      /* L >= 1 */
+    int d_model;       /* D */
+    int n_heads;       /* H */
+    int d_head;        /* Dh */
+    int d_mlp;         /* M */
+    int d_vocab;       /* V: p + 1 for the tasks ('=' is token p) */
+    int d_vocab_out;   /* Vo: p */
+    int n_ctx;         /* T: 3 */
+    tfm_act act;       /* ReLU or exact (erf) GELU */
+    int layernorm;     /* 1: pre-LN blocks and a final LN (TransformerLens, eps 1e-5) */
+    int attn_bias;     /* 1: b_Q, b_K, b_V, b_O */
+    double init_scale; /* multiplies every initial Gaussian */
+} tfm_config;
+
+#define TFM_NAME_MAX 48
+#define TFM_MAX_LAYERS 64
+
+typedef struct {
+    char name[TFM_NAME_MAX]; /* TransformerLens name, e.g. "blocks.0.attn.W_Q" */
+    int ndim;
+    int shape[3];
+    size_t offset, numel;    /* in floats, within the parameter buffer */
+    double init_std;         /* > 0: N(0, init_std^2) (before init_scale); 0: constant */
+    float init_value;        /* the constant when init_std == 0 */
+} tfm_tensor;
+
+/* Named pointers into one buffer (parameters or gradients); NULL where the
+ * config has no such tensor. */
+typedef struct {
+    float *ln1_w, *ln1_b;
+    float *W_Q, *W_K, *W_V, *W_O; /* [H,D,Dh] x3, [H,Dh,D] */
+    float *b_Q, *b_K, *b_V, *b_O; /* [H,Dh] x3, [D] */
+    float *ln2_w, *ln2_b;
+    float *W_in, *b_in, *W_out, *b_out; /* [D,M], [M], [M,D], [D] */
+} tfm_block_views;
+
+typedef struct {
+    float *W_E;   /* [V, D] */
+    float *W_pos; /* [T, D] */
+    tfm_block_views blocks[TFM_MAX_LAYERS];
+    float *lnf_w, *lnf_b; /* [D] */
+    float *W_U;           /* [D, Vo] */
+} tfm_views;
+
+typedef struct {
+    tfm_config cfg;
+    int n_tensors;
+    tfm_tensor *tensors; /* the parameter table */
+    size_t n_params;
+    float *params; /* [n_params] */
+    float *grads;  /* [n_params], same layout */
+    tfm_views p, g;
+} tfm_model;
+
+const char *tfm_act_name(tfm_act a);
+int tfm_act_parse(const char *name); /* -1 when unknown */
+
+/* Checks sizes and ranges; names the offending field in e. */
+int tfm_config_check(const tfm_config *cfg, grok_err *e);
+
+/* Builds the table and allocates zeroed parameter and gradient buffers. */
+int tfm_init(tfm_model *m, const tfm_config *cfg, grok_err *e);
+void tfm_free(tfm_model *m);
+
+/* Draws the initial parameters from r (walking the table in order). */
+void tfm_init_params(tfm_model *m, rng *r);
+
+/* The table entry called name, or NULL. */
+const tfm_tensor *tfm_find(const tfm_model *m, const char *name);
+
+/* Activation workspace for forward/backward on up to n_max examples. */
+typedef struct tfm_acts tfm_acts;
+tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max);
+void tfm_acts_free(tfm_acts *a);
+
+/* Forward over tokens [n, T]; the logits at the last position, [n, Vo], are
+ * then available from tfm_logits.  Allocates nothing. */
+void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int n);
+const float *tfm_logits(const tfm_acts *a); /* [n, Vo] */
+
+/* Mean cross-entropy over the n rows of the last forward, in float64, against
+ * labels [n]; *n_correct (when not NULL) counts rows whose argmax is the label.
+ * per_example (when not NULL) receives the n losses.  When want_grad, also
+ * stores dloss/dlogits for tfm_backward. */
+double tfm_loss(tfm_acts *a, const int32_t *labels, int n, int *n_correct, double *per_example,
+                int want_grad);
+
+/* Backward of the last forward and tfm_loss(want_grad): writes the gradient of
+ * the mean loss into m->grads (overwrites; no need to zero). */
+void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int n);
+
+/* Read-only views of saved activations of the last forward, for measures:
+ * the MLP output after the activation function at the last position of the
+ * last layer, [n, M]; the attention probabilities from the last position of
+ * layer l, [n, H, T]. */
+const float *tfm_mlp_post_last(const tfm_acts *a);
+void tfm_attn_last(const tfm_acts *a, int layer, float *out /* [n, H, T] */);
+
+/* The naive reference: the same model computed per example in double, over all
+ * positions, straight from the definitions.  logits: [n, Vo].  For tests. */
+void tfm_forward_ref(const tfm_model *m, const int32_t *tokens, int n, double *logits);
+
+#endif
