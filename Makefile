@@ -23,7 +23,7 @@ WARN    += -Werror
 endif
 # -ffp-contract=off: no silent FMA contraction, so two builds of the same
 # source give the same bits whatever the compiler decides to fuse.
-OPT     ?= -O2
+OPT     ?= -O3
 CFLAGS  := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -fopenmp -ffp-contract=off $(WARN) \
            -Imodel -Imeasures -Iplots -Inotebooks_export -Iexperiments -MMD -MP
 # GSL's BLAS layer binds to BLIS's CBLAS: never -lgslcblas (see FORMATS.md 8).

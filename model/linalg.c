@@ -1,0 +1,38 @@
+/* linalg.c: la_gemm over BLIS, and the reference triple loop. */
+#include "linalg.h"
+
+#include <blis.h>
+#include <omp.h>
+
+void la_gemm(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+             const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t rsc,
+             ptrdiff_t csc)
+{
+    if (m == 0 || n == 0)
+        return;
+    bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha,
+              (float *)A, (inc_t)rsa, (inc_t)csa, (float *)B, (inc_t)rsb, (inc_t)csb, &beta, C,
+              (inc_t)rsc, (inc_t)csc);
+}
+
+void la_gemm_ref(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+                 const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t rsc,
+                 ptrdiff_t csc)
+{
+    for (int i = 0; i < m; i++)
+        for (int j = 0; j < n; j++) {
+            double s = 0;
+            for (int l = 0; l < k; l++)
+                s += (double)A[i * rsa + l * csa] * (double)B[l * rsb + j * csb];
+            float *c = &C[i * rsc + j * csc];
+            *c = (float)(alpha * s + (beta == 0.0f ? 0.0 : (double)beta * *c));
+        }
+}
+
+void la_set_threads(int n)
+{
+    if (n < 1)
+        n = 1;
+    omp_set_num_threads(n);
+    bli_thread_set_num_threads((dim_t)n);
+}

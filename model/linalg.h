@@ -1,0 +1,31 @@
+/* linalg.h: the matrix product every layer is built on, and its naive
+ * reference.
+ *
+ * Matrices are flat float arrays addressed by a row stride and a column
+ * stride, so a transpose is a swap of strides, never a copy (BLIS typed API,
+ * docs/BLISTypedAPI.md).  la_gemm calls bli_sgemm; la_gemm_ref is the
+ * triple loop it is tested against.  BLIS never splits the k loop across
+ * threads, so results are the same bits for any thread count.  This file is
+ * the only one that includes blis.h outside experiments/blisarch.c (blis.h
+ * and GSL's cblas.h cannot share a translation unit). */
+#ifndef GROK_LINALG_H
+#define GROK_LINALG_H
+
+#include <stddef.h>
+
+/* C = alpha * A B + beta * C, with A [m, k], B [k, n], C [m, n];
+ * element (i, j) of X lives at X[i*rs + j*cs].  beta == 0 ignores C's
+ * previous contents (NaN-safe). */
+void la_gemm(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+             const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t rsc,
+             ptrdiff_t csc);
+
+/* The same product by the definition, accumulated in double. */
+void la_gemm_ref(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
+                 const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t rsc,
+                 ptrdiff_t csc);
+
+
+/* Sets the thread count of both BLIS and the OpenMP loops (n >= 1). */
+void la_set_threads(int n);
+#endif

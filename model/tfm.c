@@ -1,0 +1,1072 @@
+/* tfm.c: the transformer's parameter table, forward, loss and backward.
+ *
+ * Owns the layout of the parameter buffer (one table, walked by everything
+ * else), the activation workspace, and the hand-written forward and backward
+ * passes.  The two rules that make it fast without a second model are
+ * described in tfm.h: the last layer computes only the last position, and the
+ * first layer's LayerNorm and Q/K/V projections are computed once per
+ * (token, position) into tables.  Every matrix product is la_gemm (BLIS) with
+ * strides; element-wise loops are parallel over outputs only, and every sum
+ * over examples runs in a fixed order, so the bits do not depend on the thread
+ * count.  The model follows TransformerLens's HookedTransformer (attention
+ * scaled by 1/sqrt(Dh), causal mask, LayerNorm eps 1e-5); Nanda et al. (2023)
+ * is the n_layers = 1, no-LayerNorm, ReLU case.  The naive double-precision
+ * reference, tfm_forward_ref, is at the end of the file.
+ *
+ * Legend: N examples, T positions, D d_model, H heads, Dh d_head, HD = H*Dh,
+ * M d_mlp, V vocabulary, Vo output vocabulary, Tq query positions of a layer,
+ * q0 = T - Tq its first query position, VT = V*T table rows. */
+#include "tfm.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "linalg.h"
+
+#define LN_EPS 1e-5f
+
+/* ------------------------------------------------------------------------ */
+/* names */
+
+static const char *const act_names[TFM_ACT_COUNT] = {"relu", "gelu"};
+
+const char *tfm_act_name(tfm_act a) { return (a >= 0 && a < TFM_ACT_COUNT) ? act_names[a] : "?"; }
+
+int tfm_act_parse(const char *name)
+{
+    for (int i = 0; i < TFM_ACT_COUNT; i++)
+        if (strcmp(name, act_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* config and parameter table */
+
+int tfm_config_check(const tfm_config *c, grok_err *e)
+{
+#define CHECK_RANGE(field, lo, hi)                                                             \
+    if (c->field < (lo) || c->field > (hi))                                                    \
+        return grok_fail(e, GROK_EINVAL, "model." #field " = %d: must be between %d and %d",    \
+                         (int)c->field, (int)(lo), (int)(hi));
+    CHECK_RANGE(n_layers, 1, TFM_MAX_LAYERS);
+    CHECK_RANGE(d_model, 1, 4096);
+    CHECK_RANGE(n_heads, 1, 256);
+    CHECK_RANGE(d_head, 1, 4096);
+    CHECK_RANGE(d_mlp, 1, 16384);
+    CHECK_RANGE(d_vocab, 1, 100000);
+    CHECK_RANGE(d_vocab_out, 1, 100000);
+    CHECK_RANGE(n_ctx, 1, 64);
+#undef CHECK_RANGE
+    if (c->act < 0 || c->act >= TFM_ACT_COUNT)
+        return grok_fail(e, GROK_EINVAL, "model.act = %d: must be relu or gelu", (int)c->act);
+    if (!(c->init_scale > 0) || !isfinite(c->init_scale))
+        return grok_fail(e, GROK_EINVAL, "model.init_scale = %g: must be > 0", c->init_scale);
+    return GROK_OK;
+}
+
+typedef struct {
+    tfm_tensor *t;
+    int n;
+    size_t offset;
+} table_builder;
+
+static void table_add(table_builder *b, const char *name, int ndim, int s0, int s1, int s2,
+                      double init_std, float init_value)
+{
+    tfm_tensor *t = &b->t[b->n++];
+    GROK_ASSERT(strlen(name) < TFM_NAME_MAX);
+    strcpy(t->name, name);
+    t->ndim = ndim;
+    t->shape[0] = s0;
+    t->shape[1] = s1;
+    t->shape[2] = s2;
+    t->numel = (size_t)s0 * (size_t)(ndim > 1 ? s1 : 1) * (size_t)(ndim > 2 ? s2 : 1);
+    t->offset = b->offset;
+    t->init_std = init_std;
+    t->init_value = init_value;
+    b->offset += t->numel;
+}
+
+/* Writes the table into b (b->t must have room for 4 + 20 * L entries). */
+static void table_build(table_builder *b, const tfm_config *c)
+{
+    const int D = c->d_model, H = c->n_heads, Dh = c->d_head, M = c->d_mlp;
+    const double sd = 1.0 / sqrt((double)D);
+    char name[TFM_NAME_MAX];
+    table_add(b, "embed.W_E", 2, c->d_vocab, D, 0, sd, 0);
+    table_add(b, "pos_embed.W_pos", 2, c->n_ctx, D, 0, sd, 0);
+    for (int l = 0; l < c->n_layers; l++) {
+#define ADD(suffix, ndim, s0, s1, s2, std, val)                                 \
+    do {                                                                        \
+        snprintf(name, sizeof name, "blocks.%d." suffix, l);                    \
+        table_add(b, name, ndim, s0, s1, s2, std, val);                         \
+    } while (0)
+        if (c->layernorm) {
+            ADD("ln1.w", 1, D, 0, 0, 0, 1.0f);
+            ADD("ln1.b", 1, D, 0, 0, 0, 0.0f);
+        }
+        ADD("attn.W_Q", 3, H, D, Dh, sd, 0);
+        ADD("attn.W_K", 3, H, D, Dh, sd, 0);
+        ADD("attn.W_V", 3, H, D, Dh, sd, 0);
+        ADD("attn.W_O", 3, H, Dh, D, sd, 0);
+        if (c->attn_bias) {
+            ADD("attn.b_Q", 2, H, Dh, 0, 0, 0.0f);
+            ADD("attn.b_K", 2, H, Dh, 0, 0, 0.0f);
+            ADD("attn.b_V", 2, H, Dh, 0, 0, 0.0f);
+            ADD("attn.b_O", 1, D, 0, 0, 0, 0.0f);
+        }
+        if (c->layernorm) {
+            ADD("ln2.w", 1, D, 0, 0, 0, 1.0f);
+            ADD("ln2.b", 1, D, 0, 0, 0, 0.0f);
+        }
+        ADD("mlp.W_in", 2, D, M, 0, sd, 0);
+        ADD("mlp.b_in", 1, M, 0, 0, 0, 0.0f);
+        ADD("mlp.W_out", 2, M, D, 0, sd, 0);
+        ADD("mlp.b_out", 1, D, 0, 0, 0, 0.0f);
+#undef ADD
+    }
+    if (c->layernorm) {
+        table_add(b, "ln_final.w", 1, D, 0, 0, 0, 1.0f);
+        table_add(b, "ln_final.b", 1, D, 0, 0, 0, 0.0f);
+    }
+    table_add(b, "unembed.W_U", 2, D, c->d_vocab_out, 0, 1.0 / sqrt((double)c->d_vocab), 0);
+}
+
+const tfm_tensor *tfm_find(const tfm_model *m, const char *name)
+{
+    for (int i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0)
+            return &m->tensors[i];
+    return NULL;
+}
+
+/* Points the views of buffer `base` by looking names up in the table. */
+static void views_point(const tfm_model *m, float *base, tfm_views *v)
+{
+    memset(v, 0, sizeof *v);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const tfm_tensor *t = &m->tensors[i];
+        float *p = base + t->offset;
+        int l;
+        char rest[TFM_NAME_MAX];
+        if (strcmp(t->name, "embed.W_E") == 0)
+            v->W_E = p;
+        else if (strcmp(t->name, "pos_embed.W_pos") == 0)
+            v->W_pos = p;
+        else if (strcmp(t->name, "ln_final.w") == 0)
+            v->lnf_w = p;
+        else if (strcmp(t->name, "ln_final.b") == 0)
+            v->lnf_b = p;
+        else if (strcmp(t->name, "unembed.W_U") == 0)
+            v->W_U = p;
+        else if (sscanf(t->name, "blocks.%d.%47s", &l, rest) == 2) {
+            tfm_block_views *bv = &v->blocks[l];
+            static const struct {
+                const char *name;
+                size_t off;
+            } fields[] = {
+                {"ln1.w", offsetof(tfm_block_views, ln1_w)},
+                {"ln1.b", offsetof(tfm_block_views, ln1_b)},
+                {"attn.W_Q", offsetof(tfm_block_views, W_Q)},
+                {"attn.W_K", offsetof(tfm_block_views, W_K)},
+                {"attn.W_V", offsetof(tfm_block_views, W_V)},
+                {"attn.W_O", offsetof(tfm_block_views, W_O)},
+                {"attn.b_Q", offsetof(tfm_block_views, b_Q)},
+                {"attn.b_K", offsetof(tfm_block_views, b_K)},
+                {"attn.b_V", offsetof(tfm_block_views, b_V)},
+                {"attn.b_O", offsetof(tfm_block_views, b_O)},
+                {"ln2.w", offsetof(tfm_block_views, ln2_w)},
+                {"ln2.b", offsetof(tfm_block_views, ln2_b)},
+                {"mlp.W_in", offsetof(tfm_block_views, W_in)},
+                {"mlp.b_in", offsetof(tfm_block_views, b_in)},
+                {"mlp.W_out", offsetof(tfm_block_views, W_out)},
+                {"mlp.b_out", offsetof(tfm_block_views, b_out)},
+            };
+            int found = 0;
+            for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
+                if (strcmp(rest, fields[f].name) == 0) {
+                    *(float **)((char *)bv + fields[f].off) = p;
+                    found = 1;
+                }
+            GROK_ASSERT(found);
+        } else
+            GROK_ASSERT(!"unknown tensor name in table");
+    }
+}
+
+int tfm_init(tfm_model *m, const tfm_config *cfg, grok_err *e)
+{
+    memset(m, 0, sizeof *m);
+    int rc = tfm_config_check(cfg, e);
+    if (rc)
+        return rc;
+    m->cfg = *cfg;
+    table_builder b = {calloc((size_t)(4 + 20 * cfg->n_layers), sizeof(tfm_tensor)), 0, 0};
+    if (!b.t)
+        return grok_fail(e, GROK_ENOMEM, "out of memory building the parameter table");
+    table_build(&b, cfg);
+    m->tensors = b.t;
+    m->n_tensors = b.n;
+    m->n_params = b.offset;
+    m->params = grok_alloc(m->n_params * sizeof(float));
+    m->grads = grok_alloc(m->n_params * sizeof(float));
+    if (!m->params || !m->grads) {
+        tfm_free(m);
+        return grok_fail(e, GROK_ENOMEM, "out of memory for %zu parameters", b.offset);
+    }
+    views_point(m, m->params, &m->p);
+    views_point(m, m->grads, &m->g);
+    return GROK_OK;
+}
+
+void tfm_free(tfm_model *m)
+{
+    free(m->tensors);
+    grok_free(m->params);
+    grok_free(m->grads);
+    memset(m, 0, sizeof *m);
+}
+
+void tfm_init_params(tfm_model *m, rng *r)
+{
+    for (int i = 0; i < m->n_tensors; i++) {
+        const tfm_tensor *t = &m->tensors[i];
+        float *p = m->params + t->offset;
+        for (size_t j = 0; j < t->numel; j++)
+            p[j] = t->init_std > 0 ? (float)(rng_normal(r) * t->init_std * m->cfg.init_scale)
+                                   : t->init_value;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* activation workspace */
+
+typedef struct {
+    int Tq, q0;
+    float *ln1_out, *ln1_mean, *ln1_rstd; /* [N*T, D], [N*T], [N*T]  (layers > 0) */
+    float *q, *k, *v;                     /* [N*Tq, HD], [N*T, HD] x2  (layers > 0) */
+    float *att;                           /* [N, H, Tq, T] softmax probabilities */
+    float *z;                             /* [N*Tq, HD] attention-weighted values */
+    float *x_mid;                         /* [N*Tq, D] residual after attention */
+    float *ln2_out, *ln2_mean, *ln2_rstd; /* [N*Tq, D], [N*Tq] x2 */
+    float *pre, *post;                    /* [N*Tq, M] MLP before / after activation */
+    float *x_out;                         /* [N*Tq, D] residual after the block */
+} layer_acts;
+
+struct tfm_acts {
+    tfm_config cfg;
+    int n_max, n, VT;
+    double *loss_row; /* [N] per-example losses when the caller wants none */
+    /* layer-0 tables over (token, position): row v*T + t */
+    float *tab_x;                        /* [VT, D] W_E[v] + W_pos[t] */
+    float *tab_ln, *tab_mean, *tab_rstd; /* [VT, D], [VT], [VT] ln1 of tab_x */
+    float *tab_q, *tab_k, *tab_v;        /* [VT, HD] */
+    int32_t *row0;                       /* [N*T]  table row of example n, position t */
+    int32_t *qrow0;                      /* [N*Tq0] table row of layer 0's query i */
+    int32_t *ident;                      /* [N*T]  identity rows for layers > 0 */
+    layer_acts L[TFM_MAX_LAYERS];
+    float *lnf_out, *lnf_mean, *lnf_rstd; /* [N, D], [N], [N] */
+    float *logits;                        /* [N, Vo] */
+    float *dlogits;                       /* [N, Vo] d(mean loss)/d logits */
+    /* backward scratch */
+    float *d_res, *d_res2; /* [N*T, D] gradients of residual streams */
+    float *d_ln;           /* [max(N*T, VT), D] gradient at a LayerNorm output */
+    float *d_mlp;          /* [N*T, M] */
+    float *dz;             /* [N*T, HD] */
+    float *dq, *dk, *dv;   /* [max(N*T, VT), HD] */
+    float *d_tab;          /* [VT, D] */
+    /* ownership: everything above is carved out of one block */
+    float *block;
+};
+
+static size_t carve(float **dst, float **cursor, size_t n)
+{
+    n = (n + 15) / 16 * 16; /* keep every array 64-byte aligned */
+    if (dst)
+        *dst = *cursor;
+    *cursor += n;
+    return n;
+}
+
+/* Lays the arrays of `a` out from `base`; with base NULL only counts floats. */
+static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
+{
+    const size_t T = (size_t)c->n_ctx, D = (size_t)c->d_model, HD = (size_t)c->n_heads * c->d_head,
+                 H = (size_t)c->n_heads, M = (size_t)c->d_mlp, Vo = (size_t)c->d_vocab_out;
+    const size_t VT = (size_t)c->d_vocab * T, n = (size_t)N;
+    float *cur = base, *dummy;
+    size_t total = 0;
+#define C(field, count) total += carve(base ? &(field) : &dummy, &cur, (count))
+    C(a->tab_x, VT * D);
+    C(a->tab_ln, VT * D);
+    C(a->tab_mean, VT);
+    C(a->tab_rstd, VT);
+    C(a->tab_q, VT * HD);
+    C(a->tab_k, VT * HD);
+    C(a->tab_v, VT * HD);
+    for (int l = 0; l < c->n_layers; l++) {
+        layer_acts *L = &a->L[l];
+        const size_t Tq = (l == c->n_layers - 1) ? 1 : T;
+        if (l > 0) {
+            if (c->layernorm) {
+                C(L->ln1_out, n * T * D);
+                C(L->ln1_mean, n * T);
+                C(L->ln1_rstd, n * T);
+            }
+            C(L->q, n * Tq * HD);
+            C(L->k, n * T * HD);
+            C(L->v, n * T * HD);
+        }
+        C(L->att, n * H * Tq * T);
+        C(L->z, n * Tq * HD);
+        C(L->x_mid, n * Tq * D);
+        if (c->layernorm) {
+            C(L->ln2_out, n * Tq * D);
+            C(L->ln2_mean, n * Tq);
+            C(L->ln2_rstd, n * Tq);
+        }
+        C(L->pre, n * Tq * M);
+        C(L->post, n * Tq * M);
+        C(L->x_out, n * Tq * D);
+    }
+    if (c->layernorm) {
+        C(a->lnf_out, n * D);
+        C(a->lnf_mean, n);
+        C(a->lnf_rstd, n);
+    }
+    C(a->logits, n * Vo);
+    C(a->dlogits, n * Vo);
+    const size_t rows = n * T > VT ? n * T : VT;
+    C(a->d_res, n * T * D);
+    C(a->d_res2, n * T * D);
+    C(a->d_ln, rows * D);
+    C(a->d_mlp, n * T * M);
+    C(a->dz, n * T * HD);
+    C(a->dq, rows * HD);
+    C(a->dk, rows * HD);
+    C(a->dv, rows * HD);
+    C(a->d_tab, VT * D);
+#undef C
+    return total;
+}
+
+tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max)
+{
+    const tfm_config *c = &m->cfg;
+    tfm_acts *a = calloc(1, sizeof *a);
+    if (!a || n_max < 1)
+        return free(a), NULL;
+    a->cfg = *c;
+    a->n_max = n_max;
+    a->VT = c->d_vocab * c->n_ctx;
+    size_t floats = acts_layout(c, n_max, a, NULL);
+    a->block = grok_alloc(floats * sizeof(float));
+    const size_t nT = (size_t)n_max * (size_t)c->n_ctx;
+    a->row0 = malloc(nT * sizeof(int32_t));
+    a->qrow0 = malloc(nT * sizeof(int32_t));
+    a->ident = malloc(nT * sizeof(int32_t));
+    a->loss_row = malloc((size_t)n_max * sizeof(double));
+    if (!a->block || !a->row0 || !a->qrow0 || !a->ident || !a->loss_row) {
+        tfm_acts_free(a);
+        return NULL;
+    }
+    acts_layout(c, n_max, a, a->block);
+    for (int l = 0; l < c->n_layers; l++) {
+        a->L[l].Tq = (l == c->n_layers - 1) ? 1 : c->n_ctx;
+        a->L[l].q0 = c->n_ctx - a->L[l].Tq;
+    }
+    for (size_t i = 0; i < nT; i++)
+        a->ident[i] = (int32_t)i;
+    return a;
+}
+
+void tfm_acts_free(tfm_acts *a)
+{
+    if (!a)
+        return;
+    grok_free(a->block);
+    free(a->row0);
+    free(a->qrow0);
+    free(a->ident);
+    free(a->loss_row);
+    free(a);
+}
+
+const float *tfm_logits(const tfm_acts *a) { return a->logits; }
+
+/* ------------------------------------------------------------------------ */
+/* layer kernels: outputs first, then inputs, then sizes */
+
+/* out = LayerNorm(x) * w + b over rows of width D (TransformerLens: biased
+ * variance, eps 1e-5); saves mean and rstd for the backward.  x and out rows
+ * are strided by rsx and rso. */
+static void layernorm_forward(float *out, ptrdiff_t rso, float *mean, float *rstd, const float *x,
+                              ptrdiff_t rsx, const float *w, const float *b, int rows, int D)
+{
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + r * rsx;
+        float *o = out + r * rso;
+        double s = 0, ss = 0;
+        for (int d = 0; d < D; d++)
+            s += xr[d];
+        const double mu = s / D;
+        for (int d = 0; d < D; d++)
+            ss += (xr[d] - mu) * (xr[d] - mu);
+        const float rs = (float)(1.0 / sqrt(ss / D + LN_EPS));
+        mean[r] = (float)mu;
+        rstd[r] = rs;
+        for (int d = 0; d < D; d++)
+            o[d] = ((xr[d] - (float)mu) * rs) * w[d] + b[d];
+    }
+}
+
+/* Backward of out = (x - mean) * rstd * w + b:
+ *   dx += rstd * (g - mean(g) - xhat * mean(g * xhat)),  g = dout * w
+ *   dw += sum_r dout * xhat,  db += sum_r dout  (accumulated in row order). */
+static void layernorm_backward(float *dx, ptrdiff_t rsdx, float *dw, float *db, const float *dout,
+                               ptrdiff_t rsdo, const float *x, ptrdiff_t rsx, const float *mean,
+                               const float *rstd, const float *w, int rows, int D)
+{
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++) {
+        const float *xr = x + r * rsx, *g = dout + r * rsdo;
+        float *o = dx + r * rsdx;
+        double mg = 0, mgx = 0;
+        for (int d = 0; d < D; d++) {
+            const float xh = (xr[d] - mean[r]) * rstd[r];
+            mg += g[d] * w[d];
+            mgx += g[d] * w[d] * xh;
+        }
+        mg /= D;
+        mgx /= D;
+        for (int d = 0; d < D; d++) {
+            const float xh = (xr[d] - mean[r]) * rstd[r];
+            o[d] += rstd[r] * (g[d] * w[d] - (float)mg - xh * (float)mgx);
+        }
+    }
+    /* parameter gradients: parallel over columns, each summed over rows in order */
+#pragma omp parallel for schedule(static)
+    for (int d = 0; d < D; d++) {
+        double sw = 0, sb = 0;
+        for (int r = 0; r < rows; r++) {
+            const float xh = (x[r * rsx + d] - mean[r]) * rstd[r];
+            sw += dout[r * rsdo + d] * xh;
+            sb += dout[r * rsdo + d];
+        }
+        dw[d] += (float)sw;
+        db[d] += (float)sb;
+    }
+}
+
+/* out[c] = sum_r x[r, c] (rows strided by rs), parallel over columns, each
+ * column summed in row order; accumulate when acc, else overwrite. */
+static void colsum(float *out, const float *x, ptrdiff_t rs, int rows, int cols, int acc)
+{
+    enum { CHUNK = 32 };
+    const int n_chunks = (cols + CHUNK - 1) / CHUNK;
+#pragma omp parallel for schedule(static)
+    for (int ch = 0; ch < n_chunks; ch++) {
+        const int c0 = ch * CHUNK, c1 = c0 + CHUNK < cols ? c0 + CHUNK : cols;
+        double s[CHUNK] = {0};
+        for (int r = 0; r < rows; r++)
+            for (int c = c0; c < c1; c++)
+                s[c - c0] += x[r * rs + c];
+        for (int c = c0; c < c1; c++)
+            out[c] = (float)(acc ? out[c] + s[c - c0] : s[c - c0]);
+    }
+}
+
+static inline float gelu(float x) { return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)); }
+
+static inline float gelu_grad(float x)
+{
+    const float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
+    const float pdf = expf(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
+    return cdf + x * pdf;
+}
+
+/* pre += b_in (per column); post = act(pre).  [rows, M] */
+static void bias_act_forward(float *post, float *pre, const float *b, int rows, int M, tfm_act act)
+{
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++) {
+        float *pr = pre + (size_t)r * M, *po = post + (size_t)r * M;
+        for (int j = 0; j < M; j++)
+            pr[j] += b[j];
+        if (act == TFM_ACT_RELU)
+            for (int j = 0; j < M; j++)
+                po[j] = pr[j] > 0 ? pr[j] : 0;
+        else
+            for (int j = 0; j < M; j++)
+                po[j] = gelu(pr[j]);
+    }
+}
+
+/* d_mlp *= act'(pre) in place, [rows, M]. */
+static void act_backward(float *d, const float *pre, int rows, int M, tfm_act act)
+{
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++) {
+        float *dr = d + (size_t)r * M;
+        const float *pr = pre + (size_t)r * M;
+        if (act == TFM_ACT_RELU)
+            for (int j = 0; j < M; j++)
+                dr[j] = pr[j] > 0 ? dr[j] : 0;
+        else
+            for (int j = 0; j < M; j++)
+                dr[j] *= gelu_grad(pr[j]);
+    }
+}
+
+/* dst[r] = src[idx[r]] + bias (rows of width D; bias may be NULL). */
+static void gather_rows(float *dst, const float *src, const int32_t *idx, ptrdiff_t idx_stride,
+                        const float *bias, int rows, int D)
+{
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++) {
+        const float *s = src + (size_t)idx[r * idx_stride] * D;
+        float *o = dst + (size_t)r * D;
+        for (int d = 0; d < D; d++)
+            o[d] = s[d] + (bias ? bias[d] : 0.0f);
+    }
+}
+
+/* Causal attention for Tq query positions (q0 = T - Tq) of N examples:
+ *   s[j] = q_i . k_j / sqrt(Dh)  (j <= q0 + i),  att = softmax(s),
+ *   z_i = sum_j att[j] v_j.
+ * q, k, v rows are addressed through qrow [N*Tq] and krow [N*T] (the layer-0
+ * tables or the identity), with HD columns, head h at columns h*Dh. */
+static void attention_forward(float *z, float *att, const float *q, const float *k, const float *v,
+                              const int32_t *qrow, const int32_t *krow, int N, int T, int Tq,
+                              int H, int Dh)
+{
+    const int HD = H * Dh, q0 = T - Tq;
+    const float scale = 1.0f / sqrtf((float)Dh);
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < Tq; i++) {
+                const float *qi = q + (size_t)qrow[n * Tq + i] * HD + h * Dh;
+                float *a = att + (((size_t)n * H + h) * Tq + i) * T;
+                const int nk = q0 + i + 1;
+                float mx = -INFINITY;
+                for (int j = 0; j < nk; j++) {
+                    const float *kj = k + (size_t)krow[n * T + j] * HD + h * Dh;
+                    float s = 0;
+                    for (int e = 0; e < Dh; e++)
+                        s += qi[e] * kj[e];
+                    a[j] = s * scale;
+                    mx = a[j] > mx ? a[j] : mx;
+                }
+                float sum = 0;
+                for (int j = 0; j < nk; j++) {
+                    a[j] = expf(a[j] - mx);
+                    sum += a[j];
+                }
+                for (int j = 0; j < nk; j++)
+                    a[j] /= sum;
+                for (int j = nk; j < T; j++)
+                    a[j] = 0;
+                float *zi = z + ((size_t)n * Tq + i) * HD + h * Dh;
+                for (int e = 0; e < Dh; e++)
+                    zi[e] = 0;
+                for (int j = 0; j < nk; j++) {
+                    const float *vj = v + (size_t)krow[n * T + j] * HD + h * Dh;
+                    for (int e = 0; e < Dh; e++)
+                        zi[e] += a[j] * vj[e];
+                }
+            }
+}
+
+/* Backward of attention_forward; dq, dk, dv are accumulated (+=) at the rows
+ * qrow/krow name, so several examples may add into one table row.  Each thread
+ * owns whole heads (columns), and examples are visited in order, so the sums
+ * have a fixed order:
+ *   datt[j] = dz_i . v_j;  dv_j += att[j] dz_i;
+ *   ds[j] = att[j] (datt[j] - sum_j' att[j'] datt[j']);
+ *   dq_i += scale sum_j ds[j] k_j;  dk_j += scale ds[j] q_i. */
+static void attention_backward(float *dq, float *dk, float *dv, const float *dz, const float *att,
+                               const float *q, const float *k, const float *v,
+                               const int32_t *qrow, const int32_t *krow, int N, int T, int Tq,
+                               int H, int Dh)
+{
+    const int HD = H * Dh, q0 = T - Tq;
+    const float scale = 1.0f / sqrtf((float)Dh);
+#pragma omp parallel for schedule(static)
+    for (int h = 0; h < H; h++) {
+        float datt[64];
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < Tq; i++) {
+                const int nk = q0 + i + 1;
+                const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
+                const float *dzi = dz + ((size_t)n * Tq + i) * HD + h * Dh;
+                const size_t qr = (size_t)qrow[n * Tq + i] * HD + h * Dh;
+                float dot = 0;
+                for (int j = 0; j < nk; j++) {
+                    const size_t kr = (size_t)krow[n * T + j] * HD + h * Dh;
+                    float s = 0;
+                    for (int e = 0; e < Dh; e++) {
+                        s += dzi[e] * v[kr + e];
+                        dv[kr + e] += a[j] * dzi[e];
+                    }
+                    datt[j] = s;
+                    dot += a[j] * s;
+                }
+                for (int j = 0; j < nk; j++) {
+                    const size_t kr = (size_t)krow[n * T + j] * HD + h * Dh;
+                    const float ds = a[j] * (datt[j] - dot) * scale;
+                    for (int e = 0; e < Dh; e++) {
+                        dq[qr + e] += ds * k[kr + e];
+                        dk[kr + e] += ds * q[qr + e];
+                    }
+                }
+            }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* forward */
+
+/* Q, K, V projections of `rows` input rows x (row stride rsx) into q, k, v
+ * [rows, HD]: for each head, x [rows, D] @ W[h] [D, Dh] (+ b[h]). */
+static void qkv_project(float *out, const float *x, ptrdiff_t rsx, const float *W, const float *b,
+                        int rows, int D, int H, int Dh)
+{
+    const int HD = H * Dh;
+    for (int h = 0; h < H; h++)
+        la_gemm(rows, Dh, D, 1.0f, x, rsx, 1, W + (size_t)h * D * Dh, Dh, 1, 0.0f, out + h * Dh,
+                HD, 1);
+    if (b) {
+#pragma omp parallel for schedule(static)
+        for (int r = 0; r < rows; r++)
+            for (int j = 0; j < HD; j++)
+                out[(size_t)r * HD + j] += b[j];
+    }
+}
+
+void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
+{
+    const tfm_config *c = &m->cfg;
+    const int T = c->n_ctx, D = c->d_model, H = c->n_heads, Dh = c->d_head, HD = H * Dh,
+              M = c->d_mlp, Vo = c->d_vocab_out, V = c->d_vocab, VT = V * T;
+    GROK_ASSERT(N >= 1 && N <= a->n_max);
+    a->n = N;
+    const tfm_views *P = &m->p;
+
+    /* layer-0 tables: tab_x[v*T + t] = W_E[v] + W_pos[t], then ln1, then Q, K, V */
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < VT; r++)
+        for (int d = 0; d < D; d++)
+            a->tab_x[(size_t)r * D + d] = P->W_E[(size_t)(r / T) * D + d] + P->W_pos[(r % T) * D + d];
+    const float *tab_in = a->tab_x;
+    if (c->layernorm) {
+        layernorm_forward(a->tab_ln, D, a->tab_mean, a->tab_rstd, a->tab_x, D, P->blocks[0].ln1_w,
+                          P->blocks[0].ln1_b, VT, D);
+        tab_in = a->tab_ln;
+    }
+    qkv_project(a->tab_q, tab_in, D, P->blocks[0].W_Q, P->blocks[0].b_Q, VT, D, H, Dh);
+    qkv_project(a->tab_k, tab_in, D, P->blocks[0].W_K, P->blocks[0].b_K, VT, D, H, Dh);
+    qkv_project(a->tab_v, tab_in, D, P->blocks[0].W_V, P->blocks[0].b_V, VT, D, H, Dh);
+    const int Tq0 = a->L[0].Tq, q00 = a->L[0].q0;
+    for (int n = 0; n < N; n++) {
+        for (int t = 0; t < T; t++) {
+            const int32_t tok = tokens[n * T + t];
+            GROK_ASSERT(tok >= 0 && tok < V);
+            a->row0[n * T + t] = tok * T + t;
+        }
+        for (int i = 0; i < Tq0; i++)
+            a->qrow0[n * Tq0 + i] = a->row0[n * T + q00 + i];
+    }
+
+    const float *x_in = NULL; /* [N*T, D] residual entering layer l > 0 */
+    for (int l = 0; l < c->n_layers; l++) {
+        layer_acts *L = &a->L[l];
+        const tfm_block_views *B = &P->blocks[l];
+        const int Tq = L->Tq, q0 = L->q0, NQ = N * Tq;
+        const float *q, *k, *v;
+        const int32_t *qrow, *krow;
+        if (l == 0) {
+            q = a->tab_q, k = a->tab_k, v = a->tab_v;
+            qrow = a->qrow0, krow = a->row0;
+        } else {
+            const float *xa = x_in;
+            if (c->layernorm) {
+                layernorm_forward(L->ln1_out, D, L->ln1_mean, L->ln1_rstd, x_in, D, B->ln1_w,
+                                  B->ln1_b, N * T, D);
+                xa = L->ln1_out;
+            }
+            /* queries only at positions q0..T-1: rows n*T + q0 + i */
+            qkv_project(L->q, xa + (size_t)q0 * D, (ptrdiff_t)(Tq == T ? D : T * D), B->W_Q,
+                        B->b_Q, NQ, D, H, Dh);
+            qkv_project(L->k, xa, D, B->W_K, B->b_K, N * T, D, H, Dh);
+            qkv_project(L->v, xa, D, B->W_V, B->b_V, N * T, D, H, Dh);
+            q = L->q, k = L->k, v = L->v;
+            qrow = a->ident, krow = a->ident;
+        }
+        attention_forward(L->z, L->att, q, k, v, qrow, krow, N, T, Tq, H, Dh);
+
+        /* x_mid = x_in[query rows] + b_O + z @ W_O */
+        if (l == 0)
+            gather_rows(L->x_mid, a->tab_x, a->qrow0, 1, B->b_O, NQ, D);
+        else {
+            for (int n = 0; n < N; n++)
+                for (int i = 0; i < Tq; i++) {
+                    const float *s = x_in + ((size_t)n * T + q0 + i) * D;
+                    float *o = L->x_mid + ((size_t)n * Tq + i) * D;
+                    for (int d = 0; d < D; d++)
+                        o[d] = s[d] + (B->b_O ? B->b_O[d] : 0.0f);
+                }
+        }
+        la_gemm(NQ, D, HD, 1.0f, L->z, HD, 1, B->W_O, D, 1, 1.0f, L->x_mid, D, 1);
+
+        /* MLP: x_out = x_mid + act(ln2(x_mid) @ W_in + b_in) @ W_out + b_out */
+        const float *xm = L->x_mid;
+        if (c->layernorm) {
+            layernorm_forward(L->ln2_out, D, L->ln2_mean, L->ln2_rstd, L->x_mid, D, B->ln2_w,
+                              B->ln2_b, NQ, D);
+            xm = L->ln2_out;
+        }
+        la_gemm(NQ, M, D, 1.0f, xm, D, 1, B->W_in, M, 1, 0.0f, L->pre, M, 1);
+        bias_act_forward(L->post, L->pre, B->b_in, NQ, M, c->act);
+#pragma omp parallel for schedule(static)
+        for (int r = 0; r < NQ; r++)
+            for (int d = 0; d < D; d++)
+                L->x_out[(size_t)r * D + d] = L->x_mid[(size_t)r * D + d] + B->b_out[d];
+        la_gemm(NQ, D, M, 1.0f, L->post, M, 1, B->W_out, D, 1, 1.0f, L->x_out, D, 1);
+        x_in = L->x_out;
+    }
+
+    /* the last layer computed only the last position: x_in is [N, D] */
+    const float *xf = x_in;
+    if (c->layernorm) {
+        layernorm_forward(a->lnf_out, D, a->lnf_mean, a->lnf_rstd, x_in, D, P->lnf_w, P->lnf_b, N,
+                          D);
+        xf = a->lnf_out;
+    }
+    la_gemm(N, Vo, D, 1.0f, xf, D, 1, P->W_U, Vo, 1, 0.0f, a->logits, Vo, 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* loss */
+
+double tfm_loss(tfm_acts *a, const int32_t *labels, int N, int *n_correct, double *per_example,
+                int want_grad)
+{
+    GROK_ASSERT(N == a->n);
+    const int Vo = a->cfg.d_vocab_out;
+    double *loss = per_example ? per_example : a->loss_row;
+    int correct = 0;
+#pragma omp parallel for schedule(static) reduction(+ : correct)
+    for (int n = 0; n < N; n++) {
+        const float *x = a->logits + (size_t)n * Vo;
+        const int y = labels[n];
+        GROK_ASSERT(y >= 0 && y < Vo);
+        int best = 0;
+        for (int j = 1; j < Vo; j++)
+            if (x[j] > x[best])
+                best = j;
+        correct += best == y;
+        /* log-softmax in double: in float, exp underflows on confident rows and
+         * the loss of a memorised example rounds to exactly 0 (Nanda et al. 2023) */
+        double s = 0;
+        for (int j = 0; j < Vo; j++)
+            s += exp((double)x[j] - (double)x[best]);
+        const double lse = (double)x[best] + log(s);
+        loss[n] = lse - (double)x[y];
+        if (want_grad) {
+            float *d = a->dlogits + (size_t)n * Vo;
+            for (int j = 0; j < Vo; j++)
+                d[j] = (float)((exp((double)x[j] - lse) - (j == y)) / N);
+        }
+    }
+    double total = 0;
+    for (int n = 0; n < N; n++)
+        total += loss[n];
+    if (n_correct)
+        *n_correct = correct;
+    return total / N;
+}
+
+/* ------------------------------------------------------------------------ */
+/* backward */
+
+void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
+{
+    const tfm_config *c = &m->cfg;
+    const int T = c->n_ctx, D = c->d_model, H = c->n_heads, Dh = c->d_head, HD = H * Dh,
+              M = c->d_mlp, Vo = c->d_vocab_out, V = c->d_vocab, VT = V * T, LL = c->n_layers;
+    GROK_ASSERT(N == a->n);
+    (void)tokens; /* the forward's table rows (a->row0) already encode them */
+    const tfm_views *P = &m->p;
+    tfm_views *G = &m->g;
+    memset(m->grads, 0, m->n_params * sizeof(float));
+
+    /* logits = xf @ W_U */
+    const float *x_last = a->L[LL - 1].x_out; /* [N, D] */
+    const float *xf = c->layernorm ? a->lnf_out : x_last;
+    la_gemm(D, Vo, N, 1.0f, xf, 1, D, a->dlogits, Vo, 1, 0.0f, G->W_U, Vo, 1);
+    float *dx = a->d_res, *dx_other = a->d_res2; /* [N*Tq, D] d loss / d x_out */
+    if (c->layernorm) {
+        la_gemm(N, D, Vo, 1.0f, a->dlogits, Vo, 1, P->W_U, 1, Vo, 0.0f, a->d_ln, D, 1);
+        memset(dx, 0, (size_t)N * D * sizeof(float));
+        layernorm_backward(dx, D, G->lnf_w, G->lnf_b, a->d_ln, D, x_last, D, a->lnf_mean,
+                           a->lnf_rstd, P->lnf_w, N, D);
+    } else
+        la_gemm(N, D, Vo, 1.0f, a->dlogits, Vo, 1, P->W_U, 1, Vo, 0.0f, dx, D, 1);
+
+    for (int l = LL - 1; l >= 0; l--) {
+        layer_acts *L = &a->L[l];
+        const tfm_block_views *B = &P->blocks[l];
+        tfm_block_views *GB = &G->blocks[l];
+        const int Tq = L->Tq, q0 = L->q0, NQ = N * Tq;
+
+        /* x_out = x_mid + post @ W_out + b_out;  post = act(pre);  pre = xm @ W_in + b_in */
+        la_gemm(M, D, NQ, 1.0f, L->post, 1, M, dx, D, 1, 0.0f, GB->W_out, D, 1);
+        colsum(GB->b_out, dx, D, NQ, D, 0);
+        la_gemm(NQ, M, D, 1.0f, dx, D, 1, B->W_out, 1, D, 0.0f, a->d_mlp, M, 1);
+        act_backward(a->d_mlp, L->pre, NQ, M, c->act);
+        colsum(GB->b_in, a->d_mlp, M, NQ, M, 0);
+        const float *xm = c->layernorm ? L->ln2_out : L->x_mid;
+        la_gemm(D, M, NQ, 1.0f, xm, 1, D, a->d_mlp, M, 1, 0.0f, GB->W_in, M, 1);
+        /* dx becomes d loss / d x_mid: the residual path plus the MLP input path */
+        if (c->layernorm) {
+            la_gemm(NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 0.0f, a->d_ln, D, 1);
+            layernorm_backward(dx, D, GB->ln2_w, GB->ln2_b, a->d_ln, D, L->x_mid, D, L->ln2_mean,
+                               L->ln2_rstd, B->ln2_w, NQ, D);
+        } else
+            la_gemm(NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 1.0f, dx, D, 1);
+
+        /* x_mid = x_in[query rows] + z @ W_O + b_O */
+        la_gemm(HD, D, NQ, 1.0f, L->z, 1, HD, dx, D, 1, 0.0f, GB->W_O, D, 1);
+        if (GB->b_O)
+            colsum(GB->b_O, dx, D, NQ, D, 0);
+        la_gemm(NQ, HD, D, 1.0f, dx, D, 1, B->W_O, 1, D, 0.0f, a->dz, HD, 1);
+
+        /* attention core, into row-indexed dq, dk, dv */
+        const int rows_q = l == 0 ? VT : NQ, rows_k = l == 0 ? VT : N * T;
+        memset(a->dq, 0, (size_t)rows_q * HD * sizeof(float));
+        memset(a->dk, 0, (size_t)rows_k * HD * sizeof(float));
+        memset(a->dv, 0, (size_t)rows_k * HD * sizeof(float));
+        if (l == 0)
+            attention_backward(a->dq, a->dk, a->dv, a->dz, L->att, a->tab_q, a->tab_k, a->tab_v,
+                               a->qrow0, a->row0, N, T, Tq, H, Dh);
+        else
+            attention_backward(a->dq, a->dk, a->dv, a->dz, L->att, L->q, L->k, L->v, a->ident,
+                               a->ident, N, T, Tq, H, Dh);
+        if (GB->b_Q) {
+            colsum(GB->b_Q, a->dq, HD, rows_q, HD, 0);
+            colsum(GB->b_K, a->dk, HD, rows_k, HD, 0);
+            colsum(GB->b_V, a->dv, HD, rows_k, HD, 0);
+        }
+
+        if (l == 0) {
+            /* projections of the tables: q = tab_in @ W_Q[h] ... over VT rows */
+            const float *tab_in = c->layernorm ? a->tab_ln : a->tab_x;
+            for (int h = 0; h < H; h++) {
+                const size_t w = (size_t)h * D * Dh;
+                la_gemm(D, Dh, VT, 1.0f, tab_in, 1, D, a->dq + h * Dh, HD, 1, 0.0f, GB->W_Q + w,
+                        Dh, 1);
+                la_gemm(D, Dh, VT, 1.0f, tab_in, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
+                        Dh, 1);
+                la_gemm(D, Dh, VT, 1.0f, tab_in, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
+                        Dh, 1);
+                la_gemm(VT, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh,
+                        h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
+                la_gemm(VT, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh, 1.0f, a->d_ln,
+                        D, 1);
+                la_gemm(VT, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
+                        D, 1);
+            }
+            /* the residual path scatters into the table rows, in example order */
+            memset(a->d_tab, 0, (size_t)VT * D * sizeof(float));
+            for (int r = 0; r < NQ; r++) {
+                float *dst = a->d_tab + (size_t)a->qrow0[r] * D;
+                const float *src = dx + (size_t)r * D;
+                for (int d = 0; d < D; d++)
+                    dst[d] += src[d];
+            }
+            if (c->layernorm)
+                layernorm_backward(a->d_tab, D, GB->ln1_w, GB->ln1_b, a->d_ln, D, a->tab_x, D,
+                                   a->tab_mean, a->tab_rstd, B->ln1_w, VT, D);
+            else
+                for (size_t i = 0; i < (size_t)VT * D; i++)
+                    a->d_tab[i] += a->d_ln[i];
+            /* tab_x[v*T + t] = W_E[v] + W_pos[t] */
+#pragma omp parallel for schedule(static)
+            for (int vv = 0; vv < V; vv++)
+                for (int t = 0; t < T; t++)
+                    for (int d = 0; d < D; d++)
+                        G->W_E[(size_t)vv * D + d] += a->d_tab[((size_t)vv * T + t) * D + d];
+            for (int vv = 0; vv < V; vv++)
+                for (int t = 0; t < T; t++)
+                    for (int d = 0; d < D; d++)
+                        G->W_pos[t * D + d] += a->d_tab[((size_t)vv * T + t) * D + d];
+        } else {
+            const float *x_in = a->L[l - 1].x_out; /* [N*T, D] */
+            const float *xa = c->layernorm ? L->ln1_out : x_in;
+            const ptrdiff_t rsq = Tq == T ? D : (ptrdiff_t)T * D;
+            for (int h = 0; h < H; h++) {
+                const size_t w = (size_t)h * D * Dh;
+                la_gemm(D, Dh, NQ, 1.0f, xa + (size_t)q0 * D, 1, rsq, a->dq + h * Dh, HD, 1, 0.0f,
+                        GB->W_Q + w, Dh, 1);
+                la_gemm(D, Dh, N * T, 1.0f, xa, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
+                        Dh, 1);
+                la_gemm(D, Dh, N * T, 1.0f, xa, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
+                        Dh, 1);
+                la_gemm(N * T, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh,
+                        h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
+                la_gemm(N * T, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
+                        D, 1);
+                la_gemm(NQ, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh, 1.0f,
+                        a->d_ln + (size_t)q0 * D, rsq, 1);
+            }
+            /* d x_in = residual (query rows) + the Q/K/V input path */
+            memset(dx_other, 0, (size_t)N * T * D * sizeof(float));
+#pragma omp parallel for schedule(static)
+            for (int r = 0; r < NQ; r++) {
+                const int n = r / Tq, i = r % Tq;
+                float *dst = dx_other + ((size_t)n * T + q0 + i) * D;
+                for (int d = 0; d < D; d++)
+                    dst[d] = dx[(size_t)r * D + d];
+            }
+            if (c->layernorm)
+                layernorm_backward(dx_other, D, GB->ln1_w, GB->ln1_b, a->d_ln, D, x_in, D,
+                                   L->ln1_mean, L->ln1_rstd, B->ln1_w, N * T, D);
+            else
+                for (size_t i = 0; i < (size_t)N * T * D; i++)
+                    dx_other[i] += a->d_ln[i];
+            float *tmp = dx;
+            dx = dx_other;
+            dx_other = tmp;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* views for measures */
+
+const float *tfm_mlp_post_last(const tfm_acts *a) { return a->L[a->cfg.n_layers - 1].post; }
+
+void tfm_attn_last(const tfm_acts *a, int layer, float *out)
+{
+    const int T = a->cfg.n_ctx, H = a->cfg.n_heads, Tq = a->L[layer].Tq;
+    for (int n = 0; n < a->n; n++)
+        for (int h = 0; h < H; h++)
+            for (int j = 0; j < T; j++)
+                out[((size_t)n * H + h) * T + j] =
+                    a->L[layer].att[(((size_t)n * H + h) * Tq + (Tq - 1)) * T + j];
+}
+
+/* ------------------------------------------------------------------------ */
+/* the naive reference: per example, double, all positions, no tables */
+
+static void ref_layernorm(double *x, const float *w, const float *b, int D)
+{
+    double mu = 0, var = 0;
+    for (int d = 0; d < D; d++)
+        mu += x[d];
+    mu /= D;
+    for (int d = 0; d < D; d++)
+        var += (x[d] - mu) * (x[d] - mu);
+    const double rs = 1.0 / sqrt(var / D + 1e-5);
+    for (int d = 0; d < D; d++)
+        x[d] = (x[d] - mu) * rs * w[d] + b[d];
+}
+
+void tfm_forward_ref(const tfm_model *m, const int32_t *tokens, int N, double *logits)
+{
+    const tfm_config *c = &m->cfg;
+    const int T = c->n_ctx, D = c->d_model, H = c->n_heads, Dh = c->d_head, M = c->d_mlp,
+              Vo = c->d_vocab_out;
+    const tfm_views *P = &m->p;
+    double *res = malloc(sizeof(double) * T * D), *x = malloc(sizeof(double) * T * D),
+           *q = malloc(sizeof(double) * T * H * Dh), *k = malloc(sizeof(double) * T * H * Dh),
+           *v = malloc(sizeof(double) * T * H * Dh), *z = malloc(sizeof(double) * T * H * Dh),
+           *hid = malloc(sizeof(double) * M), *s = malloc(sizeof(double) * T);
+    GROK_ASSERT(res && x && q && k && v && z && hid && s);
+    for (int n = 0; n < N; n++) {
+        for (int t = 0; t < T; t++)
+            for (int d = 0; d < D; d++)
+                res[t * D + d] = (double)P->W_E[tokens[n * T + t] * D + d] + P->W_pos[t * D + d];
+        for (int l = 0; l < c->n_layers; l++) {
+            const tfm_block_views *B = &P->blocks[l];
+            memcpy(x, res, sizeof(double) * T * D);
+            if (c->layernorm)
+                for (int t = 0; t < T; t++)
+                    ref_layernorm(x + t * D, B->ln1_w, B->ln1_b, D);
+            for (int t = 0; t < T; t++)
+                for (int h = 0; h < H; h++)
+                    for (int e = 0; e < Dh; e++) {
+                        double sq = B->b_Q ? B->b_Q[h * Dh + e] : 0;
+                        double sk = B->b_K ? B->b_K[h * Dh + e] : 0;
+                        double sv = B->b_V ? B->b_V[h * Dh + e] : 0;
+                        for (int d = 0; d < D; d++) {
+                            const size_t w = ((size_t)h * D + d) * Dh + e;
+                            sq += x[t * D + d] * B->W_Q[w];
+                            sk += x[t * D + d] * B->W_K[w];
+                            sv += x[t * D + d] * B->W_V[w];
+                        }
+                        q[(t * H + h) * Dh + e] = sq;
+                        k[(t * H + h) * Dh + e] = sk;
+                        v[(t * H + h) * Dh + e] = sv;
+                    }
+            for (int h = 0; h < H; h++)
+                for (int i = 0; i < T; i++) {
+                    double mx = -INFINITY, sum = 0;
+                    for (int j = 0; j <= i; j++) {
+                        s[j] = 0;
+                        for (int e = 0; e < Dh; e++)
+                            s[j] += q[(i * H + h) * Dh + e] * k[(j * H + h) * Dh + e];
+                        s[j] /= sqrt((double)Dh);
+                        mx = s[j] > mx ? s[j] : mx;
+                    }
+                    for (int j = 0; j <= i; j++)
+                        sum += (s[j] = exp(s[j] - mx));
+                    for (int e = 0; e < Dh; e++) {
+                        double acc = 0;
+                        for (int j = 0; j <= i; j++)
+                            acc += s[j] / sum * v[(j * H + h) * Dh + e];
+                        z[(i * H + h) * Dh + e] = acc;
+                    }
+                }
+            for (int t = 0; t < T; t++)
+                for (int d = 0; d < D; d++) {
+                    double acc = B->b_O ? B->b_O[d] : 0;
+                    for (int h = 0; h < H; h++)
+                        for (int e = 0; e < Dh; e++)
+                            acc += z[(t * H + h) * Dh + e] * B->W_O[((size_t)h * Dh + e) * D + d];
+                    res[t * D + d] += acc;
+                }
+            memcpy(x, res, sizeof(double) * T * D);
+            for (int t = 0; t < T; t++) {
+                if (c->layernorm)
+                    ref_layernorm(x + t * D, B->ln2_w, B->ln2_b, D);
+                for (int j = 0; j < M; j++) {
+                    double acc = B->b_in[j];
+                    for (int d = 0; d < D; d++)
+                        acc += x[t * D + d] * B->W_in[(size_t)d * M + j];
+                    hid[j] = c->act == TFM_ACT_RELU ? (acc > 0 ? acc : 0)
+                                                    : 0.5 * acc * (1 + erf(acc / sqrt(2.0)));
+                }
+                for (int d = 0; d < D; d++) {
+                    double acc = B->b_out[d];
+                    for (int j = 0; j < M; j++)
+                        acc += hid[j] * B->W_out[(size_t)j * D + d];
+                    res[t * D + d] += acc;
+                }
+            }
+        }
+        double *xl = res + (T - 1) * D;
+        if (c->layernorm)
+            ref_layernorm(xl, P->lnf_w, P->lnf_b, D);
+        for (int o = 0; o < Vo; o++) {
+            double acc = 0;
+            for (int d = 0; d < D; d++)
+                acc += xl[d] * P->W_U[(size_t)d * Vo + o];
+            logits[(size_t)n * Vo + o] = acc;
+        }
+    }
+    free(res), free(x), free(q), free(k), free(v), free(z), free(hid), free(s);
+}

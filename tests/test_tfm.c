@@ -1,0 +1,351 @@
+/* test_tfm.c: the transformer against its definitions.
+ *
+ * - The parameter table: TransformerLens names, shapes, contiguous offsets,
+ *   and the default model's parameter count.
+ * - The fast forward (tables, last-position rule, BLIS) against the naive
+ *   double-precision reference tfm_forward_ref, for 1 and 2 layers, LayerNorm
+ *   on and off, ReLU and GELU, attention biases on and off.
+ * - Finite-difference gradient check of every parameter tensor: central
+ *   differences of the reference's float64 loss, against tfm_backward.
+ * - Same bits with 1 and 2 threads; la_gemm against la_gemm_ref with strides.
+ * - The float64 loss against a direct computation. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <math.h>
+#include <string.h>
+
+#include "linalg.h"
+#include "tfm.h"
+
+/* A test-local generator, so this file does not depend on rng.c. */
+static uint64_t xs_state;
+static double xs_uniform(void)
+{
+    xs_state ^= xs_state << 13;
+    xs_state ^= xs_state >> 7;
+    xs_state ^= xs_state << 17;
+    return (double)(xs_state >> 11) / 9007199254740992.0;
+}
+static double xs_normal(void)
+{
+    double u = xs_uniform() + 1e-300, v = xs_uniform();
+    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+static tfm_config small_config(int layers, int ln, tfm_act act, int bias)
+{
+    tfm_config c = {.n_layers = layers, .d_model = 12, .n_heads = 3, .d_head = 4, .d_mlp = 20,
+                    .d_vocab = 8, .d_vocab_out = 7, .n_ctx = 3, .act = act, .layernorm = ln,
+                    .attn_bias = bias, .init_scale = 1.0};
+    return c;
+}
+
+/* Fills parameters with Gaussians of the tensor's init scale; LayerNorm and
+ * biases get non-trivial values so that every path is exercised. */
+static void fill_params(tfm_model *m, uint64_t seed)
+{
+    xs_state = seed * 2654435761u + 12345;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const tfm_tensor *t = &m->tensors[i];
+        for (size_t j = 0; j < t->numel; j++) {
+            double x = xs_normal();
+            m->params[t->offset + j] =
+                (float)(t->init_std > 0 ? x * t->init_std * 1.5 : t->init_value + 0.2 * x);
+        }
+    }
+}
+
+static void make_batch(int32_t *tok, int32_t *lab, int N, int p)
+{
+    for (int n = 0; n < N; n++) {
+        int a = (int)(xs_uniform() * p), b = (int)(xs_uniform() * p);
+        tok[3 * n] = a, tok[3 * n + 1] = b, tok[3 * n + 2] = p;
+        lab[n] = (a + b) % p;
+    }
+}
+
+static double ref_loss(const tfm_model *m, const int32_t *tok, const int32_t *lab, int N,
+                       double *logits)
+{
+    const int Vo = m->cfg.d_vocab_out;
+    tfm_forward_ref(m, tok, N, logits);
+    double total = 0;
+    for (int n = 0; n < N; n++) {
+        const double *x = logits + (size_t)n * Vo;
+        double mx = x[0], s = 0;
+        for (int j = 1; j < Vo; j++)
+            mx = x[j] > mx ? x[j] : mx;
+        for (int j = 0; j < Vo; j++)
+            s += exp(x[j] - mx);
+        total += mx + log(s) - x[lab[n]];
+    }
+    return total / N;
+}
+
+static void test_table_default(void **state)
+{
+    (void)state;
+    tfm_config c = {.n_layers = 1, .d_model = 128, .n_heads = 4, .d_head = 32, .d_mlp = 512,
+                    .d_vocab = 114, .d_vocab_out = 113, .n_ctx = 3, .act = TFM_ACT_RELU,
+                    .init_scale = 1.0};
+    tfm_model m;
+    grok_err e;
+    assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
+    const char *names[] = {"embed.W_E",         "pos_embed.W_pos",    "blocks.0.attn.W_Q",
+                           "blocks.0.attn.W_K", "blocks.0.attn.W_V",  "blocks.0.attn.W_O",
+                           "blocks.0.mlp.W_in", "blocks.0.mlp.b_in",  "blocks.0.mlp.W_out",
+                           "blocks.0.mlp.b_out", "unembed.W_U"};
+    assert_int_equal(m.n_tensors, 11);
+    size_t off = 0;
+    for (int i = 0; i < m.n_tensors; i++) {
+        assert_string_equal(m.tensors[i].name, names[i]);
+        assert_int_equal(m.tensors[i].offset, off);
+        off += m.tensors[i].numel;
+    }
+    assert_int_equal(m.n_params, 226688);
+    const tfm_tensor *wq = tfm_find(&m, "blocks.0.attn.W_Q");
+    assert_non_null(wq);
+    assert_int_equal(wq->shape[0], 4);
+    assert_int_equal(wq->shape[1], 128);
+    assert_int_equal(wq->shape[2], 32);
+    const tfm_tensor *wo = tfm_find(&m, "blocks.0.attn.W_O");
+    assert_int_equal(wo->shape[1], 32);
+    assert_int_equal(wo->shape[2], 128);
+    const tfm_tensor *wu = tfm_find(&m, "unembed.W_U");
+    assert_int_equal(wu->shape[0], 128);
+    assert_int_equal(wu->shape[1], 113);
+    assert_true(fabs(wu->init_std - 1 / sqrt(114.0)) < 1e-12);
+    assert_true(m.p.blocks[0].W_Q == m.params + wq->offset);
+    assert_null(m.p.blocks[0].ln1_w);
+    assert_null(m.p.blocks[0].b_Q);
+    printf("# default table: %d tensors, %zu parameters\n", m.n_tensors, m.n_params);
+    tfm_free(&m);
+
+    c.n_layers = 0;
+    assert_int_equal(tfm_init(&m, &c, &e), GROK_EINVAL);
+    assert_non_null(strstr(e.msg, "model.n_layers = 0"));
+}
+
+static void test_forward_matches_reference(void **state)
+{
+    (void)state;
+    const int N = 37;
+    int32_t tok[3 * 37], lab[37];
+    double ref[37 * 7];
+    for (int layers = 1; layers <= 2; layers++)
+        for (int ln = 0; ln <= 1; ln++)
+            for (int act = 0; act < TFM_ACT_COUNT; act++) {
+                tfm_config c = small_config(layers, ln, (tfm_act)act, ln);
+                tfm_model m;
+                grok_err e;
+                assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
+                fill_params(&m, 7 + layers * 10 + ln * 3 + act);
+                make_batch(tok, lab, N, 7);
+                tfm_acts *a = tfm_acts_alloc(&m, N);
+                tfm_forward(&m, a, tok, N);
+                tfm_forward_ref(&m, tok, N, ref);
+                const float *lg = tfm_logits(a);
+                double worst = 0, scale = 0;
+                for (int i = 0; i < N * 7; i++) {
+                    worst = fmax(worst, fabs(lg[i] - ref[i]));
+                    scale = fmax(scale, fabs(ref[i]));
+                }
+                printf("# forward vs reference, L=%d ln=%d %s: max abs err %.2e, max |logit| %.3g\n",
+                       layers, ln, tfm_act_name((tfm_act)act), worst, scale);
+                /* fp32 activations against a float64 recomputation: a few ulps per layer,
+                 * relative to the logits' scale */
+                assert_true(worst < 1e-5 * scale);
+                tfm_acts_free(a);
+                tfm_free(&m);
+            }
+}
+
+static void gradient_check(int layers, int ln, tfm_act act, int bias)
+{
+    const int N = 16;
+    int32_t tok[3 * 16], lab[16];
+    double scratch[16 * 7];
+    tfm_config c = small_config(layers, ln, act, bias);
+    tfm_model m;
+    grok_err e;
+    assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
+    fill_params(&m, 100 + layers * 10 + ln * 3 + act + bias * 7);
+    make_batch(tok, lab, N, 7);
+    tfm_acts *a = tfm_acts_alloc(&m, N);
+    tfm_forward(&m, a, tok, N);
+    double loss = tfm_loss(a, lab, N, NULL, NULL, 1);
+    tfm_backward(&m, a, tok, N);
+    double lref = ref_loss(&m, tok, lab, N, scratch);
+    assert_true(fabs(loss - lref) < 1e-5 * fabs(lref));
+
+    int checked = 0, skipped = 0;
+    double gall = 0; /* the largest gradient anywhere: the scale of fp32 rounding noise */
+    for (size_t j = 0; j < m.n_params; j++)
+        gall = fmax(gall, fabs(m.grads[j]));
+    for (int i = 0; i < m.n_tensors; i++) {
+        const tfm_tensor *t = &m.tensors[i];
+        double gmax = 0, worst = 0;
+        for (size_t j = 0; j < t->numel; j++)
+            gmax = fmax(gmax, fabs(m.grads[t->offset + j]));
+        const int samples = t->numel < 8 ? (int)t->numel : 8;
+        for (int s = 0; s < samples; s++) {
+            size_t j = t->numel < 8 ? (size_t)s : (size_t)(xs_uniform() * t->numel);
+            float *p = &m.params[t->offset + j];
+            const float p0 = *p;
+            double fd[2];
+            for (int k = 0; k < 2; k++) {
+                const float h = k == 0 ? 2e-3f : 1e-3f;
+                *p = p0 + h;
+                const double up = ref_loss(&m, tok, lab, N, scratch);
+                const double dh_up = (double)*p - p0;
+                *p = p0 - h;
+                const double dn = ref_loss(&m, tok, lab, N, scratch);
+                const double dh_dn = p0 - (double)*p;
+                *p = p0;
+                fd[k] = (up - dn) / (dh_up + dh_dn);
+            }
+            /* a ReLU kink inside the step makes the two step sizes disagree */
+            if (fabs(fd[0] - fd[1]) > 1e-3 * fabs(fd[1]) + 1e-6) {
+                skipped++;
+                continue;
+            }
+            /* Richardson extrapolation cancels the h^2 term of the central difference */
+            const double want = (4 * fd[1] - fd[0]) / 3;
+            const double g = m.grads[t->offset + j];
+            const double err = fabs(g - want);
+            /* the float64 reference makes the difference itself exact to ~1e-10; what
+             * remains is the fp32 backward's rounding, relative to the tensor's scale */
+            const double tol = 1e-3 * fabs(want) + 1e-4 * gmax + 1e-6 * gall;
+            if (err > tol)
+                fail_msg("%s[%zu]: backward %.9g, finite difference %.9g (abs err %.3g > tol %.3g)",
+                         t->name, j, g, want, err, tol);
+            worst = fmax(worst, err / (fabs(want) + 1e-12));
+            checked++;
+        }
+        printf("#   %-22s max rel err %.2e (max |g| %.3g)\n", t->name, worst, gmax);
+    }
+    printf("# gradient check L=%d ln=%d %s bias=%d: %d elements checked, %d skipped at kinks\n",
+           layers, ln, tfm_act_name(act), bias, checked, skipped);
+    assert_true(skipped * 5 < checked);
+    tfm_acts_free(a);
+    tfm_free(&m);
+}
+
+static void test_grad_l1_relu(void **s) { (void)s, gradient_check(1, 0, TFM_ACT_RELU, 0); }
+static void test_grad_l1_gelu_ln(void **s) { (void)s, gradient_check(1, 1, TFM_ACT_GELU, 1); }
+static void test_grad_l2_relu_ln(void **s) { (void)s, gradient_check(2, 1, TFM_ACT_RELU, 0); }
+static void test_grad_l2_gelu(void **s) { (void)s, gradient_check(2, 0, TFM_ACT_GELU, 1); }
+
+static void test_threads_same_bits(void **state)
+{
+    (void)state;
+    const int N = 600;
+    int32_t *tok = malloc(sizeof(int32_t) * 3 * N), *lab = malloc(sizeof(int32_t) * N);
+    for (int layers = 1; layers <= 2; layers++) {
+        tfm_config c = {.n_layers = layers, .d_model = 64, .n_heads = 4, .d_head = 16,
+                        .d_mlp = 256, .d_vocab = 32, .d_vocab_out = 31, .n_ctx = 3,
+                        .act = TFM_ACT_RELU, .layernorm = layers == 2, .init_scale = 1.0};
+        tfm_model m;
+        grok_err e;
+        assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
+        fill_params(&m, 5);
+        make_batch(tok, lab, N, 31);
+        tfm_acts *a = tfm_acts_alloc(&m, N);
+        float *g1 = malloc(sizeof(float) * m.n_params), *l1 = malloc(sizeof(float) * N * 31);
+        double loss[2];
+        for (int threads = 1; threads <= 2; threads++) {
+            la_set_threads(threads);
+            tfm_forward(&m, a, tok, N);
+            loss[threads - 1] = tfm_loss(a, lab, N, NULL, NULL, 1);
+            tfm_backward(&m, a, tok, N);
+            if (threads == 1) {
+                memcpy(g1, m.grads, sizeof(float) * m.n_params);
+                memcpy(l1, tfm_logits(a), sizeof(float) * N * 31);
+            }
+        }
+        assert_memory_equal(l1, tfm_logits(a), sizeof(float) * N * 31);
+        assert_memory_equal(g1, m.grads, sizeof(float) * m.n_params);
+        assert_memory_equal(&loss[0], &loss[1], sizeof(double));
+        printf("# L=%d: logits, loss and %zu gradients identical with 1 and 2 threads\n", layers,
+               m.n_params);
+        free(g1), free(l1);
+        tfm_acts_free(a);
+        tfm_free(&m);
+    }
+    la_set_threads(2);
+    free(tok), free(lab);
+}
+
+static void test_gemm_strides(void **state)
+{
+    (void)state;
+    enum { M = 37, N = 29, K = 19 };
+    float A[M * K], B[K * N], C1[M * N * 2], C2[M * N * 2];
+    xs_state = 99;
+    for (int i = 0; i < M * K; i++)
+        A[i] = (float)xs_normal();
+    for (int i = 0; i < K * N; i++)
+        B[i] = (float)xs_normal();
+    for (int i = 0; i < M * N * 2; i++)
+        C1[i] = C2[i] = (float)xs_normal();
+    /* A^T stored [K, M], B [K, N], C with row stride 2N, beta 0.5 */
+    float At[K * M];
+    for (int i = 0; i < M; i++)
+        for (int k = 0; k < K; k++)
+            At[k * M + i] = A[i * K + k];
+    la_gemm(M, N, K, 1.5f, At, 1, M, B, N, 1, 0.5f, C1, 2 * N, 1);
+    la_gemm_ref(M, N, K, 1.5f, A, K, 1, B, N, 1, 0.5f, C2, 2 * N, 1);
+    double worst = 0;
+    for (int i = 0; i < M * N * 2; i++)
+        worst = fmax(worst, fabs(C1[i] - C2[i]));
+    printf("# strided sgemm vs reference: max abs err %.2e\n", worst);
+    assert_true(worst < 1e-4);
+}
+
+static void test_loss_float64(void **state)
+{
+    (void)state;
+    /* a confident row: float32 log-softmax would round the loss to 0 */
+    tfm_config c = small_config(1, 0, TFM_ACT_RELU, 0);
+    tfm_model m;
+    grok_err e;
+    assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
+    fill_params(&m, 3);
+    int32_t tok[6] = {1, 2, 7, 3, 4, 7}, lab[2] = {3, 0};
+    tfm_acts *a = tfm_acts_alloc(&m, 2);
+    tfm_forward(&m, a, tok, 2);
+    float *lg = (float *)tfm_logits(a);
+    for (int j = 0; j < 7; j++)
+        lg[j] = j == 3 ? 30.0f : 0.0f, lg[7 + j] = 0.25f * j;
+    double per[2];
+    int correct = -1;
+    double loss = tfm_loss(a, lab, 2, &correct, per, 0);
+    const double want0 = log1p(6 * exp(-30.0));
+    double s = 0;
+    for (int j = 0; j < 7; j++)
+        s += exp(0.25 * j);
+    const double want1 = log(s);
+    printf("# confident row loss %.6e (want %.6e)\n", per[0], want0);
+    assert_true(per[0] > 0 && fabs(per[0] - want0) < 1e-3 * want0);
+    assert_true(fabs(per[1] - want1) < 1e-12);
+    assert_true(fabs(loss - (want0 + want1) / 2) < 1e-12);
+    assert_int_equal(correct, 1);
+    tfm_acts_free(a);
+    tfm_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_table_default),   cmocka_unit_test(test_forward_matches_reference),
+        cmocka_unit_test(test_grad_l1_relu),    cmocka_unit_test(test_grad_l1_gelu_ln),
+        cmocka_unit_test(test_grad_l2_relu_ln), cmocka_unit_test(test_grad_l2_gelu),
+        cmocka_unit_test(test_threads_same_bits), cmocka_unit_test(test_gemm_strides),
+        cmocka_unit_test(test_loss_float64),
+    };
+    return cmocka_run_group_tests_name("tfm", tests, NULL, NULL);
+}
