@@ -20,6 +20,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "linalg.h"
 
@@ -276,6 +277,7 @@ struct tfm_acts {
     float *dz;             /* [N*T, HD] */
     float *dq, *dk, *dv;   /* [max(N*T, VT), HD] */
     float *d_tab;          /* [VT, D] */
+    tfm_profile *prof; /* NULL, or where la_gemm time and flops are added */
     /* ownership: everything above is carved out of one block */
     float *block;
 };
@@ -627,16 +629,43 @@ static void attention_backward(float *dq, float *dk, float *dv, const float *dz,
 }
 
 /* ------------------------------------------------------------------------ */
+/* profiling: la_gemm, timed when the workspace has a profile attached */
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static void gemm(tfm_acts *a, int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa,
+                 ptrdiff_t csa, const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C,
+                 ptrdiff_t rsc, ptrdiff_t csc)
+{
+    if (!a->prof) {
+        la_gemm(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+        return;
+    }
+    const double t0 = now_seconds();
+    la_gemm(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+    a->prof->gemm_seconds += now_seconds() - t0;
+    a->prof->gemm_flops += 2.0 * m * n * k;
+    a->prof->gemm_calls++;
+}
+
+void tfm_acts_profile(tfm_acts *a, tfm_profile *prof) { a->prof = prof; }
+
+/* ------------------------------------------------------------------------ */
 /* forward */
 
 /* Q, K, V projections of `rows` input rows x (row stride rsx) into q, k, v
  * [rows, HD]: for each head, x [rows, D] @ W[h] [D, Dh] (+ b[h]). */
-static void qkv_project(float *out, const float *x, ptrdiff_t rsx, const float *W, const float *b,
-                        int rows, int D, int H, int Dh)
+static void qkv_project(tfm_acts *a, float *out, const float *x, ptrdiff_t rsx, const float *W,
+                        const float *b, int rows, int D, int H, int Dh)
 {
     const int HD = H * Dh;
     for (int h = 0; h < H; h++)
-        la_gemm(rows, Dh, D, 1.0f, x, rsx, 1, W + (size_t)h * D * Dh, Dh, 1, 0.0f, out + h * Dh,
+        gemm(a, rows, Dh, D, 1.0f, x, rsx, 1, W + (size_t)h * D * Dh, Dh, 1, 0.0f, out + h * Dh,
                 HD, 1);
     if (b) {
 #pragma omp parallel for schedule(static)
@@ -666,9 +695,9 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                           P->blocks[0].ln1_b, VT, D);
         tab_in = a->tab_ln;
     }
-    qkv_project(a->tab_q, tab_in, D, P->blocks[0].W_Q, P->blocks[0].b_Q, VT, D, H, Dh);
-    qkv_project(a->tab_k, tab_in, D, P->blocks[0].W_K, P->blocks[0].b_K, VT, D, H, Dh);
-    qkv_project(a->tab_v, tab_in, D, P->blocks[0].W_V, P->blocks[0].b_V, VT, D, H, Dh);
+    qkv_project(a, a->tab_q, tab_in, D, P->blocks[0].W_Q, P->blocks[0].b_Q, VT, D, H, Dh);
+    qkv_project(a, a->tab_k, tab_in, D, P->blocks[0].W_K, P->blocks[0].b_K, VT, D, H, Dh);
+    qkv_project(a, a->tab_v, tab_in, D, P->blocks[0].W_V, P->blocks[0].b_V, VT, D, H, Dh);
     const int Tq0 = a->L[0].Tq, q00 = a->L[0].q0;
     for (int n = 0; n < N; n++) {
         for (int t = 0; t < T; t++) {
@@ -698,10 +727,10 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                 xa = L->ln1_out;
             }
             /* queries only at positions q0..T-1: rows n*T + q0 + i */
-            qkv_project(L->q, xa + (size_t)q0 * D, (ptrdiff_t)(Tq == T ? D : T * D), B->W_Q,
+            qkv_project(a, L->q, xa + (size_t)q0 * D, (ptrdiff_t)(Tq == T ? D : T * D), B->W_Q,
                         B->b_Q, NQ, D, H, Dh);
-            qkv_project(L->k, xa, D, B->W_K, B->b_K, N * T, D, H, Dh);
-            qkv_project(L->v, xa, D, B->W_V, B->b_V, N * T, D, H, Dh);
+            qkv_project(a, L->k, xa, D, B->W_K, B->b_K, N * T, D, H, Dh);
+            qkv_project(a, L->v, xa, D, B->W_V, B->b_V, N * T, D, H, Dh);
             q = L->q, k = L->k, v = L->v;
             qrow = a->ident, krow = a->ident;
         }
@@ -719,7 +748,7 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                         o[d] = s[d] + (B->b_O ? B->b_O[d] : 0.0f);
                 }
         }
-        la_gemm(NQ, D, HD, 1.0f, L->z, HD, 1, B->W_O, D, 1, 1.0f, L->x_mid, D, 1);
+        gemm(a, NQ, D, HD, 1.0f, L->z, HD, 1, B->W_O, D, 1, 1.0f, L->x_mid, D, 1);
 
         /* MLP: x_out = x_mid + act(ln2(x_mid) @ W_in + b_in) @ W_out + b_out */
         const float *xm = L->x_mid;
@@ -728,13 +757,13 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                               B->ln2_b, NQ, D);
             xm = L->ln2_out;
         }
-        la_gemm(NQ, M, D, 1.0f, xm, D, 1, B->W_in, M, 1, 0.0f, L->pre, M, 1);
+        gemm(a, NQ, M, D, 1.0f, xm, D, 1, B->W_in, M, 1, 0.0f, L->pre, M, 1);
         bias_act_forward(L->post, L->pre, B->b_in, NQ, M, c->act);
 #pragma omp parallel for schedule(static)
         for (int r = 0; r < NQ; r++)
             for (int d = 0; d < D; d++)
                 L->x_out[(size_t)r * D + d] = L->x_mid[(size_t)r * D + d] + B->b_out[d];
-        la_gemm(NQ, D, M, 1.0f, L->post, M, 1, B->W_out, D, 1, 1.0f, L->x_out, D, 1);
+        gemm(a, NQ, D, M, 1.0f, L->post, M, 1, B->W_out, D, 1, 1.0f, L->x_out, D, 1);
         x_in = L->x_out;
     }
 
@@ -745,7 +774,7 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                           D);
         xf = a->lnf_out;
     }
-    la_gemm(N, Vo, D, 1.0f, xf, D, 1, P->W_U, Vo, 1, 0.0f, a->logits, Vo, 1);
+    gemm(a, N, Vo, D, 1.0f, xf, D, 1, P->W_U, Vo, 1, 0.0f, a->logits, Vo, 1);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -806,15 +835,15 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
     /* logits = xf @ W_U */
     const float *x_last = a->L[LL - 1].x_out; /* [N, D] */
     const float *xf = c->layernorm ? a->lnf_out : x_last;
-    la_gemm(D, Vo, N, 1.0f, xf, 1, D, a->dlogits, Vo, 1, 0.0f, G->W_U, Vo, 1);
+    gemm(a, D, Vo, N, 1.0f, xf, 1, D, a->dlogits, Vo, 1, 0.0f, G->W_U, Vo, 1);
     float *dx = a->d_res, *dx_other = a->d_res2; /* [N*Tq, D] d loss / d x_out */
     if (c->layernorm) {
-        la_gemm(N, D, Vo, 1.0f, a->dlogits, Vo, 1, P->W_U, 1, Vo, 0.0f, a->d_ln, D, 1);
+        gemm(a, N, D, Vo, 1.0f, a->dlogits, Vo, 1, P->W_U, 1, Vo, 0.0f, a->d_ln, D, 1);
         memset(dx, 0, (size_t)N * D * sizeof(float));
         layernorm_backward(dx, D, G->lnf_w, G->lnf_b, a->d_ln, D, x_last, D, a->lnf_mean,
                            a->lnf_rstd, P->lnf_w, N, D);
     } else
-        la_gemm(N, D, Vo, 1.0f, a->dlogits, Vo, 1, P->W_U, 1, Vo, 0.0f, dx, D, 1);
+        gemm(a, N, D, Vo, 1.0f, a->dlogits, Vo, 1, P->W_U, 1, Vo, 0.0f, dx, D, 1);
 
     for (int l = LL - 1; l >= 0; l--) {
         layer_acts *L = &a->L[l];
@@ -823,26 +852,26 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         const int Tq = L->Tq, q0 = L->q0, NQ = N * Tq;
 
         /* x_out = x_mid + post @ W_out + b_out;  post = act(pre);  pre = xm @ W_in + b_in */
-        la_gemm(M, D, NQ, 1.0f, L->post, 1, M, dx, D, 1, 0.0f, GB->W_out, D, 1);
+        gemm(a, M, D, NQ, 1.0f, L->post, 1, M, dx, D, 1, 0.0f, GB->W_out, D, 1);
         colsum(GB->b_out, dx, D, NQ, D, 0);
-        la_gemm(NQ, M, D, 1.0f, dx, D, 1, B->W_out, 1, D, 0.0f, a->d_mlp, M, 1);
+        gemm(a, NQ, M, D, 1.0f, dx, D, 1, B->W_out, 1, D, 0.0f, a->d_mlp, M, 1);
         act_backward(a->d_mlp, L->pre, NQ, M, c->act);
         colsum(GB->b_in, a->d_mlp, M, NQ, M, 0);
         const float *xm = c->layernorm ? L->ln2_out : L->x_mid;
-        la_gemm(D, M, NQ, 1.0f, xm, 1, D, a->d_mlp, M, 1, 0.0f, GB->W_in, M, 1);
+        gemm(a, D, M, NQ, 1.0f, xm, 1, D, a->d_mlp, M, 1, 0.0f, GB->W_in, M, 1);
         /* dx becomes d loss / d x_mid: the residual path plus the MLP input path */
         if (c->layernorm) {
-            la_gemm(NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 0.0f, a->d_ln, D, 1);
+            gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 0.0f, a->d_ln, D, 1);
             layernorm_backward(dx, D, GB->ln2_w, GB->ln2_b, a->d_ln, D, L->x_mid, D, L->ln2_mean,
                                L->ln2_rstd, B->ln2_w, NQ, D);
         } else
-            la_gemm(NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 1.0f, dx, D, 1);
+            gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 1.0f, dx, D, 1);
 
         /* x_mid = x_in[query rows] + z @ W_O + b_O */
-        la_gemm(HD, D, NQ, 1.0f, L->z, 1, HD, dx, D, 1, 0.0f, GB->W_O, D, 1);
+        gemm(a, HD, D, NQ, 1.0f, L->z, 1, HD, dx, D, 1, 0.0f, GB->W_O, D, 1);
         if (GB->b_O)
             colsum(GB->b_O, dx, D, NQ, D, 0);
-        la_gemm(NQ, HD, D, 1.0f, dx, D, 1, B->W_O, 1, D, 0.0f, a->dz, HD, 1);
+        gemm(a, NQ, HD, D, 1.0f, dx, D, 1, B->W_O, 1, D, 0.0f, a->dz, HD, 1);
 
         /* attention core, into row-indexed dq, dk, dv */
         const int rows_q = l == 0 ? VT : NQ, rows_k = l == 0 ? VT : N * T;
@@ -866,17 +895,17 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             const float *tab_in = c->layernorm ? a->tab_ln : a->tab_x;
             for (int h = 0; h < H; h++) {
                 const size_t w = (size_t)h * D * Dh;
-                la_gemm(D, Dh, VT, 1.0f, tab_in, 1, D, a->dq + h * Dh, HD, 1, 0.0f, GB->W_Q + w,
+                gemm(a, D, Dh, VT, 1.0f, tab_in, 1, D, a->dq + h * Dh, HD, 1, 0.0f, GB->W_Q + w,
                         Dh, 1);
-                la_gemm(D, Dh, VT, 1.0f, tab_in, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
+                gemm(a, D, Dh, VT, 1.0f, tab_in, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
                         Dh, 1);
-                la_gemm(D, Dh, VT, 1.0f, tab_in, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
+                gemm(a, D, Dh, VT, 1.0f, tab_in, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
                         Dh, 1);
-                la_gemm(VT, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh,
+                gemm(a, VT, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh,
                         h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
-                la_gemm(VT, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh, 1.0f, a->d_ln,
+                gemm(a, VT, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh, 1.0f, a->d_ln,
                         D, 1);
-                la_gemm(VT, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
+                gemm(a, VT, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
                         D, 1);
             }
             /* the residual path scatters into the table rows, in example order */
@@ -909,17 +938,17 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             const ptrdiff_t rsq = Tq == T ? D : (ptrdiff_t)T * D;
             for (int h = 0; h < H; h++) {
                 const size_t w = (size_t)h * D * Dh;
-                la_gemm(D, Dh, NQ, 1.0f, xa + (size_t)q0 * D, 1, rsq, a->dq + h * Dh, HD, 1, 0.0f,
+                gemm(a, D, Dh, NQ, 1.0f, xa + (size_t)q0 * D, 1, rsq, a->dq + h * Dh, HD, 1, 0.0f,
                         GB->W_Q + w, Dh, 1);
-                la_gemm(D, Dh, N * T, 1.0f, xa, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
+                gemm(a, D, Dh, N * T, 1.0f, xa, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
                         Dh, 1);
-                la_gemm(D, Dh, N * T, 1.0f, xa, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
+                gemm(a, D, Dh, N * T, 1.0f, xa, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
                         Dh, 1);
-                la_gemm(N * T, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh,
+                gemm(a, N * T, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh,
                         h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
-                la_gemm(N * T, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
+                gemm(a, N * T, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
                         D, 1);
-                la_gemm(NQ, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh, 1.0f,
+                gemm(a, NQ, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh, 1.0f,
                         a->d_ln + (size_t)q0 * D, rsq, 1);
             }
             /* d x_in = residual (query rows) + the Q/K/V input path */

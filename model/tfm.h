@@ -139,6 +139,15 @@ double tfm_loss(tfm_acts *a, const int32_t *labels, int n, int *n_correct, doubl
  * the mean loss into m->grads (overwrites; no need to zero). */
 void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int n);
 
+/* Attaches a profile (or NULL to detach): every matrix product of later
+ * forwards and backwards on `a` adds its wall time, 2*m*n*k flops and a call
+ * count.  For grok bench; costs one clock read per product. */
+typedef struct {
+    double gemm_seconds, gemm_flops;
+    long gemm_calls;
+} tfm_profile;
+void tfm_acts_profile(tfm_acts *a, tfm_profile *prof);
+
 /* Read-only views of saved activations of the last forward, for measures:
  * the MLP output after the activation function at the last position of the
  * last layer, [n, M]; the attention probabilities from the last position of
