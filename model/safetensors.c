@@ -1,0 +1,970 @@
+/* safetensors.c: the safetensors writer and validating reader declared in
+ * safetensors.h.
+ *
+ * Format and rules: huggingface/safetensors README "Format" and
+ * safetensors/src/tensor.rs (summarised in FORMATS.md section 1).  The writer
+ * copies the reference writer's conventions except the tensor order, which is
+ * the caller's.  The reader applies the reference loader's checks in its order:
+ *   1. file shorter than 8 bytes            (HeaderTooSmall)
+ *   2. header length N > 100,000,000        (HeaderTooLarge)
+ *   3. 8+N past the end of the file         (InvalidHeaderLength)
+ *   4. header not UTF-8 / not valid JSON of the expected shape, unknown dtype
+ *                                           (InvalidHeader, InvalidHeaderDeserialization)
+ *   5./6. per tensor in data_offsets order: BEGIN equal to the previous END
+ *      (0 for the first) and END >= BEGIN (InvalidOffset), then END-BEGIN =
+ *      numel * element size (TensorInvalidInfo)
+ *   7. 8+N+last END = file size             (MetadataIncompleteBuffer)
+ * The JSON parser is hand-written and reads exactly the header's schema:
+ * objects, strings (all escapes, \uXXXX with surrogate pairs), arrays of
+ * non-negative integers and integers.  Anything else (floats, true/false/null,
+ * nesting elsewhere, unknown tensor fields, duplicate keys) is rejected with the
+ * byte offset and what was expected.  This reader is stricter than the
+ * reference only there; the reference ignores unknown tensor fields.
+ *
+ * Only the five dtypes of st_dtype are supported.  All data is little-endian
+ * and copied as raw bytes, so the host must be little-endian (asserted). */
+#include "safetensors.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "fileio.h"
+
+#define ST_HEADER_MAX 100000000ull /* the reference loader's MAX_HEADER_SIZE */
+
+static const char *const st_names[] = {"F32", "F64", "I32", "I64", "U8"};
+static const size_t st_sizes[] = {4, 8, 4, 8, 1};
+#define ST_N_DTYPES ((int)(sizeof st_names / sizeof st_names[0]))
+
+/* dtypes of the format that this reader does not load (FORMATS.md 1). */
+static const char *const st_other_names[] = {
+    "BOOL", "I8",      "I16",     "U16",         "F16",        "BF16",
+    "U32",  "U64",     "C64",     "F8_E5M2",     "F8_E4M3",    "F8_E8M0",
+    "F4",   "F6_E2M3", "F6_E3M2", "F8_E4M3FNUZ", "F8_E5M2FNUZ"};
+
+static int st_host_is_little_endian(void)
+{
+    const uint32_t one = 1;
+    unsigned char b;
+    memcpy(&b, &one, 1);
+    return b == 1;
+}
+
+size_t st_dtype_size(st_dtype d)
+{
+    GROK_ASSERT((int)d >= 0 && (int)d < ST_N_DTYPES);
+    return st_sizes[d];
+}
+
+const char *st_dtype_name(st_dtype d)
+{
+    GROK_ASSERT((int)d >= 0 && (int)d < ST_N_DTYPES);
+    return st_names[d];
+}
+
+size_t st_tensor_numel(const st_tensor *t)
+{
+    size_t n = 1;
+    for (int i = 0; i < t->ndim; i++)
+        n *= (size_t)t->shape[i];
+    return n;
+}
+
+/* numel * elem as a byte count; -1 on overflow or a negative dimension. */
+static int st_nbytes(const int64_t *shape, int ndim, size_t elem, uint64_t *out)
+{
+    uint64_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        if (shape[i] < 0)
+            return -1;
+        uint64_t d = (uint64_t)shape[i];
+        if (d != 0 && n > UINT64_MAX / d)
+            return -1;
+        n *= d;
+    }
+    if (n > UINT64_MAX / elem)
+        return -1;
+    *out = n * elem;
+    return 0;
+}
+
+/* Index of the first byte of s[0..n) that breaks UTF-8 (overlong forms,
+ * surrogates and code points above U+10FFFF included), or n when valid. */
+static size_t st_utf8_invalid_at(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = s[i];
+        size_t k;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if ((c & 0xe0) == 0xc0) {
+            k = 1, cp = c & 0x1f, min = 0x80;
+        } else if ((c & 0xf0) == 0xe0) {
+            k = 2, cp = c & 0x0f, min = 0x800;
+        } else if ((c & 0xf8) == 0xf0) {
+            k = 3, cp = c & 0x07, min = 0x10000;
+        } else {
+            return i;
+        }
+        if (n - i <= k)
+            return i;
+        for (size_t j = 1; j <= k; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                return i;
+            cp = (cp << 6) | (s[i + j] & 0x3f);
+        }
+        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            return i;
+        i += k + 1;
+    }
+    return n;
+}
+
+/* ---- writer -------------------------------------------------------------- */
+
+static int st_check_text(const char *s, const char *kind, int i, grok_err *e)
+{
+    if (!s)
+        return grok_fail(e, GROK_EINVAL, "safetensors: %s %d is NULL", kind, i);
+    size_t len = strlen(s);
+    size_t bad = st_utf8_invalid_at((const unsigned char *)s, len);
+    if (bad != len)
+        return grok_fail(e, GROK_EINVAL,
+                         "safetensors: %s %d is not valid UTF-8 (byte %zu of \"%.*s...\")", kind, i,
+                         bad, (int)bad, s);
+    return GROK_OK;
+}
+
+int st_serialize(const st_tensor *t, int n, const st_meta *meta, int n_meta, unsigned char **out,
+                 size_t *out_len, grok_err *e)
+{
+    GROK_ASSERT(st_host_is_little_endian());
+    GROK_ASSERT(out != NULL && out_len != NULL && n >= 0 && n_meta >= 0);
+    GROK_ASSERT(t != NULL || n == 0);
+    GROK_ASSERT(meta != NULL || n_meta == 0);
+    *out = NULL;
+    *out_len = 0;
+
+    /* Validate everything first so a bad call writes nothing. */
+    uint64_t total = 0;
+    for (int i = 0; i < n; i++) {
+        int rc = st_check_text(t[i].name, "tensor name", i, e);
+        if (rc)
+            return rc;
+        if (strcmp(t[i].name, "__metadata__") == 0)
+            return grok_fail(e, GROK_EINVAL, "safetensors: \"__metadata__\" cannot name a tensor");
+        if ((int)t[i].dtype < 0 || (int)t[i].dtype >= ST_N_DTYPES)
+            return grok_fail(e, GROK_EINVAL,
+                             "safetensors: tensor \"%s\" has dtype %d, not an st_dtype", t[i].name,
+                             (int)t[i].dtype);
+        if (t[i].ndim < 0 || t[i].ndim > ST_MAX_DIMS)
+            return grok_fail(e, GROK_EINVAL,
+                             "safetensors: tensor \"%s\" has ndim %d (0..%d allowed)", t[i].name,
+                             t[i].ndim, ST_MAX_DIMS);
+        uint64_t nb;
+        if (st_nbytes(t[i].shape, t[i].ndim, st_sizes[t[i].dtype], &nb) != 0 ||
+            nb > UINT64_MAX - total)
+            return grok_fail(e, GROK_EINVAL,
+                             "safetensors: tensor \"%s\" has a negative or overflowing shape",
+                             t[i].name);
+        if (nb > 0 && !t[i].data)
+            return grok_fail(e, GROK_EINVAL,
+                             "safetensors: tensor \"%s\" has %llu bytes but no data", t[i].name,
+                             (unsigned long long)nb);
+        for (int j = 0; j < i; j++)
+            if (strcmp(t[i].name, t[j].name) == 0)
+                return grok_fail(e, GROK_EINVAL, "safetensors: duplicate tensor name \"%s\"",
+                                 t[i].name);
+        total += nb;
+    }
+    for (int i = 0; i < n_meta; i++) {
+        int rc = st_check_text(meta[i].key, "metadata key", i, e);
+        if (!rc)
+            rc = st_check_text(meta[i].value, "metadata value", i, e);
+        if (rc)
+            return rc;
+        for (int j = 0; j < i; j++)
+            if (strcmp(meta[i].key, meta[j].key) == 0)
+                return grok_fail(e, GROK_EINVAL, "safetensors: duplicate metadata key \"%s\"",
+                                 meta[i].key);
+    }
+
+    /* Header: compact JSON, metadata first, fields in the reference's order. */
+    sbuf h;
+    sbuf_init(&h);
+    sbuf_puts(&h, "{");
+    if (n_meta > 0) {
+        sbuf_puts(&h, "\"__metadata__\":{");
+        for (int i = 0; i < n_meta; i++) {
+            if (i)
+                sbuf_puts(&h, ",");
+            sbuf_json_string(&h, meta[i].key);
+            sbuf_puts(&h, ":");
+            sbuf_json_string(&h, meta[i].value);
+        }
+        sbuf_puts(&h, "}");
+    }
+    uint64_t off = 0;
+    for (int i = 0; i < n; i++) {
+        if (i || n_meta > 0)
+            sbuf_puts(&h, ",");
+        sbuf_json_string(&h, t[i].name);
+        sbuf_printf(&h, ":{\"dtype\":\"%s\",\"shape\":[", st_names[t[i].dtype]);
+        for (int d = 0; d < t[i].ndim; d++)
+            sbuf_printf(&h, "%s%lld", d ? "," : "", (long long)t[i].shape[d]);
+        uint64_t nb = (uint64_t)st_tensor_numel(&t[i]) * st_sizes[t[i].dtype]; /* checked above */
+        sbuf_printf(&h, "],\"data_offsets\":[%llu,%llu]}", (unsigned long long)off,
+                    (unsigned long long)(off + nb));
+        off += nb;
+    }
+    sbuf_puts(&h, "}");
+    while (!h.oom && h.len % 8 != 0) /* data starts 8-aligned, as the reference pads */
+        sbuf_puts(&h, " ");
+    if (h.oom) {
+        sbuf_free(&h);
+        return grok_fail(e, GROK_ENOMEM, "safetensors: out of memory building the header");
+    }
+    if (h.len > ST_HEADER_MAX) {
+        size_t hl = h.len;
+        sbuf_free(&h);
+        return grok_fail(e, GROK_EINVAL,
+                         "safetensors: header of %zu bytes exceeds the %llu-byte limit", hl,
+                         ST_HEADER_MAX);
+    }
+    if (total > SIZE_MAX - 8 - h.len) {
+        sbuf_free(&h);
+        return grok_fail(e, GROK_ENOMEM, "safetensors: %llu bytes of tensors do not fit in memory",
+                         (unsigned long long)total);
+    }
+
+    size_t len = 8 + h.len + (size_t)total;
+    unsigned char *buf = malloc(len);
+    if (!buf) {
+        sbuf_free(&h);
+        return grok_fail(e, GROK_ENOMEM, "safetensors: out of memory (%zu bytes)", len);
+    }
+    uint64_t hn = h.len;
+    for (int i = 0; i < 8; i++)
+        buf[i] = (unsigned char)(hn >> (8 * i));
+    memcpy(buf + 8, h.data, h.len);
+    unsigned char *p = buf + 8 + h.len;
+    for (int i = 0; i < n; i++) {
+        size_t nb = st_tensor_numel(&t[i]) * st_sizes[t[i].dtype];
+        if (nb)
+            memcpy(p, t[i].data, nb);
+        p += nb;
+    }
+    sbuf_free(&h);
+    *out = buf;
+    *out_len = len;
+    return GROK_OK;
+}
+
+int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, int n_meta,
+             grok_err *e)
+{
+    unsigned char *buf;
+    size_t len;
+    int rc = st_serialize(t, n, meta, n_meta, &buf, &len, e);
+    if (rc) {
+        if (e) { /* name the file the caller was writing */
+            grok_err inner = *e;
+            const char *why = inner.msg;
+            if (strncmp(why, "safetensors: ", 13) == 0)
+                why += 13;
+            grok_fail(e, rc, "%s: %s", path, why);
+        }
+        return rc;
+    }
+    rc = fileio_write_atomic(path, buf, len, e);
+    free(buf);
+    return rc;
+}
+
+/* ---- reader: JSON header parser ------------------------------------------ */
+
+typedef struct {
+    const unsigned char *s; /* the header, N bytes */
+    size_t n, pos;
+    char *pool; /* decoded strings, NUL-terminated; never longer than the header */
+    size_t pool_len;
+    const char *what; /* the source, for messages */
+    grok_err *e;
+} st_json;
+
+static int st_json_fail(st_json *p, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static int st_json_fail(st_json *p, const char *fmt, ...)
+{
+    char detail[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return grok_fail(p->e, GROK_EFORMAT, "%s: invalid JSON header at header byte %zu of %zu: %s",
+                     p->what, p->pos, p->n, detail);
+}
+
+static void st_json_ws(st_json *p)
+{
+    while (p->pos < p->n) {
+        unsigned char c = p->s[p->pos];
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
+            break;
+        p->pos++;
+    }
+}
+
+/* What the parser sees at pos, for "expected X, found Y" messages. */
+static const char *st_json_found(const st_json *p)
+{
+    if (p->pos >= p->n)
+        return "the end of the header";
+    unsigned char c = p->s[p->pos];
+    if (c == '"')
+        return "a string";
+    if (c == '-' || (c >= '0' && c <= '9'))
+        return "a number";
+    if (c == '{')
+        return "an object";
+    if (c == '[')
+        return "an array";
+    if (c == 't' || c == 'f')
+        return "a boolean";
+    if (c == 'n')
+        return "null";
+    return "an unexpected character";
+}
+
+static int st_json_expect(st_json *p, char c, const char *ctx)
+{
+    st_json_ws(p);
+    if (p->pos < p->n && p->s[p->pos] == (unsigned char)c) {
+        p->pos++;
+        return GROK_OK;
+    }
+    return st_json_fail(p, "expected '%c' %s, found %s", c, ctx, st_json_found(p));
+}
+
+/* After a member or element: 1 if ',' (more follow), 0 if `close`, else error. */
+static int st_json_more(st_json *p, char close, const char *ctx, int *more)
+{
+    st_json_ws(p);
+    if (p->pos < p->n && p->s[p->pos] == ',') {
+        p->pos++;
+        *more = 1;
+        return GROK_OK;
+    }
+    if (p->pos < p->n && p->s[p->pos] == (unsigned char)close) {
+        p->pos++;
+        *more = 0;
+        return GROK_OK;
+    }
+    return st_json_fail(p, "expected ',' or '%c' %s, found %s", close, ctx, st_json_found(p));
+}
+
+static int st_json_hex4(st_json *p, uint32_t *out)
+{
+    if (p->n - p->pos < 4)
+        return st_json_fail(p, "\\u escape needs 4 hex digits");
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p->s[p->pos + i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return st_json_fail(p, "\\u escape needs 4 hex digits");
+        v = v * 16 + (uint32_t)d;
+    }
+    p->pos += 4;
+    *out = v;
+    return GROK_OK;
+}
+
+/* Parses a string into the pool; *out points at its NUL-terminated text. */
+static int st_json_string(st_json *p, const char *ctx, const char **out)
+{
+    st_json_ws(p);
+    if (p->pos >= p->n || p->s[p->pos] != '"')
+        return st_json_fail(p, "expected a string %s, found %s", ctx, st_json_found(p));
+    p->pos++;
+    char *dst = p->pool + p->pool_len;
+    size_t k = 0;
+    for (;;) {
+        if (p->pos >= p->n)
+            return st_json_fail(p, "unterminated string %s", ctx);
+        unsigned char c = p->s[p->pos];
+        if (c == '"') {
+            p->pos++;
+            break;
+        }
+        if (c < 0x20)
+            return st_json_fail(p, "raw control character 0x%02x in a string %s (must be escaped)",
+                                c, ctx);
+        if (c != '\\') {
+            dst[k++] = (char)c;
+            p->pos++;
+            continue;
+        }
+        p->pos++;
+        if (p->pos >= p->n)
+            return st_json_fail(p, "unterminated escape %s", ctx);
+        c = p->s[p->pos++];
+        switch (c) {
+        case '"': dst[k++] = '"'; break;
+        case '\\': dst[k++] = '\\'; break;
+        case '/': dst[k++] = '/'; break;
+        case 'b': dst[k++] = '\b'; break;
+        case 'f': dst[k++] = '\f'; break;
+        case 'n': dst[k++] = '\n'; break;
+        case 'r': dst[k++] = '\r'; break;
+        case 't': dst[k++] = '\t'; break;
+        case 'u': {
+            uint32_t cp;
+            if (st_json_hex4(p, &cp))
+                return GROK_EFORMAT;
+            if (cp >= 0xdc00 && cp <= 0xdfff)
+                return st_json_fail(p, "lone low surrogate \\u%04x %s", cp, ctx);
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                uint32_t lo;
+                if (p->n - p->pos < 2 || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u')
+                    return st_json_fail(p, "high surrogate \\u%04x not followed by a low one %s",
+                                        cp, ctx);
+                p->pos += 2;
+                if (st_json_hex4(p, &lo))
+                    return GROK_EFORMAT;
+                if (lo < 0xdc00 || lo > 0xdfff)
+                    return st_json_fail(p, "high surrogate \\u%04x not followed by a low one %s",
+                                        cp, ctx);
+                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+            }
+            if (cp == 0)
+                return st_json_fail(p, "\\u0000 %s cannot be held in a C string", ctx);
+            /* UTF-8 is never longer than the escape it came from (6 or 12 bytes). */
+            if (cp < 0x80) {
+                dst[k++] = (char)cp;
+            } else if (cp < 0x800) {
+                dst[k++] = (char)(0xc0 | (cp >> 6));
+                dst[k++] = (char)(0x80 | (cp & 0x3f));
+            } else if (cp < 0x10000) {
+                dst[k++] = (char)(0xe0 | (cp >> 12));
+                dst[k++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                dst[k++] = (char)(0x80 | (cp & 0x3f));
+            } else {
+                dst[k++] = (char)(0xf0 | (cp >> 18));
+                dst[k++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+                dst[k++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+                dst[k++] = (char)(0x80 | (cp & 0x3f));
+            }
+            break;
+        }
+        default: p->pos--; return st_json_fail(p, "invalid escape '\\%c' %s", c, ctx);
+        }
+    }
+    dst[k++] = '\0';
+    p->pool_len += k;
+    *out = dst;
+    return GROK_OK;
+}
+
+/* A non-negative JSON integer that fits in `max`. */
+static int st_json_uint(st_json *p, const char *ctx, uint64_t max, uint64_t *out)
+{
+    st_json_ws(p);
+    size_t start = p->pos;
+    if (p->pos < p->n && p->s[p->pos] == '-')
+        return st_json_fail(p, "negative number %s", ctx);
+    if (p->pos >= p->n || p->s[p->pos] < '0' || p->s[p->pos] > '9')
+        return st_json_fail(p, "expected a non-negative integer %s, found %s", ctx,
+                            st_json_found(p));
+    uint64_t v = 0;
+    while (p->pos < p->n && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') {
+        uint64_t d = (uint64_t)(p->s[p->pos] - '0');
+        if (v > (max - d) / 10) {
+            p->pos = start;
+            return st_json_fail(p, "integer %s is larger than %llu", ctx, (unsigned long long)max);
+        }
+        v = v * 10 + d;
+        p->pos++;
+    }
+    if (p->pos - start > 1 && p->s[start] == '0') {
+        p->pos = start;
+        return st_json_fail(p, "integer with a leading zero %s", ctx);
+    }
+    if (p->pos < p->n && (p->s[p->pos] == '.' || p->s[p->pos] == 'e' || p->s[p->pos] == 'E'))
+        return st_json_fail(p, "expected an integer %s, found a fraction or exponent", ctx);
+    *out = v;
+    return GROK_OK;
+}
+
+/* One parsed header entry. */
+typedef struct {
+    const char *name;
+    int dtype; /* st_dtype */
+    int ndim;
+    int64_t shape[ST_MAX_DIMS];
+    uint64_t begin, end;
+    size_t reloc; /* offset of its aligned copy, SIZE_MAX when aligned in place */
+} st_entry;
+
+static int st_parse_dtype(st_json *p, const char *tname, int *dtype)
+{
+    size_t at = p->pos;
+    const char *name;
+    int rc = st_json_string(p, "for \"dtype\"", &name);
+    if (rc)
+        return rc;
+    for (int d = 0; d < ST_N_DTYPES; d++)
+        if (strcmp(name, st_names[d]) == 0) {
+            *dtype = d;
+            return GROK_OK;
+        }
+    p->pos = at;
+    for (size_t i = 0; i < sizeof st_other_names / sizeof st_other_names[0]; i++)
+        if (strcmp(name, st_other_names[i]) == 0)
+            return grok_fail(
+                p->e, GROK_EFORMAT,
+                "%s: unsupported dtype \"%s\" for tensor \"%s\": a safetensors dtype this "
+                "reader does not load (it reads F32, F64, I32, I64, U8)",
+                p->what, name, tname);
+    return grok_fail(p->e, GROK_EFORMAT,
+                     "%s: unknown dtype \"%s\" for tensor \"%s\" (valid: F32, F64, I32, I64, U8)",
+                     p->what, name, tname);
+}
+
+/* {"dtype":"F32","shape":[...],"data_offsets":[b,e]} in any field order. */
+static int st_parse_info(st_json *p, st_entry *t)
+{
+    char ctx[96];
+    snprintf(ctx, sizeof ctx, "for tensor \"%.60s\"", t->name);
+    st_json_ws(p);
+    if (p->pos >= p->n || p->s[p->pos] != '{')
+        return st_json_fail(p, "expected an object {dtype, shape, data_offsets} %s, found %s", ctx,
+                            st_json_found(p));
+    p->pos++;
+    int have_dtype = 0, have_shape = 0, have_offsets = 0, more = 1, rc;
+    st_json_ws(p);
+    if (p->pos < p->n && p->s[p->pos] == '}')
+        more = 0, p->pos++;
+    while (more) {
+        size_t key_at = p->pos;
+        const char *key;
+        if ((rc = st_json_string(p, ctx, &key)) || (rc = st_json_expect(p, ':', ctx)))
+            return rc;
+        int *seen = strcmp(key, "dtype") == 0          ? &have_dtype
+                    : strcmp(key, "shape") == 0        ? &have_shape
+                    : strcmp(key, "data_offsets") == 0 ? &have_offsets
+                                                       : NULL;
+        if (!seen || *seen) {
+            p->pos = key_at;
+            return st_json_fail(
+                p, "%s field \"%s\" %s (expected dtype, shape, data_offsets once each)",
+                seen ? "duplicate" : "unknown", key, ctx);
+        }
+        *seen = 1;
+        if (seen == &have_dtype) {
+            rc = st_parse_dtype(p, t->name, &t->dtype);
+        } else {
+            const char *what = seen == &have_shape ? "in \"shape\"" : "in \"data_offsets\"";
+            uint64_t v[ST_MAX_DIMS];
+            int count = 0, max_count = seen == &have_shape ? ST_MAX_DIMS : 2, more_el = 1;
+            if ((rc = st_json_expect(p, '[', what)))
+                return rc;
+            st_json_ws(p);
+            if (p->pos < p->n && p->s[p->pos] == ']')
+                more_el = 0, p->pos++;
+            while (more_el) {
+                if (count == max_count)
+                    return st_json_fail(p, "more than %d values %s %s", max_count, what, ctx);
+                uint64_t lim = seen == &have_shape ? (uint64_t)INT64_MAX : UINT64_MAX;
+                if ((rc = st_json_uint(p, what, lim, &v[count++])) ||
+                    (rc = st_json_more(p, ']', what, &more_el)))
+                    return rc;
+            }
+            if (seen == &have_shape) {
+                t->ndim = count;
+                for (int i = 0; i < count; i++)
+                    t->shape[i] = (int64_t)v[i];
+            } else {
+                if (count != 2)
+                    return st_json_fail(
+                        p, "\"data_offsets\" %s has %d values, expected [BEGIN, END]", ctx, count);
+                t->begin = v[0];
+                t->end = v[1];
+            }
+        }
+        if (rc || (rc = st_json_more(p, '}', ctx, &more)))
+            return rc;
+    }
+    if (!have_dtype || !have_shape || !have_offsets)
+        return st_json_fail(p, "tensor \"%s\" lacks \"%s\"", t->name,
+                            !have_dtype   ? "dtype"
+                            : !have_shape ? "shape"
+                                          : "data_offsets");
+    return GROK_OK;
+}
+
+static int st_parse_meta(st_json *p, st_meta **meta, int *n_meta)
+{
+    int cap = 0, rc, more = 1;
+    if ((rc = st_json_expect(p, '{', "for \"__metadata__\" (a map of strings to strings)")))
+        return rc;
+    st_json_ws(p);
+    if (p->pos < p->n && p->s[p->pos] == '}')
+        more = 0, p->pos++;
+    while (more) {
+        const char *key, *value;
+        size_t key_at = p->pos;
+        if ((rc = st_json_string(p, "as a \"__metadata__\" key", &key)) ||
+            (rc = st_json_expect(p, ':', "in \"__metadata__\"")))
+            return rc;
+        for (int j = 0; j < *n_meta; j++)
+            if (strcmp((*meta)[j].key, key) == 0) {
+                p->pos = key_at;
+                return st_json_fail(p, "duplicate \"__metadata__\" key \"%s\"", key);
+            }
+        st_json_ws(p);
+        if (p->pos >= p->n || p->s[p->pos] != '"')
+            return st_json_fail(
+                p,
+                "\"__metadata__\" value for key \"%s\" is %s, not a string (metadata "
+                "maps strings to strings: write \"7\", not 7)",
+                key, st_json_found(p));
+        if ((rc = st_json_string(p, "in \"__metadata__\"", &value)))
+            return rc;
+        if (*n_meta == cap) {
+            cap = cap ? 2 * cap : 8;
+            st_meta *bigger = realloc(*meta, (size_t)cap * sizeof **meta);
+            if (!bigger)
+                return grok_fail(p->e, GROK_ENOMEM, "%s: out of memory reading the header",
+                                 p->what);
+            *meta = bigger;
+        }
+        (*meta)[*n_meta].key = key;
+        (*meta)[*n_meta].value = value;
+        (*n_meta)++;
+        if ((rc = st_json_more(p, '}', "in \"__metadata__\"", &more)))
+            return rc;
+    }
+    return GROK_OK;
+}
+
+/* The whole header: a top-level object of tensor entries and metadata. */
+static int st_parse_header(st_json *p, st_entry **ents, int *n_ents, st_meta **meta, int *n_meta)
+{
+    int cap = 0, rc, more = 1, have_meta = 0;
+    if ((rc = st_json_expect(p, '{', "at the start of the header")))
+        return rc;
+    st_json_ws(p);
+    if (p->pos < p->n && p->s[p->pos] == '}')
+        more = 0, p->pos++;
+    while (more) {
+        const char *name;
+        size_t key_at = p->pos;
+        if ((rc = st_json_string(p, "as a tensor name", &name)) ||
+            (rc = st_json_expect(p, ':', "after a tensor name")))
+            return rc;
+        int dup = strcmp(name, "__metadata__") == 0 && have_meta;
+        for (int j = 0; j < *n_ents && !dup; j++)
+            dup = strcmp((*ents)[j].name, name) == 0;
+        if (dup) {
+            p->pos = key_at;
+            return st_json_fail(p, "duplicate key \"%s\"", name);
+        }
+        if (strcmp(name, "__metadata__") == 0) {
+            have_meta = 1;
+            rc = st_parse_meta(p, meta, n_meta);
+        } else {
+            if (*n_ents == cap) {
+                cap = cap ? 2 * cap : 16;
+                st_entry *bigger = realloc(*ents, (size_t)cap * sizeof **ents);
+                if (!bigger)
+                    return grok_fail(p->e, GROK_ENOMEM, "%s: out of memory reading the header",
+                                     p->what);
+                *ents = bigger;
+            }
+            st_entry *t = &(*ents)[(*n_ents)++];
+            memset(t, 0, sizeof *t);
+            t->name = name;
+            rc = st_parse_info(p, t);
+        }
+        if (rc || (rc = st_json_more(p, '}', "in the header object", &more)))
+            return rc;
+    }
+    st_json_ws(p); /* trailing spaces are the writer's padding */
+    if (p->pos != p->n)
+        return st_json_fail(p, "expected only spaces after the header object, found %s",
+                            st_json_found(p));
+    return GROK_OK;
+}
+
+/* ---- reader: validation -------------------------------------------------- */
+
+typedef struct {
+    uint64_t begin, end;
+    int idx;
+} st_span;
+
+static int st_span_cmp(const void *a, const void *b)
+{
+    const st_span *x = a, *y = b;
+    if (x->begin != y->begin)
+        return x->begin < y->begin ? -1 : 1;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+static void st_shape_str(char *buf, size_t cap, const st_entry *t)
+{
+    size_t k = (size_t)snprintf(buf, cap, "[");
+    for (int i = 0; i < t->ndim && k < cap; i++)
+        k += (size_t)snprintf(buf + k, cap - k, "%s%lld", i ? "," : "", (long long)t->shape[i]);
+    if (k < cap)
+        snprintf(buf + k, cap - k, "]");
+}
+
+/* Checks 5-7: offsets packed from 0, sizes matching shapes, buffer length. */
+static int st_check_layout(const st_entry *ents, int n_ents, uint64_t data_len, const char *what,
+                           grok_err *e)
+{
+    st_span *spans = malloc((size_t)(n_ents ? n_ents : 1) * sizeof *spans);
+    if (!spans)
+        return grok_fail(e, GROK_ENOMEM, "%s: out of memory checking offsets", what);
+    for (int i = 0; i < n_ents; i++)
+        spans[i] = (st_span){ents[i].begin, ents[i].end, i};
+    qsort(spans, (size_t)n_ents, sizeof *spans, st_span_cmp);
+
+    int rc = GROK_OK;
+    uint64_t start = 0;
+    const char *prev = NULL;
+    for (int k = 0; k < n_ents && rc == GROK_OK; k++) {
+        const st_entry *t = &ents[spans[k].idx];
+        uint64_t s = t->begin, en = t->end;
+        if (en < s) {
+            rc = grok_fail(
+                e, GROK_EFORMAT,
+                "%s: bad offsets: tensor \"%s\" has data_offsets [%llu,%llu], END before BEGIN",
+                what, t->name, (unsigned long long)s, (unsigned long long)en);
+        } else if (s != start && !prev) {
+            rc = grok_fail(
+                e, GROK_EFORMAT,
+                "%s: bad offsets: the first tensor \"%s\" begins at %llu, not 0 (gap at the "
+                "start of the data)",
+                what, t->name, (unsigned long long)s);
+        } else if (s > start) {
+            rc = grok_fail(
+                e, GROK_EFORMAT,
+                "%s: bad offsets: gap of %llu bytes between tensor \"%s\" (ends at %llu) and "
+                "tensor \"%s\" (begins at %llu)",
+                what, (unsigned long long)(s - start), prev, (unsigned long long)start, t->name,
+                (unsigned long long)s);
+        } else if (s < start) {
+            rc = grok_fail(
+                e, GROK_EFORMAT,
+                "%s: bad offsets: tensor \"%s\" [%llu,%llu) overlaps tensor \"%s\", which "
+                "ends at %llu",
+                what, t->name, (unsigned long long)s, (unsigned long long)en, prev,
+                (unsigned long long)start);
+        } else {
+            uint64_t nb;
+            char shape[200];
+            st_shape_str(shape, sizeof shape, t);
+            if (st_nbytes(t->shape, t->ndim, st_sizes[t->dtype], &nb) != 0)
+                rc = grok_fail(e, GROK_EFORMAT, "%s: bad shape: tensor \"%s\" %s overflows 64 bits",
+                               what, t->name, shape);
+            else if (nb != en - s)
+                rc = grok_fail(
+                    e, GROK_EFORMAT,
+                    "%s: byte count mismatch: tensor \"%s\" is %s %s = %llu bytes, but its "
+                    "data_offsets [%llu,%llu] span %llu",
+                    what, t->name, st_names[t->dtype], shape, (unsigned long long)nb,
+                    (unsigned long long)s, (unsigned long long)en, (unsigned long long)(en - s));
+        }
+        start = en;
+        prev = t->name;
+    }
+    free(spans);
+    if (rc)
+        return rc;
+    if (start > data_len)
+        return grok_fail(
+            e, GROK_EFORMAT,
+            "%s: truncated: tensors need %llu bytes after the header, file has %llu (was "
+            "the run killed while copying?)",
+            what, (unsigned long long)start, (unsigned long long)data_len);
+    if (start < data_len)
+        return grok_fail(
+            e, GROK_EFORMAT,
+            "%s: trailing bytes: tensors end %llu bytes after the header, file has %llu "
+            "(%llu extra)",
+            what, (unsigned long long)start, (unsigned long long)data_len,
+            (unsigned long long)(data_len - start));
+    return GROK_OK;
+}
+
+int st_parse(st_file *f, const unsigned char *bytes, size_t n, const char *what, grok_err *e)
+{
+    GROK_ASSERT(st_host_is_little_endian());
+    GROK_ASSERT(f != NULL && (bytes != NULL || n == 0));
+    memset(f, 0, sizeof *f);
+    if (!what)
+        what = "safetensors buffer";
+
+    /* 1-3: the length prefix. */
+    if (n < 8)
+        return grok_fail(e, GROK_EFORMAT,
+                         "%s: too small: %zu bytes, a safetensors file has at least 8 (the header "
+                         "length)",
+                         what, n);
+    uint64_t hn = 0;
+    for (int i = 7; i >= 0; i--)
+        hn = (hn << 8) | bytes[i];
+    if (hn > ST_HEADER_MAX)
+        return grok_fail(
+            e, GROK_EFORMAT,
+            "%s: header too large: header length %llu exceeds the %llu-byte limit (not a "
+            "safetensors file?)",
+            what, (unsigned long long)hn, ST_HEADER_MAX);
+    if (hn > n - 8)
+        return grok_fail(
+            e, GROK_EFORMAT,
+            "%s: header past end of file: header length %llu needs %llu bytes, file has %zu "
+            "(truncated?)",
+            what, (unsigned long long)hn, (unsigned long long)(8 + hn), n);
+    size_t N = (size_t)hn, data_at = 8 + N, data_len = n - data_at;
+
+    /* 4: UTF-8, then JSON of the expected shape, decoded into a scratch pool
+     * that moves into the file's allocation once its size is known. */
+    size_t bad = st_utf8_invalid_at(bytes + 8, N);
+    if (bad != N)
+        return grok_fail(e, GROK_EFORMAT, "%s: invalid header: not UTF-8 at header byte %zu", what,
+                         bad);
+    char *pool = malloc(N + 1);
+    if (!pool)
+        return grok_fail(e, GROK_ENOMEM, "%s: out of memory (%zu-byte header)", what, N);
+    st_entry *ents = NULL;
+    int n_ents = 0;
+    unsigned char *mem = NULL;
+    st_json p = {bytes + 8, N, 0, pool, 0, what, e};
+    int rc = st_parse_header(&p, &ents, &n_ents, &f->meta, &f->n_meta);
+    if (rc)
+        goto fail;
+
+    /* 5-7 */
+    rc = st_check_layout(ents, n_ents, data_len, what, e);
+    if (rc)
+        goto fail;
+
+    /* One allocation holds the file image, the decoded strings and aligned
+     * copies of the tensors whose bytes are misaligned for their dtype in the
+     * file (a writer that does not pad its header, or a U8 tensor before an
+     * F32 one).  st_write's files from tensors ordered F64/I64 first, then
+     * F32/I32, then U8 (the reference writer's order) need no copies. */
+    size_t img = (n + 63) / 64 * 64, pool_sz = (p.pool_len + 63) / 64 * 64, reloc = 0;
+    for (int i = 0; i < n_ents; i++) {
+        size_t elem = st_sizes[ents[i].dtype], nb = (size_t)(ents[i].end - ents[i].begin);
+        ents[i].reloc = SIZE_MAX;
+        if ((data_at + ents[i].begin) % elem != 0) {
+            ents[i].reloc = reloc;
+            reloc += (nb + 7) / 8 * 8;
+        }
+    }
+    if (n > SIZE_MAX / 2 - pool_sz - reloc) {
+        rc = grok_fail(e, GROK_ENOMEM, "%s: %zu bytes do not fit in memory", what, n);
+        goto fail;
+    }
+    mem = grok_alloc(img + pool_sz + reloc);
+    f->tensors = malloc((size_t)(n_ents ? n_ents : 1) * sizeof *f->tensors);
+    if (!mem || !f->tensors) {
+        rc = grok_fail(e, GROK_ENOMEM, "%s: out of memory (%zu bytes)", what, n);
+        goto fail;
+    }
+    memcpy(mem, bytes, n);
+    char *names = (char *)mem + img;
+    memcpy(names, pool, p.pool_len);
+    for (int i = 0; i < f->n_meta; i++) {
+        f->meta[i].key = names + (f->meta[i].key - pool);
+        f->meta[i].value = names + (f->meta[i].value - pool);
+    }
+    for (int i = 0; i < n_ents; i++) {
+        st_tensor *t = &f->tensors[i];
+        memset(t, 0, sizeof *t);
+        t->name = names + (ents[i].name - pool);
+        t->dtype = (st_dtype)ents[i].dtype;
+        t->ndim = ents[i].ndim;
+        memcpy(t->shape, ents[i].shape, sizeof t->shape);
+        const unsigned char *src = mem + data_at + ents[i].begin;
+        if (ents[i].reloc != SIZE_MAX) {
+            unsigned char *dst = mem + img + pool_sz + ents[i].reloc;
+            memcpy(dst, src, (size_t)(ents[i].end - ents[i].begin));
+            src = dst;
+        }
+        t->data = src;
+    }
+    f->n_tensors = n_ents;
+    f->bytes = mem;
+    f->n_bytes = n;
+    free(ents);
+    free(pool);
+    return GROK_OK;
+
+fail:
+    free(ents);
+    free(pool);
+    free(f->meta);
+    free(f->tensors);
+    grok_free(mem);
+    memset(f, 0, sizeof *f);
+    return rc;
+}
+
+int st_read(st_file *f, const char *path, grok_err *e)
+{
+    GROK_ASSERT(f != NULL && path != NULL);
+    memset(f, 0, sizeof *f);
+    char *buf;
+    size_t n;
+    int rc = fileio_read_all(path, &buf, &n, e);
+    if (rc)
+        return rc;
+    rc = st_parse(f, (const unsigned char *)buf, n, path, e);
+    free(buf);
+    return rc;
+}
+
+void st_file_free(st_file *f)
+{
+    if (!f)
+        return;
+    grok_free(f->bytes);
+    free(f->tensors);
+    free(f->meta);
+    memset(f, 0, sizeof *f);
+}
+
+const st_tensor *st_find(const st_file *f, const char *name)
+{
+    for (int i = 0; i < f->n_tensors; i++)
+        if (strcmp(f->tensors[i].name, name) == 0)
+            return &f->tensors[i];
+    return NULL;
+}
+
+const char *st_meta_get(const st_file *f, const char *key)
+{
+    for (int i = 0; i < f->n_meta; i++)
+        if (strcmp(f->meta[i].key, key) == 0)
+            return f->meta[i].value;
+    return NULL;
+}
