@@ -1,0 +1,116 @@
+/* cfg.h: experiment configs, read from libconfig files and --set overrides.
+ *
+ * Owns the one declarative table of config keys (name, type, default, valid
+ * range, description, where the value goes in cfg_run); parsing, validation,
+ * --set, `grok help config` and writing the resolved config.cfg all walk that
+ * table, so a key is described exactly once (the pattern of Redis's
+ * static_configs[]).  The table's defaults are the Nanda et al. (2023)
+ * mainline run, and experiments/nanda2023_mod_add.cfg is what cfg_format
+ * writes for them.
+ *
+ * Does not own what the values mean at run time: the runner, the model and
+ * the task read the plain structs filled here.  Nothing here prints or exits;
+ * every function returns GROK_OK or a grok_status and fills a grok_err.
+ *
+ * Error messages have the shape
+ *   FILE:LINE: key = value: what is wrong; valid: ...
+ * where FILE is the config path (or the included file), "--set" for an
+ * override, "<default>" for a compiled-in default, and "<config>" for a
+ * struct checked by cfg_check; LINE is omitted where there is none.
+ *
+ * libconfig 1.5 quirks handled here (see FORMATS.md section 6): its writer
+ * keeps 15 digits, so cfg_format writes floats itself, exactly; an integer
+ * literal beyond 32 bits without the L suffix is silently wrapped by its
+ * scanner, so such literals are rejected before parsing; @include paths are
+ * made relative to the including config's directory. */
+#ifndef GROK_CFG_H
+#define GROK_CFG_H
+
+#include <stdint.h>
+
+#include "fileio.h"
+#include "grok.h"
+#include "optim.h"
+#include "task.h"
+#include "tfm.h"
+
+#define CFG_FORMATS_MAX 64
+
+typedef struct {
+    uint64_t seed;         /* "seed": 0..2^63-1; derives every RNG stream */
+    task_config task;      /* task.op, task.p, task.frac_train */
+    tfm_config model;      /* model.*; d_vocab, d_vocab_out, n_ctx are derived from
+                              the task by cfg_fill_derived, not keys */
+    optim_config optim;    /* optim.kind, lr, betas (beta1, beta2), eps,
+                              weight_decay, momentum, warmup */
+    struct {
+        long epochs;          /* 1..10^8 */
+        long batch;           /* 0 = full batch, else 1..n_train */
+        long eval_every;      /* epochs between evaluations, >= 1 */
+        double stop_test_acc; /* 0 = never stop early; in (0, 1]: stop after the
+                                 first evaluation whose test accuracy >= it */
+    } train;
+    struct {
+        long every;       /* epochs between weight checkpoints after early_until */
+        long every_early; /* epochs between checkpoints before early_until */
+        long early_until; /* end (exclusive epoch) of the dense early phase; 0 = none */
+    } checkpoint;
+    struct {
+        long every; /* epochs between progress-measure passes */
+    } measures;
+    struct {
+        char formats[CFG_FORMATS_MAX]; /* comma list from png,pdf,svg,tex; "" = none */
+    } plots;
+} cfg_run;
+
+/* Fills c with the table's defaults (the Nanda et al. 2023 mainline run),
+ * derived fields included.  Unused bytes (padding, the tail of
+ * plots.formats) are zero, so two default structs compare equal with memcmp. */
+void cfg_defaults(cfg_run *c);
+
+/* Sets model.d_vocab = task.p + 1, model.d_vocab_out = task.p and
+ * model.n_ctx = TASK_N_CTX. */
+void cfg_fill_derived(cfg_run *c);
+
+/* Builds the run config: the defaults, then the file at path (NULL: none,
+ * i.e. the compiled-in default, identical to
+ * experiments/nanda2023_mod_add.cfg), then the n_sets assignments "key=value"
+ * in order (see cfg_set), then the cross-field checks (cfg_check), then the
+ * derived fields.  A file need not list every key.  Unknown keys and groups,
+ * wrong types, out-of-range values, syntax errors and failed cross-field
+ * checks give GROK_EINVAL; an unreadable file gives GROK_EIO ("cannot read
+ * config 'x.cfg': No such file or directory").  On any error c is left
+ * untouched.  @include "f" inside the file is read relative to the file's
+ * directory. */
+int cfg_load(cfg_run *c, const char *path, const char *const *sets, int n_sets, grok_err *e);
+
+/* Applies one override "key=value" (e.g. "model.d_model=256",
+ * "optim.betas=[0.9, 0.99]", "task.op=sub" or "task.op=\"sub\"").  The value
+ * is read with libconfig's grammar; integers are accepted for float keys;
+ * a string value may be given without quotes.  Checks the key, the type and
+ * the key's own range; the cross-field checks are cfg_check's.  GROK_EINVAL
+ * on error, c untouched; messages start with "--set: ". */
+int cfg_set(cfg_run *c, const char *assignment, grok_err *e);
+
+/* Checks every key's range and the cross-field rules (div needs a prime p;
+ * 1 <= batch <= training examples unless 0; the split leaves at least one
+ * training and one test example; n_layers etc. bounded).  n_heads * d_head
+ * need not equal d_model.  Messages start with "<config>: ".  Does not look
+ * at the derived fields. */
+int cfg_check(const cfg_run *c, grok_err *e);
+
+/* Appends the fully resolved config to out as libconfig text: every key,
+ * grouped, each with a one-line comment (what it is, its valid range).
+ * Floats are written with the fewest digits (at most 17) that read back to
+ * the same double, so cfg_load(cfg_format(c)) == c bit for bit.
+ * GROK_ENOMEM when out ran out of memory. */
+int cfg_format(const cfg_run *c, sbuf *out);
+
+/* cfg_format, then fileio_write_atomic to path. */
+int cfg_write(const cfg_run *c, const char *path, grok_err *e);
+
+/* Appends a table of every key (name, type, default, valid values,
+ * description) to out, for `grok help config`. */
+void cfg_list_keys(sbuf *out);
+
+#endif

@@ -1,0 +1,786 @@
+/* test_cfg.c: the experiment config layer (experiments/cfg.c).
+ *
+ * Checks that the compiled-in defaults equal the shipped
+ * experiments/nanda2023_mod_add.cfg (same struct, same text after the file's
+ * own header), that every shipped example loads, that write -> load gives
+ * the same struct bit for bit (awkward doubles included), that --set accepts
+ * each kind of value, that @include is read relative to the config's
+ * directory, and that each promised error message is produced: it must name
+ * the file (or --set), the line where there is one, the key and the value,
+ * and come with GROK_EINVAL (GROK_EIO for an unreadable file).
+ *
+ * Run from the repository root (make test does), so the shipped configs are
+ * found at experiments/. */
+#define _XOPEN_SOURCE 700 /* nftw, mkdtemp */
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "cfg.h"
+
+#define SHIPPED_DEFAULT "experiments/nanda2023_mod_add.cfg"
+#define SHIPPED_POWER "experiments/power2022_mod_div.cfg"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static int setup_dir(void **state)
+{
+    char *dir = strdup("/tmp/grok-test-cfg-XXXXXX");
+    if (!dir || !mkdtemp(dir))
+        return -1;
+    *state = dir;
+    return 0;
+}
+
+static int teardown_dir(void **state)
+{
+    char *dir = *state;
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+    return 0;
+}
+
+/* Writes text to dir/name and returns the path (caller frees). */
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+    size_t n = strlen(dir) + strlen(name) + 2;
+    char *p = malloc(n);
+    assert_non_null(p);
+    snprintf(p, n, "%s/%s", dir, name);
+    FILE *f = fopen(p, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+    return p;
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (!strstr(hay, needle)) {
+        printf("# message \"%s\" lacks \"%s\"\n", hay, needle);
+        fail();
+    }
+}
+
+/* Compares two doubles bit for bit; prints and fails on a difference. */
+static void assert_same_double(const char *what, double a, double b)
+{
+    if (memcmp(&a, &b, sizeof a) != 0) {
+        double abs_err = fabs(a - b);
+        printf("# %s: %.17g != %.17g (abs %.3g, rel %.3g)\n", what, a, b, abs_err,
+               abs_err / fmax(fabs(a), fabs(b)));
+        fail();
+    }
+}
+
+/* Compares two structs field by field for a readable failure, then as bytes. */
+static void assert_same_run(const cfg_run *a, const cfg_run *b)
+{
+    assert_true(a->seed == b->seed);
+    assert_int_equal(a->task.op, b->task.op);
+    assert_int_equal(a->task.p, b->task.p);
+    assert_same_double("task.frac_train", a->task.frac_train, b->task.frac_train);
+    assert_int_equal(a->model.n_layers, b->model.n_layers);
+    assert_int_equal(a->model.d_model, b->model.d_model);
+    assert_int_equal(a->model.n_heads, b->model.n_heads);
+    assert_int_equal(a->model.d_head, b->model.d_head);
+    assert_int_equal(a->model.d_mlp, b->model.d_mlp);
+    assert_int_equal(a->model.d_vocab, b->model.d_vocab);
+    assert_int_equal(a->model.d_vocab_out, b->model.d_vocab_out);
+    assert_int_equal(a->model.n_ctx, b->model.n_ctx);
+    assert_int_equal(a->model.act, b->model.act);
+    assert_int_equal(a->model.layernorm, b->model.layernorm);
+    assert_int_equal(a->model.attn_bias, b->model.attn_bias);
+    assert_same_double("model.init_scale", a->model.init_scale, b->model.init_scale);
+    assert_int_equal(a->optim.kind, b->optim.kind);
+    assert_same_double("optim.lr", a->optim.lr, b->optim.lr);
+    assert_same_double("optim.beta1", a->optim.beta1, b->optim.beta1);
+    assert_same_double("optim.beta2", a->optim.beta2, b->optim.beta2);
+    assert_same_double("optim.eps", a->optim.eps, b->optim.eps);
+    assert_same_double("optim.weight_decay", a->optim.weight_decay, b->optim.weight_decay);
+    assert_same_double("optim.momentum", a->optim.momentum, b->optim.momentum);
+    assert_int_equal(a->optim.warmup, b->optim.warmup);
+    assert_int_equal(a->train.epochs, b->train.epochs);
+    assert_int_equal(a->train.batch, b->train.batch);
+    assert_int_equal(a->train.eval_every, b->train.eval_every);
+    assert_same_double("train.stop_test_acc", a->train.stop_test_acc, b->train.stop_test_acc);
+    assert_int_equal(a->checkpoint.every, b->checkpoint.every);
+    assert_int_equal(a->checkpoint.every_early, b->checkpoint.every_early);
+    assert_int_equal(a->checkpoint.early_until, b->checkpoint.early_until);
+    assert_int_equal(a->measures.every, b->measures.every);
+    assert_string_equal(a->plots.formats, b->plots.formats);
+    assert_int_equal(memcmp(a, b, sizeof *a), 0);
+}
+
+/* The text after the leading block of comment and blank lines. */
+static const char *skip_header(const char *s)
+{
+    while (*s == '#' || *s == '\n') {
+        const char *nl = strchr(s, '\n');
+        if (!nl)
+            return s + strlen(s);
+        s = nl + 1;
+    }
+    return s;
+}
+
+/* Loads text written to dir/name with sets, expects rc, and checks that the
+ * message holds every needle (NULL-terminated list). */
+static void expect_error(const char *dir, const char *name, const char *text,
+                         const char *const *sets, int n_sets, int rc_want, ...)
+{
+    char *path = text ? write_file(dir, name, text) : NULL;
+    cfg_run c, before;
+    cfg_defaults(&c);
+    c.seed = 777; /* a value no load produces: proves c is left untouched */
+    memcpy(&before, &c, sizeof c);
+    grok_err e = {{0}};
+    int rc = cfg_load(&c, path ? path : name, sets, n_sets, &e);
+    printf("# %s%s%s -> rc %d: %s\n", name ? name : "<default>", n_sets ? " --set " : "",
+           n_sets ? sets[0] : "", rc, e.msg);
+    assert_int_equal(rc, rc_want);
+    assert_int_equal(memcmp(&c, &before, sizeof c), 0);
+    va_list ap;
+    va_start(ap, rc_want);
+    const char *needle;
+    while ((needle = va_arg(ap, const char *)))
+        assert_contains(e.msg, needle);
+    va_end(ap);
+    free(path);
+}
+
+/* ---- defaults and shipped configs ----------------------------------------- */
+
+static void test_defaults_equal_shipped_file(void **state)
+{
+    (void)state;
+    cfg_run def, nul, file;
+    cfg_defaults(&def);
+    grok_err e = {{0}};
+    assert_int_equal(cfg_load(&nul, NULL, NULL, 0, &e), GROK_OK);
+    int rc = cfg_load(&file, SHIPPED_DEFAULT, NULL, 0, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    assert_same_run(&def, &nul);
+    assert_same_run(&def, &file);
+    printf("# cfg_defaults == cfg_load(NULL) == cfg_load(%s): %zu bytes, memcmp 0\n",
+           SHIPPED_DEFAULT, sizeof def);
+
+    /* The defaults are the Nanda et al. run; spot-check the derived fields. */
+    assert_int_equal(def.task.p, 113);
+    assert_int_equal(def.model.d_vocab, 114);
+    assert_int_equal(def.model.d_vocab_out, 113);
+    assert_int_equal(def.model.n_ctx, 3);
+    assert_int_equal(cfg_check(&def, &e), GROK_OK);
+
+    /* The shipped file lists every key exactly as cfg_format writes it. */
+    sbuf out;
+    sbuf_init(&out);
+    assert_int_equal(cfg_format(&def, &out), GROK_OK);
+    char *text = NULL;
+    size_t n = 0;
+    assert_int_equal(fileio_read_all(SHIPPED_DEFAULT, &text, &n, &e), GROK_OK);
+    const char *want = skip_header(out.data), *got = skip_header(text);
+    if (strcmp(want, got) != 0) {
+        int line = 1;
+        size_t i = 0;
+        while (want[i] && want[i] == got[i])
+            line += want[i++] == '\n';
+        while (i > 0 && want[i - 1] != '\n')
+            i--;
+        int nw = (int)strcspn(want + i, "\n"), ng = (int)strcspn(got + i, "\n");
+        printf("# %s differs from cfg_format(defaults) at body line %d:\n# want: %.*s\n"
+               "# got:  %.*s\n",
+               SHIPPED_DEFAULT, line, nw, want + i, ng, got + i);
+        fail();
+    }
+    printf("# %s body == cfg_format(defaults) body (%zu bytes)\n", SHIPPED_DEFAULT,
+           strlen(want));
+    free(text);
+    sbuf_free(&out);
+}
+
+static void test_shipped_examples_load(void **state)
+{
+    (void)state;
+    cfg_run c;
+    grok_err e = {{0}};
+    int rc = cfg_load(&c, SHIPPED_POWER, NULL, 0, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    assert_int_equal(c.task.op, TASK_OP_DIV);
+    assert_int_equal(c.task.p, 97);
+    assert_int_equal(c.model.n_layers, 2);
+    assert_int_equal(c.model.layernorm, 1);
+    assert_int_equal(c.train.batch, 512);
+    assert_int_equal(c.model.d_vocab, 98);
+    /* keys the file leaves out keep their defaults */
+    cfg_run d;
+    cfg_defaults(&d);
+    assert_int_equal(c.checkpoint.every, d.checkpoint.every);
+    assert_string_equal(c.plots.formats, d.plots.formats);
+    printf("# %s: div p=%d, %d layers, batch %ld, other keys default\n", SHIPPED_POWER, c.task.p,
+           c.model.n_layers, c.train.batch);
+}
+
+/* ---- write -> load round trip ---------------------------------------------- */
+
+/* A deterministic stream of bits for the random round trips. */
+static uint64_t next_bits(uint64_t *s)
+{
+    *s += 0x9E3779B97F4A7C15ull;
+    uint64_t z = *s;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+static void test_round_trip_exact(void **state)
+{
+    const char *dir = *state;
+    char path[512];
+    snprintf(path, sizeof path, "%s/config.cfg", dir);
+    grok_err e = {{0}};
+
+    cfg_run a, b;
+    cfg_defaults(&a);
+    a.seed = 9223372036854775807ull; /* needs the L suffix */
+    a.task.op = TASK_OP_DIV;
+    a.task.p = 97;
+    a.task.frac_train = 1.0 / 3.0;
+    a.model.n_layers = 3;
+    a.model.d_model = 100;
+    a.model.act = TFM_ACT_GELU;
+    a.model.layernorm = 1;
+    a.model.attn_bias = 1;
+    a.model.init_scale = M_PI;
+    a.optim.kind = OPTIM_SGD;
+    a.optim.lr = 3.0000000000000001e-4;
+    a.optim.lr = nextafter(a.optim.lr, 1.0); /* one ulp above the decimal 3e-4 */
+    a.optim.beta1 = nextafter(0.9, 0.0);
+    a.optim.beta2 = 0.1 + 0.2; /* 0.30000000000000004 */
+    a.optim.eps = 4.9406564584124654e-324; /* the smallest subnormal */
+    a.optim.weight_decay = 1e300;
+    a.optim.momentum = 2.0 / 3.0;
+    a.optim.warmup = 0;
+    a.train.epochs = 100000000;
+    a.train.batch = 17;
+    a.train.stop_test_acc = 0.99999999999999989;
+    a.checkpoint.early_until = 0;
+    snprintf(a.plots.formats, sizeof a.plots.formats, "pdf,svg,tex,png");
+    cfg_fill_derived(&a);
+    assert_int_equal(cfg_check(&a, &e), GROK_OK);
+    assert_int_equal(cfg_write(&a, path, &e), GROK_OK);
+    int rc = cfg_load(&b, path, NULL, 0, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    assert_same_run(&a, &b);
+    printf("# awkward values: write -> load identical (lr %.17g, eps %.17g, beta2 %.17g); "
+           "largest difference 0\n",
+           b.optim.lr, b.optim.eps, b.optim.beta2);
+
+    /* Random doubles over the whole positive range through optim.lr, and
+     * random values in [0, 1) through the bounded keys. */
+    uint64_t s = 2385;
+    int n_done = 0;
+    for (int i = 0; i < 200; i++) {
+        double lr;
+        do {
+            uint64_t bits = next_bits(&s) >> 1; /* positive */
+            memcpy(&lr, &bits, sizeof lr);
+        } while (!isfinite(lr) || lr <= 0);
+        a.optim.lr = lr;
+        a.optim.eps = lr;
+        a.optim.weight_decay = lr;
+        a.optim.beta1 = (double)(next_bits(&s) >> 11) * 0x1p-53;
+        a.optim.momentum = a.optim.beta1;
+        a.task.frac_train = 0.5 + 0.4 * (double)(next_bits(&s) >> 11) * 0x1p-53;
+        a.model.init_scale = 1.0 + (double)(next_bits(&s) >> 11) * 0x1p-53;
+        assert_int_equal(cfg_write(&a, path, &e), GROK_OK);
+        rc = cfg_load(&b, path, NULL, 0, &e);
+        if (rc != GROK_OK)
+            printf("# lr %.17g: %s\n", lr, e.msg);
+        assert_int_equal(rc, GROK_OK);
+        assert_same_run(&a, &b);
+        n_done++;
+    }
+    printf("# %d random round trips (lr bit patterns over all exponents): all identical\n",
+           n_done);
+
+    /* The writer's float text is what makes this work: it must never be
+     * shortened below what reads back. */
+    sbuf out;
+    sbuf_init(&out);
+    cfg_defaults(&a);
+    a.optim.beta2 = 0.1 + 0.2;
+    assert_int_equal(cfg_format(&a, &out), GROK_OK);
+    assert_contains(out.data, "betas = [0.9, 0.30000000000000004];");
+    assert_contains(out.data, "weight_decay = 1.0;"); /* a float stays a float */
+    sbuf_free(&out);
+}
+
+/* ---- --set ------------------------------------------------------------------ */
+
+static void test_set_overrides(void **state)
+{
+    (void)state;
+    const char *sets[] = {
+        "model.d_model=256",          /* int */
+        "optim.weight_decay=2",       /* float key given an int */
+        "optim.lr=3e-4",              /* float */
+        "task.op=sub",                /* string without quotes */
+        "model.act=\"gelu\"",         /* string with quotes */
+        "optim.betas=[0.9,0.99]",     /* array */
+        "model.layernorm=true",       /* bool */
+        " model.d_mlp = 64 ",         /* spaces around key and value */
+        "seed=5000000000",            /* beyond 32 bits, no L needed on --set */
+        "plots.formats=png,pdf",      /* a comma list, bare */
+        "train.stop_test_acc=1",      /* int in a float key, at the closed bound */
+        "optim.kind=sgd",
+    };
+    int n = (int)(sizeof sets / sizeof sets[0]);
+    cfg_run c, d;
+    grok_err e = {{0}};
+    int rc = cfg_load(&c, NULL, sets, n, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    assert_int_equal(c.model.d_model, 256);
+    assert_same_double("weight_decay", c.optim.weight_decay, 2.0);
+    assert_same_double("lr", c.optim.lr, 3e-4);
+    assert_int_equal(c.task.op, TASK_OP_SUB);
+    assert_int_equal(c.model.act, TFM_ACT_GELU);
+    assert_same_double("beta1", c.optim.beta1, 0.9);
+    assert_same_double("beta2", c.optim.beta2, 0.99);
+    assert_int_equal(c.model.layernorm, 1);
+    assert_int_equal(c.model.d_mlp, 64);
+    assert_true(c.seed == 5000000000ull);
+    assert_string_equal(c.plots.formats, "png,pdf");
+    assert_same_double("stop_test_acc", c.train.stop_test_acc, 1.0);
+    assert_int_equal(c.optim.kind, OPTIM_SGD);
+    /* untouched keys keep their defaults */
+    cfg_defaults(&d);
+    assert_int_equal(c.task.p, d.task.p);
+    assert_int_equal(c.train.epochs, d.train.epochs);
+    printf("# %d --set overrides applied (int, int->float, float, bare and quoted string, "
+           "array, bool, 64-bit int, list)\n",
+           n);
+
+    /* the same through cfg_set, and later assignments win */
+    cfg_defaults(&c);
+    assert_int_equal(cfg_set(&c, "optim.betas=(0.5, 0.75)", &e), GROK_OK); /* a list */
+    assert_same_double("beta2", c.optim.beta2, 0.75);
+    assert_int_equal(cfg_set(&c, "seed=12L", &e), GROK_OK);
+    assert_true(c.seed == 12);
+    assert_int_equal(cfg_set(&c, "seed=0x10", &e), GROK_OK);
+    assert_true(c.seed == 16);
+    assert_int_equal(cfg_set(&c, "seed=0xFFFFFFFFL", &e), GROK_OK);
+    assert_true(c.seed == 0xFFFFFFFFull);
+    assert_int_equal(cfg_set(&c, "task.frac_train=.5", &e), GROK_OK);
+    assert_same_double("frac_train", c.task.frac_train, 0.5);
+    assert_int_equal(cfg_set(&c, "model.layernorm=false", &e), GROK_OK);
+    assert_int_equal(c.model.layernorm, 0);
+    assert_int_equal(cfg_set(&c, "plots.formats=\"\"", &e), GROK_OK);
+    assert_string_equal(c.plots.formats, "");
+
+    /* --set after a file overrides the file */
+    const char *over[] = {"train.batch=64"};
+    rc = cfg_load(&c, SHIPPED_POWER, over, 1, &e);
+    assert_int_equal(rc, GROK_OK);
+    assert_int_equal(c.train.batch, 64);
+    printf("# cfg_set: list, L and hex integers, .5, false, empty string; --set beats the file\n");
+}
+
+/* ---- @include ------------------------------------------------------------------ */
+
+static void test_include_relative_to_file(void **state)
+{
+    const char *dir = *state;
+    char sub[512];
+    snprintf(sub, sizeof sub, "%s/inc", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    free(write_file(sub, "base.cfg", "model = { d_model = 64; n_heads = 2; };\n"));
+    char *main_path = write_file(sub, "main.cfg",
+                                 "# the process directory is not inc/\n"
+                                 "@include \"base.cfg\"\n"
+                                 "seed = 5;\n");
+    cfg_run c;
+    grok_err e = {{0}};
+    int rc = cfg_load(&c, main_path, NULL, 0, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    assert_int_equal(c.model.d_model, 64);
+    assert_int_equal(c.model.n_heads, 2);
+    assert_true(c.seed == 5);
+    free(main_path);
+
+    /* errors inside an included file name that file and its line */
+    free(write_file(sub, "bad_key.cfg", "\nmodel = {\n  d_modle = 64;\n};\n"));
+    char want[600];
+    snprintf(want, sizeof want, "%s/bad_key.cfg:3: model.d_modle = 64: unknown key", sub);
+    expect_error(sub, "main2.cfg", "seed = 1;\n@include \"bad_key.cfg\"\n", NULL, 0, GROK_EINVAL,
+                 want, "did you mean 'model.d_model'", (const char *)NULL);
+
+    free(write_file(sub, "bad_syntax.cfg", "\nmodel = { d_model = ; };\n"));
+    snprintf(want, sizeof want, "%s/bad_syntax.cfg:2: syntax error", sub);
+    expect_error(sub, "main3.cfg", "seed = 1;\n@include \"bad_syntax.cfg\"\n", NULL, 0,
+                 GROK_EINVAL, want, (const char *)NULL);
+
+    free(write_file(sub, "wide.cfg", "\ntrain = {\n  epochs = 4294967396;\n};\n"));
+    snprintf(want, sizeof want, "%s/wide.cfg:3: train.epochs = 4294967396", sub);
+    expect_error(sub, "main4.cfg", "@include \"wide.cfg\"\n", NULL, 0, GROK_EINVAL, want,
+                 "32-bit int", (const char *)NULL);
+    printf("# @include read relative to the config's directory; errors name the included file\n");
+}
+
+/* ---- errors in files ---------------------------------------------------------- */
+
+static void test_file_unknown_keys(void **state)
+{
+    const char *dir = *state;
+    expect_error(dir, "u1.cfg", "seed = 1;\nmodle = { d_model = 64; };\n", NULL, 0, GROK_EINVAL,
+                 "u1.cfg:2: modle = { ... }: unknown key", "did you mean 'model'",
+                 "valid top-level keys: seed, task, model, optim, train, checkpoint, measures, "
+                 "plots",
+                 (const char *)NULL);
+    expect_error(dir, "u2.cfg", "model = {\n  d_model = 64;\n  d_modle = 64;\n};\n", NULL, 0,
+                 GROK_EINVAL, "u2.cfg:3: model.d_modle = 64: unknown key",
+                 "did you mean 'model.d_model'",
+                 "valid keys in model: n_layers, d_model, n_heads, d_head, d_mlp, act, layernorm, "
+                 "attn_bias, init_scale",
+                 (const char *)NULL);
+    expect_error(dir, "u3.cfg", "model = { lr = 0.1; };\n", NULL, 0, GROK_EINVAL,
+                 "u3.cfg:1: model.lr = 0.1: unknown key", "did you mean 'optim.lr'",
+                 (const char *)NULL);
+    expect_error(dir, "u4.cfg", "\n\nlr = 0.1;\n", NULL, 0, GROK_EINVAL,
+                 "u4.cfg:3: lr = 0.1: unknown key", "did you mean 'optim.lr'",
+                 (const char *)NULL);
+    expect_error(dir, "u5.cfg", "optim = { betas = [0.9, 0.98]; schedule = \"cosine\"; };\n",
+                 NULL, 0, GROK_EINVAL,
+                 "u5.cfg:1: optim.schedule = 'cosine': unknown key; valid keys in optim",
+                 "kind, lr, betas, eps, weight_decay, momentum, warmup",
+                 (const char *)NULL);
+    expect_error(dir, "u6.cfg", "model = 5;\n", NULL, 0, GROK_EINVAL,
+                 "u6.cfg:1: model = 5: expected a group", "valid keys in model: n_layers",
+                 (const char *)NULL);
+    expect_error(dir, "u7.cfg", "task = { sub = { p = 3; }; };\n", NULL, 0, GROK_EINVAL,
+                 "u7.cfg:1: task.sub = { ... }: unknown key", (const char *)NULL);
+}
+
+static void test_file_wrong_types(void **state)
+{
+    const char *dir = *state;
+    expect_error(dir, "t1.cfg", "model = {\n  d_model = 1.5;\n};\n", NULL, 0, GROK_EINVAL,
+                 "t1.cfg:2: model.d_model = 1.5: expected an integer", "1..4096",
+                 (const char *)NULL);
+    expect_error(dir, "t2.cfg", "model = { d_model = \"128\"; };\n", NULL, 0, GROK_EINVAL,
+                 "t2.cfg:1: model.d_model = '128': expected an integer", (const char *)NULL);
+    expect_error(dir, "t3.cfg", "model = { layernorm = 1; };\n", NULL, 0, GROK_EINVAL,
+                 "t3.cfg:1: model.layernorm = 1: expected true or false", (const char *)NULL);
+    expect_error(dir, "t4.cfg", "optim = { lr = \"fast\"; };\n", NULL, 0, GROK_EINVAL,
+                 "t4.cfg:1: optim.lr = 'fast': expected a number > 0", (const char *)NULL);
+    expect_error(dir, "t5.cfg", "task = { op = 3; };\n", NULL, 0, GROK_EINVAL,
+                 "t5.cfg:1: task.op = 3: expected a string", "valid: add, sub, mul, div",
+                 (const char *)NULL);
+    expect_error(dir, "t6.cfg", "optim = { betas = 0.9; };\n", NULL, 0, GROK_EINVAL,
+                 "t6.cfg:1: optim.betas = 0.9: expected two numbers", (const char *)NULL);
+    expect_error(dir, "t7.cfg", "optim = { betas = [0.9, 0.98, 0.99]; };\n", NULL, 0, GROK_EINVAL,
+                 "t7.cfg:1: optim.betas = [0.9, 0.98, 0.99]: expected two numbers",
+                 (const char *)NULL);
+    expect_error(dir, "t8.cfg", "plots = { formats = [\"png\"]; };\n", NULL, 0, GROK_EINVAL,
+                 "t8.cfg:1: plots.formats = ['png']: expected a string", (const char *)NULL);
+    expect_error(dir, "t9.cfg", "seed = 1.0;\n", NULL, 0, GROK_EINVAL,
+                 "t9.cfg:1: seed = 1.0: expected an integer", (const char *)NULL);
+}
+
+static void test_file_out_of_range(void **state)
+{
+    const char *dir = *state;
+    expect_error(dir, "r1.cfg", "\noptim = {\n  lr = -0.001;\n};\n", NULL, 0, GROK_EINVAL,
+                 "r1.cfg:3: optim.lr = -0.001: must be > 0", (const char *)NULL);
+    expect_error(dir, "r2.cfg", "model = { d_model = 5000; };\n", NULL, 0, GROK_EINVAL,
+                 "r2.cfg:1: model.d_model = 5000: must be in 1..4096", (const char *)NULL);
+    expect_error(dir, "r3.cfg", "model = { n_layers = 65; };\n", NULL, 0, GROK_EINVAL,
+                 "model.n_layers = 65: must be in 1..64", (const char *)NULL);
+    expect_error(dir, "r4.cfg", "model = { d_mlp = 16385; };\n", NULL, 0, GROK_EINVAL,
+                 "model.d_mlp = 16385: must be in 1..16384", (const char *)NULL);
+    expect_error(dir, "r5.cfg", "task = { p = 1; };\n", NULL, 0, GROK_EINVAL,
+                 "task.p = 1: must be in 2..1000", (const char *)NULL);
+    expect_error(dir, "r6.cfg", "task = { p = 1001; };\n", NULL, 0, GROK_EINVAL,
+                 "task.p = 1001: must be in 2..1000", (const char *)NULL);
+    expect_error(dir, "r7.cfg", "task = { frac_train = 1.0; };\n", NULL, 0, GROK_EINVAL,
+                 "task.frac_train = 1.0: must be in (0, 1)", (const char *)NULL);
+    expect_error(dir, "r8.cfg", "task = { frac_train = 0; };\n", NULL, 0, GROK_EINVAL,
+                 "task.frac_train = 0: must be in (0, 1)", (const char *)NULL);
+    expect_error(dir, "r9.cfg", "train = { epochs = 0; };\n", NULL, 0, GROK_EINVAL,
+                 "train.epochs = 0: must be in 1..100000000", (const char *)NULL);
+    expect_error(dir, "r10.cfg", "train = { epochs = 100000001; };\n", NULL, 0, GROK_EINVAL,
+                 "train.epochs = 100000001: must be in 1..100000000", (const char *)NULL);
+    expect_error(dir, "r11.cfg", "train = { eval_every = 0; };\n", NULL, 0, GROK_EINVAL,
+                 "train.eval_every = 0: must be in 1..", (const char *)NULL);
+    expect_error(dir, "r12.cfg", "optim = { betas = [0.9, 1.0]; };\n", NULL, 0, GROK_EINVAL,
+                 "optim.betas = [0.9, 1.0]: element 2 (beta2) must be in [0, 1)",
+                 (const char *)NULL);
+    expect_error(dir, "r13.cfg", "optim = { lr = 1e999; };\n", NULL, 0, GROK_EINVAL,
+                 "optim.lr = inf: not a finite number", (const char *)NULL);
+    expect_error(dir, "r14.cfg", "optim = { weight_decay = -1; };\n", NULL, 0, GROK_EINVAL,
+                 "optim.weight_decay = -1: must be >= 0", (const char *)NULL);
+    expect_error(dir, "r15.cfg", "train = { stop_test_acc = 1.5; };\n", NULL, 0, GROK_EINVAL,
+                 "train.stop_test_acc = 1.5: must be in [0, 1]", (const char *)NULL);
+    expect_error(dir, "r16.cfg", "seed = -1;\n", NULL, 0, GROK_EINVAL,
+                 "r16.cfg:1: seed = -1: must be in 0..", (const char *)NULL);
+    expect_error(dir, "r17.cfg", "optim = { momentum = 1; };\n", NULL, 0, GROK_EINVAL,
+                 "optim.momentum = 1: must be in [0, 1)", (const char *)NULL);
+    expect_error(dir, "r18.cfg", "train = { batch = -1; };\n", NULL, 0, GROK_EINVAL,
+                 "train.batch = -1: must be in 0..", (const char *)NULL);
+}
+
+static void test_file_enums(void **state)
+{
+    const char *dir = *state;
+    expect_error(dir, "e1.cfg", "task = {\n  op = \"addd\";\n};\n", NULL, 0, GROK_EINVAL,
+                 "e1.cfg:2: task.op = 'addd': unknown operation",
+                 "valid: add, sub, mul, div, x2y2, x2xyy2, x3xy, x3xy2y, rand",
+                 (const char *)NULL);
+    expect_error(dir, "e2.cfg", "model = { act = \"tanh\"; };\n", NULL, 0, GROK_EINVAL,
+                 "model.act = 'tanh': unknown activation; valid: relu, gelu", (const char *)NULL);
+    expect_error(dir, "e3.cfg", "optim = { kind = \"rmsprop\"; };\n", NULL, 0, GROK_EINVAL,
+                 "optim.kind = 'rmsprop': unknown optimizer; valid: adamw, adam, sgd",
+                 (const char *)NULL);
+    expect_error(dir, "e4.cfg", "plots = { formats = \"png,jpg\"; };\n", NULL, 0, GROK_EINVAL,
+                 "e4.cfg:1: plots.formats = 'png,jpg': unknown format 'jpg'",
+                 "png, pdf, svg, tex", (const char *)NULL);
+    expect_error(dir, "e5.cfg", "plots = { formats = \"png,,pdf\"; };\n", NULL, 0, GROK_EINVAL,
+                 "plots.formats = 'png,,pdf': empty entry", (const char *)NULL);
+    expect_error(dir, "e6.cfg", "plots = { formats = \"png,pdf,png\"; };\n", NULL, 0,
+                 GROK_EINVAL, "plots.formats = 'png,pdf,png': format 'png' listed twice",
+                 (const char *)NULL);
+    expect_error(dir, "e7.cfg", "plots = { formats = \"png, pdf\"; };\n", NULL, 0, GROK_EINVAL,
+                 "unknown format ' pdf'", (const char *)NULL);
+}
+
+static void test_file_cross_field(void **state)
+{
+    const char *dir = *state;
+    expect_error(dir, "x1.cfg", "task = {\n  op = \"div\";\n  p = 12;\n};\n", NULL, 0,
+                 GROK_EINVAL, "x1.cfg:3: task.p = 12: not prime", "'div'", "11 or 13",
+                 (const char *)NULL);
+    expect_error(dir, "x2.cfg", "task = { op = \"div\"; p = 1000; };\n", NULL, 0, GROK_EINVAL,
+                 "task.p = 1000: not prime", "nearest 997", (const char *)NULL);
+    expect_error(dir, "x3.cfg", "\ntrain = { batch = 5000; };\n", NULL, 0, GROK_EINVAL,
+                 "x3.cfg:2: train.batch = 5000: more than the 3830 training examples",
+                 "valid: 0 (full batch) or 1..3830", (const char *)NULL);
+    expect_error(dir, "x4.cfg", "task = { p = 2; frac_train = 0.1; };\n", NULL, 0, GROK_EINVAL,
+                 "x4.cfg:1: task.frac_train = 0.1: gives 0 training and 4 test examples",
+                 "frac_train * 4 >= 1",
+                 (const char *)NULL);
+    expect_error(dir, "x5.cfg", "model = { n_heads = 256; d_head = 128; };\n", NULL, 0,
+                 GROK_EINVAL, "x5.cfg:1: model.n_heads = 256: n_heads * d_head = 32768",
+                 (const char *)NULL);
+    /* the batch bound follows the task: 3830 is fine for p = 113 add ... */
+    const char *ok[] = {"train.batch=3830"};
+    cfg_run c;
+    grok_err e = {{0}};
+    assert_int_equal(cfg_load(&c, NULL, ok, 1, &e), GROK_OK);
+    /* ... and n_heads * d_head may differ from d_model */
+    const char *ok2[] = {"model.n_heads=3", "model.d_head=7"};
+    assert_int_equal(cfg_load(&c, NULL, ok2, 2, &e), GROK_OK);
+    /* a rule broken by a default and a --set names the key that holds the value */
+    const char *sets[] = {"task.op=div", "task.p=91"};
+    expect_error(dir, NULL, NULL, sets, 2, GROK_EINVAL, "--set: task.p = 91: not prime",
+                 "89 or 97", (const char *)NULL);
+    const char *sets2[] = {"task.op=div"};
+    expect_error(dir, "x6.cfg", "task = {\n  p = 100;\n};\n", sets2, 1, GROK_EINVAL,
+                 "x6.cfg:2: task.p = 100: not prime", (const char *)NULL);
+}
+
+static void test_file_syntax_and_io(void **state)
+{
+    const char *dir = *state;
+    expect_error(dir, "s1.cfg", "seed = 1;\nmodel = { d_model = ; };\n", NULL, 0, GROK_EINVAL,
+                 "s1.cfg:2: syntax error", (const char *)NULL);
+    expect_error(dir, "s2.cfg", "seed = 1;\nseed = 2;\n", NULL, 0, GROK_EINVAL,
+                 "s2.cfg:2: duplicate setting name", (const char *)NULL);
+    expect_error(dir, "s3.cfg", "seed = 5000000000;\n", NULL, 0, GROK_EINVAL,
+                 "s3.cfg:1: seed = 5000000000: integer does not fit in a 32-bit int",
+                 "write 5000000000L", (const char *)NULL);
+    expect_error(dir, "s4.cfg", "# 9999999999 in a comment is fine\ntrain = {\n"
+                                "  epochs = 4294967396;\n};\n",
+                 NULL, 0, GROK_EINVAL, "s4.cfg:3: train.epochs = 4294967396", (const char *)NULL);
+
+    /* the L suffix is the way to write a 64-bit seed */
+    char *p = write_file(dir, "s5.cfg", "seed = 5000000000L; # 7777777777 ignored\n"
+                                        "plots = { formats = \"12345678901\"; };\n");
+    cfg_run c;
+    grok_err e = {{0}};
+    int rc = cfg_load(&c, p, NULL, 0, &e);
+    printf("# s5.cfg -> %d: %s\n", rc, e.msg);
+    assert_int_equal(rc, GROK_EINVAL); /* the string is scanned as a string, not a number */
+    assert_contains(e.msg, "unknown format '12345678901'");
+    free(p);
+    p = write_file(dir, "s6.cfg", "seed = 5000000000L;\n");
+    assert_int_equal(cfg_load(&c, p, NULL, 0, &e), GROK_OK);
+    assert_true(c.seed == 5000000000ull);
+    free(p);
+
+    char missing[512];
+    snprintf(missing, sizeof missing, "%s/nope.cfg", dir);
+    expect_error(NULL, missing, NULL, NULL, 0, GROK_EIO, "cannot read config '", "nope.cfg': ",
+                 "No such file or directory", (const char *)NULL);
+    expect_error(NULL, dir, NULL, NULL, 0, GROK_EIO, "cannot read config '", "Is a directory",
+                 (const char *)NULL);
+}
+
+/* ---- errors in --set ------------------------------------------------------------ */
+
+static void test_set_errors(void **state)
+{
+    const char *dir = *state;
+    struct {
+        const char *set;
+        const char *needle1, *needle2;
+    } cases[] = {
+        {"optim.lrr=1", "--set: optim.lrr = 1: unknown key", "did you mean 'optim.lr'"},
+        {"dmodel=7", "--set: dmodel = 7: unknown key; did you mean 'model.d_model'?",
+         "valid top-level keys"},
+        {"optim.init_scal=2", "did you mean 'model.init_scale'?", NULL},
+        {"model.d_model=abc", "--set: model.d_model = abc:", "expected an integer in 1..4096"},
+        {"model.d_model=1.5", "--set: model.d_model = 1.5: expected an integer", "1..4096"},
+        {"model.d_model=5000000000", "--set: model.d_model = 5000000000: must be in 1..4096",
+         NULL},
+        {"model.d_model=99999999999999999999", "--set: model.d_model = 99999999999999999999",
+         "out of range"},
+        {"seed=-1", "--set: seed = -1: must be in 0..", NULL},
+        {"noequals", "--set: 'noequals': expected key=value", NULL},
+        {"model=3", "--set: model = 3: a group, not a key", "valid keys in model"},
+        {"optim.lr=", "--set: optim.lr = : missing value", "> 0"},
+        {"optim.lr=-0.001", "--set: optim.lr = -0.001: must be > 0", NULL},
+        {"model.d_model=1; seed = 3", "--set: model.d_model = 1; seed = 3", "not a valid value"},
+        {"task.op=addd", "--set: task.op = 'addd': unknown operation", "valid: add, sub"},
+        {"task.op=\"addd", "--set: task.op = \"addd:", "not a valid value"},
+        {"model.layernorm=1", "--set: model.layernorm = 1: expected true or false", NULL},
+        {"optim.betas=[0.9,1.5]", "--set: optim.betas = [0.9, 1.5]: element 2", NULL},
+        {"optim.betas=0.9", "--set: optim.betas = 0.9: expected two numbers", NULL},
+        {"plots.formats=gif", "--set: plots.formats = 'gif': unknown format 'gif'", NULL},
+        {"train.batch=4000", "--set: train.batch = 4000: more than the 3830", NULL},
+        {"optim.eps=[1e-8]", "--set: optim.eps = [1e-08]: expected a number > 0", NULL},
+        {"train.epochs=[5000000000]", "--set: train.epochs = 5000000000", "32-bit int"},
+        {"seed=0xFFFFFFFF", "--set: seed = 0xFFFFFFFF: integer does not fit", "0xFFFFFFFFL"},
+    };
+    int n = (int)(sizeof cases / sizeof cases[0]);
+    for (int i = 0; i < n; i++) {
+        const char *sets[] = {cases[i].set};
+        if (cases[i].needle2)
+            expect_error(dir, NULL, NULL, sets, 1, GROK_EINVAL, cases[i].needle1,
+                         cases[i].needle2, (const char *)NULL);
+        else
+            expect_error(dir, NULL, NULL, sets, 1, GROK_EINVAL, cases[i].needle1,
+                         (const char *)NULL);
+    }
+    /* cfg_set alone leaves c untouched on error */
+    cfg_run c, before;
+    cfg_defaults(&c);
+    memcpy(&before, &c, sizeof c);
+    grok_err e = {{0}};
+    assert_int_equal(cfg_set(&c, "optim.betas=[0.5, 2]", &e), GROK_EINVAL);
+    assert_int_equal(memcmp(&c, &before, sizeof c), 0);
+    printf("# %d bad --set values rejected with key and value named\n", n);
+}
+
+static void test_check_struct(void **state)
+{
+    (void)state;
+    cfg_run c;
+    grok_err e = {{0}};
+    cfg_defaults(&c);
+    c.optim.lr = -1;
+    assert_int_equal(cfg_check(&c, &e), GROK_EINVAL);
+    printf("# %s\n", e.msg);
+    assert_contains(e.msg, "<config>: optim.lr = -1.0: must be > 0");
+    cfg_defaults(&c);
+    c.model.act = (tfm_act)7;
+    assert_int_equal(cfg_check(&c, &e), GROK_EINVAL);
+    printf("# %s\n", e.msg);
+    assert_contains(e.msg, "model.act = '?': not a valid value; valid: relu, gelu");
+    cfg_defaults(&c);
+    memset(c.plots.formats, 'x', sizeof c.plots.formats);
+    assert_int_equal(cfg_check(&c, &e), GROK_EINVAL);
+    printf("# %s\n", e.msg);
+    assert_contains(e.msg, "plots.formats");
+    cfg_defaults(&c);
+    c.task.op = TASK_OP_DIV;
+    c.task.p = 4;
+    assert_int_equal(cfg_check(&c, &e), GROK_EINVAL);
+    printf("# %s\n", e.msg);
+    assert_contains(e.msg, "<config>: task.p = 4: not prime");
+    assert_contains(e.msg, "3 or 5");
+}
+
+static void test_list_keys(void **state)
+{
+    (void)state;
+    sbuf out;
+    sbuf_init(&out);
+    cfg_list_keys(&out);
+    assert_false(out.oom);
+    int lines = 0;
+    for (const char *s = out.data; *s; s++)
+        lines += *s == '\n';
+    const char *want[] = {"key", "type", "default", "valid", "description",
+                          "seed", "task.op", "task.p", "task.frac_train", "model.n_layers",
+                          "model.d_model", "model.n_heads", "model.d_head", "model.d_mlp",
+                          "model.act", "model.layernorm", "model.attn_bias", "model.init_scale",
+                          "optim.kind", "optim.lr", "optim.betas", "optim.eps",
+                          "optim.weight_decay", "optim.momentum", "optim.warmup", "train.epochs",
+                          "train.batch", "train.eval_every", "train.stop_test_acc",
+                          "checkpoint.every", "checkpoint.every_early", "checkpoint.early_until",
+                          "measures.every", "plots.formats", "1..4096", "relu, gelu",
+                          "[0.9, 0.98]", "\"adamw\""};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        assert_contains(out.data, want[i]);
+    printf("# cfg_list_keys: %d lines (header + 29 keys)\n", lines);
+    assert_int_equal(lines, 1 + 29);
+    sbuf_free(&out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_defaults_equal_shipped_file),
+        cmocka_unit_test(test_shipped_examples_load),
+        cmocka_unit_test_setup_teardown(test_round_trip_exact, setup_dir, teardown_dir),
+        cmocka_unit_test(test_set_overrides),
+        cmocka_unit_test_setup_teardown(test_include_relative_to_file, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_unknown_keys, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_wrong_types, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_out_of_range, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_enums, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_cross_field, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_syntax_and_io, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_set_errors, setup_dir, teardown_dir),
+        cmocka_unit_test(test_check_struct),
+        cmocka_unit_test(test_list_keys),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
