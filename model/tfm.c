@@ -259,6 +259,7 @@ struct tfm_acts {
     tfm_config cfg;
     int n_max, n, VT;
     double *loss_row; /* [N] per-example losses when the caller wants none */
+    double *exp_row;  /* [N, Vo] exp(logit - max) of the last tfm_loss */
     /* layer-0 tables over (token, position): row v*T + t */
     float *tab_x;                        /* [VT, D] W_E[v] + W_pos[t] */
     float *tab_ln, *tab_mean, *tab_rstd; /* [VT, D], [VT], [VT] ln1 of tab_x */
@@ -369,7 +370,9 @@ tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max)
     a->qrow0 = malloc(nT * sizeof(int32_t));
     a->ident = malloc(nT * sizeof(int32_t));
     a->loss_row = malloc((size_t)n_max * sizeof(double));
-    if (!a->block || !a->row0 || !a->qrow0 || !a->ident || !a->loss_row) {
+    a->exp_row = malloc((size_t)n_max * (size_t)c->d_vocab_out * sizeof(double));
+    if (!a->block || !a->row0 || !a->qrow0 || !a->ident || !a->loss_row ||
+        !a->exp_row) {
         tfm_acts_free(a);
         return NULL;
     }
@@ -392,6 +395,7 @@ void tfm_acts_free(tfm_acts *a)
     free(a->qrow0);
     free(a->ident);
     free(a->loss_row);
+    free(a->exp_row);
     free(a);
 }
 
@@ -798,16 +802,21 @@ double tfm_loss(tfm_acts *a, const int32_t *labels, int N, int *n_correct, doubl
                 best = j;
         correct += best == y;
         /* log-softmax in double: in float, exp underflows on confident rows and
-         * the loss of a memorised example rounds to exactly 0 (Nanda et al. 2023) */
-        double s = 0;
-        for (int j = 0; j < Vo; j++)
-            s += exp((double)x[j] - (double)x[best]);
-        const double lse = (double)x[best] + log(s);
-        loss[n] = lse - (double)x[y];
+         * the loss of a memorised example rounds to exactly 0 (Nanda et al. 2023).
+         * Each exp is taken once; the gradient reuses it. */
+        double *ex = a->exp_row + (size_t)n * Vo;
+        double rest = 0; /* sum of exp over the non-max classes: s = 1 + rest */
+        for (int j = 0; j < Vo; j++) {
+            ex[j] = exp((double)x[j] - (double)x[best]);
+            rest += j == best ? 0.0 : ex[j];
+        }
+        const double s = 1.0 + rest;
+        loss[n] = log1p(rest) - ((double)x[y] - (double)x[best]);
         if (want_grad) {
             float *d = a->dlogits + (size_t)n * Vo;
+            const double inv = 1.0 / s;
             for (int j = 0; j < Vo; j++)
-                d[j] = (float)((exp((double)x[j] - lse) - (j == y)) / N);
+                d[j] = (float)((ex[j] * inv - (j == y)) / N);
         }
     }
     double total = 0;
