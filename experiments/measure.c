@@ -1,0 +1,524 @@
+/* measure.c: `grok measure DIR`, the live measure pass, and the phase rule
+ * (measure.h).
+ *
+ * A pass over a run directory: read config.cfg (cfg_load) and rebuild the
+ * task from its seed (task_init), list checkpoints/epoch-*.safetensors in
+ * epoch order, find the key frequencies on the last checkpoint (rule R1,
+ * meas_key_freqs) and write the final-checkpoint files from that forward,
+ * then compute one row per checkpoint with those key frequencies.  The rows
+ * are split over `jobs` OpenMP threads, each with its own model and
+ * workspace; rows land in checkpoint order, and inside a thread the nested
+ * OpenMP loops of the forward run serially, so the bytes do not depend on
+ * jobs.  The files are written only after every row succeeded, each
+ * atomically (a kill between two files leaves each file whole, old or new).
+ *
+ * The phase rule is documented in measure.h (measure_phase_bounds). */
+#include "measure.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "safetensors.h"
+
+#define MEASURE_PATH_MAX 4096
+
+static int measure_path(char *buf, const char *dir, const char *name, grok_err *e)
+{
+    int n = snprintf(buf, MEASURE_PATH_MAX, "%s/%s", dir, name);
+    if (n < 0 || n >= MEASURE_PATH_MAX)
+        return grok_fail(e, GROK_EINVAL, "path too long: %s/%s", dir, name);
+    return GROK_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* phases */
+
+static double safe_log(double x) { return log(x > 1e-300 ? x : 1e-300); }
+
+void measure_phases(const meas_row *rows, int n, measure_phase_bounds *out)
+{
+    out->memorisation_end = out->circuit_formation_end = out->cleanup_end = -1;
+    int i1 = -1;
+    for (int i = 0; i < n && i1 < 0; i++)
+        if (rows[i].acc_train >= MEASURE_SOLVED_ACC)
+            i1 = i;
+    if (i1 < 0)
+        return;
+    out->memorisation_end = rows[i1].epoch;
+
+    /* 2. the test loss halves from its running peak since memorisation ... */
+    int i2 = -1;
+    double peak = rows[i1].loss_test;
+    for (int i = i1 + 1; i < n && i2 < 0; i++) {
+        if (rows[i].loss_test <= 0.5 * peak)
+            i2 = i;
+        else
+            peak = fmax(peak, rows[i].loss_test);
+    }
+    if (i2 < 0)
+        return;
+    /* ... and later falls below a tenth of that peak */
+    int collapsed = 0;
+    for (int i = i2; i < n && !collapsed; i++)
+        collapsed = rows[i].loss_test <= 0.1 * peak;
+    if (!collapsed)
+        return;
+    out->circuit_formation_end = rows[i2].epoch;
+
+    /* 3. grokked, and 90% of the log fall of the test loss made */
+    const double hi = safe_log(rows[i2].loss_test);
+    double lo = hi;
+    for (int i = i2; i < n; i++)
+        lo = fmin(lo, safe_log(rows[i].loss_test));
+    for (int i = i2; i < n; i++)
+        if (rows[i].acc_test >= MEASURE_SOLVED_ACC &&
+            safe_log(rows[i].loss_test) <= lo + 0.1 * (hi - lo)) {
+            out->cleanup_end = rows[i].epoch;
+            break;
+        }
+}
+
+static void json_epoch(sbuf *b, long ep)
+{
+    if (ep >= 0)
+        sbuf_printf(b, "%ld", ep);
+    else
+        sbuf_puts(b, "null");
+}
+
+void measure_summary_json(const measure_result *r, sbuf *out)
+{
+    if (r->fourier) {
+        sbuf_printf(out,
+                    "  \"fourier\": {\"applies\": true, \"key_freq_rule\": \"R1\", "
+                    "\"cluster_frac\": %.9g, \"neurons\": %d, \"dead_neurons\": %d, "
+                    "\"clusters\": [",
+                    MEAS_CLUSTER_FRAC, r->key.n_neurons, r->key.n_dead);
+        for (int i = 0; i < r->key.n_clusters; i++)
+            sbuf_printf(out, "%s{\"freq\": %d, \"size\": %d}", i ? ", " : "", r->key.cluster_k[i],
+                        r->key.cluster_size[i]);
+        sbuf_puts(out, "]},\n  \"key_freqs\": [");
+        for (int i = 0; i < r->key.n; i++)
+            sbuf_printf(out, i ? ", %d" : "%d", r->key.k[i]);
+        sbuf_puts(out, "],\n");
+    } else {
+        sbuf_puts(out, "  \"fourier\": {\"applies\": false, \"reason\": ");
+        sbuf_json_string(out, r->reason);
+        sbuf_puts(out, "},\n  \"key_freqs\": [],\n");
+    }
+    sbuf_puts(out, "  \"phases\": {\"memorisation_end\": ");
+    json_epoch(out, r->phases.memorisation_end);
+    sbuf_puts(out, ", \"circuit_formation_end\": ");
+    json_epoch(out, r->phases.circuit_formation_end);
+    sbuf_puts(out, ", \"cleanup_end\": ");
+    json_epoch(out, r->phases.cleanup_end);
+    sbuf_puts(out, ", \"rule\": ");
+    sbuf_json_string(out,
+                     "memorisation ends at the first epoch with train acc >= 0.99; circuit "
+                     "formation ends at the first later epoch where test loss is half its "
+                     "largest value since memorisation (reported when it later falls 10x); "
+                     "cleanup ends at the first epoch from there with test acc >= 0.99 and "
+                     "ln(test loss) within 10% of its remaining log range of its minimum");
+    sbuf_puts(out, "}");
+}
+
+/* ------------------------------------------------------------------------ */
+/* checkpoints */
+
+/* "F32 [16, 24]" from either int64 or int dims */
+static void shape_text(char *buf, size_t n, const char *dtype, int ndim, const int64_t *s64,
+                       const int *s32)
+{
+    size_t k = (size_t)snprintf(buf, n, "%s [", dtype);
+    for (int d = 0; d < ndim && k < n; d++)
+        k += (size_t)snprintf(buf + k, n - k, "%s%lld", d ? ", " : "",
+                              s64 ? (long long)s64[d] : (long long)s32[d]);
+    if (k < n)
+        snprintf(buf + k, n - k, "]");
+}
+
+int measure_load_checkpoint(tfm_model *m, const char *path, long *epoch, grok_err *e)
+{
+    st_file f;
+    int rc = st_read(&f, path, e);
+    if (rc != GROK_OK)
+        return rc;
+    for (int i = 0; i < m->n_tensors && rc == GROK_OK; i++) {
+        const tfm_tensor *t = &m->tensors[i];
+        const st_tensor *s = st_find(&f, t->name);
+        int same = s && s->dtype == ST_F32 && s->ndim == t->ndim;
+        for (int d = 0; same && d < t->ndim; d++)
+            same = s->shape[d] == t->shape[d];
+        if (!s)
+            rc = grok_fail(e, GROK_EFORMAT, "%s: no tensor '%s' (the config's model has it)", path,
+                           t->name);
+        else if (!same) {
+            char have[96], want[96];
+            shape_text(have, sizeof have, st_dtype_name(s->dtype), s->ndim, s->shape, NULL);
+            shape_text(want, sizeof want, "F32", t->ndim, NULL, t->shape);
+            rc = grok_fail(e, GROK_EFORMAT,
+                           "%s: tensor '%s' is %s; the config's model needs %s (wrong run "
+                           "directory or edited config.cfg?)",
+                           path, t->name, have, want);
+        }
+        else
+            memcpy(m->params + t->offset, s->data, t->numel * sizeof(float));
+    }
+    if (rc == GROK_OK && epoch) {
+        const char *v = st_meta_get(&f, "epoch");
+        *epoch = -1;
+        if (v) {
+            char *end;
+            errno = 0;
+            long x = strtol(v, &end, 10);
+            if (errno || end == v || *end || x < 0)
+                rc = grok_fail(e, GROK_EFORMAT, "%s: metadata epoch = '%s' is not an epoch", path,
+                               v);
+            else
+                *epoch = x;
+        }
+    }
+    st_file_free(&f);
+    return rc;
+}
+
+typedef struct {
+    long epoch;
+    char name[64];
+} ckpt_entry;
+
+static int ckpt_cmp(const void *a, const void *b)
+{
+    long x = ((const ckpt_entry *)a)->epoch, y = ((const ckpt_entry *)b)->epoch;
+    return (x > y) - (x < y);
+}
+
+/* Lists dir/checkpoints/epoch-<digits>.safetensors, sorted by epoch. */
+static int list_checkpoints(const char *dir, ckpt_entry **out, int *n_out, grok_err *e)
+{
+    char path[MEASURE_PATH_MAX];
+    int rc = measure_path(path, dir, "checkpoints", e);
+    if (rc != GROK_OK)
+        return rc;
+    DIR *d = opendir(path);
+    if (!d)
+        return grok_fail(e, errno == ENOENT ? GROK_EINVAL : GROK_EIO,
+                         "cannot list checkpoints in '%s': %s", path, strerror(errno));
+    ckpt_entry *v = NULL;
+    int n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        const char *s = de->d_name, *suffix = ".safetensors";
+        if (strncmp(s, "epoch-", 6) != 0)
+            continue;
+        const char *q = s + 6;
+        long ep = 0;
+        int digits = 0;
+        while (*q >= '0' && *q <= '9' && digits < 18) {
+            ep = ep * 10 + (*q++ - '0');
+            digits++;
+        }
+        if (digits == 0 || strcmp(q, suffix) != 0 || strlen(s) >= sizeof v->name)
+            continue;
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            ckpt_entry *w = realloc(v, (size_t)cap * sizeof *v);
+            if (!w) {
+                free(v);
+                closedir(d);
+                return grok_fail(e, GROK_ENOMEM, "out of memory listing '%s'", path);
+            }
+            v = w;
+        }
+        v[n].epoch = ep;
+        strcpy(v[n].name, s);
+        n++;
+    }
+    closedir(d);
+    if (n > 0)
+        qsort(v, (size_t)n, sizeof *v, ckpt_cmp);
+    for (int i = 1; i < n; i++)
+        if (v[i].epoch == v[i - 1].epoch) {
+            grok_fail(e, GROK_EINVAL, "'%s' has two checkpoints of epoch %ld: %s and %s", path,
+                      v[i].epoch, v[i - 1].name, v[i].name);
+            free(v);
+            return GROK_EINVAL;
+        }
+    *out = v;
+    *n_out = n;
+    return GROK_OK;
+}
+
+/* Loads checkpoint c of dir into m and checks its epoch metadata. */
+static int load_entry(tfm_model *m, const char *dir, const ckpt_entry *c, grok_err *e)
+{
+    char rel[96], path[MEASURE_PATH_MAX];
+    snprintf(rel, sizeof rel, "checkpoints/%s", c->name);
+    int rc = measure_path(path, dir, rel, e);
+    long ep;
+    if (rc == GROK_OK)
+        rc = measure_load_checkpoint(m, path, &ep, e);
+    if (rc == GROK_OK && ep >= 0 && ep != c->epoch)
+        rc = grok_fail(e, GROK_EFORMAT, "%s: metadata epoch %ld differs from the file name's %ld",
+                       path, ep, c->epoch);
+    return rc;
+}
+
+static int write_file(const char *dir, const char *name, const sbuf *b, grok_err *e)
+{
+    char path[MEASURE_PATH_MAX];
+    int rc = measure_path(path, dir, name, e);
+    if (rc != GROK_OK)
+        return rc;
+    if (b->oom)
+        return grok_fail(e, GROK_ENOMEM, "out of memory formatting %s", path);
+    return fileio_write_atomic(path, b->data ? b->data : "", b->len, e);
+}
+
+/* ------------------------------------------------------------------------ */
+/* a run directory */
+
+int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e)
+{
+    char path[MEASURE_PATH_MAX];
+    cfg_run c;
+    task_data task;
+    int rc = measure_path(path, dir, "config.cfg", e);
+    if (rc == GROK_OK)
+        rc = cfg_load(&c, path, NULL, 0, e);
+    if (rc != GROK_OK)
+        return rc;
+    if ((rc = task_init(&task, &c.task, c.seed, e)) != GROK_OK)
+        return rc;
+    ckpt_entry *ck = NULL;
+    int n = 0;
+    if ((rc = list_checkpoints(dir, &ck, &n, e)) != GROK_OK) {
+        task_free(&task);
+        return rc;
+    }
+    if (n == 0) {
+        task_free(&task);
+        free(ck);
+        return grok_fail(e, GROK_EINVAL, "'%s/checkpoints' holds no epoch-NNNNNN.safetensors",
+                         dir);
+    }
+    if (jobs <= 0)
+        jobs = omp_get_max_threads();
+    if (jobs > n)
+        jobs = n;
+
+    tfm_model *models = calloc((size_t)jobs, sizeof *models);
+    meas_workspace **ws = calloc((size_t)jobs, sizeof *ws);
+    meas_row *rows = calloc((size_t)n, sizeof *rows);
+    int *row_rc = calloc((size_t)n, sizeof *row_rc);
+    grok_err *row_err = calloc((size_t)n, sizeof *row_err);
+    measure_result r;
+    memset(&r, 0, sizeof r);
+    sbuf b, b_neurons, b_spectrum, b_attention; /* written once every row succeeded */
+    sbuf_init(&b);
+    sbuf_init(&b_neurons);
+    sbuf_init(&b_spectrum);
+    sbuf_init(&b_attention);
+    int n_models = 0;
+    if (!models || !ws || !rows || !row_rc || !row_err) {
+        rc = grok_fail(e, GROK_ENOMEM, "out of memory measuring %d checkpoints", n);
+        goto done;
+    }
+    for (; n_models < jobs; n_models++) {
+        if ((rc = tfm_init(&models[n_models], &c.model, e)) != GROK_OK)
+            goto done;
+        if ((rc = meas_workspace_alloc(&ws[n_models], &c.model, &task, NULL, e)) != GROK_OK) {
+            tfm_free(&models[n_models]);
+            goto done;
+        }
+    }
+    r.fourier = meas_fourier_applies(ws[0]);
+    snprintf(r.reason, sizeof r.reason, "%s", meas_fourier_reason(ws[0]));
+    r.n_checkpoints = n;
+    r.first_epoch = ck[0].epoch;
+    r.last_epoch = ck[n - 1].epoch;
+
+    /* the final checkpoint: key frequencies and the files read from its forward */
+    if ((rc = load_entry(&models[0], dir, &ck[n - 1], e)) != GROK_OK)
+        goto done;
+    if (r.fourier) {
+        if ((rc = meas_key_freqs(ws[0], &models[0], &r.key, e)) != GROK_OK)
+            goto done;
+        if ((rc = meas_format_neurons(ws[0], &b_neurons, e)) != GROK_OK ||
+            (rc = meas_format_logit_spectrum(ws[0], ck[n - 1].epoch, &b_spectrum, e)) != GROK_OK)
+            goto done;
+    } else {
+        rows[n - 1].epoch = ck[n - 1].epoch;
+        if ((rc = meas_compute(ws[0], &models[0], &task, NULL, &rows[n - 1], e)) != GROK_OK)
+            goto done;
+    }
+    if ((rc = meas_format_attention(ws[0], &task, &b_attention, e)) != GROK_OK)
+        goto done;
+
+    /* every row, in parallel over checkpoints */
+    const meas_freqs *key = r.fourier ? &r.key : NULL;
+#pragma omp parallel for schedule(dynamic, 1) num_threads(jobs) if (jobs > 1)
+    for (int i = 0; i < n; i++) {
+        const int tid = omp_get_thread_num();
+        row_rc[i] = load_entry(&models[tid], dir, &ck[i], &row_err[i]);
+        rows[i].epoch = ck[i].epoch;
+        if (row_rc[i] == GROK_OK)
+            row_rc[i] = meas_compute(ws[tid], &models[tid], &task, key, &rows[i], &row_err[i]);
+    }
+    for (int i = 0; i < n; i++)
+        if (row_rc[i] != GROK_OK) {
+            rc = row_rc[i];
+            if (e)
+                *e = row_err[i];
+            goto done;
+        }
+
+    sbuf_clear(&b);
+    meas_format_header(&models[0], r.fourier, &b);
+    for (int i = 0; i < n; i++)
+        meas_format_row(&rows[i], &b);
+    if ((rc = write_file(dir, "measures.tsv", &b, e)) != GROK_OK ||
+        (rc = write_file(dir, "attention.tsv", &b_attention, e)) != GROK_OK)
+        goto done;
+    if (r.fourier) {
+        sbuf_clear(&b);
+        meas_format_embed_header(c.task.p, &b);
+        for (int i = 0; i < n; i++)
+            meas_format_embed_row(c.task.p, &rows[i], &b);
+        if ((rc = write_file(dir, "fourier_embed.tsv", &b, e)) != GROK_OK ||
+            (rc = write_file(dir, "neurons.tsv", &b_neurons, e)) != GROK_OK ||
+            (rc = write_file(dir, "logit_spectrum.tsv", &b_spectrum, e)) != GROK_OK)
+            goto done;
+    }
+    measure_phases(rows, n, &r.phases);
+    if (res)
+        *res = r;
+    if (e)
+        e->msg[0] = '\0';
+
+done:
+    sbuf_free(&b);
+    sbuf_free(&b_neurons);
+    sbuf_free(&b_spectrum);
+    sbuf_free(&b_attention);
+    for (int i = 0; i < n_models; i++) {
+        meas_workspace_free(ws[i]);
+        tfm_free(&models[i]);
+    }
+    free(models);
+    free(ws);
+    free(rows);
+    free(row_rc);
+    free(row_err);
+    free(ck);
+    task_free(&task);
+    return rc;
+}
+
+int measure_run_dir(const char *dir, int jobs, grok_err *e)
+{
+    return measure_run_dir_result(dir, jobs, NULL, e);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the live pass */
+
+int measure_tsv_put(const char *path, const char *header, const char *line, long epoch,
+                    grok_err *e)
+{
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_puts(&b, header);
+    char *old = NULL;
+    size_t n_old = 0;
+    if (fileio_exists(path)) {
+        int rc = fileio_read_all(path, &old, &n_old, e);
+        if (rc != GROK_OK) {
+            sbuf_free(&b);
+            return rc;
+        }
+        const size_t hl = strlen(header);
+        /* keep the old rows only under the same header */
+        if (n_old >= hl && memcmp(old, header, hl) == 0) {
+            const char *s = old + hl, *end = old + n_old;
+            while (s < end) {
+                const char *nl = memchr(s, '\n', (size_t)(end - s));
+                if (!nl) /* a line without its newline: not a complete row */
+                    break;
+                char *q;
+                errno = 0;
+                long ep = strtol(s, &q, 10);
+                if (q != s && errno == 0 && (*q == '\t' || *q == '\n') && ep < epoch)
+                    sbuf_append(&b, s, (size_t)(nl + 1 - s));
+                s = nl + 1;
+            }
+        }
+        free(old);
+    }
+    sbuf_puts(&b, line);
+    int rc = b.oom ? grok_fail(e, GROK_ENOMEM, "out of memory writing %s", path)
+                   : fileio_write_atomic(path, b.data, b.len, e);
+    sbuf_free(&b);
+    return rc;
+}
+
+int measure_live_init(measure_live *lv, const tfm_model *m, const task_data *t, tfm_acts *acts,
+                      grok_err *e)
+{
+    memset(lv, 0, sizeof *lv);
+    int rc = meas_workspace_alloc(&lv->ws, &m->cfg, t, acts, e);
+    if (rc != GROK_OK)
+        return rc;
+    lv->task = t;
+    lv->p = t->cfg.p;
+    lv->fourier = meas_fourier_applies(lv->ws);
+    sbuf_init(&lv->header);
+    sbuf_init(&lv->embed_header);
+    sbuf_init(&lv->line);
+    meas_format_header(m, lv->fourier, &lv->header);
+    meas_format_embed_header(lv->p, &lv->embed_header);
+    if (lv->header.oom || lv->embed_header.oom) {
+        measure_live_free(lv);
+        return grok_fail(e, GROK_ENOMEM, "out of memory for the measures header");
+    }
+    return GROK_OK;
+}
+
+void measure_live_free(measure_live *lv)
+{
+    meas_workspace_free(lv->ws);
+    sbuf_free(&lv->header);
+    sbuf_free(&lv->embed_header);
+    sbuf_free(&lv->line);
+    memset(lv, 0, sizeof *lv);
+}
+
+int measure_live_step(measure_live *lv, const tfm_model *m, long epoch, const char *dir,
+                      meas_row *row, grok_err *e)
+{
+    meas_row local;
+    meas_row *r = row ? row : &local;
+    r->epoch = epoch;
+    int rc = meas_compute(lv->ws, m, lv->task, NULL, r, e);
+    if (rc != GROK_OK)
+        return rc;
+    char path[MEASURE_PATH_MAX];
+    sbuf_clear(&lv->line);
+    meas_format_row(r, &lv->line);
+    if ((rc = measure_path(path, dir, "measures.tsv", e)) != GROK_OK ||
+        (rc = measure_tsv_put(path, lv->header.data, lv->line.data, epoch, e)) != GROK_OK)
+        return rc;
+    if (!lv->fourier)
+        return GROK_OK;
+    sbuf_clear(&lv->line);
+    meas_format_embed_row(lv->p, r, &lv->line);
+    if ((rc = measure_path(path, dir, "fourier_embed.tsv", e)) != GROK_OK ||
+        (rc = measure_tsv_put(path, lv->embed_header.data, lv->line.data, epoch, e)) != GROK_OK)
+        return rc;
+    return GROK_OK;
+}

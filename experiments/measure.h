@@ -1,0 +1,133 @@
+/* measure.h: progress measures of a run directory (`grok measure DIR`), the
+ * live measure pass the trainer calls, and the three phases of Nanda et al.
+ * (2023).
+ *
+ * Files written in the run directory, each atomically (fileio_write_atomic);
+ * numbers %.9g, tab-separated, one header row:
+ *   measures.tsv       epoch + one column per measure (meas_format_header);
+ *                      the Fourier columns are absent when they do not apply
+ *   fourier_embed.tsv  epoch const freq_1 .. freq_K: the W_E norm in each
+ *                      frequency (Fourier tasks only)
+ *   neurons.tsv        neuron freq frac_explained, final checkpoint (Fourier only)
+ *   attention.tsv      [layer] a b head att_a att_b att_eq, final checkpoint
+ *   logit_spectrum.tsv a comment line, then the p x p 2-D Fourier spectrum of
+ *                      the final checkpoint's logits (Fourier only)
+ * summary.json belongs to the runner: measure_summary_json formats the
+ * "fourier", "key_freqs" and "phases" members for it to insert.
+ *
+ * Prints nothing and never exits: every function returns a grok_status and
+ * fills e. */
+#ifndef GROK_MEASURE_H
+#define GROK_MEASURE_H
+
+#include "fileio.h"
+#include "grok.h"
+#include "meas.h"
+#include "task.h"
+#include "tfm.h"
+
+/* Train accuracy that counts as memorised (the runner's RUN_SOLVED_ACC). */
+#define MEASURE_SOLVED_ACC 0.99
+
+/* The three phases of Nanda et al. (2023), as epochs; -1 where the run never
+ * reached the boundary.  Memorisation runs from epoch 0 to
+ * memorisation_end, circuit formation from there to circuit_formation_end,
+ * cleanup from there to cleanup_end.  The rule (measure_phases) reads the
+ * train/test curves of the measured rows only, so it applies to every task;
+ * the restricted and excluded losses are then read at these epochs:
+ *  1. memorisation_end: the first epoch with acc_train >= 0.99.
+ *  2. circuit_formation_end (the start of cleanup): the first epoch after
+ *     memorisation_end at which loss_test has fallen to half of its largest
+ *     value since memorisation_end: the test loss has begun its collapse
+ *     (the circuit forms while the test loss stays high).  The threshold
+ *     looks only backwards, so the boundary does not move when the run is
+ *     extended.  Reported only when the test loss later falls below a tenth
+ *     of that peak, so slow drift in a run that never groks is not taken
+ *     for a collapse.
+ *  3. cleanup_end: with hi = ln loss_test at circuit_formation_end and lo the
+ *     lowest ln loss_test from there to the end of the run, the first epoch
+ *     at or after circuit_formation_end with acc_test >= 0.99 and ln
+ *     loss_test <= lo + 0.1 (hi - lo): the run has grokked and the test loss
+ *     has made 90% of its fall (in log space) and flattens, the memorising
+ *     components being gone.  -1 when the test accuracy never reaches 0.99. */
+typedef struct {
+    long memorisation_end, circuit_formation_end, cleanup_end;
+} measure_phase_bounds;
+
+/* The boundaries from rows[0..n) in ascending epoch order (rule above). */
+void measure_phases(const meas_row *rows, int n, measure_phase_bounds *out);
+
+/* What a pass over a run directory found, for summary.json. */
+typedef struct {
+    int fourier;          /* the Fourier measures apply */
+    char reason[160];     /* why not, when fourier == 0 */
+    meas_freqs key;       /* key frequencies of the last checkpoint (rule R1) */
+    int n_checkpoints;
+    long first_epoch, last_epoch;
+    measure_phase_bounds phases;
+} measure_result;
+
+/* Appends the members "fourier", "key_freqs" and "phases" for summary.json:
+ * three lines, each indented by two spaces, separated by ",\n", with no
+ * trailing comma or newline; for example
+ *   "fourier": {"applies": true, "key_freq_rule": "R1", "cluster_frac": 0.85,
+ *               "neurons": 512, "dead_neurons": 0,
+ *               "clusters": [{"freq": 14, "size": 98}, ...]},
+ *   "key_freqs": [14, 35, 41, 42, 52],
+ *   "phases": {"memorisation_end": 1400, "circuit_formation_end": 9400,
+ *              "cleanup_end": 13000, "rule": "..."}
+ * (each member on one line).  When the Fourier measures do not apply:
+ * "fourier": {"applies": false, "reason": "..."} and "key_freqs": [].
+ * Unreached boundaries are null. */
+void measure_summary_json(const measure_result *r, sbuf *out);
+
+/* Loads the checkpoint at path into m (every tensor of m's table, F32, shapes
+ * checked); *epoch (may be NULL) gets its "epoch" metadata, or -1 when the
+ * file has none.  GROK_EFORMAT names the path and the tensor at fault. */
+int measure_load_checkpoint(tfm_model *m, const char *path, long *epoch, grok_err *e);
+
+/* `grok measure DIR`: recomputes every file listed above from dir's
+ * config.cfg and checkpoints/epoch-NNNNNN.safetensors.  The key frequencies
+ * are those of the last checkpoint (MEASURES: computed once on the final
+ * model) and are used for every row.  Rows are computed by `jobs` threads
+ * over checkpoints (jobs <= 0: OpenMP's default), each with its own model
+ * and workspace; every row is the same bits whatever jobs is.  res (may be
+ * NULL) receives the key frequencies and phases for summary.json.
+ * GROK_EINVAL when dir has no checkpoints or its config is bad;
+ * GROK_EFORMAT for a checkpoint that does not match the config; GROK_EIO. */
+int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e);
+int measure_run_dir(const char *dir, int jobs, grok_err *e);
+
+/* The live pass during training: the model's own key frequencies at each
+ * measured epoch (the end of training then calls measure_run_dir, which
+ * recomputes every row with the final key frequencies). */
+typedef struct {
+    meas_workspace *ws;
+    const task_data *task;
+    int p, fourier;
+    sbuf header, embed_header; /* header lines of measures.tsv, fourier_embed.tsv */
+    sbuf line;                 /* scratch */
+} measure_live;
+
+/* Builds the workspace for model m's config and task t (which must outlive
+ * lv).  acts: an activation workspace for >= t->n_all inputs to borrow, or
+ * NULL. */
+int measure_live_init(measure_live *lv, const tfm_model *m, const task_data *t, tfm_acts *acts,
+                      grok_err *e);
+void measure_live_free(measure_live *lv);
+
+/* Measures m as of `epoch` and writes its row into dir/measures.tsv (and
+ * dir/fourier_embed.tsv): rows of an epoch >= this one are dropped first, so
+ * a resumed run that measures an epoch again writes the same bytes as one
+ * never interrupted; a file whose header differs is started afresh.  row (may
+ * be NULL) receives the measures. */
+int measure_live_step(measure_live *lv, const tfm_model *m, long epoch, const char *dir,
+                      meas_row *row, grok_err *e);
+
+/* The file-level step of measure_live_step: path gets header, its existing
+ * rows whose first field (an epoch) is < epoch, then line (one row ending in
+ * '\n'), atomically. */
+int measure_tsv_put(const char *path, const char *header, const char *line, long epoch,
+                    grok_err *e);
+
+#endif

@@ -1,0 +1,1096 @@
+/* test_measures.c: the progress measures (measures/fourier.h, measures/meas.h)
+ * and the run-directory pass (experiments/measure.h).
+ *
+ * Properties, on inputs built here:
+ * - the Fourier basis is orthonormal; the 1-D transform agrees with GSL's FFT
+ *   (gsl_fft_real_transform) up to the basis's scaling; the 2-D transform
+ *   keeps the norm (Parseval) and its inverse undoes it; a signal built from
+ *   known 2-D components is recovered exactly;
+ * - the sum directions are orthonormal and proportional to cos/sin(w(a+b));
+ *   the projection is idempotent; restricted + excluded logits add back to
+ *   the whole (plus the mean correction); logits that lie entirely in the
+ *   key-frequency directions have restricted loss equal to their full loss;
+ * - Gini: 0 for a flat vector, 1 - 1/n for a one-hot one, and a hand value;
+ * - rule R1 on hand-built neurons with known frequency content;
+ * - non-Fourier tasks (rand, div) give only the general columns;
+ * - the phase rule on synthetic curves, the resume-safe TSV writer, the
+ *   checkpoint loader's error paths, and `grok measure DIR` on a small run
+ *   directory: same bytes with 1 and 2 jobs.
+ * Golden: tests/gen_measures_golden.py computed every measure with NumPy from
+ * MEASURES.md for the planted model in tests/golden/measures_p13.safetensors;
+ * each is compared here with the tolerance written beside it. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+#include <gsl/gsl_fft_real.h>
+#include <math.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "fourier.h"
+#include "meas.h"
+#include "measure.h"
+#include "safetensors.h"
+
+#ifndef GOLDEN_DIR
+#define GOLDEN_DIR "tests/golden"
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* helpers */
+
+/* Compares got with want element by element: |got - want| <= abs_tol +
+ * rel_tol * |want|.  Prints the largest error; fails (cmocka) on the first
+ * element out of tolerance with its index, values and errors. */
+static void check_close(const char *what, const double *got, const double *want, size_t n,
+                        double abs_tol, double rel_tol)
+{
+    double worst = 0, worst_rel = 0;
+    size_t wi = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double d = fabs(got[i] - want[i]);
+        const double r = d / (fabs(want[i]) > 0 ? fabs(want[i]) : 1);
+        if (!(d <= abs_tol + rel_tol * fabs(want[i])))
+            fail_msg("%s[%zu]: got %.17g want %.17g: abs err %.3g rel err %.3g (tol %.3g + %.3g "
+                     "rel)",
+                     what, i, got[i], want[i], d, r, abs_tol, rel_tol);
+        if (d > worst || i == 0) {
+            worst = d;
+            worst_rel = r;
+            wi = i;
+        }
+    }
+    printf("# %-34s n=%-6zu max abs err %.3g (rel %.3g at %zu)\n", what, n, worst, worst_rel, wi);
+}
+
+static void check_scalar(const char *what, double got, double want, double abs_tol)
+{
+    check_close(what, &got, &want, 1, abs_tol, 0);
+}
+
+/* xorshift test generator, independent of model/rng.c */
+typedef struct {
+    uint64_t s;
+} xs;
+static double xs_uniform(xs *g)
+{
+    g->s ^= g->s << 13;
+    g->s ^= g->s >> 7;
+    g->s ^= g->s << 17;
+    return (double)(g->s >> 11) / 9007199254740992.0;
+}
+static double xs_normal(xs *g)
+{
+    double u = xs_uniform(g) + 1e-300, v = xs_uniform(g);
+    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Fourier basis and transforms */
+
+static void test_basis_orthonormal(void **state)
+{
+    (void)state;
+    const int ps[] = {3, 13, 113};
+    for (size_t t = 0; t < 3; t++) {
+        const int p = ps[t];
+        double *F = malloc(sizeof(double) * p * p);
+        fourier_basis(F, p);
+        double worst = 0;
+        for (int i = 0; i < p; i++)
+            for (int j = 0; j < p; j++) {
+                double s = 0;
+                for (int x = 0; x < p; x++)
+                    s += F[i * p + x] * F[j * p + x];
+                worst = fmax(worst, fabs(s - (i == j)));
+            }
+        printf("# basis p=%-3d max |F F^T - I| = %.3g\n", p, worst);
+        assert_true(worst < 1e-13);
+        /* the order: const, cos 1, sin 1, ... */
+        assert_true(fabs(F[0] - 1 / sqrt(p)) < 1e-15);
+        assert_true(fabs(F[1 * p + 1] / F[1 * p + 0] - cos(2 * M_PI / p)) < 1e-13);
+        assert_true(fabs(F[2 * p + 0]) < 1e-15 && F[2 * p + 1] > 0);
+        free(F);
+    }
+    grok_err e;
+    assert_int_equal(fourier_check_p(12, &e), GROK_EINVAL);
+    assert_non_null(strstr(e.msg, "p = 12"));
+    assert_int_equal(fourier_check_p(113, &e), GROK_OK);
+}
+
+/* cos/sin coefficients against GSL's mixed-radix real FFT:
+ * X_k = sum_x t_x e^{-2 pi i k x / p}, so cos_k = Re X_k / sqrt(p/2) and
+ * sin_k = -Im X_k / sqrt(p/2), const = X_0 / sqrt(p). */
+static void test_1d_against_gsl_fft(void **state)
+{
+    (void)state;
+    const int p = 113, K = fourier_n_freqs(p), n = 3;
+    double *F = malloc(sizeof(double) * p * p), x[3 * 113], got[3 * 113], want[3 * 113], d[113];
+    fourier_basis(F, p);
+    xs g = {2385};
+    for (int i = 0; i < n * p; i++)
+        x[i] = xs_normal(&g) + 2.385;
+    fourier_1d(got, x, F, n, p);
+    gsl_fft_real_wavetable *wt = gsl_fft_real_wavetable_alloc((size_t)p);
+    gsl_fft_real_workspace *wk = gsl_fft_real_workspace_alloc((size_t)p);
+    for (int r = 0; r < n; r++) {
+        memcpy(d, x + r * p, sizeof d);
+        gsl_fft_real_transform(d, 1, (size_t)p, wt, wk);
+        /* halfcomplex: d[0] = X_0, d[2k-1] = Re X_k, d[2k] = Im X_k */
+        want[r * p] = d[0] / sqrt(p);
+        for (int k = 1; k <= K; k++) {
+            want[r * p + 2 * k - 1] = d[2 * k - 1] / sqrt(p / 2.0);
+            want[r * p + 2 * k] = -d[2 * k] / sqrt(p / 2.0);
+        }
+    }
+    check_close("fourier_1d vs gsl_fft_real", got, want, (size_t)n * p, 1e-12, 0);
+    gsl_fft_real_wavetable_free(wt);
+    gsl_fft_real_workspace_free(wk);
+    free(F);
+}
+
+/* naive 2-D transform, straight from the definition */
+static void naive_2d(double *out, const double *x, const double *F, int p, int m)
+{
+    for (int f = 0; f < p; f++)
+        for (int g = 0; g < p; g++)
+            for (int z = 0; z < m; z++) {
+                double s = 0;
+                for (int a = 0; a < p; a++)
+                    for (int b = 0; b < p; b++)
+                        s += F[f * p + a] * F[g * p + b] * x[((size_t)a * p + b) * m + z];
+                out[((size_t)f * p + g) * m + z] = s;
+            }
+}
+
+static void test_2d_parseval_roundtrip_naive(void **state)
+{
+    (void)state;
+    const int p = 13, m = 5;
+    const size_t n = (size_t)p * p * m;
+    double F[13 * 13], *x = malloc(n * 8), *y = malloc(n * 8), *z = malloc(n * 8),
+                       *t = malloc(n * 8), *ref = malloc(n * 8);
+    fourier_basis(F, p);
+    xs g = {99};
+    for (size_t i = 0; i < n; i++)
+        x[i] = xs_normal(&g) * 2.385 + 0.7;
+    fourier_2d(y, x, t, F, p, m, 0);
+    naive_2d(ref, x, F, p, m);
+    check_close("fourier_2d vs naive", y, ref, n, 1e-12, 0);
+    for (int j = 0; j < m; j++) {
+        double nx = 0, ny = 0;
+        for (int r = 0; r < p * p; r++) {
+            nx += x[r * m + j] * x[r * m + j];
+            ny += y[r * m + j] * y[r * m + j];
+        }
+        check_scalar("Parseval |x|^2 vs |x^|^2", ny, nx, 1e-11 * nx);
+    }
+    fourier_2d(z, y, t, F, p, m, 1);
+    check_close("inverse(fourier_2d(x)) vs x", z, x, n, 1e-12, 0);
+    free(x), free(y), free(z), free(t), free(ref);
+}
+
+/* A signal built from known components (by the definition: sum of
+ * c_fg F[f,a] F[g,b]) transforms to exactly those components. */
+static void test_known_signal_recovered(void **state)
+{
+    (void)state;
+    const int p = 17, P2 = 17 * 17;
+    double F[17 * 17], x[17 * 17], y[17 * 17], t[17 * 17], want[17 * 17] = {0};
+    fourier_basis(F, p);
+    want[fourier_cos_row(3) * p + fourier_cos_row(3)] = 2.385;
+    want[fourier_sin_row(3) * p + 0] = -1.25;
+    want[0 * p + fourier_sin_row(7)] = 0.5;
+    want[fourier_cos_row(8) * p + fourier_sin_row(1)] = 3.0;
+    for (int a = 0; a < p; a++)
+        for (int b = 0; b < p; b++) {
+            double s = 0;
+            for (int i = 0; i < P2; i++)
+                if (want[i] != 0)
+                    s += want[i] * F[(i / p) * p + a] * F[(i % p) * p + b];
+            x[a * p + b] = s;
+        }
+    fourier_2d(y, x, t, F, p, 1, 0);
+    check_close("known components recovered", y, want, P2, 1e-13, 0);
+}
+
+static void test_sum_directions(void **state)
+{
+    (void)state;
+    const int p = 13, K = 6, P2 = 169;
+    double F[169], *D = malloc(sizeof(double) * 2 * K * P2);
+    fourier_basis(F, p);
+    fourier_sum_dirs(D, F, p);
+    double worst = 0, worst_cos = 0;
+    for (int i = 0; i < 2 * K; i++)
+        for (int j = 0; j < 2 * K; j++) {
+            double s = 0;
+            for (int r = 0; r < P2; r++)
+                s += D[i * P2 + r] * D[j * P2 + r];
+            worst = fmax(worst, fabs(s - (i == j)));
+        }
+    /* u_k = cos(w(a+b)) / |.|, v_k = sin(w(a+b)) / |.|; |cos(w(a+b))| = p/sqrt 2 */
+    for (int k = 1; k <= K; k++)
+        for (int a = 0; a < p; a++)
+            for (int b = 0; b < p; b++) {
+                const double w = 2 * M_PI * k * (a + b) / p;
+                worst_cos = fmax(worst_cos, fabs(D[(2 * k - 2) * P2 + a * p + b] -
+                                                 cos(w) * sqrt(2.0) / p));
+                worst_cos = fmax(worst_cos, fabs(D[(2 * k - 1) * P2 + a * p + b] -
+                                                 sin(w) * sqrt(2.0) / p));
+            }
+    printf("# sum directions: max |D D^T - I| %.3g, max |u - cos(w(a+b))/norm| %.3g\n", worst,
+           worst_cos);
+    assert_true(worst < 1e-13 && worst_cos < 1e-13);
+    free(D);
+}
+
+/* ------------------------------------------------------------------------ */
+/* restricted / excluded */
+
+static void test_projection_properties(void **state)
+{
+    (void)state;
+    const int p = 13, K = 6, P2 = 169, m = 13;
+    const size_t n = (size_t)P2 * m;
+    double F[169], *D = malloc(sizeof(double) * 2 * K * P2), coef[2 * 6 * 13], mu[26];
+    double *L = malloc(n * 8), *PL = malloc(n * 8), *PPL = malloc(n * 8), *R = malloc(n * 8),
+           *X = malloc(n * 8), *sum = malloc(n * 8), *want = malloc(n * 8);
+    fourier_basis(F, p);
+    fourier_sum_dirs(D, F, p);
+    xs g = {7};
+    for (size_t i = 0; i < n; i++)
+        L[i] = xs_normal(&g) * 2.385;
+    const int keys[] = {1, 4, 6};
+    meas_project_sum(PL, L, D, keys, 3, p, m, coef);
+    meas_project_sum(PPL, PL, D, keys, 3, p, m, coef);
+    check_close("projection idempotent P(PL) = PL", PPL, PL, n, 1e-13, 0);
+    /* restricted + excluded = L + 1 (mean L - mean PL) */
+    meas_restricted_logits(R, L, PL, P2, m, mu);
+    meas_excluded_logits(X, L, PL, P2, m);
+    for (int j = 0; j < m; j++) {
+        double ml = 0, mp = 0;
+        for (int r = 0; r < P2; r++)
+            ml += L[r * m + j], mp += PL[r * m + j];
+        for (int r = 0; r < P2; r++) {
+            sum[r * m + j] = R[r * m + j] + X[r * m + j];
+            want[r * m + j] = L[r * m + j] + (ml - mp) / P2;
+        }
+    }
+    check_close("restricted + excluded = whole", sum, want, n, 1e-13, 0);
+    /* the projection against the definition sum_k (u u^T + v v^T) L */
+    for (size_t i = 0; i < n; i++)
+        want[i] = 0;
+    for (int q = 0; q < 3; q++)
+        for (int h = 0; h < 2; h++) {
+            const double *d = D + (size_t)(2 * (keys[q] - 1) + h) * P2;
+            for (int j = 0; j < m; j++) {
+                double c = 0;
+                for (int r = 0; r < P2; r++)
+                    c += d[r] * L[r * m + j];
+                for (int r = 0; r < P2; r++)
+                    want[r * m + j] += d[r] * c;
+            }
+        }
+    check_close("projection vs outer products", PL, want, n, 1e-13, 0);
+    /* no keys: PL = 0, restricted logits = the class means */
+    meas_project_sum(PL, L, D, keys, 0, p, m, coef);
+    for (size_t i = 0; i < n; i++)
+        assert_true(PL[i] == 0);
+    free(D), free(L), free(PL), free(PPL), free(R), free(X), free(sum), free(want);
+}
+
+static void test_restricted_of_key_logits_is_full(void **state)
+{
+    (void)state;
+    const int p = 13, K = 6, P2 = 169, m = 13;
+    const size_t n = (size_t)P2 * m;
+    double F[169], *D = malloc(sizeof(double) * 2 * K * P2), coef[2 * 6 * 13], mu[26];
+    double *L = calloc(n, 8), *PL = malloc(n * 8), *R = malloc(n * 8);
+    int32_t labels[169];
+    fourier_basis(F, p);
+    fourier_sum_dirs(D, F, p);
+    xs g = {11};
+    const int keys[] = {2, 5};
+    /* L = sum_k u_k alpha_k^T + v_k beta_k^T + 1 c^T (a class bias, which the
+     * mean correction keeps) */
+    for (int q = 0; q < 2; q++)
+        for (int h = 0; h < 2; h++) {
+            const double *d = D + (size_t)(2 * (keys[q] - 1) + h) * P2;
+            for (int j = 0; j < m; j++) {
+                const double c = 20 * xs_normal(&g);
+                for (int r = 0; r < P2; r++)
+                    L[r * m + j] += d[r] * c;
+            }
+        }
+    for (int j = 0; j < m; j++) {
+        const double c = xs_normal(&g);
+        for (int r = 0; r < P2; r++)
+            L[r * m + j] += c;
+    }
+    for (int r = 0; r < P2; r++)
+        labels[r] = ((r / p) + (r % p)) % p;
+    meas_project_sum(PL, L, D, keys, 2, p, m, coef);
+    meas_restricted_logits(R, L, PL, P2, m, mu);
+    int c1, c2;
+    const double full = meas_ce(L, m, labels, NULL, P2, &c1);
+    const double res = meas_ce(R, m, labels, NULL, P2, &c2);
+    check_scalar("restricted loss of key-only logits", res, full, 1e-12);
+    assert_int_equal(c1, c2);
+    /* and the excluded loss of such logits is that of the class bias alone */
+    meas_excluded_logits(R, L, PL, P2, m);
+    double worst = 0;
+    for (int r = 1; r < P2; r++)
+        for (int j = 0; j < m; j++)
+            worst = fmax(worst, fabs(R[r * m + j] - R[j]));
+    printf("# excluded logits of key-only logits: max spread over inputs %.3g\n", worst);
+    assert_true(worst < 1e-12);
+    free(D), free(L), free(PL), free(R);
+}
+
+static void test_ce(void **state)
+{
+    (void)state;
+    const double L[] = {1.0, 2.0, 3.0, 10.0, -5.0, 2.385};
+    const int32_t lab[] = {2, 1};
+    const int32_t rows[] = {1};
+    int c;
+    const double l0 = log(exp(1.0) + exp(2.0) + exp(3.0)) - 3.0;
+    const double l1 = log(exp(10.0) + exp(-5.0) + exp(2.385)) + 5.0;
+    check_scalar("meas_ce all rows", meas_ce(L, 3, lab, NULL, 2, &c), (l0 + l1) / 2, 1e-14);
+    assert_int_equal(c, 1);
+    check_scalar("meas_ce selected row", meas_ce(L, 3, lab, rows, 1, &c), l1, 1e-14);
+    assert_int_equal(c, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Gini, R1 */
+
+static void test_gini(void **state)
+{
+    (void)state;
+    double c[64], s[64];
+    for (int n = 1; n <= 64; n *= 4) {
+        for (int i = 0; i < n; i++)
+            c[i] = 2.385;
+        check_scalar("gini flat", meas_gini(c, n, s), 0, 1e-15);
+        for (int i = 0; i < n; i++)
+            c[i] = i == n / 3 ? 2.385 : 0;
+        check_scalar("gini one-hot = 1 - 1/n", meas_gini(c, n, s), 1 - 1.0 / n, 1e-15);
+    }
+    /* {1, 2, 3, 4}: 2 (1 + 4 + 9 + 16) / (4 * 10) - 5/4 = 0.25 (any order) */
+    const double h[] = {3, 1, 4, 2};
+    check_scalar("gini {3,1,4,2}", meas_gini(h, 4, s), 0.25, 1e-15);
+    assert_true(h[0] == 3 && h[2] == 4); /* input untouched */
+    for (int i = 0; i < 8; i++)
+        c[i] = 0;
+    check_scalar("gini all zero", meas_gini(c, 8, s), 0, 0);
+}
+
+/* Neurons built in the 2-D basis: column 0 only frequency 3 (u_3 direction:
+ * frac 1); column 1 with 90% of its energy in the 3x3 block of k = 2 and 10%
+ * in that of k = 5; column 2 zero (no variance: frequency 0); column 3 a
+ * (const, cos 4) linear term with a (cos 1, cos 1) term of 0.49 of its energy.
+ * The transform is given directly (Nh), as meas_neuron_fve expects. */
+static void test_neuron_rule(void **state)
+{
+    (void)state;
+    const int p = 13, c = 4;
+    double Nh[169 * 4] = {0}, frac[4];
+    int best[4];
+#define AT(f, g, j) Nh[((f) * p + (g)) * c + (j)]
+    AT(5, 5, 0) = 1 / sqrt(2.0), AT(6, 6, 0) = -1 / sqrt(2.0); /* u_3 */
+    AT(3, 4, 1) = sqrt(0.5), AT(0, 3, 1) = sqrt(0.4), AT(10, 9, 1) = sqrt(0.1);
+    AT(0, 7, 3) = sqrt(0.51), AT(1, 1, 3) = sqrt(0.49);
+#undef AT
+    meas_neuron_fve(best, frac, Nh, p, c);
+    printf("# R1 hand-built: best %d %d %d %d, frac %.17g %.17g %.17g %.17g\n", best[0], best[1],
+           best[2], best[3], frac[0], frac[1], frac[2], frac[3]);
+    assert_int_equal(best[0], 3);
+    assert_int_equal(best[1], 2);
+    assert_int_equal(best[2], 0);
+    assert_int_equal(best[3], 4);
+    const double want[] = {1, 0.9, 0, 0.51};
+    check_close("R1 fractions explained", frac, want, 4, 1e-15, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the golden fixture */
+
+static const char *const scalar_names[] = {
+    "loss_train",       "loss_test",        "acc_train",    "acc_test",
+    "loss_restricted",  "loss_restricted_train", "acc_restricted", "loss_excluded",
+    "acc_excluded",     "gini_WE",          "gini_WL",      "gini_WE_nonconst",
+    "gini_WL_nonconst", "gini_WE_freq",     "gini_WL_freq", "sum_sq_weights"};
+
+static double row_field(const meas_row *r, const char *name)
+{
+    const struct {
+        const char *n;
+        double v;
+    } f[] = {{"loss_train", r->loss_train},
+             {"loss_test", r->loss_test},
+             {"acc_train", r->acc_train},
+             {"acc_test", r->acc_test},
+             {"loss_restricted", r->loss_restricted},
+             {"loss_restricted_train", r->loss_restricted_train},
+             {"acc_restricted", r->acc_restricted},
+             {"loss_excluded", r->loss_excluded},
+             {"acc_excluded", r->acc_excluded},
+             {"gini_WE", r->gini_WE},
+             {"gini_WL", r->gini_WL},
+             {"gini_WE_nonconst", r->gini_WE_nonconst},
+             {"gini_WL_nonconst", r->gini_WL_nonconst},
+             {"gini_WE_freq", r->gini_WE_freq},
+             {"gini_WL_freq", r->gini_WL_freq},
+             {"sum_sq_weights", r->sum_sq_weights}};
+    for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
+        if (strcmp(f[i].n, name) == 0)
+            return f[i].v;
+    fail_msg("no field %s", name);
+    return 0;
+}
+
+/* Tolerances (C: float32 forward; NumPy: float64 forward of the same float32
+ * parameters).  The float32 logits differ from the float64 ones by ~1e-6 of
+ * their size (|logit| < 20 here), so every loss computed from logits gets
+ * 2e-5 absolute; accuracies and every argmax-based outcome must match
+ * exactly (the generator checked the margins).  Measures of the parameters
+ * alone (Gini, spectra, sums of squares) are double computations on the same
+ * float32 values on both sides: 1e-12. */
+#define TOL_LOSS 2e-5
+#define TOL_PARAM 1e-12
+
+static double tol_for(const char *name)
+{
+    if (strncmp(name, "acc_", 4) == 0)
+        return 0;
+    if (strncmp(name, "gini", 4) == 0 || strcmp(name, "sum_sq_weights") == 0)
+        return TOL_PARAM;
+    return TOL_LOSS;
+}
+
+static const st_tensor *need(const st_file *f, const char *name, st_dtype dt)
+{
+    const st_tensor *t = st_find(f, name);
+    if (!t)
+        fail_msg("fixture lacks %s", name);
+    assert_int_equal(t->dtype, dt);
+    return t;
+}
+static double need_f64(const st_file *f, const char *name)
+{
+    return *(const double *)need(f, name, ST_F64)->data;
+}
+
+typedef struct {
+    st_file fx;
+    tfm_model m;
+    task_data t;
+    meas_workspace *ws;
+} golden;
+
+static int golden_setup(void **state)
+{
+    golden *g = calloc(1, sizeof *g);
+    grok_err e;
+    char path[512];
+    snprintf(path, sizeof path, "%s/measures_p13.safetensors", GOLDEN_DIR);
+    if (st_read(&g->fx, path, &e) != GROK_OK) {
+        printf("# %s\n", e.msg);
+        return -1;
+    }
+    const int p = atoi(st_meta_get(&g->fx, "p"));
+    tfm_config mc = {.n_layers = atoi(st_meta_get(&g->fx, "n_layers")),
+                     .d_model = atoi(st_meta_get(&g->fx, "d_model")),
+                     .n_heads = atoi(st_meta_get(&g->fx, "n_heads")),
+                     .d_head = atoi(st_meta_get(&g->fx, "d_head")),
+                     .d_mlp = atoi(st_meta_get(&g->fx, "d_mlp")),
+                     .d_vocab = p + 1,
+                     .d_vocab_out = p,
+                     .n_ctx = 3,
+                     .act = TFM_ACT_RELU,
+                     .init_scale = 1};
+    task_config tc = {.op = TASK_OP_ADD, .p = p, .frac_train = 0.3};
+    long ep;
+    if (tfm_init(&g->m, &mc, &e) != GROK_OK || measure_load_checkpoint(&g->m, path, &ep, &e) ||
+        task_init(&g->t, &tc, 0, &e) != GROK_OK) {
+        printf("# %s\n", e.msg);
+        return -1;
+    }
+    /* the fixture's split replaces the seed's */
+    const st_tensor *ord = st_find(&g->fx, "train_order");
+    if (!ord || ord->shape[0] != g->t.n_all ||
+        atoi(st_meta_get(&g->fx, "n_train")) != g->t.n_train)
+        return -1;
+    memcpy(g->t.order, ord->data, sizeof(int32_t) * (size_t)g->t.n_all);
+    if (meas_workspace_alloc(&g->ws, &mc, &g->t, NULL, &e) != GROK_OK) {
+        printf("# %s\n", e.msg);
+        return -1;
+    }
+    *state = g;
+    return 0;
+}
+
+static int golden_teardown(void **state)
+{
+    golden *g = *state;
+    if (!g)
+        return 0;
+    meas_workspace_free(g->ws);
+    task_free(&g->t);
+    tfm_free(&g->m);
+    st_file_free(&g->fx);
+    free(g);
+    return 0;
+}
+
+static void test_golden_measures(void **state)
+{
+    golden *g = *state;
+    const st_file *f = &g->fx;
+    const int p = g->t.cfg.p, K = fourier_n_freqs(p), M = g->m.cfg.d_mlp, P2 = p * p;
+    grok_err e;
+    meas_row row = {.epoch = 7};
+    assert_int_equal(meas_compute(g->ws, &g->m, &g->t, NULL, &row, &e), GROK_OK);
+    assert_int_equal(row.epoch, 7);
+    assert_int_equal(row.fourier, 1);
+
+    /* the forward first, so that a mismatch in the measures is not a model
+     * bug: float32 logits within 1e-5 of the largest float64 logit */
+    {
+        tfm_acts *acts = tfm_acts_alloc(&g->m, P2);
+        int32_t *tok = malloc(sizeof(int32_t) * 3 * P2);
+        double *lg = malloc(sizeof(double) * P2 * p);
+        assert_non_null(acts);
+        for (int r = 0; r < P2; r++)
+            tok[3 * r] = r / p, tok[3 * r + 1] = r % p, tok[3 * r + 2] = p;
+        tfm_forward(&g->m, acts, tok, P2);
+        for (int i = 0; i < P2 * p; i++)
+            lg[i] = tfm_logits(acts)[i];
+        const double *want = need(f, "expect.logits", ST_F64)->data;
+        double mx = 0;
+        for (int i = 0; i < P2 * p; i++)
+            mx = fmax(mx, fabs(want[i]));
+        check_close("logits (float32 forward)", lg, want, (size_t)P2 * p, 1e-5 * mx, 0);
+        free(lg), free(tok);
+        tfm_acts_free(acts);
+    }
+    for (size_t i = 0; i < sizeof scalar_names / sizeof scalar_names[0]; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "expect.%s", scalar_names[i]);
+        check_scalar(key, row_field(&row, scalar_names[i]), need_f64(f, key),
+                     tol_for(scalar_names[i]));
+    }
+    for (int i = 0; i < g->m.n_tensors; i++) {
+        char key[96];
+        snprintf(key, sizeof key, "expect.sq.%s", g->m.tensors[i].name);
+        check_scalar(key, row.sq[i], need_f64(f, key), TOL_PARAM * need_f64(f, key));
+    }
+    check_close("expect.embed", row.embed, need(f, "expect.embed", ST_F64)->data, (size_t)K + 1,
+                TOL_PARAM, 1e-12);
+
+    /* key frequencies (R1 on this model), neurons, clusters: exact */
+    const st_tensor *kf = need(f, "expect.key_freqs", ST_I32);
+    assert_int_equal(row.n_key_freqs, kf->shape[0]);
+    for (int i = 0; i < row.n_key_freqs; i++)
+        assert_int_equal(row.key_freqs[i], ((const int32_t *)kf->data)[i]);
+    meas_freqs own;
+    assert_int_equal(meas_key_freqs(g->ws, &g->m, &own, &e), GROK_OK);
+    assert_int_equal(own.n, row.n_key_freqs);
+    assert_int_equal(own.n_dead, *(const int32_t *)need(f, "expect.n_dead", ST_I32)->data);
+    assert_int_equal(own.n_neurons, M);
+    const st_tensor *cf = need(f, "expect.cluster_freq", ST_I32),
+                    *cs = need(f, "expect.cluster_size", ST_I32);
+    assert_int_equal(own.n_clusters, cf->shape[0]);
+    for (int i = 0; i < own.n_clusters; i++) {
+        assert_int_equal(own.cluster_k[i], ((const int32_t *)cf->data)[i]);
+        assert_int_equal(own.cluster_size[i], ((const int32_t *)cs->data)[i]);
+    }
+    printf("# key freqs %d (clusters:", own.n);
+    for (int i = 0; i < own.n_clusters; i++)
+        printf(" %d x%d", own.cluster_k[i], own.cluster_size[i]);
+    printf("), dead neurons %d\n", own.n_dead);
+
+    /* neurons.tsv against the fixture's table */
+    sbuf b;
+    sbuf_init(&b);
+    assert_int_equal(meas_format_neurons(g->ws, &b, &e), GROK_OK);
+    const int32_t *nf = need(f, "expect.neuron_freq", ST_I32)->data;
+    const double *nfr = need(f, "expect.neuron_frac", ST_F64)->data;
+    double frac[64];
+    const char *s = strchr(b.data, '\n') + 1;
+    assert_int_equal(strncmp(b.data, "neuron\tfreq\tfrac_explained\n", (size_t)(s - b.data)), 0);
+    for (int j = 0; j < M; j++) {
+        int jj, k;
+        assert_int_equal(sscanf(s, "%d\t%d\t%lf", &jj, &k, &frac[j]), 3);
+        assert_int_equal(jj, j);
+        assert_int_equal(k, nf[j]);
+        s = strchr(s, '\n') + 1;
+    }
+    /* FVE from float32 activations: 1e-5 (the %.9g text adds < 1e-9) */
+    check_close("neuron frac_explained", frac, nfr, (size_t)M, 1e-5, 0);
+
+    /* the attention of the '=' position (float32 forward vs float64) */
+    sbuf_clear(&b);
+    assert_int_equal(meas_format_attention(g->ws, &g->t, &b, &e), GROK_OK);
+    const int H = g->m.cfg.n_heads;
+    double *att = malloc(sizeof(double) * P2 * H * 3);
+    s = strchr(b.data, '\n') + 1;
+    for (int r = 0; r < P2; r++)
+        for (int h = 0; h < H; h++) {
+            int a, bb, hh;
+            double *x = att + ((size_t)r * H + h) * 3;
+            assert_int_equal(sscanf(s, "%d\t%d\t%d\t%lf\t%lf\t%lf", &a, &bb, &hh, x, x + 1, x + 2),
+                             6);
+            assert_true(a == r / p && bb == r % p && hh == h);
+            s = strchr(s, '\n') + 1;
+        }
+    assert_int_equal(*s, '\0');
+    check_close("attention of '='", att, need(f, "expect.attention", ST_F64)->data,
+                (size_t)P2 * H * 3, 1e-6, 0);
+    free(att);
+
+    /* the logit spectrum: 1e-5 of its largest entry (float32 logits) */
+    sbuf_clear(&b);
+    assert_int_equal(meas_format_logit_spectrum(g->ws, 7, &b, &e), GROK_OK);
+    const char *head = "# logit 2D Fourier spectrum, epoch 7, rows/cols: const cos1 sin1 cos2";
+    assert_int_equal(strncmp(b.data, head, strlen(head)), 0);
+    double *spec = malloc(sizeof(double) * P2);
+    s = strchr(b.data, '\n') + 1;
+    for (int i = 0; i < P2; i++) {
+        char *end;
+        spec[i] = strtod(s, &end);
+        assert_true(end != s && (*end == '\t' || *end == '\n'));
+        s = end + 1;
+    }
+    const double *ws_ = need(f, "expect.logit_spectrum", ST_F64)->data;
+    double mx = 0;
+    for (int i = 0; i < P2; i++)
+        mx = fmax(mx, ws_[i]);
+    check_close("logit spectrum", spec, ws_, (size_t)P2, 1e-5 * mx, 0);
+    free(spec);
+    sbuf_free(&b);
+}
+
+/* The same model with the key frequencies given (the path of grok measure):
+ * a fixed, non-planted key set. */
+static void test_golden_fixed_keys(void **state)
+{
+    golden *g = *state;
+    const st_file *f = &g->fx;
+    const st_tensor *fk = need(f, "fixed.key_freqs", ST_I32);
+    meas_freqs key = {.n = (int)fk->shape[0]};
+    for (int i = 0; i < key.n; i++)
+        key.k[i] = ((const int32_t *)fk->data)[i];
+    meas_row row;
+    grok_err e;
+    assert_int_equal(meas_compute(g->ws, &g->m, &g->t, &key, &row, &e), GROK_OK);
+    assert_int_equal(row.n_key_freqs, key.n);
+    const char *names[] = {"loss_restricted", "loss_restricted_train", "acc_restricted",
+                           "loss_excluded", "acc_excluded"};
+    for (int i = 0; i < 5; i++) {
+        char k[64];
+        snprintf(k, sizeof k, "fixed.%s", names[i]);
+        check_scalar(k, row_field(&row, names[i]), need_f64(f, k), tol_for(names[i]));
+    }
+    /* bad key lists are refused */
+    key.k[0] = 9;
+    assert_int_equal(meas_compute(g->ws, &g->m, &g->t, &key, &row, &e), GROK_EINVAL);
+    assert_non_null(strstr(e.msg, "key frequency"));
+    key.k[0] = 0;
+    assert_int_equal(meas_compute(g->ws, &g->m, &g->t, &key, &row, &e), GROK_EINVAL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* tasks without Fourier measures */
+
+static void test_non_fourier_tasks(void **state)
+{
+    (void)state;
+    const task_op ops[] = {TASK_OP_RAND, TASK_OP_DIV};
+    const char *why[] = {"not modular arithmetic", "incomplete"};
+    for (int i = 0; i < 2; i++) {
+        const int p = 11;
+        task_config tc = {.op = ops[i], .p = p, .frac_train = 0.5};
+        /* div with two layers: attention.tsv gets a layer column */
+        tfm_config mc = {.n_layers = 1 + i, .d_model = 8, .n_heads = 2, .d_head = 4, .d_mlp = 16,
+                         .d_vocab = p + 1, .d_vocab_out = p, .n_ctx = 3, .act = TFM_ACT_RELU,
+                         .init_scale = 1};
+        task_data t;
+        tfm_model m;
+        grok_err e;
+        meas_workspace *ws;
+        assert_int_equal(task_init(&t, &tc, 3, &e), GROK_OK);
+        assert_int_equal(tfm_init(&m, &mc, &e), GROK_OK);
+        xs g = {5};
+        for (size_t j = 0; j < m.n_params; j++)
+            m.params[j] = (float)(0.3 * xs_normal(&g));
+        assert_int_equal(meas_workspace_alloc(&ws, &mc, &t, NULL, &e), GROK_OK);
+        assert_int_equal(meas_fourier_applies(ws), 0);
+        assert_non_null(strstr(meas_fourier_reason(ws), why[i]));
+        printf("# %s: %s\n", task_op_name(ops[i]), meas_fourier_reason(ws));
+        meas_row row;
+        assert_int_equal(meas_compute(ws, &m, &t, NULL, &row, &e), GROK_OK);
+        assert_int_equal(row.fourier, 0);
+        assert_true(isfinite(row.loss_train) && isfinite(row.loss_test) && row.sum_sq_weights > 0);
+        meas_freqs kf;
+        assert_int_equal(meas_key_freqs(ws, &m, &kf, &e), GROK_EINVAL);
+        sbuf b;
+        sbuf_init(&b);
+        meas_format_header(&m, 0, &b);
+        assert_null(strstr(b.data, "restricted"));
+        assert_null(strstr(b.data, "key_freqs"));
+        assert_non_null(strstr(b.data, "\tsum_sq_weights\tsq_embed.W_E\t"));
+        sbuf_clear(&b);
+        meas_format_row(&row, &b);
+        int tabs = 0;
+        for (const char *q = b.data; *q; q++)
+            tabs += *q == '\t';
+        assert_int_equal(tabs, 5 + m.n_tensors); /* epoch + 4 + sum + tensors */
+        assert_int_equal(meas_format_logit_spectrum(ws, 0, &b, &e), GROK_EINVAL);
+        sbuf_clear(&b);
+        assert_int_equal(meas_format_attention(ws, &t, &b, &e), GROK_OK);
+        int lines = 0;
+        for (const char *q = b.data; *q; q++)
+            lines += *q == '\n';
+        assert_int_equal(lines, 1 + mc.n_layers * t.n_all * mc.n_heads);
+        const char *head = i ? "layer\ta\tb\thead\t" : "a\tb\thead\t";
+        assert_int_equal(strncmp(b.data, head, strlen(head)), 0);
+        if (i) /* the last line: layer 1, the last input (a = 10, b = 10), head 1 */
+            assert_non_null(strstr(b.data, "\n1\t10\t10\t1\t"));
+        sbuf_free(&b);
+        meas_workspace_free(ws);
+        tfm_free(&m);
+        task_free(&t);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* phases, TSV writer */
+
+static void test_phases(void **state)
+{
+    (void)state;
+    /* a grokking run: memorised at 300; the test loss peaks at 400 (3.0),
+     * stays near it, collapses from 1000 to 1e-4 at 1500 and stays there;
+     * test accuracy 1 once the test loss is below 0.01. */
+    meas_row rows[30];
+    memset(rows, 0, sizeof rows);
+    for (int i = 0; i < 30; i++) {
+        meas_row *r = &rows[i];
+        r->epoch = 100L * i;
+        r->fourier = 1;
+        r->acc_train = i >= 3 ? 1.0 : 0.3 * i;
+        r->loss_test = i <= 4   ? 1.0 + 0.5 * i
+                       : i < 10 ? 3.0 - 0.01 * i
+                                : 3.0 * pow(1e-4 / 3, fmin(1, (i - 10) / 5.0));
+        r->acc_test = r->loss_test < 0.01 ? 1.0 : 0.4;
+    }
+    measure_phase_bounds ph;
+    measure_phases(rows, 30, &ph);
+    printf("# phases: %ld %ld %ld\n", ph.memorisation_end, ph.circuit_formation_end,
+           ph.cleanup_end);
+    assert_int_equal(ph.memorisation_end, 300);
+    /* running peak 3.0; at 1100 the loss is 3 (1e-4/3)^0.2 = 0.38 <= 1.5 */
+    assert_int_equal(ph.circuit_formation_end, 1100);
+    /* from ln 0.38 = -0.96 to ln 1e-4 = -9.21: 90% of the fall is at
+     * ln loss <= -8.39, first reached at 1500 (ln loss = -9.21; 1400: -7.15) */
+    assert_int_equal(ph.cleanup_end, 1500);
+    /* extending the run with a lower floor does not move boundary 2 */
+    for (int i = 20; i < 30; i++)
+        rows[i].loss_test = 1e-6;
+    measure_phases(rows, 30, &ph);
+    assert_int_equal(ph.circuit_formation_end, 1100);
+    /* collapsed but the test accuracy never reaches 0.99: no cleanup end */
+    for (int i = 0; i < 30; i++)
+        rows[i].acc_test = 0.9;
+    measure_phases(rows, 30, &ph);
+    assert_int_equal(ph.circuit_formation_end, 1100);
+    assert_int_equal(ph.cleanup_end, -1);
+    /* the test loss halves but never falls 10x: no collapse */
+    for (int i = 10; i < 30; i++)
+        rows[i].loss_test = 1.2;
+    measure_phases(rows, 30, &ph);
+    assert_int_equal(ph.memorisation_end, 300);
+    assert_int_equal(ph.circuit_formation_end, -1);
+    assert_int_equal(ph.cleanup_end, -1);
+    /* never memorised */
+    for (int i = 0; i < 30; i++)
+        rows[i].acc_train = 0.5;
+    measure_phases(rows, 30, &ph);
+    assert_int_equal(ph.memorisation_end, -1);
+
+    measure_result res;
+    memset(&res, 0, sizeof res);
+    res.fourier = 1;
+    res.key = (meas_freqs){.n = 2, .k = {14, 35}, .n_neurons = 512, .n_clusters = 1,
+                           .cluster_k = {14}, .cluster_size = {98}};
+    res.phases = ph;
+    sbuf b;
+    sbuf_init(&b);
+    measure_summary_json(&res, &b);
+    for (const char *q = b.data; *q;) {
+        const char *nl = strchr(q, '\n');
+        const int len = nl ? (int)(nl - q) : (int)strlen(q);
+        printf("# %.*s\n", len, q);
+        q += len + (nl != NULL);
+    }
+    assert_non_null(strstr(b.data, "  \"key_freqs\": [14, 35],\n"));
+    assert_non_null(strstr(b.data, "\"clusters\": [{\"freq\": 14, \"size\": 98}]"));
+    assert_non_null(strstr(b.data, "\"memorisation_end\": null"));
+    assert_true(b.data[b.len - 1] == '}');
+    sbuf_free(&b);
+}
+
+static char tmpdir[128];
+
+static void test_tsv_put(void **state)
+{
+    (void)state;
+    char path[512];
+    grok_err e;
+    snprintf(path, sizeof path, "%s/put.tsv", tmpdir);
+    const char *h = "epoch\tx\n";
+    assert_int_equal(measure_tsv_put(path, h, "0\t1\n", 0, &e), GROK_OK);
+    assert_int_equal(measure_tsv_put(path, h, "100\t2\n", 100, &e), GROK_OK);
+    assert_int_equal(measure_tsv_put(path, h, "200\t3\n", 200, &e), GROK_OK);
+    /* a resumed run measures 100 again: 100 and 200 are replaced */
+    assert_int_equal(measure_tsv_put(path, h, "100\t9\n", 100, &e), GROK_OK);
+    char *d;
+    size_t n;
+    assert_int_equal(fileio_read_all(path, &d, &n, &e), GROK_OK);
+    assert_string_equal(d, "epoch\tx\n0\t1\n100\t9\n");
+    free(d);
+    /* another header starts afresh */
+    assert_int_equal(measure_tsv_put(path, "epoch\ty\n", "300\t4\n", 300, &e), GROK_OK);
+    assert_int_equal(fileio_read_all(path, &d, &n, &e), GROK_OK);
+    assert_string_equal(d, "epoch\ty\n300\t4\n");
+    free(d);
+}
+
+/* ------------------------------------------------------------------------ */
+/* a run directory end to end */
+
+static int write_ckpt(const tfm_model *m, const char *dir, long ep, grok_err *e)
+{
+    st_tensor t[MEAS_MAX_TENSORS];
+    for (int i = 0; i < m->n_tensors; i++) {
+        const tfm_tensor *tt = &m->tensors[i];
+        t[i] = (st_tensor){.name = tt->name, .dtype = ST_F32, .ndim = tt->ndim,
+                           .data = m->params + tt->offset};
+        for (int d = 0; d < tt->ndim; d++)
+            t[i].shape[d] = tt->shape[d];
+    }
+    char path[512], v[32];
+    snprintf(path, sizeof path, "%s/checkpoints/epoch-%06ld.safetensors", dir, ep);
+    snprintf(v, sizeof v, "%ld", ep);
+    const st_meta meta[] = {{"epoch", v}};
+    return st_write(path, t, m->n_tensors, meta, 1, e);
+}
+
+static char *slurp(const char *dir, const char *name)
+{
+    char path[1100], *d = NULL;
+    size_t n;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    grok_err e;
+    if (fileio_read_all(path, &d, &n, &e) != GROK_OK)
+        return NULL;
+    return d;
+}
+
+static void test_run_dir(void **state)
+{
+    (void)state;
+    char dir[256], path[600];
+    grok_err e;
+    snprintf(dir, sizeof dir, "%s/run", tmpdir);
+    snprintf(path, sizeof path, "%s/checkpoints", dir);
+    assert_int_equal(fileio_mkdir_p(path, &e), GROK_OK);
+    cfg_run c;
+    cfg_defaults(&c);
+    c.task.p = 13;
+    c.model.d_model = 16;
+    c.model.n_heads = 2;
+    c.model.d_head = 4;
+    c.model.d_mlp = 24;
+    c.seed = 5;
+    cfg_fill_derived(&c);
+    snprintf(path, sizeof path, "%s/config.cfg", dir);
+    assert_int_equal(cfg_write(&c, path, &e), GROK_OK);
+
+    /* no checkpoints yet */
+    assert_int_equal(measure_run_dir(dir, 1, &e), GROK_EINVAL);
+    assert_non_null(strstr(e.msg, "no epoch-NNNNNN"));
+
+    tfm_model m;
+    assert_int_equal(tfm_init(&m, &c.model, &e), GROK_OK);
+    xs g = {77};
+    for (size_t j = 0; j < m.n_params; j++)
+        m.params[j] = (float)(0.4 * xs_normal(&g));
+    const long eps[] = {0, 50, 100, 150, 200};
+    for (int i = 0; i < 5; i++) {
+        for (size_t j = 0; j < m.n_params; j++)
+            m.params[j] = (float)(m.params[j] * 0.9 + 0.05 * xs_normal(&g));
+        assert_int_equal(write_ckpt(&m, dir, eps[i], &e), GROK_OK);
+    }
+    const char *files[] = {"measures.tsv", "fourier_embed.tsv", "neurons.tsv", "attention.tsv",
+                           "logit_spectrum.tsv"};
+    char *first[5];
+    measure_result res;
+    assert_int_equal(measure_run_dir_result(dir, 1, &res, &e), GROK_OK);
+    for (int i = 0; i < 5; i++)
+        assert_non_null(first[i] = slurp(dir, files[i]));
+    assert_int_equal(measure_run_dir(dir, 2, &e), GROK_OK);
+    for (int i = 0; i < 5; i++) {
+        char *again = slurp(dir, files[i]);
+        assert_non_null(again);
+        assert_string_equal(first[i], again); /* same bytes with 1 and 2 jobs */
+        free(again);
+    }
+    printf("# run dir: %d checkpoints, epochs %ld..%ld, key freqs %d, files identical for 1 and "
+           "2 jobs\n",
+           res.n_checkpoints, res.first_epoch, res.last_epoch, res.key.n);
+    assert_int_equal(res.n_checkpoints, 5);
+    assert_int_equal(res.last_epoch, 200);
+
+    /* measures.tsv: header, one row per checkpoint, the final keys on every row */
+    const char *hdr = "epoch\tloss_train\tloss_test\tacc_train\tacc_test\tloss_restricted\t"
+                      "loss_restricted_train\tacc_restricted\tloss_excluded\tacc_excluded\t"
+                      "gini_WE\tgini_WL\tgini_WE_nonconst\tgini_WL_nonconst\tgini_WE_freq\t"
+                      "gini_WL_freq\tsum_sq_weights\tsq_embed.W_E\tsq_pos_embed.W_pos\t";
+    assert_int_equal(strncmp(first[0], hdr, strlen(hdr)), 0);
+    char keys[256] = "";
+    for (int i = 0; i < res.key.n; i++)
+        snprintf(keys + strlen(keys), sizeof keys - strlen(keys), i ? ",%d" : "%d", res.key.k[i]);
+    int lines = 0;
+    for (const char *q = strchr(first[0], '\n') + 1; *q; q = strchr(q, '\n') + 1) {
+        const char *nl = strchr(q, '\n');
+        const char *tab = nl;
+        while (tab[-1] != '\t')
+            tab--;
+        assert_int_equal((int)(nl - tab), (int)strlen(keys));
+        assert_int_equal(strncmp(tab, keys, strlen(keys)), 0);
+        assert_int_equal(atol(q), eps[lines]);
+        lines++;
+    }
+    assert_int_equal(lines, 5);
+    assert_int_equal(strncmp(first[1], "epoch\tconst\tfreq_1\tfreq_2", 25), 0);
+    assert_int_equal(strncmp(first[3], "a\tb\thead\tatt_a\tatt_b\tatt_eq\n0\t0\t0\t", 33), 0);
+    assert_int_equal(strncmp(first[4], "# logit 2D Fourier spectrum, epoch 200,", 39), 0);
+
+    /* a truncated checkpoint names itself, and no file is touched */
+    snprintf(path, sizeof path, "%s/checkpoints/epoch-000100.safetensors", dir);
+    assert_int_equal(truncate(path, 100), 0);
+    snprintf(path, sizeof path, "%s/neurons.tsv", dir);
+    assert_int_equal(unlink(path), 0);
+    int rc = measure_run_dir(dir, 2, &e);
+    printf("# truncated checkpoint: %s\n", e.msg);
+    assert_true(rc == GROK_EFORMAT);
+    assert_non_null(strstr(e.msg, "epoch-000100.safetensors"));
+    assert_false(fileio_exists(path));
+    for (int i = 0; i < 5; i += 4) {
+        char *after = slurp(dir, files[i]);
+        assert_non_null(after);
+        assert_string_equal(first[i], after);
+        free(after);
+    }
+    for (int i = 0; i < 5; i++)
+        free(first[i]);
+    /* a checkpoint of another model names the tensor */
+    tfm_model m2;
+    c.model.d_mlp = 20;
+    assert_int_equal(tfm_init(&m2, &c.model, &e), GROK_OK);
+    assert_int_equal(write_ckpt(&m2, dir, 100, &e), GROK_OK);
+    rc = measure_run_dir(dir, 1, &e);
+    printf("# wrong shape: %s\n", e.msg);
+    assert_int_equal(rc, GROK_EFORMAT);
+    assert_non_null(strstr(e.msg, "blocks.0.mlp.W_in"));
+    tfm_free(&m2);
+    tfm_free(&m);
+}
+
+/* The live pass: own key frequencies, rows appended. */
+static void test_live(void **state)
+{
+    (void)state;
+    char dir[256];
+    grok_err e;
+    snprintf(dir, sizeof dir, "%s/live", tmpdir);
+    assert_int_equal(fileio_mkdir_p(dir, &e), GROK_OK);
+    task_config tc = {.op = TASK_OP_ADD, .p = 13, .frac_train = 0.3};
+    tfm_config mc = {.n_layers = 1, .d_model = 16, .n_heads = 2, .d_head = 4, .d_mlp = 24,
+                     .d_vocab = 14, .d_vocab_out = 13, .n_ctx = 3, .act = TFM_ACT_RELU,
+                     .init_scale = 1};
+    task_data t;
+    tfm_model m;
+    assert_int_equal(task_init(&t, &tc, 1, &e), GROK_OK);
+    assert_int_equal(tfm_init(&m, &mc, &e), GROK_OK);
+    xs g = {3};
+    for (size_t j = 0; j < m.n_params; j++)
+        m.params[j] = (float)(0.4 * xs_normal(&g));
+    measure_live lv;
+    assert_int_equal(measure_live_init(&lv, &m, &t, NULL, &e), GROK_OK);
+    meas_row r0, r1;
+    assert_int_equal(measure_live_step(&lv, &m, 0, dir, &r0, &e), GROK_OK);
+    assert_int_equal(measure_live_step(&lv, &m, 100, dir, &r1, &e), GROK_OK);
+    assert_true(r0.loss_train == r1.loss_train && r0.n_key_freqs == r1.n_key_freqs);
+    char *d = slurp(dir, "measures.tsv");
+    int lines = 0;
+    for (const char *q = d; *q; q++)
+        lines += *q == '\n';
+    assert_int_equal(lines, 3);
+    free(d);
+    d = slurp(dir, "fourier_embed.tsv");
+    assert_non_null(d);
+    assert_non_null(strstr(d, "\n100\t"));
+    free(d);
+    measure_live_free(&lv);
+    tfm_free(&m);
+    task_free(&t);
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/grok_test_measures_XXXXXX");
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_basis_orthonormal),
+        cmocka_unit_test(test_1d_against_gsl_fft),
+        cmocka_unit_test(test_2d_parseval_roundtrip_naive),
+        cmocka_unit_test(test_known_signal_recovered),
+        cmocka_unit_test(test_sum_directions),
+        cmocka_unit_test(test_projection_properties),
+        cmocka_unit_test(test_restricted_of_key_logits_is_full),
+        cmocka_unit_test(test_ce),
+        cmocka_unit_test(test_gini),
+        cmocka_unit_test(test_neuron_rule),
+        cmocka_unit_test_setup_teardown(test_golden_measures, golden_setup, golden_teardown),
+        cmocka_unit_test_setup_teardown(test_golden_fixed_keys, golden_setup, golden_teardown),
+        cmocka_unit_test(test_non_fourier_tasks),
+        cmocka_unit_test(test_phases),
+        cmocka_unit_test(test_tsv_put),
+        cmocka_unit_test(test_run_dir),
+        cmocka_unit_test(test_live),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
