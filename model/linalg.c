@@ -4,12 +4,26 @@
 #include <blis.h>
 #include <omp.h>
 
+/* Products smaller than this run on one thread: waking a second thread costs
+ * more than it saves, and when the machine is busy a descheduled partner turns
+ * BLIS's spinning barrier into a wait of a whole time slice.  The thread count
+ * never changes the bits (BLIS does not split the k loop). */
+#define LA_PARALLEL_MIN_FLOPS 8e6
+
 void la_gemm(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
              const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t rsc,
              ptrdiff_t csc)
 {
     if (m == 0 || n == 0)
         return;
+    if (2.0 * m * n * k < LA_PARALLEL_MIN_FLOPS) {
+        rntm_t rntm = BLIS_RNTM_INITIALIZER;
+        bli_rntm_set_num_threads(1, &rntm);
+        bli_sgemm_ex(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha,
+                     (float *)A, (inc_t)rsa, (inc_t)csa, (float *)B, (inc_t)rsb, (inc_t)csb, &beta,
+                     C, (inc_t)rsc, (inc_t)csc, NULL, &rntm);
+        return;
+    }
     bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha,
               (float *)A, (inc_t)rsa, (inc_t)csa, (float *)B, (inc_t)rsb, (inc_t)csb, &beta, C,
               (inc_t)rsc, (inc_t)csc);
