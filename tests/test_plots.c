@@ -1,0 +1,1175 @@
+/* test_plots.c: the figure scripts (plots/plot.c) and the gnuplot driver
+ * (plots/gp.c).
+ *
+ * Unit tests build the script of each recipe from a small fake run
+ * directory (p = 23, written here with plausible curves: memorised at epoch
+ * 250, grokked at 1900, key frequencies 3, 7, 9) and check its data block and
+ * commands without running gnuplot.  Driver tests provoke the promised
+ * failures: no gnuplot ($GP_BIN pointing nowhere, or PATH emptied), a
+ * gnuplot error, an unterminated data block, a script that writes nothing;
+ * each must name the figure and leave no file behind.  End-to-end tests run
+ * the real gnuplot and check the PNG size (IHDR) against the size the
+ * script asked for, the PDF header and trailer, the SVG and LaTeX outputs,
+ * and `grok plot`'s exit codes (experiments/plot_cmd.c). */
+#define _XOPEN_SOURCE 700 /* nftw, setenv */
+#include <dirent.h>
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fileio.h"
+#include "gp.h"
+#include "plot.h"
+#include "plot_cmd.h"
+
+/* ---- helpers ------------------------------------------------------------- */
+
+#define P 23
+#define N_KEY 3
+static const int key_freqs[N_KEY] = {3, 7, 9};
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static char *make_tmp_dir(void)
+{
+    char *dir = strdup("/tmp/grok-test-plots-XXXXXX");
+    assert_non_null(dir);
+    assert_non_null(mkdtemp(dir));
+    return dir;
+}
+
+static void rm_tree(char *dir)
+{
+    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void remove_file(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_int_equal(unlink(path), 0);
+}
+
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (!hay || !strstr(hay, needle)) {
+        printf("# text lacks \"%s\":\n%.3000s\n", needle, hay ? hay : "(null)");
+        fail();
+    }
+}
+
+static void assert_lacks(const char *hay, const char *needle)
+{
+    if (hay && strstr(hay, needle)) {
+        printf("# text should not contain \"%s\"\n", needle);
+        fail();
+    }
+}
+
+static int count_substr(const char *hay, const char *needle)
+{
+    int n = 0;
+    for (const char *p = hay; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
+
+/* What the fake run leaves out. */
+typedef struct {
+    int no_measures, no_fourier_cols, no_phases, no_summary, layer_col;
+    int metrics_rows; /* 0: 301 rows, epochs 0, 10, ..., 3000 */
+    int uneven_fourier;
+} fake_opts;
+
+/* Train/test loss and accuracy of the fake run at epoch e: memorises by
+ * epoch 250, groks around 1800. */
+static void fake_curves(double e, double *tl, double *vl, double *ta, double *va)
+{
+    double mem = sigmoid((e - 150) / 30), grok = sigmoid((e - 1800) / 60);
+    *tl = 3.1 * exp(-e / 40) + 2e-3 * exp(-e / 1500) + 1e-7;
+    *vl = 3.2 + 5.0 * mem * (1 - grok) + 1e-5 - 3.2 * grok;
+    if (*vl < 1e-5)
+        *vl = 1e-5;
+    *ta = 0.04 + 0.96 * mem;
+    *va = 0.04 + 0.96 * grok;
+}
+
+static void write_fake_run(const char *dir, const fake_opts *o)
+{
+    sbuf s;
+    sbuf_init(&s);
+    /* metrics.tsv */
+    sbuf_puts(&s, "epoch\tlr\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\telapsed_s\n");
+    int rows = o->metrics_rows ? o->metrics_rows : 301;
+    for (int i = 0; i < rows; i++) {
+        double e = 10.0 * i, tl, vl, ta, va;
+        fake_curves(e * 3000.0 / (10.0 * (rows - 1)), &tl, &vl, &ta, &va);
+        sbuf_printf(&s, "%d\t0.001\t%.9g\t%.9g\t%.6f\t%.6f\t%.3f\n", (int)e, tl, vl, ta, va,
+                    0.01 * i);
+    }
+    write_text(dir, "metrics.tsv", s.data);
+
+    /* measures.tsv: every 100 epochs */
+    if (!o->no_measures) {
+        sbuf_clear(&s);
+        sbuf_puts(&s, "epoch\tloss_train\tloss_test\tacc_train\tacc_test");
+        if (!o->no_fourier_cols)
+            sbuf_puts(&s, "\tloss_restricted\tloss_restricted_train\tacc_restricted\tloss_excluded"
+                          "\tacc_excluded\tgini_WE\tgini_WL\tgini_WE_nonconst\tgini_WL_nonconst"
+                          "\tgini_WE_freq\tgini_WL_freq");
+        sbuf_puts(&s, "\tsum_sq_weights\tsq_embed.W_E\tsq_unembed.W_U");
+        if (!o->no_fourier_cols)
+            sbuf_puts(&s, "\tn_key_freqs\tkey_freqs");
+        sbuf_puts(&s, "\n");
+        for (int e = 0; e <= 3000; e += 100) {
+            double tl, vl, ta, va;
+            fake_curves(e, &tl, &vl, &ta, &va);
+            double circuit = sigmoid((e - 900) / 200.0), clean = sigmoid((e - 1750) / 80.0);
+            sbuf_printf(&s, "%d\t%.9g\t%.9g\t%.6f\t%.6f", e, tl, vl, ta, va);
+            if (!o->no_fourier_cols)
+                sbuf_printf(&s,
+                            "\t%.9g\t%.9g\t%.6f\t%.9g\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f\t%.6f"
+                            "\t%.6f",
+                            3.1 * (1 - circuit) + 0.01, 3.0 * (1 - circuit) + 0.01, circuit,
+                            tl + 4.0 * circuit, 1 - circuit, 0.2 + 0.7 * circuit,
+                            0.15 + 0.6 * clean, 0.2 + 0.7 * circuit, 0.15 + 0.6 * clean,
+                            0.25 + 0.7 * circuit, 0.2 + 0.6 * clean);
+            double ssw = 900 - 500 * sigmoid((e - 1700) / 150.0);
+            sbuf_printf(&s, "\t%.9g\t%.9g\t%.9g", ssw, 0.3 * ssw, 0.2 * ssw);
+            if (!o->no_fourier_cols)
+                sbuf_puts(&s, "\t3\t3,7,9");
+            sbuf_puts(&s, "\n");
+        }
+        write_text(dir, "measures.tsv", s.data);
+    }
+
+    /* summary.json (pretty-printed, phases nested) */
+    if (!o->no_summary) {
+        sbuf_clear(&s);
+        sbuf_puts(&s, "{\n  \"task\": \"add\",\n  \"memorised_epoch\": 250,\n"
+                      "  \"grokked_epoch\" : 1900,\n  \"final\": {\"train_loss\": 1e-7},\n");
+        if (!o->no_phases)
+            sbuf_puts(&s, "  \"phases\": {\"memorisation_end\": 300, \"circuit_formation_end\": "
+                          "1500, \"cleanup_end\": 2000},\n");
+        sbuf_puts(&s, "  \"key_freqs\": [3, 7, 9],\n  \"fourier\": {\"note\": \"x\"}\n}\n");
+        write_text(dir, "summary.json", s.data);
+    }
+
+    /* fourier_embed.tsv */
+    sbuf_clear(&s);
+    sbuf_puts(&s, "epoch\tconst");
+    for (int k = 1; k <= P / 2; k++)
+        sbuf_printf(&s, "\tfreq_%d", k);
+    sbuf_puts(&s, "\n");
+    for (int e = 0; e <= 3000; e += 100) {
+        int ee = o->uneven_fourier && e > 0 ? e - 37 * (e / 300) : e;
+        double grow = sigmoid((ee - 1000) / 250.0);
+        sbuf_printf(&s, "%d\t%.6f", ee, 0.3);
+        for (int k = 1; k <= P / 2; k++) {
+            int key = k == 3 || k == 7 || k == 9;
+            double v = key ? 1.0 + 3.0 * grow + 0.1 * k / 10 : 1.0 - 0.8 * grow + 0.02 * k;
+            sbuf_printf(&s, "\t%.6f", v);
+        }
+        sbuf_puts(&s, "\n");
+    }
+    write_text(dir, "fourier_embed.tsv", s.data);
+
+    /* neurons.tsv: 64 neurons, most in a key-frequency cluster */
+    sbuf_clear(&s);
+    sbuf_puts(&s, "neuron\tfreq\tfrac_explained\n");
+    for (int n = 0; n < 64; n++) {
+        static const int other[8] = {1, 2, 4, 5, 6, 8, 10, 11};
+        int f = n % 8 < 7 ? key_freqs[n % 3] : other[n / 8];
+        double fve = n % 8 < 7 ? 0.86 + 0.13 * ((n * 37) % 64) / 64.0 : 0.2 + 0.5 * (n % 5) / 5.0;
+        sbuf_printf(&s, "%d\t%d\t%.6f\n", n, f, fve);
+    }
+    write_text(dir, "neurons.tsv", s.data);
+
+    /* attention.tsv: 4 heads, periodic in a */
+    sbuf_clear(&s);
+    sbuf_puts(&s, o->layer_col ? "layer\ta\tb\thead\tatt_a\tatt_b\tatt_eq\n"
+                               : "a\tb\thead\tatt_a\tatt_b\tatt_eq\n");
+    for (int h = 0; h < 4; h++)
+        for (int a = 0; a < P; a++)
+            for (int b = 0; b < P; b++) {
+                double w = 2 * M_PI * key_freqs[h % 3] / P;
+                double ta = 0.45 + 0.4 * cos(w * a + h), tb = 0.9 - ta - 0.05 * cos(w * b);
+                if (o->layer_col)
+                    sbuf_puts(&s, "0\t");
+                sbuf_printf(&s, "%d\t%d\t%d\t%.6f\t%.6f\t%.6f\n", a, b, h, ta, tb, 1 - ta - tb);
+            }
+    write_text(dir, "attention.tsv", s.data);
+
+    /* logit_spectrum.tsv */
+    sbuf_clear(&s);
+    sbuf_puts(&s, "# epoch 3000: norm over output classes of the logits' 2-D Fourier components\n");
+    for (int f = 0; f < P; f++) {
+        for (int g = 0; g < P; g++) {
+            double v = 0.05 + 0.01 * ((f * 7 + g * 3) % 5);
+            if (f == 0 && g == 0)
+                v = 3.0;
+            for (int i = 0; i < N_KEY; i++) {
+                int k = key_freqs[i];
+                if ((f == 2 * k - 1 || f == 2 * k) && (g == 2 * k - 1 || g == 2 * k))
+                    v = 10.0 + i;
+            }
+            sbuf_printf(&s, "%s%.6f", g ? " " : "", v);
+        }
+        sbuf_puts(&s, "\n");
+    }
+    write_text(dir, "logit_spectrum.tsv", s.data);
+    sbuf_free(&s);
+}
+
+typedef struct {
+    char *dir;
+    plot_run *run;
+} fixture;
+
+static int setup_run(void **state)
+{
+    fixture *fx = calloc(1, sizeof *fx);
+    if (!fx)
+        return -1;
+    fx->dir = make_tmp_dir();
+    fake_opts o = {0};
+    write_fake_run(fx->dir, &o);
+    grok_err e = {{0}};
+    if (plot_run_load(fx->dir, &fx->run, &e) != GROK_OK) {
+        printf("# plot_run_load: %s\n", e.msg);
+        return -1;
+    }
+    *state = fx;
+    return 0;
+}
+
+static int teardown_run(void **state)
+{
+    fixture *fx = *state;
+    plot_run_free(fx->run);
+    rm_tree(fx->dir);
+    free(fx);
+    return 0;
+}
+
+/* The script of one figure; fails the test when it is skipped. */
+static char *script_of(const plot_run *r, const char *name, plot_format f)
+{
+    sbuf s, why;
+    sbuf_init(&s);
+    sbuf_init(&why);
+    grok_err e = {{0}};
+    int rc = plot_script(r, name, f, &s, &why, &e);
+    if (rc != 1)
+        printf("# %s: rc %d, why \"%s\", err \"%s\"\n", name, rc, why.data, e.msg);
+    assert_int_equal(rc, 1);
+    sbuf_free(&why);
+    return s.data;
+}
+
+/* The reason a figure is skipped; fails the test when it is built. */
+static char *skip_reason(const plot_run *r, const char *name)
+{
+    sbuf s, why;
+    sbuf_init(&s);
+    sbuf_init(&why);
+    grok_err e = {{0}};
+    int rc = plot_script(r, name, PLOT_PNG, &s, &why, &e);
+    assert_int_equal(rc, 0);
+    assert_int_equal(s.len, 0); /* nothing half-built */
+    sbuf_free(&s);
+    return why.data;
+}
+
+/* The text of data block $name (between its "<< EOD" line and "EOD"). */
+static char *data_block(const char *script, const char *name)
+{
+    char head[64];
+    snprintf(head, sizeof head, "$%s << EOD\n", name);
+    const char *a = strstr(script, head);
+    if (!a) {
+        printf("# no data block %s\n", name);
+        fail();
+    }
+    a += strlen(head);
+    const char *b = strstr(a, "\nEOD\n");
+    assert_non_null(b);
+    size_t n = (size_t)(b - a) + 1;
+    char *out = malloc(n + 1);
+    assert_non_null(out);
+    memcpy(out, a, n);
+    out[n] = '\0';
+    return out;
+}
+
+/* Data lines (not comments, not blank) of a block. */
+static int data_lines(const char *block)
+{
+    int n = 0;
+    for (const char *p = block; *p;) {
+        const char *nl = strchr(p, '\n');
+        if (*p != '#' && *p != '\n')
+            n++;
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    return n;
+}
+
+/* Relative error of got against want, printed; returns it. */
+static double rel_err(const char *what, double got, double want)
+{
+    double err = fabs(got - want) / fmax(fabs(want), 1e-300);
+    printf("# %s: got %.9g want %.9g rel err %.3g\n", what, got, want, err);
+    return err;
+}
+
+/* ---- unit tests of the scripts -------------------------------------------- */
+
+static void test_loss_script(void **state)
+{
+    fixture *fx = *state;
+    char *s = script_of(fx->run, "loss", PLOT_PNG);
+    char *blk = data_block(s, "loss");
+    assert_contains(blk, "# epoch train_loss test_loss\n");
+    /* first row: epoch 0 of the fake curves, sent with %.9g */
+    double tl, vl, ta, va;
+    fake_curves(0, &tl, &vl, &ta, &va);
+    double e0, a, b;
+    assert_int_equal(sscanf(strchr(blk, '\n') + 1, "%lf %lf %lf", &e0, &a, &b), 3);
+    assert_true(e0 == 0);
+    assert_true(rel_err("train_loss[0]", a, tl) < 1e-8);
+    assert_true(rel_err("test_loss[0]", b, vl) < 1e-8);
+    printf("# data rows: %d (metrics.tsv has 301)\n", data_lines(blk));
+    assert_int_equal(data_lines(blk), 301);
+    assert_contains(s, "set terminal pngcairo");
+    assert_contains(s, "set output 'loss.png'");
+    assert_contains(s, "set logscale y\n");
+    assert_contains(s, "set format y '10^{%L}'");
+    assert_contains(s, "set arrow from 250, graph 0 to 250, graph 1 nohead");
+    assert_contains(s, "set arrow from 1900, graph 0 to 1900, graph 1 nohead");
+    assert_contains(s, "title 'memorised (epoch 250)'");
+    assert_contains(s, "title 'grokked (epoch 1900)'");
+    assert_contains(s, "plot $loss using 1:2 with lines lt 1 title 'train'");
+    assert_contains(s, "$loss using 1:3 with lines lt 2 title 'test'");
+    assert_contains(s, "#0072B2"); /* Okabe-Ito blue, the shared style */
+    assert_contains(s, "set ylabel 'cross-entropy loss (nats)'");
+    assert_true(strlen(s) > 0 && !strcmp(s + strlen(s) - 13, "unset output\n"));
+    free(blk);
+    free(s);
+}
+
+static void test_accuracy_script(void **state)
+{
+    fixture *fx = *state;
+    char *s = script_of(fx->run, "accuracy", PLOT_PNG);
+    char *blk = data_block(s, "acc");
+    /* last row: epoch 3000 in percent */
+    const char *last = blk + strlen(blk) - 2;
+    while (last > blk && last[-1] != '\n')
+        last--;
+    double e, a, b, tl, vl, ta, va;
+    assert_int_equal(sscanf(last, "%lf %lf %lf", &e, &a, &b), 3);
+    fake_curves(3000, &tl, &vl, &ta, &va);
+    assert_true(e == 3000);
+    /* metrics.tsv holds accuracies with 6 decimals */
+    assert_true(rel_err("train_acc[last] %", a, 100 * ta) < 1e-5);
+    assert_true(rel_err("test_acc[last] %", b, 100 * va) < 1e-5);
+    assert_contains(s, "set ylabel 'accuracy (%)'");
+    assert_contains(s, "set arrow from 250, graph 0");
+    assert_contains(s, "set arrow from 1900, graph 0");
+    assert_lacks(s, "set logscale");
+    free(blk);
+    free(s);
+}
+
+static void test_progress_script_phases(void **state)
+{
+    fixture *fx = *state;
+    char *s = script_of(fx->run, "progress", PLOT_PNG);
+    char *blk = data_block(s, "progress");
+    assert_contains(blk, "# epoch loss_train loss_test loss_restricted loss_excluded\n");
+    assert_int_equal(data_lines(blk), 31);
+    assert_contains(s, "set logscale y\n");
+    assert_contains(s, "set object 1 rect from 0, graph 0 to 300, graph 1 behind");
+    assert_contains(s, "set object 2 rect from 300, graph 0 to 1500, graph 1 behind");
+    assert_contains(s, "set object 3 rect from 1500, graph 0 to 2000, graph 1 behind");
+    assert_contains(s, "title 'memorisation'");
+    assert_contains(s, "title 'circuit formation'");
+    assert_contains(s, "title 'cleanup'");
+    assert_contains(s, "using 1:4 with lines lt 3 title 'restricted'");
+    assert_contains(s, "using 1:5 with lines lt 4 title 'excluded'");
+    free(blk);
+    free(s);
+
+    s = script_of(fx->run, "gini", PLOT_PNG);
+    assert_contains(s, "set object 2 rect from 300");
+    assert_contains(s, "title 'W_E'");
+    assert_contains(s, "title 'W_L'");
+    assert_contains(s, "set yrange [0:1]");
+    free(s);
+    s = script_of(fx->run, "weights", PLOT_PNG);
+    blk = data_block(s, "weights");
+    assert_contains(blk, "# epoch sum_sq_weights\n");
+    assert_contains(s, "set object 3 rect");
+    free(blk);
+    free(s);
+}
+
+static void test_no_phases_no_marks(void **state)
+{
+    (void)state;
+    char *dir = make_tmp_dir();
+    fake_opts o = {.no_phases = 1};
+    write_fake_run(dir, &o);
+    /* grokked_epoch null and memorisation missing from this summary */
+    write_text(dir, "summary.json",
+               "{\"memorised_epoch\":null,\"grokked_epoch\": null, \"phases\": "
+               "{\"memorisation_end\": 300, \"circuit_formation_end\": null}}");
+    plot_run *r;
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    char *s = script_of(r, "progress", PLOT_PNG);
+    assert_contains(s, "set object 1 rect from 0, graph 0 to 300, graph 1");
+    assert_lacks(s, "set object 2");
+    assert_lacks(s, "circuit formation");
+    free(s);
+    s = script_of(r, "loss", PLOT_PNG);
+    assert_lacks(s, "set arrow");
+    assert_lacks(s, "memorised");
+    free(s);
+    /* without key frequencies the embedding bars are one colour */
+    s = script_of(r, "fourier_embed", PLOT_PNG);
+    assert_lacks(s, "key frequencies");
+    free(s);
+    plot_run_free(r);
+    rm_tree(dir);
+}
+
+/* A summary.json ahead of the tables (copied mid-run) draws nothing
+ * outside the frame: later marks are dropped, a later phase end is cut. */
+static void test_marks_beyond_data(void **state)
+{
+    (void)state;
+    char *dir = make_tmp_dir();
+    fake_opts o = {0};
+    write_fake_run(dir, &o);
+    write_text(dir, "summary.json",
+               "{\"memorised_epoch\": 250, \"grokked_epoch\": 9000, \"phases\": "
+               "{\"memorisation_end\": 300, \"circuit_formation_end\": 2500, "
+               "\"cleanup_end\": 7000}}");
+    plot_run *r;
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    char *s = script_of(r, "loss", PLOT_PNG);
+    assert_contains(s, "set arrow from 250,");
+    assert_lacks(s, "9000");
+    free(s);
+    s = script_of(r, "progress", PLOT_PNG);
+    assert_contains(s, "set object 3 rect from 2500, graph 0 to 3000, graph 1");
+    assert_lacks(s, "7000");
+    free(s);
+    plot_run_free(r);
+    rm_tree(dir);
+}
+
+static void test_fourier_scripts(void **state)
+{
+    fixture *fx = *state;
+    char *s = script_of(fx->run, "fourier_embed", PLOT_PNG);
+    char *blk = data_block(s, "embed");
+    /* the last row (epoch 3000): const then freq_1..11, key flags on 3, 7, 9 */
+    assert_int_equal(data_lines(blk), 1 + P / 2);
+    assert_contains(blk, "\n0 0.3 0\n");
+    assert_contains(blk, "\n3 ");
+    int keys = 0;
+    for (int k = 1; k <= P / 2; k++) {
+        char line[32];
+        snprintf(line, sizeof line, "\n%d ", k);
+        const char *q = strstr(blk, line);
+        assert_non_null(q);
+        double kk, v, flag;
+        assert_int_equal(sscanf(q + 1, "%lf %lf %lf", &kk, &v, &flag), 3);
+        int want = k == 3 || k == 7 || k == 9;
+        assert_int_equal((int)flag, want);
+        keys += (int)flag;
+    }
+    printf("# fourier_embed: %d key bars of %d\n", keys, P / 2);
+    assert_contains(s, "set ylabel 'Fourier norm of W_E, epoch 3000'");
+    assert_contains(s, "with boxes lt 2 title 'key frequencies'");
+    assert_contains(s, "set label '7' at 7, ");
+    free(blk);
+    free(s);
+
+    s = script_of(fx->run, "fourier_embed_epochs", PLOT_PNG);
+    blk = data_block(s, "heat");
+    /* 31 evenly spaced epochs x 11 frequencies, sent as they are */
+    assert_int_equal(data_lines(blk), 31 * (P / 2));
+    assert_lacks(blk, "resampled");
+    assert_contains(s, "set ytics ('3' 3, '7' 7, '9' 9)");
+    assert_contains(s, "with image");
+    assert_contains(s, "set palette defined (0 '#440154'");
+    free(blk);
+    free(s);
+}
+
+/* Labels of adjacent key frequencies (Nanda et al.'s 41 and 42 at p = 113)
+ * are merged into one, so they cannot overlap. */
+static void test_adjacent_key_labels(void **state)
+{
+    (void)state;
+    char *dir = make_tmp_dir();
+    fake_opts o = {0};
+    write_fake_run(dir, &o);
+    write_text(dir, "summary.json", "{\"key_freqs\": [14, 35, 41, 42, 52]}");
+    sbuf f;
+    sbuf_init(&f);
+    sbuf_puts(&f, "epoch\tconst");
+    for (int k = 1; k <= 56; k++)
+        sbuf_printf(&f, "\tfreq_%d", k);
+    sbuf_puts(&f, "\n");
+    for (int e = 0; e <= 1000; e += 500) {
+        sbuf_printf(&f, "%d\t0.5", e);
+        for (int k = 1; k <= 56; k++)
+            sbuf_printf(&f, "\t%g", k == 42 ? 6.5 : k == 41 ? 6.0 : 0.2);
+        sbuf_puts(&f, "\n");
+    }
+    write_text(dir, "fourier_embed.tsv", f.data);
+    sbuf_free(&f);
+    plot_run *r;
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    char *s = script_of(r, "fourier_embed_epochs", PLOT_PNG);
+    assert_contains(s, "set ytics ('14' 14, '35' 35, '41,42' 41.5, '52' 52)");
+    free(s);
+    s = script_of(r, "fourier_embed", PLOT_PNG);
+    assert_contains(s, "set label '41,42' at 41.5, 6.5 center");
+    assert_contains(s, "set label '14' at 14, 0.2 center");
+    assert_int_equal(count_substr(s, "set label"), 4);
+    free(s);
+    plot_run_free(r);
+    rm_tree(dir);
+}
+
+static void test_heatmap_uneven_epochs(void **state)
+{
+    (void)state;
+    char *dir = make_tmp_dir();
+    fake_opts o = {.uneven_fourier = 1};
+    write_fake_run(dir, &o);
+    plot_run *r;
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    char *s = script_of(r, "fourier_embed_epochs", PLOT_PNG);
+    char *blk = data_block(s, "heat");
+    int lines = data_lines(blk);
+    printf("# uneven epochs: %d heat lines (500 columns x 11)\n", lines);
+    assert_contains(blk, "resampled");
+    assert_int_equal(lines, 500 * (P / 2));
+    free(blk);
+    free(s);
+    plot_run_free(r);
+    rm_tree(dir);
+}
+
+static void test_neurons_script(void **state)
+{
+    fixture *fx = *state;
+    char *s = script_of(fx->run, "neurons", PLOT_PNG);
+    char *blk = data_block(s, "neurons");
+    assert_int_equal(data_lines(blk), 64);
+    /* sorted: group 0 (k = 3) first, with falling fractions; "other" last */
+    int prev_group = -1;
+    double prev_fve = 2;
+    int n_other = 0;
+    for (const char *p = strchr(blk, '\n') + 1; *p; p = strchr(p, '\n') + 1) {
+        int rank, neuron, freq, group;
+        double fve;
+        assert_int_equal(sscanf(p, "%d %d %d %lf %d", &rank, &neuron, &freq, &fve, &group), 5);
+        assert_true(group >= prev_group);
+        if (group == prev_group && group < 3)
+            assert_true(fve <= prev_fve);
+        if (group < 3)
+            assert_int_equal(freq, key_freqs[group]);
+        else
+            n_other++;
+        prev_group = group;
+        prev_fve = fve;
+    }
+    printf("# neurons: %d outside the key clusters (fake run has 8)\n", n_other);
+    assert_int_equal(n_other, 8);
+    assert_contains(s, "title 'k=3, 19 neurons'");
+    assert_contains(s, "title 'other, 8 neurons'");
+    assert_contains(s, "set xtics scale 0.4 ('3' 9.0, '7' 27.5, '9' 46.0, 'other' 59.5)");
+    assert_contains(s, "first 0.85 to graph 1, first 0.85 nohead");
+    free(blk);
+    free(s);
+}
+
+static void test_attention_script(void **state)
+{
+    fixture *fx = *state;
+    char *s = script_of(fx->run, "attention", PLOT_PNG);
+    for (int h = 0; h < 4; h++) {
+        char name[16];
+        snprintf(name, sizeof name, "att%d", h);
+        char *blk = data_block(s, name);
+        assert_int_equal(data_lines(blk), P * P);
+        /* the value at a = 5, b = 2 */
+        char at[32];
+        snprintf(at, sizeof at, "\n5 2 ");
+        const char *q = strstr(blk, at);
+        assert_non_null(q);
+        double a, b, v;
+        assert_int_equal(sscanf(q + 1, "%lf %lf %lf", &a, &b, &v), 3);
+        double want = 0.45 + 0.4 * cos(2 * M_PI * key_freqs[h % 3] / P * 5 + h);
+        assert_true(rel_err("att_a(5,2)", v, want) < 1e-4);
+        free(blk);
+    }
+    assert_contains(s, "set multiplot layout 1,4");
+    assert_contains(s, "set title 'head 3'");
+    assert_contains(s, "set cbrange [0:1]");
+    assert_int_equal(count_substr(s, "with image"), 4);
+    assert_contains(s, "unset multiplot");
+    /* page width: 7 in at 1600 px per 3.4 in */
+    assert_contains(s, "size 3294,");
+    free(s);
+
+    char *dir = make_tmp_dir();
+    fake_opts o = {.layer_col = 1};
+    write_fake_run(dir, &o);
+    plot_run *r;
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    s = script_of(r, "attention", PLOT_PNG);
+    assert_int_equal(count_substr(s, "with image"), 4);
+    assert_contains(s, "set title 'head 0'"); /* one layer: heads only */
+    free(s);
+    plot_run_free(r);
+    rm_tree(dir);
+}
+
+static void test_logit_spectrum_script(void **state)
+{
+    fixture *fx = *state;
+    char *s = script_of(fx->run, "logit_spectrum", PLOT_PNG);
+    char *blk = data_block(s, "spec");
+    assert_int_equal(data_lines(blk), P);
+    assert_contains(blk, "# epoch 3000:");
+    assert_contains(s, "set title 'epoch 3000'");
+    assert_contains(s, "set xtics ('3' 5.5, '7' 13.5, '9' 17.5)");
+    assert_contains(s, "plot $spec matrix with image");
+    /* row 5 (sin 3... index 2k-1 = 5 is cos 3), column 5: 10.0 */
+    const char *row = blk;
+    for (int i = 0; i < 1 + 5; i++)
+        row = strchr(row, '\n') + 1;
+    double v[P];
+    const char *q = row;
+    for (int g = 0; g < P; g++) {
+        char *end;
+        v[g] = strtod(q, &end);
+        q = end;
+    }
+    assert_true(rel_err("spectrum[5][5]", v[5], 10.0) < 1e-12);
+    assert_true(rel_err("spectrum[5][6]", v[6], 10.0) < 1e-12);
+    free(blk);
+    free(s);
+}
+
+static void test_tex_and_pdf_text(void **state)
+{
+    fixture *fx = *state;
+    char *s = script_of(fx->run, "gini", PLOT_TEX);
+    assert_contains(s, "set terminal cairolatex pdf");
+    assert_contains(s, "set output 'gini.tex'");
+    assert_contains(s, "title '$W_E$'");
+    free(s);
+    s = script_of(fx->run, "loss", PLOT_TEX);
+    assert_contains(s, "set format y '$10^{%L}$'");
+    free(s);
+    s = script_of(fx->run, "accuracy", PLOT_TEX);
+    assert_contains(s, "set ylabel 'accuracy (\\%)'");
+    free(s);
+    s = script_of(fx->run, "loss", PLOT_PDF);
+    assert_contains(s, "set terminal pdfcairo enhanced color size 3.40in,2.30in");
+    assert_contains(s, "set output 'loss.pdf'");
+    free(s);
+    s = script_of(fx->run, "loss", PLOT_SVG);
+    assert_contains(s, "set terminal svg");
+    assert_contains(s, "set output 'loss.svg'");
+    free(s);
+    char out[2][96];
+    assert_int_equal(plot_outputs("loss", PLOT_TEX, out), 2);
+    assert_string_equal(out[0], "loss.tex");
+    assert_string_equal(out[1], "loss.pdf");
+    assert_int_equal(plot_outputs("loss", PLOT_PNG, out), 1);
+    assert_string_equal(out[0], "loss.png");
+}
+
+static void test_skip_notes(void **state)
+{
+    (void)state;
+    char *dir = make_tmp_dir();
+    fake_opts o = {.no_fourier_cols = 1}; /* a non-arithmetic task */
+    write_fake_run(dir, &o);
+    remove_file(dir, "neurons.tsv");
+    remove_file(dir, "logit_spectrum.tsv");
+    write_text(dir, "attention.tsv", "a\tb\thead\tatt_a\tatt_b\tatt_eq\n0\t0\t0\t0.5\t0.5\n");
+    write_text(dir, "fourier_embed.tsv", "epoch\tconst\n0\t1\n");
+    plot_run *r;
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    struct {
+        const char *fig, *why;
+    } want[] = {
+        {"progress", "measures.tsv has no column loss_restricted"},
+        {"gini", "measures.tsv has no column gini_WE"},
+        {"neurons", "no neurons.tsv"},
+        {"logit_spectrum", "no logit_spectrum.tsv"},
+        {"attention", "attention.tsv line 2 has 5 fields, its header has 6"},
+        {"fourier_embed", "fourier_embed.tsv has no column freq_1"},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        char *why = skip_reason(r, want[i].fig);
+        printf("# %s: skipped: %s\n", want[i].fig, why);
+        assert_string_equal(why, want[i].why);
+        free(why);
+    }
+    /* what the run has is still drawn */
+    free(script_of(r, "weights", PLOT_PNG));
+    free(script_of(r, "loss", PLOT_PNG));
+    plot_run_free(r);
+
+    /* no measures.tsv at all */
+    remove_file(dir, "measures.tsv");
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    char *why = skip_reason(r, "weights");
+    assert_string_equal(why, "no measures.tsv");
+    free(why);
+    plot_run_free(r);
+    rm_tree(dir);
+}
+
+static void test_thinning(void **state)
+{
+    (void)state;
+    char *dir = make_tmp_dir();
+    fake_opts o = {.metrics_rows = 12001}; /* epochs 0..120000 step 10 */
+    write_fake_run(dir, &o);
+    write_text(dir, "summary.json", "{\"memorised_epoch\": 2510, \"grokked_epoch\": 77770}");
+    plot_run *r;
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    char *s = script_of(r, "loss", PLOT_PNG);
+    char *blk = data_block(s, "loss");
+    int n = data_lines(blk);
+    printf("# 12001 rows thinned to %d (at most 5000 + marks)\n", n);
+    assert_true(n <= 5003 && n >= 4000);
+    assert_contains(blk, "\n0 ");
+    assert_contains(blk, "\n120000 ");
+    assert_contains(blk, "\n2510 ");  /* not on the stride of 3 */
+    assert_contains(blk, "\n77770 ");
+    free(blk);
+    free(s);
+    plot_run_free(r);
+    rm_tree(dir);
+}
+
+static void test_bad_arguments(void **state)
+{
+    (void)state;
+    unsigned mask;
+    grok_err e = {{0}};
+    assert_int_equal(plot_parse_formats("png, pdf,png", &mask, &e), GROK_OK);
+    assert_int_equal(mask, (1u << PLOT_PNG) | (1u << PLOT_PDF));
+    assert_int_equal(plot_parse_formats(NULL, &mask, &e), GROK_OK);
+    assert_int_equal(mask, 1u << PLOT_PNG);
+    assert_int_equal(plot_parse_formats("", &mask, &e), GROK_OK);
+    assert_int_equal(mask, 0u);
+    assert_int_equal(plot_parse_formats("png,jpg", &mask, &e), GROK_EINVAL);
+    printf("# %s\n", e.msg);
+    assert_contains(e.msg, "\"jpg\"");
+    assert_contains(e.msg, "png, pdf, svg, tex");
+
+    char *dir = make_tmp_dir();
+    fake_opts o = {0};
+    write_fake_run(dir, &o);
+    sbuf notes;
+    sbuf_init(&notes);
+    assert_int_equal(plot_run_dir(dir, "png", "los", &notes, &e), GROK_EINVAL);
+    printf("# %s\n", e.msg);
+    assert_contains(e.msg, "unknown figure \"los\"");
+    assert_contains(e.msg, "loss, accuracy, progress");
+    assert_int_equal(plot_run_dir("/nonexistent/run", "png", NULL, &notes, &e), GROK_EINVAL);
+    assert_contains(e.msg, "/nonexistent/run");
+    /* "" draws nothing and runs no gnuplot */
+    assert_int_equal(plot_run_dir(dir, "", NULL, &notes, &e), GROK_OK);
+    assert_contains(notes.data, "no formats requested");
+    char figs[4096];
+    snprintf(figs, sizeof figs, "%s/figures", dir);
+    assert_false(fileio_exists(figs));
+    sbuf_free(&notes);
+    rm_tree(dir);
+}
+
+/* ---- the gnuplot driver ------------------------------------------------- */
+
+/* Entries in dir (0 when it does not exist). */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)))
+        if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static void test_missing_gnuplot(void **state)
+{
+    (void)state;
+    char *dir = make_tmp_dir();
+    fake_opts o = {0};
+    write_fake_run(dir, &o);
+    char figs[4096];
+    snprintf(figs, sizeof figs, "%s/figures", dir);
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+
+    setenv("GP_BIN", "/nonexistent/gnuplot", 1);
+    int rc = plot_run_dir(dir, "png,pdf", NULL, &notes, &e);
+    unsetenv("GP_BIN");
+    printf("# GP_BIN=/nonexistent/gnuplot: rc %d: %s\n", rc, e.msg);
+    assert_int_equal(rc, GROK_EIO);
+    assert_contains(e.msg, GP_MISSING_MSG);
+    assert_int_equal(count_entries(figs), 0);
+
+    /* gnuplot looked up in an empty PATH */
+    const char *old = getenv("PATH");
+    char *saved = old ? strdup(old) : NULL;
+    setenv("PATH", "", 1);
+    rc = plot_run_dir(dir, "png", "loss", &notes, &e);
+    if (saved)
+        setenv("PATH", saved, 1);
+    free(saved);
+    printf("# PATH=\"\": rc %d: %s\n", rc, e.msg);
+    assert_int_equal(rc, GROK_EIO);
+    assert_contains(e.msg, GP_MISSING_MSG);
+    assert_int_equal(count_entries(figs), 0);
+
+    /* a "gnuplot" that exits 127 as a shell does for a missing command */
+    char fake[4096];
+    snprintf(fake, sizeof fake, "%s/fake-gnuplot", dir);
+    write_text(dir, "fake-gnuplot", "#!/bin/sh\nexit 127\n");
+    chmod(fake, 0755);
+    int missing = 0;
+    const char *outs[] = {"x.png"};
+    rc = gp_draw(fake, dir, "x.png", "plot x\n", 7, outs, 1, NULL, &missing, &e);
+    printf("# exit 127: rc %d missing %d: %s\n", rc, missing, e.msg);
+    assert_int_equal(rc, GROK_EIO);
+    assert_int_equal(missing, 1);
+    assert_contains(e.msg, GP_MISSING_MSG);
+    sbuf_free(&notes);
+    rm_tree(dir);
+}
+
+static void test_gnuplot_errors(void **state)
+{
+    (void)state;
+    char *dir = make_tmp_dir();
+    grok_err e = {{0}};
+    int missing = -1;
+    const char *outs[] = {"bad.png"};
+    sbuf warn;
+    sbuf_init(&warn);
+
+    /* an undefined data block: gnuplot goes on, then exits 1 */
+    const char *bad = "set terminal pngcairo size 320,200\nset output 'bad.png'\n"
+                      "plot $nosuch using 1:2 with lines\nunset output\n";
+    int rc = gp_draw(NULL, dir, "bad.png", bad, strlen(bad), outs, 1, &warn, &missing, &e);
+    printf("# bad command: rc %d: %s\n", rc, e.msg);
+    assert_int_equal(rc, GROK_EIO);
+    assert_int_equal(missing, 0);
+    assert_contains(e.msg, "figure bad.png");
+    assert_contains(e.msg, "exit status 1");
+    assert_contains(e.msg, "$nosuch");
+    assert_int_equal(count_entries(dir), 0); /* no output, no temporary directory */
+
+    /* a data block never closed swallows the rest of the script */
+    const char *open = "set terminal pngcairo size 320,200\nset output 'bad.png'\n"
+                       "$d << EOD\n1 2\n2 3\nplot $d\n";
+    rc = gp_draw(NULL, dir, "open.png", open, strlen(open), outs, 1, &warn, &missing, &e);
+    printf("# unterminated block: rc %d: %s\n", rc, e.msg);
+    assert_int_equal(rc, GROK_EIO);
+    assert_contains(e.msg, "figure open.png");
+    assert_contains(e.msg, "before the end of the script");
+    assert_int_equal(count_entries(dir), 0);
+
+    /* a script that plots nowhere */
+    const char *none = "print 1+1\n";
+    rc = gp_draw(NULL, dir, "none.png", none, strlen(none), outs, 1, &warn, &missing, &e);
+    printf("# no output: rc %d: %s\n", rc, e.msg);
+    assert_int_equal(rc, GROK_EIO);
+    assert_contains(e.msg, "wrote no bad.png");
+    assert_int_equal(count_entries(dir), 0);
+
+    /* a warning does not fail the figure; it is passed on */
+    const char *warns = "set terminal pngcairo size 320,200\nset output 'bad.png'\n"
+                        "$d << EOD\na b\nEOD\nplot $d using 1:2 with lines, x\nunset output\n";
+    rc = gp_draw(NULL, dir, "warn.png", warns, strlen(warns), outs, 1, &warn, &missing, &e);
+    printf("# warning: rc %d: notes \"%s\"\n", rc, warn.data);
+    assert_int_equal(rc, GROK_OK);
+    assert_contains(warn.data, "warn.png: gnuplot: line 2: warning: Skipping data file");
+    assert_int_equal(count_entries(dir), 1); /* bad.png, renamed in */
+    sbuf_free(&warn);
+    rm_tree(dir);
+}
+
+/* ---- end to end ------------------------------------------------------------ */
+
+static uint32_t be32(const unsigned char *b)
+{
+    return (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+}
+
+/* Reads the PNG signature and IHDR width and height of path. */
+static void png_size(const char *path, uint32_t *w, uint32_t *h)
+{
+    unsigned char b[24];
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        printf("# cannot open %s\n", path);
+    assert_non_null(f);
+    assert_int_equal(fread(b, 1, 24, f), 24);
+    fclose(f);
+    static const unsigned char sig[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
+    assert_memory_equal(b, sig, 8);
+    assert_memory_equal(b + 12, "IHDR", 4);
+    *w = be32(b + 16);
+    *h = be32(b + 20);
+}
+
+static void assert_pdf(const char *path)
+{
+    char *data;
+    size_t n;
+    grok_err e;
+    assert_int_equal(fileio_read_all(path, &data, &n, &e), GROK_OK);
+    assert_true(n > 200);
+    assert_memory_equal(data, "%PDF-", 5);
+    /* complete: the trailer ends with %%EOF (unset output flushed it) */
+    size_t end = n;
+    while (end > 0 && (data[end - 1] == '\n' || data[end - 1] == '\r'))
+        end--;
+    assert_true(end >= 5 && !memcmp(data + end - 5, "%%EOF", 5));
+    free(data);
+}
+
+static void test_end_to_end_png_pdf(void **state)
+{
+    fixture *fx = *state;
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    int rc = plot_run_dir(fx->dir, "png,pdf", NULL, &notes, &e);
+    printf("# notes:\n%s", notes.data);
+    if (rc)
+        printf("# error: %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    assert_lacks(notes.data, "skipped:");
+    assert_lacks(notes.data, "gnuplot:"); /* no warnings on a full run */
+    char figs[4096];
+    snprintf(figs, sizeof figs, "%s/figures", fx->dir);
+    for (int i = 0; i < plot_n_figures(); i++) {
+        const char *name = plot_figure_name(i);
+        char *s = script_of(fx->run, name, PLOT_PNG);
+        long want_w = 0, want_h = 0;
+        const char *q = strstr(s, " size ");
+        assert_non_null(q);
+        assert_int_equal(sscanf(q, " size %ld,%ld", &want_w, &want_h), 2);
+        free(s);
+        char path[4200];
+        uint32_t w, h;
+        snprintf(path, sizeof path, "%s/%s.png", figs, name);
+        png_size(path, &w, &h);
+        printf("# %-22s png %ux%u (script %ldx%ld), pdf ok\n", name, w, h, want_w, want_h);
+        assert_int_equal(w, want_w);
+        assert_int_equal(h, want_h);
+        snprintf(path, sizeof path, "%s/%s.pdf", figs, name);
+        assert_pdf(path);
+    }
+    /* exactly the figures, no temporary directory left */
+    assert_int_equal(count_entries(figs), 2 * plot_n_figures());
+    sbuf_free(&notes);
+}
+
+static void test_end_to_end_svg_tex_only(void **state)
+{
+    fixture *fx = *state;
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    char path[4200];
+    int rc = plot_run_dir(fx->dir, "svg,tex", "loss", &notes, &e);
+    printf("# notes: %s", notes.data);
+    assert_int_equal(rc, GROK_OK);
+    snprintf(path, sizeof path, "%s/figures/loss.svg", fx->dir);
+    char *data;
+    size_t n;
+    assert_int_equal(fileio_read_all(path, &data, &n, &e), GROK_OK);
+    assert_contains(data, "<svg");
+    assert_contains(data, "</svg>");
+    free(data);
+    snprintf(path, sizeof path, "%s/figures/tex/loss.tex", fx->dir);
+    assert_int_equal(fileio_read_all(path, &data, &n, &e), GROK_OK);
+    assert_contains(data, "\\includegraphics[width={244.00bp},height={165.00bp}]{loss}}");
+    assert_contains(data, "cross-entropy loss (nats)");
+    free(data);
+    snprintf(path, sizeof path, "%s/figures/tex/loss.pdf", fx->dir);
+    assert_pdf(path);
+    /* --only drew nothing else */
+    snprintf(path, sizeof path, "%s/figures/accuracy.svg", fx->dir);
+    assert_false(fileio_exists(path));
+    snprintf(path, sizeof path, "%s/figures/tex", fx->dir);
+    assert_int_equal(count_entries(path), 2);
+    sbuf_free(&notes);
+}
+
+static void test_end_to_end_partial_run(void **state)
+{
+    (void)state;
+    char *dir = make_tmp_dir();
+    fake_opts o = {.no_measures = 1, .no_summary = 1};
+    write_fake_run(dir, &o);
+    remove_file(dir, "attention.tsv");
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    int rc = plot_run_dir(dir, "png", NULL, &notes, &e);
+    printf("# notes:\n%s", notes.data);
+    assert_int_equal(rc, GROK_OK);
+    assert_contains(notes.data, "progress: skipped: no measures.tsv\n");
+    assert_contains(notes.data, "gini: skipped: no measures.tsv\n");
+    assert_contains(notes.data, "weights: skipped: no measures.tsv\n");
+    assert_contains(notes.data, "attention: skipped: no attention.tsv\n");
+    assert_contains(notes.data, "plots: 6 figures drawn, 4 skipped");
+    char path[4200];
+    snprintf(path, sizeof path, "%s/figures/loss.png", dir);
+    assert_true(fileio_exists(path));
+    snprintf(path, sizeof path, "%s/figures/progress.png", dir);
+    assert_false(fileio_exists(path));
+    sbuf_free(&notes);
+    rm_tree(dir);
+}
+
+/* ---- the command line (experiments/plot_cmd.c) ----------------------------- */
+
+static int run_cmd(int argc, const char **argv)
+{
+    fflush(stdout);
+    int rc = plot_cmd_main(argc, (char **)argv);
+    printf("# grok");
+    for (int i = 0; i < argc; i++)
+        printf(" %s", argv[i]);
+    printf(" -> exit %d\n", rc);
+    return rc;
+}
+
+static void test_plot_cmd(void **state)
+{
+    fixture *fx = *state;
+    const char *bad_opt[] = {"plot", fx->dir, "--colour"};
+    assert_int_equal(run_cmd(3, bad_opt), 2);
+    const char *no_dir[] = {"plot", "--format", "png"};
+    assert_int_equal(run_cmd(3, no_dir), 2);
+    const char *bad_fmt[] = {"plot", fx->dir, "--format=jpg"};
+    assert_int_equal(run_cmd(3, bad_fmt), 2);
+    const char *bad_fig[] = {"plot", fx->dir, "--only", "lossy"};
+    assert_int_equal(run_cmd(4, bad_fig), 2);
+    const char *not_dir[] = {"plot", "/nonexistent/run"};
+    assert_int_equal(run_cmd(2, not_dir), 2);
+
+    setenv("GP_BIN", "/nonexistent/gnuplot", 1);
+    const char *ok[] = {"plot", fx->dir, "--only", "accuracy", "--format", "pdf"};
+    assert_int_equal(run_cmd(6, ok), 1);
+    /* after training: reported in the log, never an error for the run */
+    sbuf log;
+    sbuf_init(&log);
+    int rc = plot_cmd_after_run(fx->dir, "png", &log);
+    unsetenv("GP_BIN");
+    printf("# after run, no gnuplot: %s", log.data);
+    assert_int_equal(rc, GROK_EIO);
+    assert_contains(log.data, GP_MISSING_MSG);
+    assert_contains(log.data, "the run itself is unaffected");
+    sbuf_clear(&log);
+    assert_int_equal(plot_cmd_after_run(fx->dir, "", &log), GROK_OK);
+    assert_contains(log.data, "no formats requested");
+    sbuf_free(&log);
+
+    assert_int_equal(run_cmd(6, ok), 0);
+    char path[4200];
+    snprintf(path, sizeof path, "%s/figures/accuracy.pdf", fx->dir);
+    assert_pdf(path);
+    snprintf(path, sizeof path, "%s/figures", fx->dir);
+    assert_int_equal(count_entries(path), 1);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_loss_script, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_accuracy_script, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_progress_script_phases, setup_run, teardown_run),
+        cmocka_unit_test(test_no_phases_no_marks),
+        cmocka_unit_test(test_marks_beyond_data),
+        cmocka_unit_test_setup_teardown(test_fourier_scripts, setup_run, teardown_run),
+        cmocka_unit_test(test_heatmap_uneven_epochs),
+        cmocka_unit_test(test_adjacent_key_labels),
+        cmocka_unit_test_setup_teardown(test_neurons_script, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_attention_script, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_logit_spectrum_script, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_tex_and_pdf_text, setup_run, teardown_run),
+        cmocka_unit_test(test_skip_notes),
+        cmocka_unit_test(test_thinning),
+        cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_missing_gnuplot),
+        cmocka_unit_test(test_gnuplot_errors),
+        cmocka_unit_test_setup_teardown(test_end_to_end_png_pdf, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_end_to_end_svg_tex_only, setup_run, teardown_run),
+        cmocka_unit_test(test_end_to_end_partial_run),
+        cmocka_unit_test_setup_teardown(test_plot_cmd, setup_run, teardown_run),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
