@@ -1,0 +1,157 @@
+/* bench.c: `grok bench`, the performance table.
+ *
+ * Measures, in one process and for the default experiment (or any config):
+ * the machine's own sgemm rate (a large square product), ms per training step
+ * (full-batch forward, loss, backward and optimizer update), ms per
+ * evaluation of all inputs, the GFLOP/s reached by the step's matrix products
+ * (counted and timed by the model's tfm_profile), their ratio to the machine
+ * rate, and the share of the step spent outside matrix products.  Each figure
+ * is the median of repeated runs after a warm-up, for each thread count asked.
+ * Speed is measured here, never asserted in a test. */
+#include "bench.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "linalg.h"
+#include "optim.h"
+#include "task.h"
+#include "tfm.h"
+
+static double now_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+    const double a = *(const double *)x, b = *(const double *)y;
+    return (a > b) - (a < b);
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+}
+
+/* GFLOP/s of a square sgemm of size n, median of `reps` after a warm-up. */
+static double sgemm_rate(int n, int reps)
+{
+    float *A = grok_alloc(sizeof(float) * (size_t)n * n), *B = grok_alloc(sizeof(float) * (size_t)n * n),
+          *C = grok_alloc(sizeof(float) * (size_t)n * n);
+    if (!A || !B || !C) {
+        grok_free(A), grok_free(B), grok_free(C);
+        return NAN;
+    }
+    for (size_t i = 0; i < (size_t)n * n; i++)
+        A[i] = (float)((i * 7) % 13) * 0.01f, B[i] = (float)((i * 5) % 11) * 0.01f;
+    double t[64];
+    reps = reps > 64 ? 64 : reps;
+    la_gemm(n, n, n, 1.0f, A, n, 1, B, n, 1, 0.0f, C, n, 1);
+    for (int r = 0; r < reps; r++) {
+        const double t0 = now_seconds();
+        la_gemm(n, n, n, 1.0f, A, n, 1, B, n, 1, 0.0f, C, n, 1);
+        t[r] = now_seconds() - t0;
+    }
+    grok_free(A), grok_free(B), grok_free(C);
+    return 2.0 * n * n * (double)n / median(t, reps) / 1e9;
+}
+
+int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
+{
+    task_data task;
+    int rc = task_init(&task, &c->task, c->seed, e);
+    if (rc)
+        return rc;
+    tfm_model m;
+    if ((rc = tfm_init(&m, &c->model, e))) {
+        task_free(&task);
+        return rc;
+    }
+    rng *r = rng_alloc(c->seed, RNG_STREAM_INIT, 0);
+    optim_state opt;
+    const int N = task.n_train, n_all = task.n_all;
+    int32_t *all_tokens = malloc(sizeof(int32_t) * 3 * (size_t)n_all);
+    int32_t *all_labels = malloc(sizeof(int32_t) * (size_t)n_all);
+    tfm_acts *a = tfm_acts_alloc(&m, n_all);
+    double *t_step = calloc((size_t)o->reps, sizeof(double)),
+           *t_eval = calloc((size_t)o->reps, sizeof(double)),
+           *t_gemm = calloc((size_t)o->reps, sizeof(double));
+    if (!r || !all_tokens || !all_labels || !a || !t_step || !t_eval || !t_gemm) {
+        rc = grok_fail(e, GROK_ENOMEM, "bench: out of memory");
+        goto done;
+    }
+    for (int i = 0; i < n_all; i++) {
+        all_tokens[3 * i] = task.a[i], all_tokens[3 * i + 1] = task.b[i];
+        all_tokens[3 * i + 2] = task.cfg.p;
+        all_labels[i] = task.label[i];
+    }
+    if ((rc = optim_init(&opt, &c->optim, m.n_params, e)))
+        goto done;
+
+    sbuf_printf(out, "grok bench: %s p=%d, %d layer(s), d_model %d, %d heads x %d, d_mlp %d; "
+                     "training batch %d, evaluation of all %d inputs; median of %d after %d warm-up\n",
+                task_op_name(c->task.op), c->task.p, c->model.n_layers, c->model.d_model,
+                c->model.n_heads, c->model.d_head, c->model.d_mlp, N, n_all, o->reps, o->warmup);
+    if (o->kernel[0])
+        sbuf_printf(out, "BLIS kernels: %s\n", o->kernel);
+    sbuf_printf(out, "\n%-8s %12s %12s %12s %12s %10s %12s\n", "threads", "step ms", "eval ms",
+                "step GF/s", "sgemm GF/s", "ratio", "non-GEMM");
+    double step_gflop = 0;
+    for (int ti = 0; ti < o->n_threads; ti++) {
+        const int threads = o->threads[ti];
+        la_set_threads(threads);
+        tfm_init_params(&m, r);
+        opt.step = 0;
+        memset(opt.m, 0, sizeof(float) * m.n_params);
+        memset(opt.v, 0, sizeof(float) * m.n_params);
+        tfm_profile prof;
+        for (int it = 0; it < o->warmup + o->reps; it++) {
+            memset(&prof, 0, sizeof prof);
+            tfm_acts_profile(a, &prof);
+            const double t0 = now_seconds();
+            tfm_forward(&m, a, task.train_tokens, N);
+            tfm_loss(a, task.train_labels, N, NULL, NULL, 1);
+            tfm_backward(&m, a, task.train_tokens, N);
+            optim_step(&opt, m.params, m.grads);
+            const double t1 = now_seconds();
+            tfm_acts_profile(a, NULL);
+            tfm_forward(&m, a, all_tokens, n_all);
+            tfm_loss(a, all_labels, n_all, NULL, NULL, 0);
+            const double t2 = now_seconds();
+            if (it >= o->warmup) {
+                t_step[it - o->warmup] = t1 - t0;
+                t_eval[it - o->warmup] = t2 - t1;
+                t_gemm[it - o->warmup] = prof.gemm_seconds;
+            }
+        }
+        /* prof holds the last step's counts: the flops are the same every step */
+        const double flops = prof.gemm_flops;
+        step_gflop = flops / 1e9;
+        const double step = median(t_step, o->reps), eval = median(t_eval, o->reps),
+                     gemm = median(t_gemm, o->reps);
+        const double machine = sgemm_rate(o->sgemm_n, o->reps < 5 ? 5 : o->reps);
+        const double rate = flops / gemm / 1e9;
+        sbuf_printf(out, "%-8d %12.2f %12.2f %12.1f %12.1f %9.0f%% %11.0f%%\n", threads, step * 1e3,
+                    eval * 1e3, rate, machine, 100 * rate / machine, 100 * (1 - gemm / step));
+    }
+    sbuf_printf(out, "\nstep GF/s: the step's matrix products (%.2f GFLOP per step) over their own "
+                     "time;\nsgemm GF/s: a %d^3 sgemm in this process; non-GEMM: share of the step "
+                     "outside matrix products.\n",
+                step_gflop, o->sgemm_n);
+    optim_free(&opt);
+done:
+    free(t_step), free(t_eval), free(t_gemm);
+    tfm_acts_free(a);
+    free(all_tokens), free(all_labels);
+    rng_free(r);
+    tfm_free(&m);
+    task_free(&task);
+    return rc;
+}

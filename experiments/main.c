@@ -1,0 +1,321 @@
+/* main.c: the `grok` command line.
+ *
+ * Owns argument parsing, the command table, exit codes and the one-time BLIS
+ * set-up; the work itself is run.c's (and, later, the other modules').  A
+ * command is a row of main_commands: name, handler, usage and one line of
+ * description; `grok help` lists the table.
+ *
+ * Exit codes: 0 success; 2 bad input (flags, config keys and values, a
+ * directory that is not a run, a run that diverged), with nothing written
+ * when it is found before training; 1 environment and I/O errors and
+ * damaged files (a truncated state.safetensors).  Every message starts with
+ * "grok: ". */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blisarch.h"
+#include "cfg.h"
+#include "fileio.h"
+#include "grok.h"
+#include "run.h"
+
+#define MAIN_THREADS_MAX 1024
+
+typedef struct main_command main_command;
+struct main_command {
+    const char *name;
+    int (*fn)(int argc, char **argv, blisarch_info *bi); /* argv[0] is the command name */
+    const char *usage;
+    const char *about;
+};
+
+static int main_train(int argc, char **argv, blisarch_info *bi);
+static int main_resume(int argc, char **argv, blisarch_info *bi);
+static int main_info(int argc, char **argv, blisarch_info *bi);
+static int main_help(int argc, char **argv, blisarch_info *bi);
+
+static const main_command main_commands[] = {
+    {"train", main_train,
+     "grok train [CONFIG] [--out DIR] [--set key=value ...] [--threads N] [--quiet]",
+     "train a model; CONFIG defaults to the Nanda et al. (2023) run, DIR to "
+     "runs/<config name>-seed<seed>"},
+    {"resume", main_resume,
+     "grok resume DIR [--epochs N] [--set key=value ...] [--threads N] [--quiet]",
+     "continue a killed or finished run (--epochs N: train to N epochs in all)"},
+    {"info", main_info, "grok info DIR", "one screen: what happened in a run"},
+    {"help", main_help, "grok help [COMMAND | config]",
+     "this list, one command's usage, or every config key"},
+};
+#define MAIN_N_COMMANDS ((int)(sizeof main_commands / sizeof main_commands[0]))
+
+static const main_command *main_find(const char *name)
+{
+    for (int i = 0; i < MAIN_N_COMMANDS; i++)
+        if (strcmp(main_commands[i].name, name) == 0)
+            return &main_commands[i];
+    return NULL;
+}
+
+static void main_usage(FILE *f)
+{
+    fprintf(f, "grok %s: a workbench for grokking experiments\n\nusage:\n", GROK_VERSION);
+    for (int i = 0; i < MAIN_N_COMMANDS; i++)
+        fprintf(f, "  %s\n      %s\n", main_commands[i].usage, main_commands[i].about);
+}
+
+/* Prints "grok: <msg>" and returns the exit code for status rc. */
+static int main_fail(int rc, const char *msg)
+{
+    fprintf(stderr, "grok: %s\n", msg);
+    return rc == GROK_EINVAL ? 2 : 1;
+}
+
+/* Prints "grok: CMD: <message>" and the command's usage; returns 2. */
+static int main_usage_error(const main_command *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+static int main_usage_error(const main_command *cmd, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "grok: %s: ", cmd->name);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nusage: %s\n", cmd->usage);
+    va_end(ap);
+    return 2;
+}
+
+/* Matches argv[*i] against "--name VALUE" or "--name=VALUE".  Returns 1 and
+ * sets *val (advancing *i past a separate value), 0 when it is another
+ * argument, -1 when the value is missing. */
+static int main_opt(int argc, char **argv, int *i, const char *name, const char **val)
+{
+    size_t n = strlen(name);
+    const char *a = argv[*i];
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == '=') {
+        *val = a + n + 1;
+        return 1;
+    }
+    if (a[n] != '\0')
+        return 0;
+    if (*i + 1 >= argc)
+        return -1;
+    *val = argv[++*i];
+    return 1;
+}
+
+/* Strict whole number in [lo, hi]. */
+static int main_parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end != '\0' || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Options shared by train and resume. */
+typedef struct {
+    const char *positional; /* CONFIG or DIR */
+    const char *out;
+    const char **sets;      /* [argc] */
+    int n_sets;
+    long threads;           /* 0: all online CPUs */
+    long epochs;            /* resume --epochs; 0: unchanged */
+    int quiet;
+} main_args;
+
+static int main_parse(const main_command *cmd, int argc, char **argv, main_args *a, int allow_out,
+                      int allow_epochs)
+{
+    memset(a, 0, sizeof *a);
+    a->sets = calloc((size_t)argc + 1, sizeof *a->sets);
+    if (!a->sets) {
+        fprintf(stderr, "grok: out of memory\n");
+        return 1;
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        const char *arg = argv[i];
+        int m;
+        if ((m = main_opt(argc, argv, &i, "--set", &v)) != 0) {
+            if (m < 0 || !strchr(v, '='))
+                return main_usage_error(cmd, "--set needs key=value, e.g. --set optim.lr=0.001");
+            a->sets[a->n_sets++] = v;
+        } else if (allow_out && (m = main_opt(argc, argv, &i, "--out", &v)) != 0) {
+            if (m < 0 || !v[0])
+                return main_usage_error(cmd, "--out needs a directory");
+            a->out = v;
+        } else if ((m = main_opt(argc, argv, &i, "--threads", &v)) != 0) {
+            if (m < 0 || main_parse_long(v, 1, MAIN_THREADS_MAX, &a->threads) != 0)
+                return main_usage_error(
+                    cmd, "--threads '%s': expected a whole number from 1 to 1024", m < 0 ? "" : v);
+        } else if (allow_epochs && (m = main_opt(argc, argv, &i, "--epochs", &v)) != 0) {
+            if (m < 0 || main_parse_long(v, 1, LONG_MAX, &a->epochs) != 0)
+                return main_usage_error(cmd, "--epochs '%s': expected a whole number >= 1",
+                                        m < 0 ? "" : v);
+        } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
+            a->quiet = 1;
+        } else if (arg[0] == '-' && arg[1] != '\0') {
+            fprintf(stderr, "grok: %s: unknown option '%s'; valid: %s--set, --threads, %s--quiet\n",
+                    cmd->name, arg, allow_out ? "--out, " : "", allow_epochs ? "--epochs, " : "");
+            fprintf(stderr, "usage: %s\n", cmd->usage);
+            return 2;
+        } else if (a->positional) {
+            fprintf(stderr, "grok: %s: unexpected argument '%s' (already have '%s')\nusage: %s\n",
+                    cmd->name, arg, a->positional, cmd->usage);
+            return 2;
+        } else {
+            a->positional = arg;
+        }
+    }
+    return 0;
+}
+
+/* "runs/<stem of path>-seed<seed>" */
+static int main_default_out(const char *config_path, uint64_t seed, char *buf, size_t n)
+{
+    char stem[256] = "nanda2023_mod_add";
+    if (config_path) {
+        const char *base = strrchr(config_path, '/');
+        base = base ? base + 1 : config_path;
+        snprintf(stem, sizeof stem, "%s", base);
+        char *dot = strrchr(stem, '.');
+        if (dot && dot != stem)
+            *dot = '\0';
+    }
+    int len = snprintf(buf, n, "runs/%s-seed%llu", stem, (unsigned long long)seed);
+    return len < 0 || (size_t)len >= n ? -1 : 0;
+}
+
+static int main_train(int argc, char **argv, blisarch_info *bi)
+{
+    const main_command *cmd = main_find("train");
+    main_args a;
+    int rc = main_parse(cmd, argc, argv, &a, 1, 0);
+    if (rc != 0) {
+        free(a.sets);
+        return rc;
+    }
+    grok_err e = {{0}};
+    cfg_run c;
+    rc = cfg_load(&c, a.positional, a.sets, a.n_sets, &e);
+    if (rc != GROK_OK) {
+        free(a.sets);
+        fprintf(stderr, "grok: %s\n", e.msg);
+        return 2; /* the config is user input, whatever went wrong reading it */
+    }
+    char out[4096];
+    if (!a.out && main_default_out(a.positional, c.seed, out, sizeof out) != 0) {
+        free(a.sets);
+        fprintf(stderr, "grok: train: config path too long\n");
+        return 2;
+    }
+    blisarch_start(bi, (int)a.threads);
+    run_opts o = {.quiet = a.quiet, .blis = bi};
+    rc = run_train(&c, a.out ? a.out : out, &o, &e);
+    free(a.sets);
+    return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
+}
+
+static int main_resume(int argc, char **argv, blisarch_info *bi)
+{
+    const main_command *cmd = main_find("resume");
+    main_args a;
+    int rc = main_parse(cmd, argc, argv, &a, 0, 1);
+    if (rc == 0 && !a.positional)
+        rc = main_usage_error(cmd, "which run directory?");
+    if (rc != 0) {
+        free(a.sets);
+        return rc;
+    }
+    char epochs[64];
+    if (a.epochs > 0) {
+        snprintf(epochs, sizeof epochs, "train.epochs=%ld", a.epochs);
+        a.sets[a.n_sets++] = epochs;
+    }
+    blisarch_start(bi, (int)a.threads);
+    run_opts o = {.quiet = a.quiet, .blis = bi};
+    grok_err e = {{0}};
+    rc = run_resume(a.positional, a.sets, a.n_sets, &o, &e);
+    free(a.sets);
+    return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
+}
+
+static int main_info(int argc, char **argv, blisarch_info *bi)
+{
+    (void)bi;
+    const main_command *cmd = main_find("info");
+    if (argc != 2 || argv[1][0] == '-')
+        return main_usage_error(cmd, "expected one run directory");
+    sbuf out;
+    sbuf_init(&out);
+    grok_err e = {{0}};
+    int rc = run_info(argv[1], &out, &e);
+    if (rc == GROK_OK)
+        fputs(out.data ? out.data : "", stdout);
+    sbuf_free(&out);
+    return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
+}
+
+static int main_help(int argc, char **argv, blisarch_info *bi)
+{
+    (void)bi;
+    if (argc < 2) {
+        main_usage(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "config") == 0) {
+        sbuf out;
+        sbuf_init(&out);
+        cfg_list_keys(&out);
+        fputs(out.data ? out.data : "", stdout);
+        sbuf_free(&out);
+        return 0;
+    }
+    const main_command *cmd = main_find(argv[1]);
+    if (!cmd) {
+        fprintf(stderr, "grok: help: unknown command '%s'\n", argv[1]);
+        main_usage(stderr);
+        return 2;
+    }
+    printf("usage: %s\n  %s\n", cmd->usage, cmd->about);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    /* Before anything can call BLIS (FORMATS.md section 8). */
+    blisarch_info bi;
+    blisarch_select(&bi);
+    if (argc < 2) {
+        main_usage(stderr);
+        return 2;
+    }
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)
+        name = "help";
+    if (strcmp(name, "--version") == 0) {
+        printf("grok %s\n", GROK_VERSION);
+        return 0;
+    }
+    const main_command *cmd = main_find(name);
+    if (!cmd) {
+        fprintf(stderr, "grok: unknown command '%s'; commands:", argv[1]);
+        for (int i = 0; i < MAIN_N_COMMANDS; i++)
+            fprintf(stderr, " %s", main_commands[i].name);
+        fprintf(stderr, " (grok help for more)\n");
+        return 2;
+    }
+    return cmd->fn(argc - 1, argv + 1, &bi);
+}

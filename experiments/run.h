@@ -1,0 +1,65 @@
+/* run.h: the training loop and the run directory it fills.
+ *
+ * A run directory (DESIGN.md, "The run directory is the contract") holds
+ *   config.cfg        the fully resolved config (cfg_write)
+ *   split.tsv         every example and its side of the split (format in run.c)
+ *   metrics.tsv       one row per evaluation: epoch lr train_loss test_loss
+ *                     train_acc test_acc elapsed_s
+ *   checkpoints/epoch-NNNNNN.safetensors   the weights after NNNNNN epochs
+ *   state.safetensors what resume reads (weights, AdamW moments, step, epoch,
+ *                     metrics history); its write is the commit point
+ *   summary.json      memorised/grokked epochs, final metrics, timings
+ *   log.txt           the progress lines and events
+ * Every file is written atomically.  Everything except elapsed_s, wall times
+ * and log.txt is a function of the config alone: the same bits for any thread
+ * count, and a run killed at any instant then resumed writes the same bytes
+ * as one that was never interrupted.
+ *
+ * These functions print progress on stderr (unless quiet) but never exit;
+ * they return a grok_status and fill e. */
+#ifndef GROK_RUN_H
+#define GROK_RUN_H
+
+#include "blisarch.h"
+#include "cfg.h"
+#include "fileio.h"
+#include "grok.h"
+
+/* Columns of metrics.tsv and of the state's "metrics" tensor, in order. */
+#define RUN_METRICS_COLS 7
+#define RUN_METRICS_HEADER "epoch\tlr\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\telapsed_s"
+
+/* Accuracy that counts as memorised (train) or grokked (test). */
+#define RUN_SOLVED_ACC 0.99
+
+typedef struct {
+    int quiet;                 /* 1: nothing on stderr except what the caller prints */
+    const blisarch_info *blis; /* kernel and threads for the log and summary.json; may be NULL */
+} run_opts;
+
+/* Trains config c (as filled by cfg_load: checked, derived fields set) into
+ * out_dir, creating it.  Everything is validated and allocated before the
+ * directory is touched, so a failure before training leaves nothing behind.
+ * GROK_EINVAL when out_dir already holds a run (state.safetensors: use
+ * run_resume or another directory) or the loss becomes non-finite (the
+ * message names the epoch, the value and the last good checkpoint); GROK_EIO
+ * for file errors; GROK_ENOMEM. */
+int run_train(const cfg_run *c, const char *out_dir, const run_opts *o, grok_err *e);
+
+/* Continues the run in dir from its state.safetensors (or from the start
+ * when it was killed before its first checkpoint), with config.cfg plus the
+ * overrides sets[0..n_sets) ("key=value").  Only keys that do not change the
+ * training itself may be overridden: train.epochs (a finished run continues
+ * to the new count), train.stop_test_acc, train.eval_every, checkpoint.*,
+ * measures.every, plots.formats.  The same holds for hand edits of
+ * config.cfg: any other difference from the state's config is GROK_EINVAL.
+ * A run already complete is left as it is (GROK_OK, nothing written). */
+int run_resume(const char *dir, const char *const *sets, int n_sets, const run_opts *o,
+               grok_err *e);
+
+/* Appends a one-screen description of the run in dir to out: config
+ * essentials, epochs done, memorised/grokked epochs, final metrics,
+ * checkpoints, wall time, files present. */
+int run_info(const char *dir, sbuf *out, grok_err *e);
+
+#endif

@@ -1,0 +1,792 @@
+/* test_run.c: end-to-end tests of the trainer and the run directory,
+ * driving the built `grok` binary (path in the environment variable
+ * GROK_BIN, which `make test` sets; the tests skip when it is unset).
+ *
+ *   grok          a small run (a + b mod 23, 80% train) memorises, then
+ *                 generalises inside the test; summary.json, metrics.tsv,
+ *                 split.tsv, the checkpoints and `grok info` agree.
+ *   determinism   the same config twice, and 1 versus 2 threads, give
+ *                 identical checkpoints (cmp) and metrics.tsv (without
+ *                 elapsed_s); full batch and minibatches.
+ *   kill_resume   SIGKILL at random moments, then `grok resume`, gives the
+ *                 same bytes as an uninterrupted run; so does training N
+ *                 epochs and resuming to 2N (checkpoint data and metrics; the
+ *                 config text inside early checkpoints says N).
+ *   bad_input     unknown key, bad value, unknown flag, missing config,
+ *                 non-prime p for div, --threads 0, an existing run as --out,
+ *                 a non-resumable --set, a diverging loss: exit 2, a message
+ *                 naming the file, key or value (or the last good
+ *                 checkpoint), and no output directory where none is due;
+ *                 a truncated state.safetensors: exit 1, named.
+ * Each test prints what it compared.  The random kill moments come from a
+ * seed printed by the test (GROK_TEST_SEED=N repeats one). */
+#define _XOPEN_SOURCE 700 /* nftw, mkdtemp */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "safetensors.h"
+
+#define PATH_N 4096
+#define MAX_ARGS 32
+
+/* The small task that groks in about a second: p = 23, 80% of the 529 pairs
+ * for training.  With 60% (the first thing tried) test accuracy stalls near
+ * 95% for thousands of epochs; 80% with weight decay 2 memorises at about
+ * epoch 100 and reaches 100% test accuracy at about 750. */
+static const char test_cfg_text[] =
+    "task = { op = \"add\"; p = 23; frac_train = 0.8; };\n"
+    "model = { d_model = 64; n_heads = 4; d_head = 16; d_mlp = 128; };\n"
+    "optim = { lr = 0.003; weight_decay = 2.0; };\n"
+    "train = { epochs = 1200; eval_every = 10; };\n"
+    "checkpoint = { every = 100; every_early = 20; early_until = 100; };\n"
+    "plots = { formats = \"\"; };\n";
+
+typedef struct {
+    const char *bin;    /* GROK_BIN, or NULL */
+    char dir[64];       /* scratch directory */
+    char cfg[PATH_N];   /* dir/small.cfg */
+    uint64_t seed;      /* for the kill moments */
+} ctx;
+
+/* ---- helpers ------------------------------------------------------------- */
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void path_join(char *out, const char *a, const char *b)
+{
+    int n = snprintf(out, PATH_N, "%s/%s", a, b);
+    assert_true(n > 0 && n < PATH_N);
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Reads a whole file; NULL when it cannot. */
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)len + 1);
+    if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
+        free(buf);
+        buf = NULL;
+    }
+    fclose(f);
+    if (buf) {
+        buf[len] = '\0';
+        if (n)
+            *n = (size_t)len;
+    }
+    return buf;
+}
+
+static void write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* Starts bin with argv (NULL-terminated, argv[0] = "grok"); stdout and stderr
+ * go to out_path (or /dev/null). */
+static pid_t spawn(const ctx *c, const char *out_path, char *const argv[])
+{
+    fflush(stdout);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int fd = open(out_path ? out_path : "/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+            close(fd);
+        }
+        execv(c->bin, argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* Exit code, or 128 + signal. */
+static int wait_for(pid_t pid)
+{
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Runs grok with the given arguments (NULL-terminated varargs after argv[0]);
+ * its output goes to out_path. */
+static int grok(const ctx *c, const char *out_path, ...)
+{
+    char *argv[MAX_ARGS];
+    int n = 0;
+    argv[n++] = "grok";
+    va_list ap;
+    va_start(ap, out_path);
+    const char *a;
+    while ((a = va_arg(ap, const char *)) != NULL && n < MAX_ARGS - 1)
+        argv[n++] = (char *)a;
+    va_end(ap);
+    argv[n] = NULL;
+    return wait_for(spawn(c, out_path, argv));
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Sorted names of the finished checkpoints in run/checkpoints (temporary
+ * files left by a kill are not checkpoints).  Returns the count. */
+static int list_ckpts(const char *run, char ***names)
+{
+    char path[PATH_N];
+    path_join(path, run, "checkpoints");
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    int n = 0, cap = 64;
+    char **v = malloc((size_t)cap * sizeof *v);
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        size_t len = strlen(de->d_name);
+        if (strncmp(de->d_name, "epoch-", 6) != 0 || len < 12 ||
+            strcmp(de->d_name + len - 12, ".safetensors") != 0)
+            continue;
+        if (n == cap)
+            v = realloc(v, (size_t)(cap *= 2) * sizeof *v);
+        v[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(v, (size_t)n, sizeof *v, cmp_names);
+    *names = v;
+    return n;
+}
+
+static void free_names(char **v, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+/* metrics.tsv without its last column (elapsed_s, wall clock). */
+static char *metrics_no_elapsed(const char *run)
+{
+    char path[PATH_N];
+    path_join(path, run, "metrics.tsv");
+    char *text = slurp(path, NULL);
+    assert_non_null(text);
+    char *out = malloc(strlen(text) + 1), *o = out;
+    for (char *line = text; *line;) {
+        char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char *tab = NULL;
+        for (size_t i = 0; i < len; i++)
+            if (line[i] == '\t')
+                tab = line + i;
+        size_t keep = tab ? (size_t)(tab - line) : len;
+        memcpy(o, line, keep);
+        o += keep;
+        *o++ = '\n';
+        line += len + (nl ? 1 : 0);
+    }
+    *o = '\0';
+    free(text);
+    return out;
+}
+
+/* Number of lines in s. */
+static int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+/* Compares file `name` of runs a and b: whole files (data_only = 0) or the
+ * safetensors data sections after the header (data_only = 1).  Returns 1
+ * when equal, else prints the first differing byte. */
+static int same_file(const char *a, const char *b, const char *name, int data_only)
+{
+    char pa[PATH_N], pb[PATH_N];
+    path_join(pa, a, name);
+    path_join(pb, b, name);
+    size_t na = 0, nb = 0;
+    char *x = slurp(pa, &na), *y = slurp(pb, &nb);
+    int ok = x && y;
+    size_t off = 0;
+    if (ok && data_only) {
+        uint64_t ha = 0, hb = 0;
+        ok = na >= 8 && nb >= 8;
+        if (ok) {
+            memcpy(&ha, x, 8);
+            memcpy(&hb, y, 8);
+            ok = 8 + ha <= na && 8 + hb <= nb && na - ha == nb - hb;
+        }
+        if (ok) {
+            off = 8 + ha;
+            ok = memcmp(x + off, y + 8 + hb, na - off) == 0;
+            if (!ok)
+                printf("   %s: data sections differ\n", name);
+        }
+    } else if (ok) {
+        ok = na == nb && memcmp(x, y, na) == 0;
+        if (!ok) {
+            size_t i = 0;
+            while (i < na && i < nb && x[i] == y[i])
+                i++;
+            printf("   %s: %zu vs %zu bytes, first difference at byte %zu\n", name, na, nb, i);
+        }
+    } else {
+        printf("   %s: missing in %s\n", name, x ? b : a);
+    }
+    free(x);
+    free(y);
+    return ok;
+}
+
+/* Same checkpoint names and bytes, same metrics.tsv without elapsed_s.
+ * data_only_upto >= 0: checkpoints of epochs <= it are compared by their
+ * data sections only.  Returns the number of checkpoints compared. */
+static int same_run(const char *a, const char *b, long data_only_upto)
+{
+    char **na, **nb;
+    int ca = list_ckpts(a, &na), cb = list_ckpts(b, &nb);
+    if (ca != cb) {
+        printf("   %d checkpoints in %s, %d in %s\n", ca, a, cb, b);
+        fail_msg("checkpoint counts differ");
+    }
+    int bad = 0;
+    for (int i = 0; i < ca; i++) {
+        if (strcmp(na[i], nb[i]) != 0) {
+            printf("   checkpoint %s vs %s\n", na[i], nb[i]);
+            fail_msg("checkpoint names differ");
+        }
+        long ep = strtol(na[i] + 6, NULL, 10);
+        char rel[PATH_N];
+        snprintf(rel, sizeof rel, "checkpoints/%s", na[i]);
+        bad += !same_file(a, b, rel, ep <= data_only_upto);
+    }
+    char *ma = metrics_no_elapsed(a), *mb = metrics_no_elapsed(b);
+    int same_metrics = strcmp(ma, mb) == 0;
+    printf("   %s vs %s: %d checkpoints, %d differ; metrics.tsv (%d lines, no elapsed_s) %s\n", a,
+           b, ca, bad, count_lines(ma), same_metrics ? "identical" : "DIFFER");
+    if (!same_metrics) {
+        const char *p = ma, *q = mb;
+        int line = 1;
+        while (*p && *p == *q) {
+            line += *p == '\n';
+            p++;
+            q++;
+        }
+        printf("   first difference on line %d\n", line);
+    }
+    free(ma);
+    free(mb);
+    free_names(na, ca);
+    free_names(nb, cb);
+    assert_int_equal(bad, 0);
+    assert_true(same_metrics);
+    return ca;
+}
+
+/* The raw value after "key": in summary.json (our own flat format). */
+static void json_value(const char *json, const char *key, char *out, size_t n)
+{
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\": ", key);
+    const char *p = strstr(json, pat);
+    assert_non_null(p);
+    p += strlen(pat);
+    size_t len = strcspn(p, ",\n}");
+    assert_true(len < n);
+    memcpy(out, p, len);
+    out[len] = '\0';
+}
+
+/* xorshift64*, for the kill moments only. */
+static uint64_t next_random(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 2685821657736338717ULL;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+/* ---- setup ------------------------------------------------------------- */
+
+static int group_setup(void **state)
+{
+    ctx *c = calloc(1, sizeof *c);
+    if (!c)
+        return -1;
+    c->bin = getenv("GROK_BIN");
+    if (c->bin && !c->bin[0])
+        c->bin = NULL;
+    snprintf(c->dir, sizeof c->dir, "/tmp/grok-test-run-XXXXXX");
+    if (!mkdtemp(c->dir))
+        return -1;
+    snprintf(c->cfg, sizeof c->cfg, "%s/small.cfg", c->dir);
+    FILE *f = fopen(c->cfg, "w");
+    if (!f)
+        return -1;
+    fputs(test_cfg_text, f);
+    fclose(f);
+    const char *s = getenv("GROK_TEST_SEED");
+    c->seed = s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
+    if (c->seed == 0)
+        c->seed = 1;
+    if (!c->bin)
+        printf("# GROK_BIN is not set: the end-to-end tests are skipped "
+               "(make test sets it to the built ./grok)\n");
+    *state = c;
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    ctx *c = *state;
+    if (getenv("GROK_KEEP"))
+        printf("# kept %s\n", c->dir);
+    else
+        nftw(c->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(c);
+    return 0;
+}
+
+#define NEED_BIN(c)                                                                            \
+    do {                                                                                       \
+        if (!(c)->bin)                                                                         \
+            skip();                                                                            \
+    } while (0)
+
+/* ---- tests ------------------------------------------------------------- */
+
+static void test_grok(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    char run[PATH_N], log[PATH_N], path[PATH_N];
+    path_join(run, c->dir, "grok");
+    path_join(log, c->dir, "grok.out");
+    int rc = grok(c, log, "train", c->cfg, "--out", run, "--threads", "1", NULL);
+    if (rc != 0) {
+        char *out = slurp(log, NULL);
+        printf("   grok train exited %d:\n%s\n", rc, out ? out : "");
+        free(out);
+    }
+    assert_int_equal(rc, 0);
+
+    path_join(path, run, "summary.json");
+    char *sum = slurp(path, NULL);
+    assert_non_null(sum);
+    char status[64], mem[32], grk[32], epochs[32];
+    json_value(sum, "status", status, sizeof status);
+    json_value(sum, "memorised_epoch", mem, sizeof mem);
+    json_value(sum, "grokked_epoch", grk, sizeof grk);
+    json_value(sum, "epochs_done", epochs, sizeof epochs);
+    const char *fin = strstr(sum, "\"final\": ");
+    assert_non_null(fin);
+    char test_acc[32];
+    json_value(fin, "test_acc", test_acc, sizeof test_acc);
+    printf("   p=23 add, 80%% train: status %s, %s epochs, memorised %s, grokked %s, final test "
+           "acc %s\n",
+           status, epochs, mem, grk, test_acc);
+    assert_string_equal(status, "\"finished\"");
+    assert_string_equal(epochs, "1200");
+    assert_string_not_equal(mem, "null");
+    assert_string_not_equal(grk, "null");
+    assert_true(atol(mem) <= atol(grk));
+    assert_true(atof(test_acc) >= 0.99);
+    free(sum);
+
+    /* metrics.tsv: header, one row per 10 epochs and the final one. */
+    char *m = metrics_no_elapsed(run);
+    assert_true(strncmp(m, "epoch\tlr\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\n", 49) == 0);
+    printf("   metrics.tsv: %d lines (header + 121 rows expected)\n", count_lines(m));
+    assert_int_equal(count_lines(m), 1 + 121);
+    free(m);
+
+    /* split.tsv: header + 529 examples, 423 of them train, train first. */
+    path_join(path, run, "split.tsv");
+    char *split = slurp(path, NULL);
+    assert_non_null(split);
+    int n_train = 0, n_test = 0, test_seen = 0, order_ok = 1;
+    for (char *l = strchr(split, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
+        size_t len = strcspn(l, "\n"); /* the last field is "train" or "test" */
+        int is_train = len > 6 && strncmp(l + len - 6, "\ttrain", 6) == 0;
+        n_train += is_train;
+        n_test += !is_train;
+        if (!is_train)
+            test_seen = 1;
+        else if (test_seen)
+            order_ok = 0;
+    }
+    printf("   split.tsv: %d train, %d test, train rows first: %s\n", n_train, n_test,
+           order_ok ? "yes" : "no");
+    assert_true(strncmp(split, "index\ta\tb\tlabel\tsplit\n", 22) == 0);
+    assert_int_equal(n_train, 423);
+    assert_int_equal(n_test, 106);
+    assert_true(order_ok);
+    free(split);
+
+    /* Checkpoints: epochs 0..80 every 20, then every 100 to 1200. */
+    char **names;
+    int n = list_ckpts(run, &names);
+    printf("   %d checkpoints, %s .. %s\n", n, names[0], names[n - 1]);
+    assert_int_equal(n, 5 + 12);
+    assert_string_equal(names[n - 1], "epoch-001200.safetensors");
+    free_names(names, n);
+    st_file f;
+    grok_err e;
+    path_join(path, run, "checkpoints/epoch-000100.safetensors");
+    assert_int_equal(st_read(&f, path, &e), GROK_OK);
+    const st_tensor *we = st_find(&f, "embed.W_E");
+    assert_non_null(we);
+    printf("   epoch-000100: format %s, epoch %s, embed.W_E [%lld, %lld], %d tensors\n",
+           st_meta_get(&f, "format"), st_meta_get(&f, "epoch"), (long long)we->shape[0],
+           (long long)we->shape[1], f.n_tensors);
+    assert_string_equal(st_meta_get(&f, "format"), "grok-checkpoint-1");
+    assert_string_equal(st_meta_get(&f, "epoch"), "100");
+    assert_non_null(st_meta_get(&f, "config"));
+    assert_true(we->dtype == ST_F32 && we->ndim == 2 && we->shape[0] == 24 && we->shape[1] == 64);
+    st_file_free(&f);
+
+    /* grok info */
+    path_join(log, c->dir, "info.out");
+    assert_int_equal(grok(c, log, "info", run, NULL), 0);
+    char *info = slurp(log, NULL);
+    char want[64];
+    snprintf(want, sizeof want, "grokked      epoch %ld", atol(grk));
+    printf("   grok info mentions '%s': %s\n", want, strstr(info, want) ? "yes" : "no");
+    assert_non_null(strstr(info, want));
+    assert_non_null(strstr(info, "finished: 1200 of 1200 epochs"));
+    assert_non_null(strstr(info, "checkpoints  17"));
+    free(info);
+}
+
+/* Trains c->cfg into dir/name with the extra "--set" assignments in sets
+ * (NULL-terminated) and `threads` threads; asserts success. */
+static void train_quiet(const ctx *c, const char *run, const char *threads, const char *const *sets)
+{
+    char *argv[MAX_ARGS];
+    int n = 0;
+    argv[n++] = "grok";
+    argv[n++] = "train";
+    argv[n++] = (char *)c->cfg;
+    argv[n++] = "--out";
+    argv[n++] = (char *)run;
+    for (; *sets && n < MAX_ARGS - 6; sets++) {
+        argv[n++] = "--set";
+        argv[n++] = (char *)*sets;
+    }
+    argv[n++] = "--threads";
+    argv[n++] = (char *)threads;
+    argv[n++] = "--quiet";
+    argv[n] = NULL;
+    assert_int_equal(wait_for(spawn(c, NULL, argv)), 0);
+}
+
+static void test_determinism(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    char a[PATH_N], b[PATH_N], t1[PATH_N], t2[PATH_N];
+    path_join(a, c->dir, "det-a");
+    path_join(b, c->dir, "det-b");
+    const char *const full[] = {"train.epochs=300", NULL};
+    train_quiet(c, a, "1", full);
+    train_quiet(c, b, "1", full);
+    printf("   full batch, 300 epochs: same config twice\n");
+    same_run(a, b, -1);
+
+    /* Threads: short runs, because BLIS's spinning thread barriers make a
+     * 2-thread run on a 2-core machine that is busy with other work up to
+     * 100 times slower (the bits do not change). */
+    const char *const full_short[] = {"train.epochs=40", NULL};
+    path_join(t1, c->dir, "det-1thread");
+    path_join(t2, c->dir, "det-2threads");
+    train_quiet(c, t1, "1", full_short);
+    train_quiet(c, t2, "2", full_short);
+    printf("   full batch, 40 epochs: 1 thread vs 2 threads\n");
+    same_run(t1, t2, -1);
+    assert_true(same_file(t1, t2, "split.tsv", 0) && same_file(t1, t2, "config.cfg", 0));
+
+    const char *const mb[] = {"train.batch=64", "train.epochs=12", "checkpoint.every=4", NULL};
+    path_join(t1, c->dir, "mb-1thread");
+    path_join(t2, c->dir, "mb-2threads");
+    train_quiet(c, t1, "1", mb);
+    train_quiet(c, t2, "2", mb);
+    printf("   minibatches of 64 (7 steps an epoch), 12 epochs: 1 thread vs 2 threads\n");
+    same_run(t1, t2, -1);
+}
+
+static void test_kill_resume(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    char ref[PATH_N], run[PATH_N], path[PATH_N], log[PATH_N];
+    /* One thread: 2 threads only slow the run down on a loaded 2-core machine,
+     * and test_determinism already shows the thread count changes nothing. */
+    const char *sets[] = {"--set", "train.epochs=600", "--set", "checkpoint.every=100", "--threads",
+                          "1"};
+    path_join(ref, c->dir, "kr-ref");
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", ref, sets[0], sets[1], sets[2],
+                          sets[3], sets[4], sets[5], "--quiet", NULL),
+                     0);
+
+    uint64_t rs = c->seed;
+    int killed = 0;
+    printf("   kill moments from GROK_TEST_SEED=%llu\n", (unsigned long long)c->seed);
+    for (int round = 0; round < 2; round++) {
+        char name[32];
+        snprintf(name, sizeof name, "kr-%d", round);
+        path_join(run, c->dir, name);
+        path_join(log, c->dir, "kr.out");
+        char *argv[] = {"grok", "train", c->cfg, "--out", run,
+                        (char *)sets[0], (char *)sets[1], (char *)sets[2], (char *)sets[3],
+                        (char *)sets[4], (char *)sets[5], "--quiet", NULL};
+        char *rargv[] = {"grok", "resume", run, "--threads", "1", "--quiet", NULL};
+        /* Kill the first session after its epoch-100 checkpoint, and in round
+         * 1 the resumed session too, each at a random moment. */
+        int kills = round + 1;
+        for (int k = 0; k < kills; k++) {
+            pid_t pid = spawn(c, log, k == 0 ? argv : rargv);
+            path_join(path, run, k == 0 ? "checkpoints/epoch-000100.safetensors"
+                                        : "checkpoints/epoch-000300.safetensors");
+            for (int waited = 0; !exists(path) && waited < 30000; waited += 2)
+                sleep_ms(2);
+            long delay = (long)(next_random(&rs) % 150); /* the run has >= 300 epochs left */
+            sleep_ms(delay);
+            kill(pid, SIGKILL);
+            int st = wait_for(pid);
+            killed += st == 128 + SIGKILL;
+            printf("   round %d: session %d %s %ld ms after its checkpoint\n", round, k,
+                   st == 128 + SIGKILL ? "killed" : "had already finished", delay);
+        }
+        int rc = grok(c, log, "resume", run, "--threads", "1", "--quiet", NULL);
+        if (rc != 0) {
+            char *out = slurp(log, NULL);
+            printf("   grok resume exited %d:\n%s\n", rc, out ? out : "");
+            free(out);
+        }
+        assert_int_equal(rc, 0);
+        same_run(ref, run, -1);
+    }
+    printf("   %d of 3 sessions killed before they finished\n", killed);
+    assert_true(killed >= 1);
+
+    /* N then 2N equals 2N: 300 epochs, then resume to 600. */
+    path_join(run, c->dir, "kr-extend");
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", run, "--set", "train.epochs=300",
+                          sets[2], sets[3], sets[4], sets[5], "--quiet", NULL),
+                     0);
+    assert_int_equal(
+        grok(c, NULL, "resume", run, "--epochs", "600", "--threads", "1", "--quiet", NULL), 0);
+    printf("   300 epochs then resume --epochs 600 vs 600 straight (checkpoints <= 300 by data)\n");
+    same_run(ref, run, 300);
+    /* Resuming a complete run writes nothing. */
+    path_join(path, run, "state.safetensors");
+    struct stat s0, s1;
+    assert_int_equal(stat(path, &s0), 0);
+    assert_int_equal(grok(c, NULL, "resume", run, "--threads", "1", "--quiet", NULL), 0);
+    assert_int_equal(stat(path, &s1), 0);
+    assert_true(s0.st_mtim.tv_sec == s1.st_mtim.tv_sec && s0.st_mtim.tv_nsec == s1.st_mtim.tv_nsec);
+
+    /* Minibatches: 30 epochs then resume to 60 equals 60 straight. */
+    char m1[PATH_N], m2[PATH_N];
+    path_join(m1, c->dir, "kr-mb-straight");
+    path_join(m2, c->dir, "kr-mb-extend");
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", m1, "--set", "train.batch=64", "--set",
+                          "train.epochs=60", "--set", "checkpoint.every=10", "--threads", "1",
+                          "--quiet", NULL),
+                     0);
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", m2, "--set", "train.batch=64", "--set",
+                          "train.epochs=30", "--set", "checkpoint.every=10", "--threads", "1",
+                          "--quiet", NULL),
+                     0);
+    assert_int_equal(
+        grok(c, NULL, "resume", m2, "--epochs", "60", "--threads", "1", "--quiet", NULL), 0);
+    printf("   minibatches: 30 then resume to 60 vs 60 straight\n");
+    same_run(m1, m2, 30);
+}
+
+/* Runs a command expected to fail with exit code `code` (2: bad input, 1:
+ * I/O or a damaged file) and a message containing each of the
+ * NULL-terminated strings in want; out (when not NULL) must not exist
+ * afterwards. */
+static void expect_fail(const ctx *c, int code, const char *what, const char *out,
+                        char *const argv[], const char *const want[])
+{
+    char log[PATH_N];
+    path_join(log, c->dir, "err.out");
+    int rc = wait_for(spawn(c, log, argv));
+    char *msg = slurp(log, NULL);
+    assert_non_null(msg);
+    msg[strcspn(msg, "\n")] = '\0';
+    printf("   %-28s exit %d: %s\n", what, rc, msg);
+    assert_int_equal(rc, code);
+    assert_true(strncmp(msg, "grok: ", 6) == 0);
+    for (int i = 0; want[i]; i++) {
+        if (!strstr(msg, want[i]))
+            fail_msg("message lacks '%s'", want[i]);
+    }
+    if (out && exists(out))
+        fail_msg("%s was created", out);
+    free(msg);
+}
+
+static void test_bad_input(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    char out[PATH_N], bad[PATH_N], missing[PATH_N], run[PATH_N];
+    path_join(out, c->dir, "never");
+    path_join(bad, c->dir, "bad.cfg");
+    path_join(missing, c->dir, "missing.cfg");
+    write_text(bad, "model = {\n  d_modle = 64;\n};\n");
+    {
+        char *argv[] = {"grok", "train", bad, "--out", out, NULL};
+        const char *want[] = {"bad.cfg", "d_modle", NULL};
+        expect_fail(c, 2, "unknown key", out, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "train", c->cfg, "--out", out, "--set", "optim.lr=-1", NULL};
+        const char *want[] = {"optim.lr", "-1", NULL};
+        expect_fail(c, 2, "bad value", out, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "train", c->cfg, "--out", out, "--frobnicate", NULL};
+        const char *want[] = {"--frobnicate", NULL};
+        expect_fail(c, 2, "unknown flag", out, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "train", missing, "--out", out, NULL};
+        const char *want[] = {"missing.cfg", NULL};
+        expect_fail(c, 2, "missing config", out, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "train", c->cfg, "--out", out, "--set", "task.op=div", "--set",
+                        "task.p=24", NULL};
+        const char *want[] = {"24", "prime", NULL};
+        expect_fail(c, 2, "div with p = 24", out, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "train", c->cfg, "--out", out, "--threads", "0", NULL};
+        const char *want[] = {"--threads", NULL};
+        expect_fail(c, 2, "--threads 0", out, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "frobnicate", NULL};
+        const char *want[] = {"frobnicate", NULL};
+        expect_fail(c, 2, "unknown command", NULL, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "resume", out, NULL};
+        const char *want[] = {"not a run directory", NULL};
+        expect_fail(c, 2, "resume of a non-run", out, argv, want);
+    }
+
+    /* A diverging run stops with exit 2 and names the last good checkpoint. */
+    char dv[PATH_N];
+    path_join(dv, c->dir, "diverged");
+    {
+        char *argv[] = {"grok", "train", c->cfg, "--out", dv, "--set", "optim.kind=sgd", "--set",
+                        "optim.lr=1e6", "--threads", "1", "--quiet", NULL};
+        const char *want[] = {"not finite", "Last good checkpoint", "epoch-000000.safetensors",
+                              NULL};
+        expect_fail(c, 2, "sgd with lr 1e6", NULL, argv, want);
+        char sum[PATH_N];
+        path_join(sum, dv, "summary.json");
+        char *text = slurp(sum, NULL);
+        assert_non_null(text);
+        assert_non_null(strstr(text, "\"status\": \"diverged\""));
+        free(text);
+    }
+
+    /* An existing run is never overwritten by train, nor changed by resume. */
+    path_join(run, c->dir, "existing");
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", run, "--set", "train.epochs=20",
+                          "--threads", "1", "--quiet", NULL), 0);
+    char state_path[PATH_N];
+    path_join(state_path, run, "state.safetensors");
+    size_t n0, n1;
+    char *before = slurp(state_path, &n0);
+    {
+        char *argv[] = {"grok", "train", c->cfg, "--out", run, NULL};
+        const char *want[] = {"already holds a run", "grok resume", NULL};
+        expect_fail(c, 2, "train into an existing run", NULL, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "resume", run, "--set", "model.d_model=32", NULL};
+        const char *want[] = {"model.d_model", "resum", NULL};
+        expect_fail(c, 2, "resume changing the model", NULL, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "resume", run, "--epochs", "10", NULL};
+        const char *want[] = {"train.epochs = 10", "20", NULL};
+        expect_fail(c, 2, "resume to fewer epochs", NULL, argv, want);
+    }
+    char *after = slurp(state_path, &n1);
+    assert_true(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
+    printf("   %s/state.safetensors unchanged\n", run);
+    free(after);
+
+    /* A truncated state is a damaged file (exit 1), named in the message. */
+    assert_int_equal(truncate(state_path, (off_t)(n0 / 2)), 0);
+    {
+        char *argv[] = {"grok", "resume", run, "--threads", "1", NULL};
+        const char *want[] = {"state.safetensors", "truncated", NULL};
+        expect_fail(c, 1, "resume of a truncated state", NULL, argv, want);
+    }
+    free(before);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grok),
+        cmocka_unit_test(test_determinism),
+        cmocka_unit_test(test_kill_resume),
+        cmocka_unit_test(test_bad_input),
+    };
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
