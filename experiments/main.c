@@ -17,10 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench.h"
 #include "blisarch.h"
 #include "cfg.h"
 #include "fileio.h"
 #include "grok.h"
+#include "measure.h"
+#include "plot_cmd.h"
 #include "run.h"
 
 #define MAIN_THREADS_MAX 1024
@@ -36,6 +39,9 @@ struct main_command {
 static int main_train(int argc, char **argv, blisarch_info *bi);
 static int main_resume(int argc, char **argv, blisarch_info *bi);
 static int main_info(int argc, char **argv, blisarch_info *bi);
+static int main_measure(int argc, char **argv, blisarch_info *bi);
+static int main_plot(int argc, char **argv, blisarch_info *bi);
+static int main_bench(int argc, char **argv, blisarch_info *bi);
 static int main_help(int argc, char **argv, blisarch_info *bi);
 
 static const main_command main_commands[] = {
@@ -47,6 +53,11 @@ static const main_command main_commands[] = {
      "grok resume DIR [--epochs N] [--set key=value ...] [--threads N] [--quiet]",
      "continue a killed or finished run (--epochs N: train to N epochs in all)"},
     {"info", main_info, "grok info DIR", "one screen: what happened in a run"},
+    {"measure", main_measure, "grok measure DIR [--threads N]",
+     "recompute the progress measures (measures.tsv and friends) from a run's checkpoints"},
+    {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT},
+    {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N]",
+     "the performance table: ms per step, per evaluation and per measure pass, GFLOP/s"},
     {"help", main_help, "grok help [COMMAND | config]",
      "this list, one command's usage, or every config key"},
 };
@@ -264,6 +275,78 @@ static int main_info(int argc, char **argv, blisarch_info *bi)
     int rc = run_info(argv[1], &out, &e);
     if (rc == GROK_OK)
         fputs(out.data ? out.data : "", stdout);
+    sbuf_free(&out);
+    return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
+}
+
+static int main_measure(int argc, char **argv, blisarch_info *bi)
+{
+    const main_command *cmd = main_find("measure");
+    main_args a;
+    int rc = main_parse(cmd, argc, argv, &a, 0, 0);
+    if (rc == 0 && !a.positional)
+        rc = main_usage_error(cmd, "which run directory?");
+    if (rc == 0 && a.n_sets > 0)
+        rc = main_usage_error(cmd, "--set does not apply to measure");
+    free(a.sets);
+    if (rc != 0)
+        return rc;
+    blisarch_start(bi, (int)a.threads);
+    grok_err e = {{0}};
+    rc = run_remeasure(a.positional, bi->threads, a.quiet, &e);
+    return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
+}
+
+static int main_plot(int argc, char **argv, blisarch_info *bi)
+{
+    (void)bi;
+    return plot_cmd_main(argc, argv);
+}
+
+static int main_bench(int argc, char **argv, blisarch_info *bi)
+{
+    const main_command *cmd = main_find("bench");
+    bench_opts bo = {.warmup = 3, .reps = 15, .sgemm_n = 1024};
+    /* --reps is bench's own flag: take it out before the shared parser */
+    int kept = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *v = NULL;
+        int m = main_opt(argc, argv, &i, "--reps", &v);
+        long reps;
+        if (m < 0 || (m > 0 && main_parse_long(v, 1, 1000, &reps) != 0))
+            return main_usage_error(cmd, "--reps '%s': expected a whole number from 1 to 1000",
+                                    m < 0 ? "" : v);
+        if (m > 0)
+            bo.reps = (int)reps;
+        else
+            argv[kept++] = argv[i];
+    }
+    argc = kept;
+    main_args a;
+    int rc = main_parse(cmd, argc, argv, &a, 0, 0);
+    if (rc != 0) {
+        free(a.sets);
+        return rc;
+    }
+    grok_err e = {{0}};
+    cfg_run c;
+    rc = cfg_load(&c, a.positional, a.sets, a.n_sets, &e);
+    free(a.sets);
+    if (rc != GROK_OK) {
+        fprintf(stderr, "grok: %s\n", e.msg);
+        return 2;
+    }
+    blisarch_start(bi, (int)a.threads);
+    /* 1 thread and the chosen count (all cores unless --threads) */
+    bo.threads[bo.n_threads++] = 1;
+    if (bi->threads > 1)
+        bo.threads[bo.n_threads++] = bi->threads;
+    blisarch_describe(bi, bo.kernel, sizeof bo.kernel);
+    sbuf out;
+    sbuf_init(&out);
+    rc = bench_run(&c, &bo, &out, &e);
+    if (out.data)
+        fputs(out.data, stdout);
     sbuf_free(&out);
     return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
 }

@@ -65,7 +65,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "measure.h"
 #include "optim.h"
+#include "plot_cmd.h"
 #include "progress.h"
 #include "rng.h"
 #include "safetensors.h"
@@ -115,6 +117,9 @@ typedef struct {
     sbuf core_text;           /* training_config (see the file comment) */
     sbuf log;                 /* log.txt */
     progress prog;
+    measure_live meas;        /* progress measures from the live parameters */
+    int meas_ready;
+    sbuf measure_json;        /* "fourier", "key_freqs", "phases" for summary.json */
 } run_ctx;
 
 /* ---- small helpers ------------------------------------------------------- */
@@ -172,6 +177,10 @@ static void run_ctx_free(run_ctx *r)
     sbuf_free(&r->cfg_text);
     sbuf_free(&r->core_text);
     sbuf_free(&r->log);
+    if (r->meas_ready)
+        measure_live_free(&r->meas);
+    r->meas_ready = 0;
+    sbuf_free(&r->measure_json);
     if (r->lock_fd >= 0)
         close(r->lock_fd);
     r->lock_fd = -1;
@@ -189,6 +198,7 @@ static int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_op
     sbuf_init(&r->cfg_text);
     sbuf_init(&r->core_text);
     sbuf_init(&r->log);
+    sbuf_init(&r->measure_json);
     int n = snprintf(r->dir, sizeof r->dir, "%s", dir);
     if (n < 0 || (size_t)n >= sizeof r->dir - 64)
         return grok_fail(e, GROK_EINVAL, "run directory path too long: '%s'", dir);
@@ -215,6 +225,9 @@ static int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_op
     if (!r->acts || !r->perm || !r->batch_tokens || !r->batch_labels)
         return grok_fail(e, GROK_ENOMEM, "out of memory for the activations of %d examples",
                          r->n_acts);
+    if ((rc = measure_live_init(&r->meas, &r->model, &r->task, NULL, e)) != GROK_OK)
+        return rc;
+    r->meas_ready = 1;
     if (cfg_format(&r->cfg, &r->cfg_text) != GROK_OK ||
         run_core_text(&r->cfg, &r->core_text) != GROK_OK)
         return grok_fail(e, GROK_ENOMEM, "out of memory formatting the config");
@@ -499,6 +512,10 @@ static int run_write_summary(const run_ctx *r, long ep, const char *status, grok
             &b,
             ",\n  \"threads\": null,\n  \"blis_kernel\": null,\n  \"blis_kernel_source\": null");
     }
+    if (r->measure_json.len > 0) {
+        sbuf_puts(&b, ",\n");
+        sbuf_puts(&b, r->measure_json.data);
+    }
     sbuf_puts(&b, "\n}\n");
     int rc = run_write_text(r, "summary.json", &b, e);
     sbuf_free(&b);
@@ -678,6 +695,9 @@ static int run_loop(run_ctx *r, grok_err *e)
             progress_update(&r->prog, ep, run_last_row(r), 1);
             return run_commit(r, ep, "stopped", e);
         }
+        if (ep % c->measures.every == 0 &&
+            (rc = measure_live_step(&r->meas, &r->model, ep, r->dir, NULL, e)) != GROK_OK)
+            return rc;
         if (run_is_checkpoint_epoch(c, ep)) {
             progress_update(&r->prog, ep, run_last_row(r), 0);
             if ((rc = run_commit(r, ep, "running", e)) != GROK_OK)
@@ -710,11 +730,40 @@ static void run_session_start(run_ctx *r, const char *what)
     }
 }
 
+/* The end of a run: every checkpoint measured again with the final model's key
+ * frequencies (MEASURES.md 2.3), summary.json completed, then the figures.  A
+ * plotting failure is logged and never changes the run's outcome. */
+static int run_final_measures(run_ctx *r, grok_err *e)
+{
+    const double t0 = progress_now();
+    measure_result res;
+    const int jobs = r->opts && r->opts->blis ? r->opts->blis->threads : 0;
+    int rc = measure_run_dir_result(r->dir, jobs, &res, e);
+    if (rc != GROK_OK)
+        return rc;
+    sbuf_clear(&r->measure_json);
+    measure_summary_json(&res, &r->measure_json);
+    progress_event(&r->prog, "measured %d checkpoints in %.1f s", res.n_checkpoints,
+                   progress_now() - t0);
+    if ((rc = run_write_summary(r, r->epoch, r->cfg.train.epochs == r->epoch ? "finished" : "stopped",
+                                e)) != GROK_OK)
+        return rc;
+    if (r->cfg.plots.formats[0]) {
+        sbuf notes;
+        sbuf_init(&notes);
+        plot_cmd_after_run(r->dir, r->cfg.plots.formats, &notes);
+        if (notes.len > 0)
+            progress_event(&r->prog, "%s", notes.data);
+        sbuf_free(&notes);
+    }
+    return GROK_OK;
+}
+
 static int run_finish(run_ctx *r, int rc, grok_err *e)
 {
+    progress_end(&r->prog);
     if (rc == GROK_OK) {
         const double *last = run_last_row(r);
-        progress_end(&r->prog);
         char mem[48] = "not memorised", grk[48] = "not grokked";
         if (r->memorised >= 0)
             snprintf(mem, sizeof mem, "memorised at epoch %ld", r->memorised);
@@ -722,9 +771,9 @@ static int run_finish(run_ctx *r, int rc, grok_err *e)
             snprintf(grk, sizeof grk, "grokked at epoch %ld", r->grokked);
         progress_event(&r->prog, "done: %ld epochs, %.1f s; %s, %s; final test acc %.2f%%",
                        r->epoch, run_elapsed(r), mem, grk, last ? 100 * last[COL_TEST_ACC] : NAN);
-        rc = run_write_text(r, "log.txt", &r->log, e);
-    } else {
-        progress_end(&r->prog);
+        rc = run_final_measures(r, e);
+        if (rc == GROK_OK)
+            rc = run_write_text(r, "log.txt", &r->log, e);
     }
     run_ctx_free(r);
     return rc;
@@ -1184,4 +1233,46 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     if (out->oom)
         return grok_fail(e, GROK_ENOMEM, "out of memory describing '%s'", dir);
     return GROK_OK;
+}
+
+/* `grok measure DIR`: the measures recomputed from the checkpoints, and the
+ * measure members of summary.json ("fourier", "key_freqs", "phases", always
+ * last) replaced. */
+int run_remeasure(const char *dir, int jobs, int quiet, grok_err *e)
+{
+    const double t0 = progress_now();
+    measure_result res;
+    int rc = measure_run_dir_result(dir, jobs, &res, e);
+    if (rc != GROK_OK)
+        return rc;
+    char path[RUN_PATH_MAX];
+    if ((rc = run_path(path, dir, "summary.json", e)) != GROK_OK)
+        return rc;
+    char *old = NULL;
+    size_t n = 0;
+    if (fileio_read_all(path, &old, &n, NULL) == GROK_OK) {
+        char *cut = strstr(old, ",\n  \"fourier\":");
+        if (!cut) {
+            cut = strrchr(old, '}');
+            while (cut && cut > old && (cut[-1] == '\n' || cut[-1] == ' '))
+                cut--;
+        }
+        if (cut) {
+            *cut = '\0';
+            sbuf b;
+            sbuf_init(&b);
+            sbuf_puts(&b, old);
+            sbuf_puts(&b, ",\n");
+            measure_summary_json(&res, &b);
+            sbuf_puts(&b, "\n}\n");
+            rc = b.oom ? grok_fail(e, GROK_ENOMEM, "out of memory") :
+                         fileio_write_atomic(path, b.data, b.len, e);
+            sbuf_free(&b);
+        }
+        free(old);
+    }
+    if (rc == GROK_OK && !quiet)
+        fprintf(stderr, "grok: measured %d checkpoints of %s (epochs %ld..%ld) in %.1f s\n",
+                res.n_checkpoints, dir, res.first_epoch, res.last_epoch, progress_now() - t0);
+    return rc;
 }

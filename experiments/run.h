@@ -62,4 +62,9 @@ int run_resume(const char *dir, const char *const *sets, int n_sets, const run_o
  * checkpoints, wall time, files present. */
 int run_info(const char *dir, sbuf *out, grok_err *e);
 
+/* `grok measure DIR`: recomputes measures.tsv and the other measure files from
+ * the run's checkpoints with `jobs` threads (measure_run_dir_result), and
+ * replaces the measure members of summary.json.  Prints one line unless quiet. */
+int run_remeasure(const char *dir, int jobs, int quiet, grok_err *e);
+
 #endif
