@@ -251,7 +251,8 @@ typedef struct {
     float *z;                             /* [N*Tq, HD] attention-weighted values */
     float *x_mid;                         /* [N*Tq, D] residual after attention */
     float *ln2_out, *ln2_mean, *ln2_rstd; /* [N*Tq, D], [N*Tq] x2 */
-    float *pre, *post;                    /* [N*Tq, M] MLP before / after activation */
+    float *pre, *post;                    /* [N*Tq, M] MLP before / after activation
+                                             (one buffer for ReLU) */
     float *x_out;                         /* [N*Tq, D] residual after the block */
 } layer_acts;
 
@@ -329,8 +330,11 @@ static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
             C(L->ln2_mean, n * Tq);
             C(L->ln2_rstd, n * Tq);
         }
-        C(L->pre, n * Tq * M);
         C(L->post, n * Tq * M);
+        if (c->act == TFM_ACT_RELU)
+            L->pre = L->post; /* ReLU works in place: relu'(pre) = (post > 0) */
+        else
+            C(L->pre, n * Tq * M);
         C(L->x_out, n * Tq * D);
     }
     if (c->layernorm) {
@@ -340,12 +344,14 @@ static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
     }
     C(a->logits, n * Vo);
     C(a->dlogits, n * Vo);
-    const size_t rows = n * T > VT ? n * T : VT;
-    C(a->d_res, n * T * D);
-    C(a->d_res2, n * T * D);
+    /* backward scratch: all positions only when a layer below the last exists */
+    const size_t Tm = c->n_layers > 1 ? T : 1;
+    const size_t rows = n * Tm > VT ? n * Tm : VT;
+    C(a->d_res, n * Tm * D);
+    C(a->d_res2, n * Tm * D);
     C(a->d_ln, rows * D);
-    C(a->d_mlp, n * T * M);
-    C(a->dz, n * T * HD);
+    C(a->d_mlp, n * Tm * M);
+    C(a->dz, n * Tm * HD);
     C(a->dq, rows * HD);
     C(a->dk, rows * HD);
     C(a->dv, rows * HD);
@@ -493,36 +499,48 @@ static inline float gelu_grad(float x)
     return cdf + x * pdf;
 }
 
-/* pre += b_in (per column); post = act(pre).  [rows, M] */
+/* pre += b_in (per column); post = act(pre).  [rows, M]; for ReLU pre and
+ * post are the same buffer. */
 static void bias_act_forward(float *post, float *pre, const float *b, int rows, int M, tfm_act act)
 {
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < rows; r++) {
         float *pr = pre + (size_t)r * M, *po = post + (size_t)r * M;
-        for (int j = 0; j < M; j++)
-            pr[j] += b[j];
         if (act == TFM_ACT_RELU)
-            for (int j = 0; j < M; j++)
-                po[j] = pr[j] > 0 ? pr[j] : 0;
+            for (int j = 0; j < M; j++) {
+                const float x = pr[j] + b[j];
+                po[j] = x > 0 ? x : 0;
+            }
         else
-            for (int j = 0; j < M; j++)
+            for (int j = 0; j < M; j++) {
+                pr[j] += b[j];
                 po[j] = gelu(pr[j]);
+            }
     }
 }
 
-/* d_mlp *= act'(pre) in place, [rows, M]. */
-static void act_backward(float *d, const float *pre, int rows, int M, tfm_act act)
+/* d *= act'(pre) in place, [rows, M], and db = sum over rows of the result:
+ * one pass, parallel over column chunks, rows summed in order. */
+static void act_backward(float *d, float *db, const float *pre, int rows, int M, tfm_act act)
 {
+    enum { CHUNK = 32 };
+    const int n_chunks = (M + CHUNK - 1) / CHUNK;
 #pragma omp parallel for schedule(static)
-    for (int r = 0; r < rows; r++) {
-        float *dr = d + (size_t)r * M;
-        const float *pr = pre + (size_t)r * M;
-        if (act == TFM_ACT_RELU)
-            for (int j = 0; j < M; j++)
-                dr[j] = pr[j] > 0 ? dr[j] : 0;
-        else
-            for (int j = 0; j < M; j++)
-                dr[j] *= gelu_grad(pr[j]);
+    for (int ch = 0; ch < n_chunks; ch++) {
+        const int c0 = ch * CHUNK, c1 = c0 + CHUNK < M ? c0 + CHUNK : M;
+        double s[CHUNK] = {0};
+        for (int r = 0; r < rows; r++) {
+            float *dr = d + (size_t)r * M;
+            const float *pr = pre + (size_t)r * M;
+            if (act == TFM_ACT_RELU)
+                for (int j = c0; j < c1; j++)
+                    s[j - c0] += (dr[j] = pr[j] > 0 ? dr[j] : 0);
+            else
+                for (int j = c0; j < c1; j++)
+                    s[j - c0] += (dr[j] *= gelu_grad(pr[j]));
+        }
+        for (int j = c0; j < c1; j++)
+            db[j] = (float)s[j - c0];
     }
 }
 
@@ -864,8 +882,7 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         gemm(a, M, D, NQ, 1.0f, L->post, 1, M, dx, D, 1, 0.0f, GB->W_out, D, 1);
         colsum(GB->b_out, dx, D, NQ, D, 0);
         gemm(a, NQ, M, D, 1.0f, dx, D, 1, B->W_out, 1, D, 0.0f, a->d_mlp, M, 1);
-        act_backward(a->d_mlp, L->pre, NQ, M, c->act);
-        colsum(GB->b_in, a->d_mlp, M, NQ, M, 0);
+        act_backward(a->d_mlp, GB->b_in, L->pre, NQ, M, c->act);
         const float *xm = c->layernorm ? L->ln2_out : L->x_mid;
         gemm(a, D, M, NQ, 1.0f, xm, 1, D, a->d_mlp, M, 1, 0.0f, GB->W_in, M, 1);
         /* dx becomes d loss / d x_mid: the residual path plus the MLP input path */
