@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "linalg.h"
+#include "meas.h"
 #include "optim.h"
 #include "task.h"
 #include "tfm.h"
@@ -82,8 +83,11 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     tfm_acts *a = tfm_acts_alloc(&m, n_all);
     double *t_step = calloc((size_t)o->reps, sizeof(double)),
            *t_eval = calloc((size_t)o->reps, sizeof(double)),
-           *t_gemm = calloc((size_t)o->reps, sizeof(double));
-    if (!r || !all_tokens || !all_labels || !a || !t_step || !t_eval || !t_gemm) {
+           *t_gemm = calloc((size_t)o->reps, sizeof(double)),
+           *t_meas = calloc((size_t)o->reps, sizeof(double));
+    meas_workspace *ws = NULL;
+    if (!r || !all_tokens || !all_labels || !a || !t_step || !t_eval || !t_gemm ||
+        !t_meas) {
         rc = grok_fail(e, GROK_ENOMEM, "bench: out of memory");
         goto done;
     }
@@ -94,6 +98,8 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     }
     if ((rc = optim_init(&opt, &c->optim, m.n_params, e)))
         goto done;
+    if ((rc = meas_workspace_alloc(&ws, &c->model, &task, a, e)))
+        goto done_opt;
 
     sbuf_printf(out, "grok bench: %s p=%d, %d layer(s), d_model %d, %d heads x %d, d_mlp %d; "
                      "training batch %d, evaluation of all %d inputs; median of %d after %d warm-up\n",
@@ -101,8 +107,8 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
                 c->model.n_heads, c->model.d_head, c->model.d_mlp, N, n_all, o->reps, o->warmup);
     if (o->kernel[0])
         sbuf_printf(out, "BLIS kernels: %s\n", o->kernel);
-    sbuf_printf(out, "\n%-8s %12s %12s %12s %12s %10s %12s\n", "threads", "step ms", "eval ms",
-                "step GF/s", "sgemm GF/s", "ratio", "non-GEMM");
+    sbuf_printf(out, "\n%-8s %10s %10s %10s %11s %11s %7s %9s\n", "threads", "step ms", "eval ms",
+                "measure ms", "step GF/s", "sgemm GF/s", "ratio", "non-GEMM");
     double step_gflop = 0;
     for (int ti = 0; ti < o->n_threads; ti++) {
         const int threads = o->threads[ti];
@@ -125,28 +131,41 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
             tfm_forward(&m, a, all_tokens, n_all);
             tfm_loss(a, all_labels, n_all, NULL, NULL, 0);
             const double t2 = now_seconds();
+            meas_row row;
+            if ((rc = meas_compute(ws, &m, &task, NULL, &row, e)))
+                goto done_ws;
+            const double t3 = now_seconds();
             if (it >= o->warmup) {
                 t_step[it - o->warmup] = t1 - t0;
                 t_eval[it - o->warmup] = t2 - t1;
                 t_gemm[it - o->warmup] = prof.gemm_seconds;
+                t_meas[it - o->warmup] = t3 - t2;
             }
         }
         /* prof holds the last step's counts: the flops are the same every step */
         const double flops = prof.gemm_flops;
         step_gflop = flops / 1e9;
         const double step = median(t_step, o->reps), eval = median(t_eval, o->reps),
-                     gemm = median(t_gemm, o->reps);
+                     gemm = median(t_gemm, o->reps), meas = median(t_meas, o->reps);
         const double machine = sgemm_rate(o->sgemm_n, o->reps < 5 ? 5 : o->reps);
         const double rate = flops / gemm / 1e9;
-        sbuf_printf(out, "%-8d %12.2f %12.2f %12.1f %12.1f %9.0f%% %11.0f%%\n", threads, step * 1e3,
-                    eval * 1e3, rate, machine, 100 * rate / machine, 100 * (1 - gemm / step));
+        sbuf_printf(out, "%-8d %10.2f %10.2f %10.1f %11.1f %11.1f %6.0f%% %8.0f%%\n", threads,
+                    step * 1e3, eval * 1e3, meas * 1e3, rate, machine, 100 * rate / machine,
+                    100 * (1 - gemm / step));
     }
-    sbuf_printf(out, "\nstep GF/s: the step's matrix products (%.2f GFLOP per step) over their own "
-                     "time;\nsgemm GF/s: a %d^3 sgemm in this process; non-GEMM: share of the step "
-                     "outside matrix products.\n",
-                step_gflop, o->sgemm_n);
+    sbuf_printf(out, "\nstep: forward, float64 loss, backward and %s update on the %d training "
+                     "examples; eval: forward and loss on all %d inputs;\nmeasure: one progress-measure "
+                     "pass (key frequencies by rule R1, restricted/excluded loss, Gini, norms);\n"
+                     "step GF/s: the step's matrix products (%.2f GFLOP) over their own time; sgemm "
+                     "GF/s: a %d^3 sgemm in this process;\nratio: step GF/s over sgemm GF/s; "
+                     "non-GEMM: share of the step outside matrix products.\n",
+                optim_kind_name(c->optim.kind), N, n_all, step_gflop, o->sgemm_n);
+done_ws:
+    meas_workspace_free(ws);
+done_opt:
     optim_free(&opt);
 done:
+    free(t_meas);
     free(t_step), free(t_eval), free(t_gemm);
     tfm_acts_free(a);
     free(all_tokens), free(all_labels);

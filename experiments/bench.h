@@ -14,7 +14,7 @@ typedef struct {
     int n_threads;                  /* entries in threads[] */
     int threads[BENCH_MAX_THREADS]; /* thread counts to measure, e.g. {1, 2} */
     int sgemm_n;                    /* size of the square sgemm that measures the machine */
-    char kernel[64];                /* BLIS kernel description for the header line, or "" */
+    char kernel[160];               /* BLIS kernel description for the header line, or "" */
 } bench_opts;
 
 /* Runs the benchmark for config c and appends the table to out.  Allocation

@@ -107,7 +107,8 @@ void blisarch_describe(const blisarch_info *info, char *buf, size_t n)
     const char *how = info->source == BLISARCH_CPUID  ? "chosen from CPUID"
                       : info->source == BLISARCH_USER ? "set by the user"
                                                       : "BLIS default";
-    snprintf(buf, n, "BLIS %s kernels: %s (%s: %s); %d thread%s", bli_info_get_version_str(),
+    snprintf(buf, n, "BLIS %s kernels: %s (%s: %s); %d thread%s%s", bli_info_get_version_str(),
              info->kernel[0] ? info->kernel : "?", how, info->reason, info->threads,
-             info->threads == 1 ? "" : "s");
+             info->threads == 1 ? "" : "s",
+             info->flush_denormals ? "; subnormal floats flushed to zero" : "");
 }

@@ -27,6 +27,7 @@ typedef struct {
     char reason[64];    /* why: "AVX-512 F/DQ/BW/VL", "AVX2+FMA, AMD", ... */
     char kernel[32];    /* bli_arch_string(bli_arch_query_id()) after start */
     int threads;        /* OpenMP and BLIS threads */
+    int flush_denormals; /* 1: subnormal floats flushed to zero (la_flush_denormals) */
 } blisarch_info;
 
 /* Sets BLIS_ARCH_TYPE from CPUID when it is unset (AVX-512 F+DQ+BW+VL: 0 =

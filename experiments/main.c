@@ -22,6 +22,7 @@
 #include "cfg.h"
 #include "fileio.h"
 #include "grok.h"
+#include "linalg.h"
 #include "measure.h"
 #include "plot_cmd.h"
 #include "run.h"
@@ -381,6 +382,8 @@ int main(int argc, char **argv)
     /* Before anything can call BLIS (FORMATS.md section 8). */
     blisarch_info bi;
     blisarch_select(&bi);
+    /* Before any thread exists, so that every OpenMP and BLIS thread inherits it. */
+    bi.flush_denormals = la_flush_denormals();
     if (argc < 2) {
         main_usage(stderr);
         return 2;

@@ -507,6 +507,7 @@ static int run_write_summary(const run_ctx *r, long ep, const char *status, grok
         sbuf_json_string(&b, bi->kernel);
         sbuf_puts(&b, ",\n  \"blis_kernel_source\": ");
         sbuf_json_string(&b, blisarch_source_name(bi->source));
+        sbuf_printf(&b, ",\n  \"subnormals_flushed\": %s", bi->flush_denormals ? "true" : "false");
     } else {
         sbuf_puts(
             &b,

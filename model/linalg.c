@@ -3,6 +3,11 @@
 
 #include <blis.h>
 #include <omp.h>
+#if defined(__SSE3__) || defined(__x86_64__)
+#include <pmmintrin.h>
+#include <xmmintrin.h>
+#define LA_HAVE_MXCSR 1
+#endif
 
 /* Products smaller than this run on one thread: waking a second thread costs
  * more than it saves, and when the machine is busy a descheduled partner turns
@@ -49,4 +54,15 @@ void la_set_threads(int n)
         n = 1;
     omp_set_num_threads(n);
     bli_thread_set_num_threads((dim_t)n);
+}
+
+int la_flush_denormals(void)
+{
+#ifdef LA_HAVE_MXCSR
+    _MM_SET_FLUSH_ZERO_MODE(_MM_FLUSH_ZERO_ON);
+    _MM_SET_DENORMALS_ZERO_MODE(_MM_DENORMALS_ZERO_ON);
+    return 1;
+#else
+    return 0;
+#endif
 }
