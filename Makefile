@@ -91,8 +91,12 @@ deps:
 	$(SUDO) apt-get update -q
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(DEB_BUILD) $(DEB_TEST)
 
+# A second `make run` continues (or reports) the run instead of refusing to
+# overwrite it.
+RUN_DIR := runs/nanda2023_mod_add
 run: grok
-	./grok train experiments/nanda2023_mod_add.cfg --out runs/nanda2023_mod_add
+	@if [ -f $(RUN_DIR)/state.safetensors ]; then ./grok resume $(RUN_DIR); \
+	else ./grok train experiments/nanda2023_mod_add.cfg --out $(RUN_DIR); fi
 
 test: grok $(TEST_BIN)
 	@command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import numpy' 2>/dev/null || $(MAKE) --no-print-directory deps
