@@ -25,6 +25,7 @@
 #include "linalg.h"
 
 #define LN_EPS 1e-5f
+#define COLSUM_ROWS 64 /* rows per block of a column sum (see colsum) */
 
 /* ------------------------------------------------------------------------ */
 /* names */
@@ -261,6 +262,7 @@ struct tfm_acts {
     int n_max, n, VT;
     double *loss_row; /* [N] per-example losses when the caller wants none */
     double *exp_row;  /* [N, Vo] exp(logit - max) of the last tfm_loss */
+    double *colsum_part; /* [row blocks, max(M, D, HD)] partial column sums */
     /* layer-0 tables over (token, position): row v*T + t */
     float *tab_x;                        /* [VT, D] W_E[v] + W_pos[t] */
     float *tab_ln, *tab_mean, *tab_rstd; /* [VT, D], [VT], [VT] ln1 of tab_x */
@@ -377,8 +379,15 @@ tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max)
     a->ident = malloc(nT * sizeof(int32_t));
     a->loss_row = malloc((size_t)n_max * sizeof(double));
     a->exp_row = malloc((size_t)n_max * (size_t)c->d_vocab_out * sizeof(double));
+    {
+        const size_t rows = nT > (size_t)a->VT ? nT : (size_t)a->VT;
+        size_t cols = (size_t)c->d_mlp;
+        cols = (size_t)c->d_model > cols ? (size_t)c->d_model : cols;
+        cols = (size_t)c->n_heads * c->d_head > cols ? (size_t)c->n_heads * c->d_head : cols;
+        a->colsum_part = malloc((rows / COLSUM_ROWS + 1) * cols * sizeof(double));
+    }
     if (!a->block || !a->row0 || !a->qrow0 || !a->ident || !a->loss_row ||
-        !a->exp_row) {
+        !a->exp_row || !a->colsum_part) {
         tfm_acts_free(a);
         return NULL;
     }
@@ -402,6 +411,7 @@ void tfm_acts_free(tfm_acts *a)
     free(a->ident);
     free(a->loss_row);
     free(a->exp_row);
+    free(a->colsum_part);
     free(a);
 }
 
@@ -472,22 +482,40 @@ static void layernorm_backward(float *dx, ptrdiff_t rsdx, float *dw, float *db, 
     }
 }
 
-/* out[c] = sum_r x[r, c] (rows strided by rs), parallel over columns, each
- * column summed in row order; accumulate when acc, else overwrite. */
-static void colsum(float *out, const float *x, ptrdiff_t rs, int rows, int cols, int acc)
+/* Sums over rows run in fixed blocks of COLSUM_ROWS rows: each block's partial
+ * sum (in double) is computed row-major by whichever thread takes it, then the
+ * partials are added in block order, so the bits do not depend on the thread
+ * count.  part: [ceil(rows / COLSUM_ROWS), cols] scratch. */
+
+/* out[c] = sum of the block partials part[b, c], in block order; accumulate
+ * into out when acc, else overwrite. */
+static void colsum_finish(float *out, const double *part, int n_blocks, int cols, int acc)
 {
-    enum { CHUNK = 32 };
-    const int n_chunks = (cols + CHUNK - 1) / CHUNK;
 #pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < n_chunks; ch++) {
-        const int c0 = ch * CHUNK, c1 = c0 + CHUNK < cols ? c0 + CHUNK : cols;
-        double s[CHUNK] = {0};
-        for (int r = 0; r < rows; r++)
-            for (int c = c0; c < c1; c++)
-                s[c - c0] += x[r * rs + c];
-        for (int c = c0; c < c1; c++)
-            out[c] = (float)(acc ? out[c] + s[c - c0] : s[c - c0]);
+    for (int c = 0; c < cols; c++) {
+        double s = 0;
+        for (int b = 0; b < n_blocks; b++)
+            s += part[(size_t)b * cols + c];
+        out[c] = (float)(acc ? out[c] + s : s);
     }
+}
+
+/* out[c] = sum_r x[r, c] (rows strided by rs). */
+static void colsum(float *out, const float *x, ptrdiff_t rs, int rows, int cols, int acc,
+                   double *part)
+{
+    const int n_blocks = (rows + COLSUM_ROWS - 1) / COLSUM_ROWS;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < n_blocks; b++) {
+        double *p = part + (size_t)b * cols;
+        const int r1 = (b + 1) * COLSUM_ROWS < rows ? (b + 1) * COLSUM_ROWS : rows;
+        for (int c = 0; c < cols; c++)
+            p[c] = 0;
+        for (int r = b * COLSUM_ROWS; r < r1; r++)
+            for (int c = 0; c < cols; c++)
+                p[c] += x[r * rs + c];
+    }
+    colsum_finish(out, part, n_blocks, cols, acc);
 }
 
 static inline float gelu(float x) { return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)); }
@@ -519,29 +547,32 @@ static void bias_act_forward(float *post, float *pre, const float *b, int rows, 
     }
 }
 
-/* d *= act'(pre) in place, [rows, M], and db = sum over rows of the result:
- * one pass, parallel over column chunks, rows summed in order. */
-static void act_backward(float *d, float *db, const float *pre, int rows, int M, tfm_act act)
+/* d *= act'(pre) in place, [rows, M], and db = the column sums of the result
+ * (blocked as in colsum), in one pass. */
+static void act_backward(float *d, float *db, const float *pre, int rows, int M, tfm_act act,
+                         double *part)
 {
-    enum { CHUNK = 32 };
-    const int n_chunks = (M + CHUNK - 1) / CHUNK;
+    const int n_blocks = (rows + COLSUM_ROWS - 1) / COLSUM_ROWS;
 #pragma omp parallel for schedule(static)
-    for (int ch = 0; ch < n_chunks; ch++) {
-        const int c0 = ch * CHUNK, c1 = c0 + CHUNK < M ? c0 + CHUNK : M;
-        double s[CHUNK] = {0};
-        for (int r = 0; r < rows; r++) {
+    for (int b = 0; b < n_blocks; b++) {
+        double *p = part + (size_t)b * M;
+        const int r1 = (b + 1) * COLSUM_ROWS < rows ? (b + 1) * COLSUM_ROWS : rows;
+        for (int j = 0; j < M; j++)
+            p[j] = 0;
+        for (int r = b * COLSUM_ROWS; r < r1; r++) {
             float *dr = d + (size_t)r * M;
             const float *pr = pre + (size_t)r * M;
             if (act == TFM_ACT_RELU)
-                for (int j = c0; j < c1; j++)
-                    s[j - c0] += (dr[j] = pr[j] > 0 ? dr[j] : 0);
+                for (int j = 0; j < M; j++)
+                    dr[j] = pr[j] > 0 ? dr[j] : 0;
             else
-                for (int j = c0; j < c1; j++)
-                    s[j - c0] += (dr[j] *= gelu_grad(pr[j]));
+                for (int j = 0; j < M; j++)
+                    dr[j] *= gelu_grad(pr[j]);
+            for (int j = 0; j < M; j++)
+                p[j] += dr[j];
         }
-        for (int j = c0; j < c1; j++)
-            db[j] = (float)s[j - c0];
     }
+    colsum_finish(db, part, n_blocks, M, 0);
 }
 
 /* dst[r] = src[idx[r]] + bias (rows of width D; bias may be NULL). */
@@ -880,9 +911,9 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
 
         /* x_out = x_mid + post @ W_out + b_out;  post = act(pre);  pre = xm @ W_in + b_in */
         gemm(a, M, D, NQ, 1.0f, L->post, 1, M, dx, D, 1, 0.0f, GB->W_out, D, 1);
-        colsum(GB->b_out, dx, D, NQ, D, 0);
+        colsum(GB->b_out, dx, D, NQ, D, 0, a->colsum_part);
         gemm(a, NQ, M, D, 1.0f, dx, D, 1, B->W_out, 1, D, 0.0f, a->d_mlp, M, 1);
-        act_backward(a->d_mlp, GB->b_in, L->pre, NQ, M, c->act);
+        act_backward(a->d_mlp, GB->b_in, L->pre, NQ, M, c->act, a->colsum_part);
         const float *xm = c->layernorm ? L->ln2_out : L->x_mid;
         gemm(a, D, M, NQ, 1.0f, xm, 1, D, a->d_mlp, M, 1, 0.0f, GB->W_in, M, 1);
         /* dx becomes d loss / d x_mid: the residual path plus the MLP input path */
@@ -896,7 +927,7 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         /* x_mid = x_in[query rows] + z @ W_O + b_O */
         gemm(a, HD, D, NQ, 1.0f, L->z, 1, HD, dx, D, 1, 0.0f, GB->W_O, D, 1);
         if (GB->b_O)
-            colsum(GB->b_O, dx, D, NQ, D, 0);
+            colsum(GB->b_O, dx, D, NQ, D, 0, a->colsum_part);
         gemm(a, NQ, HD, D, 1.0f, dx, D, 1, B->W_O, 1, D, 0.0f, a->dz, HD, 1);
 
         /* attention core, into row-indexed dq, dk, dv */
@@ -911,9 +942,9 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             attention_backward(a->dq, a->dk, a->dv, a->dz, L->att, L->q, L->k, L->v, a->ident,
                                a->ident, N, T, Tq, H, Dh);
         if (GB->b_Q) {
-            colsum(GB->b_Q, a->dq, HD, rows_q, HD, 0);
-            colsum(GB->b_K, a->dk, HD, rows_k, HD, 0);
-            colsum(GB->b_V, a->dv, HD, rows_k, HD, 0);
+            colsum(GB->b_Q, a->dq, HD, rows_q, HD, 0, a->colsum_part);
+            colsum(GB->b_K, a->dk, HD, rows_k, HD, 0, a->colsum_part);
+            colsum(GB->b_V, a->dv, HD, rows_k, HD, 0, a->colsum_part);
         }
 
         if (l == 0) {
