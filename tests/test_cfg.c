@@ -11,9 +11,7 @@
  *
  * Run from the repository root (make test does), so the shipped configs are
  * found at experiments/. */
-#define _XOPEN_SOURCE 700 /* nftw, mkdtemp */
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,55 +26,19 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "testutil.h"
 
 #define SHIPPED_DEFAULT "experiments/nanda2023_mod_add.cfg"
 #define SHIPPED_POWER "experiments/power2022_mod_div.cfg"
 
 /* ---- helpers ------------------------------------------------------------- */
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int setup_dir(void **state)
-{
-    char *dir = strdup("/tmp/grok-test-cfg-XXXXXX");
-    if (!dir || !mkdtemp(dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    char *dir = *state;
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    return 0;
-}
-
 /* Writes text to dir/name and returns the path (caller frees). */
 static char *write_file(const char *dir, const char *name, const char *text)
 {
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    assert_non_null(p);
-    snprintf(p, n, "%s/%s", dir, name);
-    FILE *f = fopen(p, "w");
-    assert_non_null(f);
-    assert_int_equal(fputs(text, f) >= 0, 1);
-    assert_int_equal(fclose(f), 0);
+    char *p = tu_path_in(dir, name);
+    tu_write_text(p, text);
     return p;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-    if (!strstr(hay, needle)) {
-        printf("# message \"%s\" lacks \"%s\"\n", hay, needle);
-        fail();
-    }
 }
 
 /* Compares two doubles bit for bit; prints and fails on a difference. */
@@ -161,7 +123,7 @@ static void expect_error(const char *dir, const char *name, const char *text,
     va_start(ap, rc_want);
     const char *needle;
     while ((needle = va_arg(ap, const char *)))
-        assert_contains(e.msg, needle);
+        tu_assert_contains(e.msg, needle);
     va_end(ap);
     free(path);
 }
@@ -334,8 +296,8 @@ static void test_round_trip_exact(void **state)
     cfg_defaults(&a);
     a.optim.beta2 = 0.1 + 0.2;
     assert_int_equal(cfg_format(&a, &out), GROK_OK);
-    assert_contains(out.data, "betas = [0.9, 0.30000000000000004];");
-    assert_contains(out.data, "weight_decay = 1.0;"); /* a float stays a float */
+    tu_assert_contains(out.data, "betas = [0.9, 0.30000000000000004];");
+    tu_assert_contains(out.data, "weight_decay = 1.0;"); /* a float stays a float */
     sbuf_free(&out);
 }
 
@@ -637,7 +599,7 @@ static void test_file_syntax_and_io(void **state)
     int rc = cfg_load(&c, p, NULL, 0, &e);
     printf("# s5.cfg -> %d: %s\n", rc, e.msg);
     assert_int_equal(rc, GROK_EINVAL); /* the string is scanned as a string, not a number */
-    assert_contains(e.msg, "unknown format '12345678901'");
+    tu_assert_contains(e.msg, "unknown format '12345678901'");
     free(p);
     p = write_file(dir, "s6.cfg", "seed = 5000000000L;\n");
     assert_int_equal(cfg_load(&c, p, NULL, 0, &e), GROK_OK);
@@ -717,24 +679,24 @@ static void test_check_struct(void **state)
     c.optim.lr = -1;
     assert_int_equal(cfg_check(&c, &e), GROK_EINVAL);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, "<config>: optim.lr = -1.0: must be > 0");
+    tu_assert_contains(e.msg, "<config>: optim.lr = -1.0: must be > 0");
     cfg_defaults(&c);
     c.model.act = (tfm_act)7;
     assert_int_equal(cfg_check(&c, &e), GROK_EINVAL);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, "model.act = '?': not a valid value; valid: relu, gelu");
+    tu_assert_contains(e.msg, "model.act = '?': not a valid value; valid: relu, gelu");
     cfg_defaults(&c);
     memset(c.plots.formats, 'x', sizeof c.plots.formats);
     assert_int_equal(cfg_check(&c, &e), GROK_EINVAL);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, "plots.formats");
+    tu_assert_contains(e.msg, "plots.formats");
     cfg_defaults(&c);
     c.task.op = TASK_OP_DIV;
     c.task.p = 4;
     assert_int_equal(cfg_check(&c, &e), GROK_EINVAL);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, "<config>: task.p = 4: not prime");
-    assert_contains(e.msg, "3 or 5");
+    tu_assert_contains(e.msg, "<config>: task.p = 4: not prime");
+    tu_assert_contains(e.msg, "3 or 5");
 }
 
 static void test_list_keys(void **state)
@@ -758,7 +720,7 @@ static void test_list_keys(void **state)
                           "measures.every", "plots.formats", "1..4096", "relu, gelu",
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-        assert_contains(out.data, want[i]);
+        tu_assert_contains(out.data, want[i]);
     printf("# cfg_list_keys: %d lines (header + 29 keys)\n", lines);
     assert_int_equal(lines, 1 + 29);
     sbuf_free(&out);
@@ -769,16 +731,17 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_equal_shipped_file),
         cmocka_unit_test(test_shipped_examples_load),
-        cmocka_unit_test_setup_teardown(test_round_trip_exact, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_round_trip_exact, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_set_overrides),
-        cmocka_unit_test_setup_teardown(test_include_relative_to_file, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_file_unknown_keys, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_file_wrong_types, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_file_out_of_range, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_file_enums, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_file_cross_field, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_file_syntax_and_io, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_set_errors, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_include_relative_to_file, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_unknown_keys, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_wrong_types, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_out_of_range, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_enums, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_cross_field, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_file_syntax_and_io, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_set_errors, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_check_struct),
         cmocka_unit_test(test_list_keys),
     };

@@ -6,10 +6,8 @@
  * (SQLite's "fail after N bytes" idea); a directory standing where the target
  * should go makes rename() fail after the data was written.  Both work as root,
  * where a read-only directory would not. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -25,40 +23,9 @@
 #include <cmocka.h>
 
 #include "fileio.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int setup_dir(void **state)
-{
-    char *dir = strdup("/tmp/grok-test-fileio-XXXXXX");
-    if (!dir || !mkdtemp(dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    char *dir = *state;
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    return 0;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    assert_non_null(p);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
 
 /* Number of directory entries whose name contains ".tmp." */
 static int count_temp_files(const char *dir)
@@ -72,14 +39,6 @@ static int count_temp_files(const char *dir)
             n++;
     closedir(d);
     return n;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-    if (!strstr(hay, needle)) {
-        printf("# message \"%s\" lacks \"%s\"\n", hay, needle);
-        fail();
-    }
 }
 
 static void assert_file_is(const char *path, const void *data, size_t n)
@@ -99,7 +58,7 @@ static void assert_file_is(const char *path, const void *data, size_t n)
 static void test_atomic_replaces(void **state)
 {
     const char *dir = *state;
-    char *path = path_in(dir, "state.bin");
+    char *path = tu_path_in(dir, "state.bin");
     grok_err e = {{0}};
     const char first[] = "first version";
     const char second[] = "second version, longer than the first\n";
@@ -117,13 +76,13 @@ static void test_atomic_replaces(void **state)
 static void test_atomic_missing_dir(void **state)
 {
     const char *dir = *state;
-    char *path = path_in(dir, "no/such/dir/out.tsv");
+    char *path = tu_path_in(dir, "no/such/dir/out.tsv");
     grok_err e = {{0}};
     assert_int_equal(fileio_write_atomic(path, "x", 1, &e), GROK_EIO);
     printf("# message: %s\n", e.msg);
-    assert_contains(e.msg, path);
-    assert_contains(e.msg, "open");
-    assert_contains(e.msg, strerror(ENOENT));
+    tu_assert_contains(e.msg, path);
+    tu_assert_contains(e.msg, "open");
+    tu_assert_contains(e.msg, strerror(ENOENT));
     assert_false(fileio_exists(path));
     assert_int_equal(count_temp_files(dir), 0);
     free(path);
@@ -150,7 +109,7 @@ static int write_with_fsize_limit(const char *path, const void *data, size_t n, 
 static void test_atomic_fault_mid_write(void **state)
 {
     const char *dir = *state;
-    char *path = path_in(dir, "checkpoint.safetensors");
+    char *path = tu_path_in(dir, "checkpoint.safetensors");
     grok_err e = {{0}};
     const char old[] = "the previous checkpoint, which must survive";
     assert_int_equal(fileio_write_atomic(path, old, sizeof old - 1, &e), GROK_OK);
@@ -167,12 +126,12 @@ static void test_atomic_fault_mid_write(void **state)
         printf("# fail after %lu of %d bytes: rc %d, message: %s\n", (unsigned long)limits[k], N,
                rc, e.msg);
         assert_int_equal(rc, GROK_EIO);
-        assert_contains(e.msg, path);
-        assert_contains(e.msg, "write");
-        assert_contains(e.msg, strerror(EFBIG));
+        tu_assert_contains(e.msg, path);
+        tu_assert_contains(e.msg, "write");
+        tu_assert_contains(e.msg, strerror(EFBIG));
         char expect[64];
         snprintf(expect, sizeof expect, "after %lu of %d bytes", (unsigned long)limits[k], N);
-        assert_contains(e.msg, expect);
+        tu_assert_contains(e.msg, expect);
         assert_file_is(path, old, sizeof old - 1);
         assert_int_equal(count_temp_files(dir), 0);
     }
@@ -187,8 +146,8 @@ static void test_atomic_fault_mid_write(void **state)
 static void test_atomic_rename_fails(void **state)
 {
     const char *dir = *state;
-    char *path = path_in(dir, "figures");
-    char *inner = path_in(path, "keep.png");
+    char *path = tu_path_in(dir, "figures");
+    char *inner = tu_path_in(path, "keep.png");
     grok_err e = {{0}};
     assert_int_equal(fileio_mkdir_p(path, &e), GROK_OK);
     assert_int_equal(fileio_write_atomic(inner, "png", 3, &e), GROK_OK);
@@ -196,8 +155,8 @@ static void test_atomic_rename_fails(void **state)
     int rc = fileio_write_atomic(path, "data", 4, &e);
     printf("# message: %s\n", e.msg);
     assert_int_equal(rc, GROK_EIO);
-    assert_contains(e.msg, "rename");
-    assert_contains(e.msg, path);
+    tu_assert_contains(e.msg, "rename");
+    tu_assert_contains(e.msg, path);
     assert_int_equal(count_temp_files(dir), 0);
     assert_file_is(inner, "png", 3);
     free(inner);
@@ -209,7 +168,7 @@ static void test_atomic_rename_fails(void **state)
 static void test_read_all(void **state)
 {
     const char *dir = *state;
-    char *path = path_in(dir, "bin");
+    char *path = tu_path_in(dir, "bin");
     grok_err e = {{0}};
     /* Larger than the first read buffer, with NUL bytes inside. */
     enum { N = 70001 };
@@ -222,16 +181,16 @@ static void test_read_all(void **state)
 
     char *got = (char *)1;
     size_t n = 99;
-    char *missing = path_in(dir, "missing.tsv");
+    char *missing = tu_path_in(dir, "missing.tsv");
     assert_int_equal(fileio_read_all(missing, &got, &n, &e), GROK_EIO);
     printf("# message: %s\n", e.msg);
     assert_null(got);
     assert_int_equal(n, 0);
-    assert_contains(e.msg, missing);
-    assert_contains(e.msg, strerror(ENOENT));
+    tu_assert_contains(e.msg, missing);
+    tu_assert_contains(e.msg, strerror(ENOENT));
     assert_int_equal(fileio_read_all(dir, &got, &n, &e), GROK_EIO);
     printf("# message: %s\n", e.msg);
-    assert_contains(e.msg, dir);
+    tu_assert_contains(e.msg, dir);
     printf("# read back %d bytes exactly; missing file and directory rejected\n", N);
     free(missing);
     free(data);
@@ -242,28 +201,28 @@ static void test_mkdir_p(void **state)
 {
     const char *dir = *state;
     grok_err e = {{0}};
-    char *deep = path_in(dir, "runs//a/b/c/");
+    char *deep = tu_path_in(dir, "runs//a/b/c/");
     assert_int_equal(fileio_mkdir_p(deep, &e), GROK_OK);
     assert_int_equal(fileio_mkdir_p(deep, &e), GROK_OK); /* exists: fine */
-    char *c = path_in(dir, "runs/a/b/c");
+    char *c = tu_path_in(dir, "runs/a/b/c");
     struct stat st;
     assert_int_equal(stat(c, &st), 0);
     assert_true(S_ISDIR(st.st_mode));
     assert_true(fileio_exists(c));
 
     /* A file where a directory should be. */
-    char *file = path_in(dir, "runs/a/file");
+    char *file = tu_path_in(dir, "runs/a/file");
     assert_int_equal(fileio_write_atomic(file, "x", 1, &e), GROK_OK);
-    char *under = path_in(dir, "runs/a/file/sub");
+    char *under = tu_path_in(dir, "runs/a/file/sub");
     assert_int_equal(fileio_mkdir_p(under, &e), GROK_EIO);
     printf("# message: %s\n", e.msg);
-    assert_contains(e.msg, under);
-    assert_contains(e.msg, "not a directory");
+    tu_assert_contains(e.msg, under);
+    tu_assert_contains(e.msg, "not a directory");
     assert_int_equal(fileio_mkdir_p(file, &e), GROK_EIO);
     assert_int_equal(fileio_mkdir_p("", &e), GROK_EINVAL);
     assert_int_equal(fileio_mkdir_p("/", &e), GROK_OK);
 
-    char *nothing = path_in(dir, "nothing");
+    char *nothing = tu_path_in(dir, "nothing");
     assert_false(fileio_exists(nothing));
     assert_true(fileio_exists(file));
     printf("# nested mkdir twice, through a double slash and a trailing slash; file in the way "
@@ -342,12 +301,12 @@ static void test_sbuf_json_string(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_atomic_replaces, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_atomic_missing_dir, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_atomic_fault_mid_write, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_atomic_rename_fails, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_read_all, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_mkdir_p, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_atomic_replaces, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_atomic_missing_dir, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_atomic_fault_mid_write, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_atomic_rename_fails, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_read_all, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_mkdir_p, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_sbuf_growth),
         cmocka_unit_test(test_sbuf_json_string),
     };

@@ -36,6 +36,7 @@
 #include "meas.h"
 #include "measure.h"
 #include "safetensors.h"
+#include "testutil.h"
 
 #ifndef GOLDEN_DIR
 #define GOLDEN_DIR "tests/golden"
@@ -44,50 +45,9 @@
 /* ------------------------------------------------------------------------ */
 /* helpers */
 
-/* Compares got with want element by element: |got - want| <= abs_tol +
- * rel_tol * |want|.  Prints the largest error; fails (cmocka) on the first
- * element out of tolerance with its index, values and errors. */
-static void check_close(const char *what, const double *got, const double *want, size_t n,
-                        double abs_tol, double rel_tol)
-{
-    double worst = 0, worst_rel = 0;
-    size_t wi = 0;
-    for (size_t i = 0; i < n; i++) {
-        const double d = fabs(got[i] - want[i]);
-        const double r = d / (fabs(want[i]) > 0 ? fabs(want[i]) : 1);
-        if (!(d <= abs_tol + rel_tol * fabs(want[i])))
-            fail_msg("%s[%zu]: got %.17g want %.17g: abs err %.3g rel err %.3g (tol %.3g + %.3g "
-                     "rel)",
-                     what, i, got[i], want[i], d, r, abs_tol, rel_tol);
-        if (d > worst || i == 0) {
-            worst = d;
-            worst_rel = r;
-            wi = i;
-        }
-    }
-    printf("# %-34s n=%-6zu max abs err %.3g (rel %.3g at %zu)\n", what, n, worst, worst_rel, wi);
-}
-
 static void check_scalar(const char *what, double got, double want, double abs_tol)
 {
-    check_close(what, &got, &want, 1, abs_tol, 0);
-}
-
-/* xorshift test generator, independent of model/rng.c */
-typedef struct {
-    uint64_t s;
-} xs;
-static double xs_uniform(xs *g)
-{
-    g->s ^= g->s << 13;
-    g->s ^= g->s >> 7;
-    g->s ^= g->s << 17;
-    return (double)(g->s >> 11) / 9007199254740992.0;
-}
-static double xs_normal(xs *g)
-{
-    double u = xs_uniform(g) + 1e-300, v = xs_uniform(g);
-    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+    tu_check_close_d(what, &got, &want, 1, (tu_tol){.abs = abs_tol});
 }
 
 /* ------------------------------------------------------------------------ */
@@ -132,9 +92,9 @@ static void test_1d_against_gsl_fft(void **state)
     const int p = 113, K = fourier_n_freqs(p), n = 3;
     double *F = malloc(sizeof(double) * p * p), x[3 * 113], got[3 * 113], want[3 * 113], d[113];
     fourier_basis(F, p);
-    xs g = {2385};
+    tu_xs g = {2385};
     for (int i = 0; i < n * p; i++)
-        x[i] = xs_normal(&g) + 2.385;
+        x[i] = tu_xs_normal(&g) + 2.385;
     fourier_1d(got, x, F, n, p);
     gsl_fft_real_wavetable *wt = gsl_fft_real_wavetable_alloc((size_t)p);
     gsl_fft_real_workspace *wk = gsl_fft_real_workspace_alloc((size_t)p);
@@ -148,7 +108,8 @@ static void test_1d_against_gsl_fft(void **state)
             want[r * p + 2 * k] = -d[2 * k] / sqrt(p / 2.0);
         }
     }
-    check_close("fourier_1d vs gsl_fft_real", got, want, (size_t)n * p, 1e-12, 0);
+    tu_check_close_d("fourier_1d vs gsl_fft_real", got, want, (size_t)n * p,
+                     (tu_tol){.abs = 1e-12});
     gsl_fft_real_wavetable_free(wt);
     gsl_fft_real_workspace_free(wk);
     free(F);
@@ -176,12 +137,12 @@ static void test_2d_parseval_roundtrip_naive(void **state)
     double F[13 * 13], *x = malloc(n * 8), *y = malloc(n * 8), *z = malloc(n * 8),
                        *t = malloc(n * 8), *ref = malloc(n * 8);
     fourier_basis(F, p);
-    xs g = {99};
+    tu_xs g = {99};
     for (size_t i = 0; i < n; i++)
-        x[i] = xs_normal(&g) * 2.385 + 0.7;
+        x[i] = tu_xs_normal(&g) * 2.385 + 0.7;
     fourier_2d(y, x, t, F, p, m, 0);
     naive_2d(ref, x, F, p, m);
-    check_close("fourier_2d vs naive", y, ref, n, 1e-12, 0);
+    tu_check_close_d("fourier_2d vs naive", y, ref, n, (tu_tol){.abs = 1e-12});
     for (int j = 0; j < m; j++) {
         double nx = 0, ny = 0;
         for (int r = 0; r < p * p; r++) {
@@ -191,7 +152,7 @@ static void test_2d_parseval_roundtrip_naive(void **state)
         check_scalar("Parseval |x|^2 vs |x^|^2", ny, nx, 1e-11 * nx);
     }
     fourier_2d(z, y, t, F, p, m, 1);
-    check_close("inverse(fourier_2d(x)) vs x", z, x, n, 1e-12, 0);
+    tu_check_close_d("inverse(fourier_2d(x)) vs x", z, x, n, (tu_tol){.abs = 1e-12});
     free(x), free(y), free(z), free(t), free(ref);
 }
 
@@ -216,7 +177,7 @@ static void test_known_signal_recovered(void **state)
             x[a * p + b] = s;
         }
     fourier_2d(y, x, t, F, p, 1, 0);
-    check_close("known components recovered", y, want, P2, 1e-13, 0);
+    tu_check_close_d("known components recovered", y, want, P2, (tu_tol){.abs = 1e-13});
 }
 
 static void test_sum_directions(void **state)
@@ -263,13 +224,13 @@ static void test_projection_properties(void **state)
            *X = malloc(n * 8), *sum = malloc(n * 8), *want = malloc(n * 8);
     fourier_basis(F, p);
     fourier_sum_dirs(D, F, p);
-    xs g = {7};
+    tu_xs g = {7};
     for (size_t i = 0; i < n; i++)
-        L[i] = xs_normal(&g) * 2.385;
+        L[i] = tu_xs_normal(&g) * 2.385;
     const int keys[] = {1, 4, 6};
     meas_project_sum(PL, L, D, keys, 3, p, m, coef);
     meas_project_sum(PPL, PL, D, keys, 3, p, m, coef);
-    check_close("projection idempotent P(PL) = PL", PPL, PL, n, 1e-13, 0);
+    tu_check_close_d("projection idempotent P(PL) = PL", PPL, PL, n, (tu_tol){.abs = 1e-13});
     /* restricted + excluded = L + 1 (mean L - mean PL) */
     meas_restricted_logits(R, L, PL, P2, m, mu);
     meas_excluded_logits(X, L, PL, P2, m);
@@ -282,7 +243,7 @@ static void test_projection_properties(void **state)
             want[r * m + j] = L[r * m + j] + (ml - mp) / P2;
         }
     }
-    check_close("restricted + excluded = whole", sum, want, n, 1e-13, 0);
+    tu_check_close_d("restricted + excluded = whole", sum, want, n, (tu_tol){.abs = 1e-13});
     /* the projection against the definition sum_k (u u^T + v v^T) L */
     for (size_t i = 0; i < n; i++)
         want[i] = 0;
@@ -297,7 +258,7 @@ static void test_projection_properties(void **state)
                     want[r * m + j] += d[r] * c;
             }
         }
-    check_close("projection vs outer products", PL, want, n, 1e-13, 0);
+    tu_check_close_d("projection vs outer products", PL, want, n, (tu_tol){.abs = 1e-13});
     /* no keys: PL = 0, restricted logits = the class means */
     meas_project_sum(PL, L, D, keys, 0, p, m, coef);
     for (size_t i = 0; i < n; i++)
@@ -315,7 +276,7 @@ static void test_restricted_of_key_logits_is_full(void **state)
     int32_t labels[169];
     fourier_basis(F, p);
     fourier_sum_dirs(D, F, p);
-    xs g = {11};
+    tu_xs g = {11};
     const int keys[] = {2, 5};
     /* L = sum_k u_k alpha_k^T + v_k beta_k^T + 1 c^T (a class bias, which the
      * mean correction keeps) */
@@ -323,13 +284,13 @@ static void test_restricted_of_key_logits_is_full(void **state)
         for (int h = 0; h < 2; h++) {
             const double *d = D + (size_t)(2 * (keys[q] - 1) + h) * P2;
             for (int j = 0; j < m; j++) {
-                const double c = 20 * xs_normal(&g);
+                const double c = 20 * tu_xs_normal(&g);
                 for (int r = 0; r < P2; r++)
                     L[r * m + j] += d[r] * c;
             }
         }
     for (int j = 0; j < m; j++) {
-        const double c = xs_normal(&g);
+        const double c = tu_xs_normal(&g);
         for (int r = 0; r < P2; r++)
             L[r * m + j] += c;
     }
@@ -416,7 +377,7 @@ static void test_neuron_rule(void **state)
     assert_int_equal(best[2], 0);
     assert_int_equal(best[3], 4);
     const double want[] = {1, 0.9, 0, 0.51};
-    check_close("R1 fractions explained", frac, want, 4, 1e-15, 0);
+    tu_check_close_d("R1 fractions explained", frac, want, 4, (tu_tol){.abs = 1e-15});
 }
 
 /* ------------------------------------------------------------------------ */
@@ -577,7 +538,8 @@ static void test_golden_measures(void **state)
         double mx = 0;
         for (int i = 0; i < P2 * p; i++)
             mx = fmax(mx, fabs(want[i]));
-        check_close("logits (float32 forward)", lg, want, (size_t)P2 * p, 1e-5 * mx, 0);
+        tu_check_close_d("logits (float32 forward)", lg, want, (size_t)P2 * p,
+                         (tu_tol){.abs = 1e-5 * mx});
         free(lg), free(tok);
         tfm_acts_free(acts);
     }
@@ -592,8 +554,8 @@ static void test_golden_measures(void **state)
         snprintf(key, sizeof key, "expect.sq.%s", g->m.tensors[i].name);
         check_scalar(key, row.sq[i], need_f64(f, key), TOL_PARAM * need_f64(f, key));
     }
-    check_close("expect.embed", row.embed, need(f, "expect.embed", ST_F64)->data, (size_t)K + 1,
-                TOL_PARAM, 1e-12);
+    tu_check_close_d("expect.embed", row.embed, need(f, "expect.embed", ST_F64)->data,
+                     (size_t)K + 1, (tu_tol){.abs = TOL_PARAM, .rel = 1e-12});
 
     /* key frequencies (R1 on this model), neurons, clusters: exact */
     const st_tensor *kf = need(f, "expect.key_freqs", ST_I32);
@@ -634,7 +596,7 @@ static void test_golden_measures(void **state)
         s = strchr(s, '\n') + 1;
     }
     /* FVE from float32 activations: 1e-5 (the %.9g text adds < 1e-9) */
-    check_close("neuron frac_explained", frac, nfr, (size_t)M, 1e-5, 0);
+    tu_check_close_d("neuron frac_explained", frac, nfr, (size_t)M, (tu_tol){.abs = 1e-5});
 
     /* the attention of the '=' position (float32 forward vs float64) */
     sbuf_clear(&b);
@@ -652,8 +614,8 @@ static void test_golden_measures(void **state)
             s = strchr(s, '\n') + 1;
         }
     assert_int_equal(*s, '\0');
-    check_close("attention of '='", att, need(f, "expect.attention", ST_F64)->data,
-                (size_t)P2 * H * 3, 1e-6, 0);
+    tu_check_close_d("attention of '='", att, need(f, "expect.attention", ST_F64)->data,
+                     (size_t)P2 * H * 3, (tu_tol){.abs = 1e-6});
     free(att);
 
     /* the logit spectrum: 1e-5 of its largest entry (float32 logits) */
@@ -673,7 +635,7 @@ static void test_golden_measures(void **state)
     double mx = 0;
     for (int i = 0; i < P2; i++)
         mx = fmax(mx, ws_[i]);
-    check_close("logit spectrum", spec, ws_, (size_t)P2, 1e-5 * mx, 0);
+    tu_check_close_d("logit spectrum", spec, ws_, (size_t)P2, (tu_tol){.abs = 1e-5 * mx});
     free(spec);
     sbuf_free(&b);
 }
@@ -728,9 +690,9 @@ static void test_non_fourier_tasks(void **state)
         meas_workspace *ws;
         assert_int_equal(task_init(&t, &tc, 3, &e), GROK_OK);
         assert_int_equal(tfm_init(&m, &mc, &e), GROK_OK);
-        xs g = {5};
+        tu_xs g = {5};
         for (size_t j = 0; j < m.n_params; j++)
-            m.params[j] = (float)(0.3 * xs_normal(&g));
+            m.params[j] = (float)(0.3 * tu_xs_normal(&g));
         assert_int_equal(meas_workspace_alloc(&ws, &mc, &t, NULL, &e), GROK_OK);
         assert_int_equal(meas_fourier_applies(ws), 0);
         assert_non_null(strstr(meas_fourier_reason(ws), why[i]));
@@ -848,11 +810,9 @@ static void test_phases(void **state)
     sbuf_free(&b);
 }
 
-static char tmpdir[128];
-
 static void test_tsv_put(void **state)
 {
-    (void)state;
+    const char *tmpdir = *state;
     char path[512];
     grok_err e;
     snprintf(path, sizeof path, "%s/put.tsv", tmpdir);
@@ -896,18 +856,14 @@ static int write_ckpt(const tfm_model *m, const char *dir, long ep, grok_err *e)
 
 static char *slurp(const char *dir, const char *name)
 {
-    char path[1100], *d = NULL;
-    size_t n;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    grok_err e;
-    if (fileio_read_all(path, &d, &n, &e) != GROK_OK)
-        return NULL;
+    char *path = tu_path_in(dir, name), *d = tu_read_file(path, NULL);
+    free(path);
     return d;
 }
 
 static void test_run_dir(void **state)
 {
-    (void)state;
+    const char *tmpdir = *state;
     char dir[256], path[600];
     grok_err e;
     snprintf(dir, sizeof dir, "%s/run", tmpdir);
@@ -931,13 +887,13 @@ static void test_run_dir(void **state)
 
     tfm_model m;
     assert_int_equal(tfm_init(&m, &c.model, &e), GROK_OK);
-    xs g = {77};
+    tu_xs g = {77};
     for (size_t j = 0; j < m.n_params; j++)
-        m.params[j] = (float)(0.4 * xs_normal(&g));
+        m.params[j] = (float)(0.4 * tu_xs_normal(&g));
     const long eps[] = {0, 50, 100, 150, 200};
     for (int i = 0; i < 5; i++) {
         for (size_t j = 0; j < m.n_params; j++)
-            m.params[j] = (float)(m.params[j] * 0.9 + 0.05 * xs_normal(&g));
+            m.params[j] = (float)(m.params[j] * 0.9 + 0.05 * tu_xs_normal(&g));
         assert_int_equal(write_ckpt(&m, dir, eps[i], &e), GROK_OK);
     }
     const char *files[] = {"measures.tsv", "fourier_embed.tsv", "neurons.tsv", "attention.tsv",
@@ -1019,7 +975,7 @@ static void test_run_dir(void **state)
 /* The live pass: own key frequencies, rows appended. */
 static void test_live(void **state)
 {
-    (void)state;
+    const char *tmpdir = *state;
     char dir[256];
     grok_err e;
     snprintf(dir, sizeof dir, "%s/live", tmpdir);
@@ -1032,9 +988,9 @@ static void test_live(void **state)
     tfm_model m;
     assert_int_equal(task_init(&t, &tc, 1, &e), GROK_OK);
     assert_int_equal(tfm_init(&m, &mc, &e), GROK_OK);
-    xs g = {3};
+    tu_xs g = {3};
     for (size_t j = 0; j < m.n_params; j++)
-        m.params[j] = (float)(0.4 * xs_normal(&g));
+        m.params[j] = (float)(0.4 * tu_xs_normal(&g));
     measure_live lv;
     assert_int_equal(measure_live_init(&lv, &m, &t, NULL, &e), GROK_OK);
     meas_row r0, r1;
@@ -1056,21 +1012,6 @@ static void test_live(void **state)
     task_free(&t);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    snprintf(tmpdir, sizeof tmpdir, "/tmp/grok_test_measures_XXXXXX");
-    return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-    return system(cmd) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1088,9 +1029,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_golden_fixed_keys, golden_setup, golden_teardown),
         cmocka_unit_test(test_non_fourier_tasks),
         cmocka_unit_test(test_phases),
-        cmocka_unit_test(test_tsv_put),
-        cmocka_unit_test(test_run_dir),
-        cmocka_unit_test(test_live),
+        cmocka_unit_test_setup_teardown(test_tsv_put, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_run_dir, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_live, tu_setup_dir, tu_teardown_dir),
     };
-    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,30 +16,7 @@
 
 #include "golden/optim_golden.h"
 #include "optim.h"
-
-/* Largest error of got against want [n], measured as |got - want| /
- * max(|want|, floor); fails naming the first element beyond tol. */
-static double check_close(const char *what, const float *got, const float *want, size_t n,
-                          double tol, double floor)
-{
-    double worst = 0.0;
-    size_t worst_i = 0;
-    for (size_t i = 0; i < n; i++) {
-        double g = got[i], w = want[i];
-        double abs_err = fabs(g - w);
-        double scale = fabs(w) > floor ? fabs(w) : floor;
-        double err = abs_err / scale;
-        if (!(err <= tol))
-            fail_msg("%s[%zu]: got %.9g want %.9g: abs err %.3g, rel err %.3g > tol %.3g", what, i,
-                     g, w, abs_err, err, tol);
-        if (err > worst) {
-            worst = err;
-            worst_i = i;
-        }
-    }
-    printf("# %s: %zu values, largest error %.3g at [%zu]\n", what, n, worst, worst_i);
-    return worst;
-}
+#include "testutil.h"
 
 /* Tolerance against torch: 4e-7 relative to max(|want|, 1), about 3 float
  * ulps at magnitude 1.  optim.c uses torch's operation order, so most
@@ -55,6 +32,7 @@ static double check_close(const char *what, const float *got, const float *want,
 static void test_golden_torch(void **state)
 {
     (void)state;
+    const tu_tol tol = {.rel = GOLDEN_TOL, .floor = 1.0}; /* relative to max(|want|, 1) */
     for (int c = 0; c < OPTIM_GOLDEN_CASES; c++) {
         const optim_golden_case *g = &optim_golden[c];
         optim_state s;
@@ -72,9 +50,9 @@ static void test_golden_torch(void **state)
             assert_int_equal(s.step, step + 1);
             char what[64];
             snprintf(what, sizeof what, "%s params after step %d", g->name, step);
-            double err = check_close(what, p, g->params[step], OPTIM_GOLDEN_N, GOLDEN_TOL, 1.0);
-            if (err > worst)
-                worst = err;
+            tu_err err = tu_check_close_f(what, p, g->params[step], OPTIM_GOLDEN_N, tol);
+            if (err.rel > worst)
+                worst = err.rel;
         }
         /* The fixture must move the parameters, or the comparison proves nothing. */
         double moved = 0.0;
@@ -251,7 +229,7 @@ static void test_sgd_plain(void **state)
     for (int i = 0; i < 3; i++)
         want[i] = p[i] + (float)(-0.05) * (g[i] + 0.01f * p[i]);
     optim_step(&s, p, g);
-    check_close("sgd momentum 0", p, want, 3, 0.0, 1.0);
+    tu_check_close_f("sgd momentum 0", p, want, 3, (tu_tol){0});
     optim_free(&s);
 }
 

@@ -11,10 +11,9 @@
  * the real gnuplot and check the PNG size (IHDR) against the size the
  * script asked for, the PDF header and trailer, the SVG and LaTeX outputs,
  * and `grok plot`'s exit codes (experiments/plot_cmd.c). */
-#define _XOPEN_SOURCE 700 /* nftw, setenv */
+#define _XOPEN_SOURCE 700 /* setenv */
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +31,7 @@
 #include "gp.h"
 #include "plot.h"
 #include "plot_cmd.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
 
@@ -39,34 +39,11 @@
 #define N_KEY 3
 static const int key_freqs[N_KEY] = {3, 7, 9};
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static char *make_tmp_dir(void)
-{
-    char *dir = strdup("/tmp/grok-test-plots-XXXXXX");
-    assert_non_null(dir);
-    assert_non_null(mkdtemp(dir));
-    return dir;
-}
-
-static void rm_tree(char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-}
-
 static void write_text(const char *dir, const char *name, const char *text)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
+    char *path = tu_path_in(dir, name);
+    tu_write_text(path, text);
+    free(path);
 }
 
 static void remove_file(const char *dir, const char *name)
@@ -74,14 +51,6 @@ static void remove_file(const char *dir, const char *name)
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     assert_int_equal(unlink(path), 0);
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-    if (!hay || !strstr(hay, needle)) {
-        printf("# text lacks \"%s\":\n%.3000s\n", needle, hay ? hay : "(null)");
-        fail();
-    }
 }
 
 static void assert_lacks(const char *hay, const char *needle)
@@ -259,7 +228,7 @@ static int setup_run(void **state)
     fixture *fx = calloc(1, sizeof *fx);
     if (!fx)
         return -1;
-    fx->dir = make_tmp_dir();
+    fx->dir = tu_tmp_dir();
     fake_opts o = {0};
     write_fake_run(fx->dir, &o);
     grok_err e = {{0}};
@@ -275,7 +244,7 @@ static int teardown_run(void **state)
 {
     fixture *fx = *state;
     plot_run_free(fx->run);
-    rm_tree(fx->dir);
+    tu_rm_tmp_dir(fx->dir);
     free(fx);
     return 0;
 }
@@ -358,7 +327,7 @@ static void test_loss_script(void **state)
     fixture *fx = *state;
     char *s = script_of(fx->run, "loss", PLOT_PNG);
     char *blk = data_block(s, "loss");
-    assert_contains(blk, "# epoch train_loss test_loss\n");
+    tu_assert_contains(blk, "# epoch train_loss test_loss\n");
     /* first row: epoch 0 of the fake curves, sent with %.9g */
     double tl, vl, ta, va;
     fake_curves(0, &tl, &vl, &ta, &va);
@@ -369,18 +338,18 @@ static void test_loss_script(void **state)
     assert_true(rel_err("test_loss[0]", b, vl) < 1e-8);
     printf("# data rows: %d (metrics.tsv has 301)\n", data_lines(blk));
     assert_int_equal(data_lines(blk), 301);
-    assert_contains(s, "set terminal pngcairo");
-    assert_contains(s, "set output 'loss.png'");
-    assert_contains(s, "set logscale y\n");
-    assert_contains(s, "set format y '10^{%L}'");
-    assert_contains(s, "set arrow from 250, graph 0 to 250, graph 1 nohead");
-    assert_contains(s, "set arrow from 1900, graph 0 to 1900, graph 1 nohead");
-    assert_contains(s, "title 'memorised (epoch 250)'");
-    assert_contains(s, "title 'grokked (epoch 1900)'");
-    assert_contains(s, "plot $loss using 1:2 with lines lt 1 title 'train'");
-    assert_contains(s, "$loss using 1:3 with lines lt 2 title 'test'");
-    assert_contains(s, "#0072B2"); /* Okabe-Ito blue, the shared style */
-    assert_contains(s, "set ylabel 'cross-entropy loss (nats)'");
+    tu_assert_contains(s, "set terminal pngcairo");
+    tu_assert_contains(s, "set output 'loss.png'");
+    tu_assert_contains(s, "set logscale y\n");
+    tu_assert_contains(s, "set format y '10^{%L}'");
+    tu_assert_contains(s, "set arrow from 250, graph 0 to 250, graph 1 nohead");
+    tu_assert_contains(s, "set arrow from 1900, graph 0 to 1900, graph 1 nohead");
+    tu_assert_contains(s, "title 'memorised (epoch 250)'");
+    tu_assert_contains(s, "title 'grokked (epoch 1900)'");
+    tu_assert_contains(s, "plot $loss using 1:2 with lines lt 1 title 'train'");
+    tu_assert_contains(s, "$loss using 1:3 with lines lt 2 title 'test'");
+    tu_assert_contains(s, "#0072B2"); /* Okabe-Ito blue, the shared style */
+    tu_assert_contains(s, "set ylabel 'cross-entropy loss (nats)'");
     assert_true(strlen(s) > 0 && !strcmp(s + strlen(s) - 13, "unset output\n"));
     free(blk);
     free(s);
@@ -402,9 +371,9 @@ static void test_accuracy_script(void **state)
     /* metrics.tsv holds accuracies with 6 decimals */
     assert_true(rel_err("train_acc[last] %", a, 100 * ta) < 1e-5);
     assert_true(rel_err("test_acc[last] %", b, 100 * va) < 1e-5);
-    assert_contains(s, "set ylabel 'accuracy (%)'");
-    assert_contains(s, "set arrow from 250, graph 0");
-    assert_contains(s, "set arrow from 1900, graph 0");
+    tu_assert_contains(s, "set ylabel 'accuracy (%)'");
+    tu_assert_contains(s, "set arrow from 250, graph 0");
+    tu_assert_contains(s, "set arrow from 1900, graph 0");
     assert_lacks(s, "set logscale");
     free(blk);
     free(s);
@@ -415,30 +384,30 @@ static void test_progress_script_phases(void **state)
     fixture *fx = *state;
     char *s = script_of(fx->run, "progress", PLOT_PNG);
     char *blk = data_block(s, "progress");
-    assert_contains(blk, "# epoch loss_train loss_test loss_restricted loss_excluded\n");
+    tu_assert_contains(blk, "# epoch loss_train loss_test loss_restricted loss_excluded\n");
     assert_int_equal(data_lines(blk), 31);
-    assert_contains(s, "set logscale y\n");
-    assert_contains(s, "set object 1 rect from 0, graph 0 to 300, graph 1 behind");
-    assert_contains(s, "set object 2 rect from 300, graph 0 to 1500, graph 1 behind");
-    assert_contains(s, "set object 3 rect from 1500, graph 0 to 2000, graph 1 behind");
-    assert_contains(s, "title 'memorisation'");
-    assert_contains(s, "title 'circuit formation'");
-    assert_contains(s, "title 'cleanup'");
-    assert_contains(s, "using 1:4 with lines lt 3 title 'restricted'");
-    assert_contains(s, "using 1:5 with lines lt 4 title 'excluded'");
+    tu_assert_contains(s, "set logscale y\n");
+    tu_assert_contains(s, "set object 1 rect from 0, graph 0 to 300, graph 1 behind");
+    tu_assert_contains(s, "set object 2 rect from 300, graph 0 to 1500, graph 1 behind");
+    tu_assert_contains(s, "set object 3 rect from 1500, graph 0 to 2000, graph 1 behind");
+    tu_assert_contains(s, "title 'memorisation'");
+    tu_assert_contains(s, "title 'circuit formation'");
+    tu_assert_contains(s, "title 'cleanup'");
+    tu_assert_contains(s, "using 1:4 with lines lt 3 title 'restricted'");
+    tu_assert_contains(s, "using 1:5 with lines lt 4 title 'excluded'");
     free(blk);
     free(s);
 
     s = script_of(fx->run, "gini", PLOT_PNG);
-    assert_contains(s, "set object 2 rect from 300");
-    assert_contains(s, "title 'W_E'");
-    assert_contains(s, "title 'W_L'");
-    assert_contains(s, "set yrange [0:1]");
+    tu_assert_contains(s, "set object 2 rect from 300");
+    tu_assert_contains(s, "title 'W_E'");
+    tu_assert_contains(s, "title 'W_L'");
+    tu_assert_contains(s, "set yrange [0:1]");
     free(s);
     s = script_of(fx->run, "weights", PLOT_PNG);
     blk = data_block(s, "weights");
-    assert_contains(blk, "# epoch sum_sq_weights\n");
-    assert_contains(s, "set object 3 rect");
+    tu_assert_contains(blk, "# epoch sum_sq_weights\n");
+    tu_assert_contains(s, "set object 3 rect");
     free(blk);
     free(s);
 }
@@ -446,7 +415,7 @@ static void test_progress_script_phases(void **state)
 static void test_no_phases_no_marks(void **state)
 {
     (void)state;
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {.no_phases = 1};
     write_fake_run(dir, &o);
     /* grokked_epoch null and memorisation missing from this summary */
@@ -457,7 +426,7 @@ static void test_no_phases_no_marks(void **state)
     grok_err e = {{0}};
     assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
     char *s = script_of(r, "progress", PLOT_PNG);
-    assert_contains(s, "set object 1 rect from 0, graph 0 to 300, graph 1");
+    tu_assert_contains(s, "set object 1 rect from 0, graph 0 to 300, graph 1");
     assert_lacks(s, "set object 2");
     assert_lacks(s, "circuit formation");
     free(s);
@@ -470,7 +439,7 @@ static void test_no_phases_no_marks(void **state)
     assert_lacks(s, "key frequencies");
     free(s);
     plot_run_free(r);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 /* A summary.json ahead of the tables (copied mid-run) draws nothing
@@ -478,7 +447,7 @@ static void test_no_phases_no_marks(void **state)
 static void test_marks_beyond_data(void **state)
 {
     (void)state;
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {0};
     write_fake_run(dir, &o);
     write_text(dir, "summary.json",
@@ -489,15 +458,15 @@ static void test_marks_beyond_data(void **state)
     grok_err e = {{0}};
     assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
     char *s = script_of(r, "loss", PLOT_PNG);
-    assert_contains(s, "set arrow from 250,");
+    tu_assert_contains(s, "set arrow from 250,");
     assert_lacks(s, "9000");
     free(s);
     s = script_of(r, "progress", PLOT_PNG);
-    assert_contains(s, "set object 3 rect from 2500, graph 0 to 3000, graph 1");
+    tu_assert_contains(s, "set object 3 rect from 2500, graph 0 to 3000, graph 1");
     assert_lacks(s, "7000");
     free(s);
     plot_run_free(r);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 static void test_fourier_scripts(void **state)
@@ -507,8 +476,8 @@ static void test_fourier_scripts(void **state)
     char *blk = data_block(s, "embed");
     /* the last row (epoch 3000): const then freq_1..11, key flags on 3, 7, 9 */
     assert_int_equal(data_lines(blk), 1 + P / 2);
-    assert_contains(blk, "\n0 0.3 0\n");
-    assert_contains(blk, "\n3 ");
+    tu_assert_contains(blk, "\n0 0.3 0\n");
+    tu_assert_contains(blk, "\n3 ");
     int keys = 0;
     for (int k = 1; k <= P / 2; k++) {
         char line[32];
@@ -522,9 +491,9 @@ static void test_fourier_scripts(void **state)
         keys += (int)flag;
     }
     printf("# fourier_embed: %d key bars of %d\n", keys, P / 2);
-    assert_contains(s, "set ylabel 'Fourier norm of W_E, epoch 3000'");
-    assert_contains(s, "with boxes lt 2 title 'key frequencies'");
-    assert_contains(s, "set label '7' at 7, ");
+    tu_assert_contains(s, "set ylabel 'Fourier norm of W_E, epoch 3000'");
+    tu_assert_contains(s, "with boxes lt 2 title 'key frequencies'");
+    tu_assert_contains(s, "set label '7' at 7, ");
     free(blk);
     free(s);
 
@@ -533,9 +502,9 @@ static void test_fourier_scripts(void **state)
     /* 31 evenly spaced epochs x 11 frequencies, sent as they are */
     assert_int_equal(data_lines(blk), 31 * (P / 2));
     assert_lacks(blk, "resampled");
-    assert_contains(s, "set ytics ('3' 3, '7' 7, '9' 9)");
-    assert_contains(s, "with image");
-    assert_contains(s, "set palette defined (0 '#440154'");
+    tu_assert_contains(s, "set ytics ('3' 3, '7' 7, '9' 9)");
+    tu_assert_contains(s, "with image");
+    tu_assert_contains(s, "set palette defined (0 '#440154'");
     free(blk);
     free(s);
 }
@@ -545,7 +514,7 @@ static void test_fourier_scripts(void **state)
 static void test_adjacent_key_labels(void **state)
 {
     (void)state;
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {0};
     write_fake_run(dir, &o);
     write_text(dir, "summary.json", "{\"key_freqs\": [14, 35, 41, 42, 52]}");
@@ -567,21 +536,21 @@ static void test_adjacent_key_labels(void **state)
     grok_err e = {{0}};
     assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
     char *s = script_of(r, "fourier_embed_epochs", PLOT_PNG);
-    assert_contains(s, "set ytics ('14' 14, '35' 35, '41,42' 41.5, '52' 52)");
+    tu_assert_contains(s, "set ytics ('14' 14, '35' 35, '41,42' 41.5, '52' 52)");
     free(s);
     s = script_of(r, "fourier_embed", PLOT_PNG);
-    assert_contains(s, "set label '41,42' at 41.5, 6.5 center");
-    assert_contains(s, "set label '14' at 14, 0.2 center");
+    tu_assert_contains(s, "set label '41,42' at 41.5, 6.5 center");
+    tu_assert_contains(s, "set label '14' at 14, 0.2 center");
     assert_int_equal(count_substr(s, "set label"), 4);
     free(s);
     plot_run_free(r);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 static void test_heatmap_uneven_epochs(void **state)
 {
     (void)state;
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {.uneven_fourier = 1};
     write_fake_run(dir, &o);
     plot_run *r;
@@ -591,12 +560,12 @@ static void test_heatmap_uneven_epochs(void **state)
     char *blk = data_block(s, "heat");
     int lines = data_lines(blk);
     printf("# uneven epochs: %d heat lines (500 columns x 11)\n", lines);
-    assert_contains(blk, "resampled");
+    tu_assert_contains(blk, "resampled");
     assert_int_equal(lines, 500 * (P / 2));
     free(blk);
     free(s);
     plot_run_free(r);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 static void test_neurons_script(void **state)
@@ -625,10 +594,10 @@ static void test_neurons_script(void **state)
     }
     printf("# neurons: %d outside the key clusters (fake run has 8)\n", n_other);
     assert_int_equal(n_other, 8);
-    assert_contains(s, "title 'k=3, 19 neurons'");
-    assert_contains(s, "title 'other, 8 neurons'");
-    assert_contains(s, "set xtics scale 0.4 ('3' 9.0, '7' 27.5, '9' 46.0, 'other' 59.5)");
-    assert_contains(s, "first 0.85 to graph 1, first 0.85 nohead");
+    tu_assert_contains(s, "title 'k=3, 19 neurons'");
+    tu_assert_contains(s, "title 'other, 8 neurons'");
+    tu_assert_contains(s, "set xtics scale 0.4 ('3' 9.0, '7' 27.5, '9' 46.0, 'other' 59.5)");
+    tu_assert_contains(s, "first 0.85 to graph 1, first 0.85 nohead");
     free(blk);
     free(s);
 }
@@ -653,16 +622,16 @@ static void test_attention_script(void **state)
         assert_true(rel_err("att_a(5,2)", v, want) < 1e-4);
         free(blk);
     }
-    assert_contains(s, "set multiplot layout 1,4");
-    assert_contains(s, "set title 'head 3'");
-    assert_contains(s, "set cbrange [0:1]");
+    tu_assert_contains(s, "set multiplot layout 1,4");
+    tu_assert_contains(s, "set title 'head 3'");
+    tu_assert_contains(s, "set cbrange [0:1]");
     assert_int_equal(count_substr(s, "with image"), 4);
-    assert_contains(s, "unset multiplot");
+    tu_assert_contains(s, "unset multiplot");
     /* page width: 7 in at 1600 px per 3.4 in */
-    assert_contains(s, "size 3294,");
+    tu_assert_contains(s, "size 3294,");
     free(s);
 
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {.layer_col = 1};
     write_fake_run(dir, &o);
     plot_run *r;
@@ -670,10 +639,10 @@ static void test_attention_script(void **state)
     assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
     s = script_of(r, "attention", PLOT_PNG);
     assert_int_equal(count_substr(s, "with image"), 4);
-    assert_contains(s, "set title 'head 0'"); /* one layer: heads only */
+    tu_assert_contains(s, "set title 'head 0'"); /* one layer: heads only */
     free(s);
     plot_run_free(r);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 static void test_logit_spectrum_script(void **state)
@@ -682,10 +651,10 @@ static void test_logit_spectrum_script(void **state)
     char *s = script_of(fx->run, "logit_spectrum", PLOT_PNG);
     char *blk = data_block(s, "spec");
     assert_int_equal(data_lines(blk), P);
-    assert_contains(blk, "# epoch 3000:");
-    assert_contains(s, "set title 'epoch 3000'");
-    assert_contains(s, "set xtics ('3' 5.5, '7' 13.5, '9' 17.5)");
-    assert_contains(s, "plot $spec matrix with image");
+    tu_assert_contains(blk, "# epoch 3000:");
+    tu_assert_contains(s, "set title 'epoch 3000'");
+    tu_assert_contains(s, "set xtics ('3' 5.5, '7' 13.5, '9' 17.5)");
+    tu_assert_contains(s, "plot $spec matrix with image");
     /* row 5 (sin 3... index 2k-1 = 5 is cos 3), column 5: 10.0 */
     const char *row = blk;
     for (int i = 0; i < 1 + 5; i++)
@@ -707,23 +676,23 @@ static void test_tex_and_pdf_text(void **state)
 {
     fixture *fx = *state;
     char *s = script_of(fx->run, "gini", PLOT_TEX);
-    assert_contains(s, "set terminal cairolatex pdf");
-    assert_contains(s, "set output 'gini.tex'");
-    assert_contains(s, "title '$W_E$'");
+    tu_assert_contains(s, "set terminal cairolatex pdf");
+    tu_assert_contains(s, "set output 'gini.tex'");
+    tu_assert_contains(s, "title '$W_E$'");
     free(s);
     s = script_of(fx->run, "loss", PLOT_TEX);
-    assert_contains(s, "set format y '$10^{%L}$'");
+    tu_assert_contains(s, "set format y '$10^{%L}$'");
     free(s);
     s = script_of(fx->run, "accuracy", PLOT_TEX);
-    assert_contains(s, "set ylabel 'accuracy (\\%)'");
+    tu_assert_contains(s, "set ylabel 'accuracy (\\%)'");
     free(s);
     s = script_of(fx->run, "loss", PLOT_PDF);
-    assert_contains(s, "set terminal pdfcairo enhanced color size 3.40in,2.30in");
-    assert_contains(s, "set output 'loss.pdf'");
+    tu_assert_contains(s, "set terminal pdfcairo enhanced color size 3.40in,2.30in");
+    tu_assert_contains(s, "set output 'loss.pdf'");
     free(s);
     s = script_of(fx->run, "loss", PLOT_SVG);
-    assert_contains(s, "set terminal svg");
-    assert_contains(s, "set output 'loss.svg'");
+    tu_assert_contains(s, "set terminal svg");
+    tu_assert_contains(s, "set output 'loss.svg'");
     free(s);
     char out[2][96];
     assert_int_equal(plot_outputs("loss", PLOT_TEX, out), 2);
@@ -736,7 +705,7 @@ static void test_tex_and_pdf_text(void **state)
 static void test_skip_notes(void **state)
 {
     (void)state;
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {.no_fourier_cols = 1}; /* a non-arithmetic task */
     write_fake_run(dir, &o);
     remove_file(dir, "neurons.tsv");
@@ -774,13 +743,13 @@ static void test_skip_notes(void **state)
     assert_string_equal(why, "no measures.tsv");
     free(why);
     plot_run_free(r);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 static void test_thinning(void **state)
 {
     (void)state;
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {.metrics_rows = 12001}; /* epochs 0..120000 step 10 */
     write_fake_run(dir, &o);
     write_text(dir, "summary.json", "{\"memorised_epoch\": 2510, \"grokked_epoch\": 77770}");
@@ -792,14 +761,14 @@ static void test_thinning(void **state)
     int n = data_lines(blk);
     printf("# 12001 rows thinned to %d (at most 5000 + marks)\n", n);
     assert_true(n <= 5003 && n >= 4000);
-    assert_contains(blk, "\n0 ");
-    assert_contains(blk, "\n120000 ");
-    assert_contains(blk, "\n2510 ");  /* not on the stride of 3 */
-    assert_contains(blk, "\n77770 ");
+    tu_assert_contains(blk, "\n0 ");
+    tu_assert_contains(blk, "\n120000 ");
+    tu_assert_contains(blk, "\n2510 ");  /* not on the stride of 3 */
+    tu_assert_contains(blk, "\n77770 ");
     free(blk);
     free(s);
     plot_run_free(r);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 static void test_bad_arguments(void **state)
@@ -815,28 +784,28 @@ static void test_bad_arguments(void **state)
     assert_int_equal(mask, 0u);
     assert_int_equal(plot_parse_formats("png,jpg", &mask, &e), GROK_EINVAL);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, "\"jpg\"");
-    assert_contains(e.msg, "png, pdf, svg, tex");
+    tu_assert_contains(e.msg, "\"jpg\"");
+    tu_assert_contains(e.msg, "png, pdf, svg, tex");
 
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {0};
     write_fake_run(dir, &o);
     sbuf notes;
     sbuf_init(&notes);
     assert_int_equal(plot_run_dir(dir, "png", "los", &notes, &e), GROK_EINVAL);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, "unknown figure \"los\"");
-    assert_contains(e.msg, "loss, accuracy, progress");
+    tu_assert_contains(e.msg, "unknown figure \"los\"");
+    tu_assert_contains(e.msg, "loss, accuracy, progress");
     assert_int_equal(plot_run_dir("/nonexistent/run", "png", NULL, &notes, &e), GROK_EINVAL);
-    assert_contains(e.msg, "/nonexistent/run");
+    tu_assert_contains(e.msg, "/nonexistent/run");
     /* "" draws nothing and runs no gnuplot */
     assert_int_equal(plot_run_dir(dir, "", NULL, &notes, &e), GROK_OK);
-    assert_contains(notes.data, "no formats requested");
+    tu_assert_contains(notes.data, "no formats requested");
     char figs[4096];
     snprintf(figs, sizeof figs, "%s/figures", dir);
     assert_false(fileio_exists(figs));
     sbuf_free(&notes);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 /* ---- the gnuplot driver ------------------------------------------------- */
@@ -859,7 +828,7 @@ static int count_entries(const char *dir)
 static void test_missing_gnuplot(void **state)
 {
     (void)state;
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {0};
     write_fake_run(dir, &o);
     char figs[4096];
@@ -873,7 +842,7 @@ static void test_missing_gnuplot(void **state)
     unsetenv("GP_BIN");
     printf("# GP_BIN=/nonexistent/gnuplot: rc %d: %s\n", rc, e.msg);
     assert_int_equal(rc, GROK_EIO);
-    assert_contains(e.msg, GP_MISSING_MSG);
+    tu_assert_contains(e.msg, GP_MISSING_MSG);
     assert_int_equal(count_entries(figs), 0);
 
     /* gnuplot looked up in an empty PATH */
@@ -886,7 +855,7 @@ static void test_missing_gnuplot(void **state)
     free(saved);
     printf("# PATH=\"\": rc %d: %s\n", rc, e.msg);
     assert_int_equal(rc, GROK_EIO);
-    assert_contains(e.msg, GP_MISSING_MSG);
+    tu_assert_contains(e.msg, GP_MISSING_MSG);
     assert_int_equal(count_entries(figs), 0);
 
     /* a "gnuplot" that exits 127 as a shell does for a missing command */
@@ -900,15 +869,15 @@ static void test_missing_gnuplot(void **state)
     printf("# exit 127: rc %d missing %d: %s\n", rc, missing, e.msg);
     assert_int_equal(rc, GROK_EIO);
     assert_int_equal(missing, 1);
-    assert_contains(e.msg, GP_MISSING_MSG);
+    tu_assert_contains(e.msg, GP_MISSING_MSG);
     sbuf_free(&notes);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 static void test_gnuplot_errors(void **state)
 {
     (void)state;
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     grok_err e = {{0}};
     int missing = -1;
     const char *outs[] = {"bad.png"};
@@ -922,9 +891,9 @@ static void test_gnuplot_errors(void **state)
     printf("# bad command: rc %d: %s\n", rc, e.msg);
     assert_int_equal(rc, GROK_EIO);
     assert_int_equal(missing, 0);
-    assert_contains(e.msg, "figure bad.png");
-    assert_contains(e.msg, "exit status 1");
-    assert_contains(e.msg, "$nosuch");
+    tu_assert_contains(e.msg, "figure bad.png");
+    tu_assert_contains(e.msg, "exit status 1");
+    tu_assert_contains(e.msg, "$nosuch");
     assert_int_equal(count_entries(dir), 0); /* no output, no temporary directory */
 
     /* a data block never closed swallows the rest of the script */
@@ -933,8 +902,8 @@ static void test_gnuplot_errors(void **state)
     rc = gp_draw(NULL, dir, "open.png", open, strlen(open), outs, 1, &warn, &missing, &e);
     printf("# unterminated block: rc %d: %s\n", rc, e.msg);
     assert_int_equal(rc, GROK_EIO);
-    assert_contains(e.msg, "figure open.png");
-    assert_contains(e.msg, "before the end of the script");
+    tu_assert_contains(e.msg, "figure open.png");
+    tu_assert_contains(e.msg, "before the end of the script");
     assert_int_equal(count_entries(dir), 0);
 
     /* a script that plots nowhere */
@@ -942,7 +911,7 @@ static void test_gnuplot_errors(void **state)
     rc = gp_draw(NULL, dir, "none.png", none, strlen(none), outs, 1, &warn, &missing, &e);
     printf("# no output: rc %d: %s\n", rc, e.msg);
     assert_int_equal(rc, GROK_EIO);
-    assert_contains(e.msg, "wrote no bad.png");
+    tu_assert_contains(e.msg, "wrote no bad.png");
     assert_int_equal(count_entries(dir), 0);
 
     /* a warning does not fail the figure; it is passed on */
@@ -951,10 +920,10 @@ static void test_gnuplot_errors(void **state)
     rc = gp_draw(NULL, dir, "warn.png", warns, strlen(warns), outs, 1, &warn, &missing, &e);
     printf("# warning: rc %d: notes \"%s\"\n", rc, warn.data);
     assert_int_equal(rc, GROK_OK);
-    assert_contains(warn.data, "warn.png: gnuplot: line 2: warning: Skipping data file");
+    tu_assert_contains(warn.data, "warn.png: gnuplot: line 2: warning: Skipping data file");
     assert_int_equal(count_entries(dir), 1); /* bad.png, renamed in */
     sbuf_free(&warn);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 /* ---- end to end ------------------------------------------------------------ */
@@ -1049,13 +1018,13 @@ static void test_end_to_end_svg_tex_only(void **state)
     char *data;
     size_t n;
     assert_int_equal(fileio_read_all(path, &data, &n, &e), GROK_OK);
-    assert_contains(data, "<svg");
-    assert_contains(data, "</svg>");
+    tu_assert_contains(data, "<svg");
+    tu_assert_contains(data, "</svg>");
     free(data);
     snprintf(path, sizeof path, "%s/figures/tex/loss.tex", fx->dir);
     assert_int_equal(fileio_read_all(path, &data, &n, &e), GROK_OK);
-    assert_contains(data, "\\includegraphics[width={244.00bp},height={165.00bp}]{loss}}");
-    assert_contains(data, "cross-entropy loss (nats)");
+    tu_assert_contains(data, "\\includegraphics[width={244.00bp},height={165.00bp}]{loss}}");
+    tu_assert_contains(data, "cross-entropy loss (nats)");
     free(data);
     snprintf(path, sizeof path, "%s/figures/tex/loss.pdf", fx->dir);
     assert_pdf(path);
@@ -1070,7 +1039,7 @@ static void test_end_to_end_svg_tex_only(void **state)
 static void test_end_to_end_partial_run(void **state)
 {
     (void)state;
-    char *dir = make_tmp_dir();
+    char *dir = tu_tmp_dir();
     fake_opts o = {.no_measures = 1, .no_summary = 1};
     write_fake_run(dir, &o);
     remove_file(dir, "attention.tsv");
@@ -1080,18 +1049,18 @@ static void test_end_to_end_partial_run(void **state)
     int rc = plot_run_dir(dir, "png", NULL, &notes, &e);
     printf("# notes:\n%s", notes.data);
     assert_int_equal(rc, GROK_OK);
-    assert_contains(notes.data, "progress: skipped: no measures.tsv\n");
-    assert_contains(notes.data, "gini: skipped: no measures.tsv\n");
-    assert_contains(notes.data, "weights: skipped: no measures.tsv\n");
-    assert_contains(notes.data, "attention: skipped: no attention.tsv\n");
-    assert_contains(notes.data, "plots: 6 figures drawn, 4 skipped");
+    tu_assert_contains(notes.data, "progress: skipped: no measures.tsv\n");
+    tu_assert_contains(notes.data, "gini: skipped: no measures.tsv\n");
+    tu_assert_contains(notes.data, "weights: skipped: no measures.tsv\n");
+    tu_assert_contains(notes.data, "attention: skipped: no attention.tsv\n");
+    tu_assert_contains(notes.data, "plots: 6 figures drawn, 4 skipped");
     char path[4200];
     snprintf(path, sizeof path, "%s/figures/loss.png", dir);
     assert_true(fileio_exists(path));
     snprintf(path, sizeof path, "%s/figures/progress.png", dir);
     assert_false(fileio_exists(path));
     sbuf_free(&notes);
-    rm_tree(dir);
+    tu_rm_tmp_dir(dir);
 }
 
 /* ---- the command line (experiments/plot_cmd.c) ----------------------------- */
@@ -1131,11 +1100,11 @@ static void test_plot_cmd(void **state)
     unsetenv("GP_BIN");
     printf("# after run, no gnuplot: %s", log.data);
     assert_int_equal(rc, GROK_EIO);
-    assert_contains(log.data, GP_MISSING_MSG);
-    assert_contains(log.data, "the run itself is unaffected");
+    tu_assert_contains(log.data, GP_MISSING_MSG);
+    tu_assert_contains(log.data, "the run itself is unaffected");
     sbuf_clear(&log);
     assert_int_equal(plot_cmd_after_run(fx->dir, "", &log), GROK_OK);
-    assert_contains(log.data, "no formats requested");
+    tu_assert_contains(log.data, "no formats requested");
     sbuf_free(&log);
 
     assert_int_equal(run_cmd(6, ok), 0);

@@ -20,11 +20,9 @@
  *                 a truncated state.safetensors: exit 1, named.
  * Each test prints what it compared.  The random kill moments come from a
  * seed printed by the test (GROK_TEST_SEED=N repeats one). */
-#define _XOPEN_SOURCE 700 /* nftw, mkdtemp */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -41,6 +39,7 @@
 #include <cmocka.h>
 
 #include "safetensors.h"
+#include "testutil.h"
 
 #define PATH_N 4096
 #define MAX_ARGS 32
@@ -59,18 +58,12 @@ static const char test_cfg_text[] =
 
 typedef struct {
     const char *bin;    /* GROK_BIN, or NULL */
-    char dir[64];       /* scratch directory */
+    char *dir;          /* scratch directory */
     char cfg[PATH_N];   /* dir/small.cfg */
     uint64_t seed;      /* for the kill moments */
 } ctx;
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
 
 static void path_join(char *out, const char *a, const char *b)
 {
@@ -82,37 +75,6 @@ static int exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
-}
-
-/* Reads a whole file; NULL when it cannot. */
-static char *slurp(const char *path, size_t *n)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long len = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t)len + 1);
-    if (buf && fread(buf, 1, (size_t)len, f) != (size_t)len) {
-        free(buf);
-        buf = NULL;
-    }
-    fclose(f);
-    if (buf) {
-        buf[len] = '\0';
-        if (n)
-            *n = (size_t)len;
-    }
-    return buf;
-}
-
-static void write_text(const char *path, const char *text)
-{
-    FILE *f = fopen(path, "w");
-    assert_non_null(f);
-    fputs(text, f);
-    assert_int_equal(fclose(f), 0);
 }
 
 /* Starts bin with argv (NULL-terminated, argv[0] = "grok"); stdout and stderr
@@ -204,7 +166,7 @@ static char *metrics_no_elapsed(const char *run)
 {
     char path[PATH_N];
     path_join(path, run, "metrics.tsv");
-    char *text = slurp(path, NULL);
+    char *text = tu_read_file(path, NULL);
     assert_non_null(text);
     char *out = malloc(strlen(text) + 1), *o = out;
     for (char *line = text; *line;) {
@@ -243,7 +205,7 @@ static int same_file(const char *a, const char *b, const char *name, int data_on
     path_join(pa, a, name);
     path_join(pb, b, name);
     size_t na = 0, nb = 0;
-    char *x = slurp(pa, &na), *y = slurp(pb, &nb);
+    char *x = tu_read_file(pa, &na), *y = tu_read_file(pb, &nb);
     int ok = x && y;
     size_t off = 0;
     if (ok && data_only) {
@@ -361,15 +323,9 @@ static int group_setup(void **state)
     c->bin = getenv("GROK_BIN");
     if (c->bin && !c->bin[0])
         c->bin = NULL;
-    snprintf(c->dir, sizeof c->dir, "/tmp/grok-test-run-XXXXXX");
-    if (!mkdtemp(c->dir))
-        return -1;
+    c->dir = tu_tmp_dir();
     snprintf(c->cfg, sizeof c->cfg, "%s/small.cfg", c->dir);
-    FILE *f = fopen(c->cfg, "w");
-    if (!f)
-        return -1;
-    fputs(test_cfg_text, f);
-    fclose(f);
+    tu_write_text(c->cfg, test_cfg_text);
     const char *s = getenv("GROK_TEST_SEED");
     c->seed = s ? strtoull(s, NULL, 10) : (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32);
     if (c->seed == 0)
@@ -384,10 +340,12 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     ctx *c = *state;
-    if (getenv("GROK_KEEP"))
+    if (getenv("GROK_KEEP")) {
         printf("# kept %s\n", c->dir);
-    else
-        nftw(c->dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+        free(c->dir);
+    } else {
+        tu_rm_tmp_dir(c->dir);
+    }
     free(c);
     return 0;
 }
@@ -409,14 +367,14 @@ static void test_grok(void **state)
     path_join(log, c->dir, "grok.out");
     int rc = grok(c, log, "train", c->cfg, "--out", run, "--threads", "1", NULL);
     if (rc != 0) {
-        char *out = slurp(log, NULL);
+        char *out = tu_read_file(log, NULL);
         printf("   grok train exited %d:\n%s\n", rc, out ? out : "");
         free(out);
     }
     assert_int_equal(rc, 0);
 
     path_join(path, run, "summary.json");
-    char *sum = slurp(path, NULL);
+    char *sum = tu_read_file(path, NULL);
     assert_non_null(sum);
     char status[64], mem[32], grk[32], epochs[32];
     json_value(sum, "status", status, sizeof status);
@@ -447,7 +405,7 @@ static void test_grok(void **state)
 
     /* split.tsv: header + 529 examples, 423 of them train, train first. */
     path_join(path, run, "split.tsv");
-    char *split = slurp(path, NULL);
+    char *split = tu_read_file(path, NULL);
     assert_non_null(split);
     int n_train = 0, n_test = 0, test_seen = 0, order_ok = 1;
     for (char *l = strchr(split, '\n') + 1; *l; l = strchr(l, '\n') + 1) {
@@ -493,7 +451,7 @@ static void test_grok(void **state)
     /* grok info */
     path_join(log, c->dir, "info.out");
     assert_int_equal(grok(c, log, "info", run, NULL), 0);
-    char *info = slurp(log, NULL);
+    char *info = tu_read_file(log, NULL);
     char want[64];
     snprintf(want, sizeof want, "grokked      epoch %ld", atol(grk));
     printf("   grok info mentions '%s': %s\n", want, strstr(info, want) ? "yes" : "no");
@@ -604,7 +562,7 @@ static void test_kill_resume(void **state)
         }
         int rc = grok(c, log, "resume", run, "--threads", "1", "--quiet", NULL);
         if (rc != 0) {
-            char *out = slurp(log, NULL);
+            char *out = tu_read_file(log, NULL);
             printf("   grok resume exited %d:\n%s\n", rc, out ? out : "");
             free(out);
         }
@@ -659,7 +617,7 @@ static void expect_fail(const ctx *c, int code, const char *what, const char *ou
     char log[PATH_N];
     path_join(log, c->dir, "err.out");
     int rc = wait_for(spawn(c, log, argv));
-    char *msg = slurp(log, NULL);
+    char *msg = tu_read_file(log, NULL);
     assert_non_null(msg);
     msg[strcspn(msg, "\n")] = '\0';
     printf("   %-28s exit %d: %s\n", what, rc, msg);
@@ -682,7 +640,7 @@ static void test_bad_input(void **state)
     path_join(out, c->dir, "never");
     path_join(bad, c->dir, "bad.cfg");
     path_join(missing, c->dir, "missing.cfg");
-    write_text(bad, "model = {\n  d_modle = 64;\n};\n");
+    tu_write_text(bad, "model = {\n  d_modle = 64;\n};\n");
     {
         char *argv[] = {"grok", "train", bad, "--out", out, NULL};
         const char *want[] = {"bad.cfg", "d_modle", NULL};
@@ -736,7 +694,7 @@ static void test_bad_input(void **state)
         expect_fail(c, 2, "sgd with lr 1e6", NULL, argv, want);
         char sum[PATH_N];
         path_join(sum, dv, "summary.json");
-        char *text = slurp(sum, NULL);
+        char *text = tu_read_file(sum, NULL);
         assert_non_null(text);
         assert_non_null(strstr(text, "\"status\": \"diverged\""));
         free(text);
@@ -749,7 +707,7 @@ static void test_bad_input(void **state)
     char state_path[PATH_N];
     path_join(state_path, run, "state.safetensors");
     size_t n0, n1;
-    char *before = slurp(state_path, &n0);
+    char *before = tu_read_file(state_path, &n0);
     {
         char *argv[] = {"grok", "train", c->cfg, "--out", run, NULL};
         const char *want[] = {"already holds a run", "grok resume", NULL};
@@ -765,7 +723,7 @@ static void test_bad_input(void **state)
         const char *want[] = {"train.epochs = 10", "20", NULL};
         expect_fail(c, 2, "resume to fewer epochs", NULL, argv, want);
     }
-    char *after = slurp(state_path, &n1);
+    char *after = tu_read_file(state_path, &n1);
     assert_true(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
     printf("   %s/state.safetensors unchanged\n", run);
     free(after);

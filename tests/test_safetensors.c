@@ -9,10 +9,7 @@
  * and corruption of every header byte never crash; and an independent reading
  * of a written file by numpy (json + numpy.frombuffer), skipped when
  * /usr/bin/python3 has no numpy. */
-#define _XOPEN_SOURCE 700 /* nftw */
 #include <errno.h>
-#include <ftw.h>
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -27,82 +24,9 @@
 
 #include "fileio.h"
 #include "safetensors.h"
+#include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static int setup_dir(void **state)
-{
-    char *dir = strdup("/tmp/grok-test-st-XXXXXX");
-    if (!dir || !mkdtemp(dir))
-        return -1;
-    *state = dir;
-    return 0;
-}
-
-static int teardown_dir(void **state)
-{
-    char *dir = *state;
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(dir);
-    return 0;
-}
-
-static char *path_in(const char *dir, const char *name)
-{
-    size_t n = strlen(dir) + strlen(name) + 2;
-    char *p = malloc(n);
-    assert_non_null(p);
-    snprintf(p, n, "%s/%s", dir, name);
-    return p;
-}
-
-static void assert_contains(const char *hay, const char *needle)
-{
-    if (!strstr(hay, needle)) {
-        printf("# message \"%s\" lacks \"%s\"\n", hay, needle);
-        fail();
-    }
-}
-
-/* Compares got[0..n) with want[0..n); prints the worst element (index,
- * values, absolute and relative error) and fails above tol.  Returns the
- * largest absolute error. */
-static double check_close(const char *what, const double *got, const double *want, size_t n,
-                          double tol)
-{
-    double worst = 0, worst_rel = 0;
-    size_t at = 0;
-    for (size_t i = 0; i < n; i++) {
-        double d = fabs(got[i] - want[i]);
-        if (isnan(d) ? !isnan(worst) : d > worst) { /* a NaN counts as the worst */
-            worst = d;
-            worst_rel = d / (fabs(want[i]) > 0 ? fabs(want[i]) : 1);
-            at = i;
-        }
-    }
-    printf("# %s: %zu values, max abs err %.3g (rel %.3g) at %zu", what, n, worst, worst_rel, at);
-    if (n)
-        printf(" (got %.17g, want %.17g)", got[at], want[at]);
-    printf("\n");
-    if (!(worst <= tol))
-        fail_msg("%s: element %zu differs: got %.17g want %.17g", what, at, got[at], want[at]);
-    return worst;
-}
-
-/* Writes raw bytes (no validation) to path. */
-static void write_raw(const char *path, const void *data, size_t n)
-{
-    FILE *fp = fopen(path, "wb");
-    assert_non_null(fp);
-    assert_int_equal(fwrite(data, 1, n, fp), n);
-    assert_int_equal(fclose(fp), 0);
-}
 
 /* A file from a hand-written header (no padding) and data_len zero bytes. */
 static void write_hand(const char *path, const char *header, size_t data_len)
@@ -113,7 +37,7 @@ static void write_hand(const char *path, const char *header, size_t data_len)
     for (int i = 0; i < 8; i++)
         buf[i] = (unsigned char)((uint64_t)hn >> (8 * i));
     memcpy(buf + 8, header, hn);
-    write_raw(path, buf, n);
+    tu_write_file(path, buf, n);
     free(buf);
 }
 
@@ -125,8 +49,8 @@ static void expect_reject(const char *path, const char *check_word, const char *
     int rc = st_read(&f, path, &e);
     printf("# %-22s -> %s\n", case_name, e.msg);
     assert_int_equal(rc, GROK_EFORMAT);
-    assert_contains(e.msg, path);
-    assert_contains(e.msg, check_word);
+    tu_assert_contains(e.msg, path);
+    tu_assert_contains(e.msg, check_word);
     assert_null(f.bytes);
     assert_int_equal(f.n_tensors, 0);
     st_file_free(&f); /* harmless on a failed read */
@@ -188,7 +112,7 @@ static void test_round_trip(void **state)
     const char *dir = *state;
     fixture fx;
     fixture_init(&fx);
-    char *path = path_in(dir, "state.safetensors");
+    char *path = tu_path_in(dir, "state.safetensors");
     grok_err e = {{0}};
     assert_int_equal(st_write(path, fx.t, 7, fx.meta, 4, &e), GROK_OK);
 
@@ -232,8 +156,8 @@ static void test_round_trip(void **state)
     double got[NW], want[NW];
     for (int i = 0; i < NW; i++)
         got[i] = ((const float *)f.tensors[0].data)[i], want[i] = fx.w[i];
-    check_close("F32 embed.W_E after round trip", got, want, NW, 0);
-    check_close("F64 x after round trip", f.tensors[1].data, fx.x, NX, 0);
+    tu_check_close_d("F32 embed.W_E after round trip", got, want, NW, (tu_tol){0});
+    tu_check_close_d("F64 x after round trip", f.tensors[1].data, fx.x, NX, (tu_tol){0});
     assert_int_equal(*(const int64_t *)f.tensors[3].data, fx.step);
 
     assert_int_equal(f.n_meta, 4);
@@ -384,7 +308,7 @@ static void test_header_padding(void **state)
 static void test_rejections(void **state)
 {
     const char *dir = *state;
-    char *path = path_in(dir, "state.safetensors");
+    char *path = tu_path_in(dir, "state.safetensors");
     const float w[6] = {1, 2, 3, 4, 5, 6};
     const double b[2] = {-1, 1};
     const st_tensor t[2] = {{"w", ST_F32, 2, {2, 3}, w}, {"b", ST_F64, 1, {2}, b}};
@@ -395,28 +319,28 @@ static void test_rejections(void **state)
     unsigned char *buf = malloc(n + 1);
     assert_non_null(buf);
 
-    write_raw(path, good, 5);
+    tu_write_file(path, good, 5);
     expect_reject(path, "too small", "5-byte file");
 
-    write_raw(path, good, n - 1);
+    tu_write_file(path, good, n - 1);
     expect_reject(path, "truncated", "truncated by one byte");
 
     memcpy(buf, good, n);
     buf[n] = 0;
-    write_raw(path, buf, n + 1);
+    tu_write_file(path, buf, n + 1);
     expect_reject(path, "trailing", "one byte appended");
 
     memcpy(buf, good, n);
     const uint64_t huge = 100000001;
     for (int i = 0; i < 8; i++)
         buf[i] = (unsigned char)(huge >> (8 * i));
-    write_raw(path, buf, n);
+    tu_write_file(path, buf, n);
     expect_reject(path, "too large", "N = 100,000,001");
 
     memcpy(buf, good, n);
     for (int i = 0; i < 8; i++)
         buf[i] = (unsigned char)((uint64_t)(n - 7) >> (8 * i));
-    write_raw(path, buf, n);
+    tu_write_file(path, buf, n);
     expect_reject(path, "past end of file", "N past EOF");
 
     /* Invalid JSON, one way per kind of mistake. */
@@ -483,10 +407,10 @@ static void test_rejections(void **state)
     expect_reject(path, "overflow", "numel overflows");
 
     /* A missing file is an I/O error that names the path. */
-    char *missing = path_in(dir, "missing.safetensors");
+    char *missing = tu_path_in(dir, "missing.safetensors");
     st_file f;
     assert_int_equal(st_read(&f, missing, &e), GROK_EIO);
-    assert_contains(e.msg, missing);
+    tu_assert_contains(e.msg, missing);
     free(missing);
     free(buf);
     free(good);
@@ -521,7 +445,7 @@ static void test_accepts_foreign_layout(void **state)
     const st_tensor *t = st_find(&f, "d");
     assert_non_null(t);
     assert_int_equal((uintptr_t)t->data % 8, 0);
-    check_close("F64 from an unpadded header", t->data, d, 2, 0);
+    tu_check_close_d("F64 from an unpadded header", t->data, d, 2, (tu_tol){0});
     assert_string_equal(st_meta_get(&f, "k\xc3\xa9\xf0\x9f\x98\x80"), "v/");
     st_file_free(&f);
     free(buf);
@@ -573,7 +497,7 @@ static void test_writer_errors(void **state)
     st_tensor t[2] = {{"a", ST_F32, 1, {2}, v}, {"a", ST_F32, 1, {2}, v}};
     assert_int_equal(st_serialize(t, 2, NULL, 0, &out, &n, &e), GROK_EINVAL);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, "duplicate");
+    tu_assert_contains(e.msg, "duplicate");
     assert_null(out);
     t[1] = (st_tensor){"b", ST_F32, 1, {2}, NULL};
     assert_int_equal(st_serialize(t, 2, NULL, 0, &out, &n, &e), GROK_EINVAL);
@@ -584,19 +508,19 @@ static void test_writer_errors(void **state)
     t[1] = (st_tensor){"bad\xff", ST_F32, 1, {2}, v};
     assert_int_equal(st_serialize(t, 2, NULL, 0, &out, &n, &e), GROK_EINVAL);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, "UTF-8");
+    tu_assert_contains(e.msg, "UTF-8");
     t[1] = (st_tensor){"__metadata__", ST_F32, 1, {2}, v};
     assert_int_equal(st_serialize(t, 2, NULL, 0, &out, &n, &e), GROK_EINVAL);
 
-    char *path = path_in(dir, "no/dir/x.safetensors");
+    char *path = tu_path_in(dir, "no/dir/x.safetensors");
     assert_int_equal(st_write(path, t, 1, NULL, 0, &e), GROK_EIO);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, path);
+    tu_assert_contains(e.msg, path);
     assert_false(fileio_exists(path));
     t[1] = (st_tensor){"a", ST_F32, 1, {2}, v};
     assert_int_equal(st_write(path, t, 2, NULL, 0, &e), GROK_EINVAL);
     printf("# %s\n", e.msg);
-    assert_contains(e.msg, path);
+    tu_assert_contains(e.msg, path);
     free(path);
 }
 
@@ -651,11 +575,11 @@ static void test_numpy_reads_it(void **state)
     }
     fixture fx;
     fixture_init(&fx);
-    char *path = path_in(dir, "numpy.safetensors");
-    char *script = path_in(dir, "check.py");
+    char *path = tu_path_in(dir, "numpy.safetensors");
+    char *script = tu_path_in(dir, "check.py");
     grok_err e = {{0}};
     assert_int_equal(st_write(path, fx.t, 7, fx.meta, 4, &e), GROK_OK);
-    write_raw(script, check_py, sizeof check_py - 1);
+    tu_write_file(script, check_py, sizeof check_py - 1);
     char cmd[1024];
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 '%s' '%s' 2>&1", script, path);
     FILE *pp = popen(cmd, "r");
@@ -701,8 +625,8 @@ static void test_numpy_reads_it(void **state)
     assert_int_equal(n_meta, 4);
     for (int i = 0; i < NW; i++)
         want_w[i] = fx.w[i];
-    check_close("numpy F32 embed.W_E", got_w, want_w, NW, 0);
-    check_close("numpy F64 x", got_x, fx.x, NX, 0);
+    tu_check_close_d("numpy F32 embed.W_E", got_w, want_w, NW, (tu_tol){0});
+    tu_check_close_d("numpy F64 x", got_x, fx.x, NX, (tu_tol){0});
     printf("# numpy read 7 tensors, 4 metadata entries; I32/I64 values equal\n");
     free(script);
     free(path);
@@ -711,15 +635,15 @@ static void test_numpy_reads_it(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_round_trip, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_round_trip, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_exact_bytes),
         cmocka_unit_test(test_reference_vectors),
         cmocka_unit_test(test_header_padding),
-        cmocka_unit_test_setup_teardown(test_rejections, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_rejections, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_accepts_foreign_layout),
         cmocka_unit_test(test_corruption_never_crashes),
-        cmocka_unit_test_setup_teardown(test_writer_errors, setup_dir, teardown_dir),
-        cmocka_unit_test_setup_teardown(test_numpy_reads_it, setup_dir, teardown_dir),
+        cmocka_unit_test_setup_teardown(test_writer_errors, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_numpy_reads_it, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,22 +19,8 @@
 #include <string.h>
 
 #include "linalg.h"
+#include "testutil.h"
 #include "tfm.h"
-
-/* A test-local generator, so this file does not depend on rng.c. */
-static uint64_t xs_state;
-static double xs_uniform(void)
-{
-    xs_state ^= xs_state << 13;
-    xs_state ^= xs_state >> 7;
-    xs_state ^= xs_state << 17;
-    return (double)(xs_state >> 11) / 9007199254740992.0;
-}
-static double xs_normal(void)
-{
-    double u = xs_uniform() + 1e-300, v = xs_uniform();
-    return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
-}
 
 static tfm_config small_config(int layers, int ln, tfm_act act, int bias)
 {
@@ -45,24 +31,25 @@ static tfm_config small_config(int layers, int ln, tfm_act act, int bias)
 }
 
 /* Fills parameters with Gaussians of the tensor's init scale; LayerNorm and
- * biases get non-trivial values so that every path is exercised. */
-static void fill_params(tfm_model *m, uint64_t seed)
+ * biases get non-trivial values so that every path is exercised.  Seeds g
+ * from seed; make_batch goes on with it. */
+static void fill_params(tfm_model *m, uint64_t seed, tu_xs *g)
 {
-    xs_state = seed * 2654435761u + 12345;
+    g->s = seed * 2654435761u + 12345;
     for (int i = 0; i < m->n_tensors; i++) {
         const tfm_tensor *t = &m->tensors[i];
         for (size_t j = 0; j < t->numel; j++) {
-            double x = xs_normal();
+            double x = tu_xs_normal(g);
             m->params[t->offset + j] =
                 (float)(t->init_std > 0 ? x * t->init_std * 1.5 : t->init_value + 0.2 * x);
         }
     }
 }
 
-static void make_batch(int32_t *tok, int32_t *lab, int N, int p)
+static void make_batch(int32_t *tok, int32_t *lab, int N, int p, tu_xs *g)
 {
     for (int n = 0; n < N; n++) {
-        int a = (int)(xs_uniform() * p), b = (int)(xs_uniform() * p);
+        int a = (int)(tu_xs_uniform(g) * p), b = (int)(tu_xs_uniform(g) * p);
         tok[3 * n] = a, tok[3 * n + 1] = b, tok[3 * n + 2] = p;
         lab[n] = (a + b) % p;
     }
@@ -143,8 +130,9 @@ static void test_forward_matches_reference(void **state)
                 tfm_model m;
                 grok_err e;
                 assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
-                fill_params(&m, 7 + layers * 10 + ln * 3 + act);
-                make_batch(tok, lab, N, 7);
+                tu_xs xs;
+                fill_params(&m, 7 + layers * 10 + ln * 3 + act, &xs);
+                make_batch(tok, lab, N, 7, &xs);
                 tfm_acts *a = tfm_acts_alloc(&m, N);
                 tfm_forward(&m, a, tok, N);
                 tfm_forward_ref(&m, tok, N, ref);
@@ -173,8 +161,9 @@ static void gradient_check(int layers, int ln, tfm_act act, int bias)
     tfm_model m;
     grok_err e;
     assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
-    fill_params(&m, 100 + layers * 10 + ln * 3 + act + bias * 7);
-    make_batch(tok, lab, N, 7);
+    tu_xs xs;
+    fill_params(&m, 100 + layers * 10 + ln * 3 + act + bias * 7, &xs);
+    make_batch(tok, lab, N, 7, &xs);
     tfm_acts *a = tfm_acts_alloc(&m, N);
     tfm_forward(&m, a, tok, N);
     double loss = tfm_loss(a, lab, N, NULL, NULL, 1);
@@ -193,7 +182,7 @@ static void gradient_check(int layers, int ln, tfm_act act, int bias)
             gmax = fmax(gmax, fabs(m.grads[t->offset + j]));
         const int samples = t->numel < 8 ? (int)t->numel : 8;
         for (int s = 0; s < samples; s++) {
-            size_t j = t->numel < 8 ? (size_t)s : (size_t)(xs_uniform() * t->numel);
+            size_t j = t->numel < 8 ? (size_t)s : (size_t)(tu_xs_uniform(&xs) * t->numel);
             float *p = &m.params[t->offset + j];
             const float p0 = *p;
             double fd[2];
@@ -252,8 +241,9 @@ static void test_threads_same_bits(void **state)
         tfm_model m;
         grok_err e;
         assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
-        fill_params(&m, 5);
-        make_batch(tok, lab, N, 31);
+        tu_xs xs;
+        fill_params(&m, 5, &xs);
+        make_batch(tok, lab, N, 31, &xs);
         tfm_acts *a = tfm_acts_alloc(&m, N);
         float *g1 = malloc(sizeof(float) * m.n_params), *l1 = malloc(sizeof(float) * N * 31);
         double loss[2];
@@ -285,13 +275,13 @@ static void test_gemm_strides(void **state)
     (void)state;
     enum { M = 37, N = 29, K = 19 };
     float A[M * K], B[K * N], C1[M * N * 2], C2[M * N * 2];
-    xs_state = 99;
+    tu_xs xs = {99};
     for (int i = 0; i < M * K; i++)
-        A[i] = (float)xs_normal();
+        A[i] = (float)tu_xs_normal(&xs);
     for (int i = 0; i < K * N; i++)
-        B[i] = (float)xs_normal();
+        B[i] = (float)tu_xs_normal(&xs);
     for (int i = 0; i < M * N * 2; i++)
-        C1[i] = C2[i] = (float)xs_normal();
+        C1[i] = C2[i] = (float)tu_xs_normal(&xs);
     /* A^T stored [K, M], B [K, N], C with row stride 2N, beta 0.5 */
     float At[K * M];
     for (int i = 0; i < M; i++)
@@ -314,7 +304,8 @@ static void test_loss_float64(void **state)
     tfm_model m;
     grok_err e;
     assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
-    fill_params(&m, 3);
+    tu_xs xs;
+    fill_params(&m, 3, &xs);
     int32_t tok[6] = {1, 2, 7, 3, 4, 7}, lab[2] = {3, 0};
     tfm_acts *a = tfm_acts_alloc(&m, 2);
     tfm_forward(&m, a, tok, 2);
