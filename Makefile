@@ -44,9 +44,21 @@ else
 $(error SANITIZER=$(SANITIZER) is not valid; use SANITIZER=address or SANITIZER=undefined)
 endif
 
+# Open MPI, optional: with Open MPI's mpicc present, experiments/sweep_mpi.c is
+# built with MPI (GROK_HAVE_MPI) and `grok sweep` under mpirun uses it; without
+# it the build still works (the ranks then come from mpirun's environment).
+# The stamp rebuilds sweep_mpi.o when mpicc appears or goes.
+MPICC     := $(shell command -v mpicc 2>/dev/null)
+MPI_INC   := $(if $(MPICC),$(shell $(MPICC) -showme:compile 2>/dev/null))
+MPI_STAMP := $(BUILD)/.mpi-$(if $(MPI_INC),on,off)
+ifneq ($(MPI_INC),)
+MPI_CFLAGS := -DGROK_HAVE_MPI $(patsubst -I%,-isystem %,$(MPI_INC))
+LDLIBS    += $(shell $(MPICC) -showme:link)
+endif
+
 # Debian packages: headers the build needs, and tools the tests need.
-DEB_BUILD := libblis-openmp-dev libgsl-dev libconfig-dev libcmocka-dev zlib1g-dev gnuplot-nox
-DEB_TEST  := python3-numpy
+DEB_BUILD := libblis-openmp-dev libgsl-dev libconfig-dev libcmocka-dev zlib1g-dev gnuplot-nox libopenmpi-dev
+DEB_TEST  := python3-numpy openmpi-bin python3-nbformat jupyter-nbconvert python3-ipykernel python3-pandas python3-matplotlib
 HEADERS   := blis.h gsl/gsl_rng.h libconfig.h cmocka.h zlib.h
 
 MODULES  := model measures plots notebooks_export experiments
@@ -71,6 +83,12 @@ $(BUILD)/libgrok.a: $(LIB_OBJ)
 $(BUILD)/%.o: %.c | $(DEPS_OK)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/experiments/sweep_mpi.o: CFLAGS += $(MPI_CFLAGS)
+$(BUILD)/experiments/sweep_mpi.o: $(MPI_STAMP)
+$(MPI_STAMP): | $(DEPS_OK)
+	@rm -f $(BUILD)/.mpi-on $(BUILD)/.mpi-off
+	@touch $@
 
 $(BUILD)/tests/%: tests/%.c $(SUPPORT_OBJ) $(BUILD)/libgrok.a | $(DEPS_OK)
 	@mkdir -p $(dir $@)
@@ -99,7 +117,7 @@ run: grok
 	else ./grok train experiments/nanda2023_mod_add.cfg --out $(RUN_DIR); fi
 
 test: grok $(TEST_BIN)
-	@command -v /usr/bin/python3 >/dev/null && /usr/bin/python3 -c 'import numpy' 2>/dev/null || $(MAKE) --no-print-directory deps
+	@/usr/bin/python3 -c 'import numpy, nbformat, nbconvert, ipykernel, pandas, matplotlib' 2>/dev/null && command -v mpirun >/dev/null || $(MAKE) --no-print-directory deps
 	@pass=0; fail=0; for t in $(TEST_BIN); do \
 	  out=$$(GROK_BIN=$(CURDIR)/grok $$t 2>&1); rc=$$?; echo "$$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE|PASSED) *\]|^#' ; \
 	  n=$$(echo "$$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p'); pass=$$((pass + $${n:-0})); \

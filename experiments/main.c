@@ -20,6 +20,7 @@
 #include "bench.h"
 #include "blisarch.h"
 #include "cfg.h"
+#include "export_cmd.h"
 #include "fileio.h"
 #include "grok.h"
 #include "linalg.h"
@@ -43,6 +44,7 @@ static int main_info(int argc, char **argv, blisarch_info *bi);
 static int main_measure(int argc, char **argv, blisarch_info *bi);
 static int main_plot(int argc, char **argv, blisarch_info *bi);
 static int main_bench(int argc, char **argv, blisarch_info *bi);
+static int main_export(int argc, char **argv, blisarch_info *bi);
 static int main_help(int argc, char **argv, blisarch_info *bi);
 
 static const main_command main_commands[] = {
@@ -57,6 +59,7 @@ static const main_command main_commands[] = {
     {"measure", main_measure, "grok measure DIR [--threads N]",
      "recompute the progress measures (measures.tsv and friends) from a run's checkpoints"},
     {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT},
+    {"export", main_export, EXPORT_CMD_USAGE, EXPORT_CMD_ABOUT},
     {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N]",
      "the performance table: ms per step, per evaluation and per measure pass, GFLOP/s"},
     {"help", main_help, "grok help [COMMAND | config]",
@@ -302,6 +305,12 @@ static int main_plot(int argc, char **argv, blisarch_info *bi)
 {
     (void)bi;
     return plot_cmd_main(argc, argv);
+}
+
+static int main_export(int argc, char **argv, blisarch_info *bi)
+{
+    (void)bi;
+    return export_cmd_main(argc, argv);
 }
 
 static int main_bench(int argc, char **argv, blisarch_info *bi)

@@ -1,0 +1,1219 @@
+/* test_export.c: `grok export` (notebooks_export/ and experiments/export_cmd.c).
+ *
+ * Unit tests run on a small fake run directory written here (three
+ * checkpoints of four tensors with high-entropy values, metrics.tsv,
+ * measures.tsv, summary.json, config.cfg, a PNG figure):
+ *   json        the JSON reader: values, escapes, surrogate pairs, and the
+ *               errors it must name (line and column).
+ *   npy_header  the .npy header bytes are np.save's, 64-byte aligned.
+ *   npz         the .npz read back with this file's own ZIP and .npy reader
+ *               (its own bitwise CRC-32, not zlib's): names, dtypes, shapes,
+ *               and every stacked array equal to the checkpoints' tensors;
+ *               the epochs, the metrics columns and the metadata; --epochs.
+ *   safetensors the chosen checkpoints re-read equal, with a "tl_config".
+ *   ipynb       the notebook is JSON of nbformat 4.5: unique cell ids, code
+ *               cells unexecuted, the summary table, the figure attachment
+ *               decoding to the PNG's bytes, the expected code cells; the
+ *               same bytes when exported twice; the sweep notebook.
+ *   bad_input   a missing directory, one that is not a run, a truncated
+ *               checkpoint, a checkpoint of another shape, an unknown epoch:
+ *               the right status, a message naming the file, nothing written.
+ *   cli         export_cmd_main's flags and exit codes, the --epochs parser.
+ * Where Debian's python3-numpy, python3-nbformat and jupyter-nbconvert (with
+ * python3-ipykernel, python3-pandas, python3-matplotlib) are installed, the
+ * .npz is also checked with numpy.load, the notebook validated with
+ * nbformat, and (end_to_end, which needs GROK_BIN, set by make test) a real
+ * small run is trained with the built grok, exported, and its notebook
+ * executed with nbconvert: every cell must run and its NumPy logits check
+ * pass.  Each of those skips with a message when its tools are missing. */
+#define _GNU_SOURCE /* mkdtemp, setenv */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "export.h"
+#include "export_cmd.h"
+#include "fileio.h"
+#include "json.h"
+#include "npy.h"
+#include "safetensors.h"
+#include "testutil.h"
+
+#define PATH_N 4096
+#define DIR_N 2048 /* a directory that PATH_N paths are built in */
+#define PYTHON "/usr/bin/python3"
+
+/* ---- the fake run ---------------------------------------------------------- */
+
+#define N_CKPT 3
+#define N_TENSORS 4
+static const long fake_epochs[N_CKPT] = {0, 10, 20};
+static const char *const fake_names[N_TENSORS] = {"embed.W_E", "pos_embed.W_pos",
+                                                  "blocks.0.attn.W_Q", "unembed.W_U"};
+static const int fake_ndim[N_TENSORS] = {2, 2, 3, 2};
+static const int64_t fake_shape[N_TENSORS][3] = {{6, 4, 0}, {3, 4, 0}, {2, 4, 2}, {4, 5, 0}};
+
+/* A 1x1 PNG. */
+static const unsigned char fake_png[] = {
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48,
+    0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+    0x00, 0x1F, 0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78,
+    0x9C, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00,
+    0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82};
+
+static const char fake_config[] =
+    "# grok run config (libconfig syntax): every key, resolved.\n"
+    "seed = 7;                      # seed\n"
+    "\n"
+    "task = {\n"
+    "  op = \"add\";                  # operation\n"
+    "  p = 5;                       # modulus p\n"
+    "  frac_train = 0.6;            # share\n"
+    "};\n"
+    "model = {\n"
+    "  n_layers = 1;\n"
+    "  d_model = 4;\n"
+    "  n_heads = 2;\n"
+    "  d_head = 2;\n"
+    "  d_mlp = 8;\n"
+    "  act = \"relu\";\n"
+    "  layernorm = false;\n"
+    "  attn_bias = false;\n"
+    "  init_scale = 1.0;\n"
+    "};\n"
+    "optim = {\n"
+    "  kind = \"adamw\";\n"
+    "  lr = 0.001;\n"
+    "  betas = [0.9, 0.98];\n"
+    "  weight_decay = 1.0;\n"
+    "  warmup = 10;\n"
+    "};\n"
+    "train = {\n"
+    "  epochs = 20;\n"
+    "  batch = 0;\n"
+    "};\n";
+
+static const char fake_metrics[] =
+    "epoch\tlr\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\telapsed_s\n"
+    "0\t0\t1.61\t1.62\t0.2\t0.1\t0.001\n"
+    "10\t0.001\t0.5\t1.9\t0.8\t0.3\t0.002\n"
+    "20\t0.001\t0.01\t0.02\t1\t1\t0.003\n";
+
+static const char fake_measures[] =
+    "epoch\tloss_train\tloss_test\tloss_restricted\tloss_excluded\tkey_freqs\n"
+    "0\t1.61\t1.62\t1.6\t1.6\t1,2\n"
+    "20\t0.01\t0.02\t0.015\t2.5\t1,2\n";
+
+static const char fake_summary[] =
+    "{\n  \"format\": \"grok-summary-1\",\n  \"status\": \"finished\",\n"
+    "  \"epochs_done\": 20,\n  \"memorised_epoch\": 10,\n  \"grokked_epoch\": null,\n"
+    "  \"final\": {\"epoch\": 20, \"lr\": 0.001, \"train_loss\": 0.01, \"test_loss\": 0.02, "
+    "\"train_acc\": 1, \"test_acc\": 1},\n  \"n_params\": 104,\n  \"n_train\": 15,\n"
+    "  \"n_test\": 10,\n  \"wall_s\": 0.5,\n"
+    "  \"key_freqs\": [1, 2],\n"
+    "  \"phases\": {\"memorisation_end\": 10, \"circuit_formation_end\": null, "
+    "\"cleanup_end\": null}\n}\n";
+
+/* The value of element i of tensor k at epoch ep: high-entropy, exact in float. */
+static float fake_value(long ep, int k, size_t i)
+{
+    return (float)(2.385 * sin(1.7 * (double)i + 0.31 * k + 0.013 * (double)ep) + 0.001 * (double)ep);
+}
+
+static size_t fake_numel(int k)
+{
+    size_t n = 1;
+    for (int d = 0; d < fake_ndim[k]; d++)
+        n *= (size_t)fake_shape[k][d];
+    return n;
+}
+
+static void write_text(const char *dir, const char *name, const char *text)
+{
+    char *path = tu_path_in(dir, name);
+    tu_write_text(path, text);
+    free(path);
+}
+
+/* Writes checkpoints/epoch-NNNNNN.safetensors for epoch ep; shape_of_k2 may
+ * change tensor 2's first dimension (a mismatched checkpoint). */
+static void write_fake_ckpt(const char *dir, long ep, int64_t first_dim_k2)
+{
+    st_tensor t[N_TENSORS];
+    float *data[N_TENSORS];
+    for (int k = 0; k < N_TENSORS; k++) {
+        t[k].name = fake_names[k];
+        t[k].dtype = ST_F32;
+        t[k].ndim = fake_ndim[k];
+        for (int d = 0; d < fake_ndim[k]; d++)
+            t[k].shape[d] = fake_shape[k][d];
+        if (k == 2 && first_dim_k2 > 0)
+            t[k].shape[0] = first_dim_k2;
+        size_t n = fake_numel(k) / (size_t)fake_shape[k][0] * (size_t)t[k].shape[0];
+        data[k] = malloc(n * sizeof(float));
+        assert_non_null(data[k]);
+        for (size_t i = 0; i < n; i++)
+            data[k][i] = fake_value(ep, k, i);
+        t[k].data = data[k];
+    }
+    char epoch[32];
+    snprintf(epoch, sizeof epoch, "%ld", ep);
+    const st_meta meta[] = {{"format", "grok-checkpoint-1"}, {"epoch", epoch},
+                            {"n_layers", "1"},  {"d_model", "4"},  {"n_heads", "2"},
+                            {"d_head", "2"},    {"d_mlp", "8"},    {"d_vocab", "6"},
+                            {"d_vocab_out", "5"}, {"n_ctx", "3"},  {"act", "relu"},
+                            {"layernorm", "0"}, {"attn_bias", "0"}, {"op", "add"},
+                            {"p", "5"},         {"config", fake_config}};
+    char path[PATH_N];
+    snprintf(path, sizeof path, "%s/checkpoints/epoch-%06ld.safetensors", dir, ep);
+    grok_err e = {{0}};
+    int rc = st_write(path, t, N_TENSORS, meta, (int)(sizeof meta / sizeof meta[0]), &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    for (int k = 0; k < N_TENSORS; k++)
+        free(data[k]);
+}
+
+static void make_fake_run(const char *dir)
+{
+    char path[PATH_N];
+    write_text(dir, "config.cfg", fake_config);
+    write_text(dir, "metrics.tsv", fake_metrics);
+    write_text(dir, "measures.tsv", fake_measures);
+    write_text(dir, "summary.json", fake_summary);
+    write_text(dir, "split.tsv", "index\ta\tb\tlabel\tsplit\n0\t0\t0\t0\ttrain\n");
+    snprintf(path, sizeof path, "%s/checkpoints", dir);
+    assert_int_equal(mkdir(path, 0777), 0);
+    snprintf(path, sizeof path, "%s/figures", dir);
+    assert_int_equal(mkdir(path, 0777), 0);
+    snprintf(path, sizeof path, "%s/figures/loss.png", dir);
+    tu_write_file(path, fake_png, sizeof fake_png);
+    snprintf(path, sizeof path, "%s/figures/readme.txt", dir);
+    tu_write_text(path, "not a figure\n");
+    for (int c = 0; c < N_CKPT; c++)
+        write_fake_ckpt(dir, fake_epochs[c], 0);
+}
+
+/* Entries of dir (without . and ..), or -1 when it cannot be opened. */
+static int count_entries(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL)
+        n += strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0;
+    closedir(d);
+    return n;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+/* Runs a shell command with output into dir/cmd.log; returns its exit status
+ * (-1 when it did not exit normally) and the log in *log (caller frees). */
+static int run_shell(const char *dir, const char *cmd, char **log)
+{
+    size_t n = strlen(cmd) + strlen(dir) + 32;
+    char *full = malloc(n);
+    assert_non_null(full);
+    snprintf(full, n, "( %s ) >%s/cmd.log 2>&1", cmd, dir);
+    int st = system(full);
+    free(full);
+    char path[PATH_N];
+    snprintf(path, sizeof path, "%s/cmd.log", dir);
+    if (log)
+        *log = tu_read_file(path, NULL);
+    unlink(path);
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int have_python_module(const char *modules)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, PYTHON " -c 'import %s' >/dev/null 2>&1", modules);
+    int st = system(cmd);
+    return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+/* ---- an independent .npz reader --------------------------------------------- */
+
+/* Bitwise CRC-32 (reflected polynomial 0xEDB88320), not zlib's table. */
+static uint32_t crc32_bitwise(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xFFFFFFFFu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xEDB88320u & (0u - (c & 1u)));
+    }
+    return c ^ 0xFFFFFFFFu;
+}
+
+static uint32_t le16(const unsigned char *p) { return (uint32_t)p[0] | (uint32_t)p[1] << 8; }
+static uint32_t le32(const unsigned char *p)
+{
+    return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+#define MAX_ENTRIES 64
+typedef struct {
+    char name[256];    /* without ".npy" */
+    char descr[16];
+    int ndim;
+    long long shape[8];
+    const unsigned char *data; /* the array's bytes */
+    size_t n_data;
+} npy_entry;
+
+/* Parses the .npy bytes of one entry; fails the test on any deviation. */
+static void parse_npy(const unsigned char *p, size_t n, npy_entry *out)
+{
+    assert_true(n >= 10);
+    assert_memory_equal(p, "\x93NUMPY\x01\x00", 8);
+    size_t hlen = le16(p + 8);
+    assert_true(10 + hlen <= n);
+    assert_int_equal((10 + hlen) % 64, 0);
+    assert_int_equal(p[10 + hlen - 1], '\n');
+    char hdr[1024];
+    assert_true(hlen < sizeof hdr);
+    memcpy(hdr, p + 10, hlen);
+    hdr[hlen] = '\0';
+    const char *d = strstr(hdr, "{'descr': '");
+    assert_non_null(d);
+    d += strlen("{'descr': '");
+    const char *q = strchr(d, '\'');
+    assert_non_null(q);
+    assert_true((size_t)(q - d) < sizeof out->descr);
+    memcpy(out->descr, d, (size_t)(q - d));
+    out->descr[q - d] = '\0';
+    assert_non_null(strstr(hdr, "'fortran_order': False"));
+    const char *s = strstr(hdr, "'shape': (");
+    assert_non_null(s);
+    s += strlen("'shape': (");
+    out->ndim = 0;
+    while (*s != ')') {
+        char *end;
+        long long v = strtoll(s, &end, 10);
+        assert_true(end != s && out->ndim < 8);
+        out->shape[out->ndim++] = v;
+        s = end;
+        if (*s == ',')
+            s++;
+        while (*s == ' ')
+            s++;
+    }
+    out->data = p + 10 + hlen;
+    out->n_data = n - 10 - hlen;
+}
+
+/* Reads every entry of the archive buf[0..n); returns the count. */
+static int read_npz(const unsigned char *buf, size_t n, npy_entry *entries)
+{
+    assert_true(n >= 22);
+    const unsigned char *eocd = buf + n - 22;
+    assert_int_equal(le32(eocd), 0x06054b50u);
+    int count = (int)le16(eocd + 10);
+    assert_int_equal(le16(eocd + 8), count);
+    size_t cd_size = le32(eocd + 12), cd_off = le32(eocd + 16);
+    assert_int_equal(cd_off + cd_size, n - 22);
+    assert_true(count <= MAX_ENTRIES);
+    size_t at = cd_off;
+    for (int i = 0; i < count; i++) {
+        const unsigned char *c = buf + at;
+        assert_int_equal(le32(c), 0x02014b50u);
+        assert_int_equal(le16(c + 10), 0); /* stored */
+        uint32_t crc = le32(c + 16), csize = le32(c + 20), usize = le32(c + 24);
+        size_t nlen = le16(c + 28), elen = le16(c + 30), clen = le16(c + 32);
+        size_t loff = le32(c + 42);
+        assert_int_equal(csize, usize);
+        assert_true(nlen > 4 && nlen < sizeof entries[i].name);
+        assert_memory_equal(c + 46 + nlen - 4, ".npy", 4);
+        memcpy(entries[i].name, c + 46, nlen - 4);
+        entries[i].name[nlen - 4] = '\0';
+        const unsigned char *l = buf + loff;
+        assert_int_equal(le32(l), 0x04034b50u);
+        assert_int_equal(le32(l + 14), crc); /* the local header agrees */
+        assert_int_equal(le32(l + 18), csize);
+        assert_int_equal(le16(l + 26), nlen);
+        assert_memory_equal(l + 30, c + 46, nlen);
+        const unsigned char *data = l + 30 + nlen + le16(l + 28);
+        assert_true(data + usize <= buf + cd_off);
+        assert_int_equal(crc32_bitwise(data, usize), crc);
+        parse_npy(data, usize, &entries[i]);
+        at += 46 + nlen + elen + clen;
+    }
+    return count;
+}
+
+static const npy_entry *find_entry(const npy_entry *e, int n, const char *name)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(e[i].name, name) == 0)
+            return &e[i];
+    printf("# no array '%s' in the archive\n", name);
+    fail();
+    return NULL;
+}
+
+/* ---- tests ------------------------------------------------------------------ */
+
+static void test_json(void **state)
+{
+    (void)state;
+    const char *text = " {\"a\": [1, -2.5e3, true, false, null], \"s\": \"x\\\"\\\\\\/\\n\\u00e9"
+                       "\\ud83d\\ude00\", \"o\": {}, \"e\": [] } ";
+    json_value v;
+    grok_err e = {{0}};
+    assert_int_equal(json_parse(&v, text, strlen(text), "t", &e), GROK_OK);
+    const json_value *a = json_get(&v, "a");
+    assert_non_null(a);
+    assert_int_equal(a->type, JSON_ARRAY);
+    assert_int_equal(a->n, 5);
+    assert_true(a->items[0].number == 1.0 && a->items[1].number == -2500.0);
+    assert_true(a->items[2].type == JSON_BOOL && a->items[2].boolean == 1);
+    assert_true(a->items[3].type == JSON_BOOL && a->items[3].boolean == 0);
+    assert_int_equal(a->items[4].type, JSON_NULL);
+    assert_string_equal(json_get_string(&v, "s"), "x\"\\/\n\xc3\xa9\xf0\x9f\x98\x80");
+    assert_int_equal(json_get(&v, "o")->type, JSON_OBJECT);
+    assert_int_equal(json_get(&v, "e")->n, 0);
+    assert_null(json_get(&v, "missing"));
+    json_free(&v);
+    printf("# json: values, escapes and a surrogate pair read back\n");
+
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        {"[1, 2,]", "line 1, column 7: expected a value"},
+        {"{\"a\": 01}", "expected ',' or '}'"},
+        {"\"a\tb\"", "control character"},
+        {"[1]\n x", "line 2, column 2: text after the value"},
+        {"{\"a\" 1}", "expected ':'"},
+        {"\"\\ud800x\"", "high surrogate"},
+        {"[1.]", "expected a digit after '.'"},
+        {"nul", "unknown literal"},
+        {"\"abc", "unterminated string"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        grok_err be = {{0}};
+        int rc = json_parse(&v, bad[i].text, strlen(bad[i].text), "bad.json", &be);
+        printf("# json: %-14s -> %s\n", bad[i].text, be.msg);
+        assert_int_equal(rc, GROK_EFORMAT);
+        tu_assert_contains(be.msg, "bad.json: invalid JSON at ");
+        tu_assert_contains(be.msg, bad[i].msg);
+        json_free(&v);
+    }
+    /* nesting limit */
+    char deep[200];
+    memset(deep, '[', sizeof deep - 1);
+    deep[sizeof deep - 1] = '\0';
+    grok_err de = {{0}};
+    assert_int_equal(json_parse(&v, deep, strlen(deep), "deep", &de), GROK_EFORMAT);
+    tu_assert_contains(de.msg, "nested deeper than 64");
+}
+
+static void test_npy_header(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *descr;
+        int ndim;
+        int64_t shape[2];
+        const char *dict;
+    } cases[] = {
+        {"<f4", 2, {114, 128}, "{'descr': '<f4', 'fortran_order': False, 'shape': (114, 128), }"},
+        {"<i8", 1, {5, 0}, "{'descr': '<i8', 'fortran_order': False, 'shape': (5,), }"},
+        {"<f8", 0, {0, 0}, "{'descr': '<f8', 'fortran_order': False, 'shape': (), }"},
+        {"<f4", 2, {0, 4}, "{'descr': '<f4', 'fortran_order': False, 'shape': (0, 4), }"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        sbuf b;
+        sbuf_init(&b);
+        npy_header(&b, cases[i].descr, cases[i].ndim, cases[i].shape);
+        size_t dl = strlen(cases[i].dict);
+        printf("# npy header %-62s %zu bytes\n", cases[i].dict, b.len);
+        assert_int_equal(b.len, 128); /* numpy's size for every small header */
+        assert_memory_equal(b.data, "\x93NUMPY\x01\x00", 8);
+        assert_int_equal(le16((const unsigned char *)b.data + 8), 128 - 10);
+        assert_memory_equal(b.data + 10, cases[i].dict, dl);
+        for (size_t k = 10 + dl; k < b.len - 1; k++)
+            assert_int_equal(b.data[k], ' ');
+        assert_int_equal(b.data[b.len - 1], '\n');
+        sbuf_free(&b);
+    }
+}
+
+/* Checks the stacked array `name` of the archive against the fake
+ * checkpoints of epochs[0..C). */
+static void check_stacked(const npy_entry *en, int n_en, int k, const long *epochs, int C)
+{
+    const npy_entry *a = find_entry(en, n_en, fake_names[k]);
+    assert_string_equal(a->descr, "<f4");
+    assert_int_equal(a->ndim, fake_ndim[k] + 1);
+    assert_int_equal(a->shape[0], C);
+    for (int d = 0; d < fake_ndim[k]; d++)
+        assert_int_equal(a->shape[d + 1], fake_shape[k][d]);
+    size_t n = fake_numel(k);
+    assert_int_equal(a->n_data, (size_t)C * n * sizeof(float));
+    float *got = malloc(n * sizeof(float)), *want = malloc(n * sizeof(float));
+    assert_true(got && want);
+    for (int c = 0; c < C; c++) {
+        memcpy(got, a->data + (size_t)c * n * sizeof(float), n * sizeof(float));
+        for (size_t i = 0; i < n; i++)
+            want[i] = fake_value(epochs[c], k, i);
+        char what[128];
+        snprintf(what, sizeof what, "npz %s[%d] vs checkpoint epoch %ld", fake_names[k], c,
+                 epochs[c]);
+        tu_check_close_f(what, got, want, n, (tu_tol){0});
+    }
+    free(got);
+    free(want);
+}
+
+static void test_npz(void **state)
+{
+    const char *dir = *state;
+    make_fake_run(dir);
+    grok_err e = {{0}};
+    export_result res;
+    int rc = export_npz(dir, NULL, &res, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    char path[PATH_N];
+    snprintf(path, sizeof path, "%s/run.npz", dir);
+    assert_string_equal(res.path, path);
+    assert_int_equal(res.n_checkpoints, N_CKPT);
+    size_t n;
+    unsigned char *buf = (unsigned char *)tu_read_file(path, &n);
+    assert_non_null(buf);
+    assert_int_equal(res.bytes, n);
+    npy_entry en[MAX_ENTRIES];
+    int n_en = read_npz(buf, n, en);
+    printf("# npz: %d arrays in %zu bytes, every CRC-32 right\n", n_en, n);
+    for (int k = 0; k < N_TENSORS; k++)
+        check_stacked(en, n_en, k, fake_epochs, N_CKPT);
+
+    const npy_entry *ep = find_entry(en, n_en, "epochs");
+    assert_string_equal(ep->descr, "<i8");
+    assert_int_equal(ep->shape[0], N_CKPT);
+    for (int c = 0; c < N_CKPT; c++) {
+        int64_t v;
+        memcpy(&v, ep->data + 8 * (size_t)c, 8);
+        assert_int_equal(v, fake_epochs[c]);
+    }
+    const npy_entry *tl = find_entry(en, n_en, "metrics.test_loss");
+    assert_string_equal(tl->descr, "<f8");
+    double got[3], want[3] = {1.62, 1.9, 0.02};
+    memcpy(got, tl->data, sizeof got);
+    tu_check_close_d("npz metrics.test_loss vs metrics.tsv", got, want, 3, (tu_tol){0});
+    assert_string_equal(find_entry(en, n_en, "metrics.epoch")->descr, "<i8");
+    assert_string_equal(find_entry(en, n_en, "measures.loss_restricted")->descr, "<f8");
+    for (int i = 0; i < n_en; i++) /* key_freqs ("1,2") is text: left out */
+        assert_string_not_equal(en[i].name, "measures.key_freqs");
+    const npy_entry *dm = find_entry(en, n_en, "meta.d_model");
+    assert_string_equal(dm->descr, "<i8");
+    assert_int_equal(dm->ndim, 0);
+    int64_t v;
+    memcpy(&v, dm->data, 8);
+    assert_int_equal(v, 4);
+    const npy_entry *act = find_entry(en, n_en, "meta.act");
+    assert_string_equal(act->descr, "<U4");
+    assert_memory_equal(act->data, "r\0\0\0e\0\0\0l\0\0\0u\0\0\0", 16);
+    const npy_entry *cfg = find_entry(en, n_en, "meta.config");
+    assert_int_equal(cfg->n_data, 4 * strlen(fake_config));
+    free(buf);
+
+    /* numpy itself, where installed */
+    if (have_python_module("numpy")) {
+        char cmd[2 * PATH_N], *log = NULL;
+        snprintf(cmd, sizeof cmd,
+                 PYTHON " -c \"import numpy as np, sys; z = np.load(sys.argv[1]); "
+                        "w = z['blocks.0.attn.W_Q']; "
+                        "assert w.shape == (3, 2, 4, 2) and w.dtype == np.float32, w.shape; "
+                        "assert list(z['epochs']) == [0, 10, 20]; "
+                        "assert str(z['meta.act']) == 'relu' and int(z['meta.p']) == 5; "
+                        "print('numpy.load:', len(z.files), 'arrays; W_Q[2,1,3,1] =', "
+                        "'%%.9g' %% w[2, 1, 3, 1])\" %s",
+                 path);
+        rc = run_shell(dir, cmd, &log);
+        printf("# %s", log ? log : "(no output)\n");
+        assert_int_equal(rc, 0);
+        /* the same element of the fake data: tensor 2, epoch 20, flat index (1*4+3)*2+1 */
+        char want_txt[64];
+        snprintf(want_txt, sizeof want_txt, "W_Q[2,1,3,1] = %.9g\n", (double)fake_value(20, 2, 15));
+        printf("# want %s", want_txt);
+        tu_assert_contains(log, want_txt);
+        free(log);
+    } else {
+        printf("# numpy not installed: numpy.load check skipped\n");
+    }
+
+    /* --epochs: the given order, 'last', no repeats */
+    const long pick[] = {20, 0, EXPORT_LAST};
+    snprintf(path, sizeof path, "%s/pick.npz", dir);
+    export_opts o = {.epochs = pick, .n_epochs = 3, .out = path};
+    assert_int_equal(export_npz(dir, &o, &res, &e), GROK_OK);
+    assert_int_equal(res.n_checkpoints, 2);
+    buf = (unsigned char *)tu_read_file(path, &n);
+    n_en = read_npz(buf, n, en);
+    const long picked[] = {20, 0};
+    for (int k = 0; k < N_TENSORS; k++)
+        check_stacked(en, n_en, k, picked, 2);
+    printf("# npz --epochs 20,0,last: epochs 20 and 0, in that order\n");
+    free(buf);
+}
+
+static void test_safetensors(void **state)
+{
+    const char *dir = *state;
+    make_fake_run(dir);
+    char out[DIR_N];
+    snprintf(out, sizeof out, "%s/st", dir);
+    const long pick[] = {0, EXPORT_LAST};
+    export_opts o = {.epochs = pick, .n_epochs = 2, .out = out};
+    export_result res;
+    grok_err e = {{0}};
+    int rc = export_safetensors(dir, &o, &res, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    assert_int_equal(res.n_checkpoints, 2);
+    assert_int_equal(count_entries(out), 2);
+    const long want_ep[] = {0, 20};
+    for (int c = 0; c < 2; c++) {
+        char path[PATH_N];
+        snprintf(path, sizeof path, "%s/epoch-%06ld.safetensors", out, want_ep[c]);
+        st_file f;
+        assert_int_equal(st_read(&f, path, &e), GROK_OK);
+        assert_int_equal(f.n_tensors, N_TENSORS);
+        for (int k = 0; k < N_TENSORS; k++) {
+            const st_tensor *t = st_find(&f, fake_names[k]);
+            assert_non_null(t);
+            size_t n = fake_numel(k);
+            float *want = malloc(n * sizeof(float));
+            for (size_t i = 0; i < n; i++)
+                want[i] = fake_value(want_ep[c], k, i);
+            char what[128];
+            snprintf(what, sizeof what, "safetensors %s epoch %ld", fake_names[k], want_ep[c]);
+            tu_check_close_f(what, t->data, want, n, (tu_tol){0});
+            free(want);
+        }
+        assert_string_equal(st_meta_get(&f, "epoch"), c ? "20" : "0");
+        const char *tl = st_meta_get(&f, "tl_config");
+        assert_non_null(tl);
+        printf("# tl_config: %s\n", tl);
+        json_value v;
+        assert_int_equal(json_parse(&v, tl, strlen(tl), "tl_config", &e), GROK_OK);
+        double x;
+        assert_true(json_get_number(&v, "d_model", &x) && x == 4);
+        assert_true(json_get_number(&v, "d_vocab_out", &x) && x == 5);
+        assert_string_equal(json_get_string(&v, "act_fn"), "relu");
+        assert_int_equal(json_get(&v, "normalization_type")->type, JSON_NULL);
+        json_free(&v);
+        st_file_free(&f);
+    }
+    /* into the run's own checkpoints folder: refused */
+    char ck[PATH_N];
+    snprintf(ck, sizeof ck, "%s/checkpoints", dir);
+    o.out = ck;
+    assert_int_equal(export_safetensors(dir, &o, &res, &e), GROK_EINVAL);
+    printf("# --out checkpoints/: %s\n", e.msg);
+    tu_assert_contains(e.msg, "own checkpoints folder");
+}
+
+/* Decodes standard base64; returns the length, or (size_t)-1. */
+static size_t base64_decode(const char *s, unsigned char *out, size_t cap)
+{
+    size_t n = 0;
+    unsigned v = 0;
+    int bits = 0;
+    for (; *s && *s != '='; s++) {
+        const char *tab = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        const char *p = strchr(tab, *s);
+        if (!p)
+            return (size_t)-1;
+        v = (v << 6) | (unsigned)(p - tab);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (n == cap)
+                return (size_t)-1;
+            out[n++] = (unsigned char)((v >> bits) & 0xFF);
+        }
+    }
+    return n;
+}
+
+/* The concatenated source of a cell. */
+static char *cell_source(const json_value *cell)
+{
+    const json_value *src = json_get(cell, "source");
+    assert_non_null(src);
+    assert_int_equal(src->type, JSON_ARRAY);
+    sbuf b;
+    sbuf_init(&b);
+    for (size_t i = 0; i < src->n; i++) {
+        assert_int_equal(src->items[i].type, JSON_STRING);
+        sbuf_puts(&b, src->items[i].string);
+    }
+    if (!b.data)
+        sbuf_puts(&b, "");
+    return b.data;
+}
+
+/* Checks the nbformat 4.5 shape of nb; returns the number of cells. */
+static int check_nb_shape(const json_value *nb)
+{
+    double major, minor;
+    assert_true(json_get_number(nb, "nbformat", &major) && major == 4);
+    assert_true(json_get_number(nb, "nbformat_minor", &minor) && minor == 5);
+    const json_value *ks = json_get(json_get(nb, "metadata"), "kernelspec");
+    assert_string_equal(json_get_string(ks, "name"), "python3");
+    const json_value *cells = json_get(nb, "cells");
+    assert_int_equal(cells->type, JSON_ARRAY);
+    for (size_t i = 0; i < cells->n; i++) {
+        const json_value *c = &cells->items[i];
+        const char *type = json_get_string(c, "cell_type"), *id = json_get_string(c, "id");
+        assert_non_null(type);
+        assert_non_null(id);
+        assert_true(strlen(id) >= 1 && strlen(id) <= 64);
+        assert_int_equal(strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789-_"),
+                         strlen(id));
+        for (size_t j = 0; j < i; j++)
+            assert_string_not_equal(id, json_get_string(&cells->items[j], "id"));
+        assert_int_equal(json_get(c, "metadata")->type, JSON_OBJECT);
+        if (strcmp(type, "code") == 0) {
+            assert_int_equal(json_get(c, "execution_count")->type, JSON_NULL);
+            assert_int_equal(json_get(c, "outputs")->type, JSON_ARRAY);
+            assert_int_equal(json_get(c, "outputs")->n, 0);
+        } else {
+            assert_string_equal(type, "markdown");
+        }
+        free(cell_source(c));
+    }
+    return (int)cells->n;
+}
+
+/* The first cell whose source contains needle, or fails. */
+static const json_value *find_cell(const json_value *nb, const char *type, const char *needle)
+{
+    const json_value *cells = json_get(nb, "cells");
+    for (size_t i = 0; i < cells->n; i++) {
+        if (strcmp(json_get_string(&cells->items[i], "cell_type"), type) != 0)
+            continue;
+        char *s = cell_source(&cells->items[i]);
+        int hit = strstr(s, needle) != NULL;
+        free(s);
+        if (hit)
+            return &cells->items[i];
+    }
+    printf("# no %s cell contains \"%s\"\n", type, needle);
+    fail();
+    return NULL;
+}
+
+static void validate_nbformat(const char *dir, const char *path)
+{
+    if (!have_python_module("nbformat")) {
+        printf("# python3-nbformat not installed: nbformat validation skipped\n");
+        return;
+    }
+    char cmd[2 * PATH_N], *log = NULL;
+    snprintf(cmd, sizeof cmd,
+             PYTHON " -c \"import nbformat, sys; nb = nbformat.read(sys.argv[1], as_version=4); "
+                    "nbformat.validate(nb); print('nbformat.validate: valid,', len(nb.cells), "
+                    "'cells')\" %s",
+             path);
+    int rc = run_shell(dir, cmd, &log);
+    printf("# %s", log ? log : "(no output)\n");
+    assert_int_equal(rc, 0);
+    free(log);
+}
+
+static void test_ipynb(void **state)
+{
+    const char *dir = *state;
+    make_fake_run(dir);
+    export_result res;
+    grok_err e = {{0}};
+    int rc = export_ipynb(dir, NULL, &res, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    assert_int_equal(res.n_figures, 1);
+    assert_int_equal(res.n_checkpoints, N_CKPT);
+    size_t n;
+    char *text = tu_read_file(res.path, &n);
+    assert_non_null(text);
+    json_value nb;
+    rc = json_parse(&nb, text, n, res.path, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    int n_cells = check_nb_shape(&nb);
+    printf("# notebook: %zu bytes, %d cells, ids unique, code cells unexecuted\n", n, n_cells);
+
+    char *summary = cell_source(find_cell(&nb, "markdown", "## Summary"));
+    printf("# summary cell:\n%s\n", summary);
+    tu_assert_contains(summary, "`(a + b) mod 5`");
+    tu_assert_contains(summary, "| memorised (train acc &ge; 0.99) | 10 |");
+    tu_assert_contains(summary, "| grokked (test acc &ge; 0.99) | not reached |");
+    tu_assert_contains(summary, "| key frequencies | 1, 2 |");
+    tu_assert_contains(summary, "memorisation until epoch 10; circuit formation until "
+                                "(not reached)");
+    tu_assert_contains(summary, "| final (epoch 20) | train loss 0.01, test loss 0.02");
+    tu_assert_contains(summary, "| checkpoints | 3, epochs 0 to 20 |");
+    tu_assert_contains(summary, "seed 7");
+    free(summary);
+
+    const json_value *fig = find_cell(&nb, "markdown", "![loss](attachment:loss.png)");
+    const char *b64 = json_get_string(json_get(json_get(fig, "attachments"), "loss.png"),
+                                      "image/png");
+    assert_non_null(b64);
+    unsigned char png[256];
+    size_t np = base64_decode(b64, png, sizeof png);
+    assert_int_equal(np, sizeof fake_png);
+    assert_memory_equal(png, fake_png, sizeof fake_png);
+    printf("# figure attachment loss.png decodes to the file's %zu bytes\n", np);
+
+    find_cell(&nb, "code", "RUN_DIR = Path('.')");
+    find_cell(&nb, "code", "pd.read_csv(RUN_DIR / 'metrics.tsv', sep='\\t')");
+    find_cell(&nb, "code", "def load_safetensors(path):");
+    find_cell(&nb, "code", "def forward(W, cfg, tokens):");
+    find_cell(&nb, "code", "logits check passed");
+    find_cell(&nb, "code", "HookedTransformerConfig(**tl_config)");
+    json_free(&nb);
+
+    /* deterministic */
+    char *again;
+    char path2[PATH_N];
+    snprintf(path2, sizeof path2, "%s/sub/again.ipynb", dir);
+    export_opts o = {.out = path2};
+    assert_int_equal(export_ipynb(dir, &o, &res, &e), GROK_OK);
+    again = tu_read_file(path2, NULL);
+    /* only RUN_DIR differs: '..' from sub/ */
+    char *p = strstr(again, "RUN_DIR = Path('..')");
+    assert_non_null(p);
+    memmove(p + strlen("RUN_DIR = Path('."), p + strlen("RUN_DIR = Path('.."),
+            strlen(p + strlen("RUN_DIR = Path('..")) + 1);
+    assert_string_equal(again, text);
+    printf("# a second export (to sub/) differs only in RUN_DIR = Path('..')\n");
+    free(again);
+    /* --out an existing directory: the default name inside it */
+    snprintf(path2, sizeof path2, "%s/sub", dir);
+    assert_int_equal(export_ipynb(dir, &o, &res, &e), GROK_OK);
+    snprintf(path2, sizeof path2, "%s/sub/run.ipynb", dir);
+    assert_string_equal(res.path, path2);
+
+    validate_nbformat(dir, res.path);
+    free(text);
+
+    /* --epochs does not apply */
+    const long pick[] = {0};
+    export_opts oe = {.epochs = pick, .n_epochs = 1};
+    assert_int_equal(export_ipynb(dir, &oe, &res, &e), GROK_EINVAL);
+    tu_assert_contains(e.msg, "--epochs applies to npz and safetensors");
+}
+
+static void test_sweep(void **state)
+{
+    const char *dir = *state;
+    char run[PATH_N], path[PATH_N];
+    /* the layout of experiments/sweep.h: points.tsv, sweep.tsv, <point name>/ */
+    snprintf(run, sizeof run, "%s/weight_decay=1", dir);
+    assert_int_equal(mkdir(run, 0777), 0);
+    make_fake_run(run);
+    write_text(dir, "points.tsv", "index\tname\toptim.weight_decay\n0\tweight_decay=1\t1\n"
+                                  "1\tweight_decay=2\t2\n");
+    write_text(dir, "sweep.tsv",
+               "index\tname\toptim.weight_decay\tstatus\tgrokked_epoch\tkey_freqs\n"
+               "0\tweight_decay=1\t1\tfinished\tnone\t1,2\n"
+               "1\tweight_decay=2\t2\tpending\t900\tnone\n");
+    snprintf(path, sizeof path, "%s/figures", dir);
+    assert_int_equal(mkdir(path, 0777), 0);
+    snprintf(path, sizeof path, "%s/figures/phase.png", dir);
+    tu_write_file(path, fake_png, sizeof fake_png);
+    export_result res;
+    grok_err e = {{0}};
+    int rc = export_ipynb(dir, NULL, &res, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    assert_int_equal(res.n_runs, 1);
+    assert_int_equal(res.n_figures, 1);
+    snprintf(path, sizeof path, "%s/sweep.ipynb", dir);
+    assert_string_equal(res.path, path);
+    size_t n;
+    char *text = tu_read_file(path, &n);
+    json_value nb;
+    assert_int_equal(json_parse(&nb, text, n, path, &e), GROK_OK);
+    int n_cells = check_nb_shape(&nb);
+    char *table = cell_source(find_cell(&nb, "markdown", "# grok sweep"));
+    tu_assert_contains(table, "| index | name | optim.weight\\_decay | status | grokked\\_epoch "
+                              "| key\\_freqs |");
+    tu_assert_contains(table, "| 1 | weight\\_decay=2 | 2 | pending | 900 | none |");
+    free(table);
+    find_cell(&nb, "markdown", "![phase](attachment:phase.png)");
+    find_cell(&nb, "code", "SWEEP_DIR = Path('.')");
+    find_cell(&nb, "code", "sweep = pd.read_csv(SWEEP_DIR / 'sweep.tsv', sep='\\t', "
+                           "na_values=['none'])");
+    printf("# sweep notebook: %d cells, the sweep table, one figure, one run found\n", n_cells);
+    json_free(&nb);
+    validate_nbformat(dir, path);
+    free(text);
+    /* a sweep directory is not a run for npz */
+    assert_int_equal(export_npz(dir, NULL, &res, &e), GROK_EINVAL);
+    printf("# npz of a sweep: %s\n", e.msg);
+    tu_assert_contains(e.msg, "it is a sweep");
+}
+
+static void test_bad_input(void **state)
+{
+    const char *dir = *state;
+    export_result res;
+    grok_err e = {{0}};
+    char path[DIR_N];
+    typedef int (*export_fn)(const char *, const export_opts *, export_result *, grok_err *);
+    const export_fn fns[3] = {export_ipynb, export_npz, export_safetensors};
+    const char *names[3] = {"ipynb", "npz", "safetensors"};
+
+    /* a missing directory */
+    snprintf(path, sizeof path, "%s/nowhere", dir);
+    for (int f = 0; f < 3; f++) {
+        assert_int_equal(fns[f](path, NULL, &res, &e), GROK_EINVAL);
+        printf("# %s, missing dir: %s\n", names[f], e.msg);
+        tu_assert_contains(e.msg, "nowhere");
+        tu_assert_contains(e.msg, "No such file or directory");
+    }
+    /* a directory that is not a run */
+    snprintf(path, sizeof path, "%s/empty", dir);
+    assert_int_equal(mkdir(path, 0777), 0);
+    write_text(path, "notes.txt", "hello\n");
+    for (int f = 0; f < 3; f++) {
+        assert_int_equal(fns[f](path, NULL, &res, &e), GROK_EINVAL);
+        printf("# %s, not a run: %s\n", names[f], e.msg);
+        tu_assert_contains(e.msg, "is not a run directory: it has no config.cfg");
+        assert_int_equal(count_entries(path), 1);
+    }
+    /* a run without checkpoints */
+    snprintf(path, sizeof path, "%s/run", dir);
+    assert_int_equal(mkdir(path, 0777), 0);
+    make_fake_run(path);
+    char ck[PATH_N];
+    for (int c = 0; c < N_CKPT; c++) {
+        snprintf(ck, sizeof ck, "%s/checkpoints/epoch-%06ld.safetensors", path, fake_epochs[c]);
+        assert_int_equal(unlink(ck), 0);
+    }
+    const int files = count_entries(path);
+    assert_int_equal(export_npz(path, NULL, &res, &e), GROK_EINVAL);
+    printf("# npz, no checkpoints: %s\n", e.msg);
+    tu_assert_contains(e.msg, "has no checkpoints");
+
+    /* a truncated checkpoint: every export refuses, names it, writes nothing */
+    for (int c = 0; c < N_CKPT; c++)
+        write_fake_ckpt(path, fake_epochs[c], 0);
+    snprintf(ck, sizeof ck, "%s/checkpoints/epoch-000010.safetensors", path);
+    struct stat st;
+    assert_int_equal(stat(ck, &st), 0);
+    assert_int_equal(truncate(ck, st.st_size - 7), 0);
+    for (int f = 0; f < 3; f++) {
+        assert_int_equal(fns[f](path, NULL, &res, &e), GROK_EFORMAT);
+        printf("# %s, truncated checkpoint: %s\n", names[f], e.msg);
+        tu_assert_contains(e.msg, "epoch-000010.safetensors");
+        tu_assert_contains(e.msg, "truncated");
+        assert_int_equal(count_entries(path), files);
+        snprintf(ck, sizeof ck, "%s/checkpoints", path);
+        assert_int_equal(count_entries(ck), N_CKPT);
+    }
+    /* leaving it out with --epochs works */
+    const long pick[] = {0, 20};
+    export_opts o = {.epochs = pick, .n_epochs = 2};
+    assert_int_equal(export_npz(path, &o, &res, &e), GROK_OK);
+    assert_int_equal(res.n_checkpoints, 2);
+    snprintf(ck, sizeof ck, "%s/run.npz", path);
+    assert_int_equal(unlink(ck), 0);
+
+    /* a checkpoint with another shape */
+    write_fake_ckpt(path, 10, 3);
+    assert_int_equal(export_npz(path, NULL, &res, &e), GROK_EFORMAT);
+    printf("# npz, mismatched checkpoint: %s\n", e.msg);
+    tu_assert_contains(e.msg, "epoch-000010.safetensors: tensor \"blocks.0.attn.W_Q\" is F32 "
+                              "[3, 4, 2], but F32 [2, 4, 2] in the checkpoint of epoch 0");
+    assert_int_equal(count_entries(path), files);
+    write_fake_ckpt(path, 10, 0);
+
+    /* an epoch without a checkpoint */
+    const long bad[] = {15};
+    export_opts ob = {.epochs = bad, .n_epochs = 1};
+    for (int f = 1; f < 3; f++) {
+        assert_int_equal(fns[f](path, &ob, &res, &e), GROK_EINVAL);
+        printf("# %s --epochs 15: %s\n", names[f], e.msg);
+        tu_assert_contains(e.msg, "no checkpoint of epoch 15");
+        tu_assert_contains(e.msg, "the nearest are 10 and 20");
+        assert_int_equal(count_entries(path), files);
+    }
+    /* a malformed metrics.tsv */
+    write_text(path, "metrics.tsv", "epoch\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\n0\t1\t2\n");
+    assert_int_equal(export_ipynb(path, NULL, &res, &e), GROK_EFORMAT);
+    printf("# ipynb, short metrics row: %s\n", e.msg);
+    tu_assert_contains(e.msg, "metrics.tsv:2: 3 fields, but the header has 5");
+    assert_int_equal(count_entries(path), files);
+}
+
+static void test_cli(void **state)
+{
+    const char *dir = *state;
+    make_fake_run(dir);
+    char out[PATH_N];
+    snprintf(out, sizeof out, "%s/x.npz", dir);
+    static const struct {
+        const char *args[8];
+        int rc;
+    } cases[] = {
+        {{"export", NULL}, 2},
+        {{"export", "DIR", NULL}, 2},
+        {{"export", "DIR", "--to", "csv", NULL}, 2},
+        {{"export", "DIR", "--to", NULL}, 2},
+        {{"export", "DIR", "--to", "ipynb", "--epochs", "0", NULL}, 2},
+        {{"export", "DIR", "--to", "npz", "--epochs", "0,x", NULL}, 2},
+        {{"export", "DIR", "--to", "npz", "--epochs", "7", NULL}, 2},
+        {{"export", "DIR", "--to", "npz", "--bogus", NULL}, 2},
+        {{"export", "DIR", "DIR", "--to", "npz", NULL}, 2},
+        {{"export", "DIR/nowhere", "--to", "npz", NULL}, 2},
+        {{"export", "DIR", "--to=npz", "--epochs=0,last", "--out", "OUT", NULL}, 0},
+        {{"export", "DIR", "--to", "safetensors", NULL}, 0},
+        {{"export", "DIR", "--to", "ipynb", NULL}, 0},
+        {{"export", "--help", NULL}, 0},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *argv[8] = {0};
+        char bufs[8][PATH_N];
+        int argc = 0;
+        printf("# grok");
+        for (; cases[i].args[argc]; argc++) {
+            const char *a = cases[i].args[argc];
+            if (strncmp(a, "DIR", 3) == 0)
+                snprintf(bufs[argc], PATH_N, "%s%s", dir, a + 3);
+            else if (strcmp(a, "OUT") == 0)
+                snprintf(bufs[argc], PATH_N, "%s", out);
+            else
+                snprintf(bufs[argc], PATH_N, "%s", a);
+            argv[argc] = bufs[argc];
+            printf(" %s", strncmp(a, "DIR", 3) == 0 ? a : argv[argc]);
+        }
+        printf("  (want exit %d)\n", cases[i].rc);
+        fflush(stdout);
+        int rc = export_cmd_main(argc, argv);
+        fflush(stdout);
+        fflush(stderr);
+        assert_int_equal(rc, cases[i].rc);
+    }
+    assert_true(exists(out));
+    char p[PATH_N];
+    snprintf(p, sizeof p, "%s/safetensors/epoch-000020.safetensors", dir);
+    assert_true(exists(p));
+    snprintf(p, sizeof p, "%s/run.ipynb", dir);
+    assert_true(exists(p));
+
+    long ep[8];
+    int n;
+    char why[160];
+    assert_int_equal(export_cmd_parse_epochs("0,1000,last", ep, 8, &n, why, sizeof why), 0);
+    assert_int_equal(n, 3);
+    assert_true(ep[0] == 0 && ep[1] == 1000 && ep[2] == EXPORT_LAST);
+    static const char *const bad[] = {"", "1,,2", "-1", "1e3", "+5", "x", "1,", "1 ,2",
+                                      "99999999999999999999"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        assert_int_equal(export_cmd_parse_epochs(bad[i], ep, 8, &n, why, sizeof why), -1);
+        printf("# --epochs '%s': %s\n", bad[i], why);
+    }
+    assert_int_equal(export_cmd_parse_epochs("1,2,3", ep, 2, &n, why, sizeof why), -1);
+    tu_assert_contains(why, "more than 2 epochs");
+}
+
+/* ---- end to end: a real run, numpy and nbconvert ----------------------------- */
+
+/* Checks run.npz against the run's checkpoints with numpy (a reader of its
+ * own for the safetensors side). */
+static const char npz_check_py[] =
+    "import json, sys\n"
+    "from pathlib import Path\n"
+    "import numpy as np\n"
+    "run, z = Path(sys.argv[1]), np.load(sys.argv[2])\n"
+    "def st(path):\n"
+    "    raw = path.read_bytes(); n = int.from_bytes(raw[:8], 'little')\n"
+    "    h = json.loads(raw[8:8 + n]); h.pop('__metadata__', None)\n"
+    "    return {k: np.frombuffer(raw[8 + n + v['data_offsets'][0]:8 + n + v['data_offsets'][1]],\n"
+    "                             '<f4').reshape(v['shape']) for k, v in h.items()}\n"
+    "epochs = z['epochs']\n"
+    "files = sorted((run / 'checkpoints').glob('epoch-*.safetensors'))\n"
+    "assert list(epochs) == [int(f.name[6:-12]) for f in files], 'epochs'\n"
+    "worst = 0.0\n"
+    "for i, f in enumerate(files):\n"
+    "    for k, v in st(f).items():\n"
+    "        assert z[k].shape == (len(epochs),) + v.shape, k\n"
+    "        worst = max(worst, float(np.abs(z[k][i].astype(np.float64) - v).max()))\n"
+    "m = np.genfromtxt(run / 'metrics.tsv', names=True, delimiter='\\t')\n"
+    "assert np.array_equal(z['metrics.test_loss'], m['test_loss']), 'metrics'\n"
+    "print(f'npz vs checkpoints with numpy: {len(epochs)} checkpoints, {len(st(files[0]))} '\n"
+    "      f'tensors, largest difference {worst}')\n"
+    "assert worst == 0.0\n";
+
+static void test_end_to_end(void **state)
+{
+    const char *dir = *state;
+    const char *bin = getenv("GROK_BIN");
+    if (!bin || !bin[0]) {
+        printf("# GROK_BIN is not set: the end-to-end export test is skipped "
+               "(make test sets it to the built ./grok)\n");
+        skip();
+    }
+    /* a small run: a + b mod 23, 80% train, one thread, no figures (their
+     * embedding is test_ipynb's); memorised at about epoch 80 */
+    char run[DIR_N], cmd[4 * PATH_N], *log = NULL;
+    snprintf(run, sizeof run, "%s/run", dir);
+    snprintf(cmd, sizeof cmd,
+             "%s train --set task.p=23 --set task.frac_train=0.8 --set optim.lr=3e-3 "
+             "--set optim.weight_decay=2 --set model.d_model=64 --set model.d_mlp=128 "
+             "--set model.d_head=16 --set train.epochs=300 --set checkpoint.every=50 "
+             "--set checkpoint.early_until=0 --set measures.every=50 --set 'plots.formats=\"\"' "
+             "--threads 1 --out %s --quiet",
+             bin, run);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    int rc = run_shell(dir, cmd, &log);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("# grok train (p = 23, 300 epochs): exit %d in %.1f s\n", rc,
+           (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    if (rc != 0)
+        printf("%s\n", log ? log : "");
+    free(log);
+    assert_int_equal(rc, 0);
+
+    export_result res;
+    grok_err e = {{0}};
+    rc = export_npz(run, NULL, &res, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    printf("# npz: %d checkpoints, %zu bytes\n", res.n_checkpoints, res.bytes);
+    if (have_python_module("numpy")) {
+        char script[PATH_N];
+        snprintf(script, sizeof script, "%s/npz_check.py", dir);
+        tu_write_text(script, npz_check_py);
+        snprintf(cmd, sizeof cmd, PYTHON " %s %s %s", script, run, res.path);
+        rc = run_shell(dir, cmd, &log);
+        printf("# %s", log ? log : "(no output)\n");
+        free(log);
+        assert_int_equal(rc, 0);
+    } else {
+        printf("# numpy not installed: numpy check of the .npz skipped\n");
+    }
+
+    rc = export_ipynb(run, NULL, &res, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    printf("# notebook: %s, %d figures, %zu bytes\n", res.path, res.n_figures, res.bytes);
+    validate_nbformat(dir, res.path);
+
+    int have_nbconvert = exists("/usr/bin/jupyter-nbconvert") &&
+                         have_python_module("nbconvert, ipykernel, numpy, pandas, matplotlib");
+    if (!have_nbconvert) {
+        printf("# jupyter-nbconvert, python3-ipykernel, python3-pandas or python3-matplotlib is "
+               "not installed: the notebook is not executed (make deps installs them)\n");
+        return;
+    }
+    /* Debian's python first: the pyenv python3 on PATH has no numpy. */
+    snprintf(cmd, sizeof cmd,
+             "cd %s && env PATH=/usr/bin:/bin " PYTHON
+             " -m nbconvert --to notebook --execute --ExecutePreprocessor.timeout=120 "
+             "--output executed.ipynb run.ipynb",
+             run);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = run_shell(dir, cmd, &log);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("# nbconvert --execute: exit %d in %.1f s\n", rc,
+           (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    if (rc != 0)
+        printf("%s\n", log ? log : "");
+    free(log);
+    assert_int_equal(rc, 0);
+
+    char path[PATH_N];
+    snprintf(path, sizeof path, "%s/executed.ipynb", run);
+    size_t n;
+    char *text = tu_read_file(path, &n);
+    assert_non_null(text);
+    json_value nb;
+    assert_int_equal(json_parse(&nb, text, n, path, &e), GROK_OK);
+    const json_value *cells = json_get(&nb, "cells");
+    int n_images = 0, n_errors = 0, passed = 0;
+    for (size_t i = 0; i < cells->n; i++) {
+        const json_value *outs = json_get(&cells->items[i], "outputs");
+        for (size_t j = 0; outs && j < outs->n; j++) {
+            const json_value *o = &outs->items[j];
+            const char *type = json_get_string(o, "output_type");
+            if (type && strcmp(type, "error") == 0) {
+                n_errors++;
+                printf("# cell %zu raised %s: %s\n", i, json_get_string(o, "ename"),
+                       json_get_string(o, "evalue"));
+            }
+            if (json_get(json_get(o, "data"), "image/png"))
+                n_images++;
+            const json_value *txt = json_get(o, "text");
+            for (size_t k = 0; txt && txt->type == JSON_ARRAY && k < txt->n; k++) {
+                const char *line = txt->items[k].string;
+                if (strstr(line, "loss NumPy") || strstr(line, "logits check passed")) {
+                    printf("# > %s", line);
+                    if (line[strlen(line) - 1] != '\n')
+                        printf("\n");
+                }
+                passed |= strstr(line, "logits check passed") != NULL;
+            }
+        }
+    }
+    printf("# executed notebook: %zu cells, %d matplotlib images, %d errors\n", cells->n,
+           n_images, n_errors);
+    assert_int_equal(n_errors, 0);
+    assert_true(passed);
+    assert_true(n_images >= 3);
+    json_free(&nb);
+    free(text);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_json),
+        cmocka_unit_test(test_npy_header),
+        cmocka_unit_test_setup_teardown(test_npz, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_safetensors, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_ipynb, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_sweep, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_bad_input, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_cli, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_end_to_end, tu_setup_dir, tu_teardown_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
