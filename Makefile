@@ -71,9 +71,13 @@ SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 DEPS_OK  := $(BUILD)/.deps-ok
 
 .PHONY: all run test bench deps asan ubsan clean check-deps
-all: grok
+# The binary: ./grok, or build-asan/grok and build-ubsan/grok for the
+# sanitizer builds (so they never replace the ordinary one).
+GROK := $(if $(SANITIZER),$(BUILD)/grok,grok)
 
-grok: $(BUILD)/experiments/main.o $(BUILD)/libgrok.a
+all: $(GROK)
+
+$(GROK): $(BUILD)/experiments/main.o $(BUILD)/libgrok.a
 	$(CC) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/libgrok.a: $(LIB_OBJ)
@@ -116,10 +120,10 @@ run: grok
 	@if [ -f $(RUN_DIR)/state.safetensors ]; then ./grok resume $(RUN_DIR); \
 	else ./grok train experiments/nanda2023_mod_add.cfg --out $(RUN_DIR); fi
 
-test: grok $(TEST_BIN)
+test: $(GROK) $(TEST_BIN)
 	@/usr/bin/python3 -c 'import numpy, nbformat, nbconvert, ipykernel, pandas, matplotlib' 2>/dev/null && command -v mpirun >/dev/null || $(MAKE) --no-print-directory deps
 	@pass=0; fail=0; for t in $(TEST_BIN); do \
-	  out=$$(GROK_BIN=$(CURDIR)/grok $$t 2>&1); rc=$$?; echo "$$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE|PASSED) *\]|^#' ; \
+	  out=$$(GROK_BIN=$(CURDIR)/$(GROK) $$t 2>&1); rc=$$?; echo "$$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE|PASSED) *\]|^#' ; \
 	  n=$$(echo "$$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p'); pass=$$((pass + $${n:-0})); \
 	  if [ $$rc -ne 0 ]; then echo "!! $$t exited with $$rc"; fail=$$((fail + ($$rc > 0 ? $$rc : 1))); fi; done; \
 	  echo "$$pass passed, $$fail failed"; test $$fail -eq 0
