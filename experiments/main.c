@@ -27,6 +27,7 @@
 #include "measure.h"
 #include "plot_cmd.h"
 #include "run.h"
+#include "sweep.h"
 
 #define MAIN_THREADS_MAX 1024
 
@@ -45,6 +46,7 @@ static int main_measure(int argc, char **argv, blisarch_info *bi);
 static int main_plot(int argc, char **argv, blisarch_info *bi);
 static int main_bench(int argc, char **argv, blisarch_info *bi);
 static int main_export(int argc, char **argv, blisarch_info *bi);
+static int main_sweep(int argc, char **argv, blisarch_info *bi);
 static int main_help(int argc, char **argv, blisarch_info *bi);
 
 static const main_command main_commands[] = {
@@ -60,6 +62,7 @@ static const main_command main_commands[] = {
      "recompute the progress measures (measures.tsv and friends) from a run's checkpoints"},
     {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT},
     {"export", main_export, EXPORT_CMD_USAGE, EXPORT_CMD_ABOUT},
+    {"sweep", main_sweep, SWEEP_USAGE, SWEEP_ABOUT},
     {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N]",
      "the performance table: ms per step, per evaluation and per measure pass, GFLOP/s"},
     {"help", main_help, "grok help [COMMAND | config]",
@@ -306,6 +309,10 @@ static int main_plot(int argc, char **argv, blisarch_info *bi)
     (void)bi;
     return plot_cmd_main(argc, argv);
 }
+
+/* The pool forks one worker per point: BLIS and OpenMP must not have started
+ * in this process yet (main has only chosen the kernels). */
+static int main_sweep(int argc, char **argv, blisarch_info *bi) { return sweep_main(argc, argv, bi); }
 
 static int main_export(int argc, char **argv, blisarch_info *bi)
 {

@@ -22,7 +22,8 @@
  * An axis is a config key (any key of `grok help config`) with either a list
  * of `values` (ints, floats, strings or booleans) or a range: `from`, `to`
  * and either `step` or `n` (the number of values, endpoints included), with
- * `log = true` for log spacing (needs n and from, to > 0).  Integer `from`
+ * `log = true` for log spacing (needs n and from, to > 0; with `values` it
+ * only marks the axis as log-spaced for the figures).  Integer `from`
  * and `to` give integers (step defaults to 1; with n, each value is rounded
  * to the nearest integer); otherwise range values are rounded to 12
  * significant digits, so 0.1 + 2 * 0.1 is 0.3.  `name` is the axis's label
@@ -216,7 +217,7 @@ void sweep_mpi_init(int *argc, char ***argv, sweep_mpi_world *w);
 /* Waits for every rank and returns the sum of local over ranks (local
  * itself when MPI is not initialised). */
 long sweep_mpi_sum(const sweep_mpi_world *w, long local);
-void sweep_mpi_finalize(sweep_mpi_world *w);
+void sweep_mpi_finalize(const sweep_mpi_world *w);
 /* "Open MPI 4.1.4" or "not built with MPI". */
 const char *sweep_mpi_library(char *buf, size_t n);
 

@@ -1,0 +1,1101 @@
+/* sweep_plot.c: the sweep figures declared in sweep_plot.h.
+ *
+ * Reading.  sweep.tsv is read whole and split on tabs; its columns are found
+ * by header name, the axis columns being those between "name" and "status"
+ * (experiments/sweep.h).  Each point's metrics.tsv is read by header name
+ * too (epoch, train_loss, test_loss), thinned to SWEEP_PLOT_CURVE rows by a
+ * fixed stride that keeps the first and last rows.
+ *
+ * A point counts as grokked when its grokked_epoch is a number (the first
+ * epoch at test accuracy 0.99 cannot change once reached), as "did not
+ * grok" when it has no grokked epoch and a final status (finished, stopped,
+ * diverged), and as not run yet otherwise (pending, partial).
+ *
+ * Style.  The same page geometry, Okabe-Ito line colours and viridis(9)
+ * palette as plot.c's run figures (plot.c, plot_begin), repeated here
+ * because plot.h does not export them.  Axis keys contain underscores, so
+ * cairo and svg text is set noenhanced, and LaTeX text is escaped. */
+#include "sweep_plot.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gp.h"
+
+#define SWEEP_PLOT_CURVE 400   /* rows per loss curve after thinning */
+#define SWEEP_PLOT_LABELS_X 16 /* no numbers in the heatmap's cells beyond this many columns */
+#define SWEEP_PLOT_LABELS_Y 14 /* ... or rows */
+
+/* Page geometry: inches, and pixels per inch (plot.c's). */
+#define SP_COL_W 3.4
+#define SP_PAGE_W 7.0
+#define SP_PNG_PPI (1600.0 / SP_COL_W)
+#define SP_SVG_PPI 180.0
+
+static const char *const sp_ext[PLOT_N_FORMATS] = {"png", "pdf", "svg", "tex"};
+static const double sp_font[PLOT_N_FORMATS] = {26, 8, 16, 8}; /* base font size, pt */
+
+static const char *const sp_figures[] = {"sweep_phase", "sweep_grokked", "sweep_loss"};
+#define SP_N_FIGURES ((int)(sizeof sp_figures / sizeof sp_figures[0]))
+
+typedef struct {
+    long n;
+    double *epoch, *train, *test; /* [n] */
+} sp_curve;
+
+struct sweep_plot_data {
+    char *text;     /* sweep.tsv, split in place */
+    int n_cols;
+    char **head;    /* [n_cols] */
+    long n_rows;
+    char **cell;    /* [n_rows * n_cols] */
+    int c_name, c_status, c_grok, c_total;
+    int axis0, n_axes; /* the axis columns are [axis0, axis0 + n_axes) */
+    sp_curve *curve;   /* [n_rows] */
+};
+
+int sweep_plot_n_figures(void)
+{
+    return SP_N_FIGURES;
+}
+
+const char *sweep_plot_figure_name(int i)
+{
+    GROK_ASSERT(i >= 0 && i < SP_N_FIGURES);
+    return sp_figures[i];
+}
+
+/* ---- reading ------------------------------------------------------------- */
+
+static const char *sp_cell(const sweep_plot_data *d, long r, int c)
+{
+    return d->cell[r * d->n_cols + c];
+}
+
+static int sp_col(const sweep_plot_data *d, const char *name)
+{
+    for (int c = 0; c < d->n_cols; c++)
+        if (strcmp(d->head[c], name) == 0)
+            return c;
+    return -1;
+}
+
+/* Splits line (NUL-terminated) on tabs into f[0..max); returns the count. */
+static int sp_split(char *line, char **f, int max)
+{
+    int n = 0;
+    char *p = line;
+    for (;;) {
+        char *tab = strchr(p, '\t');
+        if (n < max)
+            f[n] = p;
+        n++;
+        if (!tab)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+    return n;
+}
+
+static int sp_number(const char *s, double *x)
+{
+    char *end;
+    if (!s || !*s)
+        return 0;
+    *x = strtod(s, &end);
+    return *end == '\0' && isfinite(*x);
+}
+
+/* Reads dir/<name>/metrics.tsv into c (empty when absent or unusable). */
+static int sp_read_curve(const char *dir, const char *name, sp_curve *c)
+{
+    memset(c, 0, sizeof *c);
+    char path[4096];
+    int len = snprintf(path, sizeof path, "%s/%s/metrics.tsv", dir, name);
+    if (len < 0 || (size_t)len >= sizeof path || !fileio_exists(path))
+        return GROK_OK;
+    char *text = NULL;
+    size_t n = 0;
+    if (fileio_read_all(path, &text, &n, NULL) != GROK_OK)
+        return GROK_OK;
+    long lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += text[i] == '\n';
+    double *ep = malloc((size_t)(lines + 1) * 3 * sizeof *ep);
+    if (!ep) {
+        free(text);
+        return GROK_ENOMEM;
+    }
+    int ce = -1, ctr = -1, cte = -1, ncols = 0;
+    long rows = 0;
+    char *save = NULL;
+    char *f[64];
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        int k = sp_split(line, f, 64);
+        if (ce < 0 && ncols == 0) {
+            ncols = k;
+            for (int j = 0; j < k && j < 64; j++) {
+                if (strcmp(f[j], "epoch") == 0)
+                    ce = j;
+                else if (strcmp(f[j], "train_loss") == 0)
+                    ctr = j;
+                else if (strcmp(f[j], "test_loss") == 0)
+                    cte = j;
+            }
+            if (ce < 0 || ctr < 0 || cte < 0)
+                break;
+            continue;
+        }
+        double e, a, b;
+        if (k != ncols || !sp_number(f[ce], &e) || !sp_number(f[ctr], &a) || !sp_number(f[cte], &b))
+            continue;
+        ep[rows * 3] = e;
+        ep[rows * 3 + 1] = a;
+        ep[rows * 3 + 2] = b;
+        rows++;
+    }
+    free(text);
+    if (rows == 0) {
+        free(ep);
+        return GROK_OK;
+    }
+    long keep = rows < SWEEP_PLOT_CURVE ? rows : SWEEP_PLOT_CURVE;
+    c->epoch = malloc((size_t)keep * 3 * sizeof(double));
+    if (!c->epoch) {
+        free(ep);
+        return GROK_ENOMEM;
+    }
+    c->train = c->epoch + keep;
+    c->test = c->epoch + 2 * keep;
+    for (long i = 0; i < keep; i++) {
+        /* a fixed stride; the first and the last rows are always kept */
+        long r = keep == 1 ? rows - 1
+                           : (long)((double)i * (double)(rows - 1) / (double)(keep - 1) + 0.5);
+        c->epoch[i] = ep[r * 3];
+        c->train[i] = ep[r * 3 + 1];
+        c->test[i] = ep[r * 3 + 2];
+    }
+    c->n = keep;
+    free(ep);
+    return GROK_OK;
+}
+
+void sweep_plot_free(sweep_plot_data *d)
+{
+    if (!d)
+        return;
+    if (d->curve)
+        for (long r = 0; r < d->n_rows; r++)
+            free(d->curve[r].epoch);
+    free(d->curve);
+    free(d->cell);
+    free(d->head);
+    free(d->text);
+    free(d);
+}
+
+int sweep_plot_load(const char *dir, sweep_plot_data **out, grok_err *e)
+{
+    *out = NULL;
+    char path[4096];
+    int len = snprintf(path, sizeof path, "%s/sweep.tsv", dir);
+    if (len < 0 || (size_t)len >= sizeof path)
+        return grok_fail(e, GROK_EINVAL, "path too long: '%s'", dir);
+    if (!fileio_exists(path))
+        return grok_fail(e, GROK_EINVAL,
+                         "'%s' has no sweep.tsv (grok sweep --summary %s writes it)", dir, dir);
+    sweep_plot_data *d = calloc(1, sizeof *d);
+    if (!d)
+        return grok_fail(e, GROK_ENOMEM, "out of memory");
+    size_t n = 0;
+    int rc = fileio_read_all(path, &d->text, &n, e);
+    if (rc != GROK_OK) {
+        sweep_plot_free(d);
+        return rc;
+    }
+    long lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += d->text[i] == '\n';
+    char *p = d->text;
+    char *nl = strchr(p, '\n');
+    if (!nl) {
+        sweep_plot_free(d);
+        return grok_fail(e, GROK_EINVAL, "%s: no header line", path);
+    }
+    *nl = '\0';
+    int nc = 1;
+    for (char *q = p; *q; q++)
+        nc += *q == '\t';
+    d->n_cols = nc;
+    d->head = calloc((size_t)nc, sizeof *d->head);
+    d->cell = calloc((size_t)(lines + 1) * (size_t)nc, sizeof *d->cell);
+    if (!d->head || !d->cell) {
+        sweep_plot_free(d);
+        return grok_fail(e, GROK_ENOMEM, "out of memory");
+    }
+    sp_split(p, d->head, nc);
+    p = nl + 1;
+    long line_no = 1;
+    while (*p) {
+        line_no++;
+        nl = strchr(p, '\n');
+        if (nl)
+            *nl = '\0';
+        if (*p) {
+            int k = sp_split(p, d->cell + d->n_rows * nc, nc);
+            if (k != nc) {
+                sweep_plot_free(d);
+                return grok_fail(e, GROK_EINVAL, "%s:%ld: %d fields; the header has %d", path,
+                                 line_no, k, nc);
+            }
+            d->n_rows++;
+        }
+        if (!nl)
+            break;
+        p = nl + 1;
+    }
+    d->c_name = sp_col(d, "name");
+    d->c_status = sp_col(d, "status");
+    d->c_grok = sp_col(d, "grokked_epoch");
+    d->c_total = sp_col(d, "epochs_total");
+    if (d->c_name < 0 || d->c_status < 0 || d->c_grok < 0 || d->c_total < 0 ||
+        d->c_status <= d->c_name + 1) {
+        sweep_plot_free(d);
+        return grok_fail(e, GROK_EINVAL,
+                         "%s: not a sweep table: it needs the columns name, the axes, status, "
+                         "epochs_total and grokked_epoch",
+                         path);
+    }
+    d->axis0 = d->c_name + 1;
+    d->n_axes = d->c_status - d->axis0;
+    d->curve = calloc((size_t)(d->n_rows ? d->n_rows : 1), sizeof *d->curve);
+    if (!d->curve) {
+        sweep_plot_free(d);
+        return grok_fail(e, GROK_ENOMEM, "out of memory");
+    }
+    for (long r = 0; r < d->n_rows; r++) {
+        if ((rc = sp_read_curve(dir, sp_cell(d, r, d->c_name), &d->curve[r])) != GROK_OK) {
+            sweep_plot_free(d);
+            return grok_fail(e, rc, "out of memory reading the points' metrics.tsv");
+        }
+    }
+    *out = d;
+    return GROK_OK;
+}
+
+/* ---- what the figures share ---------------------------------------------- */
+
+typedef enum { SP_GROKKED, SP_DNG, SP_PENDING } sp_class;
+
+static sp_class sp_row_class(const sweep_plot_data *d, long r, double *epoch, double *budget)
+{
+    double x;
+    *budget = sp_number(sp_cell(d, r, d->c_total), &x) ? x : NAN;
+    if (sp_number(sp_cell(d, r, d->c_grok), epoch))
+        return SP_GROKKED;
+    const char *st = sp_cell(d, r, d->c_status);
+    if (!strcmp(st, "finished") || !strcmp(st, "stopped") || !strcmp(st, "diverged"))
+        return SP_DNG;
+    return SP_PENDING;
+}
+
+/* The distinct values of column c in order of first appearance. */
+typedef struct {
+    int n;
+    const char **v; /* [n], pointing into the table */
+    int numeric;    /* every value is a number */
+    double *x;      /* [n] their values when numeric */
+} sp_levels;
+
+static void sp_levels_free(sp_levels *l)
+{
+    free(l->v);
+    free(l->x);
+    memset(l, 0, sizeof *l);
+}
+
+static int sp_levels_of(const sweep_plot_data *d, int c, sp_levels *l)
+{
+    memset(l, 0, sizeof *l);
+    l->v = calloc((size_t)(d->n_rows ? d->n_rows : 1), sizeof *l->v);
+    l->x = calloc((size_t)(d->n_rows ? d->n_rows : 1), sizeof *l->x);
+    if (!l->v || !l->x) {
+        sp_levels_free(l);
+        return GROK_ENOMEM;
+    }
+    l->numeric = 1;
+    for (long r = 0; r < d->n_rows; r++) {
+        const char *s = sp_cell(d, r, c);
+        int found = 0;
+        for (int i = 0; i < l->n && !found; i++)
+            found = strcmp(l->v[i], s) == 0;
+        if (found)
+            continue;
+        l->v[l->n] = s;
+        if (!sp_number(s, &l->x[l->n]))
+            l->numeric = 0;
+        l->n++;
+    }
+    return GROK_OK;
+}
+
+static int sp_level_index(const sp_levels *l, const char *s)
+{
+    for (int i = 0; i < l->n; i++)
+        if (strcmp(l->v[i], s) == 0)
+            return i;
+    return -1;
+}
+
+/* The x and y columns (-1: none). */
+static int sp_pick_axes(const sweep_plot_data *d, const sweep_plot_opts *o, int *cx, int *cy,
+                        grok_err *e)
+{
+    *cx = *cy = -1;
+    const char *want[2] = {o ? o->x : NULL, o ? o->y : NULL};
+    int *dst[2] = {cx, cy};
+    for (int k = 0; k < 2; k++) {
+        if (!want[k] || !want[k][0])
+            continue;
+        int c = sp_col(d, want[k]);
+        if (c < d->axis0 || c >= d->axis0 + d->n_axes) {
+            sbuf v;
+            sbuf_init(&v);
+            for (int j = 0; j < d->n_axes; j++)
+                sbuf_printf(&v, "%s%s", j ? ", " : "", d->head[d->axis0 + j]);
+            int rc = grok_fail(e, GROK_EINVAL,
+                               "%s axis '%s' is not an axis of the sweep; valid: %s",
+                               k ? "y" : "x", want[k], v.data ? v.data : "");
+            sbuf_free(&v);
+            return rc;
+        }
+        *dst[k] = c;
+    }
+    for (int j = 0; j < d->n_axes && *cx < 0; j++)
+        if (strcmp(d->head[d->axis0 + j], "seed") != 0 && d->axis0 + j != *cy)
+            *cx = d->axis0 + j;
+    if (*cx < 0)
+        *cx = *cy == d->axis0 ? (d->n_axes > 1 ? d->axis0 + 1 : -1) : d->axis0;
+    for (int j = 0; j < d->n_axes && *cy < 0; j++)
+        if (strcmp(d->head[d->axis0 + j], "seed") != 0 && d->axis0 + j != *cx)
+            *cy = d->axis0 + j;
+    for (int j = 0; j < d->n_axes && *cy < 0; j++)
+        if (d->axis0 + j != *cx)
+            *cy = d->axis0 + j;
+    if (*cx == *cy)
+        *cy = -1;
+    return GROK_OK;
+}
+
+/* A text in the script: '...' with LaTeX escapes for tex. */
+static void sp_text(sbuf *s, plot_format f, const char *t)
+{
+    sbuf_puts(s, "'");
+    for (; *t; t++) {
+        if (*t == '\'')
+            sbuf_puts(s, "''");
+        else if (f == PLOT_TEX && strchr("_%&#$", *t))
+            sbuf_printf(s, "\\%c", *t);
+        else
+            sbuf_append(s, t, 1);
+    }
+    sbuf_puts(s, "'");
+}
+
+/* The terminal, the output and the shared style, for w_in x h_in inches. */
+static void sp_begin(sbuf *s, plot_format f, const char *name, double w_in, double h_in)
+{
+    switch (f) {
+    case PLOT_PNG:
+        sbuf_printf(s,
+                    "set terminal pngcairo noenhanced color size %ld,%ld "
+                    "font 'DejaVu Sans,26' linewidth 3.5 pointscale 3.2\n",
+                    lround(w_in * SP_PNG_PPI), lround(h_in * SP_PNG_PPI));
+        break;
+    case PLOT_PDF:
+        sbuf_printf(s,
+                    "set terminal pdfcairo noenhanced color size %.2fin,%.2fin "
+                    "font 'DejaVu Sans,8' linewidth 1.25 pointscale 0.45\n",
+                    w_in, h_in);
+        break;
+    case PLOT_SVG:
+        sbuf_printf(s,
+                    "set terminal svg noenhanced size %ld,%ld dynamic "
+                    "font 'DejaVu Sans,16' linewidth 1.5 background '#ffffff'\n",
+                    lround(w_in * SP_SVG_PPI), lround(h_in * SP_SVG_PPI));
+        break;
+    case PLOT_TEX:
+        sbuf_printf(s,
+                    "set terminal cairolatex pdf color colortext size %.2fin,%.2fin "
+                    "font ',8' linewidth 1.25 pointscale 0.45\n",
+                    w_in, h_in);
+        break;
+    default:
+        GROK_ASSERT(0);
+    }
+    sbuf_printf(s, "set output '%s.%s'\n", name, sp_ext[f]);
+    sbuf_puts(s,
+              "set encoding utf8\n"
+              "# Okabe-Ito colour-blind-safe colours (plot.c's)\n"
+              "set linetype 1 lc rgb '#0072B2' lw 1.5 pt 7 ps 0.5 dt solid\n"
+              "set linetype 2 lc rgb '#D55E00' lw 1.5 pt 7 ps 0.5 dt solid\n"
+              "set linetype 3 lc rgb '#009E73' lw 1.5 pt 7 ps 0.5 dt solid\n"
+              "set linetype 4 lc rgb '#CC79A7' lw 1.5 pt 7 ps 0.5 dt solid\n"
+              "set linetype 5 lc rgb '#E69F00' lw 1.5 pt 7 ps 0.5 dt solid\n"
+              "set linetype 6 lc rgb '#56B4E9' lw 1.5 pt 7 ps 0.5 dt solid\n"
+              "set linetype 7 lc rgb '#000000' lw 1.5 pt 7 ps 0.5 dt solid\n"
+              "set linetype 8 lc rgb '#F0E442' lw 1.5 pt 7 ps 0.5 dt solid\n"
+              "set linetype cycle 8\n"
+              "# viridis(9); gnuplot 5.4 has no built-in viridis\n"
+              "set palette defined (0 '#440154', 1 '#472D7B', 2 '#3B528B', 3 '#2C728E', "
+              "4 '#21908C', 5 '#27AD81', 6 '#5DC863', 7 '#AADC32', 8 '#FDE725')\n"
+              "set border 3 front lw 1\n"
+              "set tics nomirror out scale 0.6\n"
+              "set style line 100 lc rgb '#E0E0E0' lw 0.5 dt solid\n"
+              "set grid back ls 100, ls 100\n"
+              "set key outside top center horizontal reverse Left noautotitle samplen 2 "
+              "spacing 1.1 maxrows 2\n");
+}
+
+/* "set <which>tics (...)": the levels' texts at 0, 1, ...; every step-th. */
+static void sp_cat_tics(sbuf *s, plot_format f, const char *which, const sp_levels *l)
+{
+    int step = l->n > 12 ? (l->n + 11) / 12 : 1;
+    sbuf_printf(s, "set %stics (", which);
+    int first = 1;
+    for (int i = 0; i < l->n; i += step) {
+        if (!first)
+            sbuf_puts(s, ", ");
+        first = 0;
+        sp_text(s, f, l->v[i]);
+        sbuf_printf(s, " %d", i);
+    }
+    sbuf_puts(s, ")\n");
+}
+
+static void sp_num(sbuf *s, double x)
+{
+    sbuf_printf(s, "%.9g", x);
+}
+
+/* "set <ax>tics (...)" for a log axis over [lo, hi]: 1, 2 and 5 x 10^k (only
+ * the powers of ten beyond three decades), labelled %g; nothing when no such
+ * value falls inside (gnuplot's own tics then stay). */
+static void sp_log_tics(sbuf *s, const char *ax, double lo, double hi)
+{
+    static const double m[3] = {1, 2, 5};
+    int per = hi / lo > 1000 ? 1 : 3, n = 0;
+    sbuf t;
+    sbuf_init(&t);
+    for (int k = (int)floor(log10(lo)); k <= (int)ceil(log10(hi)); k++)
+        for (int j = 0; j < per; j++) {
+            double v = m[j] * pow(10, k);
+            if (v < lo * (1 - 1e-9) || v > hi * (1 + 1e-9))
+                continue;
+            sbuf_printf(&t, "%s'%g' %g", n ? ", " : "", v, v);
+            n++;
+        }
+    if (n > 0 && t.data)
+        sbuf_printf(s, "set %stics (%s)\n", ax, t.data);
+    sbuf_free(&t);
+}
+
+/* A log axis suits these values: all > 0, at least 3, spanning >= 20x, in
+ * nearly constant ratios. */
+static int sp_looks_log(const sp_levels *l)
+{
+    if (!l->numeric || l->n < 3)
+        return 0;
+    double lo = INFINITY, hi = -INFINITY;
+    for (int i = 0; i < l->n; i++) {
+        if (!(l->x[i] > 0))
+            return 0;
+        lo = fmin(lo, l->x[i]);
+        hi = fmax(hi, l->x[i]);
+    }
+    if (hi / lo < 20)
+        return 0;
+    double r0 = log(l->x[1] / l->x[0]);
+    for (int i = 2; i < l->n; i++)
+        if (fabs(log(l->x[i] / l->x[i - 1]) - r0) > 0.1 * fabs(r0))
+            return 0;
+    return 1;
+}
+
+/* ---- sweep_phase ---------------------------------------------------------- */
+
+static int sp_phase(const sweep_plot_data *d, int cx, int cy, plot_format f, sbuf *s, sbuf *why)
+{
+    sp_levels lx, ly = {0};
+    int rc = sp_levels_of(d, cx, &lx);
+    if (rc == GROK_OK && cy >= 0)
+        rc = sp_levels_of(d, cy, &ly);
+    if (rc != GROK_OK) {
+        sp_levels_free(&lx);
+        sp_levels_free(&ly);
+        return rc;
+    }
+    int nx = lx.n, ny = cy >= 0 ? ly.n : 1;
+    size_t nc = (size_t)nx * (size_t)ny;
+    double *sum = calloc(nc, sizeof *sum);
+    long *ng = calloc(nc, sizeof *ng), *nd = calloc(nc, sizeof *nd), *np = calloc(nc, sizeof *np);
+    if (!sum || !ng || !nd || !np) {
+        free(sum), free(ng), free(nd), free(np);
+        sp_levels_free(&lx);
+        sp_levels_free(&ly);
+        return GROK_ENOMEM;
+    }
+    double budget = 0;
+    for (long r = 0; r < d->n_rows; r++) {
+        int ix = sp_level_index(&lx, sp_cell(d, r, cx));
+        int iy = cy >= 0 ? sp_level_index(&ly, sp_cell(d, r, cy)) : 0;
+        size_t k = (size_t)iy * (size_t)nx + (size_t)ix;
+        double g, b;
+        sp_class c = sp_row_class(d, r, &g, &b);
+        if (c == SP_GROKKED) {
+            ng[k]++;
+            sum[k] += g;
+        } else if (c == SP_DNG) {
+            nd[k]++;
+            if (isfinite(b) && b > budget)
+                budget = b;
+        } else {
+            np[k]++;
+        }
+    }
+    double lo = INFINITY, hi = -INFINITY;
+    long n_grok_cells = 0, n_dng_cells = 0, n_pend_cells = 0, n_star = 0;
+    for (size_t k = 0; k < nc; k++) {
+        if (ng[k]) {
+            double m = sum[k] / (double)ng[k];
+            lo = fmin(lo, m);
+            hi = fmax(hi, m);
+            n_grok_cells++;
+            n_star += nd[k] > 0;
+        } else if (nd[k]) {
+            n_dng_cells++;
+        } else if (np[k]) {
+            n_pend_cells++;
+        }
+    }
+    if (n_grok_cells + n_dng_cells == 0) {
+        sbuf_puts(why, "no point has finished yet");
+        free(sum), free(ng), free(nd), free(np);
+        sp_levels_free(&lx);
+        sp_levels_free(&ly);
+        return 0;
+    }
+    int logcb = n_grok_cells > 0 && lo > 0 && hi / lo >= 10;
+    if (n_grok_cells == 0) {
+        lo = 0;
+        hi = 1;
+    } else if (hi <= lo) {
+        double pad = lo > 0 ? 0.1 * lo : 1;
+        lo -= pad;
+        hi += pad;
+    }
+    sp_begin(s, f, "sweep_phase", SP_COL_W, 2.7);
+    sbuf_puts(s, "unset grid\nset tics scale 0\nset border 0\nset style fill solid 1.0 noborder\n");
+    sbuf_printf(s, "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", nx - 1, ny - 1);
+    sp_cat_tics(s, f, "x", &lx);
+    sbuf_puts(s, "set xlabel ");
+    sp_text(s, f, d->head[cx]);
+    sbuf_puts(s, "\n");
+    if (cy >= 0) {
+        sp_cat_tics(s, f, "y", &ly);
+        sbuf_puts(s, "set ylabel ");
+        sp_text(s, f, d->head[cy]);
+        sbuf_puts(s, "\n");
+    } else {
+        sbuf_puts(s, "unset ytics\n");
+    }
+    sbuf_puts(s, "set cblabel ");
+    long most = 0; /* the most points in one cell */
+    for (size_t k = 0; k < nc; k++)
+        most = ng[k] + nd[k] + np[k] > most ? ng[k] + nd[k] + np[k] : most;
+    sp_text(s, f, most > 1 ? "grokked epoch (mean)" : "grokked epoch");
+    sbuf_puts(s, " offset 0.5,0\nset rmargin 8.5\nset cbtics scale 0.6\n");
+    if (logcb) {
+        sbuf_puts(s, "set logscale cb\n");
+        sp_log_tics(s, "cb", lo, hi);
+    }
+    sbuf_puts(s, "set cbrange [");
+    sp_num(s, lo);
+    sbuf_puts(s, ":");
+    sp_num(s, hi);
+    sbuf_puts(s, "]\n");
+    if (n_grok_cells == 0)
+        sbuf_puts(s, "unset colorbox\n");
+
+    int labels = nx <= SWEEP_PLOT_LABELS_X && ny <= SWEEP_PLOT_LABELS_Y;
+    double fs = sp_font[f] * 0.8 * fmin(1.0, 10.0 / (nx > ny * 1.5 ? nx : ny * 1.5));
+    sbuf_puts(s, "$grok << EOD\n");
+    for (size_t k = 0; k < nc; k++)
+        if (ng[k]) {
+            sbuf_printf(s, "%zu %zu ", k % (size_t)nx, k / (size_t)nx);
+            sp_num(s, sum[k] / (double)ng[k]);
+            sbuf_puts(s, "\n");
+        }
+    /* The cross, as a data column.  gnuplot reads backslash escapes in quoted
+     * data fields (and in strings of a using spec), so the backslash of
+     * LaTeX's \times is doubled. */
+    sbuf_puts(s, "EOD\n$dng << EOD\n");
+    for (size_t k = 0; k < nc; k++)
+        if (!ng[k] && nd[k])
+            sbuf_printf(s, "%zu %zu \"%s\"\n", k % (size_t)nx, k / (size_t)nx,
+                        f == PLOT_TEX ? "$\\\\times$" : "\xc3\x97");
+    sbuf_puts(s, "EOD\n$pend << EOD\n");
+    for (size_t k = 0; k < nc; k++)
+        if (!ng[k] && !nd[k] && np[k])
+            sbuf_printf(s, "%zu %zu\n", k % (size_t)nx, k / (size_t)nx);
+    /* Numbers in white on the dark half of viridis, black on the light half. */
+    for (int dark = 1; dark >= 0; dark--) {
+        sbuf_printf(s, "EOD\n$lab%d << EOD\n", dark);
+        for (size_t k = 0; k < nc && labels; k++) {
+            if (!ng[k])
+                continue;
+            double m = sum[k] / (double)ng[k];
+            double t = logcb ? log(m / lo) / log(hi / lo) : (m - lo) / (hi - lo);
+            if ((t < 0.55) != dark)
+                continue;
+            sbuf_printf(s, "%zu %zu \"%.0f%s\"\n", k % (size_t)nx, k / (size_t)nx, m,
+                        nd[k] ? "*" : "");
+        }
+    }
+    sbuf_puts(s, "EOD\n");
+    sbuf_puts(s, "plot ");
+    int first = 1;
+#define SP_SEP() (first ? (first = 0, "") : ", \\\n     ")
+    if (n_grok_cells)
+        sbuf_printf(s, "%s$grok using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 noborder "
+                       "lc palette notitle",
+                    SP_SEP());
+    if (n_dng_cells) {
+        char t[128];
+        snprintf(t, sizeof t, "did not grok in %.0f epochs", budget);
+        sbuf_printf(s, "%s$dng using 1:2:(0.5):(0.5) with boxxyerror fs solid 1.0 noborder "
+                       "lc rgb '#C8C8C8' title ",
+                    SP_SEP());
+        sp_text(s, f, t);
+        sbuf_printf(s, "%s$dng using 1:2:3 with labels tc rgb '#505050' font ',%.1f' notitle",
+                    SP_SEP(), fs * 1.3);
+    }
+    if (n_pend_cells)
+        sbuf_printf(s, "%s$pend using 1:2:(0.46):(0.46) with boxxyerror "
+                       "lc rgb '#808080' dt 2 lw 0.8 fs empty title 'not run yet'",
+                    SP_SEP());
+    if (labels) {
+        for (int dark = 1; dark >= 0; dark--) {
+            int any = 0;
+            for (size_t k = 0; k < nc; k++) {
+                if (!ng[k])
+                    continue;
+                double m = sum[k] / (double)ng[k];
+                double t = logcb ? log(m / lo) / log(hi / lo) : (m - lo) / (hi - lo);
+                any |= (t < 0.55) == dark;
+            }
+            if (any)
+                sbuf_printf(s, "%s$lab%d using 1:2:3 with labels tc rgb '%s' font ',%.1f' notitle",
+                            SP_SEP(), dark, dark ? "#FFFFFF" : "#000000", fs);
+        }
+        if (n_star)
+            sbuf_printf(s, "%skeyentry with points pt -1 title %s", SP_SEP(),
+                        f == PLOT_TEX ? "'* some points did not grok'"
+                                      : "'* some points did not grok'");
+    }
+#undef SP_SEP
+    sbuf_puts(s, "\nunset output\n");
+    free(sum), free(ng), free(nd), free(np);
+    sp_levels_free(&lx);
+    sp_levels_free(&ly);
+    return 1;
+}
+
+/* ---- sweep_grokked -------------------------------------------------------- */
+
+static int sp_grokked(const sweep_plot_data *d, int cx, int cy, int x_log, plot_format f, sbuf *s,
+                      sbuf *why)
+{
+    /* Colour groups: the y axis, unless it is the seed. */
+    int cg = cy >= 0 && strcmp(d->head[cy], "seed") != 0 ? cy : -1;
+    sp_levels lx, lg = {0};
+    int rc = sp_levels_of(d, cx, &lx);
+    if (rc == GROK_OK && cg >= 0)
+        rc = sp_levels_of(d, cg, &lg);
+    if (rc != GROK_OK) {
+        sp_levels_free(&lx);
+        sp_levels_free(&lg);
+        return rc;
+    }
+    int ngr = cg >= 0 ? lg.n : 1;
+    size_t nc = (size_t)lx.n * (size_t)ngr;
+    double *sum = calloc(nc, sizeof *sum), *mn = calloc(nc, sizeof *mn);
+    double *mx = calloc(nc, sizeof *mx);
+    long *cnt = calloc(nc, sizeof *cnt);
+    if (!sum || !mn || !mx || !cnt) {
+        free(sum), free(mn), free(mx), free(cnt);
+        sp_levels_free(&lx);
+        sp_levels_free(&lg);
+        return GROK_ENOMEM;
+    }
+    long n_g = 0, n_d = 0;
+    double ylo = INFINITY, yhi = -INFINITY, budget = -INFINITY;
+    for (long r = 0; r < d->n_rows; r++) {
+        double g, b;
+        sp_class c = sp_row_class(d, r, &g, &b);
+        size_t k = (size_t)(cg >= 0 ? sp_level_index(&lg, sp_cell(d, r, cg)) : 0) * (size_t)lx.n +
+                   (size_t)sp_level_index(&lx, sp_cell(d, r, cx));
+        if (c == SP_GROKKED) {
+            n_g++;
+            if (!cnt[k] || g < mn[k])
+                mn[k] = g;
+            if (!cnt[k] || g > mx[k])
+                mx[k] = g;
+            sum[k] += g;
+            cnt[k]++;
+            ylo = fmin(ylo, g);
+            yhi = fmax(yhi, g);
+        } else if (c == SP_DNG && isfinite(b)) {
+            n_d++;
+            budget = fmax(budget, b);
+            ylo = fmin(ylo, b);
+            yhi = fmax(yhi, b);
+        }
+    }
+    if (n_g + n_d == 0) {
+        sbuf_puts(why, "no point has finished yet");
+        free(sum), free(mn), free(mx), free(cnt);
+        sp_levels_free(&lx);
+        sp_levels_free(&lg);
+        return 0;
+    }
+    int logx = lx.numeric && (x_log == 1 || (x_log < 0 && sp_looks_log(&lx)));
+    if (logx)
+        for (int i = 0; i < lx.n; i++)
+            logx &= lx.x[i] > 0;
+    int logy = ylo > 0 && yhi / ylo >= 10;
+    sp_begin(s, f, "sweep_grokked", SP_COL_W, 2.5);
+    sbuf_puts(s, "set xlabel ");
+    sp_text(s, f, d->head[cx]);
+    sbuf_puts(s, "\nset ylabel ");
+    sp_text(s, f, "grokked epoch");
+    sbuf_puts(s, "\n");
+    if (lx.numeric) {
+        double lo = INFINITY, hi = -INFINITY;
+        for (int i = 0; i < lx.n; i++) {
+            lo = fmin(lo, lx.x[i]);
+            hi = fmax(hi, lx.x[i]);
+        }
+        if (logx) {
+            sbuf_puts(s, "set logscale x\nset xrange [");
+            sp_num(s, lo / 1.25);
+            sbuf_puts(s, ":");
+            sp_num(s, hi * 1.25);
+        } else {
+            double pad = hi > lo ? 0.05 * (hi - lo) : (lo != 0 ? 0.1 * fabs(lo) : 1);
+            sbuf_puts(s, "set xrange [");
+            sp_num(s, lo - pad);
+            sbuf_puts(s, ":");
+            sp_num(s, hi + pad);
+        }
+        sbuf_puts(s, "]\n");
+    } else {
+        sbuf_printf(s, "set xrange [-0.5:%d.5]\n", lx.n - 1);
+        sp_cat_tics(s, f, "x", &lx);
+    }
+    double y0 = logy ? ylo / 1.3 : fmax(0, ylo - 0.08 * (yhi - ylo + 1));
+    double y1 = logy ? yhi * 1.3 : yhi + 0.08 * (yhi - ylo + 1);
+    if (logy) {
+        sbuf_puts(s, "set logscale y\n");
+        sp_log_tics(s, "y", y0, y1);
+    }
+    sbuf_puts(s, "set yrange [");
+    sp_num(s, y0);
+    sbuf_puts(s, ":");
+    sp_num(s, y1);
+    sbuf_puts(s, "]\n");
+    if (n_d > 0) {
+        sbuf_puts(s, "set arrow from graph 0, first ");
+        sp_num(s, budget);
+        sbuf_puts(s, " to graph 1, first ");
+        sp_num(s, budget);
+        sbuf_puts(s, " nohead back lc rgb '#000000' lw 0.8 dt 2\n");
+    }
+    /* data: per group, the means, the points, the non-grokking points */
+    for (int g = 0; g < ngr; g++) {
+        sbuf_printf(s, "$m%d << EOD\n", g);
+        for (int i = 0; i < lx.n; i++) {
+            size_t k = (size_t)g * (size_t)lx.n + (size_t)i;
+            if (!cnt[k])
+                continue;
+            sp_num(s, lx.numeric ? lx.x[i] : i);
+            sbuf_puts(s, " ");
+            sp_num(s, sum[k] / (double)cnt[k]);
+            sbuf_puts(s, " ");
+            sp_num(s, mn[k]);
+            sbuf_puts(s, " ");
+            sp_num(s, mx[k]);
+            sbuf_puts(s, "\n");
+        }
+        for (int dng = 0; dng < 2; dng++) {
+            sbuf_printf(s, "EOD\n$%c%d << EOD\n", dng ? 'd' : 'p', g);
+            for (long r = 0; r < d->n_rows; r++) {
+                double gv, b;
+                sp_class c = sp_row_class(d, r, &gv, &b);
+                if (cg >= 0 && sp_level_index(&lg, sp_cell(d, r, cg)) != g)
+                    continue;
+                if (!((dng && c == SP_DNG && isfinite(b)) || (!dng && c == SP_GROKKED)))
+                    continue;
+                int i = sp_level_index(&lx, sp_cell(d, r, cx));
+                sp_num(s, lx.numeric ? lx.x[i] : i);
+                sbuf_puts(s, " ");
+                sp_num(s, dng ? b : gv);
+                sbuf_puts(s, "\n");
+            }
+        }
+        sbuf_puts(s, "EOD\n");
+    }
+    sbuf_puts(s, "plot ");
+    int first = 1;
+#define SP_SEP() (first ? (first = 0, "") : ", \\\n     ")
+    for (int g = 0; g < ngr; g++) {
+        long has_m = 0, has_p = 0, has_d = 0;
+        for (int i = 0; i < lx.n; i++)
+            has_m += cnt[(size_t)g * (size_t)lx.n + (size_t)i] > 0;
+        for (long r = 0; r < d->n_rows; r++) {
+            if (cg >= 0 && sp_level_index(&lg, sp_cell(d, r, cg)) != g)
+                continue;
+            double gv, b;
+            sp_class c = sp_row_class(d, r, &gv, &b);
+            has_p += c == SP_GROKKED;
+            has_d += c == SP_DNG && isfinite(b);
+        }
+        int lt = g % 8 + 1;
+        if (has_m) {
+            sbuf_printf(s, "%s$m%d using 1:2:3:4 with yerrorlines lt %d pt 7 ps 0.6 title ",
+                        SP_SEP(), g, lt);
+            if (cg >= 0) {
+                char t[160];
+                snprintf(t, sizeof t, "%s = %s", d->head[cg], lg.v[g]);
+                sp_text(s, f, t);
+            } else {
+                sp_text(s, f, "mean (bars: min to max)");
+            }
+        }
+        if (has_p)
+            sbuf_printf(s, "%s$p%d using 1:2 with points lt %d pt 6 ps 0.7 notitle", SP_SEP(), g,
+                        lt);
+        if (has_d)
+            sbuf_printf(s, "%s$d%d using 1:2 with points lt %d pt 8 ps 0.9 notitle", SP_SEP(), g,
+                        lt);
+    }
+    sbuf_printf(s, "%skeyentry with points lc rgb '#000000' pt 6 ps 0.7 title 'each point'",
+                SP_SEP());
+    if (n_d > 0) {
+        char t[128];
+        snprintf(t, sizeof t, "did not grok (at its budget, %.0f epochs)", budget);
+        sbuf_printf(s, "%skeyentry with points lc rgb '#000000' pt 8 ps 0.9 title ", SP_SEP());
+        sp_text(s, f, t);
+    }
+#undef SP_SEP
+    sbuf_puts(s, "\nunset output\n");
+    free(sum), free(mn), free(mx), free(cnt);
+    sp_levels_free(&lx);
+    sp_levels_free(&lg);
+    return 1;
+}
+
+/* ---- sweep_loss ------------------------------------------------------------ */
+
+static int sp_loss(const sweep_plot_data *d, int cx, int x_log, plot_format f, sbuf *s, sbuf *why)
+{
+    long n_curves = 0;
+    for (long r = 0; r < d->n_rows; r++)
+        n_curves += d->curve[r].n > 0;
+    if (n_curves == 0) {
+        sbuf_puts(why, "no point has a metrics.tsv yet");
+        return 0;
+    }
+    sp_levels lx;
+    int rc = sp_levels_of(d, cx, &lx);
+    if (rc != GROK_OK)
+        return rc;
+    int logc = lx.numeric && (x_log == 1 || (x_log < 0 && sp_looks_log(&lx)));
+    if (logc)
+        for (int i = 0; i < lx.n; i++)
+            logc &= lx.x[i] > 0;
+    sp_begin(s, f, "sweep_loss", SP_PAGE_W, 2.6);
+    sbuf_puts(s, "$c << EOD\n");
+    for (long r = 0; r < d->n_rows; r++) {
+        const sp_curve *c = &d->curve[r];
+        if (!c->n)
+            continue;
+        int i = sp_level_index(&lx, sp_cell(d, r, cx));
+        double colour = lx.numeric ? lx.x[i] : i;
+        for (long j = 0; j < c->n; j++) {
+            if (!(c->train[j] > 0) || !(c->test[j] > 0))
+                continue;
+            sp_num(s, c->epoch[j]);
+            sbuf_puts(s, " ");
+            sp_num(s, c->train[j]);
+            sbuf_puts(s, " ");
+            sp_num(s, c->test[j]);
+            sbuf_puts(s, " ");
+            sp_num(s, colour);
+            sbuf_puts(s, "\n");
+        }
+        sbuf_puts(s, "\n");
+    }
+    sbuf_puts(s, "EOD\n");
+    if (logc)
+        sbuf_puts(s, "set logscale cb\n");
+    if (!lx.numeric) {
+        sbuf_printf(s, "set cbrange [-0.5:%d.5]\n", lx.n - 1);
+        sp_cat_tics(s, f, "cb", &lx);
+    } else if (lx.n == 1) {
+        sbuf_puts(s, "set cbrange [");
+        sp_num(s, lx.x[0] - (lx.x[0] != 0 ? 0.1 * fabs(lx.x[0]) : 1));
+        sbuf_puts(s, ":");
+        sp_num(s, lx.x[0] + (lx.x[0] != 0 ? 0.1 * fabs(lx.x[0]) : 1));
+        sbuf_puts(s, "]\n");
+    }
+    sbuf_puts(s, "set cblabel ");
+    sp_text(s, f, d->head[cx]);
+    sbuf_puts(s, "\nset logscale y\n");
+    sbuf_puts(s, f == PLOT_TEX ? "set format y '$10^{%L}$'\n" : "set format y '%g'\n");
+    sbuf_puts(s, "set xlabel ");
+    sp_text(s, f, "epoch");
+    sbuf_puts(s, "\nset multiplot layout 1,2\nunset colorbox\nset ylabel ");
+    sp_text(s, f, "train loss");
+    sbuf_puts(s, "\nplot $c using 1:2:4 with lines lc palette lw 0.5 notitle\n"
+                 "set colorbox\nset ylabel ");
+    sp_text(s, f, "test loss");
+    sbuf_puts(s, "\nplot $c using 1:3:4 with lines lc palette lw 0.5 notitle\n"
+                 "unset multiplot\nunset output\n");
+    sp_levels_free(&lx);
+    return 1;
+}
+
+/* ---- entry points ------------------------------------------------------------ */
+
+int sweep_plot_script(const sweep_plot_data *d, const char *name, plot_format f,
+                      const sweep_plot_opts *opts, sbuf *script, sbuf *why, grok_err *e)
+{
+    int fig = -1;
+    for (int i = 0; i < SP_N_FIGURES; i++)
+        if (strcmp(name, sp_figures[i]) == 0)
+            fig = i;
+    if (fig < 0)
+        return grok_fail(e, GROK_EINVAL, "unknown sweep figure '%s'; valid: sweep_phase, "
+                                         "sweep_grokked, sweep_loss",
+                         name);
+    if (d->n_rows == 0) {
+        sbuf_puts(why, "sweep.tsv has no points");
+        return 0;
+    }
+    int cx, cy;
+    int rc = sp_pick_axes(d, opts, &cx, &cy, e);
+    if (rc != GROK_OK)
+        return rc;
+    if (cx < 0) {
+        sbuf_puts(why, "no axis to draw against");
+        return 0;
+    }
+    int x_log = opts ? opts->x_log : -1;
+    switch (fig) {
+    case 0: rc = sp_phase(d, cx, cy, f, script, why); break;
+    case 1: rc = sp_grokked(d, cx, cy, x_log, f, script, why); break;
+    default: rc = sp_loss(d, cx, x_log, f, script, why); break;
+    }
+    if (rc == GROK_ENOMEM)
+        return grok_fail(e, rc, "out of memory building %s", name);
+    if (script->oom)
+        return grok_fail(e, GROK_ENOMEM, "out of memory building %s", name);
+    return rc;
+}
+
+int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *opts, sbuf *notes,
+                   grok_err *e)
+{
+    unsigned mask;
+    int rc = plot_parse_formats(formats, &mask, e);
+    if (rc != GROK_OK)
+        return rc;
+    if (mask == 0)
+        return GROK_OK;
+    sweep_plot_data *d;
+    if ((rc = sweep_plot_load(dir, &d, e)) != GROK_OK)
+        return rc;
+    char fig_dir[4096], tex_dir[4096];
+    snprintf(fig_dir, sizeof fig_dir, "%s/figures", dir);
+    snprintf(tex_dir, sizeof tex_dir, "%s/figures/tex", dir);
+    int drawn = 0, skipped = 0, failed = 0;
+    grok_err first = {{0}};
+    sbuf script, why;
+    sbuf_init(&script);
+    sbuf_init(&why);
+    for (int i = 0; i < SP_N_FIGURES && rc == GROK_OK; i++) {
+        int fig_failed = 0, fig_skipped = 0;
+        for (int f = 0; f < PLOT_N_FORMATS && rc == GROK_OK; f++) {
+            if (!(mask & (1u << f)))
+                continue;
+            sbuf_clear(&script);
+            sbuf_clear(&why);
+            int built = sweep_plot_script(d, sp_figures[i], (plot_format)f, opts, &script, &why, e);
+            if (built < 0) {
+                rc = built;
+                break;
+            }
+            if (built == 0) {
+                if (notes)
+                    sbuf_printf(notes, "%s: skipped: %s\n", sp_figures[i],
+                                why.data ? why.data : "");
+                fig_skipped = 1;
+                break;
+            }
+            const char *out_dir = f == PLOT_TEX ? tex_dir : fig_dir;
+            if ((rc = fileio_mkdir_p(out_dir, e)) != GROK_OK)
+                break;
+            char out[2][96];
+            int n_out = plot_outputs(sp_figures[i], (plot_format)f, out);
+            const char *outs[2] = {out[0], out[1]};
+            char label[128];
+            snprintf(label, sizeof label, "%s.%s", sp_figures[i], sp_ext[f]);
+            int missing = 0;
+            grok_err me = {{0}};
+            int grc = gp_draw(NULL, out_dir, label, script.data, script.len, outs, n_out, notes,
+                              &missing, &me);
+            if (missing || grc == GROK_ENOMEM) {
+                rc = grok_fail(e, missing ? GROK_EIO : grc, "%s", me.msg);
+                break;
+            }
+            if (grc != GROK_OK) {
+                if (notes)
+                    sbuf_printf(notes, "%s\n", me.msg);
+                if (!failed)
+                    first = me;
+                failed++;
+                fig_failed = 1;
+            }
+        }
+        drawn += rc == GROK_OK && !fig_failed && !fig_skipped;
+        skipped += fig_skipped;
+    }
+    sbuf_free(&script);
+    sbuf_free(&why);
+    sweep_plot_free(d);
+    if (rc != GROK_OK)
+        return rc;
+    if (notes)
+        sbuf_printf(notes, "sweep figures: %d drawn in %s, %d skipped%s\n", drawn, fig_dir, skipped,
+                    failed ? ", some failed" : "");
+    if (failed)
+        return grok_fail(e, GROK_EIO, "%s", first.msg);
+    return GROK_OK;
+}
