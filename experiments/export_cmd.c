@@ -8,29 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "export.h"
 #include "grok.h"
-
-/* Matches argv[*i] against "--name VALUE" or "--name=VALUE": 1 with *val set
- * (advancing *i past a separate value), 0 for another argument, -1 when the
- * value is missing. */
-static int export_cmd_opt(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[++*i];
-    return 1;
-}
 
 static void export_cmd_help(FILE *f)
 {
@@ -136,15 +116,15 @@ int export_cmd_main(int argc, char **argv)
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             export_cmd_help(stdout);
             return 0;
-        } else if ((m = export_cmd_opt(argc, argv, &i, "--to", &v)) != 0) {
+        } else if ((m = cli_opt(argc, argv, &i, "--to", &v)) != 0) {
             if (m < 0)
                 return export_cmd_usage_error("--to needs a format: ipynb, npz or safetensors");
             to = v;
-        } else if ((m = export_cmd_opt(argc, argv, &i, "--epochs", &v)) != 0) {
+        } else if ((m = cli_opt(argc, argv, &i, "--epochs", &v)) != 0) {
             if (m < 0)
                 return export_cmd_usage_error("--epochs needs a list, e.g. --epochs 0,1000,last");
             epochs_arg = v;
-        } else if ((m = export_cmd_opt(argc, argv, &i, "--out", &v)) != 0) {
+        } else if ((m = cli_opt(argc, argv, &i, "--out", &v)) != 0) {
             if (m < 0 || !v[0])
                 return export_cmd_usage_error("--out needs a path");
             out = v;

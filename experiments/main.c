@@ -20,6 +20,7 @@
 #include "bench.h"
 #include "blisarch.h"
 #include "cfg.h"
+#include "cli.h"
 #include "export_cmd.h"
 #include "fileio.h"
 #include "grok.h"
@@ -109,39 +110,6 @@ static int main_usage_error(const main_command *cmd, const char *fmt, ...)
     return 2;
 }
 
-/* Matches argv[*i] against "--name VALUE" or "--name=VALUE".  Returns 1 and
- * sets *val (advancing *i past a separate value), 0 when it is another
- * argument, -1 when the value is missing. */
-static int main_opt(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[++*i];
-    return 1;
-}
-
-/* Strict whole number in [lo, hi]. */
-static int main_parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Options shared by train and resume. */
 typedef struct {
     const char *positional; /* CONFIG or DIR */
@@ -166,20 +134,20 @@ static int main_parse(const main_command *cmd, int argc, char **argv, main_args 
         const char *v = NULL;
         const char *arg = argv[i];
         int m;
-        if ((m = main_opt(argc, argv, &i, "--set", &v)) != 0) {
+        if ((m = cli_opt(argc, argv, &i, "--set", &v)) != 0) {
             if (m < 0 || !strchr(v, '='))
                 return main_usage_error(cmd, "--set needs key=value, e.g. --set optim.lr=0.001");
             a->sets[a->n_sets++] = v;
-        } else if (allow_out && (m = main_opt(argc, argv, &i, "--out", &v)) != 0) {
+        } else if (allow_out && (m = cli_opt(argc, argv, &i, "--out", &v)) != 0) {
             if (m < 0 || !v[0])
                 return main_usage_error(cmd, "--out needs a directory");
             a->out = v;
-        } else if ((m = main_opt(argc, argv, &i, "--threads", &v)) != 0) {
-            if (m < 0 || main_parse_long(v, 1, MAIN_THREADS_MAX, &a->threads) != 0)
+        } else if ((m = cli_opt(argc, argv, &i, "--threads", &v)) != 0) {
+            if (m < 0 || cli_parse_long(v, 1, MAIN_THREADS_MAX, &a->threads) != 0)
                 return main_usage_error(
                     cmd, "--threads '%s': expected a whole number from 1 to 1024", m < 0 ? "" : v);
-        } else if (allow_epochs && (m = main_opt(argc, argv, &i, "--epochs", &v)) != 0) {
-            if (m < 0 || main_parse_long(v, 1, LONG_MAX, &a->epochs) != 0)
+        } else if (allow_epochs && (m = cli_opt(argc, argv, &i, "--epochs", &v)) != 0) {
+            if (m < 0 || cli_parse_long(v, 1, LONG_MAX, &a->epochs) != 0)
                 return main_usage_error(cmd, "--epochs '%s': expected a whole number >= 1",
                                         m < 0 ? "" : v);
         } else if (strcmp(arg, "--quiet") == 0 || strcmp(arg, "-q") == 0) {
@@ -328,9 +296,9 @@ static int main_bench(int argc, char **argv, blisarch_info *bi)
     int kept = 1;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
-        int m = main_opt(argc, argv, &i, "--reps", &v);
+        int m = cli_opt(argc, argv, &i, "--reps", &v);
         long reps;
-        if (m < 0 || (m > 0 && main_parse_long(v, 1, 1000, &reps) != 0))
+        if (m < 0 || (m > 0 && cli_parse_long(v, 1, 1000, &reps) != 0))
             return main_usage_error(cmd, "--reps '%s': expected a whole number from 1 to 1000",
                                     m < 0 ? "" : v);
         if (m > 0)

@@ -6,29 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cli.h"
 #include "grok.h"
 #include "plot.h"
-
-/* Matches argv[*i] against "--name VALUE" or "--name=VALUE": 1 with *val set
- * (advancing *i past a separate value), 0 for another argument, -1 when the
- * value is missing. */
-static int plot_cmd_opt(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[++*i];
-    return 1;
-}
 
 static void plot_cmd_help(FILE *f)
 {
@@ -56,11 +36,11 @@ int plot_cmd_main(int argc, char **argv)
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             plot_cmd_help(stdout);
             return 0;
-        } else if ((m = plot_cmd_opt(argc, argv, &i, "--format", &v)) != 0) {
+        } else if ((m = cli_opt(argc, argv, &i, "--format", &v)) != 0) {
             if (m < 0)
                 return plot_cmd_usage_error("--format needs a list, e.g. --format png,pdf", NULL);
             formats = v;
-        } else if ((m = plot_cmd_opt(argc, argv, &i, "--only", &v)) != 0) {
+        } else if ((m = cli_opt(argc, argv, &i, "--only", &v)) != 0) {
             if (m < 0 || !v[0])
                 return plot_cmd_usage_error("--only needs a figure name (grok plot --help)", NULL);
             only = v;

@@ -36,6 +36,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "cli.h"
 #include "plot.h"
 #include "progress.h"
 #include "run.h"
@@ -1924,35 +1925,6 @@ static int sweep_usage_error(const char *fmt, ...)
     return 2;
 }
 
-static int sweep_opt(int argc, char **argv, int *i, const char *name, const char **val)
-{
-    size_t n = strlen(name);
-    const char *a = argv[*i];
-    if (strncmp(a, name, n) != 0)
-        return 0;
-    if (a[n] == '=') {
-        *val = a + n + 1;
-        return 1;
-    }
-    if (a[n] != '\0')
-        return 0;
-    if (*i + 1 >= argc)
-        return -1;
-    *val = argv[++*i];
-    return 1;
-}
-
-static int sweep_parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end != '\0' || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int sweep_exit_code(int rc)
 {
     return rc == GROK_EINVAL ? 2 : 1;
@@ -2175,28 +2147,28 @@ int sweep_main(int argc, char **argv, blisarch_info *bi)
         const char *v = NULL;
         const char *arg = argv[i];
         int m;
-        if ((m = sweep_opt(argc, argv, &i, "--out", &v)) != 0) {
+        if ((m = cli_opt(argc, argv, &i, "--out", &v)) != 0) {
             if (m < 0 || !v[0])
                 return sweep_usage_error("--out needs a directory");
             a.out = v;
-        } else if ((m = sweep_opt(argc, argv, &i, "--jobs", &v)) != 0) {
-            if (m < 0 || sweep_parse_long(v, 1, 4096, &a.jobs) != 0)
+        } else if ((m = cli_opt(argc, argv, &i, "--jobs", &v)) != 0) {
+            if (m < 0 || cli_parse_long(v, 1, 4096, &a.jobs) != 0)
                 return sweep_usage_error("--jobs '%s': expected a whole number from 1 to 4096",
                                          m < 0 ? "" : v);
-        } else if ((m = sweep_opt(argc, argv, &i, "--array-task", &v)) != 0) {
-            if (m < 0 || sweep_parse_long(v, 0, SWEEP_POINTS_MAX - 1, &a.array_task) != 0)
+        } else if ((m = cli_opt(argc, argv, &i, "--array-task", &v)) != 0) {
+            if (m < 0 || cli_parse_long(v, 0, SWEEP_POINTS_MAX - 1, &a.array_task) != 0)
                 return sweep_usage_error("--array-task '%s': expected a point index from 0 "
                                          "(SLURM_ARRAY_TASK_ID)",
                                          m < 0 ? "" : v);
-        } else if ((m = sweep_opt(argc, argv, &i, "--summary", &v)) != 0) {
+        } else if ((m = cli_opt(argc, argv, &i, "--summary", &v)) != 0) {
             if (m < 0 || !v[0])
                 return sweep_usage_error("--summary needs a sweep directory");
             a.summary = v;
-        } else if ((m = sweep_opt(argc, argv, &i, "--status", &v)) != 0) {
+        } else if ((m = cli_opt(argc, argv, &i, "--status", &v)) != 0) {
             if (m < 0 || !v[0])
                 return sweep_usage_error("--status needs a sweep directory");
             a.status = v;
-        } else if ((m = sweep_opt(argc, argv, &i, "--format", &v)) != 0) {
+        } else if ((m = cli_opt(argc, argv, &i, "--format", &v)) != 0) {
             if (m < 0)
                 return sweep_usage_error("--format needs a list such as png,pdf");
             a.format = v;
