@@ -28,6 +28,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -738,6 +739,58 @@ static void test_bad_input(void **state)
     free(before);
 }
 
+/* The kernels chosen from CPUID against BLIS's generic reference kernels
+ * (BLIS_ARCH_TYPE=25): the same 30 epochs up to rounding.  The bits differ
+ * (other kernels sum in other orders), so losses are compared with a
+ * tolerance: 1e-4 relative, far above fp32 rounding drift over 30 Adam steps
+ * on this small model and far below any real difference in the arithmetic. */
+static void test_kernels(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    char fast[PATH_N], ref[PATH_N], path[PATH_N];
+    path_join(fast, c->dir, "kern-cpuid");
+    path_join(ref, c->dir, "kern-generic");
+    const char *const sets[] = {"train.epochs=30", NULL};
+    train_quiet(c, fast, "1", sets);
+    assert_int_equal(setenv("BLIS_ARCH_TYPE", "25", 1), 0);
+    train_quiet(c, ref, "1", sets);
+    assert_int_equal(unsetenv("BLIS_ARCH_TYPE"), 0);
+    path_join(path, ref, "log.txt");
+    char *log = tu_read_file(path, NULL);
+    tu_assert_contains(log, "kernels: generic");
+    free(log);
+    char *m[2];
+    m[0] = metrics_no_elapsed(fast);
+    m[1] = metrics_no_elapsed(ref);
+    assert_non_null(m[0]);
+    assert_non_null(m[1]);
+    const char *p0 = strchr(m[0], '\n'), *p1 = strchr(m[1], '\n');
+    double worst = 0;
+    int rows = 0;
+    while (p0 && p1 && p0[1] && p1[1]) {
+        double a[6], b[6];
+        assert_int_equal(sscanf(p0 + 1, "%lf %lf %lf %lf %lf %lf", &a[0], &a[1], &a[2], &a[3], &a[4], &a[5]), 6);
+        assert_int_equal(sscanf(p1 + 1, "%lf %lf %lf %lf %lf %lf", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]), 6);
+        assert_true(a[0] == b[0]);
+        for (int k = 2; k <= 3; k++) {
+            const double rel = fabs(a[k] - b[k]) / fabs(b[k]);
+            worst = rel > worst ? rel : worst;
+            if (rel > 1e-4)
+                fail_msg("epoch %g column %d: %.9g (CPUID kernels) vs %.9g (generic), rel %.2e",
+                         a[0], k + 1, a[k], b[k], rel);
+        }
+        rows++;
+        p0 = strchr(p0 + 1, '\n');
+        p1 = strchr(p1 + 1, '\n');
+    }
+    printf("   %d metrics rows: CPUID kernels vs generic, largest relative loss difference %.2e\n",
+           rows, worst);
+    assert_true(rows >= 3);
+    free(m[0]);
+    free(m[1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -745,6 +798,7 @@ int main(void)
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_kill_resume),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_kernels),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
