@@ -727,28 +727,28 @@ static int plot_block(sbuf *s, const char *name, const plot_table *t, const char
     return GROK_OK;
 }
 
-/* The terminal, the output file and the shared style, for a figure of
- * w_in x h_in inches. */
-static void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in)
+void plot_begin_figure(sbuf *s, plot_format f, const char *name, double w_in, double h_in,
+                       int enhanced)
 {
-    switch (c->f) {
+    const char *enh = enhanced ? "enhanced" : "noenhanced";
+    switch (f) {
     case PLOT_PNG:
         sbuf_printf(s,
-                    "set terminal pngcairo enhanced color size %ld,%ld "
+                    "set terminal pngcairo %s color size %ld,%ld "
                     "font 'DejaVu Sans,26' linewidth 3.5 pointscale 3.2\n",
-                    lround(w_in * PLOT_PNG_PPI), lround(h_in * PLOT_PNG_PPI));
+                    enh, lround(w_in * PLOT_PNG_PPI), lround(h_in * PLOT_PNG_PPI));
         break;
     case PLOT_PDF:
         sbuf_printf(s,
-                    "set terminal pdfcairo enhanced color size %.2fin,%.2fin "
+                    "set terminal pdfcairo %s color size %.2fin,%.2fin "
                     "font 'DejaVu Sans,8' linewidth 1.25 pointscale 0.45\n",
-                    w_in, h_in);
+                    enh, w_in, h_in);
         break;
     case PLOT_SVG:
         sbuf_printf(s,
-                    "set terminal svg enhanced size %ld,%ld dynamic "
+                    "set terminal svg %s size %ld,%ld dynamic "
                     "font 'DejaVu Sans,16' linewidth 1.5 background '#ffffff'\n",
-                    lround(w_in * PLOT_SVG_PPI), lround(h_in * PLOT_SVG_PPI));
+                    enh, lround(w_in * PLOT_SVG_PPI), lround(h_in * PLOT_SVG_PPI));
         break;
     case PLOT_TEX:
         sbuf_printf(s,
@@ -759,7 +759,7 @@ static void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in)
     default:
         GROK_ASSERT(0);
     }
-    sbuf_printf(s, "set output '%s.%s'\n", c->name, plot_ext[c->f]);
+    sbuf_printf(s, "set output '%s.%s'\n", name, plot_ext[f]);
     sbuf_puts(s,
               "set encoding utf8\n"
               "# Okabe-Ito colour-blind-safe colours, fixed per quantity across figures\n"
@@ -781,8 +781,14 @@ static void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in)
               "set grid back ls 100, ls 100\n"
               "# legend above the plot, never over data; two rows filled column by column\n"
               "set key outside top center horizontal reverse Left noautotitle samplen 2 "
-              "spacing 1.1 maxrows 2\n"
-              "set style fill solid 1.0 noborder\n");
+              "spacing 1.1 maxrows 2\n");
+}
+
+/* The run figures: enhanced text, and solid fills for bars and bands. */
+static void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in)
+{
+    plot_begin_figure(s, c->f, c->name, w_in, h_in, 1);
+    sbuf_puts(s, "set style fill solid 1.0 noborder\n");
 }
 
 /* The largest epoch in t's column "epoch": marks beyond it are not drawn

@@ -101,4 +101,12 @@ int plot_script(const plot_run *r, const char *name, plot_format f, sbuf *script
  * to 95 characters. */
 int plot_outputs(const char *name, plot_format f, char out[2][96]);
 
+/* The start of every figure script: the terminal for format f at w_in x h_in
+ * inches, the output file name.ext, and the style shared by all figures
+ * (Okabe-Ito line colours, viridis palette, light grid, legend above the
+ * plot).  enhanced: gnuplot's enhanced text (sub- and superscripts); 0 where
+ * labels carry raw names such as config keys. */
+void plot_begin_figure(sbuf *s, plot_format f, const char *name, double w_in, double h_in,
+                       int enhanced);
+
 #endif

@@ -32,8 +32,6 @@
 /* Page geometry: inches, and pixels per inch (plot.c's). */
 #define SP_COL_W 3.4
 #define SP_PAGE_W 7.0
-#define SP_PNG_PPI (1600.0 / SP_COL_W)
-#define SP_SVG_PPI 180.0
 
 static const char *const sp_ext[PLOT_N_FORMATS] = {"png", "pdf", "svg", "tex"};
 static const double sp_font[PLOT_N_FORMATS] = {26, 8, 16, 8}; /* base font size, pt */
@@ -408,61 +406,6 @@ static void sp_text(sbuf *s, plot_format f, const char *t)
     sbuf_puts(s, "'");
 }
 
-/* The terminal, the output and the shared style, for w_in x h_in inches. */
-static void sp_begin(sbuf *s, plot_format f, const char *name, double w_in, double h_in)
-{
-    switch (f) {
-    case PLOT_PNG:
-        sbuf_printf(s,
-                    "set terminal pngcairo noenhanced color size %ld,%ld "
-                    "font 'DejaVu Sans,26' linewidth 3.5 pointscale 3.2\n",
-                    lround(w_in * SP_PNG_PPI), lround(h_in * SP_PNG_PPI));
-        break;
-    case PLOT_PDF:
-        sbuf_printf(s,
-                    "set terminal pdfcairo noenhanced color size %.2fin,%.2fin "
-                    "font 'DejaVu Sans,8' linewidth 1.25 pointscale 0.45\n",
-                    w_in, h_in);
-        break;
-    case PLOT_SVG:
-        sbuf_printf(s,
-                    "set terminal svg noenhanced size %ld,%ld dynamic "
-                    "font 'DejaVu Sans,16' linewidth 1.5 background '#ffffff'\n",
-                    lround(w_in * SP_SVG_PPI), lround(h_in * SP_SVG_PPI));
-        break;
-    case PLOT_TEX:
-        sbuf_printf(s,
-                    "set terminal cairolatex pdf color colortext size %.2fin,%.2fin "
-                    "font ',8' linewidth 1.25 pointscale 0.45\n",
-                    w_in, h_in);
-        break;
-    default:
-        GROK_ASSERT(0);
-    }
-    sbuf_printf(s, "set output '%s.%s'\n", name, sp_ext[f]);
-    sbuf_puts(s,
-              "set encoding utf8\n"
-              "# Okabe-Ito colour-blind-safe colours (plot.c's)\n"
-              "set linetype 1 lc rgb '#0072B2' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 2 lc rgb '#D55E00' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 3 lc rgb '#009E73' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 4 lc rgb '#CC79A7' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 5 lc rgb '#E69F00' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 6 lc rgb '#56B4E9' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 7 lc rgb '#000000' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 8 lc rgb '#F0E442' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype cycle 8\n"
-              "# viridis(9); gnuplot 5.4 has no built-in viridis\n"
-              "set palette defined (0 '#440154', 1 '#472D7B', 2 '#3B528B', 3 '#2C728E', "
-              "4 '#21908C', 5 '#27AD81', 6 '#5DC863', 7 '#AADC32', 8 '#FDE725')\n"
-              "set border 3 front lw 1\n"
-              "set tics nomirror out scale 0.6\n"
-              "set style line 100 lc rgb '#E0E0E0' lw 0.5 dt solid\n"
-              "set grid back ls 100, ls 100\n"
-              "set key outside top center horizontal reverse Left noautotitle samplen 2 "
-              "spacing 1.1 maxrows 2\n");
-}
-
 /* "set <which>tics (...)": the levels' texts at 0, 1, ...; every step-th. */
 static void sp_cat_tics(sbuf *s, plot_format f, const char *which, const sp_levels *l)
 {
@@ -600,7 +543,7 @@ static int sp_phase(const sweep_plot_data *d, int cx, int cy, plot_format f, sbu
         lo -= pad;
         hi += pad;
     }
-    sp_begin(s, f, "sweep_phase", SP_COL_W, 2.7);
+    plot_begin_figure(s, f, "sweep_phase", SP_COL_W, 2.7, 0); /* noenhanced: raw key names */
     sbuf_puts(s, "unset grid\nset tics scale 0\nset border 0\nset style fill solid 1.0 noborder\n");
     sbuf_printf(s, "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", nx - 1, ny - 1);
     sp_cat_tics(s, f, "x", &lx);
@@ -780,7 +723,7 @@ static int sp_grokked(const sweep_plot_data *d, int cx, int cy, int x_log, plot_
         for (int i = 0; i < lx.n; i++)
             logx &= lx.x[i] > 0;
     int logy = ylo > 0 && yhi / ylo >= 10;
-    sp_begin(s, f, "sweep_grokked", SP_COL_W, 2.5);
+    plot_begin_figure(s, f, "sweep_grokked", SP_COL_W, 2.5, 0); /* noenhanced: raw key names */
     sbuf_puts(s, "set xlabel ");
     sp_text(s, f, d->head[cx]);
     sbuf_puts(s, "\nset ylabel ");
@@ -930,7 +873,7 @@ static int sp_loss(const sweep_plot_data *d, int cx, int x_log, plot_format f, s
     if (logc)
         for (int i = 0; i < lx.n; i++)
             logc &= lx.x[i] > 0;
-    sp_begin(s, f, "sweep_loss", SP_PAGE_W, 2.6);
+    plot_begin_figure(s, f, "sweep_loss", SP_PAGE_W, 2.6, 0); /* noenhanced: raw key names */
     sbuf_puts(s, "$c << EOD\n");
     for (long r = 0; r < d->n_rows; r++) {
         const sp_curve *c = &d->curve[r];
