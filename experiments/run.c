@@ -644,6 +644,19 @@ static int run_minibatch_epoch(run_ctx *r, long ep, grok_err *e)
 }
 
 /* Trains from r->epoch to the end, committing on the checkpoint cadence. */
+/* Forward-only evaluation of both sets at epoch ep (parameters before the
+ * epoch's update), recorded as a metrics row. */
+static int run_eval_record(run_ctx *r, long ep, double lr, int *stop, grok_err *e)
+{
+    const task_data *t = &r->task;
+    double trl, tra, tel, tea;
+    run_eval(r, t->train_tokens, t->train_labels, t->n_train, &trl, &tra);
+    if (!isfinite(trl))
+        return run_diverged(r, ep, "train loss", trl, e);
+    run_eval(r, t->test_tokens, t->test_labels, t->n_test, &tel, &tea);
+    return run_record(r, ep, lr, trl, tra, tel, tea, stop, e);
+}
+
 static int run_loop(run_ctx *r, grok_err *e)
 {
     const cfg_run *c = &r->cfg;
@@ -655,12 +668,7 @@ static int run_loop(run_ctx *r, grok_err *e)
         double lr = optim_lr(&r->opt);
         int stop = 0;
         if (ep == c->train.epochs) { /* the final parameters */
-            double trl, tra, tel, tea;
-            run_eval(r, t->train_tokens, t->train_labels, t->n_train, &trl, &tra);
-            if (!isfinite(trl))
-                return run_diverged(r, ep, "train loss", trl, e);
-            run_eval(r, t->test_tokens, t->test_labels, t->n_test, &tel, &tea);
-            if ((rc = run_record(r, ep, lr, trl, tra, tel, tea, &stop, e)) != GROK_OK)
+            if ((rc = run_eval_record(r, ep, lr, &stop, e)) != GROK_OK)
                 return rc;
             progress_update(&r->prog, ep, run_last_row(r), 1);
             return run_commit(r, ep, "finished", e);
@@ -680,14 +688,8 @@ static int run_loop(run_ctx *r, grok_err *e)
                 if (rc != GROK_OK)
                     return rc;
             }
-        } else if (eval) {
-            double trl, tra, tel, tea;
-            run_eval(r, t->train_tokens, t->train_labels, t->n_train, &trl, &tra);
-            if (!isfinite(trl))
-                return run_diverged(r, ep, "train loss", trl, e);
-            run_eval(r, t->test_tokens, t->test_labels, t->n_test, &tel, &tea);
-            if ((rc = run_record(r, ep, lr, trl, tra, tel, tea, &stop, e)) != GROK_OK)
-                return rc;
+        } else if (eval && (rc = run_eval_record(r, ep, lr, &stop, e)) != GROK_OK) {
+            return rc;
         }
         if (stop) {
             progress_event(&r->prog,
