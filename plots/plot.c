@@ -275,23 +275,34 @@ static int table_parse(plot_table *t, const char *file, const char *text, grok_e
 }
 
 /* Reads dir/file into t when it exists. */
-static int table_load(plot_table *t, const char *dir, const char *file, grok_err *e)
+/* Reads dir/file, which a run directory may lack.  *text is NULL when the
+ * file is absent (*present 0) or unreadable (*present 1, the reason in
+ * problem); only running out of memory is an error. */
+static int optional_read(const char *dir, const char *file, int *present, char *problem,
+                         size_t problem_n, char **text, grok_err *e)
 {
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, file);
-    if (!fileio_exists(path))
+    *text = NULL;
+    *present = fileio_exists(path);
+    if (!*present)
         return GROK_OK;
-    t->present = 1;
-    char *text;
     size_t n;
     grok_err re;
-    int rc = fileio_read_all(path, &text, &n, &re);
+    int rc = fileio_read_all(path, text, &n, &re);
     if (rc == GROK_ENOMEM)
         return grok_fail(e, rc, "%s", re.msg);
-    if (rc != GROK_OK) {
-        snprintf(t->problem, sizeof t->problem, "%.250s", re.msg);
-        return GROK_OK;
-    }
+    if (rc != GROK_OK && problem)
+        snprintf(problem, problem_n, "%.250s", re.msg);
+    return GROK_OK;
+}
+
+static int table_load(plot_table *t, const char *dir, const char *file, grok_err *e)
+{
+    char *text;
+    int rc = optional_read(dir, file, &t->present, t->problem, sizeof t->problem, &text, e);
+    if (rc != GROK_OK || !text)
+        return rc;
     rc = table_parse(t, file, text, e);
     free(text);
     return rc;
@@ -302,21 +313,11 @@ static int table_load(plot_table *t, const char *dir, const char *file, grok_err
 static int spectrum_load(plot_run *r, grok_err *e)
 {
     static const char file[] = "logit_spectrum.tsv";
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", r->dir, file);
-    if (!fileio_exists(path))
-        return GROK_OK;
-    r->spec_present = 1;
     char *text;
-    size_t n;
-    grok_err re;
-    int rc = fileio_read_all(path, &text, &n, &re);
-    if (rc == GROK_ENOMEM)
-        return grok_fail(e, rc, "%s", re.msg);
-    if (rc != GROK_OK) {
-        snprintf(r->spec_problem, sizeof r->spec_problem, "%.250s", re.msg);
-        return GROK_OK;
-    }
+    int rc = optional_read(r->dir, file, &r->spec_present, r->spec_problem,
+                           sizeof r->spec_problem, &text, e);
+    if (rc != GROK_OK || !text)
+        return rc;
     const char *p = text, *a, *b;
     int line = 0, rows = 0, p_dim = 0;
     size_t cap = 0;
@@ -342,7 +343,7 @@ static int spectrum_load(plot_run *r, grok_err *e)
             r->spec = malloc((cap ? cap : 1) * sizeof *r->spec);
             if (!r->spec) {
                 free(text);
-                return grok_fail(e, GROK_ENOMEM, "reading %s: out of memory", path);
+                return grok_fail(e, GROK_ENOMEM, "reading %s/%s: out of memory", r->dir, file);
             }
         }
         if (got != p_dim || rows >= p_dim) {
@@ -435,18 +436,11 @@ static int json_int_array(const char *q, int **out, int *n)
 
 static int summary_load(plot_run *r, grok_err *e)
 {
-    char path[4096];
-    snprintf(path, sizeof path, "%s/summary.json", r->dir);
-    if (!fileio_exists(path))
-        return GROK_OK;
     char *text;
-    size_t n;
-    grok_err re;
-    int rc = fileio_read_all(path, &text, &n, &re);
-    if (rc == GROK_ENOMEM)
-        return grok_fail(e, rc, "%s", re.msg);
-    if (rc != GROK_OK)
-        return GROK_OK; /* unreadable: the figures go without marks */
+    int present;
+    int rc = optional_read(r->dir, "summary.json", &present, NULL, 0, &text, e);
+    if (rc != GROK_OK || !text)
+        return rc; /* absent or unreadable: the figures go without marks */
     r->summary_present = 1;
     r->memorised = json_epoch(json_find(text, "memorised_epoch"));
     r->grokked = json_epoch(json_find(text, "grokked_epoch"));
@@ -456,7 +450,7 @@ static int summary_load(plot_run *r, grok_err *e)
     rc = json_int_array(json_find(text, "key_freqs"), &r->key_freqs, &r->n_key_freqs);
     free(text);
     if (rc != GROK_OK)
-        return grok_fail(e, rc, "reading %s: out of memory", path);
+        return grok_fail(e, rc, "reading %s/summary.json: out of memory", r->dir);
     return GROK_OK;
 }
 
