@@ -43,6 +43,19 @@ int grok_fail(grok_err *e, int code, const char *fmt, ...)
         }                                                                           \
     } while (0)
 
+/* GROK_VECTOR_CLONES before a hot element-wise kernel compiles it for
+ * AVX-512 (x86-64-v4), AVX2 (x86-64-v3) and the baseline, and the loader picks
+ * the widest the processor runs (GCC's target_clones).  The bits do not depend
+ * on the choice: the build forbids FMA contraction (-ffp-contract=off) and the
+ * compiler never reassociates float sums, so a wider vector computes the same
+ * operations in the same order.  Elsewhere it expands to nothing. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    __GNUC__ >= 12 && !defined(GROK_NO_CLONES)
+#define GROK_VECTOR_CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
+#else
+#define GROK_VECTOR_CLONES
+#endif
+
 /* 64-byte aligned, zero-filled allocation of n bytes (n may be 0); NULL on
  * failure.  Free with grok_free. */
 void *grok_alloc(size_t n);

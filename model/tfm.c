@@ -2,23 +2,26 @@
  *
  * Owns the layout of the parameter buffer (one table, walked by everything
  * else), the activation workspace, and the hand-written forward and backward
- * passes.  The two rules that make it fast without a second model are
+ * passes.  The four rules that make it fast without a second model are
  * described in tfm.h: the last layer computes only the last position, and the
- * first layer's LayerNorm and Q/K/V projections are computed once per
- * (token, position) into tables.  Every matrix product is la_gemm (BLIS) with
- * strides; element-wise loops are parallel over outputs only, and every sum
- * over examples runs in a fixed order, so the bits do not depend on the thread
- * count.  The model follows TransformerLens's HookedTransformer (attention
+ * first layer works on tables with one row per (token, position) pair of the
+ * batch, mixed per example by the attention (table_mix_forward/backward).
+ * Every matrix product is la_gemm (BLIS) with strides; element-wise loops are
+ * parallel over outputs only, and every sum over examples runs in a fixed
+ * order, so the bits do not depend on the thread count; the hot element-wise
+ * kernels are built for several vector widths (GROK_VECTOR_CLONES) with the
+ * same bits.  The model follows TransformerLens's HookedTransformer (attention
  * scaled by 1/sqrt(Dh), causal mask, LayerNorm eps 1e-5); Nanda et al. (2023)
  * is the n_layers = 1, no-LayerNorm, ReLU case.  The naive double-precision
  * reference, tfm_forward_ref, is at the end of the file.
  *
  * Legend: N examples, T positions, D d_model, H heads, Dh d_head, HD = H*Dh,
  * M d_mlp, V vocabulary, Vo output vocabulary, Tq query positions of a layer,
- * q0 = T - Tq its first query position, VT = V*T table rows. */
+ * q0 = T - Tq its first query position, VT = V*T, R <= VT layer-0 table rows. */
 #include "tfm.h"
 
 #include <math.h>
+#include <omp.h>
 #include <string.h>
 #include <time.h>
 
@@ -249,7 +252,7 @@ typedef struct {
     float *ln1_out, *ln1_mean, *ln1_rstd; /* [N*T, D], [N*T], [N*T]  (layers > 0) */
     float *q, *k, *v;                     /* [N*Tq, HD], [N*T, HD] x2  (layers > 0) */
     float *att;                           /* [N, H, Tq, T] softmax probabilities */
-    float *z;                             /* [N*Tq, HD] attention-weighted values */
+    float *z;                             /* [N*Tq, HD] attention-weighted values (layers > 0) */
     float *x_mid;                         /* [N*Tq, D] residual after attention */
     float *ln2_out, *ln2_mean, *ln2_rstd; /* [N*Tq, D], [N*Tq] x2 */
     float *pre, *post;                    /* [N*Tq, M] MLP before / after activation
@@ -260,13 +263,21 @@ typedef struct {
 struct tfm_acts {
     tfm_config cfg;
     int n_max, n, VT;
+    int R;            /* distinct (token, position) pairs of the last batch: table rows */
     double *loss_row; /* [N] per-example losses when the caller wants none */
     double *exp_row;  /* [N, Vo] exp(logit - max) of the last tfm_loss */
     double *colsum_part; /* [row blocks, max(M, D, HD)] partial column sums */
-    /* layer-0 tables over (token, position): row v*T + t */
-    float *tab_x;                        /* [VT, D] W_E[v] + W_pos[t] */
-    float *tab_ln, *tab_mean, *tab_rstd; /* [VT, D], [VT], [VT] ln1 of tab_x */
-    float *tab_q, *tab_k, *tab_v;        /* [VT, HD] */
+    /* layer-0 tables: one row per (token v, position t) pair present in the
+     * batch, rows in increasing v*T + t (R <= VT rows, sized for VT) */
+    int32_t *tab_vt;                     /* [VT] v*T + t of table row r */
+    int32_t *vt_row;                     /* [VT] the inverse: row of v*T + t, or -1 */
+    float *tab_xo;                       /* [(1+H)*R, D]: tab_x, then tab_o for each head */
+    float *tab_x;                        /* [R, D] W_E[v] + W_pos[t]  (= tab_xo) */
+    float *tab_o;                        /* [H, R, D] tab_v[:, h] @ W_O[h]  (after tab_x) */
+    float *tab_xo_in;                    /* [(1+H)*R, M] tab_xo @ W_in  (rule 4 only) */
+    float *c_in;                         /* [M] b_in + b_O @ W_in  (rule 4 only) */
+    float *tab_ln, *tab_mean, *tab_rstd; /* [R, D], [R], [R] ln1 of tab_x */
+    float *tab_q, *tab_k, *tab_v;        /* [R, HD] */
     int32_t *row0;                       /* [N*T]  table row of example n, position t */
     int32_t *qrow0;                      /* [N*Tq0] table row of layer 0's query i */
     int32_t *ident;                      /* [N*T]  identity rows for layers > 0 */
@@ -280,7 +291,9 @@ struct tfm_acts {
     float *d_mlp;          /* [N*T, M] */
     float *dz;             /* [N*T, HD] */
     float *dq, *dk, *dv;   /* [max(N*T, VT), HD] */
-    float *d_tab;          /* [VT, D] */
+    float *datt;           /* [N, H, T, T] d loss / d attention probabilities */
+    float *d_tab;          /* [(1+H)*R, D] gradients of tab_xo */
+    float *d_tab_in;       /* [(1+H)*R, M] gradients of tab_xo_in  (rule 4 only) */
     tfm_profile *prof; /* NULL, or where la_gemm time and flops are added */
     /* ownership: everything above is carved out of one block */
     float *block;
@@ -295,6 +308,10 @@ static size_t carve(float **dst, float **cursor, size_t n)
     return n;
 }
 
+/* Rule (4) of tfm.h: layer 0's MLP input comes from tables when no LayerNorm
+ * stands between the attention and the MLP. */
+static int mlp_in_by_table(const tfm_config *c) { return !c->layernorm; }
+
 /* Lays the arrays of `a` out from `base`; with base NULL only counts floats. */
 static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
 {
@@ -304,7 +321,11 @@ static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
     float *cur = base, *dummy;
     size_t total = 0;
 #define C(field, count) total += carve(base ? &(field) : &dummy, &cur, (count))
-    C(a->tab_x, VT * D);
+    C(a->tab_xo, (1 + H) * VT * D);
+    if (mlp_in_by_table(c)) {
+        C(a->tab_xo_in, (1 + H) * VT * M);
+        C(a->c_in, M);
+    }
     C(a->tab_ln, VT * D);
     C(a->tab_mean, VT);
     C(a->tab_rstd, VT);
@@ -325,7 +346,8 @@ static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
             C(L->v, n * T * HD);
         }
         C(L->att, n * H * Tq * T);
-        C(L->z, n * Tq * HD);
+        if (l > 0)
+            C(L->z, n * Tq * HD);
         C(L->x_mid, n * Tq * D);
         if (c->layernorm) {
             C(L->ln2_out, n * Tq * D);
@@ -357,7 +379,10 @@ static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
     C(a->dq, rows * HD);
     C(a->dk, rows * HD);
     C(a->dv, rows * HD);
-    C(a->d_tab, VT * D);
+    C(a->datt, n * H * T * T);
+    C(a->d_tab, (1 + H) * VT * D);
+    if (mlp_in_by_table(c))
+        C(a->d_tab_in, (1 + H) * VT * M);
 #undef C
     return total;
 }
@@ -377,6 +402,8 @@ tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max)
     a->row0 = malloc(nT * sizeof(int32_t));
     a->qrow0 = malloc(nT * sizeof(int32_t));
     a->ident = malloc(nT * sizeof(int32_t));
+    a->tab_vt = malloc((size_t)a->VT * sizeof(int32_t));
+    a->vt_row = malloc((size_t)a->VT * sizeof(int32_t));
     a->loss_row = malloc((size_t)n_max * sizeof(double));
     a->exp_row = malloc((size_t)n_max * (size_t)c->d_vocab_out * sizeof(double));
     {
@@ -386,7 +413,7 @@ tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max)
         cols = (size_t)c->n_heads * c->d_head > cols ? (size_t)c->n_heads * c->d_head : cols;
         a->colsum_part = malloc((rows / COLSUM_ROWS + 1) * cols * sizeof(double));
     }
-    if (!a->block || !a->row0 || !a->qrow0 || !a->ident || !a->loss_row ||
+    if (!a->block || !a->row0 || !a->qrow0 || !a->ident || !a->tab_vt || !a->vt_row || !a->loss_row ||
         !a->exp_row || !a->colsum_part) {
         tfm_acts_free(a);
         return NULL;
@@ -409,6 +436,8 @@ void tfm_acts_free(tfm_acts *a)
     free(a->row0);
     free(a->qrow0);
     free(a->ident);
+    free(a->tab_vt);
+    free(a->vt_row);
     free(a->loss_row);
     free(a->exp_row);
     free(a->colsum_part);
@@ -527,8 +556,8 @@ static inline float gelu_grad(float x)
     return cdf + x * pdf;
 }
 
-/* pre += b_in (per column); post = act(pre).  [rows, M]; for ReLU pre and
- * post are the same buffer. */
+/* pre += b (per column; b may be NULL); post = act(pre).  [rows, M]; for
+ * ReLU pre and post are the same buffer. */
 static void bias_act_forward(float *post, float *pre, const float *b, int rows, int M, tfm_act act)
 {
 #pragma omp parallel for schedule(static)
@@ -536,12 +565,13 @@ static void bias_act_forward(float *post, float *pre, const float *b, int rows, 
         float *pr = pre + (size_t)r * M, *po = post + (size_t)r * M;
         if (act == TFM_ACT_RELU)
             for (int j = 0; j < M; j++) {
-                const float x = pr[j] + b[j];
+                const float x = b ? pr[j] + b[j] : pr[j];
                 po[j] = x > 0 ? x : 0;
             }
         else
             for (int j = 0; j < M; j++) {
-                pr[j] += b[j];
+                if (b)
+                    pr[j] += b[j];
                 po[j] = gelu(pr[j]);
             }
     }
@@ -575,27 +605,40 @@ static void act_backward(float *d, float *db, const float *pre, int rows, int M,
     colsum_finish(db, part, n_blocks, M, 0);
 }
 
-/* dst[r] = src[idx[r]] + bias (rows of width D; bias may be NULL). */
-static void gather_rows(float *dst, const float *src, const int32_t *idx, ptrdiff_t idx_stride,
-                        const float *bias, int rows, int D)
+/* sum_e x[e] y[e] in float with 32 interleaved partial sums added pairwise
+ * (a fixed tree): the compiler maps the partial sums onto vector registers of
+ * any width, and the bits depend only on n. */
+static inline float dot(const float *restrict x, const float *restrict y, int n)
 {
-#pragma omp parallel for schedule(static)
-    for (int r = 0; r < rows; r++) {
-        const float *s = src + (size_t)idx[r * idx_stride] * D;
-        float *o = dst + (size_t)r * D;
-        for (int d = 0; d < D; d++)
-            o[d] = s[d] + (bias ? bias[d] : 0.0f);
-    }
+    enum { P = 32 };
+    float acc[P] = {0};
+    int e = 0;
+    for (; e + P <= n; e += P)
+        for (int u = 0; u < P; u++)
+            acc[u] += x[e + u] * y[e + u];
+    for (int w = P / 2; w > 0; w /= 2)
+        for (int u = 0; u < w; u++)
+            acc[u] += acc[u + w];
+    float s = acc[0];
+    for (; e < n; e++)
+        s += x[e] * y[e];
+    return s;
 }
 
-/* Causal attention for Tq query positions (q0 = T - Tq) of N examples:
- *   s[j] = q_i . k_j / sqrt(Dh)  (j <= q0 + i),  att = softmax(s),
- *   z_i = sum_j att[j] v_j.
- * q, k, v rows are addressed through qrow [N*Tq] and krow [N*T] (the layer-0
- * tables or the identity), with HD columns, head h at columns h*Dh. */
-static void attention_forward(float *z, float *att, const float *q, const float *k, const float *v,
-                              const int32_t *qrow, const int32_t *krow, int N, int T, int Tq,
-                              int H, int Dh)
+/* y[e] += alpha x[e], e < n */
+static inline void axpy(float *restrict y, float alpha, const float *restrict x, int n)
+{
+    for (int e = 0; e < n; e++)
+        y[e] += alpha * x[e];
+}
+
+/* Causal attention probabilities for Tq query positions (q0 = T - Tq) of N
+ * examples: s[j] = q_i . k_j / sqrt(Dh) for j <= q0 + i, att = softmax(s),
+ * zero for later j.  q and k rows are addressed through qrow [N*Tq] and krow
+ * [N*T] (the layer-0 tables or the identity), HD columns, head h at h*Dh. */
+static void attention_scores_forward(float *att, const float *q, const float *k,
+                                     const int32_t *qrow, const int32_t *krow, int N, int T,
+                                     int Tq, int H, int Dh)
 {
     const int HD = H * Dh, q0 = T - Tq;
     const float scale = 1.0f / sqrtf((float)Dh);
@@ -608,11 +651,7 @@ static void attention_forward(float *z, float *att, const float *q, const float 
                 const int nk = q0 + i + 1;
                 float mx = -INFINITY;
                 for (int j = 0; j < nk; j++) {
-                    const float *kj = k + (size_t)krow[n * T + j] * HD + h * Dh;
-                    float s = 0;
-                    for (int e = 0; e < Dh; e++)
-                        s += qi[e] * kj[e];
-                    a[j] = s * scale;
+                    a[j] = dot(qi, k + (size_t)krow[n * T + j] * HD + h * Dh, Dh) * scale;
                     mx = a[j] > mx ? a[j] : mx;
                 }
                 float sum = 0;
@@ -624,60 +663,214 @@ static void attention_forward(float *z, float *att, const float *q, const float 
                     a[j] /= sum;
                 for (int j = nk; j < T; j++)
                     a[j] = 0;
+            }
+}
+
+/* z_i = sum_j att[j] v_j  (layers above the first; rows of v through krow). */
+static void attention_values_forward(float *z, const float *att, const float *v,
+                                     const int32_t *krow, int N, int T, int Tq, int H, int Dh)
+{
+    const int HD = H * Dh, q0 = T - Tq;
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int h = 0; h < H; h++)
+            for (int i = 0; i < Tq; i++) {
+                const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
                 float *zi = z + ((size_t)n * Tq + i) * HD + h * Dh;
                 for (int e = 0; e < Dh; e++)
                     zi[e] = 0;
-                for (int j = 0; j < nk; j++) {
-                    const float *vj = v + (size_t)krow[n * T + j] * HD + h * Dh;
-                    for (int e = 0; e < Dh; e++)
-                        zi[e] += a[j] * vj[e];
+                for (int j = 0; j <= q0 + i; j++)
+                    axpy(zi, a[j], v + (size_t)krow[n * T + j] * HD + h * Dh, Dh);
+            }
+}
+
+/* Backward of attention_values_forward: datt[j] = dz_i . v_j (overwrites) and
+ * dv_j += att[j] dz_i.  Each thread owns whole heads and visits examples in
+ * order, so every sum has a fixed order. */
+static void attention_values_backward(float *datt, float *dv, const float *dz, const float *att,
+                                      const float *v, const int32_t *krow, int N, int T, int Tq,
+                                      int H, int Dh)
+{
+    const int HD = H * Dh, q0 = T - Tq;
+#pragma omp parallel for schedule(static)
+    for (int h = 0; h < H; h++)
+        for (int n = 0; n < N; n++)
+            for (int i = 0; i < Tq; i++) {
+                const size_t ai = (((size_t)n * H + h) * Tq + i) * T;
+                const float *dzi = dz + ((size_t)n * Tq + i) * HD + h * Dh;
+                for (int j = 0; j <= q0 + i; j++) {
+                    const size_t kr = (size_t)krow[n * T + j] * HD + h * Dh;
+                    datt[ai + j] = dot(dzi, v + kr, Dh);
+                    axpy(dv + kr, att[ai + j], dzi, Dh);
                 }
             }
 }
 
-/* Backward of attention_forward; dq, dk, dv are accumulated (+=) at the rows
- * qrow/krow name, so several examples may add into one table row.  Each thread
- * owns whole heads (columns), and examples are visited in order, so the sums
- * have a fixed order:
- *   datt[j] = dz_i . v_j;  dv_j += att[j] dz_i;
- *   ds[j] = att[j] (datt[j] - sum_j' att[j'] datt[j']);
- *   dq_i += scale sum_j ds[j] k_j;  dk_j += scale ds[j] q_i. */
-static void attention_backward(float *dq, float *dk, float *dv, const float *dz, const float *att,
-                               const float *q, const float *k, const float *v,
-                               const int32_t *qrow, const int32_t *krow, int N, int T, int Tq,
-                               int H, int Dh)
+/* Backward of attention_scores_forward, from datt to dq and dk, accumulated
+ * (+=) at the rows qrow/krow name, so several examples may add into one table
+ * row; each thread owns whole heads and visits examples in order:
+ *   ds[j] = att[j] (datt[j] - sum_j' att[j'] datt[j']) / sqrt(Dh);
+ *   dq_i += sum_j ds[j] k_j;  dk_j += ds[j] q_i. */
+static void attention_scores_backward(float *dq, float *dk, const float *datt, const float *att,
+                                      const float *q, const float *k, const int32_t *qrow,
+                                      const int32_t *krow, int N, int T, int Tq, int H, int Dh)
 {
     const int HD = H * Dh, q0 = T - Tq;
     const float scale = 1.0f / sqrtf((float)Dh);
 #pragma omp parallel for schedule(static)
-    for (int h = 0; h < H; h++) {
-        float datt[64];
+    for (int h = 0; h < H; h++)
         for (int n = 0; n < N; n++)
             for (int i = 0; i < Tq; i++) {
                 const int nk = q0 + i + 1;
                 const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
-                const float *dzi = dz + ((size_t)n * Tq + i) * HD + h * Dh;
+                const float *da = datt + (((size_t)n * H + h) * Tq + i) * T;
                 const size_t qr = (size_t)qrow[n * Tq + i] * HD + h * Dh;
-                float dot = 0;
+                float mean = 0;
+                for (int j = 0; j < nk; j++)
+                    mean += a[j] * da[j];
                 for (int j = 0; j < nk; j++) {
                     const size_t kr = (size_t)krow[n * T + j] * HD + h * Dh;
-                    float s = 0;
-                    for (int e = 0; e < Dh; e++) {
-                        s += dzi[e] * v[kr + e];
-                        dv[kr + e] += a[j] * dzi[e];
-                    }
-                    datt[j] = s;
-                    dot += a[j] * s;
+                    const float ds = a[j] * (da[j] - mean) * scale;
+                    axpy(dq + qr, ds, k + kr, Dh);
+                    axpy(dk + kr, ds, q + qr, Dh);
                 }
-                for (int j = 0; j < nk; j++) {
-                    const size_t kr = (size_t)krow[n * T + j] * HD + h * Dh;
-                    const float ds = a[j] * (datt[j] - dot) * scale;
-                    for (int e = 0; e < Dh; e++) {
-                        dq[qr + e] += ds * k[kr + e];
-                        dk[kr + e] += ds * q[qr + e];
+            }
+}
+
+/* o[w] += sum_u c[u] src[u][w] over k source rows of width W, four sources
+ * per pass over o: o += (c0 s0 + c1 s1) + (c2 s2 + c3 s3), then the rest one
+ * at a time. */
+GROK_VECTOR_CLONES
+static void rows_mix(float *restrict o, const float *const *src, const float *c, int k, int W)
+{
+    int g = 0;
+    for (; g + 4 <= k; g += 4) {
+        const float *restrict s0 = src[g], *restrict s1 = src[g + 1], *restrict s2 = src[g + 2],
+                              *restrict s3 = src[g + 3];
+        const float c0 = c[g], c1 = c[g + 1], c2 = c[g + 2], c3 = c[g + 3];
+        for (int w = 0; w < W; w++)
+            o[w] += (c0 * s0[w] + c1 * s1[w]) + (c2 * s2[w] + c3 * s3[w]);
+    }
+    for (; g < k; g++) {
+        const float *restrict s0 = src[g];
+        const float c0 = c[g];
+        for (int w = 0; w < W; w++)
+            o[w] += c0 * s0[w];
+    }
+}
+
+/* out[u] += dot(x, src[u]) for k source rows of width W. */
+GROK_VECTOR_CLONES
+static void rows_dot(float *out, const float *restrict x, const float *const *src, int k, int W)
+{
+    for (int g = 0; g < k; g++)
+        out[g] += dot(x, src[g], W);
+}
+
+#define MIX_SRC 64 /* source rows gathered per call of rows_mix / rows_dot */
+
+/* Rules (3) and (4) of tfm.h: a layer-0 quantity of width W that is linear in
+ * the attention's values, read from tables instead of computed per example:
+ *   out[n, i] = bias + self[qrow(n, i)] + sum_h sum_j att[n, h, i, j] heads[h][krow(n, j)]
+ * self [R, W] is the residual's table, heads [H, R, W] the values pushed
+ * through W_O (and W_in); bias may be NULL. */
+static void table_mix_forward(float *out, const float *self, const float *heads, const float *att,
+                              const int32_t *qrow, const int32_t *krow, const float *bias, int N,
+                              int T, int Tq, int H, int R, int W)
+{
+    const int q0 = T - Tq;
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < Tq; i++) {
+            float *o = out + ((size_t)n * Tq + i) * W;
+            const float *s = self + (size_t)qrow[n * Tq + i] * W;
+            for (int w = 0; w < W; w++)
+                o[w] = bias ? s[w] + bias[w] : s[w];
+            const float *src[MIX_SRC];
+            float coef[MIX_SRC];
+            int k = 0;
+            for (int h = 0; h < H; h++) {
+                const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
+                for (int j = 0; j <= q0 + i; j++) {
+                    src[k] = heads + ((size_t)h * R + krow[n * T + j]) * W;
+                    coef[k++] = a[j];
+                    if (k == MIX_SRC)
+                        rows_mix(o, src, coef, k, W), k = 0;
+                }
+            }
+            rows_mix(o, src, coef, k, W);
+        }
+}
+
+/* dself[qrow] += dout and dheads[h][krow] += att dout, for the columns
+ * [w0, w0 + nw) only, visiting examples in order. */
+GROK_VECTOR_CLONES
+static void mix_scatter_block(float *dself, float *dheads, const float *dout, const float *att,
+                              const int32_t *qrow, const int32_t *krow, int N, int T, int Tq,
+                              int H, int R, int W, int w0, int nw)
+{
+    const int q0 = T - Tq;
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < Tq; i++) {
+            const float *restrict d = dout + ((size_t)n * Tq + i) * W + w0;
+            float *restrict ds = dself + (size_t)qrow[n * Tq + i] * W + w0;
+            for (int w = 0; w < nw; w++)
+                ds[w] += d[w];
+            for (int h = 0; h < H; h++) {
+                const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
+                for (int j = 0; j <= q0 + i; j++) {
+                    float *restrict dh = dheads + ((size_t)h * R + krow[n * T + j]) * W + w0;
+                    const float aj = a[j];
+                    for (int w = 0; w < nw; w++)
+                        dh[w] += aj * d[w];
+                }
+            }
+        }
+}
+
+/* Backward of table_mix_forward for dout [N*Tq, W]: datt += dout . heads[h][krow]
+ * (per example), then dself[qrow] += dout and dheads[h][krow] += att dout,
+ * scattered by blocks of columns, each block visiting examples in order: the
+ * bits do not depend on the thread count. */
+static void table_mix_backward(float *datt, float *dself, float *dheads, const float *dout,
+                               const float *att, const float *heads, const int32_t *qrow,
+                               const int32_t *krow, int N, int T, int Tq, int H, int R, int W)
+{
+    const int q0 = T - Tq;
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int i = 0; i < Tq; i++) {
+            const float *d = dout + ((size_t)n * Tq + i) * W;
+            const float *src[MIX_SRC];
+            float *dst[MIX_SRC], val[MIX_SRC];
+            int k = 0;
+            for (int h = 0; h < H; h++) {
+                float *da = datt + (((size_t)n * H + h) * Tq + i) * T;
+                for (int j = 0; j <= q0 + i; j++) {
+                    src[k] = heads + ((size_t)h * R + krow[n * T + j]) * W;
+                    dst[k] = &da[j];
+                    val[k++] = 0;
+                    if (k == MIX_SRC || (h == H - 1 && j == q0 + i)) {
+                        rows_dot(val, d, src, k, W);
+                        for (int u = 0; u < k; u++)
+                            *dst[u] += val[u];
+                        k = 0;
                     }
                 }
             }
+        }
+    /* one block of columns per thread: every element's sum runs over the
+     * examples in order whatever the blocks are, so the split may follow the
+     * thread count without changing a bit */
+    int n_blocks = omp_get_max_threads();
+    const int unit = 16, units = (W + unit - 1) / unit;
+    n_blocks = n_blocks < units ? n_blocks : units;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < n_blocks; b++) {
+        const int w0 = (int)((long)units * b / n_blocks) * unit;
+        const int w1 = (int)((long)units * (b + 1) / n_blocks) * unit;
+        mix_scatter_block(dself, dheads, dout, att, qrow, krow, N, T, Tq, H, R, W, w0,
+                          (w1 < W ? w1 : W) - w0);
     }
 }
 
@@ -737,41 +930,62 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
     a->n = N;
     const tfm_views *P = &m->p;
 
-    /* layer-0 tables: tab_x[v*T + t] = W_E[v] + W_pos[t], then ln1, then Q, K, V */
-#pragma omp parallel for schedule(static)
+    /* layer-0 table rows: the (token, position) pairs of the batch */
     for (int r = 0; r < VT; r++)
-        for (int d = 0; d < D; d++)
-            a->tab_x[(size_t)r * D + d] = P->W_E[(size_t)(r / T) * D + d] + P->W_pos[(r % T) * D + d];
-    const float *tab_in = a->tab_x;
-    if (c->layernorm) {
-        layernorm_forward(a->tab_ln, D, a->tab_mean, a->tab_rstd, a->tab_x, D, P->blocks[0].ln1_w,
-                          P->blocks[0].ln1_b, VT, D);
-        tab_in = a->tab_ln;
+        a->vt_row[r] = -1;
+    for (int i = 0; i < N * T; i++) {
+        GROK_ASSERT(tokens[i] >= 0 && tokens[i] < V);
+        a->vt_row[tokens[i] * T + i % T] = 0;
     }
-    qkv_project(a, a->tab_q, tab_in, D, P->blocks[0].W_Q, P->blocks[0].b_Q, VT, D, H, Dh);
-    qkv_project(a, a->tab_k, tab_in, D, P->blocks[0].W_K, P->blocks[0].b_K, VT, D, H, Dh);
-    qkv_project(a, a->tab_v, tab_in, D, P->blocks[0].W_V, P->blocks[0].b_V, VT, D, H, Dh);
+    int R = 0;
+    for (int r = 0; r < VT; r++)
+        if (a->vt_row[r] == 0) {
+            a->tab_vt[R] = r;
+            a->vt_row[r] = R++;
+        }
+    a->R = R;
     const int Tq0 = a->L[0].Tq, q00 = a->L[0].q0;
     for (int n = 0; n < N; n++) {
-        for (int t = 0; t < T; t++) {
-            const int32_t tok = tokens[n * T + t];
-            GROK_ASSERT(tok >= 0 && tok < V);
-            a->row0[n * T + t] = tok * T + t;
-        }
+        for (int t = 0; t < T; t++)
+            a->row0[n * T + t] = a->vt_row[tokens[n * T + t] * T + t];
         for (int i = 0; i < Tq0; i++)
             a->qrow0[n * Tq0 + i] = a->row0[n * T + q00 + i];
     }
+
+    /* layer-0 tables: tab_x[r] = W_E[v] + W_pos[t], then ln1, then Q, K, V */
+    a->tab_x = a->tab_xo;
+    a->tab_o = a->tab_xo + (size_t)R * D;
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < R; r++) {
+        const int v = a->tab_vt[r] / T, t = a->tab_vt[r] % T;
+        for (int d = 0; d < D; d++)
+            a->tab_x[(size_t)r * D + d] = P->W_E[(size_t)v * D + d] + P->W_pos[t * D + d];
+    }
+    const float *tab_in = a->tab_x;
+    if (c->layernorm) {
+        layernorm_forward(a->tab_ln, D, a->tab_mean, a->tab_rstd, a->tab_x, D, P->blocks[0].ln1_w,
+                          P->blocks[0].ln1_b, R, D);
+        tab_in = a->tab_ln;
+    }
+    qkv_project(a, a->tab_q, tab_in, D, P->blocks[0].W_Q, P->blocks[0].b_Q, R, D, H, Dh);
+    qkv_project(a, a->tab_k, tab_in, D, P->blocks[0].W_K, P->blocks[0].b_K, R, D, H, Dh);
+    qkv_project(a, a->tab_v, tab_in, D, P->blocks[0].W_V, P->blocks[0].b_V, R, D, H, Dh);
 
     const float *x_in = NULL; /* [N*T, D] residual entering layer l > 0 */
     for (int l = 0; l < c->n_layers; l++) {
         layer_acts *L = &a->L[l];
         const tfm_block_views *B = &P->blocks[l];
         const int Tq = L->Tq, q0 = L->q0, NQ = N * Tq;
-        const float *q, *k, *v;
-        const int32_t *qrow, *krow;
+        const int mlp_tab = l == 0 && mlp_in_by_table(c);
         if (l == 0) {
-            q = a->tab_q, k = a->tab_k, v = a->tab_v;
-            qrow = a->qrow0, krow = a->row0;
+            /* rule (3): x_mid = tab_x[query] + b_O + sum_h,j att * (tab_v[:, h] @ W_O[h])[key] */
+            attention_scores_forward(L->att, a->tab_q, a->tab_k, a->qrow0, a->row0, N, T, Tq, H,
+                                     Dh);
+            for (int h = 0; h < H; h++)
+                gemm(a, R, D, Dh, 1.0f, a->tab_v + h * Dh, HD, 1, B->W_O + (size_t)h * Dh * D, D,
+                     1, 0.0f, a->tab_o + (size_t)h * R * D, D, 1);
+            table_mix_forward(L->x_mid, a->tab_x, a->tab_o, L->att, a->qrow0, a->row0, B->b_O, N,
+                              T, Tq, H, R, D);
         } else {
             const float *xa = x_in;
             if (c->layernorm) {
@@ -784,15 +998,9 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                         B->b_Q, NQ, D, H, Dh);
             qkv_project(a, L->k, xa, D, B->W_K, B->b_K, N * T, D, H, Dh);
             qkv_project(a, L->v, xa, D, B->W_V, B->b_V, N * T, D, H, Dh);
-            q = L->q, k = L->k, v = L->v;
-            qrow = a->ident, krow = a->ident;
-        }
-        attention_forward(L->z, L->att, q, k, v, qrow, krow, N, T, Tq, H, Dh);
-
-        /* x_mid = x_in[query rows] + b_O + z @ W_O */
-        if (l == 0)
-            gather_rows(L->x_mid, a->tab_x, a->qrow0, 1, B->b_O, NQ, D);
-        else {
+            attention_scores_forward(L->att, L->q, L->k, a->ident, a->ident, N, T, Tq, H, Dh);
+            attention_values_forward(L->z, L->att, L->v, a->ident, N, T, Tq, H, Dh);
+            /* x_mid = x_in[query rows] + b_O + z @ W_O */
             for (int n = 0; n < N; n++)
                 for (int i = 0; i < Tq; i++) {
                     const float *s = x_in + ((size_t)n * T + q0 + i) * D;
@@ -800,18 +1008,31 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                     for (int d = 0; d < D; d++)
                         o[d] = s[d] + (B->b_O ? B->b_O[d] : 0.0f);
                 }
+            gemm(a, NQ, D, HD, 1.0f, L->z, HD, 1, B->W_O, D, 1, 1.0f, L->x_mid, D, 1);
         }
-        gemm(a, NQ, D, HD, 1.0f, L->z, HD, 1, B->W_O, D, 1, 1.0f, L->x_mid, D, 1);
 
         /* MLP: x_out = x_mid + act(ln2(x_mid) @ W_in + b_in) @ W_out + b_out */
-        const float *xm = L->x_mid;
-        if (c->layernorm) {
-            layernorm_forward(L->ln2_out, D, L->ln2_mean, L->ln2_rstd, L->x_mid, D, B->ln2_w,
-                              B->ln2_b, NQ, D);
-            xm = L->ln2_out;
+        if (mlp_tab) {
+            /* rule (4): pre = c_in + tab_x W_in [query] + sum_h,j att * (tab_o[h] W_in)[key],
+             * c_in = b_in + b_O W_in */
+            gemm(a, (1 + H) * R, M, D, 1.0f, a->tab_xo, D, 1, B->W_in, M, 1, 0.0f, a->tab_xo_in,
+                 M, 1);
+            memcpy(a->c_in, B->b_in, (size_t)M * sizeof(float));
+            if (B->b_O)
+                gemm(a, 1, M, D, 1.0f, B->b_O, D, 1, B->W_in, M, 1, 1.0f, a->c_in, M, 1);
+            table_mix_forward(L->pre, a->tab_xo_in, a->tab_xo_in + (size_t)R * M, L->att,
+                              a->qrow0, a->row0, a->c_in, N, T, Tq, H, R, M);
+            bias_act_forward(L->post, L->pre, NULL, NQ, M, c->act);
+        } else {
+            const float *xm = L->x_mid;
+            if (c->layernorm) {
+                layernorm_forward(L->ln2_out, D, L->ln2_mean, L->ln2_rstd, L->x_mid, D, B->ln2_w,
+                                  B->ln2_b, NQ, D);
+                xm = L->ln2_out;
+            }
+            gemm(a, NQ, M, D, 1.0f, xm, D, 1, B->W_in, M, 1, 0.0f, L->pre, M, 1);
+            bias_act_forward(L->post, L->pre, B->b_in, NQ, M, c->act);
         }
-        gemm(a, NQ, M, D, 1.0f, xm, D, 1, B->W_in, M, 1, 0.0f, L->pre, M, 1);
-        bias_act_forward(L->post, L->pre, B->b_in, NQ, M, c->act);
 #pragma omp parallel for schedule(static)
         for (int r = 0; r < NQ; r++)
             for (int d = 0; d < D; d++)
@@ -883,7 +1104,7 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
 {
     const tfm_config *c = &m->cfg;
     const int T = c->n_ctx, D = c->d_model, H = c->n_heads, Dh = c->d_head, HD = H * Dh,
-              M = c->d_mlp, Vo = c->d_vocab_out, V = c->d_vocab, VT = V * T, LL = c->n_layers;
+              M = c->d_mlp, Vo = c->d_vocab_out, LL = c->n_layers;
     GROK_ASSERT(N == a->n);
     (void)tokens; /* the forward's table rows (a->row0) already encode them */
     const tfm_views *P = &m->p;
@@ -903,44 +1124,79 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
     } else
         gemm(a, N, D, Vo, 1.0f, a->dlogits, Vo, 1, P->W_U, 1, Vo, 0.0f, dx, D, 1);
 
+    const int R = a->R;
     for (int l = LL - 1; l >= 0; l--) {
         layer_acts *L = &a->L[l];
         const tfm_block_views *B = &P->blocks[l];
         tfm_block_views *GB = &G->blocks[l];
         const int Tq = L->Tq, q0 = L->q0, NQ = N * Tq;
+        const int mlp_tab = l == 0 && mlp_in_by_table(c);
 
         /* x_out = x_mid + post @ W_out + b_out;  post = act(pre);  pre = xm @ W_in + b_in */
         gemm(a, M, D, NQ, 1.0f, L->post, 1, M, dx, D, 1, 0.0f, GB->W_out, D, 1);
         colsum(GB->b_out, dx, D, NQ, D, 0, a->colsum_part);
         gemm(a, NQ, M, D, 1.0f, dx, D, 1, B->W_out, 1, D, 0.0f, a->d_mlp, M, 1);
         act_backward(a->d_mlp, GB->b_in, L->pre, NQ, M, c->act, a->colsum_part);
-        const float *xm = c->layernorm ? L->ln2_out : L->x_mid;
-        gemm(a, D, M, NQ, 1.0f, xm, 1, D, a->d_mlp, M, 1, 0.0f, GB->W_in, M, 1);
-        /* dx becomes d loss / d x_mid: the residual path plus the MLP input path */
-        if (c->layernorm) {
-            gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 0.0f, a->d_ln, D, 1);
-            layernorm_backward(dx, D, GB->ln2_w, GB->ln2_b, a->d_ln, D, L->x_mid, D, L->ln2_mean,
-                               L->ln2_rstd, B->ln2_w, NQ, D);
-        } else
-            gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 1.0f, dx, D, 1);
-
-        /* x_mid = x_in[query rows] + z @ W_O + b_O */
-        gemm(a, HD, D, NQ, 1.0f, L->z, 1, HD, dx, D, 1, 0.0f, GB->W_O, D, 1);
-        if (GB->b_O)
+        float *datt = a->datt; /* [N, H, Tq, T] */
+        if (l == 0) {
+            memset(datt, 0, (size_t)N * H * Tq * T * sizeof(float));
+            memset(a->d_tab, 0, (size_t)(1 + H) * R * D * sizeof(float));
+        }
+        if (mlp_tab) {
+            /* rule (4) backward: d_pre scatters into the W_in tables, which pass it
+             * on to tab_xo through W_in (dx stays the residual path only) */
+            float *dt = a->d_tab_in;
+            memset(dt, 0, (size_t)(1 + H) * R * M * sizeof(float));
+            table_mix_backward(datt, dt, dt + (size_t)R * M, a->d_mlp, L->att,
+                               a->tab_xo_in + (size_t)R * M, a->qrow0, a->row0, N, T, Tq, H, R, M);
+            gemm(a, D, M, (1 + H) * R, 1.0f, a->tab_xo, 1, D, dt, M, 1, 0.0f, GB->W_in, M, 1);
+            gemm(a, (1 + H) * R, D, M, 1.0f, dt, M, 1, B->W_in, 1, M, 0.0f, a->d_tab, D, 1);
+            if (B->b_O) /* pre also holds b_O @ W_in */
+                gemm(a, D, M, 1, 1.0f, B->b_O, 1, 1, GB->b_in, M, 1, 1.0f, GB->W_in, M, 1);
+        } else {
+            const float *xm = c->layernorm ? L->ln2_out : L->x_mid;
+            gemm(a, D, M, NQ, 1.0f, xm, 1, D, a->d_mlp, M, 1, 0.0f, GB->W_in, M, 1);
+            /* dx becomes d loss / d x_mid: the residual path plus the MLP input path */
+            if (c->layernorm) {
+                gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 0.0f, a->d_ln, D, 1);
+                layernorm_backward(dx, D, GB->ln2_w, GB->ln2_b, a->d_ln, D, L->x_mid, D,
+                                   L->ln2_mean, L->ln2_rstd, B->ln2_w, NQ, D);
+            } else
+                gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 1.0f, dx, D, 1);
+        }
+        if (GB->b_O) {
             colsum(GB->b_O, dx, D, NQ, D, 0, a->colsum_part);
-        gemm(a, NQ, HD, D, 1.0f, dx, D, 1, B->W_O, 1, D, 0.0f, a->dz, HD, 1);
+            if (mlp_tab)
+                gemm(a, 1, D, M, 1.0f, GB->b_in, M, 1, B->W_in, 1, M, 1.0f, GB->b_O, D, 1);
+        }
 
-        /* attention core, into row-indexed dq, dk, dv */
-        const int rows_q = l == 0 ? VT : NQ, rows_k = l == 0 ? VT : N * T;
-        memset(a->dq, 0, (size_t)rows_q * HD * sizeof(float));
-        memset(a->dk, 0, (size_t)rows_k * HD * sizeof(float));
-        memset(a->dv, 0, (size_t)rows_k * HD * sizeof(float));
-        if (l == 0)
-            attention_backward(a->dq, a->dk, a->dv, a->dz, L->att, a->tab_q, a->tab_k, a->tab_v,
-                               a->qrow0, a->row0, N, T, Tq, H, Dh);
-        else
-            attention_backward(a->dq, a->dk, a->dv, a->dz, L->att, L->q, L->k, L->v, a->ident,
-                               a->ident, N, T, Tq, H, Dh);
+        if (l == 0) {
+            /* rule (3) backward: tab_o's gradient from x_mid's, then W_O and tab_v */
+            float *d_o = a->d_tab + (size_t)R * D;
+            table_mix_backward(datt, a->d_tab, d_o, dx, L->att, a->tab_o, a->qrow0, a->row0, N, T,
+                               Tq, H, R, D);
+            for (int h = 0; h < H; h++) {
+                gemm(a, Dh, D, R, 1.0f, a->tab_v + h * Dh, 1, HD, d_o + (size_t)h * R * D, D, 1,
+                     0.0f, GB->W_O + (size_t)h * Dh * D, D, 1);
+                gemm(a, R, Dh, D, 1.0f, d_o + (size_t)h * R * D, D, 1, B->W_O + (size_t)h * Dh * D,
+                     1, D, 0.0f, a->dv + h * Dh, HD, 1);
+            }
+            memset(a->dq, 0, (size_t)R * HD * sizeof(float));
+            memset(a->dk, 0, (size_t)R * HD * sizeof(float));
+            attention_scores_backward(a->dq, a->dk, datt, L->att, a->tab_q, a->tab_k, a->qrow0,
+                                      a->row0, N, T, Tq, H, Dh);
+        } else {
+            /* x_mid = x_in[query rows] + z @ W_O + b_O */
+            gemm(a, HD, D, NQ, 1.0f, L->z, 1, HD, dx, D, 1, 0.0f, GB->W_O, D, 1);
+            gemm(a, NQ, HD, D, 1.0f, dx, D, 1, B->W_O, 1, D, 0.0f, a->dz, HD, 1);
+            memset(a->dq, 0, (size_t)NQ * HD * sizeof(float));
+            memset(a->dk, 0, (size_t)N * T * HD * sizeof(float));
+            memset(a->dv, 0, (size_t)N * T * HD * sizeof(float));
+            attention_values_backward(datt, a->dv, a->dz, L->att, L->v, a->ident, N, T, Tq, H, Dh);
+            attention_scores_backward(a->dq, a->dk, datt, L->att, L->q, L->k, a->ident, a->ident,
+                                      N, T, Tq, H, Dh);
+        }
+        const int rows_q = l == 0 ? R : NQ, rows_k = l == 0 ? R : N * T;
         if (GB->b_Q) {
             colsum(GB->b_Q, a->dq, HD, rows_q, HD, 0, a->colsum_part);
             colsum(GB->b_K, a->dk, HD, rows_k, HD, 0, a->colsum_part);
@@ -948,47 +1204,38 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         }
 
         if (l == 0) {
-            /* projections of the tables: q = tab_in @ W_Q[h] ... over VT rows */
+            /* projections of the tables: q = tab_in @ W_Q[h] ... over R rows */
             const float *tab_in = c->layernorm ? a->tab_ln : a->tab_x;
             for (int h = 0; h < H; h++) {
                 const size_t w = (size_t)h * D * Dh;
-                gemm(a, D, Dh, VT, 1.0f, tab_in, 1, D, a->dq + h * Dh, HD, 1, 0.0f, GB->W_Q + w,
-                        Dh, 1);
-                gemm(a, D, Dh, VT, 1.0f, tab_in, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
-                        Dh, 1);
-                gemm(a, D, Dh, VT, 1.0f, tab_in, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
-                        Dh, 1);
-                gemm(a, VT, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh,
-                        h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
-                gemm(a, VT, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh, 1.0f, a->d_ln,
-                        D, 1);
-                gemm(a, VT, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
-                        D, 1);
+                gemm(a, D, Dh, R, 1.0f, tab_in, 1, D, a->dq + h * Dh, HD, 1, 0.0f, GB->W_Q + w,
+                     Dh, 1);
+                gemm(a, D, Dh, R, 1.0f, tab_in, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
+                     Dh, 1);
+                gemm(a, D, Dh, R, 1.0f, tab_in, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
+                     Dh, 1);
+                gemm(a, R, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh,
+                     h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
+                gemm(a, R, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh, 1.0f, a->d_ln,
+                     D, 1);
+                gemm(a, R, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
+                     D, 1);
             }
-            /* the residual path scatters into the table rows, in example order */
-            memset(a->d_tab, 0, (size_t)VT * D * sizeof(float));
-            for (int r = 0; r < NQ; r++) {
-                float *dst = a->d_tab + (size_t)a->qrow0[r] * D;
-                const float *src = dx + (size_t)r * D;
-                for (int d = 0; d < D; d++)
-                    dst[d] += src[d];
-            }
+            /* d_tab (the residual and MLP paths, scattered above) += the Q/K/V input path */
             if (c->layernorm)
                 layernorm_backward(a->d_tab, D, GB->ln1_w, GB->ln1_b, a->d_ln, D, a->tab_x, D,
-                                   a->tab_mean, a->tab_rstd, B->ln1_w, VT, D);
+                                   a->tab_mean, a->tab_rstd, B->ln1_w, R, D);
             else
-                for (size_t i = 0; i < (size_t)VT * D; i++)
+                for (size_t i = 0; i < (size_t)R * D; i++)
                     a->d_tab[i] += a->d_ln[i];
-            /* tab_x[v*T + t] = W_E[v] + W_pos[t] */
-#pragma omp parallel for schedule(static)
-            for (int vv = 0; vv < V; vv++)
-                for (int t = 0; t < T; t++)
-                    for (int d = 0; d < D; d++)
-                        G->W_E[(size_t)vv * D + d] += a->d_tab[((size_t)vv * T + t) * D + d];
-            for (int vv = 0; vv < V; vv++)
-                for (int t = 0; t < T; t++)
-                    for (int d = 0; d < D; d++)
-                        G->W_pos[t * D + d] += a->d_tab[((size_t)vv * T + t) * D + d];
+            /* tab_x[r] = W_E[v] + W_pos[t], rows in increasing v*T + t */
+            for (int r = 0; r < R; r++) {
+                const int v = a->tab_vt[r] / T, t = a->tab_vt[r] % T;
+                for (int d = 0; d < D; d++) {
+                    G->W_E[(size_t)v * D + d] += a->d_tab[(size_t)r * D + d];
+                    G->W_pos[t * D + d] += a->d_tab[(size_t)r * D + d];
+                }
+            }
         } else {
             const float *x_in = a->L[l - 1].x_out; /* [N*T, D] */
             const float *xa = c->layernorm ? L->ln1_out : x_in;
@@ -996,17 +1243,17 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             for (int h = 0; h < H; h++) {
                 const size_t w = (size_t)h * D * Dh;
                 gemm(a, D, Dh, NQ, 1.0f, xa + (size_t)q0 * D, 1, rsq, a->dq + h * Dh, HD, 1, 0.0f,
-                        GB->W_Q + w, Dh, 1);
+                     GB->W_Q + w, Dh, 1);
                 gemm(a, D, Dh, N * T, 1.0f, xa, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
-                        Dh, 1);
+                     Dh, 1);
                 gemm(a, D, Dh, N * T, 1.0f, xa, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
-                        Dh, 1);
+                     Dh, 1);
                 gemm(a, N * T, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh,
-                        h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
-                gemm(a, N * T, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
-                        D, 1);
+                     h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
+                gemm(a, N * T, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f,
+                     a->d_ln, D, 1);
                 gemm(a, NQ, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh, 1.0f,
-                        a->d_ln + (size_t)q0 * D, rsq, 1);
+                     a->d_ln + (size_t)q0 * D, rsq, 1);
             }
             /* d x_in = residual (query rows) + the Q/K/V input path */
             memset(dx_other, 0, (size_t)N * T * D * sizeof(float));

@@ -27,12 +27,23 @@
  * Initialisation (Nanda et al. 2023): every weight N(0, 1/D) except W_U,
  * N(0, 1/V); biases 0; LayerNorm scales 1; all Gaussians times init_scale.
  *
- * The forward computes only what the loss at the last position needs, by two
- * general rules: (1) in the last layer only the last position's query, attention
- * output, MLP and unembedding are computed (earlier layers compute all
- * positions); (2) the first layer's input is W_E[token] + W_pos[t], so it takes
- * at most V*T distinct values: its LayerNorm and Q/K/V projections are computed
- * once per (token, position) into tables that the attention reads by index.
+ * The forward computes only what the loss at the last position needs, by
+ * general rules applied by the one forward and backward:
+ *   (1) in the last layer only the last position's query, attention output,
+ *       MLP and unembedding are computed (earlier layers compute all positions);
+ *   (2) the first layer's input is W_E[token] + W_pos[t], so it takes at most
+ *       V*T distinct values: its LayerNorm and Q/K/V projections are computed
+ *       once per (token, position) pair present in the batch, into tables that
+ *       the attention reads by index;
+ *   (3) for the same reason the first layer's attention output is a mix of
+ *       table rows, sum_h sum_j att[h, j] (tab_v[:, h] W_O[h])[row j]: the
+ *       values are pushed through W_O once per table row, not once per example;
+ *   (4) without LayerNorm, the first layer's MLP input is linear in the same
+ *       rows, so tab_x and the rule-(3) rows are pushed through W_in as well
+ *       and the MLP's pre-activation is a mix of those rows.
+ * For the default model (one layer) these rules leave three products per step
+ * that scale with the examples: the MLP output, the unembedding and their
+ * gradients.
  * Matrix products are BLIS sgemm calls with strides (no transposed copies);
  * element-wise work is split over outputs, so results are the same bits for
  * any thread count.  The loss is cross-entropy computed in float64. */

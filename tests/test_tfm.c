@@ -234,10 +234,14 @@ static void test_threads_same_bits(void **state)
     (void)state;
     const int N = 600;
     int32_t *tok = malloc(sizeof(int32_t) * 3 * N), *lab = malloc(sizeof(int32_t) * N);
-    for (int layers = 1; layers <= 2; layers++) {
+    /* 1 layer as in Nanda et al.; 2 layers with LayerNorm; 2 layers without it
+     * and with biases (layer 0's MLP input from tables over all positions) */
+    for (int variant = 0; variant < 3; variant++) {
+        const int layers = variant == 0 ? 1 : 2;
         tfm_config c = {.n_layers = layers, .d_model = 64, .n_heads = 4, .d_head = 16,
                         .d_mlp = 256, .d_vocab = 32, .d_vocab_out = 31, .n_ctx = 3,
-                        .act = TFM_ACT_RELU, .layernorm = layers == 2, .init_scale = 1.0};
+                        .act = variant == 2 ? TFM_ACT_GELU : TFM_ACT_RELU,
+                        .layernorm = variant == 1, .attn_bias = variant == 2, .init_scale = 1.0};
         tfm_model m;
         grok_err e;
         assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
@@ -260,8 +264,8 @@ static void test_threads_same_bits(void **state)
         assert_memory_equal(l1, tfm_logits(a), sizeof(float) * N * 31);
         assert_memory_equal(g1, m.grads, sizeof(float) * m.n_params);
         assert_memory_equal(&loss[0], &loss[1], sizeof(double));
-        printf("# L=%d: logits, loss and %zu gradients identical with 1 and 2 threads\n", layers,
-               m.n_params);
+        printf("# L=%d ln=%d bias=%d: logits, loss and %zu gradients identical with 1 and 2 threads\n",
+               layers, c.layernorm, c.attn_bias, m.n_params);
         free(g1), free(l1);
         tfm_acts_free(a);
         tfm_free(&m);
