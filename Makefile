@@ -29,6 +29,11 @@ CFLAGS  := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -fopen
 # GSL's BLAS layer binds to BLIS's CBLAS: never -lgslcblas (see FORMATS.md 8).
 LDLIBS  := -lconfig -lgsl -lblis -lz -lm -fopenmp
 TESTLIBS := -lcmocka
+# glibc's vector math library (GROK_VECTOR_EXP in model/grok.h)
+ifeq ($(shell uname -sm),Linux x86_64)
+CFLAGS  += -DGROK_HAVE_LIBMVEC
+LDLIBS  := $(filter-out -lm,$(LDLIBS)) -lmvec -lm
+endif
 
 SANITIZER ?=
 ifeq ($(SANITIZER),)

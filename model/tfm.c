@@ -2,7 +2,7 @@
  *
  * Owns the layout of the parameter buffer (one table, walked by everything
  * else), the activation workspace, and the hand-written forward and backward
- * passes.  The four rules that make it fast without a second model are
+ * passes.  The three rules that make it fast without a second model are
  * described in tfm.h: the last layer computes only the last position, and the
  * first layer works on tables with one row per (token, position) pair of the
  * batch, mixed per example by the attention (table_mix_forward/backward).
@@ -271,11 +271,8 @@ struct tfm_acts {
      * batch, rows in increasing v*T + t (R <= VT rows, sized for VT) */
     int32_t *tab_vt;                     /* [VT] v*T + t of table row r */
     int32_t *vt_row;                     /* [VT] the inverse: row of v*T + t, or -1 */
-    float *tab_xo;                       /* [(1+H)*R, D]: tab_x, then tab_o for each head */
-    float *tab_x;                        /* [R, D] W_E[v] + W_pos[t]  (= tab_xo) */
-    float *tab_o;                        /* [H, R, D] tab_v[:, h] @ W_O[h]  (after tab_x) */
-    float *tab_xo_in;                    /* [(1+H)*R, M] tab_xo @ W_in  (rule 4 only) */
-    float *c_in;                         /* [M] b_in + b_O @ W_in  (rule 4 only) */
+    float *tab_x;                        /* [R, D] W_E[v] + W_pos[t] */
+    float *tab_o;                        /* [H, R, D] tab_v[:, h] @ W_O[h] */
     float *tab_ln, *tab_mean, *tab_rstd; /* [R, D], [R], [R] ln1 of tab_x */
     float *tab_q, *tab_k, *tab_v;        /* [R, HD] */
     int32_t *row0;                       /* [N*T]  table row of example n, position t */
@@ -292,8 +289,7 @@ struct tfm_acts {
     float *dz;             /* [N*T, HD] */
     float *dq, *dk, *dv;   /* [max(N*T, VT), HD] */
     float *datt;           /* [N, H, T, T] d loss / d attention probabilities */
-    float *d_tab;          /* [(1+H)*R, D] gradients of tab_xo */
-    float *d_tab_in;       /* [(1+H)*R, M] gradients of tab_xo_in  (rule 4 only) */
+    float *d_tab;          /* [(1+H)*R, D] gradients of tab_x, then of tab_o */
     tfm_profile *prof; /* NULL, or where la_gemm time and flops are added */
     /* ownership: everything above is carved out of one block */
     float *block;
@@ -308,10 +304,6 @@ static size_t carve(float **dst, float **cursor, size_t n)
     return n;
 }
 
-/* Rule (4) of tfm.h: layer 0's MLP input comes from tables when no LayerNorm
- * stands between the attention and the MLP. */
-static int mlp_in_by_table(const tfm_config *c) { return !c->layernorm; }
-
 /* Lays the arrays of `a` out from `base`; with base NULL only counts floats. */
 static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
 {
@@ -321,11 +313,8 @@ static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
     float *cur = base, *dummy;
     size_t total = 0;
 #define C(field, count) total += carve(base ? &(field) : &dummy, &cur, (count))
-    C(a->tab_xo, (1 + H) * VT * D);
-    if (mlp_in_by_table(c)) {
-        C(a->tab_xo_in, (1 + H) * VT * M);
-        C(a->c_in, M);
-    }
+    C(a->tab_x, VT * D);
+    C(a->tab_o, H * VT * D);
     C(a->tab_ln, VT * D);
     C(a->tab_mean, VT);
     C(a->tab_rstd, VT);
@@ -381,8 +370,6 @@ static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
     C(a->dv, rows * HD);
     C(a->datt, n * H * T * T);
     C(a->d_tab, (1 + H) * VT * D);
-    if (mlp_in_by_table(c))
-        C(a->d_tab_in, (1 + H) * VT * M);
 #undef C
     return total;
 }
@@ -556,24 +543,51 @@ static inline float gelu_grad(float x)
     return cdf + x * pdf;
 }
 
+/* One row of bias_act_forward. */
+GROK_VECTOR_CLONES
+static void bias_act_row(float *post, float *pre, const float *b, int M, tfm_act act)
+{
+    if (act == TFM_ACT_RELU)
+        for (int j = 0; j < M; j++) {
+            const float x = b ? pre[j] + b[j] : pre[j];
+            post[j] = x > 0 ? x : 0;
+        }
+    else
+        for (int j = 0; j < M; j++) {
+            if (b)
+                pre[j] += b[j];
+            post[j] = gelu(pre[j]);
+        }
+}
+
 /* pre += b (per column; b may be NULL); post = act(pre).  [rows, M]; for
  * ReLU pre and post are the same buffer. */
 static void bias_act_forward(float *post, float *pre, const float *b, int rows, int M, tfm_act act)
 {
 #pragma omp parallel for schedule(static)
-    for (int r = 0; r < rows; r++) {
-        float *pr = pre + (size_t)r * M, *po = post + (size_t)r * M;
+    for (int r = 0; r < rows; r++)
+        bias_act_row(post + (size_t)r * M, pre + (size_t)r * M, b, M, act);
+}
+
+/* Rows [r0, r1) of act_backward: d *= act'(pre), p[j] = the column sums of
+ * the result, in row order. */
+GROK_VECTOR_CLONES
+static void act_backward_block(float *d, double *p, const float *pre, int r0, int r1, int M,
+                               tfm_act act)
+{
+    for (int j = 0; j < M; j++)
+        p[j] = 0;
+    for (int r = r0; r < r1; r++) {
+        float *restrict dr = d + (size_t)r * M;
+        const float *restrict pr = pre + (size_t)r * M;
         if (act == TFM_ACT_RELU)
-            for (int j = 0; j < M; j++) {
-                const float x = b ? pr[j] + b[j] : pr[j];
-                po[j] = x > 0 ? x : 0;
-            }
+            for (int j = 0; j < M; j++)
+                dr[j] = pr[j] > 0 ? dr[j] : 0;
         else
-            for (int j = 0; j < M; j++) {
-                if (b)
-                    pr[j] += b[j];
-                po[j] = gelu(pr[j]);
-            }
+            for (int j = 0; j < M; j++)
+                dr[j] *= gelu_grad(pr[j]);
+        for (int j = 0; j < M; j++)
+            p[j] += dr[j];
     }
 }
 
@@ -585,22 +599,8 @@ static void act_backward(float *d, float *db, const float *pre, int rows, int M,
     const int n_blocks = (rows + COLSUM_ROWS - 1) / COLSUM_ROWS;
 #pragma omp parallel for schedule(static)
     for (int b = 0; b < n_blocks; b++) {
-        double *p = part + (size_t)b * M;
         const int r1 = (b + 1) * COLSUM_ROWS < rows ? (b + 1) * COLSUM_ROWS : rows;
-        for (int j = 0; j < M; j++)
-            p[j] = 0;
-        for (int r = b * COLSUM_ROWS; r < r1; r++) {
-            float *dr = d + (size_t)r * M;
-            const float *pr = pre + (size_t)r * M;
-            if (act == TFM_ACT_RELU)
-                for (int j = 0; j < M; j++)
-                    dr[j] = pr[j] > 0 ? dr[j] : 0;
-            else
-                for (int j = 0; j < M; j++)
-                    dr[j] *= gelu_grad(pr[j]);
-            for (int j = 0; j < M; j++)
-                p[j] += dr[j];
-        }
+        act_backward_block(d, part + (size_t)b * M, pre, b * COLSUM_ROWS, r1, M, act);
     }
     colsum_finish(db, part, n_blocks, M, 0);
 }
@@ -769,47 +769,47 @@ static void rows_dot(float *out, const float *restrict x, const float *const *sr
 
 #define MIX_SRC 64 /* source rows gathered per call of rows_mix / rows_dot */
 
-/* Rules (3) and (4) of tfm.h: a layer-0 quantity of width W that is linear in
- * the attention's values, read from tables instead of computed per example:
+/* Rule (3) of tfm.h: layer 0's residual after attention, from tables instead
+ * of per-example products:
  *   out[n, i] = bias + self[qrow(n, i)] + sum_h sum_j att[n, h, i, j] heads[h][krow(n, j)]
- * self [R, W] is the residual's table, heads [H, R, W] the values pushed
- * through W_O (and W_in); bias may be NULL. */
+ * self [R, W] is the residual's table (tab_x), heads [H, R, W] the values
+ * pushed through W_O (tab_o); bias may be NULL. */
 static void table_mix_forward(float *out, const float *self, const float *heads, const float *att,
                               const int32_t *qrow, const int32_t *krow, const float *bias, int N,
                               int T, int Tq, int H, int R, int W)
 {
     const int q0 = T - Tq;
 #pragma omp parallel for schedule(static)
-    for (int n = 0; n < N; n++)
-        for (int i = 0; i < Tq; i++) {
-            float *o = out + ((size_t)n * Tq + i) * W;
-            const float *s = self + (size_t)qrow[n * Tq + i] * W;
-            for (int w = 0; w < W; w++)
-                o[w] = bias ? s[w] + bias[w] : s[w];
-            const float *src[MIX_SRC];
-            float coef[MIX_SRC];
-            int k = 0;
-            for (int h = 0; h < H; h++) {
-                const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
-                for (int j = 0; j <= q0 + i; j++) {
-                    src[k] = heads + ((size_t)h * R + krow[n * T + j]) * W;
-                    coef[k++] = a[j];
-                    if (k == MIX_SRC)
-                        rows_mix(o, src, coef, k, W), k = 0;
-                }
+    for (int r = 0; r < N * Tq; r++) {
+        const int n = r / Tq, i = r % Tq;
+        float *o = out + (size_t)r * W;
+        const float *s = self + (size_t)qrow[r] * W;
+        for (int w = 0; w < W; w++)
+            o[w] = bias ? s[w] + bias[w] : s[w];
+        const float *src[MIX_SRC];
+        float coef[MIX_SRC];
+        int k = 0;
+        for (int h = 0; h < H; h++) {
+            const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
+            for (int j = 0; j <= q0 + i; j++) {
+                src[k] = heads + ((size_t)h * R + krow[n * T + j]) * W;
+                coef[k++] = a[j];
+                if (k == MIX_SRC)
+                    rows_mix(o, src, coef, k, W), k = 0;
             }
-            rows_mix(o, src, coef, k, W);
         }
+        rows_mix(o, src, coef, k, W);
+    }
 }
 
 /* dself[qrow] += dout and dheads[h][krow] += att dout, for the columns
- * [w0, w0 + nw) only, visiting examples in order. */
+ * [w0, w1) only, visiting examples in order. */
 GROK_VECTOR_CLONES
-static void mix_scatter_block(float *dself, float *dheads, const float *dout, const float *att,
-                              const int32_t *qrow, const int32_t *krow, int N, int T, int Tq,
-                              int H, int R, int W, int w0, int nw)
+static void mix_scatter_columns(float *dself, float *dheads, const float *dout, const float *att,
+                                const int32_t *qrow, const int32_t *krow, int N, int T, int Tq,
+                                int H, int R, int W, int w0, int w1)
 {
-    const int q0 = T - Tq;
+    const int q0 = T - Tq, nw = w1 - w0;
     for (int n = 0; n < N; n++)
         for (int i = 0; i < Tq; i++) {
             const float *restrict d = dout + ((size_t)n * Tq + i) * W + w0;
@@ -829,8 +829,9 @@ static void mix_scatter_block(float *dself, float *dheads, const float *dout, co
 }
 
 /* Backward of table_mix_forward for dout [N*Tq, W]: datt += dout . heads[h][krow]
- * (per example), then dself[qrow] += dout and dheads[h][krow] += att dout,
- * scattered by blocks of columns, each block visiting examples in order: the
+ * (per example), then dself[qrow] += dout and dheads[h][krow] += att dout.
+ * The scatter gives each thread a range of columns, walking the examples in
+ * order: every element's sum has the same order whatever the split, so the
  * bits do not depend on the thread count. */
 static void table_mix_backward(float *datt, float *dself, float *dheads, const float *dout,
                                const float *att, const float *heads, const int32_t *qrow,
@@ -838,39 +839,34 @@ static void table_mix_backward(float *datt, float *dself, float *dheads, const f
 {
     const int q0 = T - Tq;
 #pragma omp parallel for schedule(static)
-    for (int n = 0; n < N; n++)
-        for (int i = 0; i < Tq; i++) {
-            const float *d = dout + ((size_t)n * Tq + i) * W;
-            const float *src[MIX_SRC];
-            float *dst[MIX_SRC], val[MIX_SRC];
-            int k = 0;
-            for (int h = 0; h < H; h++) {
-                float *da = datt + (((size_t)n * H + h) * Tq + i) * T;
-                for (int j = 0; j <= q0 + i; j++) {
-                    src[k] = heads + ((size_t)h * R + krow[n * T + j]) * W;
-                    dst[k] = &da[j];
-                    val[k++] = 0;
-                    if (k == MIX_SRC || (h == H - 1 && j == q0 + i)) {
-                        rows_dot(val, d, src, k, W);
-                        for (int u = 0; u < k; u++)
-                            *dst[u] += val[u];
-                        k = 0;
-                    }
+    for (int r = 0; r < N * Tq; r++) {
+        const int n = r / Tq, i = r % Tq;
+        const float *d = dout + (size_t)r * W;
+        const float *src[MIX_SRC];
+        float *dst[MIX_SRC], val[MIX_SRC];
+        int k = 0;
+        for (int h = 0; h < H; h++) {
+            float *da = datt + (((size_t)n * H + h) * Tq + i) * T;
+            for (int j = 0; j <= q0 + i; j++) {
+                src[k] = heads + ((size_t)h * R + krow[n * T + j]) * W;
+                dst[k] = &da[j];
+                val[k++] = 0;
+                if (k == MIX_SRC || (h == H - 1 && j == q0 + i)) {
+                    rows_dot(val, d, src, k, W);
+                    for (int u = 0; u < k; u++)
+                        *dst[u] += val[u];
+                    k = 0;
                 }
             }
         }
-    /* one block of columns per thread: every element's sum runs over the
-     * examples in order whatever the blocks are, so the split may follow the
-     * thread count without changing a bit */
-    int n_blocks = omp_get_max_threads();
-    const int unit = 16, units = (W + unit - 1) / unit;
-    n_blocks = n_blocks < units ? n_blocks : units;
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < n_blocks; b++) {
-        const int w0 = (int)((long)units * b / n_blocks) * unit;
-        const int w1 = (int)((long)units * (b + 1) / n_blocks) * unit;
-        mix_scatter_block(dself, dheads, dout, att, qrow, krow, N, T, Tq, H, R, W, w0,
-                          (w1 < W ? w1 : W) - w0);
+    }
+#pragma omp parallel
+    {
+        const int units = (W + 15) / 16, t = omp_get_thread_num(), nt = omp_get_num_threads();
+        const int w0 = (int)((long)units * t / nt) * 16, w1 = (int)((long)units * (t + 1) / nt) * 16;
+        if (w0 < W)
+            mix_scatter_columns(dself, dheads, dout, att, qrow, krow, N, T, Tq, H, R, W, w0,
+                                w1 < W ? w1 : W);
     }
 }
 
@@ -953,8 +949,6 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
     }
 
     /* layer-0 tables: tab_x[r] = W_E[v] + W_pos[t], then ln1, then Q, K, V */
-    a->tab_x = a->tab_xo;
-    a->tab_o = a->tab_xo + (size_t)R * D;
 #pragma omp parallel for schedule(static)
     for (int r = 0; r < R; r++) {
         const int v = a->tab_vt[r] / T, t = a->tab_vt[r] % T;
@@ -976,7 +970,6 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         layer_acts *L = &a->L[l];
         const tfm_block_views *B = &P->blocks[l];
         const int Tq = L->Tq, q0 = L->q0, NQ = N * Tq;
-        const int mlp_tab = l == 0 && mlp_in_by_table(c);
         if (l == 0) {
             /* rule (3): x_mid = tab_x[query] + b_O + sum_h,j att * (tab_v[:, h] @ W_O[h])[key] */
             attention_scores_forward(L->att, a->tab_q, a->tab_k, a->qrow0, a->row0, N, T, Tq, H,
@@ -1012,27 +1005,14 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         }
 
         /* MLP: x_out = x_mid + act(ln2(x_mid) @ W_in + b_in) @ W_out + b_out */
-        if (mlp_tab) {
-            /* rule (4): pre = c_in + tab_x W_in [query] + sum_h,j att * (tab_o[h] W_in)[key],
-             * c_in = b_in + b_O W_in */
-            gemm(a, (1 + H) * R, M, D, 1.0f, a->tab_xo, D, 1, B->W_in, M, 1, 0.0f, a->tab_xo_in,
-                 M, 1);
-            memcpy(a->c_in, B->b_in, (size_t)M * sizeof(float));
-            if (B->b_O)
-                gemm(a, 1, M, D, 1.0f, B->b_O, D, 1, B->W_in, M, 1, 1.0f, a->c_in, M, 1);
-            table_mix_forward(L->pre, a->tab_xo_in, a->tab_xo_in + (size_t)R * M, L->att,
-                              a->qrow0, a->row0, a->c_in, N, T, Tq, H, R, M);
-            bias_act_forward(L->post, L->pre, NULL, NQ, M, c->act);
-        } else {
-            const float *xm = L->x_mid;
-            if (c->layernorm) {
-                layernorm_forward(L->ln2_out, D, L->ln2_mean, L->ln2_rstd, L->x_mid, D, B->ln2_w,
-                                  B->ln2_b, NQ, D);
-                xm = L->ln2_out;
-            }
-            gemm(a, NQ, M, D, 1.0f, xm, D, 1, B->W_in, M, 1, 0.0f, L->pre, M, 1);
-            bias_act_forward(L->post, L->pre, B->b_in, NQ, M, c->act);
+        const float *xm = L->x_mid;
+        if (c->layernorm) {
+            layernorm_forward(L->ln2_out, D, L->ln2_mean, L->ln2_rstd, L->x_mid, D, B->ln2_w,
+                              B->ln2_b, NQ, D);
+            xm = L->ln2_out;
         }
+        gemm(a, NQ, M, D, 1.0f, xm, D, 1, B->W_in, M, 1, 0.0f, L->pre, M, 1);
+        bias_act_forward(L->post, L->pre, B->b_in, NQ, M, c->act);
 #pragma omp parallel for schedule(static)
         for (int r = 0; r < NQ; r++)
             for (int d = 0; d < D; d++)
@@ -1054,6 +1034,45 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
 /* ------------------------------------------------------------------------ */
 /* loss */
 
+/* One row of tfm_loss: the cross-entropy of logits x [Vo] against label y,
+ * in double: in float, exp underflows on confident rows and the loss of a
+ * memorised example rounds to exactly 0 (Nanda et al. 2023).  ex [Vo]
+ * receives exp(x - max), taken once (the vector exp where libmvec is there);
+ * d [Vo], when not NULL, the gradient (softmax - onehot) * inv_n.  Returns the
+ * loss; *argmax the predicted class. */
+GROK_VECTOR_CLONES
+static double loss_row(double *restrict ex, float *restrict d, const float *restrict x, int y,
+                       int Vo, double inv_n, int *argmax)
+{
+    int best = 0;
+    for (int j = 1; j < Vo; j++)
+        if (x[j] > x[best])
+            best = j;
+    *argmax = best;
+    const double xb = x[best];
+#if GROK_VECTOR_EXP
+#pragma omp simd
+#endif
+    for (int j = 0; j < Vo; j++)
+        ex[j] = exp((double)x[j] - xb);
+    /* the sum of exp over the non-max classes (s = 1 + rest), in four partial
+     * sums added in a fixed order */
+    double part[4] = {0, 0, 0, 0};
+    int j = 0;
+    for (; j + 4 <= Vo; j += 4)
+        for (int u = 0; u < 4; u++)
+            part[u] += j + u == best ? 0.0 : ex[j + u];
+    double rest = (part[0] + part[1]) + (part[2] + part[3]);
+    for (; j < Vo; j++)
+        rest += j == best ? 0.0 : ex[j];
+    if (d) {
+        const double inv = 1.0 / (1.0 + rest);
+        for (int k = 0; k < Vo; k++)
+            d[k] = (float)((ex[k] * inv - (k == y)) * inv_n);
+    }
+    return log1p(rest) - ((double)x[y] - xb);
+}
+
 double tfm_loss(tfm_acts *a, const int32_t *labels, int N, int *n_correct, double *per_example,
                 int want_grad)
 {
@@ -1063,31 +1082,13 @@ double tfm_loss(tfm_acts *a, const int32_t *labels, int N, int *n_correct, doubl
     int correct = 0;
 #pragma omp parallel for schedule(static) reduction(+ : correct)
     for (int n = 0; n < N; n++) {
-        const float *x = a->logits + (size_t)n * Vo;
         const int y = labels[n];
         GROK_ASSERT(y >= 0 && y < Vo);
-        int best = 0;
-        for (int j = 1; j < Vo; j++)
-            if (x[j] > x[best])
-                best = j;
+        int best;
+        loss[n] = loss_row(a->exp_row + (size_t)n * Vo,
+                           want_grad ? a->dlogits + (size_t)n * Vo : NULL,
+                           a->logits + (size_t)n * Vo, y, Vo, 1.0 / N, &best);
         correct += best == y;
-        /* log-softmax in double: in float, exp underflows on confident rows and
-         * the loss of a memorised example rounds to exactly 0 (Nanda et al. 2023).
-         * Each exp is taken once; the gradient reuses it. */
-        double *ex = a->exp_row + (size_t)n * Vo;
-        double rest = 0; /* sum of exp over the non-max classes: s = 1 + rest */
-        for (int j = 0; j < Vo; j++) {
-            ex[j] = exp((double)x[j] - (double)x[best]);
-            rest += j == best ? 0.0 : ex[j];
-        }
-        const double s = 1.0 + rest;
-        loss[n] = log1p(rest) - ((double)x[y] - (double)x[best]);
-        if (want_grad) {
-            float *d = a->dlogits + (size_t)n * Vo;
-            const double inv = 1.0 / s;
-            for (int j = 0; j < Vo; j++)
-                d[j] = (float)((ex[j] * inv - (j == y)) / N);
-        }
     }
     double total = 0;
     for (int n = 0; n < N; n++)
@@ -1130,49 +1131,30 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         const tfm_block_views *B = &P->blocks[l];
         tfm_block_views *GB = &G->blocks[l];
         const int Tq = L->Tq, q0 = L->q0, NQ = N * Tq;
-        const int mlp_tab = l == 0 && mlp_in_by_table(c);
-
         /* x_out = x_mid + post @ W_out + b_out;  post = act(pre);  pre = xm @ W_in + b_in */
         gemm(a, M, D, NQ, 1.0f, L->post, 1, M, dx, D, 1, 0.0f, GB->W_out, D, 1);
         colsum(GB->b_out, dx, D, NQ, D, 0, a->colsum_part);
         gemm(a, NQ, M, D, 1.0f, dx, D, 1, B->W_out, 1, D, 0.0f, a->d_mlp, M, 1);
         act_backward(a->d_mlp, GB->b_in, L->pre, NQ, M, c->act, a->colsum_part);
+        const float *xm = c->layernorm ? L->ln2_out : L->x_mid;
+        gemm(a, D, M, NQ, 1.0f, xm, 1, D, a->d_mlp, M, 1, 0.0f, GB->W_in, M, 1);
+        /* dx becomes d loss / d x_mid: the residual path plus the MLP input path */
+        if (c->layernorm) {
+            gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 0.0f, a->d_ln, D, 1);
+            layernorm_backward(dx, D, GB->ln2_w, GB->ln2_b, a->d_ln, D, L->x_mid, D, L->ln2_mean,
+                               L->ln2_rstd, B->ln2_w, NQ, D);
+        } else
+            gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 1.0f, dx, D, 1);
+        if (GB->b_O)
+            colsum(GB->b_O, dx, D, NQ, D, 0, a->colsum_part);
+
         float *datt = a->datt; /* [N, H, Tq, T] */
         if (l == 0) {
+            /* rule (3) backward: tab_x's and tab_o's gradients from x_mid's, then W_O
+             * and tab_v */
+            float *d_o = a->d_tab + (size_t)R * D;
             memset(datt, 0, (size_t)N * H * Tq * T * sizeof(float));
             memset(a->d_tab, 0, (size_t)(1 + H) * R * D * sizeof(float));
-        }
-        if (mlp_tab) {
-            /* rule (4) backward: d_pre scatters into the W_in tables, which pass it
-             * on to tab_xo through W_in (dx stays the residual path only) */
-            float *dt = a->d_tab_in;
-            memset(dt, 0, (size_t)(1 + H) * R * M * sizeof(float));
-            table_mix_backward(datt, dt, dt + (size_t)R * M, a->d_mlp, L->att,
-                               a->tab_xo_in + (size_t)R * M, a->qrow0, a->row0, N, T, Tq, H, R, M);
-            gemm(a, D, M, (1 + H) * R, 1.0f, a->tab_xo, 1, D, dt, M, 1, 0.0f, GB->W_in, M, 1);
-            gemm(a, (1 + H) * R, D, M, 1.0f, dt, M, 1, B->W_in, 1, M, 0.0f, a->d_tab, D, 1);
-            if (B->b_O) /* pre also holds b_O @ W_in */
-                gemm(a, D, M, 1, 1.0f, B->b_O, 1, 1, GB->b_in, M, 1, 1.0f, GB->W_in, M, 1);
-        } else {
-            const float *xm = c->layernorm ? L->ln2_out : L->x_mid;
-            gemm(a, D, M, NQ, 1.0f, xm, 1, D, a->d_mlp, M, 1, 0.0f, GB->W_in, M, 1);
-            /* dx becomes d loss / d x_mid: the residual path plus the MLP input path */
-            if (c->layernorm) {
-                gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 0.0f, a->d_ln, D, 1);
-                layernorm_backward(dx, D, GB->ln2_w, GB->ln2_b, a->d_ln, D, L->x_mid, D,
-                                   L->ln2_mean, L->ln2_rstd, B->ln2_w, NQ, D);
-            } else
-                gemm(a, NQ, D, M, 1.0f, a->d_mlp, M, 1, B->W_in, 1, M, 1.0f, dx, D, 1);
-        }
-        if (GB->b_O) {
-            colsum(GB->b_O, dx, D, NQ, D, 0, a->colsum_part);
-            if (mlp_tab)
-                gemm(a, 1, D, M, 1.0f, GB->b_in, M, 1, B->W_in, 1, M, 1.0f, GB->b_O, D, 1);
-        }
-
-        if (l == 0) {
-            /* rule (3) backward: tab_o's gradient from x_mid's, then W_O and tab_v */
-            float *d_o = a->d_tab + (size_t)R * D;
             table_mix_backward(datt, a->d_tab, d_o, dx, L->att, a->tab_o, a->qrow0, a->row0, N, T,
                                Tq, H, R, D);
             for (int h = 0; h < H; h++) {
@@ -1221,7 +1203,7 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                 gemm(a, R, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
                      D, 1);
             }
-            /* d_tab (the residual and MLP paths, scattered above) += the Q/K/V input path */
+            /* d_tab (the residual path, scattered above) += the Q/K/V input path */
             if (c->layernorm)
                 layernorm_backward(a->d_tab, D, GB->ln1_w, GB->ln1_b, a->d_ln, D, a->tab_x, D,
                                    a->tab_mean, a->tab_rstd, B->ln1_w, R, D);

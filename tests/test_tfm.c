@@ -234,8 +234,8 @@ static void test_threads_same_bits(void **state)
     (void)state;
     const int N = 600;
     int32_t *tok = malloc(sizeof(int32_t) * 3 * N), *lab = malloc(sizeof(int32_t) * N);
-    /* 1 layer as in Nanda et al.; 2 layers with LayerNorm; 2 layers without it
-     * and with biases (layer 0's MLP input from tables over all positions) */
+    /* 1 layer as in Nanda et al.; 2 layers with LayerNorm; 2 layers without it,
+     * with biases and GELU (layer 0's table mixes over all positions) */
     for (int variant = 0; variant < 3; variant++) {
         const int layers = variant == 0 ? 1 : 2;
         tfm_config c = {.n_layers = layers, .d_model = 64, .n_heads = 4, .d_head = 16,
