@@ -158,8 +158,8 @@ static const cfg_key cfg_keys[] = {
     CFG_I(CFG_LONG, "checkpoint.early_until", checkpoint.early_until, 0, CFG_EPOCHS_MAX, 1000,
           NULL, "epoch where the dense early checkpoints end; 0 = none"),
 
-    CFG_I(CFG_LONG, "measures.every", measures.every, 1, CFG_EPOCHS_MAX, 100, NULL,
-          "epochs between progress-measure passes"),
+    CFG_I(CFG_LONG, "measures.every", measures.every, 1, CFG_EPOCHS_MAX, 1000, NULL,
+          "epochs between live measure passes (at the end every checkpoint is measured)"),
 
     {.name = "plots.formats", .type = CFG_FORMATS, .off = CFG_OFF(plots.formats), .sdef = "png",
      .range = "comma list of png, pdf, svg, tex; \"\" = none",

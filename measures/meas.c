@@ -65,6 +65,41 @@ struct meas_workspace {
 /* ------------------------------------------------------------------------ */
 /* building blocks */
 
+/* The first index of the largest x[j] (max is exact in any order, so the
+ * vectorised reduction finds the same element as a scan). */
+GROK_VECTOR_CLONES
+static int argmax(const double *x, int m)
+{
+    double mx = x[0];
+#pragma omp simd reduction(max : mx)
+    for (int j = 1; j < m; j++)
+        mx = x[j] > mx ? x[j] : mx;
+    int j = 0; /* (a NaN first entry wins, as in a scan) */
+    while (j < m - 1 && !isnan(mx) && !(x[j] == mx))
+        j++;
+    return j;
+}
+
+/* sum_j exp(x[j] - shift), added in j order; the exps go through the vector
+ * exp (GROK_VECTOR_EXP) a chunk at a time. */
+GROK_VECTOR_CLONES
+static double sum_exp(const double *x, int m, double shift)
+{
+    enum { CHUNK = 256 };
+    double buf[CHUNK], s = 0;
+    for (int j0 = 0; j0 < m; j0 += CHUNK) {
+        const int nj = m - j0 < CHUNK ? m - j0 : CHUNK;
+#if GROK_VECTOR_EXP
+#pragma omp simd
+#endif
+        for (int j = 0; j < nj; j++)
+            buf[j] = exp(x[j0 + j] - shift);
+        for (int j = 0; j < nj; j++)
+            s += buf[j];
+    }
+    return s;
+}
+
 double meas_ce(const double *L, int m, const int32_t *labels, const int32_t *rows, int n,
                int *n_correct)
 {
@@ -73,14 +108,8 @@ double meas_ce(const double *L, int m, const int32_t *labels, const int32_t *row
     for (int i = 0; i < n; i++) {
         const int r = rows ? rows[i] : i;
         const double *x = L + (size_t)r * m;
-        int am = 0;
-        for (int j = 1; j < m; j++)
-            if (x[j] > x[am])
-                am = j;
-        double s = 0;
-        for (int j = 0; j < m; j++)
-            s += exp(x[j] - x[am]);
-        total += log(s) + x[am] - x[labels[r]];
+        const int am = argmax(x, m);
+        total += log(sum_exp(x, m, x[am])) + x[am] - x[labels[r]];
         correct += am == labels[r];
     }
     if (n_correct)

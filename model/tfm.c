@@ -1044,10 +1044,15 @@ GROK_VECTOR_CLONES
 static double loss_row(double *restrict ex, float *restrict d, const float *restrict x, int y,
                        int Vo, double inv_n, int *argmax)
 {
-    int best = 0;
+    /* the first index of the largest logit: max is exact in any order, so the
+     * vectorised reduction finds the same element as a scan */
+    float mx = x[0];
+#pragma omp simd reduction(max : mx)
     for (int j = 1; j < Vo; j++)
-        if (x[j] > x[best])
-            best = j;
+        mx = x[j] > mx ? x[j] : mx;
+    int best = 0; /* (a NaN first logit wins, as in a scan) */
+    while (best < Vo - 1 && !isnan(mx) && !(x[best] == mx))
+        best++;
     *argmax = best;
     const double xb = x[best];
 #if GROK_VECTOR_EXP
