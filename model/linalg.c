@@ -9,11 +9,11 @@
 #define LA_HAVE_MXCSR 1
 #endif
 
-/* Products smaller than this run on one thread: waking a second thread costs
- * more than it saves, and when the machine is busy a descheduled partner turns
- * BLIS's spinning barrier into a wait of a whole time slice.  The thread count
- * never changes the bits (BLIS does not split the k loop). */
-#define LA_PARALLEL_MIN_FLOPS 8e6
+/* Products under LA_PARALLEL_MIN_FLOPS run on one thread: when the machine is
+ * busy a descheduled partner turns BLIS's spinning barrier into a wait of a
+ * whole time slice.  The thread count never changes the bits (BLIS does not
+ * split the k loop), and one-thread products may be called from several
+ * threads at once. */
 
 void la_gemm(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
              const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t rsc,

@@ -13,6 +13,10 @@
 
 #include <stddef.h>
 
+/* Products under this many flops (2 m n k) run on the calling thread alone:
+ * waking a second thread costs more than it saves. */
+#define LA_PARALLEL_MIN_FLOPS 8e6
+
 /* C = alpha * A B + beta * C, with A [m, k], B [k, n], C [m, n];
  * element (i, j) of X lives at X[i*rs + j*cs].  beta == 0 ignores C's
  * previous contents (NaN-safe). */

@@ -636,34 +636,43 @@ static inline void axpy(float *restrict y, float alpha, const float *restrict x,
  * examples: s[j] = q_i . k_j / sqrt(Dh) for j <= q0 + i, att = softmax(s),
  * zero for later j.  q and k rows are addressed through qrow [N*Tq] and krow
  * [N*T] (the layer-0 tables or the identity), HD columns, head h at h*Dh. */
-static void attention_scores_forward(float *att, const float *q, const float *k,
-                                     const int32_t *qrow, const int32_t *krow, int N, int T,
+/* attention_scores_forward for example n. */
+GROK_VECTOR_CLONES
+static void attention_scores_example(float *att, const float *q, const float *k,
+                                     const int32_t *qrow, const int32_t *krow, int n, int T,
                                      int Tq, int H, int Dh)
 {
     const int HD = H * Dh, q0 = T - Tq;
     const float scale = 1.0f / sqrtf((float)Dh);
+    for (int h = 0; h < H; h++)
+        for (int i = 0; i < Tq; i++) {
+            const float *qi = q + (size_t)qrow[n * Tq + i] * HD + h * Dh;
+            float *a = att + (((size_t)n * H + h) * Tq + i) * T;
+            const int nk = q0 + i + 1;
+            float mx = -INFINITY;
+            for (int j = 0; j < nk; j++) {
+                a[j] = dot(qi, k + (size_t)krow[n * T + j] * HD + h * Dh, Dh) * scale;
+                mx = a[j] > mx ? a[j] : mx;
+            }
+            float sum = 0;
+            for (int j = 0; j < nk; j++) {
+                a[j] = expf(a[j] - mx);
+                sum += a[j];
+            }
+            for (int j = 0; j < nk; j++)
+                a[j] /= sum;
+            for (int j = nk; j < T; j++)
+                a[j] = 0;
+        }
+}
+
+static void attention_scores_forward(float *att, const float *q, const float *k,
+                                     const int32_t *qrow, const int32_t *krow, int N, int T,
+                                     int Tq, int H, int Dh)
+{
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++)
-        for (int h = 0; h < H; h++)
-            for (int i = 0; i < Tq; i++) {
-                const float *qi = q + (size_t)qrow[n * Tq + i] * HD + h * Dh;
-                float *a = att + (((size_t)n * H + h) * Tq + i) * T;
-                const int nk = q0 + i + 1;
-                float mx = -INFINITY;
-                for (int j = 0; j < nk; j++) {
-                    a[j] = dot(qi, k + (size_t)krow[n * T + j] * HD + h * Dh, Dh) * scale;
-                    mx = a[j] > mx ? a[j] : mx;
-                }
-                float sum = 0;
-                for (int j = 0; j < nk; j++) {
-                    a[j] = expf(a[j] - mx);
-                    sum += a[j];
-                }
-                for (int j = 0; j < nk; j++)
-                    a[j] /= sum;
-                for (int j = nk; j < T; j++)
-                    a[j] = 0;
-            }
+        attention_scores_example(att, q, k, qrow, krow, n, T, Tq, H, Dh);
 }
 
 /* z_i = sum_j att[j] v_j  (layers above the first; rows of v through krow). */
@@ -897,6 +906,32 @@ static void gemm(tfm_acts *a, int m, int n, int k, float alpha, const float *A, 
 
 void tfm_acts_profile(tfm_acts *a, tfm_profile *prof) { a->prof = prof; }
 
+/* `count` products of one shape, C_i = alpha A_i B_i + beta C_i, operand i at
+ * A + i*da, B + i*db, C + i*dc (the heads of a layer).  Small ones run side by
+ * side, one per thread (la_gemm runs each on one thread); large ones one after
+ * another on all threads.  Each C_i is computed the same way either way. */
+static void gemm_many(tfm_acts *a, int count, int m, int n, int k, float alpha, const float *A,
+                      ptrdiff_t da, ptrdiff_t rsa, ptrdiff_t csa, const float *B, ptrdiff_t db,
+                      ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t dc,
+                      ptrdiff_t rsc, ptrdiff_t csc)
+{
+    const double t0 = a->prof ? now_seconds() : 0;
+    if (2.0 * m * n * k < LA_PARALLEL_MIN_FLOPS) {
+#pragma omp parallel for schedule(static)
+        for (int i = 0; i < count; i++)
+            la_gemm(m, n, k, alpha, A + i * da, rsa, csa, B + i * db, rsb, csb, beta, C + i * dc,
+                    rsc, csc);
+    } else
+        for (int i = 0; i < count; i++)
+            la_gemm(m, n, k, alpha, A + i * da, rsa, csa, B + i * db, rsb, csb, beta, C + i * dc,
+                    rsc, csc);
+    if (a->prof) {
+        a->prof->gemm_seconds += now_seconds() - t0;
+        a->prof->gemm_flops += 2.0 * m * n * k * count;
+        a->prof->gemm_calls += count;
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* forward */
 
@@ -906,9 +941,8 @@ static void qkv_project(tfm_acts *a, float *out, const float *x, ptrdiff_t rsx, 
                         const float *b, int rows, int D, int H, int Dh)
 {
     const int HD = H * Dh;
-    for (int h = 0; h < H; h++)
-        gemm(a, rows, Dh, D, 1.0f, x, rsx, 1, W + (size_t)h * D * Dh, Dh, 1, 0.0f, out + h * Dh,
-                HD, 1);
+    gemm_many(a, H, rows, Dh, D, 1.0f, x, 0, rsx, 1, W, (ptrdiff_t)D * Dh, Dh, 1, 0.0f, out, Dh,
+              HD, 1);
     if (b) {
 #pragma omp parallel for schedule(static)
         for (int r = 0; r < rows; r++)
@@ -974,9 +1008,8 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             /* rule (3): x_mid = tab_x[query] + b_O + sum_h,j att * (tab_v[:, h] @ W_O[h])[key] */
             attention_scores_forward(L->att, a->tab_q, a->tab_k, a->qrow0, a->row0, N, T, Tq, H,
                                      Dh);
-            for (int h = 0; h < H; h++)
-                gemm(a, R, D, Dh, 1.0f, a->tab_v + h * Dh, HD, 1, B->W_O + (size_t)h * Dh * D, D,
-                     1, 0.0f, a->tab_o + (size_t)h * R * D, D, 1);
+            gemm_many(a, H, R, D, Dh, 1.0f, a->tab_v, Dh, HD, 1, B->W_O, (ptrdiff_t)Dh * D, D, 1,
+                      0.0f, a->tab_o, (ptrdiff_t)R * D, D, 1);
             table_mix_forward(L->x_mid, a->tab_x, a->tab_o, L->att, a->qrow0, a->row0, B->b_O, N,
                               T, Tq, H, R, D);
         } else {
@@ -1162,12 +1195,10 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             memset(a->d_tab, 0, (size_t)(1 + H) * R * D * sizeof(float));
             table_mix_backward(datt, a->d_tab, d_o, dx, L->att, a->tab_o, a->qrow0, a->row0, N, T,
                                Tq, H, R, D);
-            for (int h = 0; h < H; h++) {
-                gemm(a, Dh, D, R, 1.0f, a->tab_v + h * Dh, 1, HD, d_o + (size_t)h * R * D, D, 1,
-                     0.0f, GB->W_O + (size_t)h * Dh * D, D, 1);
-                gemm(a, R, Dh, D, 1.0f, d_o + (size_t)h * R * D, D, 1, B->W_O + (size_t)h * Dh * D,
-                     1, D, 0.0f, a->dv + h * Dh, HD, 1);
-            }
+            gemm_many(a, H, Dh, D, R, 1.0f, a->tab_v, Dh, 1, HD, d_o, (ptrdiff_t)R * D, D, 1, 0.0f,
+                      GB->W_O, (ptrdiff_t)Dh * D, D, 1);
+            gemm_many(a, H, R, Dh, D, 1.0f, d_o, (ptrdiff_t)R * D, D, 1, B->W_O, (ptrdiff_t)Dh * D,
+                      1, D, 0.0f, a->dv, Dh, HD, 1);
             memset(a->dq, 0, (size_t)R * HD * sizeof(float));
             memset(a->dk, 0, (size_t)R * HD * sizeof(float));
             attention_scores_backward(a->dq, a->dk, datt, L->att, a->tab_q, a->tab_k, a->qrow0,
@@ -1193,14 +1224,15 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         if (l == 0) {
             /* projections of the tables: q = tab_in @ W_Q[h] ... over R rows */
             const float *tab_in = c->layernorm ? a->tab_ln : a->tab_x;
+            const ptrdiff_t DDh = (ptrdiff_t)D * Dh;
+            gemm_many(a, H, D, Dh, R, 1.0f, tab_in, 0, 1, D, a->dq, Dh, HD, 1, 0.0f, GB->W_Q, DDh,
+                      Dh, 1);
+            gemm_many(a, H, D, Dh, R, 1.0f, tab_in, 0, 1, D, a->dk, Dh, HD, 1, 0.0f, GB->W_K, DDh,
+                      Dh, 1);
+            gemm_many(a, H, D, Dh, R, 1.0f, tab_in, 0, 1, D, a->dv, Dh, HD, 1, 0.0f, GB->W_V, DDh,
+                      Dh, 1);
             for (int h = 0; h < H; h++) {
                 const size_t w = (size_t)h * D * Dh;
-                gemm(a, D, Dh, R, 1.0f, tab_in, 1, D, a->dq + h * Dh, HD, 1, 0.0f, GB->W_Q + w,
-                     Dh, 1);
-                gemm(a, D, Dh, R, 1.0f, tab_in, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
-                     Dh, 1);
-                gemm(a, D, Dh, R, 1.0f, tab_in, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
-                     Dh, 1);
                 gemm(a, R, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh,
                      h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
                 gemm(a, R, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh, 1.0f, a->d_ln,
@@ -1226,15 +1258,15 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         } else {
             const float *x_in = a->L[l - 1].x_out; /* [N*T, D] */
             const float *xa = c->layernorm ? L->ln1_out : x_in;
-            const ptrdiff_t rsq = Tq == T ? D : (ptrdiff_t)T * D;
+            const ptrdiff_t rsq = Tq == T ? D : (ptrdiff_t)T * D, DDh = (ptrdiff_t)D * Dh;
+            gemm_many(a, H, D, Dh, NQ, 1.0f, xa + (size_t)q0 * D, 0, 1, rsq, a->dq, Dh, HD, 1, 0.0f,
+                      GB->W_Q, DDh, Dh, 1);
+            gemm_many(a, H, D, Dh, N * T, 1.0f, xa, 0, 1, D, a->dk, Dh, HD, 1, 0.0f, GB->W_K, DDh,
+                      Dh, 1);
+            gemm_many(a, H, D, Dh, N * T, 1.0f, xa, 0, 1, D, a->dv, Dh, HD, 1, 0.0f, GB->W_V, DDh,
+                      Dh, 1);
             for (int h = 0; h < H; h++) {
                 const size_t w = (size_t)h * D * Dh;
-                gemm(a, D, Dh, NQ, 1.0f, xa + (size_t)q0 * D, 1, rsq, a->dq + h * Dh, HD, 1, 0.0f,
-                     GB->W_Q + w, Dh, 1);
-                gemm(a, D, Dh, N * T, 1.0f, xa, 1, D, a->dk + h * Dh, HD, 1, 0.0f, GB->W_K + w,
-                     Dh, 1);
-                gemm(a, D, Dh, N * T, 1.0f, xa, 1, D, a->dv + h * Dh, HD, 1, 0.0f, GB->W_V + w,
-                     Dh, 1);
                 gemm(a, N * T, D, Dh, 1.0f, a->dk + h * Dh, HD, 1, B->W_K + w, 1, Dh,
                      h == 0 ? 0.0f : 1.0f, a->d_ln, D, 1);
                 gemm(a, N * T, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f,
