@@ -49,6 +49,15 @@ else
 $(error SANITIZER=$(SANITIZER) is not valid; use SANITIZER=address or SANITIZER=undefined)
 endif
 
+# BASELINE=1: the element-wise kernels for the x86-64 baseline only (no
+# AVX-512/AVX2 clones, GROK_VECTOR_CLONES in model/grok.h), in build-baseline/;
+# `make test` checks that it writes the same bytes as the ordinary build.
+BASELINE ?=
+ifneq ($(BASELINE),)
+CFLAGS  += -DGROK_NO_CLONES
+BUILD   := build-baseline
+endif
+
 # Open MPI, optional: with Open MPI's mpicc present, experiments/sweep_mpi.c is
 # built with MPI (GROK_HAVE_MPI) and `grok sweep` under mpirun uses it; without
 # it the build still works (the ranks then come from mpirun's environment).
@@ -75,10 +84,13 @@ SUPPORT_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench deps asan ubsan clean check-deps
+.PHONY: all run test bench deps asan ubsan clean check-deps FORCE
 # The binary: ./grok, or build-asan/grok and build-ubsan/grok for the
 # sanitizer builds (so they never replace the ordinary one).
-GROK := $(if $(SANITIZER),$(BUILD)/grok,grok)
+GROK := $(if $(SANITIZER)$(BASELINE),$(BUILD)/grok,grok)
+# The baseline build the ordinary test run compares against (none under the
+# sanitizers).
+GROK_BASELINE := $(if $(SANITIZER)$(BASELINE),,build-baseline/grok)
 
 all: $(GROK)
 
@@ -125,16 +137,21 @@ run: grok
 	@if [ -f $(RUN_DIR)/state.safetensors ]; then ./grok resume $(RUN_DIR); \
 	else ./grok train experiments/nanda2023_mod_add.cfg --out $(RUN_DIR); fi
 
-test: $(GROK) $(TEST_BIN)
+test: $(GROK) $(TEST_BIN) $(GROK_BASELINE)
 	@/usr/bin/python3 -c 'import numpy, nbformat, nbconvert, ipykernel, pandas, matplotlib' 2>/dev/null && command -v mpirun >/dev/null || $(MAKE) --no-print-directory deps
 	@pass=0; fail=0; for t in $(TEST_BIN); do \
-	  out=$$(GROK_BIN=$(CURDIR)/$(GROK) $$t 2>&1); rc=$$?; echo "$$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE|PASSED) *\]|^#' ; \
+	  out=$$(GROK_BIN=$(CURDIR)/$(GROK) GROK_BIN_BASELINE=$(if $(GROK_BASELINE),$(CURDIR)/$(GROK_BASELINE)) $$t 2>&1); rc=$$?; echo "$$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE|PASSED) *\]|^#' ; \
 	  n=$$(echo "$$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p'); pass=$$((pass + $${n:-0})); \
 	  if [ $$rc -ne 0 ]; then echo "!! $$t exited with $$rc"; fail=$$((fail + ($$rc > 0 ? $$rc : 1))); fi; done; \
 	  echo "$$pass passed, $$fail failed"; test $$fail -eq 0
 
 bench: grok
 	./grok bench
+
+ifneq ($(GROK_BASELINE),)
+$(GROK_BASELINE): FORCE
+	@$(MAKE) --no-print-directory BASELINE=1 $(GROK_BASELINE)
+endif
 
 asan:
 	$(MAKE) SANITIZER=address test
@@ -151,6 +168,6 @@ check-deps:
 	test $$bad = 0 && echo "module map: ok"
 
 clean:
-	rm -rf build build-asan build-ubsan grok
+	rm -rf build build-asan build-ubsan build-baseline grok
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

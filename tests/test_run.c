@@ -18,6 +18,11 @@
  *                 naming the file, key or value (or the last good
  *                 checkpoint), and no output directory where none is due;
  *                 a truncated state.safetensors: exit 1, named.
+ *   kernels       BLIS's kernels chosen from CPUID against its generic ones:
+ *                 the same losses to 1e-4.
+ *   vector_clones the element-wise kernels chosen at load time (AVX-512,
+ *                 AVX2) against a baseline-only build (GROK_BIN_BASELINE):
+ *                 the same bytes.
  * Each test prints what it compared.  The random kill moments come from a
  * seed printed by the test (GROK_TEST_SEED=N repeats one). */
 #include <dirent.h>
@@ -791,6 +796,30 @@ static void test_kernels(void **state)
     free(m[1]);
 }
 
+/* The element-wise kernels built for AVX-512 and AVX2 (GROK_VECTOR_CLONES)
+ * against a build with the baseline ones only (GROK_BIN_BASELINE, which
+ * `make test` builds with -DGROK_NO_CLONES): the same bytes. */
+static void test_vector_clones(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    const char *base = getenv("GROK_BIN_BASELINE");
+    if (!base || !base[0]) {
+        printf("# GROK_BIN_BASELINE is not set: skipped (make test sets it)\n");
+        skip();
+    }
+    char wide[PATH_N], narrow[PATH_N];
+    path_join(wide, c->dir, "clones-widest");
+    path_join(narrow, c->dir, "clones-baseline");
+    const char *const sets[] = {"train.epochs=300", NULL};
+    train_quiet(c, wide, "2", sets);
+    ctx cb = *c;
+    cb.bin = base;
+    train_quiet(&cb, narrow, "2", sets);
+    printf("   300 epochs: kernels chosen at load time vs baseline-only build\n");
+    same_run(wide, narrow, -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -799,6 +828,7 @@ int main(void)
         cmocka_unit_test(test_kill_resume),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_kernels),
+        cmocka_unit_test(test_vector_clones),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
