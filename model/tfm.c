@@ -632,10 +632,6 @@ static inline void axpy(float *restrict y, float alpha, const float *restrict x,
         y[e] += alpha * x[e];
 }
 
-/* Causal attention probabilities for Tq query positions (q0 = T - Tq) of N
- * examples: s[j] = q_i . k_j / sqrt(Dh) for j <= q0 + i, att = softmax(s),
- * zero for later j.  q and k rows are addressed through qrow [N*Tq] and krow
- * [N*T] (the layer-0 tables or the identity), HD columns, head h at h*Dh. */
 /* attention_scores_forward for example n. */
 GROK_VECTOR_CLONES
 static void attention_scores_example(float *att, const float *q, const float *k,
@@ -666,6 +662,10 @@ static void attention_scores_example(float *att, const float *q, const float *k,
         }
 }
 
+/* Causal attention probabilities for Tq query positions (q0 = T - Tq) of N
+ * examples: s[j] = q_i . k_j / sqrt(Dh) for j <= q0 + i, att = softmax(s),
+ * zero for later j.  q and k rows are addressed through qrow [N*Tq] and krow
+ * [N*T] (the layer-0 tables or the identity), HD columns, head h at h*Dh. */
 static void attention_scores_forward(float *att, const float *q, const float *k,
                                      const int32_t *qrow, const int32_t *krow, int N, int T,
                                      int Tq, int H, int Dh)
