@@ -782,6 +782,24 @@ static int run_finish(run_ctx *r, int rc, grok_err *e)
     return rc;
 }
 
+/* The rest of a train or resume once r is set up (rc: how the set-up went):
+ * config.cfg and split.tsv written, the session logged, the loop run and the
+ * run finished. */
+static int run_session(run_ctx *r, int rc, const char *what, grok_err *e)
+{
+    char path[RUN_PATH_MAX];
+    if (rc == GROK_OK && (rc = run_path(path, r->dir, "config.cfg", e)) == GROK_OK)
+        rc = cfg_write(&r->cfg, path, e);
+    if (rc == GROK_OK)
+        rc = run_write_split(r, e);
+    if (rc != GROK_OK) {
+        run_ctx_free(r);
+        return rc;
+    }
+    run_session_start(r, what);
+    return run_finish(r, run_loop(r, e), e);
+}
+
 /* ---- entry points -------------------------------------------------------- */
 
 int run_train(const cfg_run *c, const char *out_dir, const run_opts *o, grok_err *e)
@@ -814,17 +832,7 @@ int run_train(const cfg_run *c, const char *out_dir, const run_opts *o, grok_err
         if (run_path(path, r.dir, "state.safetensors", e) == GROK_OK && fileio_exists(path))
             rc = grok_fail(e, GROK_EINVAL, "'%s' already holds a run (state.safetensors)", r.dir);
     }
-    if (rc == GROK_OK && (rc = run_path(path, r.dir, "config.cfg", e)) == GROK_OK)
-        rc = cfg_write(&r.cfg, path, e);
-    if (rc == GROK_OK)
-        rc = run_write_split(&r, e);
-    if (rc != GROK_OK) {
-        run_ctx_free(&r);
-        return rc;
-    }
-    run_session_start(&r, "training");
-    rc = run_loop(&r, e);
-    return run_finish(&r, rc, e);
+    return run_session(&r, rc, "training", e);
 }
 
 /* Fails unless f holds tensor name with dtype and numel elements (ndim
@@ -1021,17 +1029,7 @@ int run_resume(const char *dir, const char *const *sets, int n_sets, const run_o
         sbuf_append(&r.log, old_log, old_n);
         free(old_log);
     }
-    if (rc == GROK_OK && (rc = run_path(path, r.dir, "config.cfg", e)) == GROK_OK)
-        rc = cfg_write(&r.cfg, path, e);
-    if (rc == GROK_OK)
-        rc = run_write_split(&r, e);
-    if (rc != GROK_OK) {
-        run_ctx_free(&r);
-        return rc;
-    }
-    run_session_start(&r, status ? "resuming" : "restarting (no state yet)");
-    rc = run_loop(&r, e);
-    return run_finish(&r, rc, e);
+    return run_session(&r, rc, status ? "resuming" : "restarting (no state yet)", e);
 }
 
 /* ---- info -------------------------------------------------------------- */

@@ -75,6 +75,18 @@ static int fileio_fsync_dir(const char *dir)
     return rc;
 }
 
+int fileio_fsync_parent(const char *path)
+{
+    char *dir = fileio_dirname(path);
+    if (!dir)
+        return -1;
+    int rc = fileio_fsync_dir(dir);
+    int saved = errno;
+    free(dir);
+    errno = saved;
+    return rc;
+}
+
 int fileio_write_atomic(const char *path, const void *data, size_t n, grok_err *e)
 {
     GROK_ASSERT(path != NULL);

@@ -16,6 +16,11 @@
  * any) is untouched and no temporary file is left behind. */
 int fileio_write_atomic(const char *path, const void *data, size_t n, grok_err *e);
 
+/* fsync of the directory holding path, so a rename into it survives a power
+ * loss (a filesystem that cannot sync directories counts as success).
+ * 0, or -1 with errno set. */
+int fileio_fsync_parent(const char *path);
+
 /* Reads a whole file into a malloc'ed buffer (NUL-terminated for text use;
  * *n excludes the NUL).  Caller frees with free(). */
 int fileio_read_all(const char *path, char **data, size_t *n, grok_err *e);

@@ -25,6 +25,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "fileio.h"
+
 #define NPY_ZIP_NAME_MAX 4096
 #define NPY_ZIP_MAX_ENTRIES 65535u
 #define NPY_ZIP_LIMIT 0xFFFFFFFFull /* past this, offsets and sizes need ZIP64 */
@@ -305,32 +307,6 @@ void npy_zip_abort(npy_zip *z)
     npy_zip_free(z);
 }
 
-/* fsync of the directory holding path (EINVAL: the filesystem cannot). */
-static int npy_fsync_parent(const char *path)
-{
-    char *dir = strdup(path);
-    if (!dir)
-        return -1;
-    char *slash = strrchr(dir, '/');
-    if (!slash)
-        strcpy(dir, ".");
-    else if (slash == dir)
-        dir[1] = '\0';
-    else
-        *slash = '\0';
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    free(dir);
-    if (fd < 0)
-        return -1;
-    int rc = 0;
-    if (fsync(fd) != 0 && errno != EINVAL && errno != EBADF)
-        rc = -1;
-    int saved = errno;
-    close(fd);
-    errno = saved;
-    return rc;
-}
-
 int npy_zip_close(npy_zip *z, size_t *bytes, grok_err *e)
 {
     GROK_ASSERT(z && !z->open_entry);
@@ -381,7 +357,7 @@ int npy_zip_close(npy_zip *z, size_t *bytes, grok_err *e)
     }
     if (bytes)
         *bytes = (size_t)z->pos;
-    if (npy_fsync_parent(z->path) != 0)
+    if (fileio_fsync_parent(z->path) != 0)
         rc = grok_fail(e, GROK_EIO, "wrote %s but could not fsync its directory: %s", z->path,
                        strerror(errno));
     npy_zip_free(z);
