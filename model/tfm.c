@@ -70,42 +70,19 @@ int tfm_config_check(const tfm_config *c, grok_err *e)
     return GROK_OK;
 }
 
-typedef struct {
-    tfm_tensor *t;
-    int n;
-    size_t offset;
-} table_builder;
-
-static void table_add(table_builder *b, const char *name, int ndim, int s0, int s1, int s2,
-                      double init_std, float init_value)
-{
-    tfm_tensor *t = &b->t[b->n++];
-    GROK_ASSERT(strlen(name) < TFM_NAME_MAX);
-    strcpy(t->name, name);
-    t->ndim = ndim;
-    t->shape[0] = s0;
-    t->shape[1] = s1;
-    t->shape[2] = s2;
-    t->numel = (size_t)s0 * (size_t)(ndim > 1 ? s1 : 1) * (size_t)(ndim > 2 ? s2 : 1);
-    t->offset = b->offset;
-    t->init_std = init_std;
-    t->init_value = init_value;
-    b->offset += t->numel;
-}
-
 /* Writes the table into b (b->t must have room for 4 + 20 * L entries). */
-static void table_build(table_builder *b, const tfm_config *c)
+static void table_build(param_table *b, const tfm_config *c)
 {
     const int D = c->d_model, H = c->n_heads, Dh = c->d_head, M = c->d_mlp;
     const double sd = 1.0 / sqrt((double)D);
     char name[TFM_NAME_MAX];
-    table_add(b, "embed.W_E", 2, c->d_vocab, D, 0, sd, 0);
-    table_add(b, "pos_embed.W_pos", 2, c->n_ctx, D, 0, sd, 0);
+    params_add(b, "embed.W_E", 2, c->d_vocab, D, 0, sd, 0);
+    params_add(b, "pos_embed.W_pos", 2, c->n_ctx, D, 0, sd, 0);
     for (int l = 0; l < c->n_layers; l++) {
 #define ADD(suffix, ndim, s0, s1, s2, std, val)                                 \
     do {                                                                        \
         snprintf(name, sizeof name, "blocks.%d." suffix, l);                    \
-        table_add(b, name, ndim, s0, s1, s2, std, val);                         \
+        params_add(b, name, ndim, s0, s1, s2, std, val);                         \
     } while (0)
         if (c->layernorm) {
             ADD("ln1.w", 1, D, 0, 0, 0, 1.0f);
@@ -132,18 +109,15 @@ static void table_build(table_builder *b, const tfm_config *c)
 #undef ADD
     }
     if (c->layernorm) {
-        table_add(b, "ln_final.w", 1, D, 0, 0, 0, 1.0f);
-        table_add(b, "ln_final.b", 1, D, 0, 0, 0, 0.0f);
+        params_add(b, "ln_final.w", 1, D, 0, 0, 0, 1.0f);
+        params_add(b, "ln_final.b", 1, D, 0, 0, 0, 0.0f);
     }
-    table_add(b, "unembed.W_U", 2, D, c->d_vocab_out, 0, 1.0 / sqrt((double)c->d_vocab), 0);
+    params_add(b, "unembed.W_U", 2, D, c->d_vocab_out, 0, 1.0 / sqrt((double)c->d_vocab), 0);
 }
 
 const tfm_tensor *tfm_find(const tfm_model *m, const char *name)
 {
-    for (int i = 0; i < m->n_tensors; i++)
-        if (strcmp(m->tensors[i].name, name) == 0)
-            return &m->tensors[i];
-    return NULL;
+    return params_find(m->tensors, m->n_tensors, name);
 }
 
 /* Points the views of buffer `base` by looking names up in the table. */
@@ -207,7 +181,7 @@ int tfm_init(tfm_model *m, const tfm_config *cfg, grok_err *e)
     if (rc)
         return rc;
     m->cfg = *cfg;
-    table_builder b = {calloc((size_t)(4 + 20 * cfg->n_layers), sizeof(tfm_tensor)), 0, 0};
+    param_table b = {calloc((size_t)(4 + 20 * cfg->n_layers), sizeof(tfm_tensor)), 0, 0};
     if (!b.t)
         return grok_fail(e, GROK_ENOMEM, "out of memory building the parameter table");
     table_build(&b, cfg);
@@ -235,13 +209,7 @@ void tfm_free(tfm_model *m)
 
 void tfm_init_params(tfm_model *m, rng *r)
 {
-    for (int i = 0; i < m->n_tensors; i++) {
-        const tfm_tensor *t = &m->tensors[i];
-        float *p = m->params + t->offset;
-        for (size_t j = 0; j < t->numel; j++)
-            p[j] = t->init_std > 0 ? (float)(rng_normal(r) * t->init_std * m->cfg.init_scale)
-                                   : t->init_value;
-    }
+    params_init_draw(m->tensors, m->n_tensors, m->params, m->cfg.init_scale, r);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -51,6 +51,7 @@
 #include <stdint.h>
 
 #include "grok.h"
+#include "params.h"
 #include "rng.h"
 
 typedef enum { TFM_ACT_RELU, TFM_ACT_GELU, TFM_ACT_COUNT } tfm_act;
@@ -70,17 +71,10 @@ typedef struct {
     double init_scale; /* multiplies every initial Gaussian */
 } tfm_config;
 
-#define TFM_NAME_MAX 48
+#define TFM_NAME_MAX PARAM_NAME_MAX
 #define TFM_MAX_LAYERS 64
 
-typedef struct {
-    char name[TFM_NAME_MAX]; /* TransformerLens name, e.g. "blocks.0.attn.W_Q" */
-    int ndim;
-    int shape[3];
-    size_t offset, numel;    /* in floats, within the parameter buffer */
-    double init_std;         /* > 0: N(0, init_std^2) (before init_scale); 0: constant */
-    float init_value;        /* the constant when init_std == 0 */
-} tfm_tensor;
+typedef param_tensor tfm_tensor; /* the shared parameter table (params.h) */
 
 /* Named pointers into one buffer (parameters or gradients); NULL where the
  * config has no such tensor. */
