@@ -1,7 +1,7 @@
 /* blisarch.c: BLIS kernel selection and thread count (see blisarch.h).
  *
  * The sub-configuration numbers are BLIS 0.9.0's arch_t order
- * (frame/include/bli_type_defs.h; FORMATS.md section 8).  skx is chosen only
+ * (frame/include/bli_type_defs.h; docs/formats.md, BLIS).  skx is chosen only
  * when all four AVX-512 subsets its kernels use are present: forcing it on a
  * CPU without them ends in SIGILL. */
 #include "blisarch.h"

@@ -4,7 +4,7 @@
  * call, and knows only older CPUs: a recent AMD or Intel core falls back to
  * `generic` kernels about 5x slower than the AVX-512 (`skx`) kernels the same
  * library ships.  The only way in is the environment variable BLIS_ARCH_TYPE,
- * read once when BLIS initialises (FORMATS.md section 8).  So the program calls
+ * read once when BLIS initialises (docs/formats.md, BLIS).  So the program calls
  * blisarch_select first thing in main, before any BLIS or GSL BLAS call, and
  * blisarch_start once it knows the thread count.  A BLIS_ARCH_TYPE set by the
  * user always wins.  Every BLIS call outside model/'s kernels lives in

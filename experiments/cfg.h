@@ -18,7 +18,7 @@
  * override, "<default>" for a compiled-in default, and "<config>" for a
  * struct checked by cfg_check; LINE is omitted where there is none.
  *
- * libconfig 1.5 quirks handled here (see FORMATS.md section 6): its writer
+ * libconfig 1.5 quirks handled here (see docs/formats.md, libconfig): its writer
  * keeps 15 digits, so cfg_format writes floats itself, exactly; an integer
  * literal beyond 32 bits without the L suffix is silently wrapped by its
  * scanner, so such literals are rejected before parsing; @include paths are

@@ -363,7 +363,7 @@ static int main_help(int argc, char **argv, blisarch_info *bi)
 
 int main(int argc, char **argv)
 {
-    /* Before anything can call BLIS (FORMATS.md section 8). */
+    /* Before anything can call BLIS (docs/formats.md, BLIS). */
     blisarch_info bi;
     blisarch_select(&bi);
     /* Before any thread exists, so that every OpenMP and BLIS thread inherits it. */

@@ -88,7 +88,7 @@ int measure_load_checkpoint(tfm_model *m, const char *path, long *epoch, grok_er
 
 /* `grok measure DIR`: recomputes every file listed above from dir's
  * config.cfg and checkpoints/epoch-NNNNNN.safetensors.  The key frequencies
- * are those of the last checkpoint (MEASURES: computed once on the final
+ * are those of the last checkpoint (docs/measures.md: computed once on the final
  * model) and are used for every row.  Rows are computed by `jobs` threads
  * over checkpoints (jobs <= 0: OpenMP's default), each with its own model
  * and workspace; every row is the same bits whatever jobs is.  res (may be

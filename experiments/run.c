@@ -734,7 +734,7 @@ static void run_session_start(run_ctx *r, const char *what)
 }
 
 /* The end of a run: every checkpoint measured again with the final model's key
- * frequencies (MEASURES.md 2.3), summary.json completed, then the figures.  A
+ * frequencies (docs/measures.md, key frequencies), summary.json completed, then the figures.  A
  * plotting failure is logged and never changes the run's outcome. */
 static int run_final_measures(run_ctx *r, grok_err *e)
 {

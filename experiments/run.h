@@ -1,6 +1,6 @@
 /* run.h: the training loop and the run directory it fills.
  *
- * A run directory (DESIGN.md, "The run directory is the contract") holds
+ * A run directory (docs/formats.md, "The run directory") holds
  *   config.cfg        the fully resolved config (cfg_write)
  *   split.tsv         every example and its side of the split (format in run.c)
  *   metrics.tsv       one row per evaluation: epoch lr train_loss test_loss

@@ -1,5 +1,5 @@
 /* fourier.c: the Fourier basis over Z_p, 1-D and 2-D transforms, and the sum
- * directions, as declared in fourier.h (MEASURES.md 2.1, 2.2).
+ * directions, as declared in fourier.h (docs/measures.md, Fourier basis).
  *
  * The 2-D transform is two GEMMs over the reshaped grid: F (p x p) times x
  * viewed as [p (a), p*m (b, z)] transforms the a axis; the two grid axes are

@@ -1,11 +1,12 @@
 /* fourier.h: the real Fourier basis over Z_p and the transforms built on it.
  *
- * Owns the basis of Nanda et al. (2023) (MEASURES.md 2.1): F in R^{p x p},
- * row 0 the constant 1/sqrt(p), then for k = 1..K (K = (p-1)/2) row 2k-1 the
+ * Owns the basis of Nanda et al. (2023) (docs/measures.md, Fourier basis):
+ * F in R^{p x p}, row 0 the constant 1/sqrt(p), then for k = 1..K
+ * (K = (p-1)/2) row 2k-1 the
  * cosine cos(2 pi k x / p) and row 2k the sine sin(2 pi k x / p), each of unit
  * norm, so F F^T = I.  The 1-D transform of a vector indexed by x is t F^T;
  * the 2-D transform of data over the (a, b) input grid (rows r = a*p + b) is
- * F applied along a and along b (MEASURES.md 2.2, `fft2d`), computed as two
+ * F applied along a and along b (`fft2d` of their code), computed as two
  * GEMMs over the reshaped grid.  The sum directions u_k, v_k
  * (unit vectors in R^{p^2}, proportional to cos(w_k(a+b)) and sin(w_k(a+b)))
  * are the directions the restricted and excluded losses project on.
@@ -56,7 +57,7 @@ void fourier_2d(double *out, const double *x, double *tmp, const double *F, int 
  *   u_k = (vec(cos_k (x) cos_k) - vec(sin_k (x) sin_k)) / sqrt 2,
  * row 2(k-1)+1 is
  *   v_k = (vec(sin_k (x) cos_k) + vec(cos_k (x) sin_k)) / sqrt 2,
- * where vec(f (x) g)[a*p + b] = F[f,a] F[g,b] (MEASURES.md 2.2). */
+ * where vec(f (x) g)[a*p + b] = F[f,a] F[g,b] (docs/measures.md). */
 void fourier_sum_dirs(double *D, const double *F, int p);
 
 /* Per-frequency norms from per-component norms c [p] (basis order):

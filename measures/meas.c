@@ -1,5 +1,5 @@
 /* meas.c: the progress measures declared in meas.h, from a model's parameters
- * and its activations over all inputs (MEASURES.md 2.3-2.9).
+ * and its activations over all inputs (docs/measures.md).
  *
  * A pass: one tfm_forward over the n_all inputs in canonical order (r = a*p+b)
  * into the workspace's activations; the logits are copied to double.  The

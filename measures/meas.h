@@ -1,15 +1,15 @@
 /* meas.h: the progress measures of Nanda et al. (2023) computed from a model.
  *
- * Owns the measures of MEASURES.md sections 2.3-2.9 on one set of parameters:
+ * Owns the measures of docs/measures.md on one set of parameters:
  * train/test loss and accuracy over all inputs; the key frequencies by the
- * neuron rule R1 (2.3) with the neurons' fraction of variance explained
- * (2.9) and the clusters of neurons with frac > 0.85; the restricted loss
- * (2.4, with the mean-logit correction; CE on all inputs and on the training
- * rows; restricted accuracy on all inputs); the excluded loss (2.5, all key
+ * neuron rule R1 with the neurons' fraction of variance explained and the
+ * clusters of neurons with frac > 0.85; the restricted loss (with the
+ * mean-logit correction; CE on all inputs and on the training
+ * rows; restricted accuracy on all inputs); the excluded loss (all key
  * frequencies at once, no correction, training rows); the Gini coefficients
- * (2.7) of the Fourier norms of W_E and of W_L = W_U^T W_out, each over all p
+ * of the Fourier norms of W_E and of W_L = W_U^T W_out, each over all p
  * components, the p-1 non-constant ones and the K per-frequency norms; the
- * W_E norm per frequency; the sum of squared weights (2.8), total and per
+ * W_E norm per frequency; the sum of squared weights, total and per
  * parameter tensor; and, for the final checkpoint, the per-neuron table, the
  * attention from the '=' position and the 2-D Fourier spectrum of the logits.
  *
@@ -52,7 +52,7 @@
 
 #define MEAS_MAX_K ((FOURIER_P_MAX - 1) / 2)
 #define MEAS_MAX_TENSORS (4 + 20 * TFM_MAX_LAYERS)
-/* A neuron belongs to its frequency's cluster when frac > this (MEASURES 2.3). */
+/* A neuron belongs to its frequency's cluster when frac > this (docs/measures.md). */
 #define MEAS_CLUSTER_FRAC 0.85
 
 /* Key frequencies.  As an input to meas_compute only n and k are read. */
@@ -111,8 +111,8 @@ const char *meas_fourier_reason(const meas_workspace *ws);
 int meas_key_freqs(meas_workspace *ws, const tfm_model *m, meas_freqs *out, grok_err *e);
 
 /* All measures of model m into out (epoch untouched).  key: the key
- * frequencies to restrict to (MEASURES: those of the final model), or NULL
- * for this model's own (R1, as meas_key_freqs).  Ignored when the Fourier
+ * frequencies to restrict to (docs/measures.md: those of the final model),
+ * or NULL for this model's own (R1, as meas_key_freqs).  Ignored when the Fourier
  * measures do not apply.  Leaves the forward (and the neuron table when R1
  * ran) in ws.  GROK_EINVAL for a bad key list or a task that does not match
  * the workspace. */
@@ -157,14 +157,14 @@ double meas_ce(const double *L, int m, const int32_t *labels, const int32_t *row
  * coef: [2K*m] scratch. */
 void meas_project_sum(double *PL, const double *L, const double *D, const int *keys, int n_keys,
                       int p, int m, double *coef);
-/* Lres = PL + 1 (mean_r L - mean_r PL)   (MEASURES 2.4); rows N; mu: [2m]
+/* Lres = PL + 1 (mean_r L - mean_r PL)   (docs/measures.md, restricted loss); rows N; mu: [2m]
  * scratch.  Lres may be L or PL. */
 void meas_restricted_logits(double *Lres, const double *L, const double *PL, int N, int m,
                             double *mu);
-/* Lexc = L - PL   (MEASURES 2.5). */
+/* Lexc = L - PL   (docs/measures.md, excluded loss). */
 void meas_excluded_logits(double *Lexc, const double *L, const double *PL, int N, int m);
 
-/* Gini coefficient (Hurley & Rickard 2009; MEASURES 2.7) of c [n] >= 0:
+/* Gini coefficient (Hurley & Rickard 2009; docs/measures.md, Gini) of c [n] >= 0:
  * 1 - 2 sum_k (c_(k) / |c|_1) (n - k + 1/2) / n over c sorted ascending.
  * 0 for a flat vector, 1 - 1/n for a one-hot one; 0 when c is all zero.
  * scratch: [n]. */

@@ -2,7 +2,7 @@
  * safetensors.h.
  *
  * Format and rules: huggingface/safetensors README "Format" and
- * safetensors/src/tensor.rs (summarised in FORMATS.md section 1).  The writer
+ * safetensors/src/tensor.rs (summarised in docs/formats.md, safetensors).  The writer
  * copies the reference writer's conventions except the tensor order, which is
  * the caller's.  The reader applies the reference loader's checks in its order:
  *   1. file shorter than 8 bytes            (HeaderTooSmall)
@@ -37,7 +37,7 @@ static const char *const st_names[] = {"F32", "F64", "I32", "I64", "U8"};
 static const size_t st_sizes[] = {4, 8, 4, 8, 1};
 #define ST_N_DTYPES ((int)(sizeof st_names / sizeof st_names[0]))
 
-/* dtypes of the format that this reader does not load (FORMATS.md 1). */
+/* dtypes of the format that this reader does not load (docs/formats.md, safetensors). */
 static const char *const st_other_names[] = {
     "BOOL", "I8",      "I16",     "U16",         "F16",        "BF16",
     "U32",  "U64",     "C64",     "F8_E5M2",     "F8_E4M3",    "F8_E8M0",

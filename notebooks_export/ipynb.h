@@ -1,6 +1,6 @@
 /* ipynb.h: Jupyter notebooks (nbformat 4.5) built in memory.
  *
- * Owns the notebook's JSON shape only (FORMATS.md section 3): the top-level
+ * Owns the notebook's JSON shape only (docs/formats.md, Notebooks): the top-level
  * object with a python3 kernelspec, markdown and code cells, each with a
  * unique "id" (nbformat_minor 5 requires them), code cells with
  * "execution_count": null and empty "outputs" (the notebook is written

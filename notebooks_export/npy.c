@@ -13,7 +13,7 @@
  * The CRC and sizes of a local header are known only at the end of its
  * entry; npy_zip_end writes them back into place with pwrite (no data
  * descriptor, so every reader is happy).  Python's zipfile checks the
- * central directory's CRC when numpy reads an entry (FORMATS.md section 2). */
+ * central directory's CRC when numpy reads an entry (docs/formats.md, .npz). */
 #include "npy.h"
 
 #include <errno.h>

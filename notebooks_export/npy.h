@@ -1,7 +1,7 @@
 /* npy.h: NumPy's .npy array format and .npz archives, written for
  * numpy.load.
  *
- * .npy v1.0 (numpy/lib/format.py, FORMATS.md section 2): the magic
+ * .npy v1.0 (numpy/lib/format.py; docs/formats.md, .npy and .npz): the magic
  * "\x93NUMPY", version 1.0, a u16 little-endian header length, then a Python
  * dict literal {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }
  * padded with spaces and ended by '\n' so the data starts at a multiple of 64

@@ -1,6 +1,6 @@
 /* rdir.h: what the exports read from a run directory.
  *
- * A run directory (DESIGN.md "The run directory is the contract";
+ * A run directory (docs/formats.md, "The run directory";
  * experiments/run.h) is recognised by config.cfg, metrics.tsv and at least
  * one checkpoints/epoch-NNNNNN.safetensors.  This file reads those and the
  * optional measures.tsv, fourier_embed.tsv, summary.json, split.tsv and

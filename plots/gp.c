@@ -2,13 +2,13 @@
  *
  * One figure is one `gnuplot -d` process started with posix_spawnp: its
  * stdin is a pipe we write the script into, its stdout goes to /dev/null
- * (a failed `set output` sends the image to stdout, FORMATS.md 5), its
+ * (a failed `set output` sends the image to stdout, docs/formats.md, gnuplot), its
  * stderr is a pipe we read.  Both pipes are served by one poll() loop, so a
  * gnuplot that prints many messages while we are still writing cannot
  * deadlock us, and no temporary file is needed for the messages.
  *
  * Commands read from a pipe do not stop gnuplot at an error; it carries on
- * and exits with status 1 at EOF (FORMATS.md 5).  So success is: exit status
+ * and exits with status 1 at EOF (docs/formats.md, gnuplot).  So success is: exit status
  * 0, and the sentinel `print` appended after the script reached stderr (a
  * script that ends inside an unterminated data block swallows it), and every
  * output file exists and is non-empty (a failed plot can leave 0 bytes).

@@ -25,7 +25,7 @@
  * explicitly so each quantity keeps its colour across figures: train blue,
  * test vermillion, restricted bluish green, excluded reddish purple.  Heatmaps
  * use viridis(9), defined by hand (gnuplot 5.4 has no `set palette
- * viridis`, FORMATS.md 5).  Geometry is that of a paper column: 3.4 in wide,
+ * viridis`, docs/formats.md, gnuplot).  Geometry is that of a paper column: 3.4 in wide,
  * 8 pt text in the PDF; the PNG is the same page at 470 px per inch, so
  * 1600 px wide, with text, line widths and points scaled to match (checked
  * by rendering the PDF at the same resolution); the SVG is 180 px per inch.
@@ -48,7 +48,7 @@
  * epochs are not evenly spaced (they are resampled, nearest measured epoch). */
 #define PLOT_HEAT_COLS 500
 /* A neuron counts as part of a frequency cluster above this fraction of
- * variance explained (Nanda et al. code, MEASURES.md 2.3). */
+ * variance explained (Nanda et al. code; docs/measures.md, key frequencies). */
 #define PLOT_CLUSTER_FVE 0.85
 
 /* Page geometry: inches, and PNG pixels per inch. */

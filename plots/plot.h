@@ -26,7 +26,7 @@
  *                      the (a, b) input grid                 attention.tsv
  *   logit_spectrum     the logits' 2-D Fourier spectrum       logit_spectrum.tsv
  * A figure whose file or column is missing is skipped with a note, never an
- * error.  The file formats are the run directory's (DESIGN.md); columns are
+ * error.  The file formats are the run directory's (docs/formats.md); columns are
  * found by header name, so added columns do not matter.
  *
  * Output: DIR/figures/<name>.png | .pdf | .svg; the LaTeX form (cairolatex)

@@ -6,27 +6,28 @@ fixture that tests/test_measures.c compares the C progress measures
     /usr/bin/python3 tests/gen_measures_golden.py [OUTDIR]   (default: tests/golden)
 
 NumPy only.  The measures are computed here independently of the C code,
-straight from MEASURES.md section 2 (the formulas of Nanda et al. 2023):
-  2.1  F: row 0 = 1/sqrt(p); rows 2k-1, 2k = cos, sin(2 pi k x / p), unit norm.
-  2.2  fft2d = einsum('xyz,fx,Fy->fFz'); the sum directions
+straight from the definitions of docs/measures.md (the formulas of Nanda et
+al. 2023), by section:
+  basis  F: row 0 = 1/sqrt(p); rows 2k-1, 2k = cos, sin(2 pi k x / p), unit norm.
+  fft2d  fft2d = einsum('xyz,fx,Fy->fFz'); the sum directions
        u_k = (vec(cos_k (x) cos_k) - vec(sin_k (x) sin_k)) / sqrt 2,
        v_k = (vec(sin_k (x) cos_k) + vec(cos_k (x) sin_k)) / sqrt 2,
        built from np.outer of basis rows.
-  2.3  R1: post-ReLU neurons at the last position over all p^2 inputs,
+  key    R1: post-ReLU neurons at the last position over all p^2 inputs,
        centred, fft2d; FVE_k = 3x3 block {0, 2k-1, 2k}^2 / total; best =
        argmax over k = 1..K, K = (p-1)/2; key_freqs = the distinct best
        frequencies; clusters = neurons with frac > 0.85.  Convention of this
        workbench: a neuron with zero total (constant over inputs) gets
        frequency 0 and frac 0 and adds no key frequency.
-  2.4  restricted: P L + (mean L - mean P L), CE on all rows and on the train
+  restr. restricted: P L + (mean L - mean P L), CE on all rows and on the train
        rows, accuracy on all rows.
-  2.5  excluded: L - P L, CE and accuracy on the train rows.
-  2.7  Gini by the closed form 2 sum_k k c_(k) / (n sum c) - (n+1)/n (the C
-       code uses the other form of MEASURES 2.7) of the W_E spectrum
+  excl.  excluded: L - P L, CE and accuracy on the train rows.
+  Gini   Gini by the closed form 2 sum_k k c_(k) / (n sum c) - (n+1)/n (the C
+       code uses the other form, docs/measures.md) of the W_E spectrum
        |(F W_E[:p])[i, :]| and the W_L spectrum |(F W_L)[i, :]|, W_L =
        W_U^T W_out^T, over all p components, the p-1 non-constant ones, and
        the K per-frequency norms sqrt(cos^2 + sin^2).
-  2.8  the sum of squared weights, per tensor and in total.
+  norms  the sum of squared weights, per tensor and in total.
 and the logit spectrum (norm over classes of fft2d of the centred logits),
 the attention of the '=' position, and the neuron table.
 

@@ -17,7 +17,7 @@
  *   checkpoint loader's error paths, and `grok measure DIR` on a small run
  *   directory: same bytes with 1 and 2 jobs.
  * Golden: tests/gen_measures_golden.py computed every measure with NumPy from
- * MEASURES.md for the planted model in tests/golden/measures_p13.safetensors;
+ * docs/measures.md for the planted model in tests/golden/measures_p13.safetensors;
  * each is compared here with the tolerance written beside it. */
 #include <setjmp.h>
 #include <stdarg.h>
