@@ -166,26 +166,28 @@ def mean_ce(logits, labels):
     return -F.log_softmax(logits.double(), dim=-1).gather(1, labels[:, None].long()).mean()
 
 
-def loss_and_grads(P, names, c, tokens, labels):
+def loss_and_grads(P, names, c, tokens, labels, fwd=forward):
+    """The loss and the gradients of P's tensors `names`; fwd(P, c, tokens)
+    returns the logits first (gen_mlp_golden.py passes the MLP's)."""
     for n in names:
         P[n].grad = None
-    logits, _, _ = forward(P, c, tokens)
+    logits = fwd(P, c, tokens)[0]
     loss = mean_ce(logits, labels)
     loss.backward()
     return loss.item(), {n: P[n].grad.detach().clone() for n in names}
 
 
-def train_two_steps(P0, names, c, tokens, labels, dtype):
+def train_two_steps(P0, names, c, tokens, labels, dtype, fwd=forward):
     """Gradient at P0, one AdamW step, gradient there, a second step."""
     P = {n: P0[n].detach().to(dtype).clone().requires_grad_(True) for n in names}
     opt = torch.optim.AdamW([P[n] for n in names], lr=OPTIM["lr"],
                             betas=(OPTIM["beta1"], OPTIM["beta2"]), eps=OPTIM["eps"],
                             weight_decay=OPTIM["weight_decay"], foreach=False)
     out = {}
-    _, out["grad"] = loss_and_grads(P, names, c, tokens, labels)
+    _, out["grad"] = loss_and_grads(P, names, c, tokens, labels, fwd)
     opt.step()
     out["adamw1"] = {n: P[n].detach().clone() for n in names}
-    _, out["grad1"] = loss_and_grads(P, names, c, tokens, labels)
+    _, out["grad1"] = loss_and_grads(P, names, c, tokens, labels, fwd)
     opt.step()
     out["adamw2"] = {n: P[n].detach().clone() for n in names}
     return out
@@ -377,6 +379,19 @@ def write_atomic(path, raw):
     os.rename(tmp, path)
 
 
+def write_fixture(path, tensors, meta):
+    """Serialises, reads back and compares, then writes atomically; returns
+    (path, size in bytes)."""
+    raw = st_serialize(tensors, meta)
+    back, back_meta = st_parse(raw)
+    assert back_meta == meta and sorted(back) == sorted(n for n, _ in tensors)
+    for n, a in tensors:
+        assert back[n].dtype == a.dtype.newbyteorder("<") and np.array_equal(back[n], a), n
+    assert len(raw) < 200_000
+    write_atomic(path, raw)
+    return path, len(raw)
+
+
 # --- one fixture -------------------------------------------------------------
 
 def make_fixture(c, outdir):
@@ -418,25 +433,20 @@ def make_fixture(c, outdir):
     meta.update(n_examples=str(N), seed=str(c["seed"]), torch=torch.__version__,
                 generator=GENERATOR)
 
-    raw = st_serialize(tensors, meta)
-    back, back_meta = st_parse(raw)
-    assert back_meta == meta and sorted(back) == sorted(n for n, _ in tensors)
-    for n, a in tensors:
-        assert back[n].dtype == a.dtype.newbyteorder("<") and np.array_equal(back[n], a), n
-    assert len(raw) < 200_000
-    path = os.path.join(outdir, c["file"] + ".safetensors")
-    write_atomic(path, raw)
+    path, size = write_fixture(os.path.join(outdir, c["file"] + ".safetensors"), tensors, meta)
     print("  wrote %s (%d bytes), loss %.6f, %d parameters"
-          % (path, len(raw), loss, sum(int(np.prod(s)) for _, s, _ in table)))
+          % (path, size, loss, sum(int(np.prod(s)) for _, s, _ in table)))
 
 
-def main(argv):
+def main(argv, configs=CONFIGS, make=make_fixture):
+    """Writes make(c, outdir) for every c in configs (gen_mlp_golden.py passes
+    its own); OUTDIR = argv[1] or tests/golden."""
     torch.set_num_threads(1)
     outdir = argv[1] if len(argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                          "golden")
     os.makedirs(outdir, exist_ok=True)
-    for c in CONFIGS:
-        make_fixture(c, outdir)
+    for c in configs:
+        make(c, outdir)
     return 0
 
 

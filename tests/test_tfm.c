@@ -152,6 +152,20 @@ static void test_forward_matches_reference(void **state)
             }
 }
 
+typedef struct {
+    const tfm_model *m;
+    const int32_t *tok, *lab;
+    int N;
+    double *scratch;
+} loss_ctx;
+
+/* The reference's float64 loss, for tu_grad_check. */
+static double loss_fn(void *ctx)
+{
+    const loss_ctx *l = ctx;
+    return ref_loss(l->m, l->tok, l->lab, l->N, l->scratch);
+}
+
 static void gradient_check(int layers, int ln, tfm_act act, int bias)
 {
     const int N = 16;
@@ -171,55 +185,11 @@ static void gradient_check(int layers, int ln, tfm_act act, int bias)
     double lref = ref_loss(&m, tok, lab, N, scratch);
     assert_true(fabs(loss - lref) < 1e-5 * fabs(lref));
 
-    int checked = 0, skipped = 0;
-    double gall = 0; /* the largest gradient anywhere: the scale of fp32 rounding noise */
-    for (size_t j = 0; j < m.n_params; j++)
-        gall = fmax(gall, fabs(m.grads[j]));
-    for (int i = 0; i < m.n_tensors; i++) {
-        const tfm_tensor *t = &m.tensors[i];
-        double gmax = 0, worst = 0;
-        for (size_t j = 0; j < t->numel; j++)
-            gmax = fmax(gmax, fabs(m.grads[t->offset + j]));
-        const int samples = t->numel < 8 ? (int)t->numel : 8;
-        for (int s = 0; s < samples; s++) {
-            size_t j = t->numel < 8 ? (size_t)s : (size_t)(tu_xs_uniform(&xs) * t->numel);
-            float *p = &m.params[t->offset + j];
-            const float p0 = *p;
-            double fd[2];
-            for (int k = 0; k < 2; k++) {
-                const float h = k == 0 ? 2e-3f : 1e-3f;
-                *p = p0 + h;
-                const double up = ref_loss(&m, tok, lab, N, scratch);
-                const double dh_up = (double)*p - p0;
-                *p = p0 - h;
-                const double dn = ref_loss(&m, tok, lab, N, scratch);
-                const double dh_dn = p0 - (double)*p;
-                *p = p0;
-                fd[k] = (up - dn) / (dh_up + dh_dn);
-            }
-            /* a ReLU kink inside the step makes the two step sizes disagree */
-            if (fabs(fd[0] - fd[1]) > 1e-3 * fabs(fd[1]) + 1e-6) {
-                skipped++;
-                continue;
-            }
-            /* Richardson extrapolation cancels the h^2 term of the central difference */
-            const double want = (4 * fd[1] - fd[0]) / 3;
-            const double g = m.grads[t->offset + j];
-            const double err = fabs(g - want);
-            /* the float64 reference makes the difference itself exact to ~1e-10; what
-             * remains is the fp32 backward's rounding, relative to the tensor's scale */
-            const double tol = 1e-3 * fabs(want) + 1e-4 * gmax + 1e-6 * gall;
-            if (err > tol)
-                fail_msg("%s[%zu]: backward %.9g, finite difference %.9g (abs err %.3g > tol %.3g)",
-                         t->name, j, g, want, err, tol);
-            worst = fmax(worst, err / (fabs(want) + 1e-12));
-            checked++;
-        }
-        printf("#   %-22s max rel err %.2e (max |g| %.3g)\n", t->name, worst, gmax);
-    }
-    printf("# gradient check L=%d ln=%d %s bias=%d: %d elements checked, %d skipped at kinks\n",
-           layers, ln, tfm_act_name(act), bias, checked, skipped);
-    assert_true(skipped * 5 < checked);
+    char what[64];
+    snprintf(what, sizeof what, "L=%d ln=%d %s bias=%d", layers, ln, tfm_act_name(act), bias);
+    loss_ctx ctx = {&m, tok, lab, N, scratch};
+    tu_grad_check(what, m.tensors, m.n_tensors, m.params, m.grads, m.n_params, loss_fn, &ctx, 8,
+                  &xs);
     tfm_acts_free(a);
     tfm_free(&m);
 }

@@ -1,8 +1,8 @@
 /* testutil.c: helpers shared by the cmocka tests (see testutil.h).
  *
  * The Makefile links it into every test binary, as it does every file in
- * tests/ whose name does not start with test_.  It uses libc and cmocka
- * only, nothing of libgrok. */
+ * tests/ whose name does not start with test_.  It uses libc and cmocka,
+ * and of libgrok only the parameter table's type (params.h). */
 #define _GNU_SOURCE /* program_invocation_short_name; nftw */
 #include <errno.h>
 #include <ftw.h>
@@ -133,6 +133,77 @@ double tu_xs_normal(tu_xs *g)
 {
     double u = tu_xs_uniform(g) + 1e-300, v = tu_xs_uniform(g);
     return sqrt(-2 * log(u)) * cos(2 * M_PI * v);
+}
+
+/* ---- finite differences ---------------------------------------------------- */
+
+double tu_fd_central(tu_fd_fn f, void *ctx, double x0, int *kink)
+{
+    double fd[2];
+    for (int k = 0; k < 2; k++) {
+        const double h = k == 0 ? 2e-3 : 1e-3;
+        double up = x0 + h, dn = x0 - h;
+        const double f_up = f(ctx, &up), f_dn = f(ctx, &dn);
+        fd[k] = (f_up - f_dn) / (up - dn);
+    }
+    *kink = fabs(fd[0] - fd[1]) > 1e-3 * fabs(fd[1]) + 1e-6;
+    return (4 * fd[1] - fd[0]) / 3;
+}
+
+typedef struct {
+    float *p;
+    double (*loss)(void *ctx);
+    void *ctx;
+} grad_check_var;
+
+static double grad_check_eval(void *ctx, double *x)
+{
+    grad_check_var *v = ctx;
+    *v->p = (float)*x;
+    *x = *v->p;
+    return v->loss(v->ctx);
+}
+
+void tu_grad_check(const char *what, const param_tensor *t, int n_tensors, float *params,
+                   const float *grads, size_t n_params, double (*loss)(void *ctx), void *ctx,
+                   int samples, tu_xs *g)
+{
+    int checked = 0, skipped = 0;
+    double gall = 0; /* the largest gradient anywhere: the scale of fp32 rounding noise */
+    for (size_t j = 0; j < n_params; j++)
+        gall = fmax(gall, fabs(grads[j]));
+    for (int i = 0; i < n_tensors; i++) {
+        double gmax = 0, worst = 0;
+        for (size_t j = 0; j < t[i].numel; j++)
+            gmax = fmax(gmax, fabs(grads[t[i].offset + j]));
+        const size_t ns = t[i].numel < (size_t)samples ? t[i].numel : (size_t)samples;
+        for (size_t s = 0; s < ns; s++) {
+            const size_t j = t[i].numel < (size_t)samples ? s
+                                                          : (size_t)(tu_xs_uniform(g) * t[i].numel);
+            grad_check_var v = {&params[t[i].offset + j], loss, ctx};
+            const float p0 = *v.p;
+            int kink;
+            const double want = tu_fd_central(grad_check_eval, &v, p0, &kink);
+            *v.p = p0;
+            if (kink) {
+                skipped++;
+                continue;
+            }
+            const double got = grads[t[i].offset + j], err = fabs(got - want);
+            const double tol = 1e-3 * fabs(want) + 1e-4 * gmax + 1e-6 * gall;
+            if (!(err <= tol))
+                fail_msg("%s: %s[%zu]: backward %.9g, finite difference %.9g (abs err %.3g > tol "
+                         "%.3g)",
+                         what, t[i].name, j, got, want, err, tol);
+            worst = fmax(worst, err / (fabs(want) + 1e-12));
+            checked++;
+        }
+        printf("#   %-22s max rel err %.2e (max |g| %.3g)\n", t[i].name, worst, gmax);
+    }
+    printf("# gradient check %s: %d elements checked, %d skipped at kinks\n", what, checked,
+           skipped);
+    if (!(skipped * 5 < checked))
+        fail_msg("%s: %d elements skipped at kinks, %d checked", what, skipped, checked);
 }
 
 /* ---- assertions ------------------------------------------------------------ */

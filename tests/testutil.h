@@ -3,9 +3,12 @@
  * A scratch directory per test (a cmocka fixture, or made and removed by
  * hand), paths inside it, whole-file writes and reads with plain stdio (so a
  * test of fileio never checks fileio with itself), a small random generator
- * for test data, a substring assertion, and the element-wise comparison of
- * double or float arrays that prints what it compared and its largest errors
- * and fails through cmocka with the index, the values and both errors.
+ * for test data, a central finite difference, a substring assertion, and the
+ * element-wise comparison of double or float arrays that prints what it
+ * compared and its largest errors and fails through cmocka with the index,
+ * the values and both errors.
+ *
+ * Of libgrok it uses only the parameter table's type (params.h).
  *
  * The assertions are macros so that a failure names the caller's file and
  * line. */
@@ -14,6 +17,8 @@
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "params.h"
 
 /* ---- scratch directories --------------------------------------------------- */
 
@@ -60,6 +65,35 @@ double tu_xs_uniform(tu_xs *g);
 
 /* Standard normal (Box-Muller from two tu_xs_uniform draws). */
 double tu_xs_normal(tu_xs *g);
+
+/* ---- finite differences ---------------------------------------------------- */
+
+/* Sets the variable under test to *x, rounds *x to the value actually stored
+ * (a float parameter stores (float)*x), and returns the function there. */
+typedef double (*tu_fd_fn)(void *ctx, double *x);
+
+/* d f / d x at x0: central differences with steps 2e-3 and 1e-3 (the steps
+ * actually stored, after f's rounding), Richardson-extrapolated to cancel the
+ * h^2 term.  *kink is set when the two steps disagree by more than 1e-3
+ * relative plus 1e-6 (a ReLU kink inside a step: the caller skips the
+ * element).  Leaves the variable at x0 - 1e-3: the caller restores it. */
+double tu_fd_central(tu_fd_fn f, void *ctx, double x0, int *kink);
+
+/* Finite-difference check of a backward pass over every tensor of a parameter
+ * table t[0..n_tensors): for up to `samples` elements per tensor (all of a
+ * smaller tensor, else indices drawn from g), tu_fd_central of loss(ctx), a
+ * float64 loss recomputed with the float parameter changed in params, against
+ * grads [n_params].  An element fails when
+ *     |grad - fd| > 1e-3 |fd| + 1e-4 max|grad in its tensor| + 1e-6 max|grad|
+ * (with a float64 loss the difference is exact to about 1e-10; what remains is
+ * the float32 backward's rounding, relative to the tensor's scale).  Elements
+ * at a kink are skipped.  Prints the largest relative error per tensor and
+ * the counts (what names the case), restores params, and fails (cmocka) on
+ * the first bad element or when a fifth or more of the elements were
+ * skipped. */
+void tu_grad_check(const char *what, const param_tensor *t, int n_tensors, float *params,
+                   const float *grads, size_t n_params, double (*loss)(void *ctx), void *ctx,
+                   int samples, tu_xs *g);
 
 /* ---- assertions ------------------------------------------------------------ */
 

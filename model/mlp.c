@@ -1,0 +1,534 @@
+/* mlp.c: the embedding MLP's parameter table, forward, backward and the
+ * gradient of a logit with respect to the input embeddings.
+ *
+ * Owns the layout of the MLP's parameter buffer (one table, walked by
+ * everything else), its activation workspace and the hand-written forward and
+ * backward passes; the model and its initialisation are described in mlp.h.
+ * It computes no loss: the caller fills mlp_dlogits.  Every matrix product is
+ * la_gemm (BLIS) with strides; a bias gradient, a sum over the examples, is a
+ * product with a vector of ones (BLIS never splits the k loop, so its order
+ * is fixed); element-wise loops are parallel over outputs only; the embedding
+ * gradient is gathered per vocabulary row from a list of the row's
+ * occurrences in (example, position) order.  So the bits do not depend on the
+ * thread count.  The naive double-precision reference, mlp_forward_ref, is at
+ * the end of the file.
+ *
+ * Legend: N examples, T positions, V vocabulary, Vo output vocabulary,
+ * E d_embed, H d_hidden, L hidden layers, Din first-layer input width. */
+#include "mlp.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "linalg.h"
+
+/* ------------------------------------------------------------------------ */
+/* names */
+
+static const char *const act_names[MLP_ACT_COUNT] = {"relu", "gelu", "tanh"};
+static const char *const combine_names[MLP_COMBINE_COUNT] = {"concat", "sum"};
+
+static int name_index(const char *const *names, int count, const char *name)
+{
+    for (int i = 0; i < count; i++)
+        if (strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *mlp_act_name(mlp_act a) { return (a >= 0 && a < MLP_ACT_COUNT) ? act_names[a] : "?"; }
+int mlp_act_parse(const char *name) { return name_index(act_names, MLP_ACT_COUNT, name); }
+
+const char *mlp_combine_name(mlp_combine c)
+{
+    return (c >= 0 && c < MLP_COMBINE_COUNT) ? combine_names[c] : "?";
+}
+int mlp_combine_parse(const char *name) { return name_index(combine_names, MLP_COMBINE_COUNT, name); }
+
+int mlp_d_in(const mlp_config *c)
+{
+    return c->combine == MLP_COMBINE_CONCAT ? c->n_ctx * c->d_embed : c->d_embed;
+}
+
+/* ------------------------------------------------------------------------ */
+/* config and parameter table */
+
+int mlp_config_check(const mlp_config *c, grok_err *e)
+{
+#define CHECK_RANGE(field, lo, hi)                                                             \
+    if (c->field < (lo) || c->field > (hi))                                                    \
+        return grok_fail(e, GROK_EINVAL, "model." #field " = %d: must be between %d and %d",    \
+                         (int)c->field, (int)(lo), (int)(hi));
+    CHECK_RANGE(n_ctx, 1, 64);
+    CHECK_RANGE(d_vocab, 1, 100000);
+    CHECK_RANGE(d_vocab_out, 1, 100000);
+    CHECK_RANGE(d_embed, 1, 16384);
+    CHECK_RANGE(n_layers, 1, MLP_MAX_LAYERS);
+    CHECK_RANGE(d_hidden, 1, 65536);
+#undef CHECK_RANGE
+    if (c->combine < 0 || c->combine >= MLP_COMBINE_COUNT)
+        return grok_fail(e, GROK_EINVAL, "model.combine = %d: must be concat or sum",
+                         (int)c->combine);
+    if (c->act < 0 || c->act >= MLP_ACT_COUNT)
+        return grok_fail(e, GROK_EINVAL, "model.act = %d: must be relu, gelu or tanh", (int)c->act);
+    if (!(c->init_scale > 0) || !isfinite(c->init_scale))
+        return grok_fail(e, GROK_EINVAL, "model.init_scale = %g: must be > 0", c->init_scale);
+    return GROK_OK;
+}
+
+#define TABLE_MAX(L) (3 + 2 * (L))
+
+/* Writes the table into b (b->t must have room for TABLE_MAX(L) entries). */
+static void table_build(param_table *b, const mlp_config *c)
+{
+    const int E = c->d_embed, H = c->d_hidden, Din = mlp_d_in(c);
+    char name[PARAM_NAME_MAX];
+    params_add(b, "embed.W_E", 2, c->d_vocab, E, 0, 1.0 / sqrt((double)E), 0);
+    for (int l = 0; l < c->n_layers; l++) {
+        const int fan_in = l == 0 ? Din : H;
+        snprintf(name, sizeof name, "mlp.%d.W", l);
+        params_add(b, name, 2, fan_in, H, 0, 1.0 / sqrt((double)fan_in), 0);
+        snprintf(name, sizeof name, "mlp.%d.b", l);
+        params_add(b, name, 1, H, 0, 0, 0, 0.0f);
+    }
+    params_add(b, "unembed.W_U", 2, H, c->d_vocab_out, 0, 1.0 / sqrt((double)H), 0);
+    params_add(b, "unembed.b_U", 1, c->d_vocab_out, 0, 0, 0, 0.0f);
+}
+
+const param_tensor *mlp_find(const mlp_model *m, const char *name)
+{
+    return params_find(m->tensors, m->n_tensors, name);
+}
+
+/* Points the views of buffer `base` by looking names up in the table. */
+static void views_point(const mlp_model *m, float *base, mlp_views *v)
+{
+    memset(v, 0, sizeof *v);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const param_tensor *t = &m->tensors[i];
+        float *p = base + t->offset;
+        int l, len = 0;
+        char kind = 0;
+        if (strcmp(t->name, "embed.W_E") == 0)
+            v->W_E = p;
+        else if (strcmp(t->name, "unembed.W_U") == 0)
+            v->W_U = p;
+        else if (strcmp(t->name, "unembed.b_U") == 0)
+            v->b_U = p;
+        else if (sscanf(t->name, "mlp.%d.%c%n", &l, &kind, &len) == 2 && t->name[len] == 0 &&
+                 l >= 0 && l < m->cfg.n_layers && (kind == 'W' || kind == 'b'))
+            *(kind == 'W' ? &v->W[l] : &v->b[l]) = p;
+        else
+            GROK_ASSERT(!"unknown tensor name in table");
+    }
+}
+
+int mlp_init(mlp_model *m, const mlp_config *cfg, grok_err *e)
+{
+    memset(m, 0, sizeof *m);
+    int rc = mlp_config_check(cfg, e);
+    if (rc)
+        return rc;
+    m->cfg = *cfg;
+    param_table b = {calloc((size_t)TABLE_MAX(cfg->n_layers), sizeof(param_tensor)), 0, 0};
+    if (!b.t)
+        return grok_fail(e, GROK_ENOMEM, "out of memory building the parameter table");
+    table_build(&b, cfg);
+    m->tensors = b.t;
+    m->n_tensors = b.n;
+    m->n_params = b.offset;
+    m->params = grok_alloc(m->n_params * sizeof(float));
+    m->grads = grok_alloc(m->n_params * sizeof(float));
+    if (!m->params || !m->grads) {
+        mlp_free(m);
+        return grok_fail(e, GROK_ENOMEM, "out of memory for %zu parameters", b.offset);
+    }
+    views_point(m, m->params, &m->p);
+    views_point(m, m->grads, &m->g);
+    return GROK_OK;
+}
+
+void mlp_free(mlp_model *m)
+{
+    free(m->tensors);
+    grok_free(m->params);
+    grok_free(m->grads);
+    memset(m, 0, sizeof *m);
+}
+
+void mlp_init_params(mlp_model *m, rng *r)
+{
+    params_init_draw(m->tensors, m->n_tensors, m->params, m->cfg.init_scale, r);
+}
+
+/* ------------------------------------------------------------------------ */
+/* activation workspace */
+
+struct mlp_acts {
+    mlp_config cfg;
+    int n_max, n;
+    float *x;                    /* [N, Din] the combined embeddings, h_0 */
+    float *pre[MLP_MAX_LAYERS];  /* [N, H] h_l @ W_l + b_l */
+    float *post[MLP_MAX_LAYERS]; /* [N, H] act(pre), h_{l+1} */
+    float *logits;               /* [N, Vo] */
+    float *dlogits;              /* [N, Vo] written by the caller */
+    float *dh, *dh2;             /* [N, H] backward scratch */
+    float *dx;                   /* [N, Din] d / d x */
+    float *ones;                 /* [N] 1.0f: sums over examples as products */
+    int32_t *occ_start;          /* [V + 1] embedding row v's occurrences are */
+    int32_t *occ;                /* [N*T]   occ[occ_start[v] .. occ_start[v+1]), as n*T + t */
+    float *block;                /* owns every float array above */
+};
+
+/* Lays the float arrays of `a` out from base (each 64-byte aligned); with
+ * base NULL only counts floats. */
+static size_t acts_layout(const mlp_config *c, int N, mlp_acts *a, float *base)
+{
+    const size_t n = (size_t)N, H = (size_t)c->d_hidden, Vo = (size_t)c->d_vocab_out,
+                 Din = (size_t)mlp_d_in(c);
+    size_t total = 0;
+#define C(field, count)                                                                           \
+    do {                                                                                          \
+        if (base)                                                                                 \
+            (field) = base + total;                                                               \
+        total += ((count) + 15) / 16 * 16;                                                        \
+    } while (0)
+    C(a->x, n * Din);
+    for (int l = 0; l < c->n_layers; l++) {
+        C(a->pre[l], n * H);
+        C(a->post[l], n * H);
+    }
+    C(a->logits, n * Vo);
+    C(a->dlogits, n * Vo);
+    C(a->dh, n * H);
+    C(a->dh2, n * H);
+    C(a->dx, n * Din);
+    C(a->ones, n);
+#undef C
+    return total;
+}
+
+mlp_acts *mlp_acts_alloc(const mlp_model *m, int n_max)
+{
+    const mlp_config *c = &m->cfg;
+    mlp_acts *a = calloc(1, sizeof *a);
+    if (!a || n_max < 1)
+        return free(a), NULL;
+    a->cfg = *c;
+    a->n_max = n_max;
+    a->block = grok_alloc(acts_layout(c, n_max, a, NULL) * sizeof(float));
+    a->occ_start = malloc(((size_t)c->d_vocab + 1) * sizeof(int32_t));
+    a->occ = malloc((size_t)n_max * (size_t)c->n_ctx * sizeof(int32_t));
+    if (!a->block || !a->occ_start || !a->occ) {
+        mlp_acts_free(a);
+        return NULL;
+    }
+    acts_layout(c, n_max, a, a->block);
+    for (int i = 0; i < n_max; i++)
+        a->ones[i] = 1.0f;
+    return a;
+}
+
+void mlp_acts_free(mlp_acts *a)
+{
+    if (!a)
+        return;
+    grok_free(a->block);
+    free(a->occ_start);
+    free(a->occ);
+    free(a);
+}
+
+const float *mlp_logits(const mlp_acts *a) { return a->logits; }
+float *mlp_dlogits(mlp_acts *a) { return a->dlogits; }
+const float *mlp_hidden_last(const mlp_acts *a) { return a->post[a->cfg.n_layers - 1]; }
+
+/* ------------------------------------------------------------------------ */
+/* layer kernels: outputs first, then inputs, then sizes */
+
+/* x[n] = concat_t W_E[tok[n,t]] ([T*E]) or sum_t W_E[tok[n,t]] ([E], summed
+ * in position order). */
+static void embed_forward(float *x, const float *W_E, const int32_t *tok, int N, int T, int E,
+                          int V, mlp_combine combine)
+{
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        for (int t = 0; t < T; t++)
+            GROK_ASSERT(tok[n * T + t] >= 0 && tok[n * T + t] < V);
+        if (combine == MLP_COMBINE_CONCAT) {
+            for (int t = 0; t < T; t++)
+                memcpy(x + ((size_t)n * T + t) * E, W_E + (size_t)tok[n * T + t] * E,
+                       sizeof(float) * E);
+        } else {
+            float *xn = x + (size_t)n * E;
+            memcpy(xn, W_E + (size_t)tok[n * T] * E, sizeof(float) * E);
+            for (int t = 1; t < T; t++) {
+                const float *w = W_E + (size_t)tok[n * T + t] * E;
+                for (int e = 0; e < E; e++)
+                    xn[e] += w[e];
+            }
+        }
+    }
+}
+
+/* Backward of embed_forward: dW_E[v] += dx[n] (its slice t for concat) for
+ * every occurrence (n, t) of token v.  The occurrences are listed per row by
+ * a counting sort in (n, t) order, then each row is summed by one thread in
+ * that order.  occ_start: [V + 1], occ: [N*T] scratch. */
+static void embed_backward(float *dW_E, int32_t *occ_start, int32_t *occ, const float *dx,
+                           const int32_t *tok, int N, int T, int E, int V, mlp_combine combine)
+{
+    const int NT = N * T, Din = combine == MLP_COMBINE_CONCAT ? T * E : E;
+    memset(occ_start, 0, sizeof(int32_t) * ((size_t)V + 1));
+    for (int i = 0; i < NT; i++)
+        occ_start[tok[i] + 1]++;
+    for (int v = 0; v < V; v++)
+        occ_start[v + 1] += occ_start[v];
+    for (int i = 0; i < NT; i++) /* occ_start[v] advances to row v+1's start ... */
+        occ[occ_start[tok[i]]++] = i;
+    for (int v = V; v > 0; v--) /* ... and is shifted back */
+        occ_start[v] = occ_start[v - 1];
+    occ_start[0] = 0;
+#pragma omp parallel for schedule(static)
+    for (int v = 0; v < V; v++) {
+        float *g = dW_E + (size_t)v * E;
+        for (int i = occ_start[v]; i < occ_start[v + 1]; i++) {
+            const int n = occ[i] / T, t = occ[i] % T;
+            const float *src =
+                dx + (size_t)n * Din + (combine == MLP_COMBINE_CONCAT ? (size_t)t * E : 0);
+            for (int e = 0; e < E; e++)
+                g[e] += src[e];
+        }
+    }
+}
+
+static inline float gelu(float x) { return 0.5f * x * (1.0f + erff(x * (float)M_SQRT1_2)); }
+
+/* d gelu / dx = Phi(x) + x phi(x) */
+static inline float gelu_grad(float x)
+{
+    const float cdf = 0.5f * (1.0f + erff(x * (float)M_SQRT1_2));
+    const float pdf = expf(-0.5f * x * x) * (float)(0.5 * M_2_SQRTPI * M_SQRT1_2);
+    return cdf + x * pdf;
+}
+
+/* One row of bias_act_forward. */
+GROK_VECTOR_CLONES
+static void bias_act_row(float *restrict post, float *restrict pre, const float *restrict b, int H,
+                         mlp_act act)
+{
+    for (int j = 0; j < H; j++)
+        pre[j] += b[j];
+    switch (act) {
+    case MLP_ACT_RELU:
+        for (int j = 0; j < H; j++)
+            post[j] = pre[j] > 0 ? pre[j] : 0;
+        break;
+    case MLP_ACT_GELU:
+        for (int j = 0; j < H; j++)
+            post[j] = gelu(pre[j]);
+        break;
+    default:
+        for (int j = 0; j < H; j++)
+            post[j] = tanhf(pre[j]);
+        break;
+    }
+}
+
+/* pre += b (per column); post = act(pre).  [rows, H]. */
+static void bias_act_forward(float *post, float *pre, const float *b, int rows, int H, mlp_act act)
+{
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++)
+        bias_act_row(post + (size_t)r * H, pre + (size_t)r * H, b, H, act);
+}
+
+/* One row of act_backward. */
+GROK_VECTOR_CLONES
+static void act_backward_row(float *restrict d, const float *restrict pre,
+                             const float *restrict post, int H, mlp_act act)
+{
+    switch (act) {
+    case MLP_ACT_RELU:
+        for (int j = 0; j < H; j++)
+            d[j] = pre[j] > 0 ? d[j] : 0;
+        break;
+    case MLP_ACT_GELU:
+        for (int j = 0; j < H; j++)
+            d[j] *= gelu_grad(pre[j]);
+        break;
+    default: /* tanh' = 1 - tanh^2 */
+        for (int j = 0; j < H; j++)
+            d[j] *= 1.0f - post[j] * post[j];
+        break;
+    }
+}
+
+/* d *= act'(pre) in place (tanh's from post), [rows, H]. */
+static void act_backward(float *d, const float *pre, const float *post, int rows, int H,
+                         mlp_act act)
+{
+#pragma omp parallel for schedule(static)
+    for (int r = 0; r < rows; r++)
+        act_backward_row(d + (size_t)r * H, pre + (size_t)r * H, post + (size_t)r * H, H, act);
+}
+
+/* ------------------------------------------------------------------------ */
+/* forward */
+
+void mlp_forward(const mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
+{
+    const mlp_config *c = &m->cfg;
+    const int H = c->d_hidden, Vo = c->d_vocab_out, Din = mlp_d_in(c);
+    const mlp_views *P = &m->p;
+    GROK_ASSERT(N >= 1 && N <= a->n_max);
+    a->n = N;
+    embed_forward(a->x, P->W_E, tokens, N, c->n_ctx, c->d_embed, c->d_vocab, c->combine);
+    /* pre_l = h_l @ W_l + b_l;  h_{l+1} = act(pre_l) */
+    const float *h = a->x;
+    int K = Din;
+    for (int l = 0; l < c->n_layers; l++) {
+        la_gemm(N, H, K, 1.0f, h, K, 1, P->W[l], H, 1, 0.0f, a->pre[l], H, 1);
+        bias_act_forward(a->post[l], a->pre[l], P->b[l], N, H, c->act);
+        h = a->post[l];
+        K = H;
+    }
+    /* logits = h_L @ W_U + b_U */
+    la_gemm(N, Vo, H, 1.0f, h, H, 1, P->W_U, Vo, 1, 0.0f, a->logits, Vo, 1);
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < Vo; o++)
+            a->logits[(size_t)n * Vo + o] += P->b_U[o];
+}
+
+/* ------------------------------------------------------------------------ */
+/* backward */
+
+/* From a->dh = d / d h_L back through the hidden layers to d / d pre_0, which
+ * it returns (a->dh or a->dh2).  With G, also writes the gradients of W_l and
+ * b_l there (overwriting). */
+static float *hidden_backward(const mlp_model *m, mlp_acts *a, int N, mlp_views *G)
+{
+    const mlp_config *c = &m->cfg;
+    const int H = c->d_hidden, Din = mlp_d_in(c);
+    float *d = a->dh, *d_other = a->dh2;
+    for (int l = c->n_layers - 1; l >= 0; l--) {
+        /* h_{l+1} = act(pre_l): d becomes d / d pre_l */
+        act_backward(d, a->pre[l], a->post[l], N, H, c->act);
+        /* pre_l = h_l @ W_l + b_l */
+        const float *h = l > 0 ? a->post[l - 1] : a->x;
+        const int K = l > 0 ? H : Din;
+        if (G) {
+            la_gemm(K, H, N, 1.0f, h, 1, K, d, H, 1, 0.0f, G->W[l], H, 1);
+            la_gemm(1, H, N, 1.0f, a->ones, N, 1, d, H, 1, 0.0f, G->b[l], H, 1);
+        }
+        if (l > 0) {
+            la_gemm(N, H, H, 1.0f, d, H, 1, m->p.W[l], 1, H, 0.0f, d_other, H, 1);
+            float *tmp = d;
+            d = d_other;
+            d_other = tmp;
+        }
+    }
+    return d;
+}
+
+void mlp_backward(mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
+{
+    const mlp_config *c = &m->cfg;
+    const int H = c->d_hidden, Vo = c->d_vocab_out, Din = mlp_d_in(c);
+    GROK_ASSERT(N == a->n);
+    mlp_views *G = &m->g;
+    /* logits = h_L @ W_U + b_U */
+    const float *h = a->post[c->n_layers - 1];
+    la_gemm(H, Vo, N, 1.0f, h, 1, H, a->dlogits, Vo, 1, 0.0f, G->W_U, Vo, 1);
+    la_gemm(1, Vo, N, 1.0f, a->ones, N, 1, a->dlogits, Vo, 1, 0.0f, G->b_U, Vo, 1);
+    la_gemm(N, H, Vo, 1.0f, a->dlogits, Vo, 1, m->p.W_U, 1, Vo, 0.0f, a->dh, H, 1);
+    const float *dpre0 = hidden_backward(m, a, N, G);
+    /* pre_0 = x @ W_0 + b_0 */
+    la_gemm(N, Din, H, 1.0f, dpre0, H, 1, m->p.W[0], 1, H, 0.0f, a->dx, Din, 1);
+    memset(G->W_E, 0, sizeof(float) * (size_t)c->d_vocab * c->d_embed);
+    embed_backward(G->W_E, a->occ_start, a->occ, a->dx, tokens, N, c->n_ctx, c->d_embed,
+                   c->d_vocab, c->combine);
+}
+
+void mlp_embed_grad(const mlp_model *m, mlp_acts *a, const int32_t *tokens, const int32_t *cls,
+                    int N, float *out)
+{
+    const mlp_config *c = &m->cfg;
+    const int T = c->n_ctx, E = c->d_embed, H = c->d_hidden, Vo = c->d_vocab_out,
+              Din = mlp_d_in(c);
+    GROK_ASSERT(N == a->n);
+    (void)tokens; /* the forward saved all this needs */
+    /* d logits[n, cls[n]] / d h_L = W_U[:, cls[n]] */
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        GROK_ASSERT(cls[n] >= 0 && cls[n] < Vo);
+        for (int j = 0; j < H; j++)
+            a->dh[(size_t)n * H + j] = m->p.W_U[(size_t)j * Vo + cls[n]];
+    }
+    const float *dpre0 = hidden_backward(m, a, N, NULL);
+    /* d / d x = d / d pre_0 @ W_0^T; for concat [N, T*E] is already out's layout */
+    float *dx = c->combine == MLP_COMBINE_CONCAT ? out : a->dx;
+    la_gemm(N, Din, H, 1.0f, dpre0, H, 1, m->p.W[0], 1, H, 0.0f, dx, Din, 1);
+    if (c->combine == MLP_COMBINE_SUM) {
+#pragma omp parallel for schedule(static)
+        for (int n = 0; n < N; n++)
+            for (int t = 0; t < T; t++)
+                memcpy(out + ((size_t)n * T + t) * E, dx + (size_t)n * E, sizeof(float) * E);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the naive reference: per example, double, straight from the definitions */
+
+void mlp_forward_ref_embed(const mlp_model *m, const double *emb, int N, double *logits)
+{
+    const mlp_config *c = &m->cfg;
+    const int T = c->n_ctx, E = c->d_embed, H = c->d_hidden, Vo = c->d_vocab_out,
+              Din = mlp_d_in(c);
+    const mlp_views *P = &m->p;
+    const int W = Din > H ? Din : H;
+    double *h = malloc(sizeof(double) * W), *y = malloc(sizeof(double) * W);
+    GROK_ASSERT(h && y);
+    for (int n = 0; n < N; n++) {
+        const double *en = emb + (size_t)n * T * E;
+        for (int i = 0; i < Din; i++)
+            h[i] = 0;
+        for (int t = 0; t < T; t++)
+            for (int e = 0; e < E; e++)
+                h[c->combine == MLP_COMBINE_CONCAT ? t * E + e : e] += en[t * E + e];
+        int K = Din;
+        for (int l = 0; l < c->n_layers; l++) {
+            for (int j = 0; j < H; j++) {
+                double s = P->b[l][j];
+                for (int k = 0; k < K; k++)
+                    s += h[k] * P->W[l][(size_t)k * H + j];
+                y[j] = c->act == MLP_ACT_RELU   ? (s > 0 ? s : 0)
+                       : c->act == MLP_ACT_GELU ? 0.5 * s * (1 + erf(s / sqrt(2.0)))
+                                                : tanh(s);
+            }
+            memcpy(h, y, sizeof(double) * H);
+            K = H;
+        }
+        for (int o = 0; o < Vo; o++) {
+            double s = P->b_U[o];
+            for (int j = 0; j < H; j++)
+                s += h[j] * P->W_U[(size_t)j * Vo + o];
+            logits[(size_t)n * Vo + o] = s;
+        }
+    }
+    free(h);
+    free(y);
+}
+
+void mlp_forward_ref(const mlp_model *m, const int32_t *tokens, int N, double *logits)
+{
+    const int T = m->cfg.n_ctx, E = m->cfg.d_embed;
+    double *emb = malloc(sizeof(double) * (size_t)N * T * E);
+    GROK_ASSERT(emb);
+    for (int i = 0; i < N * T; i++)
+        for (int e = 0; e < E; e++)
+            emb[(size_t)i * E + e] = m->p.W_E[(size_t)tokens[i] * E + e];
+    mlp_forward_ref_embed(m, emb, N, logits);
+    free(emb);
+}
