@@ -18,6 +18,13 @@
  * threads by OpenMP's static schedule, so the bits do not depend on the
  * thread count (the build turns FMA contraction off, -ffp-contract=off).
  *
+ * Decay toward the origin p0 (OPTIM_DECAY_INIT) replaces the two decay terms:
+ *     AdamW:     p = p - f(lr*wd) * (p - p0)
+ *     Adam, SGD: g = g + f(wd) * (p - p0)
+ * (openai/grok's to_init form; written with the same float steps in
+ * tests/gen_optim_golden.py).  OPTIM_DECAY_ZERO runs the torch rules above
+ * unchanged.
+ *
  * Legend: n parameters. */
 #include "optim.h"
 
@@ -38,14 +45,37 @@ const char *optim_kind_name(optim_kind k)
     return optim_kind_names[k];
 }
 
-int optim_kind_parse(const char *name)
+/* The index of name among names[0..n), or -1. */
+static int optim_name_index(const char *const *names, int n, const char *name)
 {
     if (!name)
         return -1;
-    for (int i = 0; i < OPTIM_KIND_COUNT; i++)
-        if (strcmp(name, optim_kind_names[i]) == 0)
+    for (int i = 0; i < n; i++)
+        if (strcmp(name, names[i]) == 0)
             return i;
     return -1;
+}
+
+int optim_kind_parse(const char *name)
+{
+    return optim_name_index(optim_kind_names, OPTIM_KIND_COUNT, name);
+}
+
+static const char *const optim_decay_names[OPTIM_DECAY_COUNT] = {
+    [OPTIM_DECAY_ZERO] = "zero",
+    [OPTIM_DECAY_INIT] = "init",
+};
+
+const char *optim_decay_name(optim_decay d)
+{
+    if ((int)d < 0 || d >= OPTIM_DECAY_COUNT)
+        return "?";
+    return optim_decay_names[d];
+}
+
+int optim_decay_parse(const char *name)
+{
+    return optim_name_index(optim_decay_names, OPTIM_DECAY_COUNT, name);
 }
 
 static int optim_validate(const optim_config *c, grok_err *e)
@@ -68,6 +98,9 @@ static int optim_validate(const optim_config *c, grok_err *e)
         return grok_fail(e, GROK_EINVAL, "momentum = %g: must be in [0, 1)", c->momentum);
     if (c->warmup < 0)
         return grok_fail(e, GROK_EINVAL, "warmup = %ld: must be >= 0", c->warmup);
+    if ((int)c->decay_to < 0 || c->decay_to >= OPTIM_DECAY_COUNT)
+        return grok_fail(e, GROK_EINVAL, "decay_to = %d: unknown (valid: zero, init)",
+                         (int)c->decay_to);
     return GROK_OK;
 }
 
@@ -86,6 +119,16 @@ int optim_init(optim_state *s, const optim_config *cfg, size_t n, grok_err *e)
         optim_free(s);
         return grok_fail(e, GROK_ENOMEM, "optimizer: out of memory for 2 x %zu floats", n);
     }
+    if (cfg->decay_to == OPTIM_DECAY_INIT) {
+        s->origin = grok_alloc(n * sizeof(float));
+        if (!s->origin) {
+            optim_free(s);
+            return grok_fail(e, GROK_ENOMEM, "optimizer: out of memory for the origin, %zu floats",
+                             n);
+        }
+        for (size_t i = 0; i < n; i++)
+            s->origin[i] = NAN;
+    }
     s->cfg = *cfg;
     s->n = n;
     s->step = 0;
@@ -100,7 +143,23 @@ void optim_free(optim_state *s)
         return;
     grok_free(s->m);
     grok_free(s->v);
+    grok_free(s->origin);
     memset(s, 0, sizeof *s);
+}
+
+void optim_set_origin(optim_state *s, const float *params)
+{
+    GROK_ASSERT(s != NULL && s->cfg.decay_to == OPTIM_DECAY_INIT && s->origin != NULL);
+    GROK_ASSERT(s->n == 0 || params != NULL);
+    memcpy(s->origin, params, s->n * sizeof(float));
+}
+
+void optim_state_buffers(optim_state *s, statebuf_list *l)
+{
+    statebuf_add(l, "optim.m", s->m, s->n);
+    statebuf_add(l, "optim.v", s->v, s->n);
+    if (s->cfg.decay_to == OPTIM_DECAY_INIT)
+        statebuf_add(l, "optim.origin", s->origin, s->n);
 }
 
 double optim_lr(const optim_state *s)
@@ -113,7 +172,7 @@ double optim_lr(const optim_state *s)
 }
 
 /* Adam(W) for params, grads, m, v [n]; decoupled: AdamW's p *= 1 - lr*wd,
- * else Adam's g += wd*p. */
+ * else Adam's g += wd*p (toward the origin: p -= lr*wd*(p - p0), g += wd*(p - p0)). */
 static void optim_adam_update(const optim_state *s, double lr, int decoupled, float *params,
                               const float *grads)
 {
@@ -123,7 +182,10 @@ static void optim_adam_update(const optim_state *s, double lr, int decoupled, fl
     double bc2 = 1.0 - pow(c->beta2, t);
     const float decay = (float)(1.0 - lr * c->weight_decay); /* AdamW only */
     const float wd = (float)c->weight_decay;                  /* Adam only */
+    const float lr_wd = (float)(lr * c->weight_decay);         /* AdamW to the origin */
     const int l2 = !decoupled && c->weight_decay != 0.0;
+    const int to_init = c->decay_to == OPTIM_DECAY_INIT;
+    const float *origin = s->origin;
     const float b1 = (float)c->beta1, one_b1 = (float)(1.0 - c->beta1);
     const float b2 = (float)c->beta2, one_b2 = (float)(1.0 - c->beta2);
     const float neg_step = (float)(-(lr / bc1));
@@ -137,9 +199,9 @@ static void optim_adam_update(const optim_state *s, double lr, int decoupled, fl
         float p = params[i];
         float g = grads[i];
         if (decoupled)
-            p = p * decay;
+            p = to_init ? p - lr_wd * (p - origin[i]) : p * decay;
         else if (l2)
-            g = g + wd * p;
+            g = to_init ? g + wd * (p - origin[i]) : g + wd * p;
         float mi = m[i] * b1 + one_b1 * g;
         float vi = v[i] * b2 + one_b2 * g * g;
         float denom = sqrtf(vi) / bc2_sqrt + eps;
@@ -149,13 +211,16 @@ static void optim_adam_update(const optim_state *s, double lr, int decoupled, fl
     }
 }
 
-/* SGD with momentum (dampening 0) and L2 weight decay for params, grads,
- * buf = m [n]; the first update sets buf = g, as torch does. */
+/* SGD with momentum (dampening 0) and L2 weight decay (toward zero or the
+ * origin) for params, grads, buf = m [n]; the first update sets buf = g, as
+ * torch does. */
 static void optim_sgd_update(const optim_state *s, double lr, float *params, const float *grads)
 {
     const optim_config *c = &s->cfg;
     const int first = s->step == 0;
     const int l2 = c->weight_decay != 0.0;
+    const int to_init = c->decay_to == OPTIM_DECAY_INIT;
+    const float *origin = s->origin;
     const float wd = (float)c->weight_decay;
     const float mom = (float)c->momentum;
     const int use_buf = c->momentum != 0.0;
@@ -168,7 +233,7 @@ static void optim_sgd_update(const optim_state *s, double lr, float *params, con
         float p = params[i];
         float g = grads[i];
         if (l2)
-            g = g + wd * p;
+            g = to_init ? g + wd * (p - origin[i]) : g + wd * p;
         if (use_buf) {
             g = first ? g : buf[i] * mom + g;
             buf[i] = g;

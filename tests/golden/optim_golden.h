@@ -2,7 +2,8 @@
  *
  * Parameters after each of 5 steps of torch.optim.AdamW, Adam and SGD under
  * LambdaLR(lambda s: min(s / 3, 1)), from optim_golden_p0 with gradient
- * optim_golden_grads[s] at step s.  Floats are exact (hex literals). */
+ * optim_golden_grads[s] at step s; the *_to_init cases decay toward
+ * optim_golden_origin.  Floats are exact (hex literals). */
 #ifndef OPTIM_GOLDEN_H
 #define OPTIM_GOLDEN_H
 
@@ -10,7 +11,7 @@
 
 #define OPTIM_GOLDEN_N 40
 #define OPTIM_GOLDEN_STEPS 5
-#define OPTIM_GOLDEN_CASES 3
+#define OPTIM_GOLDEN_CASES 6
 
 /* [N] initial parameters */
 static const float optim_golden_p0[OPTIM_GOLDEN_N] = {
@@ -24,6 +25,20 @@ static const float optim_golden_p0[OPTIM_GOLDEN_N] = {
     0x1.837c16p+0f, -0x1.4b222p-2f, -0x1.844358p+0f, 0x1.f6e1b6p-4f,
     0x1.7a2198p-3f, -0x1.48655p-1f, -0x1.528586p+0f, 0x1.e7c9dp-1f,
     -0x1.5924b6p-2f, 0x1.512556p+0f, -0x1.954f7p+0f, -0x1.8868a4p-1f,
+};
+
+/* [N] the origin of the *_to_init cases */
+static const float optim_golden_origin[OPTIM_GOLDEN_N] = {
+    -0x1.57e208p-2f, -0x1.1f78aep-1f, -0x1.1685b6p+1f, -0x1.153ca6p+0f,
+    -0x1.5d66ep-2f, -0x1.864024p-1f, -0x1.69f32cp+1f, 0x1.293078p-2f,
+    0x1.97c848p-2f, 0x1.c74a3p-5f, 0x1.173074p+2f, -0x1.f9a0acp-1f,
+    0x1.3baad8p-5f, -0x1.f6858ep+0f, 0x1.e426b4p+0f, 0x1.b522c6p-1f,
+    0x1.1d72b2p-1f, 0x1.7d3844p+0f, -0x1.a7d72cp-2f, -0x1.3dd7d8p+1f,
+    -0x1.04de0cp+0f, 0x1.d094b4p+1f, -0x1.508bc2p-1f, 0x1.4fd2ecp+0f,
+    -0x1.07d6a8p+1f, -0x1.b6d3e4p-1f, 0x1.7d67e8p-1f, -0x1.143aacp+0f,
+    0x1.3db902p+0f, 0x1.d58d48p-1f, -0x1.ab3278p-2f, -0x1.6a67ep-2f,
+    0x1.584fc4p+1f, -0x1.810868p+0f, -0x1.4c6708p+0f, 0x1.ada61cp-1f,
+    -0x1.0c1f3ap+0f, 0x1.4df9cap+0f, -0x1.37ccbep+0f, 0x1.006f9ep+0f,
 };
 
 /* [STEPS][N] gradient of each step */
@@ -101,7 +116,8 @@ static const optim_golden_case optim_golden[OPTIM_GOLDEN_CASES] = {
     {
         .name = "adamw",
         .cfg = {.kind = OPTIM_ADAMW, .lr = 0.01, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-08,
-                .weight_decay = 1.0, .momentum = 0.0, .warmup = 3},
+                .weight_decay = 1.0, .momentum = 0.0, .warmup = 3,
+                .decay_to = OPTIM_DECAY_ZERO},
         .lr_used = {0x0p+0, 0x1.b4e81b4e81b4ep-9, 0x1.b4e81b4e81b4ep-8, 0x1.47ae147ae147bp-7, 0x1.47ae147ae147bp-7},
         .params = {
             {
@@ -169,7 +185,8 @@ static const optim_golden_case optim_golden[OPTIM_GOLDEN_CASES] = {
     {
         .name = "adam",
         .cfg = {.kind = OPTIM_ADAM, .lr = 0.01, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-08,
-                .weight_decay = 0.1, .momentum = 0.0, .warmup = 3},
+                .weight_decay = 0.1, .momentum = 0.0, .warmup = 3,
+                .decay_to = OPTIM_DECAY_ZERO},
         .lr_used = {0x0p+0, 0x1.b4e81b4e81b4ep-9, 0x1.b4e81b4e81b4ep-8, 0x1.47ae147ae147bp-7, 0x1.47ae147ae147bp-7},
         .params = {
             {
@@ -237,7 +254,8 @@ static const optim_golden_case optim_golden[OPTIM_GOLDEN_CASES] = {
     {
         .name = "sgd",
         .cfg = {.kind = OPTIM_SGD, .lr = 0.05, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-08,
-                .weight_decay = 0.01, .momentum = 0.9, .warmup = 3},
+                .weight_decay = 0.01, .momentum = 0.9, .warmup = 3,
+                .decay_to = OPTIM_DECAY_ZERO},
         .lr_used = {0x0p+0, 0x1.1111111111111p-6, 0x1.1111111111111p-5, 0x1.999999999999ap-5, 0x1.999999999999ap-5},
         .params = {
             {
@@ -299,6 +317,213 @@ static const optim_golden_case optim_golden[OPTIM_GOLDEN_CASES] = {
                 0x1.6f421ep-1f, -0x1.14c262p+0f, -0x1.b298eep+0f, -0x1.2244cap-3f,
                 -0x1.0d851ap-4f, -0x1.9a55b4p-1f, -0x1.1f0494p+0f, 0x1.a94588p-1f,
                 -0x1.bf504ep-2f, 0x1.5dc85ep+0f, -0x1.149182p+0f, 0x1.d40212p-6f,
+            },
+        },
+    },
+    {
+        .name = "adamw_to_init",
+        .cfg = {.kind = OPTIM_ADAMW, .lr = 0.01, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-08,
+                .weight_decay = 5.0, .momentum = 0.0, .warmup = 3,
+                .decay_to = OPTIM_DECAY_INIT},
+        .lr_used = {0x0p+0, 0x1.b4e81b4e81b4ep-9, 0x1.b4e81b4e81b4ep-8, 0x1.47ae147ae147bp-7, 0x1.47ae147ae147bp-7},
+        .params = {
+            {
+                0x1.257878p-3f, -0x1.d565f6p-4f, 0x1.cc89b2p-2f, -0x1.455f02p-3f,
+                -0x1.1b8f58p+1f, 0x1.b48a88p-1f, -0x1.0ad0e4p+1f, -0x1.40b11p-2f,
+                0x1.aac5d6p-3f, -0x1.21dcd8p-5f, 0x1.81a80ep+0f, -0x1.6e8b1ep-3f,
+                0x1.06e85p-2f, -0x1.157ae2p+0f, 0x1.4ea0e2p-1f, 0x1.409f9ep-1f,
+                0x1.b3df68p-2f, 0x1.b763eap-1f, 0x1.a0ec0ap-1f, -0x1.0269fcp+0f,
+                -0x1.3e8426p-1f, 0x1.c97498p+0f, -0x1.86c2bcp-1f, 0x1.806102p+0f,
+                -0x1.840f7ep-1f, -0x1.5146b4p-2f, 0x1.3075eap-1f, -0x1.28757ap-3f,
+                0x1.837c16p+0f, -0x1.4b222p-2f, -0x1.844358p+0f, 0x1.f6e1b6p-4f,
+                0x1.7a2198p-3f, -0x1.48655p-1f, -0x1.528586p+0f, 0x1.e7c9dp-1f,
+                -0x1.5924b6p-2f, 0x1.512556p+0f, -0x1.954f7p+0f, -0x1.8868a4p-1f,
+            },
+            {
+                0x1.1a0cf2p-3f, -0x1.f88266p-4f, 0x1.9d6ceap-2f, -0x1.6883dp-3f,
+                -0x1.172da4p+1f, 0x1.a58bccp-1f, -0x1.0cb658p+1f, -0x1.3664c6p-2f,
+                0x1.ab00aap-3f, -0x1.29025cp-5f, 0x1.8d4e4p+0f, -0x1.8f0f74p-3f,
+                0x1.005ca6p-2f, -0x1.19a708p+0f, 0x1.59fd4cp-1f, 0x1.40dd0ep-1f,
+                0x1.b3fa38p-2f, 0x1.bd597cp-1f, 0x1.982494p-1f, -0x1.081392p+0f,
+                -0x1.43135p-1f, 0x1.d0b4bp+0f, -0x1.877d7ep-1f, 0x1.7ffeaap+0f,
+                -0x1.8d840ap-1f, -0x1.5732p-2f, 0x1.313478p-1f, -0x1.4ba3f6p-3f,
+                0x1.821be4p+0f, -0x1.378662p-2f, -0x1.8035b2p+0f, 0x1.cf97aap-4f,
+                0x1.cd0a82p-3f, -0x1.50f5d8p-1f, -0x1.5338d6p+0f, 0x1.e85852p-1f,
+                -0x1.62a4b8p-2f, 0x1.50e5cep+0f, -0x1.935a2cp+0f, -0x1.77a3dp-1f,
+            },
+            {
+                0x1.0503a6p-3f, -0x1.1217e4p-3f, 0x1.488cb2p-2f, -0x1.ad294ap-3f,
+                -0x1.0e97bcp+1f, 0x1.8a51bep-1f, -0x1.108356p+1f, -0x1.22241p-2f,
+                0x1.b859bcp-3f, -0x1.de85a8p-6f, 0x1.a3f348p+0f, -0x1.cd821ep-3f,
+                0x1.e6706ap-3f, -0x1.2021acp+0f, 0x1.6cde3p-1f, 0x1.41f282p-1f,
+                0x1.b334e4p-2f, 0x1.c61c18p-1f, 0x1.818aep-1f, -0x1.144068p+0f,
+                -0x1.4c8538p-1f, 0x1.df03cap+0f, -0x1.882c4p-1f, 0x1.7f860ep+0f,
+                -0x1.a28286p-1f, -0x1.628efp-2f, 0x1.33ed2ap-1f, -0x1.9045aap-3f,
+                0x1.7ebe78p+0f, -0x1.12b8dep-2f, -0x1.77e7a2p+0f, 0x1.7ba53ap-4f,
+                0x1.35e214p-2f, -0x1.623f5p-1f, -0x1.5246fp+0f, 0x1.e58c4ep-1f,
+                -0x1.7b7cf8p-2f, 0x1.51bb28p+0f, -0x1.8f335cp+0f, -0x1.575b54p-1f,
+            },
+            {
+                0x1.c6fca4p-4f, -0x1.33d968p-3f, 0x1.995714p-3f, -0x1.077202p-2f,
+                -0x1.0251c2p+1f, 0x1.62ddfcp-1f, -0x1.15d96ap+1f, -0x1.04c63cp-2f,
+                0x1.cb9c8ep-3f, -0x1.488066p-6f, 0x1.c522ecp+0f, -0x1.12da18p-2f,
+                0x1.c36fccp-3f, -0x1.29bffep+0f, 0x1.88bd44p-1f, 0x1.443e7ap-1f,
+                0x1.b380d4p-2f, 0x1.d34992p-1f, 0x1.614baep-1f, -0x1.25f0c6p+0f,
+                -0x1.5975f4p-1f, 0x1.f4171ep+0f, -0x1.885c1cp-1f, 0x1.7e8aaap+0f,
+                -0x1.c12f36p-1f, -0x1.74d6e4p-2f, 0x1.37c4f8p-1f, -0x1.f23e9cp-3f,
+                0x1.7a273ep+0f, -0x1.b81d14p-3f, -0x1.6b9c9ap+0f, 0x1.07797ap-4f,
+                0x1.aa2ea6p-2f, -0x1.7a76ccp-1f, -0x1.511964p+0f, 0x1.e1bcd4p-1f,
+                -0x1.9f40ep-2f, 0x1.52b162p+0f, -0x1.8977fp+0f, -0x1.29424cp-1f,
+            },
+            {
+                0x1.70c74ap-4f, -0x1.5dffdep-3f, 0x1.55385cp-4f, -0x1.379b68p-2f,
+                -0x1.ed6008p+0f, 0x1.3c8958p-1f, -0x1.1b066ep+1f, -0x1.d1c09ap-3f,
+                0x1.e5b6cap-3f, -0x1.9b6bb4p-7f, 0x1.e5db2ep+0f, -0x1.3dd292p-2f,
+                0x1.ab060ap-3f, -0x1.32fb34p+0f, 0x1.a44964p-1f, 0x1.45f0e8p-1f,
+                0x1.b58c16p-2f, 0x1.e34094p-1f, 0x1.41ff12p-1f, -0x1.37fd0cp+0f,
+                -0x1.660adep-1f, 0x1.03e5f8p+1f, -0x1.8949bep-1f, 0x1.7d2226p+0f,
+                -0x1.dc9c48p-1f, -0x1.926d64p-2f, 0x1.389df4p-1f, -0x1.207a3ep-2f,
+                0x1.760d76p+0f, -0x1.4f15bap-3f, -0x1.5f081p+0f, 0x1.2d505ap-5f,
+                0x1.0d1aaep-1f, -0x1.91e8ap-1f, -0x1.4f7d94p+0f, 0x1.dcb5bcp-1f,
+                -0x1.c4589ap-2f, 0x1.51fc5ap+0f, -0x1.84160cp+0f, -0x1.fa5ef8p-2f,
+            },
+        },
+    },
+    {
+        .name = "adam_to_init",
+        .cfg = {.kind = OPTIM_ADAM, .lr = 0.01, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-08,
+                .weight_decay = 0.5, .momentum = 0.0, .warmup = 3,
+                .decay_to = OPTIM_DECAY_INIT},
+        .lr_used = {0x0p+0, 0x1.b4e81b4e81b4ep-9, 0x1.b4e81b4e81b4ep-8, 0x1.47ae147ae147bp-7, 0x1.47ae147ae147bp-7},
+        .params = {
+            {
+                0x1.257878p-3f, -0x1.d565f6p-4f, 0x1.cc89b2p-2f, -0x1.455f02p-3f,
+                -0x1.1b8f58p+1f, 0x1.b48a88p-1f, -0x1.0ad0e4p+1f, -0x1.40b11p-2f,
+                0x1.aac5d6p-3f, -0x1.21dcd8p-5f, 0x1.81a80ep+0f, -0x1.6e8b1ep-3f,
+                0x1.06e85p-2f, -0x1.157ae2p+0f, 0x1.4ea0e2p-1f, 0x1.409f9ep-1f,
+                0x1.b3df68p-2f, 0x1.b763eap-1f, 0x1.a0ec0ap-1f, -0x1.0269fcp+0f,
+                -0x1.3e8426p-1f, 0x1.c97498p+0f, -0x1.86c2bcp-1f, 0x1.806102p+0f,
+                -0x1.840f7ep-1f, -0x1.5146b4p-2f, 0x1.3075eap-1f, -0x1.28757ap-3f,
+                0x1.837c16p+0f, -0x1.4b222p-2f, -0x1.844358p+0f, 0x1.f6e1b6p-4f,
+                0x1.7a2198p-3f, -0x1.48655p-1f, -0x1.528586p+0f, 0x1.e7c9dp-1f,
+                -0x1.5924b6p-2f, 0x1.512556p+0f, -0x1.954f7p+0f, -0x1.8868a4p-1f,
+            },
+            {
+                0x1.29739p-3f, -0x1.e0aa4ep-4f, 0x1.c93218p-2f, -0x1.4b3d5p-3f,
+                -0x1.1b2238p+1f, 0x1.b310aep-1f, -0x1.0b371p+1f, -0x1.3d474p-2f,
+                0x1.a4b00ep-3f, -0x1.2ee3eap-5f, 0x1.824fep+0f, -0x1.755ebep-3f,
+                0x1.03fe3ap-2f, -0x1.16425cp+0f, 0x1.501a48p-1f, 0x1.3eeccp-1f,
+                0x1.b1f2f8p-2f, 0x1.b8707p-1f, 0x1.9f36eap-1f, -0x1.028d5cp+0f,
+                -0x1.3fd4b2p-1f, 0x1.ca2104p+0f, -0x1.885ebp-1f, 0x1.80920cp+0f,
+                -0x1.85c048p-1f, -0x1.505b86p-2f, 0x1.304b0ep-1f, -0x1.2d9768p-3f,
+                0x1.82b66cp+0f, -0x1.4b10a8p-2f, -0x1.84ad14p+0f, 0x1.ebd0f4p-4f,
+                0x1.804b7p-3f, -0x1.49fd42p-1f, -0x1.5351e8p+0f, 0x1.e94588p-1f,
+                -0x1.578a6ap-2f, 0x1.50ef5ep+0f, -0x1.94843cp+0f, -0x1.86b5bp-1f,
+            },
+            {
+                0x1.33f91ap-3f, -0x1.d3e4bcp-4f, 0x1.c51b82p-2f, -0x1.5730fp-3f,
+                -0x1.1a4964p+1f, 0x1.b16bf8p-1f, -0x1.0c02d2p+1f, -0x1.3673e8p-2f,
+                0x1.a68ab2p-3f, -0x1.0d4ceep-5f, 0x1.838002p+0f, -0x1.830592p-3f,
+                0x1.fbf384p-3f, -0x1.1633a4p+0f, 0x1.4f1562p-1f, 0x1.3c4684p-1f,
+                0x1.acd3cp-2f, 0x1.b70b38p-1f, 0x1.9ced6cp-1f, -0x1.039c34p+0f,
+                -0x1.42cb52p-1f, 0x1.cb9fdp+0f, -0x1.8a8a2ep-1f, 0x1.81abd4p+0f,
+                -0x1.88d216p-1f, -0x1.4cde32p-2f, 0x1.314a4ep-1f, -0x1.380b98p-3f,
+                0x1.819754p+0f, -0x1.4f19dep-2f, -0x1.84d4f4p+0f, 0x1.d3b03ap-4f,
+                0x1.86edap-3f, -0x1.4d4624p-1f, -0x1.529612p+0f, 0x1.e8399cp-1f,
+                -0x1.5a7e7p-2f, 0x1.51db58p+0f, -0x1.93569ep+0f, -0x1.83b6a4p-1f,
+            },
+            {
+                0x1.3fc4e8p-3f, -0x1.c67af6p-4f, 0x1.bdceecp-2f, -0x1.690c18p-3f,
+                -0x1.190aa6p+1f, 0x1.aeb654p-1f, -0x1.0d23c8p+1f, -0x1.2c381cp-2f,
+                0x1.a9942p-3f, -0x1.c66be4p-6f, 0x1.8592dp+0f, -0x1.977e06p-3f,
+                0x1.ecaf0ep-3f, -0x1.1692bap+0f, 0x1.4e6046p-1f, 0x1.3930fap-1f,
+                0x1.a6b416p-2f, 0x1.b59702p-1f, 0x1.99dc7cp-1f, -0x1.0560aap+0f,
+                -0x1.46aa2ep-1f, 0x1.cdfb48p+0f, -0x1.8ca1a6p-1f, 0x1.8300bap+0f,
+                -0x1.8d954cp-1f, -0x1.4e1ea8p-2f, 0x1.32ddeap-1f, -0x1.47947cp-3f,
+                0x1.802db6p+0f, -0x1.53431p-2f, -0x1.84875cp+0f, 0x1.b201b8p-4f,
+                0x1.94874p-3f, -0x1.5201e2p-1f, -0x1.51ac2ap+0f, 0x1.e6d854p-1f,
+                -0x1.5f1ccp-2f, 0x1.52fcc8p+0f, -0x1.91d114p+0f, -0x1.7f9ef6p-1f,
+            },
+            {
+                0x1.3f66f2p-3f, -0x1.cd4dacp-4f, 0x1.b5a124p-2f, -0x1.7bbc12p-3f,
+                -0x1.17cc8ap+1f, 0x1.ab63f8p-1f, -0x1.0e46a6p+1f, -0x1.21feb6p-2f,
+                0x1.b37f5ep-3f, -0x1.852608p-6f, 0x1.87bf7ap+0f, -0x1.abf2f8p-3f,
+                0x1.e5ac6ep-3f, -0x1.1736d6p+0f, 0x1.4ef72cp-1f, 0x1.3570eep-1f,
+                0x1.a2826ap-2f, 0x1.b74cf4p-1f, 0x1.9641d2p-1f, -0x1.075b84p+0f,
+                -0x1.4ac5c2p-1f, 0x1.cedd54p+0f, -0x1.8fe0fp-1f, 0x1.83d58cp+0f,
+                -0x1.8d3ea4p-1f, -0x1.53aceap-2f, 0x1.3089cap-1f, -0x1.48bb56p-3f,
+                0x1.7f0258p+0f, -0x1.567012p-2f, -0x1.8368c2p+0f, 0x1.930d6cp-4f,
+                0x1.a44dcp-3f, -0x1.56c162p-1f, -0x1.5046cp+0f, 0x1.e42a7p-1f,
+                -0x1.65b978p-2f, 0x1.527fdp+0f, -0x1.905678p+0f, -0x1.7b55fcp-1f,
+            },
+        },
+    },
+    {
+        .name = "sgd_to_init",
+        .cfg = {.kind = OPTIM_SGD, .lr = 0.05, .beta1 = 0.9, .beta2 = 0.98, .eps = 1e-08,
+                .weight_decay = 0.5, .momentum = 0.9, .warmup = 3,
+                .decay_to = OPTIM_DECAY_INIT},
+        .lr_used = {0x0p+0, 0x1.1111111111111p-6, 0x1.1111111111111p-5, 0x1.999999999999ap-5, 0x1.999999999999ap-5},
+        .params = {
+            {
+                0x1.257878p-3f, -0x1.d565f6p-4f, 0x1.cc89b2p-2f, -0x1.455f02p-3f,
+                -0x1.1b8f58p+1f, 0x1.b48a88p-1f, -0x1.0ad0e4p+1f, -0x1.40b11p-2f,
+                0x1.aac5d6p-3f, -0x1.21dcd8p-5f, 0x1.81a80ep+0f, -0x1.6e8b1ep-3f,
+                0x1.06e85p-2f, -0x1.157ae2p+0f, 0x1.4ea0e2p-1f, 0x1.409f9ep-1f,
+                0x1.b3df68p-2f, 0x1.b763eap-1f, 0x1.a0ec0ap-1f, -0x1.0269fcp+0f,
+                -0x1.3e8426p-1f, 0x1.c97498p+0f, -0x1.86c2bcp-1f, 0x1.806102p+0f,
+                -0x1.840f7ep-1f, -0x1.5146b4p-2f, 0x1.3075eap-1f, -0x1.28757ap-3f,
+                0x1.837c16p+0f, -0x1.4b222p-2f, -0x1.844358p+0f, 0x1.f6e1b6p-4f,
+                0x1.7a2198p-3f, -0x1.48655p-1f, -0x1.528586p+0f, 0x1.e7c9dp-1f,
+                -0x1.5924b6p-2f, 0x1.512556p+0f, -0x1.954f7p+0f, -0x1.8868a4p-1f,
+            },
+            {
+                0x1.4604fap-3f, -0x1.fc66d2p-4f, 0x1.99d422p-2f, -0x1.73acfp-3f,
+                -0x1.16d792p+1f, 0x1.9601dcp-1f, -0x1.0d3a7p+1f, -0x1.36e896p-2f,
+                0x1.87225p-3f, -0x1.2e874p-5f, 0x1.8856f2p+0f, -0x1.88c34ep-3f,
+                0x1.ce1aa4p-3f, -0x1.1a258cp+0f, 0x1.5cd838p-1f, 0x1.3c7b16p-1f,
+                0x1.a8b0a4p-2f, 0x1.c0b612p-1f, 0x1.9d047cp-1f, -0x1.032b12p+0f,
+                -0x1.4cbc32p-1f, 0x1.cd6cdp+0f, -0x1.8b5a24p-1f, 0x1.80e806p+0f,
+                -0x1.8948e6p-1f, -0x1.4fdabp-2f, 0x1.2ff42ap-1f, -0x1.61b4b4p-3f,
+                0x1.823692p+0f, -0x1.4a65ccp-2f, -0x1.886022p+0f, 0x1.c11562p-4f,
+                0x1.bccb06p-3f, -0x1.5341b4p-1f, -0x1.551286p+0f, 0x1.ee1038p-1f,
+                -0x1.506e4p-2f, 0x1.507e0ep+0f, -0x1.937a48p+0f, -0x1.6eab78p-1f,
+            },
+            {
+                0x1.0e4a1ap-2f, -0x1.1dff94p-4f, 0x1.50dc3ep-2f, -0x1.ec1ea2p-3f,
+                -0x1.070e7cp+1f, 0x1.6da8acp-1f, -0x1.170db4p+1f, -0x1.1b29fap-2f,
+                0x1.9e119p-3f, 0x1.044486p-4f, 0x1.967b58p+0f, -0x1.d31ed6p-3f,
+                0x1.442212p-4f, -0x1.19751p+0f, 0x1.4119e2p-1f, 0x1.178bdap-1f,
+                0x1.4c3dc8p-2f, 0x1.9a15bep-1f, 0x1.214ba4p-1f, -0x1.11bc9cp+0f,
+                -0x1.87a558p-1f, 0x1.daac26p+0f, -0x1.928c7p-1f, 0x1.ab9a16p+0f,
+                -0x1.a3264ap-1f, -0x1.487f9cp-2f, 0x1.342f7p-1f, -0x1.f0abaep-3f,
+                0x1.4571cap+0f, -0x1.e1543ep-2f, -0x1.8a465ep+0f, 0x1.bced82p-5f,
+                0x1.095a68p-2f, -0x1.761bdep-1f, -0x1.4a3acp+0f, 0x1.e1449ap-1f,
+                -0x1.7ecb8p-2f, 0x1.5b0276p+0f, -0x1.6d63eap+0f, -0x1.c7749ap-2f,
+            },
+            {
+                0x1.8f7a96p-2f, -0x1.0ed46ap-7f, 0x1.5d8dc6p-3f, -0x1.5cdeb2p-2f,
+                -0x1.d83a76p+0f, 0x1.23e294p-1f, -0x1.26782ep+1f, -0x1.ce6662p-3f,
+                0x1.c73848p-3f, 0x1.9722dep-3f, 0x1.bb476ap+0f, -0x1.2f31a6p-2f,
+                -0x1.eb83e8p-4f, -0x1.1de97ep+0f, 0x1.2beafep-1f, 0x1.d2bc16p-2f,
+                0x1.ab7c32p-3f, 0x1.6e9914p-1f, 0x1.b96472p-3f, -0x1.2e2eccp+0f,
+                -0x1.da508cp-1f, 0x1.f80a1p+0f, -0x1.9a0d54p-1f, 0x1.e30a54p+0f,
+                -0x1.d5e684p-1f, -0x1.4ccac6p-2f, 0x1.3b7b0ep-1f, -0x1.6e89f8p-2f,
+                0x1.e67b54p-1f, -0x1.44a9fcp-1f, -0x1.85a29cp+0f, -0x1.ef1436p-6f,
+                0x1.80df3cp-2f, -0x1.ae8746p-1f, -0x1.3bace4p+0f, 0x1.cefe44p-1f,
+                -0x1.ce5df4p-2f, 0x1.68e2dp+0f, -0x1.387ee4p+0f, -0x1.5dc39ap-5f,
+            },
+            {
+                0x1.808784p-2f, -0x1.dc4e12p-5f, -0x1.8a36dp-5f, -0x1.e162d4p-2f,
+                -0x1.9c17dap+0f, 0x1.72a9cap-2f, -0x1.402c32p+1f, -0x1.5671fep-3f,
+                0x1.4cd118p-2f, 0x1.37a63cp-2f, 0x1.fb3998p+0f, -0x1.7f90dap-2f,
+                -0x1.bb5efcp-3f, -0x1.264c1ap+0f, 0x1.4172d2p-1f, 0x1.062f52p-2f,
+                0x1.084216p-3f, 0x1.db4518p-1f, -0x1.14c2d4p-2f, -0x1.6922fcp+0f,
+                -0x1.1e54aap+0f, 0x1.0273aep+1f, -0x1.adc18ap-1f, 0x1.02ec2ep+1f,
+                -0x1.cbb4cep-1f, -0x1.1039aap-1f, 0x1.0c33bcp-1f, -0x1.74ab4p-2f,
+                0x1.5d576cp-1f, -0x1.84b30ep-1f, -0x1.6dd6ap+0f, -0x1.02443ap-2f,
+                0x1.194afp-1f, -0x1.026334p+0f, -0x1.1ffa32p+0f, 0x1.9dc292p-1f,
+                -0x1.391618p-1f, 0x1.5dabap+0f, -0x1.038618p+0f, 0x1.b80df4p-2f,
             },
         },
     },
