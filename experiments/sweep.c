@@ -40,6 +40,7 @@
 #include "plot.h"
 #include "progress.h"
 #include "run.h"
+#include "rundir.h"
 #include "sweep_plot.h"
 
 /* Keys a resumed run may change (run.h, run_resume); a started point's
@@ -1160,102 +1161,19 @@ int sweep_prepare_dir(const sweep_spec *s, const char *dir, grok_err *e)
 /* ------------------------------------------------------------------------ */
 /* a point's files */
 
-/* The JSON value at p (after spaces); returns the position after it, or
- * NULL when the text is not JSON. */
-static const char *sweep_json_skip(const char *p)
+/* A run's summary.json (root NULL when absent or not JSON). */
+static rundir_summary sweep_read_summary(const char *pdir)
 {
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    if (*p == '"') {
-        for (p++; *p && *p != '"'; p++)
-            if (*p == '\\' && p[1])
-                p++;
-        return *p ? p + 1 : NULL;
-    }
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        for (; *p; p++) {
-            if (*p == '"') {
-                p = sweep_json_skip(p);
-                if (!p)
-                    return NULL;
-                p--;
-            } else if (*p == '{' || *p == '[') {
-                depth++;
-            } else if (*p == '}' || *p == ']') {
-                if (--depth == 0)
-                    return p + 1;
-            }
-        }
-        return NULL;
-    }
-    const char *q = p;
-    while (*q && !strchr(",}] \n\t\r", *q))
-        q++;
-    return q > p ? q : NULL;
+    rundir_summary s = {NULL};
+    rundir_summary_read(&s, pdir, NULL);
+    return s;
 }
 
-/* The value of member key of the object at obj ('{' after spaces), as text
- * in out (strings without their quotes); 0 when absent. */
-static int sweep_json_get(const char *obj, const char *key, char *out, size_t n)
+/* The summary's status, or "". */
+static const char *sweep_status_of(const rundir_summary *s)
 {
-    if (!obj)
-        return 0;
-    const char *p = obj;
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    if (*p != '{')
-        return 0;
-    p++;
-    size_t klen = strlen(key);
-    for (;;) {
-        while (*p && strchr(" \n\t\r,", *p))
-            p++;
-        if (*p != '"')
-            return 0;
-        const char *kend = sweep_json_skip(p);
-        if (!kend)
-            return 0;
-        int match = (size_t)(kend - p) == klen + 2 && strncmp(p + 1, key, klen) == 0;
-        p = kend;
-        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-            p++;
-        if (*p != ':')
-            return 0;
-        p++;
-        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-            p++;
-        const char *vend = sweep_json_skip(p);
-        if (!vend)
-            return 0;
-        if (match) {
-            const char *a = p, *b = vend;
-            if (*a == '"' && b - a >= 2) {
-                a++;
-                b--;
-            }
-            size_t len = (size_t)(b - a);
-            if (len >= n)
-                len = n - 1;
-            memcpy(out, a, len);
-            out[len] = '\0';
-            return 1;
-        }
-        p = vend;
-    }
-}
-
-/* A run's summary.json, or NULL. */
-static char *sweep_read_summary(const char *pdir)
-{
-    char path[SWEEP_PATH_MAX];
-    if (sweep_join(path, sizeof path, pdir, "summary.json", NULL) != GROK_OK)
-        return NULL;
-    char *text = NULL;
-    size_t n = 0;
-    if (!fileio_exists(path) || fileio_read_all(path, &text, &n, NULL) != GROK_OK)
-        return NULL;
-    return text;
+    const char *st = rundir_summary_str(s, "status");
+    return st ? st : "";
 }
 
 static int sweep_final_status(const char *st)
@@ -1266,21 +1184,14 @@ static int sweep_final_status(const char *st)
 
 sweep_pt_state sweep_point_state(const char *pdir)
 {
-    char *sum = sweep_read_summary(pdir);
-    if (!sum) {
-        char path[SWEEP_PATH_MAX];
-        if (sweep_join(path, sizeof path, pdir, "config.cfg", NULL) == GROK_OK &&
-            fileio_exists(path))
-            return SWEEP_PT_PARTIAL;
-        return SWEEP_PT_PENDING;
-    }
-    char status[64] = "", phases[4096];
-    sweep_json_get(sum, "status", status, sizeof status);
-    int has_phases = sweep_json_get(sum, "phases", phases, sizeof phases);
-    free(sum);
-    if (sweep_final_status(status) && (has_phases || strcmp(status, "diverged") == 0))
-        return SWEEP_PT_DONE;
-    return SWEEP_PT_PARTIAL;
+    rundir_summary sum = sweep_read_summary(pdir);
+    if (!sum.root)
+        return rundir_has(pdir, RUNDIR_CONFIG) ? SWEEP_PT_PARTIAL : SWEEP_PT_PENDING;
+    const char *status = sweep_status_of(&sum);
+    int done = sweep_final_status(status) &&
+               (rundir_summary_get(&sum, "phases") || strcmp(status, "diverged") == 0);
+    rundir_summary_free(&sum);
+    return done ? SWEEP_PT_DONE : SWEEP_PT_PARTIAL;
 }
 
 /* 1 when pdir/config.cfg holds exactly cfg_format(c). */
@@ -1350,14 +1261,11 @@ int sweep_run_point(const sweep_spec *s, const char *dir, long i, const blisarch
     } else {
         rc = run_train(&c, pdir, &o, e);
     }
-    char *sum = sweep_read_summary(pdir);
-    char status[64] = "", phases[4096];
-    int has_phases = 0;
-    if (sum) {
-        sweep_json_get(sum, "status", status, sizeof status);
-        has_phases = sweep_json_get(sum, "phases", phases, sizeof phases);
-        free(sum);
-    }
+    rundir_summary sum = sweep_read_summary(pdir);
+    char status[64];
+    snprintf(status, sizeof status, "%s", sweep_status_of(&sum));
+    int has_phases = rundir_summary_get(&sum, "phases") != NULL;
+    rundir_summary_free(&sum);
     if (rc == GROK_EINVAL && strcmp(status, "diverged") == 0)
         return GROK_OK; /* a result: the table says diverged */
     if (rc != GROK_OK)
@@ -1389,31 +1297,12 @@ static int sweep_load_dir(sweep_spec *s, const char *dir, grok_err *e)
     return sweep_load(s, path, e);
 }
 
-/* A summary.json field as a table cell: numbers as written, null -> none. */
-static void sweep_cell(sbuf *b, const char *json, const char *key)
+/* A summary.json member as a table cell (rundir_summary_cell: numbers as
+ * written, key_freqs as "14,35", null -> none). */
+static void sweep_cell(sbuf *b, const rundir_summary *sum, const char *key)
 {
-    char v[256];
-    if (!json || !sweep_json_get(json, key, v, sizeof v) || strcmp(v, "null") == 0 || !v[0])
-        sbuf_puts(b, "\tnone");
-    else
-        sbuf_printf(b, "\t%s", v);
-}
-
-/* key_freqs "[14, 35]" -> "14,35"; [] -> none. */
-static void sweep_freqs_cell(sbuf *b, const char *json)
-{
-    char v[1024];
-    if (!json || !sweep_json_get(json, "key_freqs", v, sizeof v)) {
-        sbuf_puts(b, "\tnone");
-        return;
-    }
     sbuf_puts(b, "\t");
-    size_t start = b->len;
-    for (const char *p = v; *p; p++)
-        if (isdigit((unsigned char)*p) || *p == ',' || *p == '-')
-            sbuf_append(b, p, 1);
-    if (b->len == start)
-        sbuf_puts(b, "none");
+    rundir_summary_cell(sum, key, b);
 }
 
 int sweep_summary(const char *dir, long *n_done, long *n_total, grok_err *e)
@@ -1443,48 +1332,35 @@ int sweep_summary(const char *dir, long *n_done, long *n_total, grok_err *e)
             break;
         }
         sweep_pt_state st = sweep_point_state(pdir);
-        char *sum = st == SWEEP_PT_PENDING ? NULL : sweep_read_summary(pdir);
-        char status[64] = "pending";
-        if (sum) {
-            char js[64] = "";
-            sweep_json_get(sum, "status", js, sizeof js);
-            snprintf(status, sizeof status, "%s", st == SWEEP_PT_DONE ? js : "partial");
-        } else if (st == SWEEP_PT_PARTIAL) {
-            snprintf(status, sizeof status, "partial");
-        }
+        rundir_summary sum = {NULL};
+        if (st != SWEEP_PT_PENDING)
+            sum = sweep_read_summary(pdir);
+        const char *status = st == SWEEP_PT_DONE && sum.root ? sweep_status_of(&sum)
+                             : sum.root || st == SWEEP_PT_PARTIAL ? "partial"
+                                                                 : "pending";
         done += st == SWEEP_PT_DONE;
-        char final[512] = "";
-        int has_final = sum && sweep_json_get(sum, "final", final, sizeof final) &&
-                        strcmp(final, "null") != 0;
         sbuf_printf(&t, "%ld\t%s", i, name);
         for (int k = 0; k < s.n_axes; k++)
             sbuf_printf(&t, "\t%s", s.axes[k].value[sweep_point_index(&s, i, k)]);
         sbuf_printf(&t, "\t%s", status);
-        sweep_cell(&t, sum, "epochs_done");
-        sweep_cell(&t, sum, "epochs_total");
-        sweep_cell(&t, sum, "memorised_epoch");
-        sweep_cell(&t, sum, "grokked_epoch");
-        char phases[4096] = "";
-        int has_phases = sum && sweep_json_get(sum, "phases", phases, sizeof phases);
-        sweep_cell(&t, has_phases ? phases : NULL, "memorisation_end");
-        sweep_cell(&t, has_phases ? phases : NULL, "circuit_formation_end");
-        sweep_cell(&t, has_phases ? phases : NULL, "cleanup_end");
-        sweep_cell(&t, has_final ? final : NULL, "epoch");
-        sweep_cell(&t, has_final ? final : NULL, "train_loss");
-        sweep_cell(&t, has_final ? final : NULL, "test_loss");
-        sweep_cell(&t, has_final ? final : NULL, "train_acc");
-        sweep_cell(&t, has_final ? final : NULL, "test_acc");
-        sweep_freqs_cell(&t, sum);
+        static const char *const cells[] = {
+            "epochs_done",      "epochs_total",           "memorised_epoch",
+            "grokked_epoch",    "phases.memorisation_end", "phases.circuit_formation_end",
+            "phases.cleanup_end", "final.epoch",           "final.train_loss",
+            "final.test_loss",  "final.train_acc",        "final.test_acc",
+            "key_freqs"};
+        for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++)
+            sweep_cell(&t, &sum, cells[k]);
         sbuf_puts(&t, "\n");
 
         sbuf_printf(&w, "%ld\t%s\t%s", i, name, status);
-        sweep_cell(&w, sum, "epochs_done");
-        sweep_cell(&w, sum, "wall_s");
-        sweep_cell(&w, sum, "ms_per_epoch");
-        sweep_cell(&w, sum, "threads");
-        sweep_cell(&w, sum, "blis_kernel");
+        sweep_cell(&w, &sum, "epochs_done");
+        sweep_cell(&w, &sum, "wall_s");
+        sweep_cell(&w, &sum, "ms_per_epoch");
+        sweep_cell(&w, &sum, "threads");
+        sweep_cell(&w, &sum, "blis_kernel");
         sbuf_puts(&w, "\n");
-        free(sum);
+        rundir_summary_free(&sum);
     }
     char path[SWEEP_PATH_MAX];
     if (rc == GROK_OK && (t.oom || w.oom))
@@ -1557,24 +1433,20 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
             sweep_join(pdir, sizeof pdir, dir, name, NULL) != GROK_OK)
             continue;
         sweep_pt_state st = sweep_point_state(pdir);
-        char *sum = st == SWEEP_PT_PENDING ? NULL : sweep_read_summary(pdir);
-        char v[128] = "";
-        double wall = 0, ed = 0, et = 1;
-        if (sum && sweep_json_get(sum, "wall_s", v, sizeof v))
-            wall = strtod(v, NULL);
-        if (sum && sweep_json_get(sum, "epochs_done", v, sizeof v))
-            ed = strtod(v, NULL);
-        if (sum && sweep_json_get(sum, "epochs_total", v, sizeof v))
-            et = strtod(v, NULL);
+        rundir_summary sum = {NULL};
+        if (st != SWEEP_PT_PENDING)
+            sum = sweep_read_summary(pdir);
+        double wall = rundir_summary_num(&sum, "wall_s"), ed = rundir_summary_num(&sum, "epochs_done"),
+               et = rundir_summary_num(&sum, "epochs_total");
+        ed = isnan(ed) ? 0 : ed;
+        et = isnan(et) ? 1 : et;
         double frac = et > 0 ? ed / et : 0;
         if (st == SWEEP_PT_DONE) {
             done++;
             wall_done += isfinite(wall) ? wall : 0;
-            char status[64] = "";
-            sweep_json_get(sum, "status", status, sizeof status);
-            if (strcmp(status, "diverged") == 0)
+            if (strcmp(sweep_status_of(&sum), "diverged") == 0)
                 diverged++;
-            else if (sweep_json_get(sum, "grokked_epoch", v, sizeof v) && strcmp(v, "null") != 0)
+            else if (rundir_summary_epoch(&sum, "grokked_epoch") >= 0)
                 grokked++;
             else
                 dng++;
@@ -1591,7 +1463,7 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
         } else {
             left++;
         }
-        free(sum);
+        rundir_summary_free(&sum);
     }
     char a[32], b[32];
     sbuf_printf(out, "sweep %s in %s: %ld points\n", s.name, dir, s.n_points);
@@ -1662,15 +1534,20 @@ static void sweep_report_point(sweep_exec *x, long i, double dur, int ok)
     if (sweep_point_name(x->s, i, name, sizeof name) != GROK_OK ||
         sweep_join(pdir, sizeof pdir, x->dir, name, NULL) != GROK_OK)
         return;
-    char *sum = ok ? sweep_read_summary(pdir) : NULL;
-    char status[64] = "", g[64] = "null", m[64] = "null", ed[64] = "?";
-    if (sum) {
-        sweep_json_get(sum, "status", status, sizeof status);
-        sweep_json_get(sum, "grokked_epoch", g, sizeof g);
-        sweep_json_get(sum, "memorised_epoch", m, sizeof m);
-        sweep_json_get(sum, "epochs_done", ed, sizeof ed);
-        free(sum);
-    }
+    rundir_summary sum = {NULL};
+    if (ok)
+        sum = sweep_read_summary(pdir);
+    char status[64], g[32] = "null", m[32] = "null", ed[32] = "?";
+    snprintf(status, sizeof status, "%s", sweep_status_of(&sum));
+    long gv = rundir_summary_epoch(&sum, "grokked_epoch"), mv = rundir_summary_epoch(&sum, "memorised_epoch"),
+         ev = rundir_summary_epoch(&sum, "epochs_done");
+    if (gv >= 0)
+        snprintf(g, sizeof g, "%ld", gv);
+    if (mv >= 0)
+        snprintf(m, sizeof m, "%ld", mv);
+    if (ev >= 0)
+        snprintf(ed, sizeof ed, "%ld", ev);
+    rundir_summary_free(&sum);
     if (!ok)
         snprintf(what, sizeof what, "FAILED (see the message above)");
     else if (strcmp(status, "diverged") == 0)
