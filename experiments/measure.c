@@ -222,7 +222,7 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
     char path[MEASURE_PATH_MAX];
     cfg_run c;
     task_data task;
-    int rc = measure_path(path, dir, "config.cfg", e);
+    int rc = measure_path(path, dir, RUNDIR_CONFIG, e);
     if (rc == GROK_OK)
         rc = cfg_load(&c, path, NULL, 0, e);
     if (rc != GROK_OK)
@@ -316,17 +316,17 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
     meas_format_header(&models[0], r.fourier, &b);
     for (int i = 0; i < n; i++)
         meas_format_row(&rows[i], &b);
-    if ((rc = write_file(dir, "measures.tsv", &b, e)) != GROK_OK ||
-        (rc = write_file(dir, "attention.tsv", &b_attention, e)) != GROK_OK)
+    if ((rc = write_file(dir, RUNDIR_MEASURES, &b, e)) != GROK_OK ||
+        (rc = write_file(dir, RUNDIR_ATTENTION, &b_attention, e)) != GROK_OK)
         goto done;
     if (r.fourier) {
         sbuf_clear(&b);
         meas_format_embed_header(c.task.p, &b);
         for (int i = 0; i < n; i++)
             meas_format_embed_row(c.task.p, &rows[i], &b);
-        if ((rc = write_file(dir, "fourier_embed.tsv", &b, e)) != GROK_OK ||
-            (rc = write_file(dir, "neurons.tsv", &b_neurons, e)) != GROK_OK ||
-            (rc = write_file(dir, "logit_spectrum.tsv", &b_spectrum, e)) != GROK_OK)
+        if ((rc = write_file(dir, RUNDIR_FOURIER_EMBED, &b, e)) != GROK_OK ||
+            (rc = write_file(dir, RUNDIR_NEURONS, &b_neurons, e)) != GROK_OK ||
+            (rc = write_file(dir, RUNDIR_LOGIT_SPECTRUM, &b_spectrum, e)) != GROK_OK)
             goto done;
     }
     measure_phases(rows, n, &r.phases);
@@ -444,14 +444,14 @@ int measure_live_step(measure_live *lv, const tfm_model *m, long epoch, const ch
     char path[MEASURE_PATH_MAX];
     sbuf_clear(&lv->line);
     meas_format_row(r, &lv->line);
-    if ((rc = measure_path(path, dir, "measures.tsv", e)) != GROK_OK ||
+    if ((rc = measure_path(path, dir, RUNDIR_MEASURES, e)) != GROK_OK ||
         (rc = measure_tsv_put(path, lv->header.data, lv->line.data, epoch, e)) != GROK_OK)
         return rc;
     if (!lv->fourier)
         return GROK_OK;
     sbuf_clear(&lv->line);
     meas_format_embed_row(lv->p, r, &lv->line);
-    if ((rc = measure_path(path, dir, "fourier_embed.tsv", e)) != GROK_OK ||
+    if ((rc = measure_path(path, dir, RUNDIR_FOURIER_EMBED, e)) != GROK_OK ||
         (rc = measure_tsv_put(path, lv->embed_header.data, lv->line.data, epoch, e)) != GROK_OK)
         return rc;
     return GROK_OK;

@@ -1058,7 +1058,7 @@ static int sweep_resumable_sets(const cfg_run *c, char sets[SWEEP_N_RESUMABLE][1
 static int sweep_check_started(const char *pdir, const char *name, const cfg_run *c, grok_err *e)
 {
     char path[SWEEP_PATH_MAX];
-    int rc = sweep_join(path, sizeof path, pdir, "config.cfg", e);
+    int rc = sweep_join(path, sizeof path, pdir, RUNDIR_CONFIG, e);
     if (rc != GROK_OK)
         return rc;
     cfg_run old;
@@ -1106,7 +1106,7 @@ int sweep_prepare_dir(const sweep_spec *s, const char *dir, grok_err *e)
         sbuf_free(&pts);
         return grok_fail(e, rc, "out of memory");
     }
-    if ((rc = sweep_join(path, sizeof path, dir, "points.tsv", e)) == GROK_OK &&
+    if ((rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_POINTS, e)) == GROK_OK &&
         fileio_exists(path)) {
         char *old = NULL;
         size_t n = 0;
@@ -1128,7 +1128,7 @@ int sweep_prepare_dir(const sweep_spec *s, const char *dir, grok_err *e)
         char name[SWEEP_PATH_MAX], pdir[SWEEP_PATH_MAX], st[SWEEP_PATH_MAX];
         if (sweep_point_name(s, i, name, sizeof name) != GROK_OK ||
             sweep_join(pdir, sizeof pdir, dir, name, e) != GROK_OK ||
-            sweep_join(st, sizeof st, pdir, "state.safetensors", e) != GROK_OK) {
+            sweep_join(st, sizeof st, pdir, RUNDIR_STATE, e) != GROK_OK) {
             rc = grok_fail(e, GROK_EINVAL, "point %ld: path too long under '%s'", i, dir);
             break;
         }
@@ -1147,12 +1147,13 @@ int sweep_prepare_dir(const sweep_spec *s, const char *dir, grok_err *e)
     sbuf_init(&b);
     if ((rc = cfg_format(&s->base, &b)) != GROK_OK)
         rc = grok_fail(e, rc, "out of memory");
-    else if ((rc = sweep_join(path, sizeof path, dir, "base.cfg", e)) == GROK_OK)
+    else if ((rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_BASE, e)) == GROK_OK)
         rc = sweep_write_if_changed(path, &b, e);
     sbuf_clear(&b);
     if (rc == GROK_OK && (rc = sweep_format(s, &b)) != GROK_OK)
         rc = grok_fail(e, rc, "out of memory");
-    else if (rc == GROK_OK && (rc = sweep_join(path, sizeof path, dir, "sweep.cfg", e)) == GROK_OK)
+    else if (rc == GROK_OK &&
+             (rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_CFG, e)) == GROK_OK)
         rc = sweep_write_if_changed(path, &b, e);
     sbuf_free(&b);
     return rc;
@@ -1198,7 +1199,7 @@ sweep_pt_state sweep_point_state(const char *pdir)
 static int sweep_same_config(const char *pdir, const cfg_run *c)
 {
     char path[SWEEP_PATH_MAX];
-    if (sweep_join(path, sizeof path, pdir, "config.cfg", NULL) != GROK_OK)
+    if (sweep_join(path, sizeof path, pdir, RUNDIR_CONFIG, NULL) != GROK_OK)
         return 0;
     char *old = NULL;
     size_t n = 0;
@@ -1247,7 +1248,7 @@ int sweep_run_point(const sweep_spec *s, const char *dir, long i, const blisarch
         return GROK_OK;
     }
     run_opts o = {.quiet = quiet, .blis = bi};
-    if ((rc = sweep_join(path, sizeof path, pdir, "state.safetensors", e)) != GROK_OK)
+    if ((rc = sweep_join(path, sizeof path, pdir, RUNDIR_STATE, e)) != GROK_OK)
         return rc;
     if (fileio_exists(path)) {
         char sets[SWEEP_N_RESUMABLE][128];
@@ -1284,7 +1285,7 @@ int sweep_run_point(const sweep_spec *s, const char *dir, long i, const blisarch
 static int sweep_load_dir(sweep_spec *s, const char *dir, grok_err *e)
 {
     char path[SWEEP_PATH_MAX];
-    int rc = sweep_join(path, sizeof path, dir, "sweep.cfg", e);
+    int rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_CFG, e);
     if (rc != GROK_OK)
         return rc;
     if (!fileio_exists(path)) {
@@ -1365,9 +1366,10 @@ int sweep_summary(const char *dir, long *n_done, long *n_total, grok_err *e)
     char path[SWEEP_PATH_MAX];
     if (rc == GROK_OK && (t.oom || w.oom))
         rc = grok_fail(e, GROK_ENOMEM, "out of memory building the sweep table");
-    if (rc == GROK_OK && (rc = sweep_join(path, sizeof path, dir, "sweep.tsv", e)) == GROK_OK)
+    if (rc == GROK_OK &&
+        (rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_TABLE, e)) == GROK_OK)
         rc = fileio_write_atomic(path, t.data, t.len, e);
-    if (rc == GROK_OK && (rc = sweep_join(path, sizeof path, dir, "sweep_time.tsv", e)) == GROK_OK)
+    if (rc == GROK_OK && (rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_TIME, e)) == GROK_OK)
         rc = fileio_write_atomic(path, w.data, w.len, e);
     if (n_done)
         *n_done = done;
@@ -1436,8 +1438,9 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
         rundir_summary sum = {NULL};
         if (st != SWEEP_PT_PENDING)
             sum = sweep_read_summary(pdir);
-        double wall = rundir_summary_num(&sum, "wall_s"), ed = rundir_summary_num(&sum, "epochs_done"),
-               et = rundir_summary_num(&sum, "epochs_total");
+        double wall = rundir_summary_num(&sum, "wall_s");
+        double ed = rundir_summary_num(&sum, "epochs_done");
+        double et = rundir_summary_num(&sum, "epochs_total");
         ed = isnan(ed) ? 0 : ed;
         et = isnan(et) ? 1 : et;
         double frac = et > 0 ? ed / et : 0;
@@ -1539,8 +1542,9 @@ static void sweep_report_point(sweep_exec *x, long i, double dur, int ok)
         sum = sweep_read_summary(pdir);
     char status[64], g[32] = "null", m[32] = "null", ed[32] = "?";
     snprintf(status, sizeof status, "%s", sweep_status_of(&sum));
-    long gv = rundir_summary_epoch(&sum, "grokked_epoch"), mv = rundir_summary_epoch(&sum, "memorised_epoch"),
-         ev = rundir_summary_epoch(&sum, "epochs_done");
+    long gv = rundir_summary_epoch(&sum, "grokked_epoch");
+    long mv = rundir_summary_epoch(&sum, "memorised_epoch");
+    long ev = rundir_summary_epoch(&sum, "epochs_done");
     if (gv >= 0)
         snprintf(g, sizeof g, "%ld", gv);
     if (mv >= 0)
@@ -1858,7 +1862,7 @@ static int sweep_cmd_run(const sweep_args *a, int argc, char **argv, blisarch_in
     const char *dir_arg = NULL;
     struct stat st;
     if (stat(a->positional, &st) == 0 && S_ISDIR(st.st_mode)) {
-        if (sweep_join(cfg_path, sizeof cfg_path, a->positional, "sweep.cfg", NULL) != GROK_OK)
+        if (sweep_join(cfg_path, sizeof cfg_path, a->positional, RUNDIR_SWEEP_CFG, NULL) != GROK_OK)
             return sweep_usage_error("path too long: '%s'", a->positional);
         if (!fileio_exists(cfg_path)) {
             fprintf(stderr,

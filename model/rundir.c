@@ -438,7 +438,8 @@ int rundir_tsv_need(const rundir_tsv *t, const char *const *names, int n, grok_e
         if (!t->numeric[c]) {
             int r = t->bad_row[c];
             return grok_fail(e, GROK_EFORMAT, "%s:%d: column '%s': '%s' is not a number", t->what,
-                             t->line[r], names[i], t->text[(size_t)r * (size_t)t->n_cols + (size_t)c]);
+                             t->line[r], names[i],
+                             t->text[(size_t)r * (size_t)t->n_cols + (size_t)c]);
         }
     }
     return GROK_OK;
@@ -628,7 +629,9 @@ static void rundir_setting_text(const config_setting_t *s, char *buf, size_t n, 
             strcat(num, ".0");
         rundir_put(buf, n, k, num);
         break;
-    case CONFIG_TYPE_BOOL: rundir_put(buf, n, k, config_setting_get_bool(s) ? "true" : "false"); break;
+    case CONFIG_TYPE_BOOL:
+        rundir_put(buf, n, k, config_setting_get_bool(s) ? "true" : "false");
+        break;
     case CONFIG_TYPE_STRING: rundir_put(buf, n, k, config_setting_get_string(s)); break;
     default: /* array, list, group */
         rundir_put(buf, n, k, "[");

@@ -622,9 +622,11 @@ static void notebook_summary(sbuf *b, const rdir *r)
     }
 
     /* final metrics: summary.json, else the last metrics row */
-    double ep = rundir_summary_num(S, "final.epoch"), trl = rundir_summary_num(S, "final.train_loss"),
-           tel = rundir_summary_num(S, "final.test_loss"), tra = rundir_summary_num(S, "final.train_acc"),
-           tea = rundir_summary_num(S, "final.test_acc");
+    double ep = rundir_summary_num(S, "final.epoch");
+    double trl = rundir_summary_num(S, "final.train_loss");
+    double tel = rundir_summary_num(S, "final.test_loss");
+    double tra = rundir_summary_num(S, "final.train_acc");
+    double tea = rundir_summary_num(S, "final.test_acc");
     int have = !isnan(ep) && !isnan(trl) && !isnan(tel) && !isnan(tra) && !isnan(tea);
     if (!have && r->metrics.n_rows > 0) {
         const rundir_tsv *m = &r->metrics;

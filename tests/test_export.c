@@ -1149,8 +1149,8 @@ static void test_end_to_end(void **state)
             }
         }
     }
-    printf("# executed notebook: %zu cells, %d matplotlib images, %d errors\n", json_array_size(cells),
-           n_images, n_errors);
+    printf("# executed notebook: %zu cells, %d matplotlib images, %d errors\n",
+           json_array_size(cells), n_images, n_errors);
     assert_int_equal(n_errors, 0);
     assert_true(passed);
     assert_true(n_images >= 3);

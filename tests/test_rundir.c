@@ -290,9 +290,11 @@ static void test_config(void **state)
     grok_err e = {{0}};
     assert_int_equal(rundir_config_parse(&c, text, "config.cfg", &e), GROK_OK);
     static const char *const want[][2] = {
-        {"seed", "123456789012"},       {"task.op", "a\"dd"},          {"task.p", "113"},
-        {"task.frac_train", "0.3"},     {"optim.lr", "0.001"},         {"optim.weight_decay", "1.0"},
-        {"optim.betas", "[0.9, 0.98]"}, {"optim.tiny", "1e-300"},      {"model.layernorm", "false"},
+        {"seed", "123456789012"},     {"task.op", "a\"dd"},
+        {"task.p", "113"},            {"task.frac_train", "0.3"},
+        {"optim.lr", "0.001"},        {"optim.weight_decay", "1.0"},
+        {"optim.betas", "[0.9, 0.98]"}, {"optim.tiny", "1e-300"},
+        {"model.layernorm", "false"},
     };
     char buf[64];
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
@@ -345,9 +347,9 @@ static void test_checkpoints(void **state)
     }
     assert_string_equal((rundir_ckpt_name(name, sizeof name, 42), name),
                         "checkpoints/epoch-000042.safetensors");
-    static const char *const other[] = {"epoch-7.safetensors", "epoch-0000007.safetensors",
-                                        "epoch-000007.safetensors.tmp.12", "epoch-00000x.safetensors",
-                                        "state.safetensors", "epoch-000007.safetensor"};
+    static const char *const other[] = {
+        "epoch-7.safetensors",      "epoch-0000007.safetensors", "epoch-000007.safetensors.tmp.12",
+        "epoch-00000x.safetensors", "state.safetensors",         "epoch-000007.safetensor"};
     for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
         assert_int_equal(rundir_ckpt_epoch(other[i]), -1);
 
