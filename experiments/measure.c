@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "cfg.h"
+#include "rundir.h"
 #include "safetensors.h"
 
 #define MEASURE_PATH_MAX 4096
@@ -187,85 +188,18 @@ int measure_load_checkpoint(tfm_model *m, const char *path, long *epoch, grok_er
     return rc;
 }
 
-typedef struct {
-    long epoch;
-    char name[64];
-} ckpt_entry;
-
-static int ckpt_cmp(const void *a, const void *b)
-{
-    long x = ((const ckpt_entry *)a)->epoch, y = ((const ckpt_entry *)b)->epoch;
-    return (x > y) - (x < y);
-}
-
-/* Lists dir/checkpoints/epoch-<digits>.safetensors, sorted by epoch. */
-static int list_checkpoints(const char *dir, ckpt_entry **out, int *n_out, grok_err *e)
-{
-    char path[MEASURE_PATH_MAX];
-    int rc = measure_path(path, dir, "checkpoints", e);
-    if (rc != GROK_OK)
-        return rc;
-    DIR *d = opendir(path);
-    if (!d)
-        return grok_fail(e, errno == ENOENT ? GROK_EINVAL : GROK_EIO,
-                         "cannot list checkpoints in '%s': %s", path, strerror(errno));
-    ckpt_entry *v = NULL;
-    int n = 0, cap = 0;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        const char *s = de->d_name, *suffix = ".safetensors";
-        if (strncmp(s, "epoch-", 6) != 0)
-            continue;
-        const char *q = s + 6;
-        long ep = 0;
-        int digits = 0;
-        while (*q >= '0' && *q <= '9' && digits < 18) {
-            ep = ep * 10 + (*q++ - '0');
-            digits++;
-        }
-        if (digits == 0 || strcmp(q, suffix) != 0 || strlen(s) >= sizeof v->name)
-            continue;
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
-            ckpt_entry *w = realloc(v, (size_t)cap * sizeof *v);
-            if (!w) {
-                free(v);
-                closedir(d);
-                return grok_fail(e, GROK_ENOMEM, "out of memory listing '%s'", path);
-            }
-            v = w;
-        }
-        v[n].epoch = ep;
-        strcpy(v[n].name, s);
-        n++;
-    }
-    closedir(d);
-    if (n > 0)
-        qsort(v, (size_t)n, sizeof *v, ckpt_cmp);
-    for (int i = 1; i < n; i++)
-        if (v[i].epoch == v[i - 1].epoch) {
-            grok_fail(e, GROK_EINVAL, "'%s' has two checkpoints of epoch %ld: %s and %s", path,
-                      v[i].epoch, v[i - 1].name, v[i].name);
-            free(v);
-            return GROK_EINVAL;
-        }
-    *out = v;
-    *n_out = n;
-    return GROK_OK;
-}
-
-/* Loads checkpoint c of dir into m and checks its epoch metadata. */
-static int load_entry(tfm_model *m, const char *dir, const ckpt_entry *c, grok_err *e)
+/* Loads the checkpoint of epoch ep of dir into m and checks its epoch metadata. */
+static int load_entry(tfm_model *m, const char *dir, long ep, grok_err *e)
 {
     char rel[96], path[MEASURE_PATH_MAX];
-    snprintf(rel, sizeof rel, "checkpoints/%s", c->name);
+    rundir_ckpt_name(rel, sizeof rel, ep);
     int rc = measure_path(path, dir, rel, e);
-    long ep;
+    long meta_ep;
     if (rc == GROK_OK)
-        rc = measure_load_checkpoint(m, path, &ep, e);
-    if (rc == GROK_OK && ep >= 0 && ep != c->epoch)
+        rc = measure_load_checkpoint(m, path, &meta_ep, e);
+    if (rc == GROK_OK && meta_ep >= 0 && meta_ep != ep)
         rc = grok_fail(e, GROK_EFORMAT, "%s: metadata epoch %ld differs from the file name's %ld",
-                       path, ep, c->epoch);
+                       path, meta_ep, ep);
     return rc;
 }
 
@@ -288,16 +222,16 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
     char path[MEASURE_PATH_MAX];
     cfg_run c;
     task_data task;
-    int rc = measure_path(path, dir, "config.cfg", e);
+    int rc = measure_path(path, dir, RUNDIR_CONFIG, e);
     if (rc == GROK_OK)
         rc = cfg_load(&c, path, NULL, 0, e);
     if (rc != GROK_OK)
         return rc;
     if ((rc = task_init(&task, &c.task, c.seed, e)) != GROK_OK)
         return rc;
-    ckpt_entry *ck = NULL;
+    long *ck = NULL;
     int n = 0;
-    if ((rc = list_checkpoints(dir, &ck, &n, e)) != GROK_OK) {
+    if ((rc = rundir_ckpt_list(dir, &ck, &n, e)) != GROK_OK) {
         task_free(&task);
         return rc;
     }
@@ -340,20 +274,20 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
     r.fourier = meas_fourier_applies(ws[0]);
     snprintf(r.reason, sizeof r.reason, "%s", meas_fourier_reason(ws[0]));
     r.n_checkpoints = n;
-    r.first_epoch = ck[0].epoch;
-    r.last_epoch = ck[n - 1].epoch;
+    r.first_epoch = ck[0];
+    r.last_epoch = ck[n - 1];
 
     /* the final checkpoint: key frequencies and the files read from its forward */
-    if ((rc = load_entry(&models[0], dir, &ck[n - 1], e)) != GROK_OK)
+    if ((rc = load_entry(&models[0], dir, ck[n - 1], e)) != GROK_OK)
         goto done;
     if (r.fourier) {
         if ((rc = meas_key_freqs(ws[0], &models[0], &r.key, e)) != GROK_OK)
             goto done;
         if ((rc = meas_format_neurons(ws[0], &b_neurons, e)) != GROK_OK ||
-            (rc = meas_format_logit_spectrum(ws[0], ck[n - 1].epoch, &b_spectrum, e)) != GROK_OK)
+            (rc = meas_format_logit_spectrum(ws[0], ck[n - 1], &b_spectrum, e)) != GROK_OK)
             goto done;
     } else {
-        rows[n - 1].epoch = ck[n - 1].epoch;
+        rows[n - 1].epoch = ck[n - 1];
         if ((rc = meas_compute(ws[0], &models[0], &task, NULL, &rows[n - 1], e)) != GROK_OK)
             goto done;
     }
@@ -365,8 +299,8 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs) if (jobs > 1)
     for (int i = 0; i < n; i++) {
         const int tid = omp_get_thread_num();
-        row_rc[i] = load_entry(&models[tid], dir, &ck[i], &row_err[i]);
-        rows[i].epoch = ck[i].epoch;
+        row_rc[i] = load_entry(&models[tid], dir, ck[i], &row_err[i]);
+        rows[i].epoch = ck[i];
         if (row_rc[i] == GROK_OK)
             row_rc[i] = meas_compute(ws[tid], &models[tid], &task, key, &rows[i], &row_err[i]);
     }
@@ -382,17 +316,17 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
     meas_format_header(&models[0], r.fourier, &b);
     for (int i = 0; i < n; i++)
         meas_format_row(&rows[i], &b);
-    if ((rc = write_file(dir, "measures.tsv", &b, e)) != GROK_OK ||
-        (rc = write_file(dir, "attention.tsv", &b_attention, e)) != GROK_OK)
+    if ((rc = write_file(dir, RUNDIR_MEASURES, &b, e)) != GROK_OK ||
+        (rc = write_file(dir, RUNDIR_ATTENTION, &b_attention, e)) != GROK_OK)
         goto done;
     if (r.fourier) {
         sbuf_clear(&b);
         meas_format_embed_header(c.task.p, &b);
         for (int i = 0; i < n; i++)
             meas_format_embed_row(c.task.p, &rows[i], &b);
-        if ((rc = write_file(dir, "fourier_embed.tsv", &b, e)) != GROK_OK ||
-            (rc = write_file(dir, "neurons.tsv", &b_neurons, e)) != GROK_OK ||
-            (rc = write_file(dir, "logit_spectrum.tsv", &b_spectrum, e)) != GROK_OK)
+        if ((rc = write_file(dir, RUNDIR_FOURIER_EMBED, &b, e)) != GROK_OK ||
+            (rc = write_file(dir, RUNDIR_NEURONS, &b_neurons, e)) != GROK_OK ||
+            (rc = write_file(dir, RUNDIR_LOGIT_SPECTRUM, &b_spectrum, e)) != GROK_OK)
             goto done;
     }
     measure_phases(rows, n, &r.phases);
@@ -510,14 +444,14 @@ int measure_live_step(measure_live *lv, const tfm_model *m, long epoch, const ch
     char path[MEASURE_PATH_MAX];
     sbuf_clear(&lv->line);
     meas_format_row(r, &lv->line);
-    if ((rc = measure_path(path, dir, "measures.tsv", e)) != GROK_OK ||
+    if ((rc = measure_path(path, dir, RUNDIR_MEASURES, e)) != GROK_OK ||
         (rc = measure_tsv_put(path, lv->header.data, lv->line.data, epoch, e)) != GROK_OK)
         return rc;
     if (!lv->fourier)
         return GROK_OK;
     sbuf_clear(&lv->line);
     meas_format_embed_row(lv->p, r, &lv->line);
-    if ((rc = measure_path(path, dir, "fourier_embed.tsv", e)) != GROK_OK ||
+    if ((rc = measure_path(path, dir, RUNDIR_FOURIER_EMBED, e)) != GROK_OK ||
         (rc = measure_tsv_put(path, lv->embed_header.data, lv->line.data, epoch, e)) != GROK_OK)
         return rc;
     return GROK_OK;

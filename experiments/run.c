@@ -70,6 +70,7 @@
 #include "plot_cmd.h"
 #include "progress.h"
 #include "rng.h"
+#include "rundir.h"
 #include "safetensors.h"
 #include "task.h"
 #include "tfm.h"
@@ -147,7 +148,7 @@ static int run_is_checkpoint_epoch(const cfg_run *c, long ep)
 
 static void run_ckpt_name(char *buf, size_t n, long ep)
 {
-    snprintf(buf, n, "checkpoints/epoch-%06ld.safetensors", ep);
+    rundir_ckpt_name(buf, n, ep);
 }
 
 /* c with every resumable key at its default: what must not change. */
@@ -1034,29 +1035,6 @@ int run_resume(const char *dir, const char *const *sets, int n_sets, const run_o
 
 /* ---- info -------------------------------------------------------------- */
 
-/* The raw JSON value after "key": in our own flat summary.json, or "". */
-static void run_json_field(const char *json, const char *key, char *out, size_t n)
-{
-    out[0] = '\0';
-    if (!json)
-        return;
-    char pat[64];
-    snprintf(pat, sizeof pat, "\"%s\": ", key);
-    const char *p = strstr(json, pat);
-    if (!p)
-        return;
-    p += strlen(pat);
-    size_t len = strcspn(p, ",\n}");
-    if (len >= n)
-        len = n - 1;
-    memcpy(out, p, len);
-    out[len] = '\0';
-    if (len >= 2 && out[0] == '"' && out[len - 1] == '"') {
-        memmove(out, out + 1, len - 2);
-        out[len - 2] = '\0';
-    }
-}
-
 static int run_name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -1125,21 +1103,15 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
         const double *h = th->data;
         long mem, grk;
         run_solved_epochs(h, n_rows, &mem, &grk);
-        char *summary = NULL;
-        size_t sn = 0;
-        char threads[32] = "", kernel[64] = "", sstatus[32] = "", sepoch[32] = "";
-        if (run_path(path, dir, "summary.json", NULL) == GROK_OK &&
-            fileio_read_all(path, &summary, &sn, NULL) == GROK_OK) {
-            run_json_field(summary, "threads", threads, sizeof threads);
-            run_json_field(summary, "blis_kernel", kernel, sizeof kernel);
-            run_json_field(summary, "status", sstatus, sizeof sstatus);
-            run_json_field(summary, "epochs_done", sepoch, sizeof sepoch);
-            free(summary);
-        }
-        if (strcmp(sstatus, "diverged") == 0) /* summary.json is newer than the state */
-            sbuf_printf(out, "status       diverged: the loss became non-finite at epoch %s (see "
+        rundir_summary sum = {NULL};
+        rundir_summary_read(&sum, dir, NULL); /* absent or unreadable: nothing from it */
+        const char *sstatus = rundir_summary_str(&sum, "status"),
+                   *kernel = rundir_summary_str(&sum, "blis_kernel");
+        long threads = rundir_summary_epoch(&sum, "threads");
+        if (sstatus && strcmp(sstatus, "diverged") == 0) /* summary.json is newer than the state */
+            sbuf_printf(out, "status       diverged: the loss became non-finite at epoch %ld (see "
                              "log.txt); last good state: epoch %" PRId64 " of %ld\n",
-                        sepoch, ep, c.train.epochs);
+                        rundir_summary_epoch(&sum, "epochs_done"), ep, c.train.epochs);
         else if (st && strcmp(st, "running") == 0)
             sbuf_printf(out,
                         "status       incomplete: %" PRId64 " of %ld epochs done; 'grok resume "
@@ -1167,42 +1139,26 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
         sbuf_printf(out, "wall time    %.1f s", wall);
         if (ep > 0)
             sbuf_printf(out, " (%.3f ms/epoch)", 1000.0 * wall / (double)ep);
-        if (threads[0])
-            sbuf_printf(out, ", %s thread%s, BLIS %s", threads, strcmp(threads, "1") ? "s" : "",
-                        kernel);
+        if (threads >= 0)
+            sbuf_printf(out, ", %ld thread%s, BLIS %s", threads, threads != 1 ? "s" : "",
+                        kernel ? kernel : "?");
         sbuf_puts(out, "\n");
+        rundir_summary_free(&sum);
         st_file_free(&f);
     }
 
     /* Checkpoints. */
-    long n_ckpt = 0, first = -1, last = -1;
-    if ((rc = run_path(path, dir, "checkpoints", e)) != GROK_OK)
-        return rc;
-    DIR *d = opendir(path);
-    if (d) {
-        struct dirent *de;
-        while ((de = readdir(d)) != NULL) {
-            long ep;
-            char tail[32];
-            if (sscanf(de->d_name, "epoch-%ld.%31s", &ep, tail) == 2 &&
-                strcmp(tail, "safetensors") == 0) {
-                n_ckpt++;
-                if (first < 0 || ep < first)
-                    first = ep;
-                if (ep > last)
-                    last = ep;
-            }
-        }
-        closedir(d);
-    }
-    if (n_ckpt)
-        sbuf_printf(out, "checkpoints  %ld (epochs %ld .. %ld) in %s/checkpoints\n", n_ckpt, first,
-                    last, dir);
+    long *ckpt = NULL;
+    int n_ckpt = 0;
+    if (rundir_ckpt_list(dir, &ckpt, &n_ckpt, NULL) == GROK_OK && n_ckpt > 0)
+        sbuf_printf(out, "checkpoints  %d (epochs %ld .. %ld) in %s/checkpoints\n", n_ckpt, ckpt[0],
+                    ckpt[n_ckpt - 1], dir);
     else
         sbuf_printf(out, "checkpoints  none\n");
+    free(ckpt);
 
     /* Files. */
-    d = opendir(dir);
+    DIR *d = opendir(dir);
     if (!d)
         return grok_fail(e, GROK_EIO, "cannot list '%s': %s", dir, strerror(errno));
     char *names[256];

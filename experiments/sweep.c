@@ -40,6 +40,7 @@
 #include "plot.h"
 #include "progress.h"
 #include "run.h"
+#include "rundir.h"
 #include "sweep_plot.h"
 
 /* Keys a resumed run may change (run.h, run_resume); a started point's
@@ -1057,7 +1058,7 @@ static int sweep_resumable_sets(const cfg_run *c, char sets[SWEEP_N_RESUMABLE][1
 static int sweep_check_started(const char *pdir, const char *name, const cfg_run *c, grok_err *e)
 {
     char path[SWEEP_PATH_MAX];
-    int rc = sweep_join(path, sizeof path, pdir, "config.cfg", e);
+    int rc = sweep_join(path, sizeof path, pdir, RUNDIR_CONFIG, e);
     if (rc != GROK_OK)
         return rc;
     cfg_run old;
@@ -1105,7 +1106,7 @@ int sweep_prepare_dir(const sweep_spec *s, const char *dir, grok_err *e)
         sbuf_free(&pts);
         return grok_fail(e, rc, "out of memory");
     }
-    if ((rc = sweep_join(path, sizeof path, dir, "points.tsv", e)) == GROK_OK &&
+    if ((rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_POINTS, e)) == GROK_OK &&
         fileio_exists(path)) {
         char *old = NULL;
         size_t n = 0;
@@ -1127,7 +1128,7 @@ int sweep_prepare_dir(const sweep_spec *s, const char *dir, grok_err *e)
         char name[SWEEP_PATH_MAX], pdir[SWEEP_PATH_MAX], st[SWEEP_PATH_MAX];
         if (sweep_point_name(s, i, name, sizeof name) != GROK_OK ||
             sweep_join(pdir, sizeof pdir, dir, name, e) != GROK_OK ||
-            sweep_join(st, sizeof st, pdir, "state.safetensors", e) != GROK_OK) {
+            sweep_join(st, sizeof st, pdir, RUNDIR_STATE, e) != GROK_OK) {
             rc = grok_fail(e, GROK_EINVAL, "point %ld: path too long under '%s'", i, dir);
             break;
         }
@@ -1146,12 +1147,13 @@ int sweep_prepare_dir(const sweep_spec *s, const char *dir, grok_err *e)
     sbuf_init(&b);
     if ((rc = cfg_format(&s->base, &b)) != GROK_OK)
         rc = grok_fail(e, rc, "out of memory");
-    else if ((rc = sweep_join(path, sizeof path, dir, "base.cfg", e)) == GROK_OK)
+    else if ((rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_BASE, e)) == GROK_OK)
         rc = sweep_write_if_changed(path, &b, e);
     sbuf_clear(&b);
     if (rc == GROK_OK && (rc = sweep_format(s, &b)) != GROK_OK)
         rc = grok_fail(e, rc, "out of memory");
-    else if (rc == GROK_OK && (rc = sweep_join(path, sizeof path, dir, "sweep.cfg", e)) == GROK_OK)
+    else if (rc == GROK_OK &&
+             (rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_CFG, e)) == GROK_OK)
         rc = sweep_write_if_changed(path, &b, e);
     sbuf_free(&b);
     return rc;
@@ -1160,102 +1162,19 @@ int sweep_prepare_dir(const sweep_spec *s, const char *dir, grok_err *e)
 /* ------------------------------------------------------------------------ */
 /* a point's files */
 
-/* The JSON value at p (after spaces); returns the position after it, or
- * NULL when the text is not JSON. */
-static const char *sweep_json_skip(const char *p)
+/* A run's summary.json (root NULL when absent or not JSON). */
+static rundir_summary sweep_read_summary(const char *pdir)
 {
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    if (*p == '"') {
-        for (p++; *p && *p != '"'; p++)
-            if (*p == '\\' && p[1])
-                p++;
-        return *p ? p + 1 : NULL;
-    }
-    if (*p == '{' || *p == '[') {
-        int depth = 0;
-        for (; *p; p++) {
-            if (*p == '"') {
-                p = sweep_json_skip(p);
-                if (!p)
-                    return NULL;
-                p--;
-            } else if (*p == '{' || *p == '[') {
-                depth++;
-            } else if (*p == '}' || *p == ']') {
-                if (--depth == 0)
-                    return p + 1;
-            }
-        }
-        return NULL;
-    }
-    const char *q = p;
-    while (*q && !strchr(",}] \n\t\r", *q))
-        q++;
-    return q > p ? q : NULL;
+    rundir_summary s = {NULL};
+    rundir_summary_read(&s, pdir, NULL);
+    return s;
 }
 
-/* The value of member key of the object at obj ('{' after spaces), as text
- * in out (strings without their quotes); 0 when absent. */
-static int sweep_json_get(const char *obj, const char *key, char *out, size_t n)
+/* The summary's status, or "". */
+static const char *sweep_status_of(const rundir_summary *s)
 {
-    if (!obj)
-        return 0;
-    const char *p = obj;
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    if (*p != '{')
-        return 0;
-    p++;
-    size_t klen = strlen(key);
-    for (;;) {
-        while (*p && strchr(" \n\t\r,", *p))
-            p++;
-        if (*p != '"')
-            return 0;
-        const char *kend = sweep_json_skip(p);
-        if (!kend)
-            return 0;
-        int match = (size_t)(kend - p) == klen + 2 && strncmp(p + 1, key, klen) == 0;
-        p = kend;
-        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-            p++;
-        if (*p != ':')
-            return 0;
-        p++;
-        while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-            p++;
-        const char *vend = sweep_json_skip(p);
-        if (!vend)
-            return 0;
-        if (match) {
-            const char *a = p, *b = vend;
-            if (*a == '"' && b - a >= 2) {
-                a++;
-                b--;
-            }
-            size_t len = (size_t)(b - a);
-            if (len >= n)
-                len = n - 1;
-            memcpy(out, a, len);
-            out[len] = '\0';
-            return 1;
-        }
-        p = vend;
-    }
-}
-
-/* A run's summary.json, or NULL. */
-static char *sweep_read_summary(const char *pdir)
-{
-    char path[SWEEP_PATH_MAX];
-    if (sweep_join(path, sizeof path, pdir, "summary.json", NULL) != GROK_OK)
-        return NULL;
-    char *text = NULL;
-    size_t n = 0;
-    if (!fileio_exists(path) || fileio_read_all(path, &text, &n, NULL) != GROK_OK)
-        return NULL;
-    return text;
+    const char *st = rundir_summary_str(s, "status");
+    return st ? st : "";
 }
 
 static int sweep_final_status(const char *st)
@@ -1266,28 +1185,21 @@ static int sweep_final_status(const char *st)
 
 sweep_pt_state sweep_point_state(const char *pdir)
 {
-    char *sum = sweep_read_summary(pdir);
-    if (!sum) {
-        char path[SWEEP_PATH_MAX];
-        if (sweep_join(path, sizeof path, pdir, "config.cfg", NULL) == GROK_OK &&
-            fileio_exists(path))
-            return SWEEP_PT_PARTIAL;
-        return SWEEP_PT_PENDING;
-    }
-    char status[64] = "", phases[4096];
-    sweep_json_get(sum, "status", status, sizeof status);
-    int has_phases = sweep_json_get(sum, "phases", phases, sizeof phases);
-    free(sum);
-    if (sweep_final_status(status) && (has_phases || strcmp(status, "diverged") == 0))
-        return SWEEP_PT_DONE;
-    return SWEEP_PT_PARTIAL;
+    rundir_summary sum = sweep_read_summary(pdir);
+    if (!sum.root)
+        return rundir_has(pdir, RUNDIR_CONFIG) ? SWEEP_PT_PARTIAL : SWEEP_PT_PENDING;
+    const char *status = sweep_status_of(&sum);
+    int done = sweep_final_status(status) &&
+               (rundir_summary_get(&sum, "phases") || strcmp(status, "diverged") == 0);
+    rundir_summary_free(&sum);
+    return done ? SWEEP_PT_DONE : SWEEP_PT_PARTIAL;
 }
 
 /* 1 when pdir/config.cfg holds exactly cfg_format(c). */
 static int sweep_same_config(const char *pdir, const cfg_run *c)
 {
     char path[SWEEP_PATH_MAX];
-    if (sweep_join(path, sizeof path, pdir, "config.cfg", NULL) != GROK_OK)
+    if (sweep_join(path, sizeof path, pdir, RUNDIR_CONFIG, NULL) != GROK_OK)
         return 0;
     char *old = NULL;
     size_t n = 0;
@@ -1336,7 +1248,7 @@ int sweep_run_point(const sweep_spec *s, const char *dir, long i, const blisarch
         return GROK_OK;
     }
     run_opts o = {.quiet = quiet, .blis = bi};
-    if ((rc = sweep_join(path, sizeof path, pdir, "state.safetensors", e)) != GROK_OK)
+    if ((rc = sweep_join(path, sizeof path, pdir, RUNDIR_STATE, e)) != GROK_OK)
         return rc;
     if (fileio_exists(path)) {
         char sets[SWEEP_N_RESUMABLE][128];
@@ -1350,14 +1262,11 @@ int sweep_run_point(const sweep_spec *s, const char *dir, long i, const blisarch
     } else {
         rc = run_train(&c, pdir, &o, e);
     }
-    char *sum = sweep_read_summary(pdir);
-    char status[64] = "", phases[4096];
-    int has_phases = 0;
-    if (sum) {
-        sweep_json_get(sum, "status", status, sizeof status);
-        has_phases = sweep_json_get(sum, "phases", phases, sizeof phases);
-        free(sum);
-    }
+    rundir_summary sum = sweep_read_summary(pdir);
+    char status[64];
+    snprintf(status, sizeof status, "%s", sweep_status_of(&sum));
+    int has_phases = rundir_summary_get(&sum, "phases") != NULL;
+    rundir_summary_free(&sum);
     if (rc == GROK_EINVAL && strcmp(status, "diverged") == 0)
         return GROK_OK; /* a result: the table says diverged */
     if (rc != GROK_OK)
@@ -1376,7 +1285,7 @@ int sweep_run_point(const sweep_spec *s, const char *dir, long i, const blisarch
 static int sweep_load_dir(sweep_spec *s, const char *dir, grok_err *e)
 {
     char path[SWEEP_PATH_MAX];
-    int rc = sweep_join(path, sizeof path, dir, "sweep.cfg", e);
+    int rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_CFG, e);
     if (rc != GROK_OK)
         return rc;
     if (!fileio_exists(path)) {
@@ -1389,31 +1298,12 @@ static int sweep_load_dir(sweep_spec *s, const char *dir, grok_err *e)
     return sweep_load(s, path, e);
 }
 
-/* A summary.json field as a table cell: numbers as written, null -> none. */
-static void sweep_cell(sbuf *b, const char *json, const char *key)
+/* A summary.json member as a table cell (rundir_summary_cell: numbers as
+ * written, key_freqs as "14,35", null -> none). */
+static void sweep_cell(sbuf *b, const rundir_summary *sum, const char *key)
 {
-    char v[256];
-    if (!json || !sweep_json_get(json, key, v, sizeof v) || strcmp(v, "null") == 0 || !v[0])
-        sbuf_puts(b, "\tnone");
-    else
-        sbuf_printf(b, "\t%s", v);
-}
-
-/* key_freqs "[14, 35]" -> "14,35"; [] -> none. */
-static void sweep_freqs_cell(sbuf *b, const char *json)
-{
-    char v[1024];
-    if (!json || !sweep_json_get(json, "key_freqs", v, sizeof v)) {
-        sbuf_puts(b, "\tnone");
-        return;
-    }
     sbuf_puts(b, "\t");
-    size_t start = b->len;
-    for (const char *p = v; *p; p++)
-        if (isdigit((unsigned char)*p) || *p == ',' || *p == '-')
-            sbuf_append(b, p, 1);
-    if (b->len == start)
-        sbuf_puts(b, "none");
+    rundir_summary_cell(sum, key, b);
 }
 
 int sweep_summary(const char *dir, long *n_done, long *n_total, grok_err *e)
@@ -1443,55 +1333,43 @@ int sweep_summary(const char *dir, long *n_done, long *n_total, grok_err *e)
             break;
         }
         sweep_pt_state st = sweep_point_state(pdir);
-        char *sum = st == SWEEP_PT_PENDING ? NULL : sweep_read_summary(pdir);
-        char status[64] = "pending";
-        if (sum) {
-            char js[64] = "";
-            sweep_json_get(sum, "status", js, sizeof js);
-            snprintf(status, sizeof status, "%s", st == SWEEP_PT_DONE ? js : "partial");
-        } else if (st == SWEEP_PT_PARTIAL) {
-            snprintf(status, sizeof status, "partial");
-        }
+        rundir_summary sum = {NULL};
+        if (st != SWEEP_PT_PENDING)
+            sum = sweep_read_summary(pdir);
+        const char *status = st == SWEEP_PT_DONE && sum.root ? sweep_status_of(&sum)
+                             : sum.root || st == SWEEP_PT_PARTIAL ? "partial"
+                                                                 : "pending";
         done += st == SWEEP_PT_DONE;
-        char final[512] = "";
-        int has_final = sum && sweep_json_get(sum, "final", final, sizeof final) &&
-                        strcmp(final, "null") != 0;
         sbuf_printf(&t, "%ld\t%s", i, name);
         for (int k = 0; k < s.n_axes; k++)
             sbuf_printf(&t, "\t%s", s.axes[k].value[sweep_point_index(&s, i, k)]);
         sbuf_printf(&t, "\t%s", status);
-        sweep_cell(&t, sum, "epochs_done");
-        sweep_cell(&t, sum, "epochs_total");
-        sweep_cell(&t, sum, "memorised_epoch");
-        sweep_cell(&t, sum, "grokked_epoch");
-        char phases[4096] = "";
-        int has_phases = sum && sweep_json_get(sum, "phases", phases, sizeof phases);
-        sweep_cell(&t, has_phases ? phases : NULL, "memorisation_end");
-        sweep_cell(&t, has_phases ? phases : NULL, "circuit_formation_end");
-        sweep_cell(&t, has_phases ? phases : NULL, "cleanup_end");
-        sweep_cell(&t, has_final ? final : NULL, "epoch");
-        sweep_cell(&t, has_final ? final : NULL, "train_loss");
-        sweep_cell(&t, has_final ? final : NULL, "test_loss");
-        sweep_cell(&t, has_final ? final : NULL, "train_acc");
-        sweep_cell(&t, has_final ? final : NULL, "test_acc");
-        sweep_freqs_cell(&t, sum);
+        static const char *const cells[] = {
+            "epochs_done",      "epochs_total",           "memorised_epoch",
+            "grokked_epoch",    "phases.memorisation_end", "phases.circuit_formation_end",
+            "phases.cleanup_end", "final.epoch",           "final.train_loss",
+            "final.test_loss",  "final.train_acc",        "final.test_acc",
+            "key_freqs"};
+        for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++)
+            sweep_cell(&t, &sum, cells[k]);
         sbuf_puts(&t, "\n");
 
         sbuf_printf(&w, "%ld\t%s\t%s", i, name, status);
-        sweep_cell(&w, sum, "epochs_done");
-        sweep_cell(&w, sum, "wall_s");
-        sweep_cell(&w, sum, "ms_per_epoch");
-        sweep_cell(&w, sum, "threads");
-        sweep_cell(&w, sum, "blis_kernel");
+        sweep_cell(&w, &sum, "epochs_done");
+        sweep_cell(&w, &sum, "wall_s");
+        sweep_cell(&w, &sum, "ms_per_epoch");
+        sweep_cell(&w, &sum, "threads");
+        sweep_cell(&w, &sum, "blis_kernel");
         sbuf_puts(&w, "\n");
-        free(sum);
+        rundir_summary_free(&sum);
     }
     char path[SWEEP_PATH_MAX];
     if (rc == GROK_OK && (t.oom || w.oom))
         rc = grok_fail(e, GROK_ENOMEM, "out of memory building the sweep table");
-    if (rc == GROK_OK && (rc = sweep_join(path, sizeof path, dir, "sweep.tsv", e)) == GROK_OK)
+    if (rc == GROK_OK &&
+        (rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_TABLE, e)) == GROK_OK)
         rc = fileio_write_atomic(path, t.data, t.len, e);
-    if (rc == GROK_OK && (rc = sweep_join(path, sizeof path, dir, "sweep_time.tsv", e)) == GROK_OK)
+    if (rc == GROK_OK && (rc = sweep_join(path, sizeof path, dir, RUNDIR_SWEEP_TIME, e)) == GROK_OK)
         rc = fileio_write_atomic(path, w.data, w.len, e);
     if (n_done)
         *n_done = done;
@@ -1557,24 +1435,21 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
             sweep_join(pdir, sizeof pdir, dir, name, NULL) != GROK_OK)
             continue;
         sweep_pt_state st = sweep_point_state(pdir);
-        char *sum = st == SWEEP_PT_PENDING ? NULL : sweep_read_summary(pdir);
-        char v[128] = "";
-        double wall = 0, ed = 0, et = 1;
-        if (sum && sweep_json_get(sum, "wall_s", v, sizeof v))
-            wall = strtod(v, NULL);
-        if (sum && sweep_json_get(sum, "epochs_done", v, sizeof v))
-            ed = strtod(v, NULL);
-        if (sum && sweep_json_get(sum, "epochs_total", v, sizeof v))
-            et = strtod(v, NULL);
+        rundir_summary sum = {NULL};
+        if (st != SWEEP_PT_PENDING)
+            sum = sweep_read_summary(pdir);
+        double wall = rundir_summary_num(&sum, "wall_s");
+        double ed = rundir_summary_num(&sum, "epochs_done");
+        double et = rundir_summary_num(&sum, "epochs_total");
+        ed = isnan(ed) ? 0 : ed;
+        et = isnan(et) ? 1 : et;
         double frac = et > 0 ? ed / et : 0;
         if (st == SWEEP_PT_DONE) {
             done++;
             wall_done += isfinite(wall) ? wall : 0;
-            char status[64] = "";
-            sweep_json_get(sum, "status", status, sizeof status);
-            if (strcmp(status, "diverged") == 0)
+            if (strcmp(sweep_status_of(&sum), "diverged") == 0)
                 diverged++;
-            else if (sweep_json_get(sum, "grokked_epoch", v, sizeof v) && strcmp(v, "null") != 0)
+            else if (rundir_summary_epoch(&sum, "grokked_epoch") >= 0)
                 grokked++;
             else
                 dng++;
@@ -1591,7 +1466,7 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
         } else {
             left++;
         }
-        free(sum);
+        rundir_summary_free(&sum);
     }
     char a[32], b[32];
     sbuf_printf(out, "sweep %s in %s: %ld points\n", s.name, dir, s.n_points);
@@ -1662,15 +1537,21 @@ static void sweep_report_point(sweep_exec *x, long i, double dur, int ok)
     if (sweep_point_name(x->s, i, name, sizeof name) != GROK_OK ||
         sweep_join(pdir, sizeof pdir, x->dir, name, NULL) != GROK_OK)
         return;
-    char *sum = ok ? sweep_read_summary(pdir) : NULL;
-    char status[64] = "", g[64] = "null", m[64] = "null", ed[64] = "?";
-    if (sum) {
-        sweep_json_get(sum, "status", status, sizeof status);
-        sweep_json_get(sum, "grokked_epoch", g, sizeof g);
-        sweep_json_get(sum, "memorised_epoch", m, sizeof m);
-        sweep_json_get(sum, "epochs_done", ed, sizeof ed);
-        free(sum);
-    }
+    rundir_summary sum = {NULL};
+    if (ok)
+        sum = sweep_read_summary(pdir);
+    char status[64], g[32] = "null", m[32] = "null", ed[32] = "?";
+    snprintf(status, sizeof status, "%s", sweep_status_of(&sum));
+    long gv = rundir_summary_epoch(&sum, "grokked_epoch");
+    long mv = rundir_summary_epoch(&sum, "memorised_epoch");
+    long ev = rundir_summary_epoch(&sum, "epochs_done");
+    if (gv >= 0)
+        snprintf(g, sizeof g, "%ld", gv);
+    if (mv >= 0)
+        snprintf(m, sizeof m, "%ld", mv);
+    if (ev >= 0)
+        snprintf(ed, sizeof ed, "%ld", ev);
+    rundir_summary_free(&sum);
     if (!ok)
         snprintf(what, sizeof what, "FAILED (see the message above)");
     else if (strcmp(status, "diverged") == 0)
@@ -1981,7 +1862,7 @@ static int sweep_cmd_run(const sweep_args *a, int argc, char **argv, blisarch_in
     const char *dir_arg = NULL;
     struct stat st;
     if (stat(a->positional, &st) == 0 && S_ISDIR(st.st_mode)) {
-        if (sweep_join(cfg_path, sizeof cfg_path, a->positional, "sweep.cfg", NULL) != GROK_OK)
+        if (sweep_join(cfg_path, sizeof cfg_path, a->positional, RUNDIR_SWEEP_CFG, NULL) != GROK_OK)
             return sweep_usage_error("path too long: '%s'", a->positional);
         if (!fileio_exists(cfg_path)) {
             fprintf(stderr,

@@ -14,17 +14,21 @@
  *      (0 for the first) and END >= BEGIN (InvalidOffset), then END-BEGIN =
  *      numel * element size (TensorInvalidInfo)
  *   7. 8+N+last END = file size             (MetadataIncompleteBuffer)
- * The JSON parser is hand-written and reads exactly the header's schema:
- * objects, strings (all escapes, \uXXXX with surrogate pairs), arrays of
- * non-negative integers and integers.  Anything else (floats, true/false/null,
- * nesting elsewhere, unknown tensor fields, duplicate keys) is rejected with the
- * byte offset and what was expected.  This reader is stricter than the
- * reference only there; the reference ignores unknown tensor fields.
+ * The header is parsed by jansson with duplicate keys refused at every level
+ * (JSON_REJECT_DUPLICATES; the reference loader refuses them too), then
+ * checked against the schema: tensor entries of dtype, shape and
+ * data_offsets (arrays of non-negative integers), and "__metadata__", a map
+ * of strings.  Anything else (floats, true/false/null, unknown tensor
+ * fields, \u0000 in a string) is rejected, naming the header byte for a
+ * syntax error and the tensor and field for a schema error.  This reader is
+ * stricter than the reference only there; the reference ignores unknown
+ * tensor fields.
  *
  * Only the five dtypes of st_dtype are supported.  All data is little-endian
  * and copied as raw bytes, so the host must be little-endian (asserted). */
 #include "safetensors.h"
 
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
@@ -285,227 +289,7 @@ int st_write(const char *path, const st_tensor *t, int n, const st_meta *meta, i
     return rc;
 }
 
-/* ---- reader: JSON header parser ------------------------------------------ */
-
-typedef struct {
-    const unsigned char *s; /* the header, N bytes */
-    size_t n, pos;
-    char *pool; /* decoded strings, NUL-terminated; never longer than the header */
-    size_t pool_len;
-    const char *what; /* the source, for messages */
-    grok_err *e;
-} st_json;
-
-static int st_json_fail(st_json *p, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
-static int st_json_fail(st_json *p, const char *fmt, ...)
-{
-    char detail[768];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(detail, sizeof detail, fmt, ap);
-    va_end(ap);
-    return grok_fail(p->e, GROK_EFORMAT, "%s: invalid JSON header at header byte %zu of %zu: %s",
-                     p->what, p->pos, p->n, detail);
-}
-
-static void st_json_ws(st_json *p)
-{
-    while (p->pos < p->n) {
-        unsigned char c = p->s[p->pos];
-        if (c != ' ' && c != '\t' && c != '\n' && c != '\r')
-            break;
-        p->pos++;
-    }
-}
-
-/* What the parser sees at pos, for "expected X, found Y" messages. */
-static const char *st_json_found(const st_json *p)
-{
-    if (p->pos >= p->n)
-        return "the end of the header";
-    unsigned char c = p->s[p->pos];
-    if (c == '"')
-        return "a string";
-    if (c == '-' || (c >= '0' && c <= '9'))
-        return "a number";
-    if (c == '{')
-        return "an object";
-    if (c == '[')
-        return "an array";
-    if (c == 't' || c == 'f')
-        return "a boolean";
-    if (c == 'n')
-        return "null";
-    return "an unexpected character";
-}
-
-static int st_json_expect(st_json *p, char c, const char *ctx)
-{
-    st_json_ws(p);
-    if (p->pos < p->n && p->s[p->pos] == (unsigned char)c) {
-        p->pos++;
-        return GROK_OK;
-    }
-    return st_json_fail(p, "expected '%c' %s, found %s", c, ctx, st_json_found(p));
-}
-
-/* After a member or element: 1 if ',' (more follow), 0 if `close`, else error. */
-static int st_json_more(st_json *p, char close, const char *ctx, int *more)
-{
-    st_json_ws(p);
-    if (p->pos < p->n && p->s[p->pos] == ',') {
-        p->pos++;
-        *more = 1;
-        return GROK_OK;
-    }
-    if (p->pos < p->n && p->s[p->pos] == (unsigned char)close) {
-        p->pos++;
-        *more = 0;
-        return GROK_OK;
-    }
-    return st_json_fail(p, "expected ',' or '%c' %s, found %s", close, ctx, st_json_found(p));
-}
-
-static int st_json_hex4(st_json *p, uint32_t *out)
-{
-    if (p->n - p->pos < 4)
-        return st_json_fail(p, "\\u escape needs 4 hex digits");
-    uint32_t v = 0;
-    for (int i = 0; i < 4; i++) {
-        unsigned char c = p->s[p->pos + i];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (d < 0)
-            return st_json_fail(p, "\\u escape needs 4 hex digits");
-        v = v * 16 + (uint32_t)d;
-    }
-    p->pos += 4;
-    *out = v;
-    return GROK_OK;
-}
-
-/* Parses a string into the pool; *out points at its NUL-terminated text. */
-static int st_json_string(st_json *p, const char *ctx, const char **out)
-{
-    st_json_ws(p);
-    if (p->pos >= p->n || p->s[p->pos] != '"')
-        return st_json_fail(p, "expected a string %s, found %s", ctx, st_json_found(p));
-    p->pos++;
-    char *dst = p->pool + p->pool_len;
-    size_t k = 0;
-    for (;;) {
-        if (p->pos >= p->n)
-            return st_json_fail(p, "unterminated string %s", ctx);
-        unsigned char c = p->s[p->pos];
-        if (c == '"') {
-            p->pos++;
-            break;
-        }
-        if (c < 0x20)
-            return st_json_fail(p, "raw control character 0x%02x in a string %s (must be escaped)",
-                                c, ctx);
-        if (c != '\\') {
-            dst[k++] = (char)c;
-            p->pos++;
-            continue;
-        }
-        p->pos++;
-        if (p->pos >= p->n)
-            return st_json_fail(p, "unterminated escape %s", ctx);
-        c = p->s[p->pos++];
-        switch (c) {
-        case '"': dst[k++] = '"'; break;
-        case '\\': dst[k++] = '\\'; break;
-        case '/': dst[k++] = '/'; break;
-        case 'b': dst[k++] = '\b'; break;
-        case 'f': dst[k++] = '\f'; break;
-        case 'n': dst[k++] = '\n'; break;
-        case 'r': dst[k++] = '\r'; break;
-        case 't': dst[k++] = '\t'; break;
-        case 'u': {
-            uint32_t cp;
-            if (st_json_hex4(p, &cp))
-                return GROK_EFORMAT;
-            if (cp >= 0xdc00 && cp <= 0xdfff)
-                return st_json_fail(p, "lone low surrogate \\u%04x %s", cp, ctx);
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                uint32_t lo;
-                if (p->n - p->pos < 2 || p->s[p->pos] != '\\' || p->s[p->pos + 1] != 'u')
-                    return st_json_fail(p, "high surrogate \\u%04x not followed by a low one %s",
-                                        cp, ctx);
-                p->pos += 2;
-                if (st_json_hex4(p, &lo))
-                    return GROK_EFORMAT;
-                if (lo < 0xdc00 || lo > 0xdfff)
-                    return st_json_fail(p, "high surrogate \\u%04x not followed by a low one %s",
-                                        cp, ctx);
-                cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
-            }
-            if (cp == 0)
-                return st_json_fail(p, "\\u0000 %s cannot be held in a C string", ctx);
-            /* UTF-8 is never longer than the escape it came from (6 or 12 bytes). */
-            if (cp < 0x80) {
-                dst[k++] = (char)cp;
-            } else if (cp < 0x800) {
-                dst[k++] = (char)(0xc0 | (cp >> 6));
-                dst[k++] = (char)(0x80 | (cp & 0x3f));
-            } else if (cp < 0x10000) {
-                dst[k++] = (char)(0xe0 | (cp >> 12));
-                dst[k++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                dst[k++] = (char)(0x80 | (cp & 0x3f));
-            } else {
-                dst[k++] = (char)(0xf0 | (cp >> 18));
-                dst[k++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-                dst[k++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-                dst[k++] = (char)(0x80 | (cp & 0x3f));
-            }
-            break;
-        }
-        default: p->pos--; return st_json_fail(p, "invalid escape '\\%c' %s", c, ctx);
-        }
-    }
-    dst[k++] = '\0';
-    p->pool_len += k;
-    *out = dst;
-    return GROK_OK;
-}
-
-/* A non-negative JSON integer that fits in `max`. */
-static int st_json_uint(st_json *p, const char *ctx, uint64_t max, uint64_t *out)
-{
-    st_json_ws(p);
-    size_t start = p->pos;
-    if (p->pos < p->n && p->s[p->pos] == '-')
-        return st_json_fail(p, "negative number %s", ctx);
-    if (p->pos >= p->n || p->s[p->pos] < '0' || p->s[p->pos] > '9')
-        return st_json_fail(p, "expected a non-negative integer %s, found %s", ctx,
-                            st_json_found(p));
-    uint64_t v = 0;
-    while (p->pos < p->n && p->s[p->pos] >= '0' && p->s[p->pos] <= '9') {
-        uint64_t d = (uint64_t)(p->s[p->pos] - '0');
-        if (v > (max - d) / 10) {
-            p->pos = start;
-            return st_json_fail(p, "integer %s is larger than %llu", ctx, (unsigned long long)max);
-        }
-        v = v * 10 + d;
-        p->pos++;
-    }
-    if (p->pos - start > 1 && p->s[start] == '0') {
-        p->pos = start;
-        return st_json_fail(p, "integer with a leading zero %s", ctx);
-    }
-    if (p->pos < p->n && (p->s[p->pos] == '.' || p->s[p->pos] == 'e' || p->s[p->pos] == 'E'))
-        return st_json_fail(p, "expected an integer %s, found a fraction or exponent", ctx);
-    *out = v;
-    return GROK_OK;
-}
+/* ---- reader: the JSON header (jansson) ----------------------------------- */
 
 /* One parsed header entry. */
 typedef struct {
@@ -517,195 +301,190 @@ typedef struct {
     size_t reloc; /* offset of its aligned copy, SIZE_MAX when aligned in place */
 } st_entry;
 
-static int st_parse_dtype(st_json *p, const char *tname, int *dtype)
+/* The decoded strings, copied into one pool (never longer than the header). */
+typedef struct {
+    char *pool;
+    size_t len;
+    const char *what; /* the source, for messages */
+    grok_err *e;
+} st_hdr;
+
+static int st_hdr_fail(st_hdr *h, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static int st_hdr_fail(st_hdr *h, const char *fmt, ...)
 {
-    size_t at = p->pos;
-    const char *name;
-    int rc = st_json_string(p, "for \"dtype\"", &name);
-    if (rc)
-        return rc;
+    char detail[768];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    return grok_fail(h->e, GROK_EFORMAT, "%s: invalid JSON header: %s", h->what, detail);
+}
+
+static const char *st_hdr_pool(st_hdr *h, const char *s)
+{
+    size_t k = strlen(s) + 1;
+    char *dst = memcpy(h->pool + h->len, s, k);
+    h->len += k;
+    return dst;
+}
+
+/* What a value is, for "expected X, found Y" messages. */
+static const char *st_json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER:
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    default: return "null";
+    }
+}
+
+static int st_parse_dtype(st_hdr *h, const json_t *v, const char *tname, int *dtype)
+{
+    const char *name = json_string_value(v);
+    if (!name)
+        return st_hdr_fail(h, "\"dtype\" of tensor \"%s\" is %s, not a string", tname,
+                           st_json_kind(v));
     for (int d = 0; d < ST_N_DTYPES; d++)
         if (strcmp(name, st_names[d]) == 0) {
             *dtype = d;
             return GROK_OK;
         }
-    p->pos = at;
     for (size_t i = 0; i < sizeof st_other_names / sizeof st_other_names[0]; i++)
         if (strcmp(name, st_other_names[i]) == 0)
             return grok_fail(
-                p->e, GROK_EFORMAT,
+                h->e, GROK_EFORMAT,
                 "%s: unsupported dtype \"%s\" for tensor \"%s\": a safetensors dtype this "
                 "reader does not load (it reads F32, F64, I32, I64, U8)",
-                p->what, name, tname);
-    return grok_fail(p->e, GROK_EFORMAT,
+                h->what, name, tname);
+    return grok_fail(h->e, GROK_EFORMAT,
                      "%s: unknown dtype \"%s\" for tensor \"%s\" (valid: F32, F64, I32, I64, U8)",
-                     p->what, name, tname);
+                     h->what, name, tname);
+}
+
+/* "shape" or "data_offsets": an array of at most max non-negative integers. */
+static int st_parse_uints(st_hdr *h, const json_t *a, const char *field, const char *tname,
+                          int max, uint64_t *v, int *count)
+{
+    if (!json_is_array(a))
+        return st_hdr_fail(h, "\"%s\" of tensor \"%s\" is %s, not an array", field, tname,
+                           st_json_kind(a));
+    if (json_array_size(a) > (size_t)max)
+        return st_hdr_fail(h, "more than %d values in \"%s\" of tensor \"%s\"", max, field, tname);
+    size_t i;
+    const json_t *x;
+    json_array_foreach(a, i, x) {
+        if (!json_is_integer(x) || json_integer_value(x) < 0)
+            return st_hdr_fail(h, "\"%s\" of tensor \"%s\" holds %s, not a non-negative integer",
+                               field, tname, json_is_integer(x) ? "a negative number"
+                                                                : st_json_kind(x));
+        v[i] = (uint64_t)json_integer_value(x);
+    }
+    *count = (int)json_array_size(a);
+    return GROK_OK;
 }
 
 /* {"dtype":"F32","shape":[...],"data_offsets":[b,e]} in any field order. */
-static int st_parse_info(st_json *p, st_entry *t)
+static int st_parse_info(st_hdr *h, const json_t *info, st_entry *t)
 {
-    char ctx[96];
-    snprintf(ctx, sizeof ctx, "for tensor \"%.60s\"", t->name);
-    st_json_ws(p);
-    if (p->pos >= p->n || p->s[p->pos] != '{')
-        return st_json_fail(p, "expected an object {dtype, shape, data_offsets} %s, found %s", ctx,
-                            st_json_found(p));
-    p->pos++;
-    int have_dtype = 0, have_shape = 0, have_offsets = 0, more = 1, rc;
-    st_json_ws(p);
-    if (p->pos < p->n && p->s[p->pos] == '}')
-        more = 0, p->pos++;
-    while (more) {
-        size_t key_at = p->pos;
-        const char *key;
-        if ((rc = st_json_string(p, ctx, &key)) || (rc = st_json_expect(p, ':', ctx)))
-            return rc;
-        int *seen = strcmp(key, "dtype") == 0          ? &have_dtype
-                    : strcmp(key, "shape") == 0        ? &have_shape
-                    : strcmp(key, "data_offsets") == 0 ? &have_offsets
-                                                       : NULL;
-        if (!seen || *seen) {
-            p->pos = key_at;
-            return st_json_fail(
-                p, "%s field \"%s\" %s (expected dtype, shape, data_offsets once each)",
-                seen ? "duplicate" : "unknown", key, ctx);
-        }
-        *seen = 1;
-        if (seen == &have_dtype) {
-            rc = st_parse_dtype(p, t->name, &t->dtype);
-        } else {
-            const char *what = seen == &have_shape ? "in \"shape\"" : "in \"data_offsets\"";
-            uint64_t v[ST_MAX_DIMS];
-            int count = 0, max_count = seen == &have_shape ? ST_MAX_DIMS : 2, more_el = 1;
-            if ((rc = st_json_expect(p, '[', what)))
-                return rc;
-            st_json_ws(p);
-            if (p->pos < p->n && p->s[p->pos] == ']')
-                more_el = 0, p->pos++;
-            while (more_el) {
-                if (count == max_count)
-                    return st_json_fail(p, "more than %d values %s %s", max_count, what, ctx);
-                uint64_t lim = seen == &have_shape ? (uint64_t)INT64_MAX : UINT64_MAX;
-                if ((rc = st_json_uint(p, what, lim, &v[count++])) ||
-                    (rc = st_json_more(p, ']', what, &more_el)))
-                    return rc;
-            }
-            if (seen == &have_shape) {
-                t->ndim = count;
-                for (int i = 0; i < count; i++)
-                    t->shape[i] = (int64_t)v[i];
-            } else {
-                if (count != 2)
-                    return st_json_fail(
-                        p, "\"data_offsets\" %s has %d values, expected [BEGIN, END]", ctx, count);
-                t->begin = v[0];
-                t->end = v[1];
-            }
-        }
-        if (rc || (rc = st_json_more(p, '}', ctx, &more)))
-            return rc;
+    if (!json_is_object(info))
+        return st_hdr_fail(h, "tensor \"%s\" is %s, not an object {dtype, shape, data_offsets}",
+                           t->name, st_json_kind(info));
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)info, key, v) {
+        if (strcmp(key, "dtype") && strcmp(key, "shape") && strcmp(key, "data_offsets"))
+            return st_hdr_fail(h, "unknown field \"%s\" for tensor \"%s\" (expected dtype, shape, "
+                                  "data_offsets)", key, t->name);
     }
-    if (!have_dtype || !have_shape || !have_offsets)
-        return st_json_fail(p, "tensor \"%s\" lacks \"%s\"", t->name,
-                            !have_dtype   ? "dtype"
-                            : !have_shape ? "shape"
-                                          : "data_offsets");
+    const json_t *dt = json_object_get(info, "dtype"), *sh = json_object_get(info, "shape"),
+                 *of = json_object_get(info, "data_offsets");
+    if (!dt || !sh || !of)
+        return st_hdr_fail(h, "tensor \"%s\" lacks \"%s\"", t->name,
+                           !dt ? "dtype" : !sh ? "shape" : "data_offsets");
+    uint64_t dims[ST_MAX_DIMS], off[2];
+    int n_off, rc = st_parse_dtype(h, dt, t->name, &t->dtype);
+    if (rc || (rc = st_parse_uints(h, sh, "shape", t->name, ST_MAX_DIMS, dims, &t->ndim)) ||
+        (rc = st_parse_uints(h, of, "data_offsets", t->name, 2, off, &n_off)))
+        return rc;
+    if (n_off != 2)
+        return st_hdr_fail(h, "\"data_offsets\" of tensor \"%s\" has %d values, expected [BEGIN, "
+                              "END]", t->name, n_off);
+    for (int i = 0; i < t->ndim; i++)
+        t->shape[i] = (int64_t)dims[i];
+    t->begin = off[0];
+    t->end = off[1];
     return GROK_OK;
 }
 
-static int st_parse_meta(st_json *p, st_meta **meta, int *n_meta)
+static int st_parse_meta(st_hdr *h, const json_t *m, st_meta **meta, int *n_meta)
 {
-    int cap = 0, rc, more = 1;
-    if ((rc = st_json_expect(p, '{', "for \"__metadata__\" (a map of strings to strings)")))
-        return rc;
-    st_json_ws(p);
-    if (p->pos < p->n && p->s[p->pos] == '}')
-        more = 0, p->pos++;
-    while (more) {
-        const char *key, *value;
-        size_t key_at = p->pos;
-        if ((rc = st_json_string(p, "as a \"__metadata__\" key", &key)) ||
-            (rc = st_json_expect(p, ':', "in \"__metadata__\"")))
-            return rc;
-        for (int j = 0; j < *n_meta; j++)
-            if (strcmp((*meta)[j].key, key) == 0) {
-                p->pos = key_at;
-                return st_json_fail(p, "duplicate \"__metadata__\" key \"%s\"", key);
-            }
-        st_json_ws(p);
-        if (p->pos >= p->n || p->s[p->pos] != '"')
-            return st_json_fail(
-                p,
-                "\"__metadata__\" value for key \"%s\" is %s, not a string (metadata "
-                "maps strings to strings: write \"7\", not 7)",
-                key, st_json_found(p));
-        if ((rc = st_json_string(p, "in \"__metadata__\"", &value)))
-            return rc;
-        if (*n_meta == cap) {
-            cap = cap ? 2 * cap : 8;
-            st_meta *bigger = realloc(*meta, (size_t)cap * sizeof **meta);
-            if (!bigger)
-                return grok_fail(p->e, GROK_ENOMEM, "%s: out of memory reading the header",
-                                 p->what);
-            *meta = bigger;
-        }
-        (*meta)[*n_meta].key = key;
-        (*meta)[*n_meta].value = value;
+    if (!json_is_object(m))
+        return st_hdr_fail(h, "\"__metadata__\" is %s, not a map of strings to strings",
+                           st_json_kind(m));
+    size_t n = json_object_size(m);
+    if (!(*meta = malloc((n ? n : 1) * sizeof **meta)))
+        return grok_fail(h->e, GROK_ENOMEM, "%s: out of memory reading the header", h->what);
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)m, key, v) {
+        if (!json_is_string(v))
+            return st_hdr_fail(h,
+                               "\"__metadata__\" value for key \"%s\" is %s, not a string "
+                               "(metadata maps strings to strings: write \"7\", not 7)",
+                               key, st_json_kind(v));
+        (*meta)[*n_meta].key = st_hdr_pool(h, key);
+        (*meta)[*n_meta].value = st_hdr_pool(h, json_string_value(v));
         (*n_meta)++;
-        if ((rc = st_json_more(p, '}', "in \"__metadata__\"", &more)))
-            return rc;
     }
     return GROK_OK;
 }
 
-/* The whole header: a top-level object of tensor entries and metadata. */
-static int st_parse_header(st_json *p, st_entry **ents, int *n_ents, st_meta **meta, int *n_meta)
+/* The whole header: a top-level object of tensor entries and metadata, with
+ * duplicate keys refused at every level (as the reference loader does). */
+static int st_parse_header(st_hdr *h, const unsigned char *s, size_t n, st_entry **ents,
+                           int *n_ents, st_meta **meta, int *n_meta)
 {
-    int cap = 0, rc, more = 1, have_meta = 0;
-    if ((rc = st_json_expect(p, '{', "at the start of the header")))
-        return rc;
-    st_json_ws(p);
-    if (p->pos < p->n && p->s[p->pos] == '}')
-        more = 0, p->pos++;
-    while (more) {
-        const char *name;
-        size_t key_at = p->pos;
-        if ((rc = st_json_string(p, "as a tensor name", &name)) ||
-            (rc = st_json_expect(p, ':', "after a tensor name")))
-            return rc;
-        int dup = strcmp(name, "__metadata__") == 0 && have_meta;
-        for (int j = 0; j < *n_ents && !dup; j++)
-            dup = strcmp((*ents)[j].name, name) == 0;
-        if (dup) {
-            p->pos = key_at;
-            return st_json_fail(p, "duplicate key \"%s\"", name);
-        }
-        if (strcmp(name, "__metadata__") == 0) {
-            have_meta = 1;
-            rc = st_parse_meta(p, meta, n_meta);
-        } else {
-            if (*n_ents == cap) {
-                cap = cap ? 2 * cap : 16;
-                st_entry *bigger = realloc(*ents, (size_t)cap * sizeof **ents);
-                if (!bigger)
-                    return grok_fail(p->e, GROK_ENOMEM, "%s: out of memory reading the header",
-                                     p->what);
-                *ents = bigger;
-            }
-            st_entry *t = &(*ents)[(*n_ents)++];
-            memset(t, 0, sizeof *t);
-            t->name = name;
-            rc = st_parse_info(p, t);
-        }
-        if (rc || (rc = st_json_more(p, '}', "in the header object", &more)))
-            return rc;
+    json_error_t je;
+    json_t *root = json_loadb((const char *)s, n, JSON_REJECT_DUPLICATES, &je);
+    if (!root) {
+        if (json_error_code(&je) == json_error_out_of_memory)
+            return grok_fail(h->e, GROK_ENOMEM, "%s: out of memory reading the header", h->what);
+        return grok_fail(h->e, GROK_EFORMAT, "%s: invalid JSON header at header byte %d of %zu: %s",
+                         h->what, je.position, n, je.text);
     }
-    st_json_ws(p); /* trailing spaces are the writer's padding */
-    if (p->pos != p->n)
-        return st_json_fail(p, "expected only spaces after the header object, found %s",
-                            st_json_found(p));
-    return GROK_OK;
+    int rc = GROK_OK;
+    if (!json_is_object(root)) {
+        rc = st_hdr_fail(h, "the header is %s, not an object", st_json_kind(root));
+    } else if (!(*ents = malloc((json_object_size(root) + 1) * sizeof **ents))) {
+        rc = grok_fail(h->e, GROK_ENOMEM, "%s: out of memory reading the header", h->what);
+    } else {
+        const char *name;
+        const json_t *v;
+        json_object_foreach(root, name, v) {
+            if (strcmp(name, "__metadata__") == 0) {
+                rc = st_parse_meta(h, v, meta, n_meta);
+            } else {
+                st_entry *t = &(*ents)[(*n_ents)++];
+                memset(t, 0, sizeof *t);
+                t->name = st_hdr_pool(h, name);
+                rc = st_parse_info(h, v, t);
+            }
+            if (rc)
+                break;
+        }
+    }
+    json_decref(root);
+    return rc;
 }
 
 /* ---- reader: validation -------------------------------------------------- */
@@ -856,8 +635,8 @@ int st_parse(st_file *f, const unsigned char *bytes, size_t n, const char *what,
     st_entry *ents = NULL;
     int n_ents = 0;
     unsigned char *mem = NULL;
-    st_json p = {bytes + 8, N, 0, pool, 0, what, e};
-    int rc = st_parse_header(&p, &ents, &n_ents, &f->meta, &f->n_meta);
+    st_hdr p = {pool, 0, what, e};
+    int rc = st_parse_header(&p, bytes + 8, N, &ents, &n_ents, &f->meta, &f->n_meta);
     if (rc)
         goto fail;
 
@@ -871,7 +650,7 @@ int st_parse(st_file *f, const unsigned char *bytes, size_t n, const char *what,
      * file (a writer that does not pad its header, or a U8 tensor before an
      * F32 one).  st_write's files from tensors ordered F64/I64 first, then
      * F32/I32, then U8 (the reference writer's order) need no copies. */
-    size_t img = (n + 63) / 64 * 64, pool_sz = (p.pool_len + 63) / 64 * 64, reloc = 0;
+    size_t img = (n + 63) / 64 * 64, pool_sz = (p.len + 63) / 64 * 64, reloc = 0;
     for (int i = 0; i < n_ents; i++) {
         size_t elem = st_sizes[ents[i].dtype], nb = (size_t)(ents[i].end - ents[i].begin);
         ents[i].reloc = SIZE_MAX;
@@ -892,7 +671,7 @@ int st_parse(st_file *f, const unsigned char *bytes, size_t n, const char *what,
     }
     memcpy(mem, bytes, n);
     char *names = (char *)mem + img;
-    memcpy(names, pool, p.pool_len);
+    memcpy(names, pool, p.len);
     for (int i = 0; i < f->n_meta; i++) {
         f->meta[i].key = names + (f->meta[i].key - pool);
         f->meta[i].value = names + (f->meta[i].value - pool);

@@ -356,7 +356,7 @@ static int export_npz_text(npy_zip *z, const char *name, const char *s, grok_err
 }
 
 /* The numeric columns of a TSV as "<prefix>.<column>" arrays. */
-static int export_npz_table(npy_zip *z, const rdir_tsv *t, const char *prefix, grok_err *e)
+static int export_npz_table(npy_zip *z, const rundir_tsv *t, const char *prefix, grok_err *e)
 {
     int rc = GROK_OK;
     double *col = malloc(((size_t)t->n_rows ? (size_t)t->n_rows : 1) * sizeof *col);

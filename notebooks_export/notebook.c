@@ -15,7 +15,6 @@
 #include <string.h>
 
 #include "ipynb.h"
-#include "json.h"
 
 /* Larger figures are left out of the notebook (named in a note). */
 #define NOTEBOOK_FIGURE_MAX (20u << 20)
@@ -486,11 +485,11 @@ static void notebook_thousands(sbuf *b, long long v)
 }
 
 /* An epoch member of summary.json: "1400", or `none` when null or absent. */
-static void notebook_epoch(sbuf *b, const json_value *obj, const char *key, const char *none)
+static void notebook_epoch(sbuf *b, const rundir_summary *S, const char *key, const char *none)
 {
-    double v;
-    if (json_get_number(obj, key, &v) && isfinite(v))
-        sbuf_printf(b, "%.0f", v);
+    long v = rundir_summary_epoch(S, key);
+    if (v >= 0)
+        sbuf_printf(b, "%ld", v);
     else
         sbuf_puts(b, none);
 }
@@ -498,8 +497,9 @@ static void notebook_epoch(sbuf *b, const json_value *obj, const char *key, cons
 /* A config value, markdown-escaped, or "?" */
 static void notebook_cfg(sbuf *b, const rdir *r, const char *key)
 {
-    const char *v = rdir_config(r, key);
-    notebook_md(b, v ? v : "?");
+    char v[256];
+    const char *t = rundir_config_text(&r->config, key, v, sizeof v);
+    notebook_md(b, t ? t : "?");
 }
 
 static const char *notebook_op_formula(const char *op)
@@ -525,16 +525,18 @@ static void notebook_row(sbuf *b, const char *label)
 
 static void notebook_summary(sbuf *b, const rdir *r)
 {
-    const json_value *S = r->has_summary ? &r->summary : NULL;
+    const rundir_summary *S = r->has_summary ? &r->summary : NULL;
+    char op[64], p[64], nl[64], ln[64], ab[64], batch[64];
     sbuf_puts(b, "## Summary\n\n| | |\n|---|---|\n");
 
     notebook_row(b, "task");
-    const char *op = rdir_config(r, "task.op"), *p = rdir_config(r, "task.p");
-    const char *formula = notebook_op_formula(op);
-    if (formula && strcmp(op, "rand") == 0)
+    const char *opv = rundir_config_text(&r->config, "task.op", op, sizeof op);
+    const char *pv = rundir_config_text(&r->config, "task.p", p, sizeof p);
+    const char *formula = notebook_op_formula(opv);
+    if (formula && strcmp(opv, "rand") == 0)
         sbuf_puts(b, "labels from a fixed random table");
     else if (formula)
-        sbuf_printf(b, "`(%s) mod %s`", formula, p ? p : "p");
+        sbuf_printf(b, "`(%s) mod %s`", formula, pv ? pv : "p");
     else
         notebook_cfg(b, r, "task.op");
     sbuf_puts(b, " (");
@@ -543,8 +545,8 @@ static void notebook_summary(sbuf *b, const rdir *r)
     notebook_cfg(b, r, "task.p");
     sbuf_puts(b, "); training fraction ");
     notebook_cfg(b, r, "task.frac_train");
-    double ntr, nte;
-    if (json_get_number(S, "n_train", &ntr) && json_get_number(S, "n_test", &nte)) {
+    double ntr = rundir_summary_num(S, "n_train"), nte = rundir_summary_num(S, "n_test");
+    if (!isnan(ntr) && !isnan(nte)) {
         sbuf_puts(b, ": ");
         notebook_thousands(b, (long long)ntr);
         sbuf_puts(b, " train, ");
@@ -555,8 +557,8 @@ static void notebook_summary(sbuf *b, const rdir *r)
 
     notebook_row(b, "model");
     notebook_cfg(b, r, "model.n_layers");
-    const char *nl = rdir_config(r, "model.n_layers");
-    sbuf_puts(b, nl && strcmp(nl, "1") == 0 ? " layer, d_model " : " layers, d_model ");
+    const char *nlv = rundir_config_text(&r->config, "model.n_layers", nl, sizeof nl);
+    sbuf_puts(b, nlv && strcmp(nlv, "1") == 0 ? " layer, d_model " : " layers, d_model ");
     notebook_cfg(b, r, "model.d_model");
     sbuf_puts(b, ", ");
     notebook_cfg(b, r, "model.n_heads");
@@ -566,11 +568,12 @@ static void notebook_summary(sbuf *b, const rdir *r)
     notebook_cfg(b, r, "model.d_mlp");
     sbuf_puts(b, ", ");
     notebook_cfg(b, r, "model.act");
-    const char *ln = rdir_config(r, "model.layernorm"), *ab = rdir_config(r, "model.attn_bias");
-    sbuf_puts(b, ln && strcmp(ln, "true") == 0 ? ", LayerNorm" : ", no LayerNorm");
-    sbuf_puts(b, ab && strcmp(ab, "true") == 0 ? ", attention biases" : ", no attention biases");
-    double np_;
-    if (json_get_number(S, "n_params", &np_)) {
+    const char *lnv = rundir_config_text(&r->config, "model.layernorm", ln, sizeof ln);
+    const char *abv = rundir_config_text(&r->config, "model.attn_bias", ab, sizeof ab);
+    sbuf_puts(b, lnv && strcmp(lnv, "true") == 0 ? ", LayerNorm" : ", no LayerNorm");
+    sbuf_puts(b, abv && strcmp(abv, "true") == 0 ? ", attention biases" : ", no attention biases");
+    double np_ = rundir_summary_num(S, "n_params");
+    if (!isnan(np_)) {
         sbuf_puts(b, "; ");
         notebook_thousands(b, (long long)np_);
         sbuf_puts(b, " parameters");
@@ -591,9 +594,9 @@ static void notebook_summary(sbuf *b, const rdir *r)
 
     notebook_row(b, "training");
     notebook_cfg(b, r, "train.epochs");
-    const char *batch = rdir_config(r, "train.batch");
+    const char *bv = rundir_config_text(&r->config, "train.batch", batch, sizeof batch);
     sbuf_puts(b, " epochs, ");
-    if (batch && strcmp(batch, "0") == 0) {
+    if (bv && strcmp(bv, "0") == 0) {
         sbuf_puts(b, "full batch");
     } else {
         sbuf_puts(b, "batch ");
@@ -604,7 +607,7 @@ static void notebook_summary(sbuf *b, const rdir *r)
     sbuf_puts(b, " |\n");
 
     if (S) {
-        const char *status = json_get_string(S, "status");
+        const char *status = rundir_summary_str(S, "status");
         notebook_row(b, "status");
         notebook_md(b, status ? status : "?");
         sbuf_puts(b, ", ");
@@ -619,19 +622,20 @@ static void notebook_summary(sbuf *b, const rdir *r)
     }
 
     /* final metrics: summary.json, else the last metrics row */
-    const json_value *F = json_get(S, "final");
-    double ep, trl, tel, tra, tea;
-    int have = F && json_get_number(F, "epoch", &ep) && json_get_number(F, "train_loss", &trl) &&
-               json_get_number(F, "test_loss", &tel) && json_get_number(F, "train_acc", &tra) &&
-               json_get_number(F, "test_acc", &tea);
+    double ep = rundir_summary_num(S, "final.epoch");
+    double trl = rundir_summary_num(S, "final.train_loss");
+    double tel = rundir_summary_num(S, "final.test_loss");
+    double tra = rundir_summary_num(S, "final.train_acc");
+    double tea = rundir_summary_num(S, "final.test_acc");
+    int have = !isnan(ep) && !isnan(trl) && !isnan(tel) && !isnan(tra) && !isnan(tea);
     if (!have && r->metrics.n_rows > 0) {
-        const rdir_tsv *m = &r->metrics;
+        const rundir_tsv *m = &r->metrics;
         const double *last = m->v + (size_t)(m->n_rows - 1) * (size_t)m->n_cols;
-        ep = last[rdir_tsv_col(m, "epoch")];
-        trl = last[rdir_tsv_col(m, "train_loss")];
-        tel = last[rdir_tsv_col(m, "test_loss")];
-        tra = last[rdir_tsv_col(m, "train_acc")];
-        tea = last[rdir_tsv_col(m, "test_acc")];
+        ep = last[rundir_tsv_col(m, "epoch")];
+        trl = last[rundir_tsv_col(m, "train_loss")];
+        tel = last[rundir_tsv_col(m, "test_loss")];
+        tra = last[rundir_tsv_col(m, "train_acc")];
+        tea = last[rundir_tsv_col(m, "test_acc")];
         have = 1;
     }
     if (have) {
@@ -641,29 +645,28 @@ static void notebook_summary(sbuf *b, const rdir *r)
     }
 
     notebook_row(b, "key frequencies");
-    const json_value *kf = json_get(S, "key_freqs");
-    const json_value *fo = json_get(S, "fourier");
-    if (kf && kf->type == JSON_ARRAY && kf->n > 0) {
-        for (size_t i = 0; i < kf->n; i++)
-            if (kf->items[i].type == JSON_NUMBER)
-                sbuf_printf(b, "%s%.0f", i ? ", " : "", kf->items[i].number);
-    } else if (fo && json_get_string(fo, "reason")) {
+    int kf[256];
+    int n_kf = rundir_summary_ints(S, "key_freqs", kf, 256);
+    const char *reason = rundir_summary_str(S, "fourier.reason");
+    if (n_kf > 0) {
+        for (int i = 0; i < n_kf; i++)
+            sbuf_printf(b, "%s%d", i ? ", " : "", kf[i]);
+    } else if (reason) {
         sbuf_puts(b, "none: ");
-        notebook_md(b, json_get_string(fo, "reason"));
+        notebook_md(b, reason);
     } else {
         sbuf_puts(b, "not measured yet (`grok measure DIR`)");
     }
     sbuf_puts(b, " |\n");
 
-    const json_value *ph = json_get(S, "phases");
     notebook_row(b, "phases (Nanda et al. 2023)");
-    if (ph) {
+    if (rundir_summary_get(S, "phases")) {
         sbuf_puts(b, "memorisation until epoch ");
-        notebook_epoch(b, ph, "memorisation_end", "(not reached)");
+        notebook_epoch(b, S, "phases.memorisation_end", "(not reached)");
         sbuf_puts(b, "; circuit formation until ");
-        notebook_epoch(b, ph, "circuit_formation_end", "(not reached)");
+        notebook_epoch(b, S, "phases.circuit_formation_end", "(not reached)");
         sbuf_puts(b, "; cleanup until ");
-        notebook_epoch(b, ph, "cleanup_end", "(not reached)");
+        notebook_epoch(b, S, "phases.cleanup_end", "(not reached)");
     } else {
         sbuf_puts(b, "not measured yet (`grok measure DIR`)");
     }
@@ -671,14 +674,15 @@ static void notebook_summary(sbuf *b, const rdir *r)
 
     sbuf_printf(b, "| checkpoints | %d, epochs %ld to %ld |\n", r->n_ckpt, r->ckpt_epoch[0],
                 r->ckpt_epoch[r->n_ckpt - 1]);
-    double wall, ms, thr;
-    if (json_get_number(S, "wall_s", &wall)) {
+    double wall = rundir_summary_num(S, "wall_s"), ms = rundir_summary_num(S, "ms_per_epoch"),
+           thr = rundir_summary_num(S, "threads");
+    if (!isnan(wall)) {
         sbuf_printf(b, "| time | %.1f s", wall);
-        if (json_get_number(S, "ms_per_epoch", &ms))
+        if (!isnan(ms))
             sbuf_printf(b, ", %.3g ms per epoch", ms);
-        if (json_get_number(S, "threads", &thr))
+        if (!isnan(thr))
             sbuf_printf(b, ", %.0f threads", thr);
-        const char *k = json_get_string(S, "blis_kernel");
+        const char *k = rundir_summary_str(S, "blis_kernel");
         if (k) {
             sbuf_puts(b, ", BLIS kernel ");
             notebook_md(b, k);
@@ -915,7 +919,7 @@ int notebook_sweep(const rdir_sweep *s, const char *sweep_dir, sbuf *out, notebo
                     "exports on its own as well (`grok export DIR --to ipynb`).\n\n",
                 s->table.n_rows, s->n_runs);
     /* the sweep table, as a snapshot (the code below reads sweep.tsv itself) */
-    const rdir_tsv *T = &s->table;
+    const rundir_tsv *T = &s->table;
     const int max_rows = 40;
     sbuf_puts(&t, "|");
     for (int c = 0; c < T->n_cols; c++) {

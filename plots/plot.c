@@ -1,16 +1,14 @@
 /* plot.c: the figure recipes declared in plot.h, the run-directory readers
  * they share, the one style every figure uses, and plot_run_dir.
  *
- * Reading.  Each TSV file is read whole and parsed by header name: the
- * first line that is neither blank nor a '#' comment names the columns;
- * fields are split on tabs (or on runs of spaces when the header has no tab);
- * a field that is not a number (key_freqs' "14,35,41", "null") becomes NaN.
- * A row with the wrong number of fields makes the file unusable for its
- * figures (a reason, not an error).  summary.json is read by a small
- * tolerant scanner: find "key", then read a number, null or an int array.
- * This module reads files only: it includes nothing from model/ but grok.h
- * and fileio.h, and nothing from measures/, so a copied run directory is
- * enough to redraw every figure.
+ * Reading.  The files are read by model/rundir.h (its TSV policy: columns
+ * by header name, text cells such as key_freqs' "14,35,41" are NaN).  A
+ * file that the reader refuses (a row of the wrong width) is unusable for
+ * its figures: the reader's message is the figures' reason, not an error.
+ * A summary.json that is not JSON leaves the figures without marks.  This
+ * module reads files only: it includes nothing from model/ but grok.h,
+ * fileio.h and rundir.h, and nothing from measures/, so a copied run
+ * directory is enough to redraw every figure.
  *
  * Scripts.  A builder checks what it needs, then writes the terminal line
  * and the shared style (plot_begin), its data blocks, and its commands.
@@ -41,6 +39,7 @@
 #include <sys/stat.h>
 
 #include "gp.h"
+#include "rundir.h"
 
 /* Rows sent per curve before thinning starts (see the opening paragraph). */
 #define PLOT_MAX_POINTS 5000
@@ -50,6 +49,8 @@
 /* A neuron counts as part of a frequency cluster above this fraction of
  * variance explained (Nanda et al. code; docs/measures.md, key frequencies). */
 #define PLOT_CLUSTER_FVE 0.85
+/* Key frequencies read from summary.json, at most. */
+#define PLOT_MAX_KEY_FREQS 256
 
 /* Page geometry: inches, and PNG pixels per inch. */
 #define PLOT_COL_W 3.4
@@ -63,10 +64,8 @@
 typedef struct {
     int present;        /* the file exists */
     char problem[256];  /* why the file cannot be used; "" when it can */
-    int n_cols;
-    char **names;       /* [n_cols] header names */
-    size_t n_rows;
-    double *v;          /* [n_rows][n_cols] row-major; NaN for a non-number */
+    size_t n_rows;      /* 0 when there is a problem */
+    rundir_tsv tsv;
 } plot_table;
 
 struct plot_run {
@@ -74,397 +73,101 @@ struct plot_run {
     plot_table metrics, measures, fourier, neurons, attention;
 
     /* logit_spectrum.tsv: a p x p matrix after a '#' comment line */
-    int spec_present;
-    char spec_problem[256];
-    char spec_comment[256];
+    plot_table spec_tsv;
+    const char *spec_comment;
     int spec_p;
-    double *spec; /* [spec_p][spec_p]: rows f, columns g, basis const, cos1, sin1, ... */
+    const double *spec; /* [spec_p][spec_p]: rows f, columns g, basis const, cos1, sin1, ... */
 
     /* summary.json */
-    int summary_present;
     double memorised, grokked; /* NaN when null or absent */
     double phase_end[3];       /* memorisation, circuit formation, cleanup; NaN when absent */
     int n_key_freqs;
-    int *key_freqs; /* [n_key_freqs] */
+    int key_freqs[PLOT_MAX_KEY_FREQS];
 };
-
-static void table_free(plot_table *t)
-{
-    for (int i = 0; i < t->n_cols; i++)
-        free(t->names[i]);
-    free(t->names);
-    free(t->v);
-    memset(t, 0, sizeof *t);
-}
 
 static int table_col(const plot_table *t, const char *name)
 {
-    for (int i = 0; i < t->n_cols; i++)
-        if (!strcmp(t->names[i], name))
-            return i;
-    return -1;
+    return rundir_tsv_col(&t->tsv, name);
 }
 
 static double table_at(const plot_table *t, size_t row, int col)
 {
-    return t->v[row * (size_t)t->n_cols + (size_t)col];
+    return rundir_tsv_at(&t->tsv, (int)row, col);
 }
 
-/* A field as a double: the whole field must be a number, else NaN. */
-static double plot_field_value(const char *a, size_t n)
+/* Reads dir/file into t when it exists.  Only running out of memory is an
+ * error; a file the reader refuses sets t->problem. */
+static int table_load(plot_table *t, const char *dir, const char *file, int flags, grok_err *e)
 {
-    char buf[64];
-    if (n == 0 || n >= sizeof buf)
-        return NAN;
-    memcpy(buf, a, n);
-    buf[n] = '\0';
-    char *end;
-    errno = 0;
-    double v = strtod(buf, &end);
-    if (end != buf + n)
-        return NAN;
-    return v;
-}
-
-/* Splits the line [a, b) into fields: on tabs when tabs, else on runs of
- * spaces.  Calls back with each field; returns the field count. */
-typedef void (*plot_field_fn)(void *ctx, int i, const char *a, size_t n);
-
-static int plot_split(const char *a, const char *b, int tabs, plot_field_fn fn, void *ctx)
-{
-    int i = 0;
-    if (tabs) {
-        for (;;) {
-            const char *q = a;
-            while (q < b && *q != '\t')
-                q++;
-            const char *x = a, *y = q; /* trim stray spaces around a field */
-            while (x < y && *x == ' ')
-                x++;
-            while (y > x && y[-1] == ' ')
-                y--;
-            fn(ctx, i++, x, (size_t)(y - x));
-            if (q == b)
-                break;
-            a = q + 1;
-        }
-        return i;
-    }
-    while (a < b) {
-        while (a < b && (*a == ' ' || *a == '\t'))
-            a++;
-        if (a == b)
-            break;
-        const char *q = a;
-        while (q < b && *q != ' ' && *q != '\t')
-            q++;
-        fn(ctx, i++, a, (size_t)(q - a));
-        a = q;
-    }
-    return i;
-}
-
-typedef struct {
-    char **names;
-    int cap, oom;
-} plot_hdr_ctx;
-
-static void plot_hdr_field(void *vctx, int i, const char *a, size_t n)
-{
-    plot_hdr_ctx *c = vctx;
-    if (c->oom || i >= c->cap)
-        return;
-    c->names[i] = malloc(n + 1);
-    if (!c->names[i]) {
-        c->oom = 1;
-        return;
-    }
-    memcpy(c->names[i], a, n);
-    c->names[i][n] = '\0';
-}
-
-typedef struct {
-    double *row;
-    int cap;
-} plot_row_ctx;
-
-static void plot_row_field(void *vctx, int i, const char *a, size_t n)
-{
-    plot_row_ctx *c = vctx;
-    if (i < c->cap)
-        c->row[i] = plot_field_value(a, n);
-}
-
-/* The next line of text at *p: [*a, *b), without the newline; advances *p.
- * Returns 0 at the end of the text. */
-static int plot_next_line(const char **p, const char **a, const char **b)
-{
-    if (!**p)
-        return 0;
-    *a = *p;
-    const char *nl = strchr(*p, '\n');
-    *b = nl ? nl : *p + strlen(*p);
-    *p = nl ? nl + 1 : *b;
-    if (*b > *a && (*b)[-1] == '\r')
-        (*b)--;
-    return 1;
-}
-
-static int plot_blank_or_comment(const char *a, const char *b)
-{
-    while (a < b && (*a == ' ' || *a == '\t'))
-        a++;
-    return a == b || *a == '#';
-}
-
-/* Parses text (a TSV file named file) into t.  Only allocation failure is
- * an error; a malformed file sets t->problem. */
-static int table_parse(plot_table *t, const char *file, const char *text, grok_err *e)
-{
-    const char *p = text, *a, *b;
-    int line = 0;
-    while (plot_next_line(&p, &a, &b)) {
-        line++;
-        if (!plot_blank_or_comment(a, b))
-            break;
-        a = b = NULL;
-    }
-    if (!a) {
-        snprintf(t->problem, sizeof t->problem, "%s is empty", file);
-        return GROK_OK;
-    }
-    int tabs = memchr(a, '\t', (size_t)(b - a)) != NULL;
-    plot_hdr_ctx hc = {0};
-    int n_cols = plot_split(a, b, tabs, plot_hdr_field, &hc); /* count only */
-    hc.names = calloc((size_t)n_cols + 1, sizeof *hc.names);
-    if (!hc.names)
-        return grok_fail(e, GROK_ENOMEM, "reading %s: out of memory", file);
-    hc.cap = n_cols;
-    plot_split(a, b, tabs, plot_hdr_field, &hc);
-    t->names = hc.names;
-    t->n_cols = n_cols;
-    if (hc.oom)
-        return grok_fail(e, GROK_ENOMEM, "reading %s: out of memory", file);
-
-    size_t cap = 256;
-    t->v = malloc(cap * (size_t)n_cols * sizeof *t->v);
-    if (!t->v)
-        return grok_fail(e, GROK_ENOMEM, "reading %s: out of memory", file);
-    while (plot_next_line(&p, &a, &b)) {
-        line++;
-        if (plot_blank_or_comment(a, b))
-            continue;
-        if (t->n_rows == cap) {
-            double *bigger = realloc(t->v, 2 * cap * (size_t)n_cols * sizeof *t->v);
-            if (!bigger)
-                return grok_fail(e, GROK_ENOMEM, "reading %s: out of memory", file);
-            t->v = bigger;
-            cap *= 2;
-        }
-        plot_row_ctx rc = {t->v + t->n_rows * (size_t)n_cols, n_cols};
-        int got = plot_split(a, b, tabs, plot_row_field, &rc);
-        if (got != n_cols) {
-            snprintf(t->problem, sizeof t->problem, "%s line %d has %d fields, its header has %d",
-                     file, line, got, n_cols);
-            t->n_rows = 0;
-            return GROK_OK;
-        }
-        t->n_rows++;
-    }
-    return GROK_OK;
-}
-
-/* Reads dir/file into t when it exists. */
-/* Reads dir/file, which a run directory may lack.  *text is NULL when the
- * file is absent (*present 0) or unreadable (*present 1, the reason in
- * problem); only running out of memory is an error. */
-static int optional_read(const char *dir, const char *file, int *present, char *problem,
-                         size_t problem_n, char **text, grok_err *e)
-{
-    char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, file);
-    *text = NULL;
-    *present = fileio_exists(path);
-    if (!*present)
-        return GROK_OK;
-    size_t n;
     grok_err re;
-    int rc = fileio_read_all(path, text, &n, &re);
+    t->present = rundir_has(dir, file);
+    if (!t->present)
+        return GROK_OK;
+    char *text;
+    int rc = rundir_read_opt(dir, file, &text, &re);
+    if (rc > 0) {
+        rc = rundir_tsv_parse(&t->tsv, text, file, flags, &re);
+        free(text);
+    }
     if (rc == GROK_ENOMEM)
         return grok_fail(e, rc, "%s", re.msg);
-    if (rc != GROK_OK && problem)
-        snprintf(problem, problem_n, "%.250s", re.msg);
+    if (rc < 0)
+        snprintf(t->problem, sizeof t->problem, "%.250s", re.msg);
+    else
+        t->n_rows = (size_t)t->tsv.n_rows;
     return GROK_OK;
-}
-
-static int table_load(plot_table *t, const char *dir, const char *file, grok_err *e)
-{
-    char *text;
-    int rc = optional_read(dir, file, &t->present, t->problem, sizeof t->problem, &text, e);
-    if (rc != GROK_OK || !text)
-        return rc;
-    rc = table_parse(t, file, text, e);
-    free(text);
-    return rc;
 }
 
 /* ---- logit_spectrum.tsv ------------------------------------------------- */
 
 static int spectrum_load(plot_run *r, grok_err *e)
 {
-    static const char file[] = "logit_spectrum.tsv";
-    char *text;
-    int rc = optional_read(r->dir, file, &r->spec_present, r->spec_problem,
-                           sizeof r->spec_problem, &text, e);
-    if (rc != GROK_OK || !text)
+    plot_table *t = &r->spec_tsv;
+    int rc = table_load(t, r->dir, RUNDIR_LOGIT_SPECTRUM, RUNDIR_TSV_NO_HEADER, e);
+    if (rc != GROK_OK || !t->present || t->problem[0])
         return rc;
-    const char *p = text, *a, *b;
-    int line = 0, rows = 0, p_dim = 0;
-    size_t cap = 0;
-    while (plot_next_line(&p, &a, &b)) {
-        line++;
-        if (plot_blank_or_comment(a, b)) {
-            while (a < b && (*a == ' ' || *a == '#'))
-                a++;
-            if (!r->spec_comment[0] && a < b) {
-                size_t k = (size_t)(b - a);
-                if (k >= sizeof r->spec_comment)
-                    k = sizeof r->spec_comment - 1;
-                memcpy(r->spec_comment, a, k);
-                r->spec_comment[k] = '\0';
-            }
-            continue;
-        }
-        plot_row_ctx count = {NULL, 0};
-        int got = plot_split(a, b, 0, plot_row_field, &count);
-        if (rows == 0) {
-            p_dim = got;
-            cap = (size_t)got * (size_t)got;
-            r->spec = malloc((cap ? cap : 1) * sizeof *r->spec);
-            if (!r->spec) {
-                free(text);
-                return grok_fail(e, GROK_ENOMEM, "reading %s/%s: out of memory", r->dir, file);
-            }
-        }
-        if (got != p_dim || rows >= p_dim) {
-            snprintf(r->spec_problem, sizeof r->spec_problem,
-                     "%s line %d: expected a %d x %d matrix", file, line, p_dim, p_dim);
-            break;
-        }
-        plot_row_ctx rc2 = {r->spec + (size_t)rows * (size_t)p_dim, p_dim};
-        plot_split(a, b, 0, plot_row_field, &rc2);
-        rows++;
-    }
-    free(text);
-    if (!r->spec_problem[0] && (rows == 0 || rows != p_dim))
-        snprintf(r->spec_problem, sizeof r->spec_problem,
-                 "%s holds %d rows of %d numbers, not a square matrix", file, rows, p_dim);
-    if (!r->spec_problem[0])
-        r->spec_p = p_dim;
+    if (t->tsv.n_rows != t->tsv.n_cols)
+        snprintf(t->problem, sizeof t->problem,
+                 "%s holds %d rows of %d numbers, not a square matrix", RUNDIR_LOGIT_SPECTRUM,
+                 t->tsv.n_rows, t->tsv.n_cols);
+    r->spec_comment = t->tsv.comment ? t->tsv.comment : "";
+    r->spec_p = t->problem[0] ? 0 : t->tsv.n_cols;
+    r->spec = t->tsv.v;
     return GROK_OK;
 }
 
 /* ---- summary.json ------------------------------------------------------- */
 
-/* The text after `"key" :` (whitespace skipped), or NULL. */
-static const char *json_find(const char *s, const char *key)
+/* An epoch: NaN for null, absent, anything not a number, or a negative
+ * value (some writers use -1 for "never"). */
+static double summary_epoch(const rundir_summary *s, const char *key)
 {
-    size_t k = strlen(key);
-    for (const char *p = strchr(s, '"'); p; p = strchr(p + 1, '"')) {
-        if (strncmp(p + 1, key, k) || p[k + 1] != '"')
-            continue;
-        const char *q = p + k + 2;
-        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
-            q++;
-        if (*q != ':')
-            continue;
-        q++;
-        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r')
-            q++;
-        return q;
-    }
-    return NULL;
+    double v = rundir_summary_num(s, key);
+    return v >= 0 ? v : NAN;
 }
 
-/* An epoch at q: NaN for null, absent, anything not a number, or a
- * negative value (some writers use -1 for "never"). */
-static double json_epoch(const char *q)
+static void summary_load(plot_run *r)
 {
-    if (!q)
-        return NAN;
-    char *end;
-    double v = strtod(q, &end);
-    return end == q || !(v >= 0) ? NAN : v;
-}
-
-/* An int array at q, e.g. [14, 35, 41]; NULL/0 when absent or not an array. */
-static int json_int_array(const char *q, int **out, int *n)
-{
-    *out = NULL;
-    *n = 0;
-    if (!q || *q != '[')
-        return GROK_OK;
-    int cap = 8;
-    int *v = malloc((size_t)cap * sizeof *v);
-    if (!v)
-        return GROK_ENOMEM;
-    q++;
-    for (;;) {
-        while (*q == ' ' || *q == '\t' || *q == '\n' || *q == '\r' || *q == ',')
-            q++;
-        if (*q == ']' || !*q)
-            break;
-        char *end;
-        long x = strtol(q, &end, 10);
-        if (end == q)
-            break;
-        if (*n == cap) {
-            int *bigger = realloc(v, (size_t)cap * 2 * sizeof *v);
-            if (!bigger) {
-                free(v);
-                return GROK_ENOMEM;
-            }
-            v = bigger;
-            cap *= 2;
-        }
-        v[(*n)++] = (int)x;
-        q = end;
-    }
-    *out = v;
-    return GROK_OK;
-}
-
-static int summary_load(plot_run *r, grok_err *e)
-{
-    char *text;
-    int present;
-    int rc = optional_read(r->dir, "summary.json", &present, NULL, 0, &text, e);
-    if (rc != GROK_OK || !text)
-        return rc; /* absent or unreadable: the figures go without marks */
-    r->summary_present = 1;
-    r->memorised = json_epoch(json_find(text, "memorised_epoch"));
-    r->grokked = json_epoch(json_find(text, "grokked_epoch"));
-    r->phase_end[0] = json_epoch(json_find(text, "memorisation_end"));
-    r->phase_end[1] = json_epoch(json_find(text, "circuit_formation_end"));
-    r->phase_end[2] = json_epoch(json_find(text, "cleanup_end"));
-    rc = json_int_array(json_find(text, "key_freqs"), &r->key_freqs, &r->n_key_freqs);
-    free(text);
-    if (rc != GROK_OK)
-        return grok_fail(e, rc, "reading %s/summary.json: out of memory", r->dir);
-    return GROK_OK;
+    rundir_summary s;
+    if (rundir_summary_read(&s, r->dir, NULL) <= 0)
+        return; /* absent or unreadable: the figures go without marks */
+    r->memorised = summary_epoch(&s, "memorised_epoch");
+    r->grokked = summary_epoch(&s, "grokked_epoch");
+    r->phase_end[0] = summary_epoch(&s, "phases.memorisation_end");
+    r->phase_end[1] = summary_epoch(&s, "phases.circuit_formation_end");
+    r->phase_end[2] = summary_epoch(&s, "phases.cleanup_end");
+    r->n_key_freqs = rundir_summary_ints(&s, "key_freqs", r->key_freqs, PLOT_MAX_KEY_FREQS);
+    rundir_summary_free(&s);
 }
 
 void plot_run_free(plot_run *r)
 {
     if (!r)
         return;
-    table_free(&r->metrics);
-    table_free(&r->measures);
-    table_free(&r->fourier);
-    table_free(&r->neurons);
-    table_free(&r->attention);
-    free(r->spec);
-    free(r->key_freqs);
+    plot_table *t[] = {&r->metrics, &r->neurons, &r->measures, &r->fourier, &r->attention,
+                       &r->spec_tsv};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        rundir_tsv_free(&t[i]->tsv);
     free(r->dir);
     free(r);
 }
@@ -487,23 +190,22 @@ int plot_run_load(const char *dir, plot_run **out, grok_err *e)
     r->memorised = r->grokked = NAN;
     for (int i = 0; i < 3; i++)
         r->phase_end[i] = NAN;
-    int rc = table_load(&r->metrics, dir, "metrics.tsv", e);
+    int rc = table_load(&r->metrics, dir, RUNDIR_METRICS, 0, e);
     if (!rc)
-        rc = table_load(&r->measures, dir, "measures.tsv", e);
+        rc = table_load(&r->measures, dir, RUNDIR_MEASURES, 0, e);
     if (!rc)
-        rc = table_load(&r->fourier, dir, "fourier_embed.tsv", e);
+        rc = table_load(&r->fourier, dir, RUNDIR_FOURIER_EMBED, 0, e);
     if (!rc)
-        rc = table_load(&r->neurons, dir, "neurons.tsv", e);
+        rc = table_load(&r->neurons, dir, RUNDIR_NEURONS, 0, e);
     if (!rc)
-        rc = table_load(&r->attention, dir, "attention.tsv", e);
+        rc = table_load(&r->attention, dir, RUNDIR_ATTENTION, 0, e);
     if (!rc)
         rc = spectrum_load(r, e);
-    if (!rc)
-        rc = summary_load(r, e);
     if (rc) {
         plot_run_free(r);
         return rc;
     }
+    summary_load(r);
     *out = r;
     return GROK_OK;
 }
@@ -1001,7 +703,7 @@ static int fourier_need(const plot_run *r, int **idx, sbuf *why)
     *idx = NULL;
     if (!plot_need(&r->fourier, "fourier_embed.tsv", cols, 2, why))
         return 0;
-    int max = r->fourier.n_cols;
+    int max = r->fourier.tsv.n_cols;
     *idx = malloc(((size_t)max + 1) * sizeof **idx);
     if (!*idx)
         return -1;
@@ -1418,12 +1120,12 @@ static int fig_attention(const plot_run *r, const plot_ctx *c, sbuf *s, sbuf *wh
 
 static int fig_logit_spectrum(const plot_run *r, const plot_ctx *c, sbuf *s, sbuf *why)
 {
-    if (!r->spec_present) {
+    if (!r->spec_tsv.present) {
         sbuf_puts(why, "no logit_spectrum.tsv");
         return 0;
     }
-    if (r->spec_problem[0]) {
-        sbuf_puts(why, r->spec_problem);
+    if (r->spec_tsv.problem[0]) {
+        sbuf_puts(why, r->spec_tsv.problem);
         return 0;
     }
     int p = r->spec_p;

@@ -1,10 +1,12 @@
 /* sweep_plot.c: the sweep figures declared in sweep_plot.h.
  *
- * Reading.  sweep.tsv is read whole and split on tabs; its columns are found
- * by header name, the axis columns being those between "name" and "status"
- * (experiments/sweep.h).  Each point's metrics.tsv is read by header name
- * too (epoch, train_loss, test_loss), thinned to SWEEP_PLOT_CURVE rows by a
- * fixed stride that keeps the first and last rows.
+ * Reading.  sweep.tsv and the points' metrics.tsv are read by
+ * model/rundir.h; sweep.tsv's columns are found by header name, the axis
+ * columns being those between "name" and "status" (experiments/sweep.h).
+ * Each point's metrics.tsv gives its epoch, train_loss and test_loss rows
+ * (those with three finite numbers), thinned to SWEEP_PLOT_CURVE rows by a
+ * fixed stride that keeps the first and last rows; a metrics.tsv that the
+ * reader refuses gives no curve.
  *
  * A point counts as grokked when its grokked_epoch is a number (the first
  * epoch at test accuracy 0.99 cannot change once reached), as "did not
@@ -24,6 +26,7 @@
 #include <string.h>
 
 #include "gp.h"
+#include "rundir.h"
 
 #define SWEEP_PLOT_CURVE 400   /* rows per loss curve after thinning */
 #define SWEEP_PLOT_LABELS_X 16 /* no numbers in the heatmap's cells beyond this many columns */
@@ -45,11 +48,11 @@ typedef struct {
 } sp_curve;
 
 struct sweep_plot_data {
-    char *text;     /* sweep.tsv, split in place */
+    rundir_tsv table; /* sweep.tsv */
     int n_cols;
-    char **head;    /* [n_cols] */
+    char **head;    /* [n_cols]: table.cols */
     long n_rows;
-    char **cell;    /* [n_rows * n_cols] */
+    char **cell;    /* [n_rows * n_cols]: table.text */
     int c_name, c_status, c_grok, c_total;
     int axis0, n_axes; /* the axis columns are [axis0, axis0 + n_axes) */
     sp_curve *curve;   /* [n_rows] */
@@ -81,24 +84,6 @@ static int sp_col(const sweep_plot_data *d, const char *name)
     return -1;
 }
 
-/* Splits line (NUL-terminated) on tabs into f[0..max); returns the count. */
-static int sp_split(char *line, char **f, int max)
-{
-    int n = 0;
-    char *p = line;
-    for (;;) {
-        char *tab = strchr(p, '\t');
-        if (n < max)
-            f[n] = p;
-        n++;
-        if (!tab)
-            break;
-        *tab = '\0';
-        p = tab + 1;
-    }
-    return n;
-}
-
 static int sp_number(const char *s, double *x)
 {
     char *end;
@@ -112,76 +97,48 @@ static int sp_number(const char *s, double *x)
 static int sp_read_curve(const char *dir, const char *name, sp_curve *c)
 {
     memset(c, 0, sizeof *c);
-    char path[4096];
-    int len = snprintf(path, sizeof path, "%s/%s/metrics.tsv", dir, name);
-    if (len < 0 || (size_t)len >= sizeof path || !fileio_exists(path))
+    char *pdir = rundir_join(dir, name);
+    if (!pdir)
+        return GROK_ENOMEM;
+    rundir_tsv t;
+    grok_err e;
+    int rc = rundir_tsv_read(&t, pdir, RUNDIR_METRICS, 0, &e);
+    free(pdir);
+    if (rc == GROK_ENOMEM)
+        return rc;
+    if (rc <= 0)
         return GROK_OK;
-    char *text = NULL;
-    size_t n = 0;
-    if (fileio_read_all(path, &text, &n, NULL) != GROK_OK)
-        return GROK_OK;
-    long lines = 0;
-    for (size_t i = 0; i < n; i++)
-        lines += text[i] == '\n';
-    double *ep = malloc((size_t)(lines + 1) * 3 * sizeof *ep);
-    if (!ep) {
-        free(text);
+    int col[3] = {rundir_tsv_col(&t, "epoch"), rundir_tsv_col(&t, "train_loss"),
+                  rundir_tsv_col(&t, "test_loss")};
+    long rows = 0, *use = malloc((size_t)(t.n_rows ? t.n_rows : 1) * sizeof *use);
+    if (!use) {
+        rundir_tsv_free(&t);
         return GROK_ENOMEM;
     }
-    int ce = -1, ctr = -1, cte = -1, ncols = 0;
-    long rows = 0;
-    char *save = NULL;
-    char *f[64];
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
-        int k = sp_split(line, f, 64);
-        if (ce < 0 && ncols == 0) {
-            ncols = k;
-            for (int j = 0; j < k && j < 64; j++) {
-                if (strcmp(f[j], "epoch") == 0)
-                    ce = j;
-                else if (strcmp(f[j], "train_loss") == 0)
-                    ctr = j;
-                else if (strcmp(f[j], "test_loss") == 0)
-                    cte = j;
-            }
-            if (ce < 0 || ctr < 0 || cte < 0)
-                break;
-            continue;
-        }
-        double e, a, b;
-        if (k != ncols || !sp_number(f[ce], &e) || !sp_number(f[ctr], &a) || !sp_number(f[cte], &b))
-            continue;
-        ep[rows * 3] = e;
-        ep[rows * 3 + 1] = a;
-        ep[rows * 3 + 2] = b;
-        rows++;
-    }
-    free(text);
-    if (rows == 0) {
-        free(ep);
-        return GROK_OK;
-    }
+    for (int r = 0; col[0] >= 0 && col[1] >= 0 && col[2] >= 0 && r < t.n_rows; r++)
+        if (isfinite(rundir_tsv_at(&t, r, col[0])) && isfinite(rundir_tsv_at(&t, r, col[1])) &&
+            isfinite(rundir_tsv_at(&t, r, col[2])))
+            use[rows++] = r;
     long keep = rows < SWEEP_PLOT_CURVE ? rows : SWEEP_PLOT_CURVE;
-    c->epoch = malloc((size_t)keep * 3 * sizeof(double));
-    if (!c->epoch) {
-        free(ep);
-        return GROK_ENOMEM;
-    }
-    c->train = c->epoch + keep;
-    c->test = c->epoch + 2 * keep;
-    for (long i = 0; i < keep; i++) {
+    c->epoch = keep ? malloc((size_t)keep * 3 * sizeof(double)) : NULL;
+    if (keep && !c->epoch)
+        rc = GROK_ENOMEM;
+    for (long i = 0; c->epoch && i < keep; i++) {
         /* a fixed stride; the first and the last rows are always kept */
         long r = keep == 1 ? rows - 1
                            : (long)((double)i * (double)(rows - 1) / (double)(keep - 1) + 0.5);
-        c->epoch[i] = ep[r * 3];
-        c->train[i] = ep[r * 3 + 1];
-        c->test[i] = ep[r * 3 + 2];
+        c->epoch[i] = rundir_tsv_at(&t, (int)use[r], col[0]);
+        c->epoch[keep + i] = rundir_tsv_at(&t, (int)use[r], col[1]);
+        c->epoch[2 * keep + i] = rundir_tsv_at(&t, (int)use[r], col[2]);
     }
-    c->n = keep;
-    free(ep);
-    return GROK_OK;
+    if (c->epoch) {
+        c->train = c->epoch + keep;
+        c->test = c->epoch + 2 * keep;
+        c->n = keep;
+    }
+    free(use);
+    rundir_tsv_free(&t);
+    return rc == GROK_ENOMEM ? rc : GROK_OK;
 }
 
 void sweep_plot_free(sweep_plot_data *d)
@@ -192,83 +149,40 @@ void sweep_plot_free(sweep_plot_data *d)
         for (long r = 0; r < d->n_rows; r++)
             free(d->curve[r].epoch);
     free(d->curve);
-    free(d->cell);
-    free(d->head);
-    free(d->text);
+    rundir_tsv_free(&d->table);
     free(d);
 }
 
 int sweep_plot_load(const char *dir, sweep_plot_data **out, grok_err *e)
 {
     *out = NULL;
-    char path[4096];
-    int len = snprintf(path, sizeof path, "%s/sweep.tsv", dir);
-    if (len < 0 || (size_t)len >= sizeof path)
-        return grok_fail(e, GROK_EINVAL, "path too long: '%s'", dir);
-    if (!fileio_exists(path))
-        return grok_fail(e, GROK_EINVAL,
-                         "'%s' has no sweep.tsv (grok sweep --summary %s writes it)", dir, dir);
     sweep_plot_data *d = calloc(1, sizeof *d);
     if (!d)
         return grok_fail(e, GROK_ENOMEM, "out of memory");
-    size_t n = 0;
-    int rc = fileio_read_all(path, &d->text, &n, e);
-    if (rc != GROK_OK) {
+    int rc = rundir_tsv_read(&d->table, dir, RUNDIR_SWEEP_TABLE, 0, e);
+    if (rc <= 0) {
         sweep_plot_free(d);
-        return rc;
+        if (rc == 0)
+            return grok_fail(e, GROK_EINVAL,
+                             "'%s' has no sweep.tsv (grok sweep --summary %s writes it)", dir, dir);
+        return rc == GROK_EFORMAT ? GROK_EINVAL : rc;
     }
-    long lines = 0;
-    for (size_t i = 0; i < n; i++)
-        lines += d->text[i] == '\n';
-    char *p = d->text;
-    char *nl = strchr(p, '\n');
-    if (!nl) {
-        sweep_plot_free(d);
-        return grok_fail(e, GROK_EINVAL, "%s: no header line", path);
-    }
-    *nl = '\0';
-    int nc = 1;
-    for (char *q = p; *q; q++)
-        nc += *q == '\t';
-    d->n_cols = nc;
-    d->head = calloc((size_t)nc, sizeof *d->head);
-    d->cell = calloc((size_t)(lines + 1) * (size_t)nc, sizeof *d->cell);
-    if (!d->head || !d->cell) {
-        sweep_plot_free(d);
-        return grok_fail(e, GROK_ENOMEM, "out of memory");
-    }
-    sp_split(p, d->head, nc);
-    p = nl + 1;
-    long line_no = 1;
-    while (*p) {
-        line_no++;
-        nl = strchr(p, '\n');
-        if (nl)
-            *nl = '\0';
-        if (*p) {
-            int k = sp_split(p, d->cell + d->n_rows * nc, nc);
-            if (k != nc) {
-                sweep_plot_free(d);
-                return grok_fail(e, GROK_EINVAL, "%s:%ld: %d fields; the header has %d", path,
-                                 line_no, k, nc);
-            }
-            d->n_rows++;
-        }
-        if (!nl)
-            break;
-        p = nl + 1;
-    }
+    d->n_cols = d->table.n_cols;
+    d->head = d->table.cols;
+    d->n_rows = d->table.n_rows;
+    d->cell = d->table.text;
     d->c_name = sp_col(d, "name");
     d->c_status = sp_col(d, "status");
     d->c_grok = sp_col(d, "grokked_epoch");
     d->c_total = sp_col(d, "epochs_total");
     if (d->c_name < 0 || d->c_status < 0 || d->c_grok < 0 || d->c_total < 0 ||
         d->c_status <= d->c_name + 1) {
+        rc = grok_fail(e, GROK_EINVAL,
+                       "%s/sweep.tsv: not a sweep table: it needs the columns name, the axes, "
+                       "status, epochs_total and grokked_epoch",
+                       dir);
         sweep_plot_free(d);
-        return grok_fail(e, GROK_EINVAL,
-                         "%s: not a sweep table: it needs the columns name, the axes, status, "
-                         "epochs_total and grokked_epoch",
-                         path);
+        return rc;
     }
     d->axis0 = d->c_name + 1;
     d->n_axes = d->c_status - d->axis0;

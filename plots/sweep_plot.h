@@ -22,7 +22,7 @@
  * next axis that is not the seed, else "seed", else none (one row).
  *
  * Library layer: prints nothing, never exits; statuses and grok_err as in
- * plot.h.  Includes only grok.h, fileio.h, gp.h and plot.h. */
+ * plot.h.  Includes only grok.h, fileio.h, gp.h, plot.h and model/rundir.h. */
 #ifndef GROK_SWEEP_PLOT_H
 #define GROK_SWEEP_PLOT_H
 

@@ -3,8 +3,6 @@
  * Unit tests run on a small fake run directory written here (three
  * checkpoints of four tensors with high-entropy values, metrics.tsv,
  * measures.tsv, summary.json, config.cfg, a PNG figure):
- *   json        the JSON reader: values, escapes, surrogate pairs, and the
- *               errors it must name (line and column).
  *   npy_header  the .npy header bytes are np.save's, 64-byte aligned.
  *   npz         the .npz read back with this file's own ZIP and .npy reader
  *               (its own bitwise CRC-32, not zlib's): names, dtypes, shapes,
@@ -43,11 +41,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <jansson.h>
 
 #include "export.h"
 #include "export_cmd.h"
 #include "fileio.h"
-#include "json.h"
 #include "npy.h"
 #include "safetensors.h"
 #include "testutil.h"
@@ -376,60 +374,6 @@ static const npy_entry *find_entry(const npy_entry *e, int n, const char *name)
 
 /* ---- tests ------------------------------------------------------------------ */
 
-static void test_json(void **state)
-{
-    (void)state;
-    const char *text = " {\"a\": [1, -2.5e3, true, false, null], \"s\": \"x\\\"\\\\\\/\\n\\u00e9"
-                       "\\ud83d\\ude00\", \"o\": {}, \"e\": [] } ";
-    json_value v;
-    grok_err e = {{0}};
-    assert_int_equal(json_parse(&v, text, strlen(text), "t", &e), GROK_OK);
-    const json_value *a = json_get(&v, "a");
-    assert_non_null(a);
-    assert_int_equal(a->type, JSON_ARRAY);
-    assert_int_equal(a->n, 5);
-    assert_true(a->items[0].number == 1.0 && a->items[1].number == -2500.0);
-    assert_true(a->items[2].type == JSON_BOOL && a->items[2].boolean == 1);
-    assert_true(a->items[3].type == JSON_BOOL && a->items[3].boolean == 0);
-    assert_int_equal(a->items[4].type, JSON_NULL);
-    assert_string_equal(json_get_string(&v, "s"), "x\"\\/\n\xc3\xa9\xf0\x9f\x98\x80");
-    assert_int_equal(json_get(&v, "o")->type, JSON_OBJECT);
-    assert_int_equal(json_get(&v, "e")->n, 0);
-    assert_null(json_get(&v, "missing"));
-    json_free(&v);
-    printf("# json: values, escapes and a surrogate pair read back\n");
-
-    static const struct {
-        const char *text, *msg;
-    } bad[] = {
-        {"[1, 2,]", "line 1, column 7: expected a value"},
-        {"{\"a\": 01}", "expected ',' or '}'"},
-        {"\"a\tb\"", "control character"},
-        {"[1]\n x", "line 2, column 2: text after the value"},
-        {"{\"a\" 1}", "expected ':'"},
-        {"\"\\ud800x\"", "high surrogate"},
-        {"[1.]", "expected a digit after '.'"},
-        {"nul", "unknown literal"},
-        {"\"abc", "unterminated string"},
-    };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        grok_err be = {{0}};
-        int rc = json_parse(&v, bad[i].text, strlen(bad[i].text), "bad.json", &be);
-        printf("# json: %-14s -> %s\n", bad[i].text, be.msg);
-        assert_int_equal(rc, GROK_EFORMAT);
-        tu_assert_contains(be.msg, "bad.json: invalid JSON at ");
-        tu_assert_contains(be.msg, bad[i].msg);
-        json_free(&v);
-    }
-    /* nesting limit */
-    char deep[200];
-    memset(deep, '[', sizeof deep - 1);
-    deep[sizeof deep - 1] = '\0';
-    grok_err de = {{0}};
-    assert_int_equal(json_parse(&v, deep, strlen(deep), "deep", &de), GROK_EFORMAT);
-    tu_assert_contains(de.msg, "nested deeper than 64");
-}
-
 static void test_npy_header(void **state)
 {
     (void)state;
@@ -621,14 +565,14 @@ static void test_safetensors(void **state)
         const char *tl = st_meta_get(&f, "tl_config");
         assert_non_null(tl);
         printf("# tl_config: %s\n", tl);
-        json_value v;
-        assert_int_equal(json_parse(&v, tl, strlen(tl), "tl_config", &e), GROK_OK);
-        double x;
-        assert_true(json_get_number(&v, "d_model", &x) && x == 4);
-        assert_true(json_get_number(&v, "d_vocab_out", &x) && x == 5);
-        assert_string_equal(json_get_string(&v, "act_fn"), "relu");
-        assert_int_equal(json_get(&v, "normalization_type")->type, JSON_NULL);
-        json_free(&v);
+        json_error_t je;
+        json_t *v = json_loads(tl, JSON_REJECT_DUPLICATES, &je);
+        assert_non_null(v);
+        assert_true(json_number_value(json_object_get(v, "d_model")) == 4);
+        assert_true(json_number_value(json_object_get(v, "d_vocab_out")) == 5);
+        assert_string_equal(json_string_value(json_object_get(v, "act_fn")), "relu");
+        assert_true(json_is_null(json_object_get(v, "normalization_type")));
+        json_decref(v);
         st_file_free(&f);
     }
     /* into the run's own checkpoints folder: refused */
@@ -664,35 +608,40 @@ static size_t base64_decode(const char *s, unsigned char *out, size_t cap)
 }
 
 /* The concatenated source of a cell. */
-static char *cell_source(const json_value *cell)
+static char *cell_source(const json_t *cell)
 {
-    const json_value *src = json_get(cell, "source");
-    assert_non_null(src);
-    assert_int_equal(src->type, JSON_ARRAY);
+    const json_t *src = json_object_get(cell, "source"), *x;
+    assert_true(json_is_array(src));
     sbuf b;
     sbuf_init(&b);
-    for (size_t i = 0; i < src->n; i++) {
-        assert_int_equal(src->items[i].type, JSON_STRING);
-        sbuf_puts(&b, src->items[i].string);
+    size_t i;
+    json_array_foreach(src, i, x) {
+        assert_true(json_is_string(x));
+        sbuf_puts(&b, json_string_value(x));
     }
     if (!b.data)
         sbuf_puts(&b, "");
     return b.data;
 }
 
-/* Checks the nbformat 4.5 shape of nb; returns the number of cells. */
-static int check_nb_shape(const json_value *nb)
+static const char *get_str(const json_t *obj, const char *key)
 {
-    double major, minor;
-    assert_true(json_get_number(nb, "nbformat", &major) && major == 4);
-    assert_true(json_get_number(nb, "nbformat_minor", &minor) && minor == 5);
-    const json_value *ks = json_get(json_get(nb, "metadata"), "kernelspec");
-    assert_string_equal(json_get_string(ks, "name"), "python3");
-    const json_value *cells = json_get(nb, "cells");
-    assert_int_equal(cells->type, JSON_ARRAY);
-    for (size_t i = 0; i < cells->n; i++) {
-        const json_value *c = &cells->items[i];
-        const char *type = json_get_string(c, "cell_type"), *id = json_get_string(c, "id");
+    return json_string_value(json_object_get(obj, key));
+}
+
+/* Checks the nbformat 4.5 shape of nb; returns the number of cells. */
+static int check_nb_shape(const json_t *nb)
+{
+    assert_true(json_is_integer(json_object_get(nb, "nbformat")) &&
+                json_integer_value(json_object_get(nb, "nbformat")) == 4);
+    assert_true(json_integer_value(json_object_get(nb, "nbformat_minor")) == 5);
+    const json_t *ks = json_object_get(json_object_get(nb, "metadata"), "kernelspec");
+    assert_string_equal(get_str(ks, "name"), "python3");
+    const json_t *cells = json_object_get(nb, "cells");
+    assert_true(json_is_array(cells));
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        const json_t *c = json_array_get(cells, i);
+        const char *type = get_str(c, "cell_type"), *id = get_str(c, "id");
         assert_non_null(type);
         assert_non_null(id);
         assert_true(strlen(id) >= 1 && strlen(id) <= 64);
@@ -700,36 +649,48 @@ static int check_nb_shape(const json_value *nb)
                                     "0123456789-_"),
                          strlen(id));
         for (size_t j = 0; j < i; j++)
-            assert_string_not_equal(id, json_get_string(&cells->items[j], "id"));
-        assert_int_equal(json_get(c, "metadata")->type, JSON_OBJECT);
+            assert_string_not_equal(id, get_str(json_array_get(cells, j), "id"));
+        assert_true(json_is_object(json_object_get(c, "metadata")));
         if (strcmp(type, "code") == 0) {
-            assert_int_equal(json_get(c, "execution_count")->type, JSON_NULL);
-            assert_int_equal(json_get(c, "outputs")->type, JSON_ARRAY);
-            assert_int_equal(json_get(c, "outputs")->n, 0);
+            assert_true(json_is_null(json_object_get(c, "execution_count")));
+            assert_true(json_is_array(json_object_get(c, "outputs")));
+            assert_int_equal(json_array_size(json_object_get(c, "outputs")), 0);
         } else {
             assert_string_equal(type, "markdown");
         }
         free(cell_source(c));
     }
-    return (int)cells->n;
+    return (int)json_array_size(cells);
 }
 
 /* The first cell whose source contains needle, or fails. */
-static const json_value *find_cell(const json_value *nb, const char *type, const char *needle)
+static const json_t *find_cell(const json_t *nb, const char *type, const char *needle)
 {
-    const json_value *cells = json_get(nb, "cells");
-    for (size_t i = 0; i < cells->n; i++) {
-        if (strcmp(json_get_string(&cells->items[i], "cell_type"), type) != 0)
+    const json_t *cells = json_object_get(nb, "cells");
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        const json_t *c = json_array_get(cells, i);
+        if (strcmp(get_str(c, "cell_type"), type) != 0)
             continue;
-        char *s = cell_source(&cells->items[i]);
+        char *s = cell_source(c);
         int hit = strstr(s, needle) != NULL;
         free(s);
         if (hit)
-            return &cells->items[i];
+            return c;
     }
     printf("# no %s cell contains \"%s\"\n", type, needle);
     fail();
     return NULL;
+}
+
+/* The notebook text parsed (duplicate keys refused); fails when not JSON. */
+static json_t *parse_nb(const char *text, size_t n)
+{
+    json_error_t je;
+    json_t *nb = json_loadb(text, n, JSON_REJECT_DUPLICATES, &je);
+    if (!nb)
+        printf("# invalid JSON at line %d, column %d: %s\n", je.line, je.column, je.text);
+    assert_non_null(nb);
+    return nb;
 }
 
 static void validate_nbformat(const char *dir, const char *path)
@@ -765,15 +726,11 @@ static void test_ipynb(void **state)
     size_t n;
     char *text = tu_read_file(res.path, &n);
     assert_non_null(text);
-    json_value nb;
-    rc = json_parse(&nb, text, n, res.path, &e);
-    if (rc != GROK_OK)
-        printf("# %s\n", e.msg);
-    assert_int_equal(rc, GROK_OK);
-    int n_cells = check_nb_shape(&nb);
+    json_t *nb = parse_nb(text, n);
+    int n_cells = check_nb_shape(nb);
     printf("# notebook: %zu bytes, %d cells, ids unique, code cells unexecuted\n", n, n_cells);
 
-    char *summary = cell_source(find_cell(&nb, "markdown", "## Summary"));
+    char *summary = cell_source(find_cell(nb, "markdown", "## Summary"));
     printf("# summary cell:\n%s\n", summary);
     tu_assert_contains(summary, "`(a + b) mod 5`");
     tu_assert_contains(summary, "| memorised (train acc &ge; 0.99) | 10 |");
@@ -786,9 +743,9 @@ static void test_ipynb(void **state)
     tu_assert_contains(summary, "seed 7");
     free(summary);
 
-    const json_value *fig = find_cell(&nb, "markdown", "![loss](attachment:loss.png)");
-    const char *b64 = json_get_string(json_get(json_get(fig, "attachments"), "loss.png"),
-                                      "image/png");
+    const json_t *fig = find_cell(nb, "markdown", "![loss](attachment:loss.png)");
+    const char *b64 = get_str(json_object_get(json_object_get(fig, "attachments"), "loss.png"),
+                              "image/png");
     assert_non_null(b64);
     unsigned char png[256];
     size_t np = base64_decode(b64, png, sizeof png);
@@ -796,13 +753,13 @@ static void test_ipynb(void **state)
     assert_memory_equal(png, fake_png, sizeof fake_png);
     printf("# figure attachment loss.png decodes to the file's %zu bytes\n", np);
 
-    find_cell(&nb, "code", "RUN_DIR = Path('.')");
-    find_cell(&nb, "code", "pd.read_csv(RUN_DIR / 'metrics.tsv', sep='\\t')");
-    find_cell(&nb, "code", "def load_safetensors(path):");
-    find_cell(&nb, "code", "def forward(W, cfg, tokens):");
-    find_cell(&nb, "code", "logits check passed");
-    find_cell(&nb, "code", "HookedTransformerConfig(**tl_config)");
-    json_free(&nb);
+    find_cell(nb, "code", "RUN_DIR = Path('.')");
+    find_cell(nb, "code", "pd.read_csv(RUN_DIR / 'metrics.tsv', sep='\\t')");
+    find_cell(nb, "code", "def load_safetensors(path):");
+    find_cell(nb, "code", "def forward(W, cfg, tokens):");
+    find_cell(nb, "code", "logits check passed");
+    find_cell(nb, "code", "HookedTransformerConfig(**tl_config)");
+    json_decref(nb);
 
     /* deterministic */
     char *again;
@@ -865,20 +822,19 @@ static void test_sweep(void **state)
     assert_string_equal(res.path, path);
     size_t n;
     char *text = tu_read_file(path, &n);
-    json_value nb;
-    assert_int_equal(json_parse(&nb, text, n, path, &e), GROK_OK);
-    int n_cells = check_nb_shape(&nb);
-    char *table = cell_source(find_cell(&nb, "markdown", "# grok sweep"));
+    json_t *nb = parse_nb(text, n);
+    int n_cells = check_nb_shape(nb);
+    char *table = cell_source(find_cell(nb, "markdown", "# grok sweep"));
     tu_assert_contains(table, "| index | name | optim.weight\\_decay | status | grokked\\_epoch "
                               "| key\\_freqs |");
     tu_assert_contains(table, "| 1 | weight\\_decay=2 | 2 | pending | 900 | none |");
     free(table);
-    find_cell(&nb, "markdown", "![phase](attachment:phase.png)");
-    find_cell(&nb, "code", "SWEEP_DIR = Path('.')");
-    find_cell(&nb, "code", "sweep = pd.read_csv(SWEEP_DIR / 'sweep.tsv', sep='\\t', "
+    find_cell(nb, "markdown", "![phase](attachment:phase.png)");
+    find_cell(nb, "code", "SWEEP_DIR = Path('.')");
+    find_cell(nb, "code", "sweep = pd.read_csv(SWEEP_DIR / 'sweep.tsv', sep='\\t', "
                            "na_values=['none'])");
     printf("# sweep notebook: %d cells, the sweep table, one figure, one run found\n", n_cells);
-    json_free(&nb);
+    json_decref(nb);
     validate_nbformat(dir, path);
     free(text);
     /* a sweep directory is not a run for npz */
@@ -976,7 +932,7 @@ static void test_bad_input(void **state)
     write_text(path, "metrics.tsv", "epoch\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\n0\t1\t2\n");
     assert_int_equal(export_ipynb(path, NULL, &res, &e), GROK_EFORMAT);
     printf("# ipynb, short metrics row: %s\n", e.msg);
-    tu_assert_contains(e.msg, "metrics.tsv:2: 3 fields, but the header has 5");
+    tu_assert_contains(e.msg, "metrics.tsv:2: 3 cells, but the header has 5");
     assert_int_equal(count_entries(path), files);
 }
 
@@ -1165,25 +1121,25 @@ static void test_end_to_end(void **state)
     size_t n;
     char *text = tu_read_file(path, &n);
     assert_non_null(text);
-    json_value nb;
-    assert_int_equal(json_parse(&nb, text, n, path, &e), GROK_OK);
-    const json_value *cells = json_get(&nb, "cells");
+    json_t *nb = parse_nb(text, n);
+    const json_t *cells = json_object_get(nb, "cells");
     int n_images = 0, n_errors = 0, passed = 0;
-    for (size_t i = 0; i < cells->n; i++) {
-        const json_value *outs = json_get(&cells->items[i], "outputs");
-        for (size_t j = 0; outs && j < outs->n; j++) {
-            const json_value *o = &outs->items[j];
-            const char *type = json_get_string(o, "output_type");
+    for (size_t i = 0; i < json_array_size(cells); i++) {
+        const json_t *outs = json_object_get(json_array_get(cells, i), "outputs");
+        for (size_t j = 0; j < json_array_size(outs); j++) {
+            const json_t *o = json_array_get(outs, j);
+            const char *type = get_str(o, "output_type");
             if (type && strcmp(type, "error") == 0) {
                 n_errors++;
-                printf("# cell %zu raised %s: %s\n", i, json_get_string(o, "ename"),
-                       json_get_string(o, "evalue"));
+                printf("# cell %zu raised %s: %s\n", i, get_str(o, "ename"), get_str(o, "evalue"));
             }
-            if (json_get(json_get(o, "data"), "image/png"))
+            if (json_object_get(json_object_get(o, "data"), "image/png"))
                 n_images++;
-            const json_value *txt = json_get(o, "text");
-            for (size_t k = 0; txt && txt->type == JSON_ARRAY && k < txt->n; k++) {
-                const char *line = txt->items[k].string;
+            const json_t *txt = json_object_get(o, "text");
+            for (size_t k = 0; k < json_array_size(txt); k++) {
+                const char *line = json_string_value(json_array_get(txt, k));
+                if (!line)
+                    continue;
                 if (strstr(line, "loss NumPy") || strstr(line, "logits check passed")) {
                     printf("# > %s", line);
                     if (line[strlen(line) - 1] != '\n')
@@ -1193,19 +1149,18 @@ static void test_end_to_end(void **state)
             }
         }
     }
-    printf("# executed notebook: %zu cells, %d matplotlib images, %d errors\n", cells->n,
-           n_images, n_errors);
+    printf("# executed notebook: %zu cells, %d matplotlib images, %d errors\n",
+           json_array_size(cells), n_images, n_errors);
     assert_int_equal(n_errors, 0);
     assert_true(passed);
     assert_true(n_images >= 3);
-    json_free(&nb);
+    json_decref(nb);
     free(text);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_json),
         cmocka_unit_test(test_npy_header),
         cmocka_unit_test_setup_teardown(test_npz, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_safetensors, tu_setup_dir, tu_teardown_dir),

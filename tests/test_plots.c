@@ -210,7 +210,7 @@ static void write_fake_run(const char *dir, const fake_opts *o)
                 if ((f == 2 * k - 1 || f == 2 * k) && (g == 2 * k - 1 || g == 2 * k))
                     v = 10.0 + i;
             }
-            sbuf_printf(&s, "%s%.6f", g ? " " : "", v);
+            sbuf_printf(&s, "%s%.6f", g ? "\t" : "", v);
         }
         sbuf_puts(&s, "\n");
     }
@@ -722,7 +722,7 @@ static void test_skip_notes(void **state)
         {"gini", "measures.tsv has no column gini_WE"},
         {"neurons", "no neurons.tsv"},
         {"logit_spectrum", "no logit_spectrum.tsv"},
-        {"attention", "attention.tsv line 2 has 5 fields, its header has 6"},
+        {"attention", "attention.tsv:2: 5 cells, but the header has 6"},
         {"fourier_embed", "fourier_embed.tsv has no column freq_1"},
     };
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {

@@ -417,6 +417,41 @@ static void test_rejections(void **state)
     free(path);
 }
 
+/* Duplicate keys are refused at every level of the header, as the reference
+ * loader refuses them (serde rejects duplicate fields and map keys): a tensor
+ * name, "__metadata__", a metadata key, a field of a tensor entry. */
+static void test_duplicate_keys(void **state)
+{
+    const char *dir = *state;
+    char *path = tu_path_in(dir, "dup.safetensors");
+    static const char *const dups[][2] = {
+        {"{\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]},"
+         "\"w\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[1,2]}}",
+         "tensor name"},
+        {"{\"__metadata__\":{},\"__metadata__\":{},"
+         "\"w\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}",
+         "__metadata__"},
+        {"{\"__metadata__\":{\"k\":\"1\",\"k\":\"1\"},"
+         "\"w\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}",
+         "metadata key"},
+        {"{\"w\":{\"dtype\":\"U8\",\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}",
+         "tensor field"},
+    };
+    for (size_t i = 0; i < sizeof dups / sizeof dups[0]; i++) {
+        write_hand(path, dups[i][0], 2);
+        expect_reject(path, "duplicate", dups[i][1]);
+    }
+    /* the same headers without the duplicate are valid */
+    write_hand(path, "{\"__metadata__\":{\"k\":\"1\"},"
+                     "\"w\":{\"dtype\":\"U8\",\"shape\":[2],\"data_offsets\":[0,2]}}", 2);
+    st_file f;
+    grok_err e = {{0}};
+    assert_int_equal(st_read(&f, path, &e), GROK_OK);
+    assert_int_equal(f.n_tensors, 1);
+    st_file_free(&f);
+    free(path);
+}
+
 /* Files not written by st_write but valid: whitespace around the JSON, no
  * padding (so the data region is unaligned in the file), fields reordered. */
 static void test_accepts_foreign_layout(void **state)
@@ -640,6 +675,7 @@ int main(void)
         cmocka_unit_test(test_reference_vectors),
         cmocka_unit_test(test_header_padding),
         cmocka_unit_test_setup_teardown(test_rejections, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_duplicate_keys, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_accepts_foreign_layout),
         cmocka_unit_test(test_corruption_never_crashes),
         cmocka_unit_test_setup_teardown(test_writer_errors, tu_setup_dir, tu_teardown_dir),
