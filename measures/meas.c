@@ -27,6 +27,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "loss.h"
+
 /* Neurons per R1 block: keeps the block buffers small ([P2, 64] doubles, 6.5
  * MB at p = 113) while both GEMMs of the transform stay large ([p, p] x
  * [p, p*64]). */
@@ -65,56 +67,11 @@ struct meas_workspace {
 /* ------------------------------------------------------------------------ */
 /* building blocks */
 
-/* The first index of the largest x[j] (max is exact in any order, so the
- * vectorised reduction finds the same element as a scan). */
-GROK_VECTOR_CLONES
-static int argmax(const double *x, int m)
-{
-    double mx = x[0];
-#pragma omp simd reduction(max : mx)
-    for (int j = 1; j < m; j++)
-        mx = x[j] > mx ? x[j] : mx;
-    int j = 0; /* (a NaN first entry wins, as in a scan) */
-    while (j < m - 1 && !isnan(mx) && !(x[j] == mx))
-        j++;
-    return j;
-}
-
-/* sum_j exp(x[j] - shift), added in j order; the exps go through the vector
- * exp (GROK_VECTOR_EXP) a chunk at a time. */
-GROK_VECTOR_CLONES
-static double sum_exp(const double *x, int m, double shift)
-{
-    enum { CHUNK = 256 };
-    double buf[CHUNK], s = 0;
-    for (int j0 = 0; j0 < m; j0 += CHUNK) {
-        const int nj = m - j0 < CHUNK ? m - j0 : CHUNK;
-#if GROK_VECTOR_EXP
-#pragma omp simd
-#endif
-        for (int j = 0; j < nj; j++)
-            buf[j] = exp(x[j0 + j] - shift);
-        for (int j = 0; j < nj; j++)
-            s += buf[j];
-    }
-    return s;
-}
-
 double meas_ce(const double *L, int m, const int32_t *labels, const int32_t *rows, int n,
                int *n_correct)
 {
-    double total = 0;
-    int correct = 0;
-    for (int i = 0; i < n; i++) {
-        const int r = rows ? rows[i] : i;
-        const double *x = L + (size_t)r * m;
-        const int am = argmax(x, m);
-        total += log(sum_exp(x, m, x[am])) + x[am] - x[labels[r]];
-        correct += am == labels[r];
-    }
-    if (n_correct)
-        *n_correct = correct;
-    return n > 0 ? total / n : NAN;
+    const loss_config softmax64 = {LOSS_SOFTMAX_CE, 0};
+    return loss_rows_f64(&softmax64, L, labels, rows, n, m, NULL, n_correct);
 }
 
 void meas_project_sum(double *PL, const double *L, const double *D, const int *keys, int n_keys,

@@ -146,9 +146,9 @@ int meas_format_logit_spectrum(meas_workspace *ws, long epoch, sbuf *out, grok_e
 
 /* ---- the building blocks, exposed for tests ---- */
 
-/* Mean cross-entropy (float64 log-softmax) of logits L [*, m] over rows
- * rows[0..n) (rows NULL: 0..n-1) against labels (indexed by row); n_correct
- * (may be NULL) counts rows whose first maximal logit is the label. */
+/* Mean cross-entropy (float64 log-softmax, loss_rows_f64) of logits L [*, m]
+ * over rows rows[0..n) (rows NULL: 0..n-1) against labels (indexed by row);
+ * n_correct (may be NULL) counts rows whose first maximal logit is the label. */
 double meas_ce(const double *L, int m, const int32_t *labels, const int32_t *rows, int n,
                int *n_correct);
 

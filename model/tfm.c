@@ -1,9 +1,10 @@
-/* tfm.c: the transformer's parameter table, forward, loss and backward.
+/* tfm.c: the transformer's parameter table, forward and backward.
  *
  * Owns the layout of the parameter buffer (one table, walked by everything
  * else), the activation workspace, and the hand-written forward and backward
- * passes.  The three rules that make it fast without a second model are
- * described in tfm.h: the last layer computes only the last position, and the
+ * passes; the loss at the logits is model/loss.c's (tfm_loss_with).  The
+ * three rules that make it fast without a second model are described in
+ * tfm.h: the last layer computes only the last position, and the
  * first layer works on tables with one row per (token, position) pair of the
  * batch, mixed per example by the attention (table_mix_forward/backward).
  * Every matrix product is la_gemm (BLIS) with strides; element-wise loops are
@@ -232,8 +233,7 @@ struct tfm_acts {
     tfm_config cfg;
     int n_max, n, VT;
     int R;            /* distinct (token, position) pairs of the last batch: table rows */
-    double *loss_row; /* [N] per-example losses when the caller wants none */
-    double *exp_row;  /* [N, Vo] exp(logit - max) of the last tfm_loss */
+    double *loss_scratch; /* [N, Vo] scratch of loss_rows */
     double *colsum_part; /* [row blocks, max(M, D, HD)] partial column sums */
     /* layer-0 tables: one row per (token v, position t) pair present in the
      * batch, rows in increasing v*T + t (R <= VT rows, sized for VT) */
@@ -359,8 +359,7 @@ tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max)
     a->ident = malloc(nT * sizeof(int32_t));
     a->tab_vt = malloc((size_t)a->VT * sizeof(int32_t));
     a->vt_row = malloc((size_t)a->VT * sizeof(int32_t));
-    a->loss_row = malloc((size_t)n_max * sizeof(double));
-    a->exp_row = malloc((size_t)n_max * (size_t)c->d_vocab_out * sizeof(double));
+    a->loss_scratch = malloc((size_t)n_max * (size_t)c->d_vocab_out * sizeof(double));
     {
         const size_t rows = nT > (size_t)a->VT ? nT : (size_t)a->VT;
         size_t cols = (size_t)c->d_mlp;
@@ -368,8 +367,8 @@ tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max)
         cols = (size_t)c->n_heads * c->d_head > cols ? (size_t)c->n_heads * c->d_head : cols;
         a->colsum_part = malloc((rows / COLSUM_ROWS + 1) * cols * sizeof(double));
     }
-    if (!a->block || !a->row0 || !a->qrow0 || !a->ident || !a->tab_vt || !a->vt_row || !a->loss_row ||
-        !a->exp_row || !a->colsum_part) {
+    if (!a->block || !a->row0 || !a->qrow0 || !a->ident || !a->tab_vt || !a->vt_row ||
+        !a->loss_scratch || !a->colsum_part) {
         tfm_acts_free(a);
         return NULL;
     }
@@ -393,8 +392,7 @@ void tfm_acts_free(tfm_acts *a)
     free(a->ident);
     free(a->tab_vt);
     free(a->vt_row);
-    free(a->loss_row);
-    free(a->exp_row);
+    free(a->loss_scratch);
     free(a->colsum_part);
     free(a);
 }
@@ -1035,74 +1033,22 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
 /* ------------------------------------------------------------------------ */
 /* loss */
 
-/* One row of tfm_loss: the cross-entropy of logits x [Vo] against label y,
- * in double: in float, exp underflows on confident rows and the loss of a
- * memorised example rounds to exactly 0 (Nanda et al. 2023).  ex [Vo]
- * receives exp(x - max), taken once (the vector exp where libmvec is there);
- * d [Vo], when not NULL, the gradient (softmax - onehot) * inv_n.  Returns the
- * loss; *argmax the predicted class. */
-GROK_VECTOR_CLONES
-static double loss_row(double *restrict ex, float *restrict d, const float *restrict x, int y,
-                       int Vo, double inv_n, int *argmax)
+double tfm_loss_with(tfm_acts *a, const loss_config *c, const int32_t *labels, int N, int *n_correct,
+                     double *per_example, int want_grad)
 {
-    /* the first index of the largest logit: max is exact in any order, so the
-     * vectorised reduction finds the same element as a scan */
-    float mx = x[0];
-#pragma omp simd reduction(max : mx)
-    for (int j = 1; j < Vo; j++)
-        mx = x[j] > mx ? x[j] : mx;
-    int best = 0; /* (a NaN first logit wins, as in a scan) */
-    while (best < Vo - 1 && !isnan(mx) && !(x[best] == mx))
-        best++;
-    *argmax = best;
-    const double xb = x[best];
-#if GROK_VECTOR_EXP
-#pragma omp simd
-#endif
-    for (int j = 0; j < Vo; j++)
-        ex[j] = exp((double)x[j] - xb);
-    /* the sum of exp over the non-max classes (s = 1 + rest), in four partial
-     * sums added in a fixed order */
-    double part[4] = {0, 0, 0, 0};
-    int j = 0;
-    for (; j + 4 <= Vo; j += 4)
-        for (int u = 0; u < 4; u++)
-            part[u] += j + u == best ? 0.0 : ex[j + u];
-    double rest = (part[0] + part[1]) + (part[2] + part[3]);
-    for (; j < Vo; j++)
-        rest += j == best ? 0.0 : ex[j];
-    if (d) {
-        const double inv = 1.0 / (1.0 + rest);
-        for (int k = 0; k < Vo; k++)
-            d[k] = (float)((ex[k] * inv - (k == y)) * inv_n);
-    }
-    return log1p(rest) - ((double)x[y] - xb);
+    GROK_ASSERT(N == a->n);
+    return loss_rows(c, a->logits, labels, N, a->cfg.d_vocab_out, a->loss_scratch, per_example,
+                     want_grad ? a->dlogits : NULL, n_correct);
 }
 
 double tfm_loss(tfm_acts *a, const int32_t *labels, int N, int *n_correct, double *per_example,
                 int want_grad)
 {
-    GROK_ASSERT(N == a->n);
-    const int Vo = a->cfg.d_vocab_out;
-    double *loss = per_example ? per_example : a->loss_row;
-    int correct = 0;
-#pragma omp parallel for schedule(static) reduction(+ : correct)
-    for (int n = 0; n < N; n++) {
-        const int y = labels[n];
-        GROK_ASSERT(y >= 0 && y < Vo);
-        int best;
-        loss[n] = loss_row(a->exp_row + (size_t)n * Vo,
-                           want_grad ? a->dlogits + (size_t)n * Vo : NULL,
-                           a->logits + (size_t)n * Vo, y, Vo, 1.0 / N, &best);
-        correct += best == y;
-    }
-    double total = 0;
-    for (int n = 0; n < N; n++)
-        total += loss[n];
-    if (n_correct)
-        *n_correct = correct;
-    return total / N;
+    const loss_config softmax64 = {LOSS_SOFTMAX_CE, 0};
+    return tfm_loss_with(a, &softmax64, labels, N, n_correct, per_example, want_grad);
 }
+
+float *tfm_dlogits(tfm_acts *a) { return a->dlogits; }
 
 /* ------------------------------------------------------------------------ */
 /* backward */

@@ -43,7 +43,8 @@
  * needs cost more time than the products they replace, on 2 cores.)
  * Matrix products are BLIS sgemm calls with strides (no transposed copies);
  * element-wise work is split over outputs, so results are the same bits for
- * any thread count.  The loss is cross-entropy computed in float64. */
+ * any thread count.  The loss is model/loss.h's: tfm_loss is the float64
+ * softmax cross-entropy, tfm_loss_with any kind. */
 #ifndef GROK_TFM_H
 #define GROK_TFM_H
 
@@ -51,6 +52,7 @@
 #include <stdint.h>
 
 #include "grok.h"
+#include "loss.h"
 #include "params.h"
 #include "rng.h"
 
@@ -130,12 +132,18 @@ void tfm_acts_free(tfm_acts *a);
 void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int n);
 const float *tfm_logits(const tfm_acts *a); /* [n, Vo] */
 
-/* Mean cross-entropy over the n rows of the last forward, in float64, against
+/* Mean loss of kind c (loss.h) over the n rows of the last forward against
  * labels [n]; *n_correct (when not NULL) counts rows whose argmax is the label.
  * per_example (when not NULL) receives the n losses.  When want_grad, also
- * stores dloss/dlogits for tfm_backward. */
+ * stores dloss/dlogits (tfm_dlogits) for tfm_backward. */
+double tfm_loss_with(tfm_acts *a, const loss_config *c, const int32_t *labels, int n,
+                     int *n_correct, double *per_example, int want_grad);
+/* tfm_loss_with the float64 softmax cross-entropy (the default loss). */
 double tfm_loss(tfm_acts *a, const int32_t *labels, int n, int *n_correct, double *per_example,
                 int want_grad);
+/* The [n, Vo] gradient of the mean loss at the logits that tfm_backward reads:
+ * written by tfm_loss_with(want_grad), or by a caller with its own loss. */
+float *tfm_dlogits(tfm_acts *a);
 
 /* Backward of the last forward and tfm_loss(want_grad): writes the gradient of
  * the mean loss into m->grads (overwrites; no need to zero). */
