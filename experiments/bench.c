@@ -18,9 +18,9 @@
 
 #include "linalg.h"
 #include "meas.h"
-#include "optim.h"
+#include "model.h"
 #include "task.h"
-#include "tfm.h"
+#include "trainer.h"
 
 static double now_seconds(void)
 {
@@ -70,23 +70,24 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     int rc = task_init(&task, &c->task, c->seed, e);
     if (rc)
         return rc;
-    tfm_model m;
-    if ((rc = tfm_init(&m, &c->model, e))) {
+    model m;
+    model_config mc = cfg_model_config(c);
+    if ((rc = model_init(&m, &mc, e))) {
         task_free(&task);
         return rc;
     }
     rng *r = rng_alloc(c->seed, RNG_STREAM_INIT, 0);
-    optim_state opt;
+    trainer tr;
+    trainer_config tc = cfg_trainer_config(c);
     const int N = task.n_train, n_all = task.n_all;
     int32_t *all_tokens = malloc(sizeof(int32_t) * 3 * (size_t)n_all);
     int32_t *all_labels = malloc(sizeof(int32_t) * (size_t)n_all);
-    tfm_acts *a = tfm_acts_alloc(&m, n_all);
     double *t_step = calloc((size_t)o->reps, sizeof(double)),
            *t_eval = calloc((size_t)o->reps, sizeof(double)),
            *t_gemm = calloc((size_t)o->reps, sizeof(double)),
            *t_meas = calloc((size_t)o->reps, sizeof(double));
     meas_workspace *ws = NULL;
-    if (!r || !all_tokens || !all_labels || !a || !t_step || !t_eval || !t_gemm ||
+    if (!r || !all_tokens || !all_labels || !t_step || !t_eval || !t_gemm ||
         !t_meas) {
         rc = grok_fail(e, GROK_ENOMEM, "bench: out of memory");
         goto done;
@@ -96,10 +97,11 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
         all_tokens[3 * i + 2] = task.cfg.p;
         all_labels[i] = task.label[i];
     }
-    if ((rc = optim_init(&opt, &c->optim, m.n_params, e)))
+    if ((rc = trainer_init(&tr, &m, &tc, n_all, e)))
         goto done;
-    if ((rc = meas_workspace_alloc(&ws, &c->model, &task, a, e)))
-        goto done_opt;
+    const tfm_model *tm = model_tfm(&m);
+    if (tm && (rc = meas_workspace_alloc(&ws, &c->model, &task, NULL, e)))
+        goto done_tr;
 
     sbuf_printf(out, "grok bench: %s p=%d, %d layer(s), d_model %d, %d heads x %d, d_mlp %d; "
                      "training batch %d, evaluation of all %d inputs; median of %d after %d warm-up\n",
@@ -113,26 +115,25 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     for (int ti = 0; ti < o->n_threads; ti++) {
         const int threads = o->threads[ti];
         la_set_threads(threads);
-        tfm_init_params(&m, r);
-        opt.step = 0;
-        memset(opt.m, 0, sizeof(float) * m.n_params);
-        memset(opt.v, 0, sizeof(float) * m.n_params);
+        /* the same start for every thread count */
+        model_init_params(&m, r);
+        trainer_free(&tr);
+        if ((rc = trainer_init(&tr, &m, &tc, n_all, e)))
+            goto done_ws;
+        trainer_start(&tr);
         tfm_profile prof;
         for (int it = 0; it < o->warmup + o->reps; it++) {
             memset(&prof, 0, sizeof prof);
-            tfm_acts_profile(a, &prof);
+            model_acts_profile(tr.acts, &prof);
             const double t0 = now_seconds();
-            tfm_forward(&m, a, task.train_tokens, N);
-            tfm_loss(a, task.train_labels, N, NULL, NULL, 1);
-            tfm_backward(&m, a, task.train_tokens, N);
-            optim_step(&opt, m.params, m.grads);
+            trainer_grad(&tr, task.train_tokens, task.train_labels, N, NULL);
+            trainer_update(&tr);
             const double t1 = now_seconds();
-            tfm_acts_profile(a, NULL);
-            tfm_forward(&m, a, all_tokens, n_all);
-            tfm_loss(a, all_labels, n_all, NULL, NULL, 0);
+            model_acts_profile(tr.acts, NULL);
+            trainer_eval(&tr, all_tokens, all_labels, n_all, NULL);
             const double t2 = now_seconds();
             meas_row row;
-            if ((rc = meas_compute(ws, &m, &task, NULL, &row, e)))
+            if (tm && (rc = meas_compute(ws, tm, &task, NULL, &row, e)))
                 goto done_ws;
             const double t3 = now_seconds();
             if (it >= o->warmup) {
@@ -162,15 +163,14 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
                 optim_kind_name(c->optim.kind), N, n_all, step_gflop, o->sgemm_n);
 done_ws:
     meas_workspace_free(ws);
-done_opt:
-    optim_free(&opt);
+done_tr:
+    trainer_free(&tr);
 done:
     free(t_meas);
     free(t_step), free(t_eval), free(t_gemm);
-    tfm_acts_free(a);
     free(all_tokens), free(all_labels);
     rng_free(r);
-    tfm_free(&m);
+    model_free(&m);
     task_free(&task);
     return rc;
 }

@@ -40,7 +40,7 @@ typedef enum {
     CFG_BOOL,    /* int 0/1, libconfig true/false */
     CFG_ENUM,    /* an enum stored as int, written as its name */
     CFG_PAIR,    /* two doubles at off and off2, written as [a, b] */
-    CFG_FORMATS  /* char[CFG_FORMATS_MAX], a comma list of figure formats */
+    CFG_STRING   /* char[smax], checked by the key's own function */
 } cfg_type;
 
 /* Bounds of a CFG_DOUBLE (and each element of a CFG_PAIR). */
@@ -65,23 +65,55 @@ typedef struct {
     double ddef, ddef2;     /* default of a float or pair key */
     const char *sdef;       /* default of a string key */
     const cfg_enum *en;     /* CFG_ENUM only */
+    size_t smax;            /* CFG_STRING: the buffer's size */
+    /* CFG_STRING: 1 when s is valid, else 0 with the problem written into what */
+    int (*scheck)(const char *s, char *what, size_t n);
     const char *range;      /* valid values, when the bounds do not say it all */
     const char *doc;        /* one line: what the key is */
 } cfg_key;
 
 static const char *cfg_op_name(int v) { return task_op_name((task_op)v); }
-static const char *cfg_act_name(int v) { return tfm_act_name((tfm_act)v); }
+static const char *cfg_act_name(int v) { return mlp_act_name((mlp_act)v); }
+static const char *cfg_combine_name(int v) { return mlp_combine_name((mlp_combine)v); }
 static const char *cfg_kind_name(int v) { return optim_kind_name((optim_kind)v); }
+static const char *cfg_family_name(int v) { return model_family_name((model_family)v); }
+static const char *cfg_loss_name(int v) { return loss_kind_name((loss_kind)v); }
+static const char *cfg_decay_name(int v) { return optim_decay_name((optim_decay)v); }
+/* train.loss_dtype: the precision of softmax cross-entropy (loss_config.f32) */
+static const char *const cfg_dtype_names[] = {"float64", "float32"};
+static const char *cfg_dtype_name(int v) { return v == 0 || v == 1 ? cfg_dtype_names[v] : "?"; }
+static int cfg_dtype_parse(const char *name)
+{
+    for (int i = 0; i < 2; i++)
+        if (strcmp(name, cfg_dtype_names[i]) == 0)
+            return i;
+    return -1;
+}
 
 static const cfg_enum cfg_enum_op = {"operation", TASK_OP_COUNT, cfg_op_name, task_op_parse};
-static const cfg_enum cfg_enum_act = {"activation", TFM_ACT_COUNT, cfg_act_name, tfm_act_parse};
+/* model.act: the MLP family's activations, a superset of the transformer's
+ * (relu and gelu have the same values in both enums) */
+static const cfg_enum cfg_enum_act = {"activation", MLP_ACT_COUNT, cfg_act_name, mlp_act_parse};
+static const cfg_enum cfg_enum_combine = {"combination", MLP_COMBINE_COUNT, cfg_combine_name,
+                                          mlp_combine_parse};
+_Static_assert((int)MLP_ACT_RELU == (int)TFM_ACT_RELU && (int)MLP_ACT_GELU == (int)TFM_ACT_GELU,
+               "model.act is read as an mlp_act and used as a tfm_act");
 static const cfg_enum cfg_enum_kind = {"optimizer", OPTIM_KIND_COUNT, cfg_kind_name,
                                        optim_kind_parse};
+static const cfg_enum cfg_enum_family = {"model family", MODEL_FAMILY_COUNT, cfg_family_name,
+                                         model_family_parse};
+static const cfg_enum cfg_enum_loss = {"loss", LOSS_KIND_COUNT, cfg_loss_name, loss_kind_parse};
+static const cfg_enum cfg_enum_dtype = {"loss precision", 2, cfg_dtype_name, cfg_dtype_parse};
+static const cfg_enum cfg_enum_decay = {"decay target", OPTIM_DECAY_COUNT, cfg_decay_name,
+                                        optim_decay_parse};
 
 /* The enums are read and written through an int. */
 _Static_assert(sizeof(task_op) == sizeof(int), "task_op is not int-sized");
 _Static_assert(sizeof(tfm_act) == sizeof(int), "tfm_act is not int-sized");
 _Static_assert(sizeof(optim_kind) == sizeof(int), "optim_kind is not int-sized");
+_Static_assert(sizeof(model_family) == sizeof(int), "model_family is not int-sized");
+_Static_assert(sizeof(loss_kind) == sizeof(int), "loss_kind is not int-sized");
+_Static_assert(sizeof(optim_decay) == sizeof(int), "optim_decay is not int-sized");
 
 #define CFG_OFF(field) offsetof(cfg_run, field)
 #define CFG_I(t, nm, field, lo, hi, def, rng, text)                                               \
@@ -99,6 +131,9 @@ _Static_assert(sizeof(optim_kind) == sizeof(int), "optim_kind is not int-sized")
 
 #define CFG_EPOCHS_MAX 100000000LL /* 10^8 */
 
+static int cfg_formats_ok(const char *s, char *what, size_t n);
+static int cfg_init_from_ok(const char *s, char *what, size_t n);
+
 /* Defaults: the mainline run of Nanda et al. 2023 (p = 113 addition, 30% of
  * pairs for training, one layer, d_model 128, 4 heads of 32, d_mlp 512, ReLU,
  * no LayerNorm, full-batch AdamW lr 1e-3, betas (0.9, 0.98), weight decay 1,
@@ -113,6 +148,8 @@ static const cfg_key cfg_keys[] = {
     CFG_D("task.frac_train", task.frac_train, 0.0, 1.0, CFG_LO_OPEN | CFG_HI_OPEN, 0.3, NULL,
           "share of all pairs in the training set"),
 
+    CFG_E("model.family", family, cfg_enum_family, MODEL_TRANSFORMER,
+          "model family: the transformer, or an MLP on the token embeddings"),
     CFG_I(CFG_INT, "model.n_layers", model.n_layers, 1, TFM_MAX_LAYERS, 1, NULL,
           "transformer blocks"),
     CFG_I(CFG_INT, "model.d_model", model.d_model, 1, 4096, 128, NULL, "residual stream width"),
@@ -120,11 +157,18 @@ static const cfg_key cfg_keys[] = {
     CFG_I(CFG_INT, "model.d_head", model.d_head, 1, 4096, 32, NULL,
           "width of one head (n_heads*d_head need not be d_model)"),
     CFG_I(CFG_INT, "model.d_mlp", model.d_mlp, 1, 16384, 512, NULL, "MLP hidden width"),
-    CFG_E("model.act", model.act, cfg_enum_act, TFM_ACT_RELU, "MLP activation (gelu: exact, erf)"),
+    CFG_E("model.act", model.act, cfg_enum_act, TFM_ACT_RELU,
+          "MLP activation (gelu: exact, erf; tanh: mlp family only)"),
     CFG_B("model.layernorm", model.layernorm, 0, "pre-LN blocks and a final LayerNorm"),
     CFG_B("model.attn_bias", model.attn_bias, 0, "attention biases b_Q, b_K, b_V, b_O"),
     CFG_D("model.init_scale", model.init_scale, 0.0, 1000.0, CFG_LO_OPEN, 1.0, NULL,
           "multiplies every initial Gaussian"),
+    CFG_I(CFG_INT, "model.d_embed", mlp.d_embed, 1, 16384, 128, NULL,
+          "mlp family: token embedding width"),
+    CFG_E("model.combine", mlp.combine, cfg_enum_combine, MLP_COMBINE_CONCAT,
+          "mlp family: the input embeddings concatenated or summed"),
+    CFG_I(CFG_INT, "model.d_hidden", mlp.d_hidden, 1, 16384, 512, NULL,
+          "mlp family: width of each hidden layer (model.n_layers of them)"),
 
     CFG_E("optim.kind", optim.kind, cfg_enum_kind, OPTIM_ADAMW, "optimizer"),
     CFG_D("optim.lr", optim.lr, 0.0, INFINITY, CFG_LO_OPEN, 1e-3, NULL,
@@ -141,6 +185,8 @@ static const cfg_key cfg_keys[] = {
           "SGD momentum (sgd only)"),
     CFG_I(CFG_LONG, "optim.warmup", optim.warmup, 0, CFG_EPOCHS_MAX, 10, NULL,
           "linear warmup steps, lr * min(step/warmup, 1); 0 = none"),
+    CFG_E("optim.decay_to", optim.decay_to, cfg_enum_decay, OPTIM_DECAY_ZERO,
+          "what weight decay pulls toward: zero, or the initial weights (Power et al.'s to_init)"),
 
     CFG_I(CFG_LONG, "train.epochs", train.epochs, 1, CFG_EPOCHS_MAX, 40000, NULL,
           "training epochs (passes over the training set)"),
@@ -150,6 +196,29 @@ static const cfg_key cfg_keys[] = {
           "epochs between evaluations of train and test"),
     CFG_D("train.stop_test_acc", train.stop_test_acc, 0.0, 1.0, 0, 0.0, "0 (never) or (0, 1]",
           "stop at the first evaluation with test accuracy >= this"),
+    CFG_E("train.loss", loss.kind, cfg_enum_loss, LOSS_SOFTMAX_CE,
+          "loss: softmax or StableMax cross-entropy, or squared error to one-hot targets"),
+    CFG_E("train.loss_dtype", loss.f32, cfg_enum_dtype, 0,
+          "precision of softmax cross-entropy (float32 shows Softmax Collapse)"),
+    CFG_D("train.weight_norm", train.weight_norm, 0.0, INFINITY, 0, 0.0, "0 (off) or > 0",
+          "after every update rescale all weights to this total L2 norm (Omnigrok)"),
+
+    CFG_B("filters.ema", filters.ema.on, 0,
+          "Grokfast EMA: g += lambda * EMA(g) (applied first)"),
+    CFG_D("filters.ema_alpha", filters.ema.alpha, 0.0, 1.0, CFG_HI_OPEN, 0.98, NULL,
+          "Grokfast EMA decay"),
+    CFG_D("filters.ema_lambda", filters.ema.lambda, -INFINITY, INFINITY, 0, 2.0, "any number",
+          "Grokfast EMA amplification"),
+    CFG_B("filters.ma", filters.ma.on, 0,
+          "Grokfast MA: g += lambda * mean of the last window gradients (applied second)"),
+    CFG_I(CFG_INT, "filters.ma_window", filters.ma.window, 1, 100000, 100, NULL,
+          "Grokfast MA window (updates)"),
+    CFG_D("filters.ma_lambda", filters.ma.lambda, -INFINITY, INFINITY, 0, 5.0, "any number",
+          "Grokfast MA amplification"),
+    CFG_B("filters.ortho", filters.ortho, 0,
+          "orthogonal gradient (Prieto et al.): per tensor, drop the part along the weights"),
+    CFG_D("filters.clip_norm", filters.clip_norm, 0.0, INFINITY, 0, 0.0, "0 (off) or > 0",
+          "clip the gradient's global L2 norm to this (applied last)"),
 
     CFG_I(CFG_LONG, "checkpoint.every", checkpoint.every, 1, CFG_EPOCHS_MAX, 100, NULL,
           "epochs between weight checkpoints after early_until"),
@@ -161,7 +230,15 @@ static const cfg_key cfg_keys[] = {
     CFG_I(CFG_LONG, "measures.every", measures.every, 1, CFG_EPOCHS_MAX, 1000, NULL,
           "epochs between live measure passes (at the end every checkpoint is measured)"),
 
-    {.name = "plots.formats", .type = CFG_FORMATS, .off = CFG_OFF(plots.formats), .sdef = "png",
+    {.name = "init.from", .type = CFG_STRING, .off = CFG_OFF(init.from), .sdef = "",
+     .smax = CFG_PATH_MAX, .scheck = cfg_init_from_ok,
+     .range = "\"\" (a fresh initialisation) or \"RUN\" or \"RUN@EPOCH\"",
+     .doc = "start from another run's checkpoint (its last one, or EPOCH's)"},
+    CFG_B("init.optim", init.optim, 0,
+          "with init.from: also take the optimizer state (only at the run's last commit)"),
+
+    {.name = "plots.formats", .type = CFG_STRING, .off = CFG_OFF(plots.formats), .sdef = "png",
+     .smax = CFG_FORMATS_MAX, .scheck = cfg_formats_ok,
      .range = "comma list of png, pdf, svg, tex; \"\" = none",
      .doc = "figure formats drawn at the end of a run"},
 };
@@ -331,15 +408,22 @@ static void cfg_fmt_value(sbuf *out, const cfg_run *c, const cfg_key *k, int con
         cfg_fmt_double(buf2, sizeof buf2, cfg_get_double(c, k->off2));
         sbuf_printf(out, "[%s, %s]", buf, buf2);
         break;
-    case CFG_FORMATS: {
+    case CFG_STRING: {
         const char *s = (const char *)c + k->off;
-        char tmp[CFG_FORMATS_MAX];
-        memcpy(tmp, s, CFG_FORMATS_MAX);
-        tmp[CFG_FORMATS_MAX - 1] = '\0';
-        if (config_syntax)
+        size_t len = strnlen(s, k->smax - 1);
+        if (config_syntax) {
+            char *tmp = malloc(len + 1);
+            if (!tmp) {
+                sbuf_puts(out, "\"\"");
+                break;
+            }
+            memcpy(tmp, s, len);
+            tmp[len] = '\0';
             cfg_quote(out, tmp);
-        else
-            sbuf_printf(out, "'%s'", tmp);
+            free(tmp);
+        } else {
+            sbuf_printf(out, "'%.*s'", (int)len, s);
+        }
         break;
     }
     }
@@ -439,7 +523,7 @@ static void cfg_fmt_range(sbuf *out, const cfg_key *k)
         for (int i = 0; i < k->en->count; i++)
             sbuf_printf(out, "%s%s", i ? ", " : "", k->en->name(i));
         break;
-    case CFG_FORMATS:
+    case CFG_STRING:
         break;
     }
 }
@@ -456,7 +540,7 @@ static const char *cfg_type_name(const cfg_key *k)
     case CFG_BOOL:
         return "bool";
     case CFG_ENUM:
-    case CFG_FORMATS:
+    case CFG_STRING:
         return "string";
     case CFG_PAIR:
         return "float[2]";
@@ -665,7 +749,7 @@ static void cfg_fmt_expected(sbuf *out, const cfg_key *k)
         sbuf_puts(out, "two numbers ");
         cfg_fmt_range(out, k);
         break;
-    case CFG_FORMATS:
+    case CFG_STRING:
         sbuf_puts(out, "a string, ");
         cfg_fmt_range(out, k);
         break;
@@ -683,15 +767,29 @@ static int cfg_double_ok(const cfg_key *k, double v)
     return 1;
 }
 
+/* Checks init.from: "", "RUN" or "RUN@EPOCH" with EPOCH a whole number. */
+static int cfg_init_from_ok(const char *s, char *what, size_t n)
+{
+    const char *at = strrchr(s, '@');
+    if (!at)
+        return 1;
+    if (at == s) {
+        snprintf(what, n, "no run directory before '@'");
+        return 0;
+    }
+    const char *d = at + 1;
+    if (!*d || strspn(d, "0123456789") != strlen(d) || strlen(d) > 9) {
+        snprintf(what, n, "'%s' after '@' is not an epoch (a whole number)", d);
+        return 0;
+    }
+    return 1;
+}
+
 /* Checks a comma list of figure formats; on error writes the problem into
  * what and returns 0. */
 static int cfg_formats_ok(const char *s, char *what, size_t n)
 {
     size_t len = strlen(s);
-    if (len >= CFG_FORMATS_MAX) {
-        snprintf(what, n, "longer than %d characters", CFG_FORMATS_MAX - 1);
-        return 0;
-    }
     if (len == 0)
         return 1;
     int seen[CFG_N_PLOT_FORMATS] = {0};
@@ -751,13 +849,13 @@ static int cfg_check_key(const cfg_run *c, const cfg_key *k, const cfg_origin *o
         ok = v >= 0 && v < (k->type == CFG_BOOL ? 2 : k->en->count);
         break;
     }
-    case CFG_FORMATS: {
+    case CFG_STRING: {
         const char *s = (const char *)c + k->off;
-        if (!memchr(s, '\0', CFG_FORMATS_MAX)) {
+        if (!memchr(s, '\0', k->smax)) {
             ok = 0;
             snprintf(what, sizeof what, "not NUL-terminated");
         } else {
-            ok = cfg_formats_ok(s, what, sizeof what);
+            ok = k->scheck(s, what, sizeof what);
         }
         break;
     }
@@ -767,11 +865,11 @@ static int cfg_check_key(const cfg_run *c, const cfg_key *k, const cfg_origin *o
     sbuf val, must;
     sbuf_init(&val);
     sbuf_init(&must);
-    if (k->type == CFG_FORMATS && strcmp(what, "not NUL-terminated") == 0)
+    if (k->type == CFG_STRING && strcmp(what, "not NUL-terminated") == 0)
         sbuf_puts(&val, "?");
     else
         cfg_fmt_value(&val, c, k, 0);
-    if (k->type == CFG_FORMATS) {
+    if (k->type == CFG_STRING) {
         sbuf_printf(&must, "%s; valid: ", what);
         cfg_fmt_range(&must, k);
     } else if (k->type == CFG_ENUM || k->type == CFG_BOOL) {
@@ -845,6 +943,11 @@ static int cfg_cross_check(const cfg_run *c, const cfg_origin *org, const char *
                         n_train, t->p, t->frac_train, task_op_name(t->op), n_train);
     }
 
+    if (c->family == MODEL_TRANSFORMER && (int)c->model.act == MLP_ACT_TANH)
+        return cfg_fail(e, &org[cfg_find_key("model.act")], inc_dir, "model.act", "tanh",
+                        "the transformer family takes relu or gelu; tanh needs "
+                        "model.family = \"mlp\"");
+
     long qkv = (long)c->model.n_heads * c->model.d_head;
     if (qkv > 16384) {
         snprintf(val, sizeof val, "%d", c->model.n_heads);
@@ -877,6 +980,27 @@ int cfg_check(const cfg_run *c, grok_err *e)
 /* ------------------------------------------------------------------------ */
 /* defaults */
 
+model_config cfg_model_config(const cfg_run *c)
+{
+    model_config m = {.family = c->family, .tfm = c->model, .mlp = c->mlp};
+    /* the keys the two families share, and the task's shape */
+    m.mlp.n_layers = c->model.n_layers;
+    m.mlp.act = (mlp_act)c->model.act;
+    m.mlp.init_scale = c->model.init_scale;
+    m.mlp.n_ctx = c->model.n_ctx;
+    m.mlp.d_vocab = c->model.d_vocab;
+    m.mlp.d_vocab_out = c->model.d_vocab_out;
+    return m;
+}
+
+trainer_config cfg_trainer_config(const cfg_run *c)
+{
+    return (trainer_config){.loss = c->loss,
+                            .optim = c->optim,
+                            .filters = c->filters,
+                            .weight_norm = c->train.weight_norm};
+}
+
 void cfg_fill_derived(cfg_run *c)
 {
     c->model.d_vocab = c->task.p + 1;
@@ -906,8 +1030,8 @@ void cfg_defaults(cfg_run *c)
             cfg_put_double(c, k->off, k->ddef);
             cfg_put_double(c, k->off2, k->ddef2);
             break;
-        case CFG_FORMATS:
-            snprintf((char *)c + k->off, CFG_FORMATS_MAX, "%s", k->sdef);
+        case CFG_STRING:
+            snprintf((char *)c + k->off, k->smax, "%s", k->sdef);
             break;
         }
     }
@@ -1031,7 +1155,7 @@ static int cfg_apply(cfg_run *c, const cfg_key *k, const config_setting_t *s, co
         cfg_put_double(&next, k->off2, x[1]);
         break;
     }
-    case CFG_FORMATS: {
+    case CFG_STRING: {
         if (type != CONFIG_TYPE_STRING) {
             sbuf_puts(&want, "expected a string; valid: ");
             cfg_fmt_range(&want, k);
@@ -1039,13 +1163,15 @@ static int cfg_apply(cfg_run *c, const cfg_key *k, const config_setting_t *s, co
         }
         const char *str = config_setting_get_string(s);
         char what[128];
-        if (!cfg_formats_ok(str, what, sizeof what)) {
+        if (strlen(str) >= k->smax)
+            snprintf(what, sizeof what, "longer than %zu characters", k->smax - 1);
+        if (strlen(str) >= k->smax || !k->scheck(str, what, sizeof what)) {
             sbuf_printf(&want, "%s; valid: ", what);
             cfg_fmt_range(&want, k);
             break;
         }
         char *dst = (char *)&next + k->off;
-        memset(dst, 0, CFG_FORMATS_MAX);
+        memset(dst, 0, k->smax);
         memcpy(dst, str, strlen(str));
         break;
     }
@@ -1327,7 +1453,7 @@ static int cfg_set_from(cfg_run *c, cfg_origin *org, const char *assignment, gro
         rc = grok_fail(e, GROK_ENOMEM, "--set: out of memory");
         goto done;
     }
-    int string_key = k->type == CFG_ENUM || k->type == CFG_FORMATS;
+    int string_key = k->type == CFG_ENUM || k->type == CFG_STRING;
     int integer_key = k->type == CFG_U64 || k->type == CFG_INT || k->type == CFG_LONG;
     if (string_key && value[0] != '"') {
         /* A bare string: the text itself, no libconfig grammar. */

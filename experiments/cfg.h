@@ -30,25 +30,32 @@
 
 #include "fileio.h"
 #include "grok.h"
-#include "optim.h"
+#include "model.h"
 #include "task.h"
-#include "tfm.h"
+#include "trainer.h"
 
 #define CFG_FORMATS_MAX 64
+#define CFG_PATH_MAX 1024
 
 typedef struct {
     uint64_t seed;         /* "seed": 0..2^63-1; derives every RNG stream */
     task_config task;      /* task.op, task.p, task.frac_train */
+    model_family family;   /* model.family */
     tfm_config model;      /* model.*; d_vocab, d_vocab_out, n_ctx are derived from
                               the task by cfg_fill_derived, not keys */
+    mlp_config mlp;        /* model.d_embed, combine, d_hidden (the mlp family's own
+                              keys; cfg_model_config adds the shared ones) */
     optim_config optim;    /* optim.kind, lr, betas (beta1, beta2), eps,
-                              weight_decay, momentum, warmup */
+                              weight_decay, momentum, warmup, decay_to */
+    loss_config loss;      /* train.loss, train.loss_dtype */
+    filter_config filters; /* filters.*: Grokfast EMA and MA, orthogonal gradient, clipping */
     struct {
         long epochs;          /* 1..10^8 */
         long batch;           /* 0 = full batch, else 1..n_train */
         long eval_every;      /* epochs between evaluations, >= 1 */
         double stop_test_acc; /* 0 = never stop early; in (0, 1]: stop after the
                                  first evaluation whose test accuracy >= it */
+        double weight_norm;   /* 0 = off; > 0: total L2 norm after every update */
     } train;
     struct {
         long every;       /* epochs between weight checkpoints after early_until */
@@ -59,6 +66,10 @@ typedef struct {
         long every; /* epochs between progress-measure passes */
     } measures;
     struct {
+        char from[CFG_PATH_MAX]; /* "" or "RUN[@EPOCH]": the weights to start from */
+        int optim;               /* 1: also the optimizer state of RUN's last commit */
+    } init;
+    struct {
         char formats[CFG_FORMATS_MAX]; /* comma list from png,pdf,svg,tex; "" = none */
     } plots;
 } cfg_run;
@@ -67,6 +78,10 @@ typedef struct {
  * derived fields included.  Unused bytes (padding, the tail of
  * plots.formats) are zero, so two default structs compare equal with memcmp. */
 void cfg_defaults(cfg_run *c);
+
+/* The model and the training step c describes. */
+model_config cfg_model_config(const cfg_run *c);
+trainer_config cfg_trainer_config(const cfg_run *c);
 
 /* Sets model.d_vocab = task.p + 1, model.d_vocab_out = task.p and
  * model.n_ctx = TASK_N_CTX. */

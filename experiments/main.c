@@ -52,7 +52,7 @@ static int main_help(int argc, char **argv, blisarch_info *bi);
 
 static const main_command main_commands[] = {
     {"train", main_train,
-     "grok train [CONFIG] [--out DIR] [--set key=value ...] [--threads N] [--quiet]",
+     "grok train [CONFIG] [--out DIR] [--init-from RUN[@EPOCH]] [--set key=value ...] [--threads N] [--quiet]",
      "train a model; CONFIG defaults to the Nanda et al. (2023) run, DIR to "
      "runs/<config name>-seed<seed>"},
     {"resume", main_resume,
@@ -119,7 +119,14 @@ typedef struct {
     long threads;           /* 0: all online CPUs */
     long epochs;            /* resume --epochs; 0: unchanged */
     int quiet;
+    char *init_from;        /* train --init-from RUN[@EPOCH]: "init.from=..." (owned) */
 } main_args;
+
+static void main_args_free(main_args *a)
+{
+    free(a->sets);
+    free(a->init_from);
+}
 
 static int main_parse(const main_command *cmd, int argc, char **argv, main_args *a, int allow_out,
                       int allow_epochs)
@@ -142,6 +149,18 @@ static int main_parse(const main_command *cmd, int argc, char **argv, main_args 
             if (m < 0 || !v[0])
                 return main_usage_error(cmd, "--out needs a directory");
             a->out = v;
+        } else if (allow_out && (m = cli_opt(argc, argv, &i, "--init-from", &v)) != 0) {
+            /* the same as --set init.from="RUN[@EPOCH]", placed first so a
+             * later --set can still change it */
+            if (m < 0 || !v[0] || a->init_from)
+                return main_usage_error(cmd, "--init-from needs one RUN or RUN@EPOCH");
+            size_t n = strlen(v) + 16;
+            if (!(a->init_from = malloc(n)))
+                return main_usage_error(cmd, "out of memory");
+            snprintf(a->init_from, n, "init.from=%s", v);
+            memmove(a->sets + 1, a->sets, (size_t)a->n_sets * sizeof *a->sets);
+            a->sets[0] = a->init_from;
+            a->n_sets++;
         } else if ((m = cli_opt(argc, argv, &i, "--threads", &v)) != 0) {
             if (m < 0 || cli_parse_long(v, 1, MAIN_THREADS_MAX, &a->threads) != 0)
                 return main_usage_error(
@@ -154,7 +173,8 @@ static int main_parse(const main_command *cmd, int argc, char **argv, main_args 
             a->quiet = 1;
         } else if (arg[0] == '-' && arg[1] != '\0') {
             fprintf(stderr, "grok: %s: unknown option '%s'; valid: %s--set, --threads, %s--quiet\n",
-                    cmd->name, arg, allow_out ? "--out, " : "", allow_epochs ? "--epochs, " : "");
+                    cmd->name, arg, allow_out ? "--out, --init-from, " : "",
+                    allow_epochs ? "--epochs, " : "");
             fprintf(stderr, "usage: %s\n", cmd->usage);
             return 2;
         } else if (a->positional) {
@@ -190,27 +210,27 @@ static int main_train(int argc, char **argv, blisarch_info *bi)
     main_args a;
     int rc = main_parse(cmd, argc, argv, &a, 1, 0);
     if (rc != 0) {
-        free(a.sets);
+        main_args_free(&a);
         return rc;
     }
     grok_err e = {{0}};
     cfg_run c;
     rc = cfg_load(&c, a.positional, a.sets, a.n_sets, &e);
     if (rc != GROK_OK) {
-        free(a.sets);
+        main_args_free(&a);
         fprintf(stderr, "grok: %s\n", e.msg);
         return 2; /* the config is user input, whatever went wrong reading it */
     }
     char out[4096];
     if (!a.out && main_default_out(a.positional, c.seed, out, sizeof out) != 0) {
-        free(a.sets);
+        main_args_free(&a);
         fprintf(stderr, "grok: train: config path too long\n");
         return 2;
     }
     blisarch_start(bi, (int)a.threads);
     run_opts o = {.quiet = a.quiet, .blis = bi};
     rc = run_train(&c, a.out ? a.out : out, &o, &e);
-    free(a.sets);
+    main_args_free(&a);
     return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
 }
 
@@ -222,7 +242,7 @@ static int main_resume(int argc, char **argv, blisarch_info *bi)
     if (rc == 0 && !a.positional)
         rc = main_usage_error(cmd, "which run directory?");
     if (rc != 0) {
-        free(a.sets);
+        main_args_free(&a);
         return rc;
     }
     char epochs[64];
@@ -234,7 +254,7 @@ static int main_resume(int argc, char **argv, blisarch_info *bi)
     run_opts o = {.quiet = a.quiet, .blis = bi};
     grok_err e = {{0}};
     rc = run_resume(a.positional, a.sets, a.n_sets, &o, &e);
-    free(a.sets);
+    main_args_free(&a);
     return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
 }
 
@@ -263,7 +283,7 @@ static int main_measure(int argc, char **argv, blisarch_info *bi)
         rc = main_usage_error(cmd, "which run directory?");
     if (rc == 0 && a.n_sets > 0)
         rc = main_usage_error(cmd, "--set does not apply to measure");
-    free(a.sets);
+    main_args_free(&a);
     if (rc != 0)
         return rc;
     blisarch_start(bi, (int)a.threads);
@@ -310,13 +330,13 @@ static int main_bench(int argc, char **argv, blisarch_info *bi)
     main_args a;
     int rc = main_parse(cmd, argc, argv, &a, 0, 0);
     if (rc != 0) {
-        free(a.sets);
+        main_args_free(&a);
         return rc;
     }
     grok_err e = {{0}};
     cfg_run c;
     rc = cfg_load(&c, a.positional, a.sets, a.n_sets, &e);
-    free(a.sets);
+    main_args_free(&a);
     if (rc != GROK_OK) {
         fprintf(stderr, "grok: %s\n", e.msg);
         return 2;

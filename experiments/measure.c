@@ -143,14 +143,15 @@ static void shape_text(char *buf, size_t n, const char *dtype, int ndim, const i
         snprintf(buf + k, n - k, "]");
 }
 
-int measure_load_checkpoint(tfm_model *m, const char *path, long *epoch, grok_err *e)
+int measure_load_checkpoint(const param_tensor *table, int n_tensors, float *params,
+                            const char *path, long *epoch, grok_err *e)
 {
     st_file f;
     int rc = st_read(&f, path, e);
     if (rc != GROK_OK)
         return rc;
-    for (int i = 0; i < m->n_tensors && rc == GROK_OK; i++) {
-        const tfm_tensor *t = &m->tensors[i];
+    for (int i = 0; i < n_tensors && rc == GROK_OK; i++) {
+        const param_tensor *t = &table[i];
         const st_tensor *s = st_find(&f, t->name);
         int same = s && s->dtype == ST_F32 && s->ndim == t->ndim;
         for (int d = 0; same && d < t->ndim; d++)
@@ -168,7 +169,7 @@ int measure_load_checkpoint(tfm_model *m, const char *path, long *epoch, grok_er
                            path, t->name, have, want);
         }
         else
-            memcpy(m->params + t->offset, s->data, t->numel * sizeof(float));
+            memcpy(params + t->offset, s->data, t->numel * sizeof(float));
     }
     if (rc == GROK_OK && epoch) {
         const char *v = st_meta_get(&f, "epoch");
@@ -196,7 +197,7 @@ static int load_entry(tfm_model *m, const char *dir, long ep, grok_err *e)
     int rc = measure_path(path, dir, rel, e);
     long meta_ep;
     if (rc == GROK_OK)
-        rc = measure_load_checkpoint(m, path, &meta_ep, e);
+        rc = measure_load_checkpoint(m->tensors, m->n_tensors, m->params, path, &meta_ep, e);
     if (rc == GROK_OK && meta_ep >= 0 && meta_ep != ep)
         rc = grok_fail(e, GROK_EFORMAT, "%s: metadata epoch %ld differs from the file name's %ld",
                        path, meta_ep, ep);

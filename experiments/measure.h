@@ -81,10 +81,12 @@ typedef struct {
  * Unreached boundaries are null. */
 void measure_summary_json(const measure_result *r, sbuf *out);
 
-/* Loads the checkpoint at path into m (every tensor of m's table, F32, shapes
- * checked); *epoch (may be NULL) gets its "epoch" metadata, or -1 when the
- * file has none.  GROK_EFORMAT names the path and the tensor at fault. */
-int measure_load_checkpoint(tfm_model *m, const char *path, long *epoch, grok_err *e);
+/* Loads the checkpoint at path into params, every tensor of the parameter
+ * table t[0..n_tensors) (any model family; F32, shapes checked); *epoch (may
+ * be NULL) gets its "epoch" metadata, or -1 when the file has none.
+ * GROK_EFORMAT names the path and the tensor at fault. */
+int measure_load_checkpoint(const param_tensor *t, int n_tensors, float *params, const char *path,
+                            long *epoch, grok_err *e);
 
 /* `grok measure DIR`: recomputes every file listed above from dir's
  * config.cfg and checkpoints/epoch-NNNNNN.safetensors.  The key frequencies

@@ -66,14 +66,14 @@
 #include <unistd.h>
 
 #include "measure.h"
-#include "optim.h"
+#include "model.h"
 #include "plot_cmd.h"
 #include "progress.h"
 #include "rng.h"
 #include "rundir.h"
 #include "safetensors.h"
 #include "task.h"
-#include "tfm.h"
+#include "trainer.h"
 
 #define RUN_PATH_MAX 4096
 #define RUN_CKPT_FORMAT "grok-checkpoint-1"
@@ -99,10 +99,8 @@ typedef struct {
     char dir[RUN_PATH_MAX];
     int lock_fd;              /* the run directory, flock'ed; -1 when not open */
     task_data task;
-    tfm_model model;
-    optim_state opt;
-    tfm_acts *acts;           /* workspace for n_acts examples */
-    int n_acts;
+    model model;
+    trainer tr;               /* the training step, its optimizer, filters and workspace */
     int batch;                /* examples per step: n_train for the full batch */
     int32_t *perm;            /* [n_train] one epoch's minibatch order */
     int32_t *batch_tokens;    /* [batch, T] */
@@ -167,9 +165,8 @@ static int run_core_text(const cfg_run *c, sbuf *out)
 
 static void run_ctx_free(run_ctx *r)
 {
-    tfm_acts_free(r->acts);
-    optim_free(&r->opt);
-    tfm_free(&r->model);
+    trainer_free(&r->tr);
+    model_free(&r->model);
     task_free(&r->task);
     free(r->perm);
     free(r->batch_tokens);
@@ -209,29 +206,106 @@ static int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_op
     int rc = task_init(&r->task, &c->task, c->seed, e);
     if (rc != GROK_OK)
         return rc;
-    if ((rc = tfm_config_check(&c->model, e)) != GROK_OK)
+    model_config mc = cfg_model_config(c);
+    if ((rc = model_init(&r->model, &mc, e)) != GROK_OK)
         return rc;
-    if ((rc = tfm_init(&r->model, &c->model, e)) != GROK_OK)
-        return rc;
-    if ((rc = optim_init(&r->opt, &c->optim, r->model.n_params, e)) != GROK_OK)
-        return rc;
-
     int n_train = r->task.n_train, n_test = r->task.n_test;
     r->batch = c->train.batch > 0 && c->train.batch < n_train ? (int)c->train.batch : n_train;
-    r->n_acts = r->batch > n_test ? r->batch : n_test;
-    r->acts = tfm_acts_alloc(&r->model, r->n_acts);
+    trainer_config tc = cfg_trainer_config(c);
+    if ((rc = trainer_init(&r->tr, &r->model, &tc, r->batch > n_test ? r->batch : n_test, e)) !=
+        GROK_OK)
+        return rc;
     r->perm = malloc((size_t)n_train * sizeof *r->perm);
     r->batch_tokens = malloc((size_t)r->batch * TASK_N_CTX * sizeof *r->batch_tokens);
     r->batch_labels = malloc((size_t)r->batch * sizeof *r->batch_labels);
-    if (!r->acts || !r->perm || !r->batch_tokens || !r->batch_labels)
-        return grok_fail(e, GROK_ENOMEM, "out of memory for the activations of %d examples",
-                         r->n_acts);
-    if ((rc = measure_live_init(&r->meas, &r->model, &r->task, NULL, e)) != GROK_OK)
-        return rc;
-    r->meas_ready = 1;
+    if (!r->perm || !r->batch_tokens || !r->batch_labels)
+        return grok_fail(e, GROK_ENOMEM, "out of memory for a minibatch of %d examples", r->batch);
+    /* live measures read transformer weights by name */
+    const tfm_model *tm = model_tfm(&r->model);
+    if (tm) {
+        if ((rc = measure_live_init(&r->meas, tm, &r->task, NULL, e)) != GROK_OK)
+            return rc;
+        r->meas_ready = 1;
+    }
     if (cfg_format(&r->cfg, &r->cfg_text) != GROK_OK ||
         run_core_text(&r->cfg, &r->core_text) != GROK_OK)
         return grok_fail(e, GROK_ENOMEM, "out of memory formatting the config");
+    return GROK_OK;
+}
+
+static int run_state_tensor(const st_file *f, const char *path, const char *name, st_dtype dt,
+                            int ndim, size_t numel, const void **data, grok_err *e);
+
+/* A fork's origin that cannot serve is bad input: "init.from = 'X': why". */
+static int run_fork_fail(const run_ctx *r, int rc, grok_err *e)
+{
+    if (rc == GROK_ENOMEM || strncmp(e->msg, "init.", 5) == 0)
+        return rc;
+    char why[sizeof e->msg];
+    snprintf(why, sizeof why, "%s", e->msg);
+    return grok_fail(e, GROK_EINVAL, "init.from = '%s': %s", r->cfg.init.from, why);
+}
+
+/* init.from = "RUN[@EPOCH]": the weights of RUN's checkpoint at EPOCH (by
+ * default its last commit), shapes checked tensor by tensor; with init.optim
+ * also the optimizer's buffers and step from RUN's state, which exist only
+ * at its last commit. */
+static int run_fork(run_ctx *r, grok_err *e)
+{
+    char src[CFG_PATH_MAX], path[RUN_PATH_MAX];
+    snprintf(src, sizeof src, "%s", r->cfg.init.from);
+    long want = -1;
+    char *at = strrchr(src, '@');
+    if (at) {
+        *at = '\0';
+        want = strtol(at + 1, NULL, 10); /* digits only: cfg checked it */
+    }
+    st_file f;
+    int rc = run_path(path, src, "state.safetensors", e);
+    if (rc == GROK_OK && (rc = st_read(&f, path, e)) != GROK_OK)
+        return run_fork_fail(r, rc, e);
+    if (rc != GROK_OK)
+        return rc;
+    const void *epoch, *step;
+    int64_t last = -1, stp = 0;
+    if ((rc = run_state_tensor(&f, path, "epoch", ST_I64, 0, 1, &epoch, e)) == GROK_OK &&
+        (rc = run_state_tensor(&f, path, "optim.step", ST_I64, 0, 1, &step, e)) == GROK_OK) {
+        memcpy(&last, epoch, sizeof last);
+        memcpy(&stp, step, sizeof stp);
+        if (want < 0)
+            want = (long)last;
+        if (r->cfg.init.optim && want != last)
+            rc = grok_fail(e, GROK_EINVAL,
+                           "init.optim = true with init.from = '%s': the optimizer state of '%s' "
+                           "is that of its last commit, epoch %ld, not %ld",
+                           r->cfg.init.from, src, (long)last, want);
+    }
+    char name[64];
+    run_ckpt_name(name, sizeof name, want);
+    if (rc == GROK_OK && (rc = run_path(path, src, name, e)) == GROK_OK) {
+        if (!fileio_exists(path))
+            rc = grok_fail(e, GROK_EINVAL, "init.from = '%s': no checkpoint %s (epoch %ld)",
+                           r->cfg.init.from, path, want);
+        else
+            rc = measure_load_checkpoint(r->model.tensors, r->model.n_tensors, r->model.params,
+                                         path, NULL, e);
+    }
+    if (rc == GROK_OK && r->cfg.init.optim) {
+        /* the optimizer's buffers the two runs share; the rest start fresh */
+        statebuf_list bufs = {0};
+        optim_state_buffers(&r->tr.opt, &bufs);
+        for (int i = 0; i < bufs.n; i++) {
+            const st_tensor *t = st_find(&f, bufs.b[i].name);
+            if (t && t->dtype == ST_F32 && st_tensor_numel(t) == bufs.b[i].n)
+                memcpy(bufs.b[i].data, t->data, bufs.b[i].n * sizeof(float));
+        }
+        r->tr.opt.step = (long)stp;
+    }
+    st_file_free(&f);
+    if (rc != GROK_OK)
+        return run_fork_fail(r, rc, e);
+    sbuf_printf(&r->log, "initialised from %s, epoch %ld%s\n", src, want,
+                r->cfg.init.optim ? ", with its optimizer state" : "");
     return GROK_OK;
 }
 
@@ -240,9 +314,12 @@ static int run_init_params(run_ctx *r, grok_err *e)
     rng *ri = rng_alloc(r->cfg.seed, RNG_STREAM_INIT, 0);
     if (!ri)
         return grok_fail(e, GROK_ENOMEM, "out of memory for the initialisation RNG");
-    tfm_init_params(&r->model, ri);
+    model_init_params(&r->model, ri);
     rng_free(ri);
-    return GROK_OK;
+    int rc = r->cfg.init.from[0] ? run_fork(r, e) : GROK_OK;
+    if (rc == GROK_OK)
+        trainer_start(&r->tr);
+    return rc;
 }
 
 /* Takes an exclusive lock on the run directory for this process's lifetime,
@@ -362,13 +439,12 @@ static int run_write_metrics(const run_ctx *r, grok_err *e)
  * in table order, so the data section is the parameter buffer itself. */
 static int run_write_checkpoint(const run_ctx *r, long ep, grok_err *e)
 {
-    const tfm_model *m = &r->model;
-    const tfm_config *mc = &m->cfg;
+    const model *m = &r->model;
     st_tensor *t = calloc((size_t)m->n_tensors, sizeof *t);
     if (!t)
         return grok_fail(e, GROK_ENOMEM, "out of memory writing a checkpoint");
     for (int i = 0; i < m->n_tensors; i++) {
-        const tfm_tensor *tt = &m->tensors[i];
+        const param_tensor *tt = &m->tensors[i];
         t[i].name = tt->name;
         t[i].dtype = ST_F32;
         t[i].ndim = tt->ndim;
@@ -376,63 +452,66 @@ static int run_write_checkpoint(const run_ctx *r, long ep, grok_err *e)
             t[i].shape[d] = tt->shape[d];
         t[i].data = m->params + tt->offset;
     }
-    char v_epoch[32], v_L[16], v_D[16], v_H[16], v_Dh[16], v_M[16], v_V[16], v_Vo[16], v_T[16],
-        v_ln[8], v_bias[8], v_p[16];
-    snprintf(v_epoch, sizeof v_epoch, "%ld", ep);
-    snprintf(v_L, sizeof v_L, "%d", mc->n_layers);
-    snprintf(v_D, sizeof v_D, "%d", mc->d_model);
-    snprintf(v_H, sizeof v_H, "%d", mc->n_heads);
-    snprintf(v_Dh, sizeof v_Dh, "%d", mc->d_head);
-    snprintf(v_M, sizeof v_M, "%d", mc->d_mlp);
-    snprintf(v_V, sizeof v_V, "%d", mc->d_vocab);
-    snprintf(v_Vo, sizeof v_Vo, "%d", mc->d_vocab_out);
-    snprintf(v_T, sizeof v_T, "%d", mc->n_ctx);
-    snprintf(v_ln, sizeof v_ln, "%d", mc->layernorm);
-    snprintf(v_bias, sizeof v_bias, "%d", mc->attn_bias);
-    snprintf(v_p, sizeof v_p, "%d", r->cfg.task.p);
-    const st_meta meta[] = {
-        {"format", RUN_CKPT_FORMAT},
-        {"epoch", v_epoch},
-        {"n_layers", v_L},
-        {"d_model", v_D},
-        {"n_heads", v_H},
-        {"d_head", v_Dh},
-        {"d_mlp", v_M},
-        {"d_vocab", v_V},
-        {"d_vocab_out", v_Vo},
-        {"n_ctx", v_T},
-        {"act", tfm_act_name(mc->act)},
-        {"layernorm", v_ln},
-        {"attn_bias", v_bias},
-        {"op", task_op_name(r->cfg.task.op)},
-        {"p", v_p},
-        {"config", r->cfg_text.data},
-    };
+    /* metadata: the format, the epoch, the family, the transformer's
+     * hyperparameters under their TransformerLens names, the task, the config */
+    char num[16][32];
+    st_meta meta[24];
+    int n = 0, k = 0;
+#define META_STR(key, val) (meta[n++] = (st_meta){key, val})
+#define META_INT(key, val) (snprintf(num[k], sizeof num[k], "%ld", (long)(val)), META_STR(key, num[k++]))
+    META_STR("format", RUN_CKPT_FORMAT);
+    META_INT("epoch", ep);
+    META_STR("family", model_family_name(m->cfg.family));
+    const tfm_model *tm = model_tfm(m);
+    if (tm) {
+        const tfm_config *mc = &tm->cfg;
+        META_INT("n_layers", mc->n_layers);
+        META_INT("d_model", mc->d_model);
+        META_INT("n_heads", mc->n_heads);
+        META_INT("d_head", mc->d_head);
+        META_INT("d_mlp", mc->d_mlp);
+        META_INT("d_vocab", mc->d_vocab);
+        META_INT("d_vocab_out", mc->d_vocab_out);
+        META_INT("n_ctx", mc->n_ctx);
+        META_STR("act", tfm_act_name(mc->act));
+        META_INT("layernorm", mc->layernorm);
+        META_INT("attn_bias", mc->attn_bias);
+    }
+    META_STR("op", task_op_name(r->cfg.task.op));
+    META_INT("p", r->cfg.task.p);
+    META_STR("config", r->cfg_text.data);
+#undef META_STR
+#undef META_INT
     char name[64], path[RUN_PATH_MAX];
     run_ckpt_name(name, sizeof name, ep);
     int rc = run_path(path, r->dir, name, e);
     if (rc == GROK_OK)
-        rc = st_write(path, t, m->n_tensors, meta, (int)(sizeof meta / sizeof meta[0]), e);
+        rc = st_write(path, t, m->n_tensors, meta, n, e);
     free(t);
     return rc;
 }
 
-static int run_write_state(const run_ctx *r, long ep, const char *status, grok_err *e)
+/* The scalars and history a state holds besides the trainer's buffers. */
+#define RUN_STATE_FIXED 4
+
+static int run_write_state(run_ctx *r, long ep, const char *status, grok_err *e)
 {
-    int64_t step = r->opt.step, epoch = ep;
+    int64_t step = r->tr.opt.step, epoch = ep;
     double elapsed = run_elapsed(r);
-    int64_t np = (int64_t)r->model.n_params;
-    /* 8-byte types first, so every tensor is aligned in the file. */
-    const st_tensor t[] = {
+    statebuf_list bufs = {0};
+    trainer_buffers(&r->tr, &bufs);
+    /* 8-byte types first, so every tensor is aligned in the file; then the
+     * trainer's buffers ("params", "optim.m", "optim.v", ...) in its order. */
+    st_tensor t[RUN_STATE_FIXED + STATEBUF_LIST_MAX] = {
         {"epoch", ST_I64, 0, {0}, &epoch},
         {"optim.step", ST_I64, 0, {0}, &step},
         {"elapsed_s", ST_F64, 0, {0}, &elapsed},
         {"metrics", ST_F64, 2, {(int64_t)r->n_rows, RUN_METRICS_COLS},
          r->hist ? (const void *)r->hist : &elapsed},
-        {"params", ST_F32, 1, {np}, r->model.params},
-        {"optim.m", ST_F32, 1, {np}, r->opt.m},
-        {"optim.v", ST_F32, 1, {np}, r->opt.v},
     };
+    for (int i = 0; i < bufs.n; i++)
+        t[RUN_STATE_FIXED + i] =
+            (st_tensor){bufs.b[i].name, ST_F32, 1, {(int64_t)bufs.b[i].n}, bufs.b[i].data};
     const st_meta meta[] = {
         {"format", RUN_STATE_FORMAT},
         {"status", status},
@@ -444,8 +523,8 @@ static int run_write_state(const run_ctx *r, long ep, const char *status, grok_e
     int rc = run_path(path, r->dir, "state.safetensors", e);
     if (rc != GROK_OK)
         return rc;
-    return st_write(path, t, (int)(sizeof t / sizeof t[0]), meta,
-                    (int)(sizeof meta / sizeof meta[0]), e);
+    return st_write(path, t, RUN_STATE_FIXED + bufs.n, meta, (int)(sizeof meta / sizeof meta[0]),
+                    e);
 }
 
 static void run_json_num(sbuf *b, double x)
@@ -544,26 +623,12 @@ static int run_commit(run_ctx *r, long ep, const char *status, grok_err *e)
 
 /* ---- the loop ---------------------------------------------------------- */
 
-/* Mean loss and accuracy over n examples, forward only, in chunks of the
- * workspace's size.  One chunk gives tfm_loss's value unchanged. */
+/* Mean loss and accuracy over n examples, forward only. */
 static void run_eval(run_ctx *r, const int32_t *tokens, const int32_t *labels, int n, double *loss,
                      double *acc)
 {
-    double sum = 0.0; /* sum of chunk mean losses times chunk sizes */
     long correct = 0;
-    for (int i = 0; i < n; i += r->n_acts) {
-        int k = n - i < r->n_acts ? n - i : r->n_acts;
-        tfm_forward(&r->model, r->acts, tokens + (size_t)i * TASK_N_CTX, k);
-        int c = 0;
-        double l = tfm_loss(r->acts, labels + i, k, &c, NULL, 0);
-        correct += c;
-        if (k == n) { /* one chunk: no rescaling, so no rounding */
-            sum = l;
-            break;
-        }
-        sum += l * (double)k;
-    }
-    *loss = n <= r->n_acts ? sum : sum / (double)n;
+    *loss = trainer_eval(&r->tr, tokens, labels, n, &correct);
     *acc = (double)correct / (double)n;
 }
 
@@ -631,15 +696,13 @@ static int run_minibatch_epoch(run_ctx *r, long ep, grok_err *e)
                    t->train_tokens + (size_t)x * TASK_N_CTX, TASK_N_CTX * sizeof(int32_t));
             r->batch_labels[j] = t->train_labels[x];
         }
-        tfm_forward(&r->model, r->acts, r->batch_tokens, k);
-        double loss = tfm_loss(r->acts, r->batch_labels, k, NULL, NULL, 1);
+        double loss = trainer_grad(&r->tr, r->batch_tokens, r->batch_labels, k, NULL);
         if (!isfinite(loss)) {
             char what[64];
             snprintf(what, sizeof what, "train loss of the minibatch at example %d", s);
             return run_diverged(r, ep, what, loss, e);
         }
-        tfm_backward(&r->model, r->acts, r->batch_tokens, k);
-        optim_step(&r->opt, r->model.params, r->model.grads);
+        trainer_update(&r->tr);
     }
     return GROK_OK;
 }
@@ -666,7 +729,7 @@ static int run_loop(run_ctx *r, grok_err *e)
     int rc;
     for (long ep = r->epoch;; ep++) {
         r->epoch = ep;
-        double lr = optim_lr(&r->opt);
+        double lr = trainer_lr(&r->tr);
         int stop = 0;
         if (ep == c->train.epochs) { /* the final parameters */
             if ((rc = run_eval_record(r, ep, lr, &stop, e)) != GROK_OK)
@@ -676,12 +739,11 @@ static int run_loop(run_ctx *r, grok_err *e)
         }
         int eval = ep % c->train.eval_every == 0;
         if (full) {
-            tfm_forward(&r->model, r->acts, t->train_tokens, t->n_train);
             int correct = 0;
-            double loss = tfm_loss(r->acts, t->train_labels, t->n_train, &correct, NULL, 1);
+            double loss = trainer_grad(&r->tr, t->train_tokens, t->train_labels, t->n_train,
+                                       &correct);
             if (!isfinite(loss))
                 return run_diverged(r, ep, "train loss", loss, e);
-            tfm_backward(&r->model, r->acts, t->train_tokens, t->n_train);
             if (eval) { /* same parameters; the workspace is free after the backward */
                 double tel, tea;
                 run_eval(r, t->test_tokens, t->test_labels, t->n_test, &tel, &tea);
@@ -699,8 +761,9 @@ static int run_loop(run_ctx *r, grok_err *e)
             progress_update(&r->prog, ep, run_last_row(r), 1);
             return run_commit(r, ep, "stopped", e);
         }
-        if (ep % c->measures.every == 0 &&
-            (rc = measure_live_step(&r->meas, &r->model, ep, r->dir, NULL, e)) != GROK_OK)
+        if (r->meas_ready && ep % c->measures.every == 0 &&
+            (rc = measure_live_step(&r->meas, model_tfm(&r->model), ep, r->dir, NULL, e)) !=
+                GROK_OK)
             return rc;
         if (run_is_checkpoint_epoch(c, ep)) {
             progress_update(&r->prog, ep, run_last_row(r), 0);
@@ -708,7 +771,7 @@ static int run_loop(run_ctx *r, grok_err *e)
                 return rc;
         }
         if (full)
-            optim_step(&r->opt, r->model.params, r->model.grads);
+            trainer_update(&r->tr);
         else if ((rc = run_minibatch_epoch(r, ep, e)) != GROK_OK)
             return rc;
         if (ep + 1 < c->train.epochs)
@@ -742,13 +805,21 @@ static int run_final_measures(run_ctx *r, grok_err *e)
     const double t0 = progress_now();
     measure_result res;
     const int jobs = r->opts && r->opts->blis ? r->opts->blis->threads : 0;
-    int rc = measure_run_dir_result(r->dir, jobs, &res, e);
-    if (rc != GROK_OK)
-        return rc;
+    int rc = GROK_OK;
+    if (model_tfm(&r->model)) {
+        if ((rc = measure_run_dir_result(r->dir, jobs, &res, e)) != GROK_OK)
+            return rc;
+        progress_event(&r->prog, "measured %d checkpoints in %.1f s", res.n_checkpoints,
+                       progress_now() - t0);
+    } else {
+        memset(&res, 0, sizeof res);
+        res.phases = (measure_phase_bounds){-1, -1, -1};
+        snprintf(res.reason, sizeof res.reason,
+                 "the progress measures read transformer weights; model.family = '%s'",
+                 model_family_name(r->model.cfg.family));
+    }
     sbuf_clear(&r->measure_json);
     measure_summary_json(&res, &r->measure_json);
-    progress_event(&r->prog, "measured %d checkpoints in %.1f s", res.n_checkpoints,
-                   progress_now() - t0);
     if ((rc = run_write_summary(r, r->epoch, r->cfg.train.epochs == r->epoch ? "finished" : "stopped",
                                 e)) != GROK_OK)
         return rc;
@@ -855,6 +926,24 @@ static int run_state_tensor(const st_file *f, const char *path, const char *name
     return GROK_OK;
 }
 
+/* Fails unless f holds every buffer of l, each F32 of its size. */
+static int run_state_buffers(const st_file *f, const char *path, const statebuf_list *l,
+                             grok_err *e)
+{
+    const void *data;
+    int rc = GROK_OK;
+    for (int i = 0; i < l->n && rc == GROK_OK; i++)
+        rc = run_state_tensor(f, path, l->b[i].name, ST_F32, 1, l->b[i].n, &data, e);
+    return rc;
+}
+
+/* Copies every buffer of l from f (checked by run_state_buffers). */
+static void run_state_copy(const st_file *f, const statebuf_list *l)
+{
+    for (int i = 0; i < l->n; i++)
+        memcpy(l->b[i].data, st_find(f, l->b[i].name)->data, l->b[i].n * sizeof(float));
+}
+
 /* Names the first line where a and b differ, into buf. */
 static void run_first_diff(const char *a, const char *b, char *buf, size_t n)
 {
@@ -885,8 +974,9 @@ static int run_load_state(run_ctx *r, const char *path, const char **status, cha
     const char *fmt = st_meta_get(&f, "format");
     const char *core = st_meta_get(&f, "training_config");
     const char *st = st_meta_get(&f, "status");
-    size_t np = r->model.n_params;
-    const void *params, *m, *v, *step, *epoch, *elapsed, *hist;
+    const void *step, *epoch, *elapsed, *hist;
+    statebuf_list bufs = {0};
+    trainer_buffers(&r->tr, &bufs);
     if (!fmt || strcmp(fmt, RUN_STATE_FORMAT) != 0) {
         rc = grok_fail(e, GROK_EFORMAT, "%s: format '%s', expected '%s'", path,
                        fmt ? fmt : "(none)", RUN_STATE_FORMAT);
@@ -900,9 +990,7 @@ static int run_load_state(run_ctx *r, const char *path, const char **status, cha
                        "train.epochs, train.stop_test_acc, train.eval_every, checkpoint.*, "
                        "measures.every, plots.formats",
                        r->dir, diff);
-    } else if ((rc = run_state_tensor(&f, path, "params", ST_F32, 1, np, &params, e)) == GROK_OK &&
-               (rc = run_state_tensor(&f, path, "optim.m", ST_F32, 1, np, &m, e)) == GROK_OK &&
-               (rc = run_state_tensor(&f, path, "optim.v", ST_F32, 1, np, &v, e)) == GROK_OK &&
+    } else if ((rc = run_state_buffers(&f, path, &bufs, e)) == GROK_OK &&
                (rc = run_state_tensor(&f, path, "optim.step", ST_I64, 0, 1, &step, e)) == GROK_OK &&
                (rc = run_state_tensor(&f, path, "epoch", ST_I64, 0, 1, &epoch, e)) == GROK_OK &&
                (rc = run_state_tensor(&f, path, "elapsed_s", ST_F64, 0, 1, &elapsed, e)) ==
@@ -916,10 +1004,8 @@ static int run_load_state(run_ctx *r, const char *path, const char **status, cha
         if (ht->shape[1] != RUN_METRICS_COLS || ep < 0 || stp < 0) {
             rc = grok_fail(e, GROK_EFORMAT, "%s: bad metrics shape or negative epoch/step", path);
         } else {
-            memcpy(r->model.params, params, np * sizeof(float));
-            memcpy(r->opt.m, m, np * sizeof(float));
-            memcpy(r->opt.v, v, np * sizeof(float));
-            r->opt.step = (long)stp;
+            run_state_copy(&f, &bufs);
+            r->tr.opt.step = (long)stp;
             r->epoch = (long)ep;
             r->last_commit = (long)ep;
             memcpy(&r->elapsed_base, elapsed, sizeof(double));

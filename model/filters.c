@@ -32,24 +32,24 @@ static int filters_check_flag(int v, const char *key, grok_err *e)
 int filters_check(const filter_config *c, grok_err *e)
 {
     int rc;
-    if ((rc = filters_check_flag(c->ema.on, "filters.ema.on", e)) != GROK_OK ||
-        (rc = filters_check_flag(c->ma.on, "filters.ma.on", e)) != GROK_OK ||
+    if ((rc = filters_check_flag(c->ema.on, "filters.ema", e)) != GROK_OK ||
+        (rc = filters_check_flag(c->ma.on, "filters.ma", e)) != GROK_OK ||
         (rc = filters_check_flag(c->ortho, "filters.ortho", e)) != GROK_OK)
         return rc;
     if (c->ema.on) {
         if (!(c->ema.alpha >= 0.0 && c->ema.alpha < 1.0))
-            return grok_fail(e, GROK_EINVAL, "filters.ema.alpha = %g: must be in [0, 1)",
+            return grok_fail(e, GROK_EINVAL, "filters.ema_alpha = %g: must be in [0, 1)",
                              c->ema.alpha);
         if (!isfinite(c->ema.lambda))
-            return grok_fail(e, GROK_EINVAL, "filters.ema.lambda = %g: must be finite",
+            return grok_fail(e, GROK_EINVAL, "filters.ema_lambda = %g: must be finite",
                              c->ema.lambda);
     }
     if (c->ma.on) {
         if (c->ma.window < 1)
-            return grok_fail(e, GROK_EINVAL, "filters.ma.window = %d: must be >= 1",
+            return grok_fail(e, GROK_EINVAL, "filters.ma_window = %d: must be >= 1",
                              c->ma.window);
         if (!isfinite(c->ma.lambda))
-            return grok_fail(e, GROK_EINVAL, "filters.ma.lambda = %g: must be finite",
+            return grok_fail(e, GROK_EINVAL, "filters.ma_lambda = %g: must be finite",
                              c->ma.lambda);
     }
     if (!(c->clip_norm >= 0.0 && isfinite(c->clip_norm)))

@@ -38,7 +38,8 @@
 #include "statebuf.h"
 
 /* Every filter is off in a zeroed config.  The config keys are
- * filters.ema.{on,alpha,lambda}, filters.ma.{on,window,lambda},
+ * filters.ema, filters.ema_alpha, filters.ema_lambda, filters.ma, filters.ma_window,
+ * filters.ma_lambda,
  * filters.ortho and filters.clip_norm. */
 typedef struct {
     struct {
@@ -66,7 +67,7 @@ typedef struct {
 int filters_active(const filter_config *c);
 
 /* Checks the values of the filters that are on; the message names the key,
- * e.g. "filters.ema.alpha = 1.5: must be in [0, 1)". */
+ * e.g. "filters.ema_alpha = 1.5: must be in [0, 1)". */
 int filters_check(const filter_config *c, grok_err *e);
 
 /* Checks c and allocates the buffers the enabled filters need for n

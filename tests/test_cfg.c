@@ -423,14 +423,14 @@ static void test_file_unknown_keys(void **state)
     const char *dir = *state;
     expect_error(dir, "u1.cfg", "seed = 1;\nmodle = { d_model = 64; };\n", NULL, 0, GROK_EINVAL,
                  "u1.cfg:2: modle = { ... }: unknown key", "did you mean 'model'",
-                 "valid top-level keys: seed, task, model, optim, train, checkpoint, measures, "
-                 "plots",
+                 "valid top-level keys: seed, task, model, optim, train, filters, checkpoint, "
+                 "measures, init, plots",
                  (const char *)NULL);
     expect_error(dir, "u2.cfg", "model = {\n  d_model = 64;\n  d_modle = 64;\n};\n", NULL, 0,
                  GROK_EINVAL, "u2.cfg:3: model.d_modle = 64: unknown key",
                  "did you mean 'model.d_model'",
-                 "valid keys in model: n_layers, d_model, n_heads, d_head, d_mlp, act, layernorm, "
-                 "attn_bias, init_scale",
+                 "valid keys in model: family, n_layers, d_model, n_heads, d_head, d_mlp, act, "
+                 "layernorm, attn_bias, init_scale, d_embed, combine, d_hidden",
                  (const char *)NULL);
     expect_error(dir, "u3.cfg", "model = { lr = 0.1; };\n", NULL, 0, GROK_EINVAL,
                  "u3.cfg:1: model.lr = 0.1: unknown key", "did you mean 'optim.lr'",
@@ -444,7 +444,7 @@ static void test_file_unknown_keys(void **state)
                  "kind, lr, betas, eps, weight_decay, momentum, warmup",
                  (const char *)NULL);
     expect_error(dir, "u6.cfg", "model = 5;\n", NULL, 0, GROK_EINVAL,
-                 "u6.cfg:1: model = 5: expected a group", "valid keys in model: n_layers",
+                 "u6.cfg:1: model = 5: expected a group", "valid keys in model: family, n_layers",
                  (const char *)NULL);
     expect_error(dir, "u7.cfg", "task = { sub = { p = 3; }; };\n", NULL, 0, GROK_EINVAL,
                  "u7.cfg:1: task.sub = { ... }: unknown key", (const char *)NULL);
@@ -525,8 +525,14 @@ static void test_file_enums(void **state)
                  "e1.cfg:2: task.op = 'addd': unknown operation",
                  "valid: add, sub, mul, div, x2y2, x2xyy2, x3xy, x3xy2y, rand",
                  (const char *)NULL);
-    expect_error(dir, "e2.cfg", "model = { act = \"tanh\"; };\n", NULL, 0, GROK_EINVAL,
-                 "model.act = 'tanh': unknown activation; valid: relu, gelu", (const char *)NULL);
+    expect_error(dir, "e2.cfg", "model = { act = \"swish\"; };\n", NULL, 0, GROK_EINVAL,
+                 "model.act = 'swish': unknown activation; valid: relu, gelu, tanh",
+                 (const char *)NULL);
+    /* tanh exists, for the mlp family only */
+    expect_error(dir, "e2t.cfg", "model = { act = \"tanh\"; };\n", NULL, 0, GROK_EINVAL,
+                 "model.act = tanh: the transformer family takes relu or gelu; tanh needs "
+                 "model.family = \"mlp\"",
+                 (const char *)NULL);
     expect_error(dir, "e3.cfg", "optim = { kind = \"rmsprop\"; };\n", NULL, 0, GROK_EINVAL,
                  "optim.kind = 'rmsprop': unknown optimizer; valid: adamw, adam, sgd",
                  (const char *)NULL);
@@ -717,12 +723,18 @@ static void test_list_keys(void **state)
                           "optim.weight_decay", "optim.momentum", "optim.warmup", "train.epochs",
                           "train.batch", "train.eval_every", "train.stop_test_acc",
                           "checkpoint.every", "checkpoint.every_early", "checkpoint.early_until",
-                          "measures.every", "plots.formats", "1..4096", "relu, gelu",
+                          "measures.every", "plots.formats", "model.family", "model.d_embed",
+                          "model.combine", "model.d_hidden", "optim.decay_to", "train.loss",
+                          "train.loss_dtype", "train.weight_norm", "filters.ema",
+                          "filters.ema_alpha", "filters.ema_lambda", "filters.ma",
+                          "filters.ma_window", "filters.ma_lambda", "filters.ortho",
+                          "filters.clip_norm", "init.from", "init.optim", "1..4096",
+                          "relu, gelu, tanh",
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 29 keys)\n", lines);
-    assert_int_equal(lines, 1 + 29);
+    printf("# cfg_list_keys: %d lines (header + 47 keys)\n", lines);
+    assert_int_equal(lines, 1 + 47);
     sbuf_free(&out);
 }
 

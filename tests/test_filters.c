@@ -279,13 +279,13 @@ static void expect_rejected(filter_config c, const char *want)
 static void test_invalid_configs(void **state)
 {
     (void)state;
-    expect_rejected((filter_config){.ema = {1, 1.5, 2.0}}, "filters.ema.alpha = 1.5: must be in [0, 1)");
-    expect_rejected((filter_config){.ema = {1, -0.1, 2.0}}, "filters.ema.alpha = -0.1");
-    expect_rejected((filter_config){.ema = {1, 0.9, INFINITY}}, "filters.ema.lambda = inf: must be finite");
-    expect_rejected((filter_config){.ema = {2, 0.9, 1.0}}, "filters.ema.on = 2: must be 0 or 1");
-    expect_rejected((filter_config){.ma = {1, 0, 5.0}}, "filters.ma.window = 0: must be >= 1");
-    expect_rejected((filter_config){.ma = {1, 3, NAN}}, "filters.ma.lambda = nan: must be finite");
-    expect_rejected((filter_config){.ma = {-1, 3, 1.0}}, "filters.ma.on = -1: must be 0 or 1");
+    expect_rejected((filter_config){.ema = {1, 1.5, 2.0}}, "filters.ema_alpha = 1.5: must be in [0, 1)");
+    expect_rejected((filter_config){.ema = {1, -0.1, 2.0}}, "filters.ema_alpha = -0.1");
+    expect_rejected((filter_config){.ema = {1, 0.9, INFINITY}}, "filters.ema_lambda = inf: must be finite");
+    expect_rejected((filter_config){.ema = {2, 0.9, 1.0}}, "filters.ema = 2: must be 0 or 1");
+    expect_rejected((filter_config){.ma = {1, 0, 5.0}}, "filters.ma_window = 0: must be >= 1");
+    expect_rejected((filter_config){.ma = {1, 3, NAN}}, "filters.ma_lambda = nan: must be finite");
+    expect_rejected((filter_config){.ma = {-1, 3, 1.0}}, "filters.ma = -1: must be 0 or 1");
     expect_rejected((filter_config){.ortho = 3}, "filters.ortho = 3: must be 0 or 1");
     expect_rejected((filter_config){.clip_norm = -1.0}, "filters.clip_norm = -1: must be >= 0");
     expect_rejected((filter_config){.clip_norm = INFINITY}, "filters.clip_norm = inf");

@@ -479,7 +479,7 @@ static int golden_setup(void **state)
                      .init_scale = 1};
     task_config tc = {.op = TASK_OP_ADD, .p = p, .frac_train = 0.3};
     long ep;
-    if (tfm_init(&g->m, &mc, &e) != GROK_OK || measure_load_checkpoint(&g->m, path, &ep, &e) ||
+    if (tfm_init(&g->m, &mc, &e) != GROK_OK || measure_load_checkpoint(g->m.tensors, g->m.n_tensors, g->m.params, path, &ep, &e) ||
         task_init(&g->t, &tc, 0, &e) != GROK_OK) {
         printf("# %s\n", e.msg);
         return -1;

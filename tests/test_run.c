@@ -638,6 +638,166 @@ static void expect_fail(const ctx *c, int code, const char *what, const char *ou
     free(msg);
 }
 
+/* Every training rule on at once (Grokfast EMA and MA, the orthogonal
+ * gradient, clipping, weight decay toward the initial weights, the norm
+ * constraint): a session killed at a random moment after a checkpoint, then
+ * resumed, gives the same bytes as a straight run, so every filter and
+ * optimizer buffer is in the state. */
+static void test_rules_kill_resume(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    char ref[PATH_N], run[PATH_N], path[PATH_N], log[PATH_N];
+    char *sets[] = {"--set", "train.epochs=200", "--set", "checkpoint.every=50",
+                    "--set", "filters.ema=true", "--set", "filters.ma=true",
+                    "--set", "filters.ma_window=7", "--set", "filters.ortho=true",
+                    "--set", "filters.clip_norm=0.5", "--set", "optim.decay_to=init",
+                    "--set", "train.weight_norm=40", "--threads", "1", "--quiet"};
+    enum { N_SETS = sizeof sets / sizeof sets[0] };
+    char *argv[6 + N_SETS], *rargv[] = {"grok", "resume", run, "--threads", "1", "--quiet", NULL};
+    path_join(ref, c->dir, "rules-ref");
+    path_join(run, c->dir, "rules-killed");
+    path_join(log, c->dir, "rules.out");
+    char *const base[] = {"grok", "train", (char *)c->cfg, "--out"};
+    for (int pass = 0; pass < 2; pass++) {
+        memcpy(argv, base, sizeof base);
+        argv[4] = pass == 0 ? ref : run;
+        memcpy(argv + 5, sets, sizeof sets);
+        argv[5 + N_SETS] = NULL;
+        if (pass == 0) {
+            assert_int_equal(wait_for(spawn(c, NULL, argv)), 0);
+            continue;
+        }
+        pid_t pid = spawn(c, log, argv);
+        path_join(path, run, "checkpoints/epoch-000100.safetensors");
+        for (int waited = 0; !exists(path) && waited < 30000; waited += 2)
+            sleep_ms(2);
+        uint64_t rs = c->seed ^ 0x9e3779b97f4a7c15ULL;
+        long delay = (long)(next_random(&rs) % 40);
+        sleep_ms(delay);
+        kill(pid, SIGKILL);
+        int st = wait_for(pid);
+        printf("   every filter on: session %s %ld ms after its epoch-100 checkpoint\n",
+               st == 128 + SIGKILL ? "killed" : "had already finished", delay);
+        assert_int_equal(wait_for(spawn(c, log, rargv)), 0);
+    }
+    same_run(ref, run, -1);
+    /* the state names the filters' and the optimizer's buffers */
+    path_join(path, ref, "state.safetensors");
+    st_file f;
+    grok_err e;
+    assert_int_equal(st_read(&f, path, &e), GROK_OK);
+    const char *names[] = {"params", "optim.m", "optim.v", "optim.origin", "filters.ema.mu",
+                           "filters.ma.ring"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (!st_find(&f, names[i]))
+            fail_msg("state.safetensors lacks '%s'", names[i]);
+    st_file_free(&f);
+}
+
+/* The tensor data of checkpoint `name` of run dir (after the header). */
+static char *ckpt_data(const char *dir, const char *name, size_t *n)
+{
+    char path[PATH_N];
+    path_join(path, dir, name);
+    size_t len = 0;
+    char *x = tu_read_file(path, &len);
+    assert_non_null(x);
+    uint64_t h;
+    assert_true(len >= 8);
+    memcpy(&h, x, 8);
+    assert_true(8 + h <= len);
+    *n = len - 8 - h;
+    memmove(x, x + 8 + h, *n);
+    return x;
+}
+
+/* grok train --init-from: a fork starts from the origin's checkpoint; with
+ * the optimizer state and the same config it continues the origin's
+ * trajectory bit for bit; bad origins stop with a message and no run. */
+static void test_fork(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    char origin[PATH_N], fork1[PATH_N], fork2[PATH_N], out[PATH_N], from[PATH_N + 16];
+    path_join(origin, c->dir, "fork-origin");
+    path_join(fork1, c->dir, "fork-at-100");
+    path_join(fork2, c->dir, "fork-continue");
+    path_join(out, c->dir, "fork-never");
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", origin, "--set", "train.epochs=200",
+                          "--threads", "1", "--quiet", NULL),
+                     0);
+    /* a fork at epoch 100 with another weight decay and data fraction */
+    snprintf(from, sizeof from, "%s@100", origin);
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", fork1, "--init-from", from, "--set",
+                          "optim.weight_decay=0.1", "--set", "task.frac_train=0.5", "--set",
+                          "train.epochs=20", "--threads", "1", "--quiet", NULL),
+                     0);
+    size_t na, nb;
+    char *x = ckpt_data(origin, "checkpoints/epoch-000100.safetensors", &na);
+    char *y = ckpt_data(fork1, "checkpoints/epoch-000000.safetensors", &nb);
+    printf("   fork of epoch 100: its epoch-0 weights %s the origin's epoch-100 weights\n",
+           na == nb && memcmp(x, y, na) == 0 ? "equal" : "DIFFER FROM");
+    assert_true(na == nb && memcmp(x, y, na) == 0);
+    free(x);
+    free(y);
+
+    /* with the optimizer state, the same config: the origin's epochs 200..260 */
+    assert_int_equal(grok(c, NULL, "resume", origin, "--epochs", "260", "--threads", "1",
+                          "--quiet", NULL),
+                     0);
+    char at200[PATH_N + 16];
+    snprintf(at200, sizeof at200, "%s@200", origin);
+    /* the origin's state is now at 260: init.optim needs its last commit */
+    {
+        char *argv[] = {"grok", "train", (char *)c->cfg, "--out", out, "--init-from", at200,
+                        "--set", "init.optim=true", NULL};
+        const char *want[] = {"init.optim", "260", "200", NULL};
+        expect_fail(c, 2, "init.optim off the last commit", out, argv, want);
+    }
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", fork2, "--init-from", origin, "--set",
+                          "init.optim=true", "--set", "train.epochs=40", "--threads", "1",
+                          "--quiet", NULL),
+                     0);
+    /* fork2 started at the origin's epoch 260 */
+    char *o = ckpt_data(origin, "checkpoints/epoch-000260.safetensors", &na);
+    char *f0 = ckpt_data(fork2, "checkpoints/epoch-000000.safetensors", &nb);
+    assert_true(na == nb && memcmp(o, f0, na) == 0);
+    free(o);
+    free(f0);
+    assert_int_equal(grok(c, NULL, "resume", origin, "--epochs", "300", "--threads", "1",
+                          "--quiet", NULL),
+                     0);
+    o = ckpt_data(origin, "checkpoints/epoch-000300.safetensors", &na);
+    f0 = ckpt_data(fork2, "checkpoints/epoch-000040.safetensors", &nb);
+    printf("   fork with the optimizer state, 40 epochs: %s the origin's epoch 300\n",
+           na == nb && memcmp(o, f0, na) == 0 ? "equals" : "DIFFERS FROM");
+    assert_true(na == nb && memcmp(o, f0, na) == 0);
+    free(o);
+    free(f0);
+    {
+        char nowhere[PATH_N];
+        path_join(nowhere, c->dir, "no-such-run");
+        char *argv[] = {"grok", "train", (char *)c->cfg, "--out", out, "--init-from", nowhere,
+                        NULL};
+        const char *want[] = {"init.from", "no-such-run", NULL};
+        expect_fail(c, 2, "fork of a missing run", out, argv, want);
+    }
+    {
+        char at7[PATH_N + 16];
+        snprintf(at7, sizeof at7, "%s@7", origin);
+        char *argv[] = {"grok", "train", (char *)c->cfg, "--out", out, "--init-from", at7, NULL};
+        const char *want[] = {"init.from", "epoch 7", NULL};
+        expect_fail(c, 2, "fork of a missing epoch", out, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "train", (char *)c->cfg, "--out", out, "--init-from", origin,
+                        "--set", "model.d_mlp=64", NULL};
+        const char *want[] = {"mlp.W_in", NULL};
+        expect_fail(c, 2, "fork into another shape", out, argv, want);
+    }
+}
+
 static void test_bad_input(void **state)
 {
     ctx *c = *state;
@@ -829,6 +989,8 @@ int main(void)
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_kernels),
         cmocka_unit_test(test_vector_clones),
+        cmocka_unit_test(test_rules_kill_resume),
+        cmocka_unit_test(test_fork),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
