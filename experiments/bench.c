@@ -78,7 +78,7 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     rng *r = rng_alloc(c->seed, RNG_STREAM_INIT, 0);
     optim_state opt;
     const int N = task.n_train, n_all = task.n_all;
-    int32_t *all_tokens = malloc(sizeof(int32_t) * 3 * (size_t)n_all);
+    int32_t *all_tokens = malloc(sizeof(int32_t) * (size_t)task.n_ctx * (size_t)n_all);
     int32_t *all_labels = malloc(sizeof(int32_t) * (size_t)n_all);
     tfm_acts *a = tfm_acts_alloc(&m, n_all);
     double *t_step = calloc((size_t)o->reps, sizeof(double)),
@@ -91,11 +91,8 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
         rc = grok_fail(e, GROK_ENOMEM, "bench: out of memory");
         goto done;
     }
-    for (int i = 0; i < n_all; i++) {
-        all_tokens[3 * i] = task.a[i], all_tokens[3 * i + 1] = task.b[i];
-        all_tokens[3 * i + 2] = task.cfg.p;
-        all_labels[i] = task.label[i];
-    }
+    memcpy(all_tokens, task.tokens, sizeof(int32_t) * (size_t)task.n_ctx * (size_t)n_all);
+    memcpy(all_labels, task.label, sizeof(int32_t) * (size_t)n_all);
     if ((rc = optim_init(&opt, &c->optim, m.n_params, e)))
         goto done;
     if ((rc = meas_workspace_alloc(&ws, &c->model, &task, a, e)))

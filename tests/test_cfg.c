@@ -710,7 +710,9 @@ static void test_list_keys(void **state)
     for (const char *s = out.data; *s; s++)
         lines += *s == '\n';
     const char *want[] = {"key", "type", "default", "valid", "description",
-                          "seed", "task.op", "task.p", "task.frac_train", "model.n_layers",
+                          "seed", "task.kind", "task.op", "task.p", "task.layout",
+                          "task.frac_train", "task.group", "task.group_op", "task.n", "task.k",
+                          "task.n_train", "task.n_test", "model.n_layers",
                           "model.d_model", "model.n_heads", "model.d_head", "model.d_mlp",
                           "model.act", "model.layernorm", "model.attn_bias", "model.init_scale",
                           "optim.kind", "optim.lr", "optim.betas", "optim.eps",
@@ -721,8 +723,8 @@ static void test_list_keys(void **state)
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 29 keys)\n", lines);
-    assert_int_equal(lines, 1 + 29);
+    printf("# cfg_list_keys: %d lines (header + 37 keys)\n", lines);
+    assert_int_equal(lines, 1 + 37);
     sbuf_free(&out);
 }
 

@@ -1,6 +1,10 @@
-/* test_task.c: the algorithmic datasets (task.h): every operation against a
- * direct formula, division's inverse, set sizes, the split, the rand table,
- * and each promised validation message. */
+/* test_task.c: the algorithmic datasets (task.h) and the groups (group.h):
+ * every modular operation against a direct formula, division's inverse, set
+ * sizes, the split, the rand table, the token layouts, the groups (orders,
+ * lexicographic numbering, the multiplication table against composing the
+ * permutations, associativity, identity, inverses, the three group ops),
+ * sparse parity against the XOR of the recorded secret bits, the
+ * capabilities, and each promised validation message. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -38,6 +42,12 @@ static int ref_op(task_op op, int p, int a, int b)
     case TASK_OP_X2XYY2: r = A * A % P + A * B % P + B * B % P; break;
     case TASK_OP_X3XY: r = (A * A % P) * A % P + A * B % P; break;
     case TASK_OP_X3XY2Y: r = (A * A % P) * A % P + A * (B * B % P) % P + B; break;
+    case TASK_OP_X2XYY2X: r = A * A % P + A * B % P + B * B % P + A; break;
+    case TASK_OP_MIX1:
+        if (B % 2 == 1)
+            return ref_op(TASK_OP_DIV, p, a, b);
+        r = A + (P - B);
+        break;
     case TASK_OP_RAND:
     case TASK_OP_COUNT: fail_msg("no formula for op %d", (int)op);
     }
@@ -51,8 +61,8 @@ static void test_ops_against_formulas(void **state)
     int checked = 0;
     for (size_t k = 0; k < sizeof ps / sizeof ps[0]; k++) {
         int p = ps[k];
-        for (int op = 0; op < TASK_OP_RAND; op++) {
-            if (op == TASK_OP_DIV && !task_is_prime(p))
+        for (int op = 0; op < TASK_OP_COUNT; op++) {
+            if (op == TASK_OP_RAND || (task_op_needs_prime((task_op)op) && !task_is_prime(p)))
                 continue;
             task_config cfg = {.op = (task_op)op, .p = p, .frac_train = 0.5};
             task_data t;
@@ -61,7 +71,7 @@ static void test_ops_against_formulas(void **state)
                 fail_msg("p = %d op %s: %s", p, task_op_name((task_op)op), e.msg);
             int r = 0;
             for (int a = 0; a < p; a++)
-                for (int b = (op == TASK_OP_DIV); b < p; b++, r++) {
+                for (int b = task_op_needs_prime((task_op)op); b < p; b++, r++) {
                     assert_int_equal(t.a[r], a);
                     assert_int_equal(t.b[r], b);
                     int want = ref_op((task_op)op, p, a, b);
@@ -75,7 +85,8 @@ static void test_ops_against_formulas(void **state)
             task_free(&t);
         }
     }
-    printf("# %d labels of 8 ops at p = 2, 7, 10, 11, 31 (div at primes only) equal the formulas\n",
+    printf("# %d labels of 10 ops at p = 2, 7, 10, 11, 31 (div, mix1 at primes only) equal the "
+           "formulas\n",
            checked);
 }
 
@@ -85,8 +96,8 @@ static void test_large_p(void **state)
     (void)state;
     const int p = 997;
     int checked = 0;
-    for (int op = 0; op < TASK_OP_RAND; op++)
-        for (int a = p - 40; a < p; a += 3)
+    for (int op = 0; op < TASK_OP_COUNT; op++)
+        for (int a = p - 40; a < p && op != TASK_OP_RAND; a += 3)
             for (int b = 1; b < p; b += 37) {
                 int want = ref_op((task_op)op, p, a, b);
                 int got = task_apply((task_op)op, p, a, b);
@@ -97,7 +108,7 @@ static void test_large_p(void **state)
             }
     const long long m = 999; /* p = 1000: 999^3 + 999^3 + 999 = 1994006997 */
     assert_int_equal(task_apply(TASK_OP_X3XY2Y, 1000, 999, 999), (int)((2 * m * m * m + m) % 1000));
-    printf("# %d values of 8 ops at p = 997 with operands near p equal the formulas\n", checked);
+    printf("# %d values of 10 ops at p = 997 with operands near p equal the formulas\n", checked);
 }
 
 static void test_div_inverse(void **state)
@@ -136,6 +147,8 @@ static void test_sizes(void **state)
         {TASK_OP_RAND, 97, 0.5, 9409, 4704},
         {TASK_OP_SUB, 2, 0.25, 4, 1},
         {TASK_OP_DIV, 2, 0.5, 2, 1},
+        {TASK_OP_MIX1, 97, 0.5, 9312, 4656},
+        {TASK_OP_X2XYY2X, 97, 0.4, 9409, 3763},
     };
     for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
         task_config cfg = {.op = c[i].op, .p = c[i].p, .frac_train = c[i].frac};
@@ -169,11 +182,15 @@ static void check_split(const task_data *t)
     for (int i = 0; i < t->n_all; i++) {
         int r = t->order[i];
         size_t j = i < t->n_train ? (size_t)i : (size_t)(i - t->n_train);
-        const int32_t *tok = (i < t->n_train ? t->train_tokens : t->test_tokens) + j * TASK_N_CTX;
+        const int32_t *tok = (i < t->n_train ? t->train_tokens : t->test_tokens) + j * t->n_ctx;
+        assert_memory_equal(tok, t->tokens + (size_t)r * t->n_ctx, (size_t)t->n_ctx * 4);
         int32_t lab = i < t->n_train ? t->train_labels[i] : t->test_labels[i - t->n_train];
-        assert_int_equal(tok[0], t->a[r]);
-        assert_int_equal(tok[1], t->b[r]);
-        assert_int_equal(tok[2], t->cfg.p);
+        if (t->cfg.kind == TASK_KIND_MODULAR && t->cfg.layout == TASK_LAYOUT_AB_EQ) {
+            assert_int_equal(t->n_ctx, 3);
+            assert_int_equal(tok[0], t->a[r]);
+            assert_int_equal(tok[1], t->b[r]);
+            assert_int_equal(tok[2], t->cfg.p);
+        }
         assert_int_equal(lab, t->label[r]);
     }
 }
@@ -191,7 +208,7 @@ static void test_split(void **state)
     size_t bytes = (size_t)t1.n_all * sizeof(int32_t);
     assert_memory_equal(t1.order, t2.order, bytes);
     assert_memory_equal(t1.train_tokens, t2.train_tokens,
-                        (size_t)t1.n_train * TASK_N_CTX * sizeof(int32_t));
+                        (size_t)t1.n_train * t1.n_ctx * sizeof(int32_t));
     assert_memory_equal(t1.test_labels, t2.test_labels, (size_t)t1.n_test * sizeof(int32_t));
     int same = 0, identity = 0;
     for (int i = 0; i < t1.n_all; i++) {
@@ -293,8 +310,10 @@ static void test_invalid_configs(void **state)
                     "frac_train = 0.1: gives 0 training and 4 test examples of 4 (p = 2, op "
                     "'add'); each set needs at least 1");
     expect_rejected((task_op)TASK_OP_COUNT, 113, 0.3,
-                    "op = 9: unknown operation (valid: add, sub, mul, div, x2y2, x2xyy2, x3xy, "
-                    "x3xy2y, rand)");
+                    "op = 11: unknown operation (valid: add, sub, mul, div, x2y2, x2xyy2, x3xy, "
+                    "x3xy2y, rand, x2xyy2x, mix1)");
+    expect_rejected(TASK_OP_MIX1, 100, 0.3,
+                    "p = 100: op 'mix1' needs a prime p (nearest primes: 97, 101)");
     /* The edges that are allowed. */
     task_data t;
     task_config ok = {.op = TASK_OP_DIV, .p = 997, .frac_train = 0.001};
@@ -328,7 +347,7 @@ static void test_names_and_primes(void **state)
     assert_true(task_is_prime(113));
     assert_false(task_is_prime(961)); /* 31^2 */
     assert_true(task_is_prime(997));
-    printf("# 9 op names round-trip; %d primes below 1000 (want 168)\n", n);
+    printf("# 11 op names round-trip; %d primes below 1000 (want 168)\n", n);
 }
 
 int main(void)
