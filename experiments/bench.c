@@ -80,7 +80,7 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     trainer tr;
     trainer_config tc = cfg_trainer_config(c);
     const int N = task.n_train, n_all = task.n_all;
-    int32_t *all_tokens = malloc(sizeof(int32_t) * 3 * (size_t)n_all);
+    int32_t *all_tokens = malloc(sizeof(int32_t) * (size_t)task.n_ctx * (size_t)n_all);
     int32_t *all_labels = malloc(sizeof(int32_t) * (size_t)n_all);
     double *t_step = calloc((size_t)o->reps, sizeof(double)),
            *t_eval = calloc((size_t)o->reps, sizeof(double)),
@@ -92,11 +92,8 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
         rc = grok_fail(e, GROK_ENOMEM, "bench: out of memory");
         goto done;
     }
-    for (int i = 0; i < n_all; i++) {
-        all_tokens[3 * i] = task.a[i], all_tokens[3 * i + 1] = task.b[i];
-        all_tokens[3 * i + 2] = task.cfg.p;
-        all_labels[i] = task.label[i];
-    }
+    memcpy(all_tokens, task.tokens, sizeof(int32_t) * (size_t)task.n_ctx * (size_t)n_all);
+    memcpy(all_labels, task.label, sizeof(int32_t) * (size_t)n_all);
     if ((rc = trainer_init(&tr, &m, &tc, n_all, e)))
         goto done;
     const tfm_model *tm = model_tfm(&m);

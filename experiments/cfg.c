@@ -52,6 +52,8 @@ typedef struct {
     int count;                    /* valid values are 0..count-1 */
     const char *(*name)(int);     /* value -> name */
     int (*parse)(const char *);   /* name -> value, -1 when unknown */
+    /* NULL, or what is wrong with a name parse refused ("too large"), into buf */
+    const char *(*problem)(const char *name, char *buf, size_t n);
 } cfg_enum;
 
 typedef struct {
@@ -72,7 +74,10 @@ typedef struct {
     const char *doc;        /* one line: what the key is */
 } cfg_key;
 
+static const char *cfg_task_kind_name(int v) { return task_kind_name((task_kind)v); }
 static const char *cfg_op_name(int v) { return task_op_name((task_op)v); }
+static const char *cfg_layout_name(int v) { return task_layout_name((task_layout)v); }
+static const char *cfg_group_op_name(int v) { return task_group_op_name((task_group_op)v); }
 static const char *cfg_act_name(int v) { return mlp_act_name((mlp_act)v); }
 static const char *cfg_combine_name(int v) { return mlp_combine_name((mlp_combine)v); }
 static const char *cfg_kind_name(int v) { return optim_kind_name((optim_kind)v); }
@@ -90,25 +95,39 @@ static int cfg_dtype_parse(const char *name)
     return -1;
 }
 
-static const cfg_enum cfg_enum_op = {"operation", TASK_OP_COUNT, cfg_op_name, task_op_parse};
+static const cfg_enum cfg_enum_task_kind = {"task kind", TASK_KIND_COUNT, cfg_task_kind_name,
+                                            task_kind_parse, NULL};
+static const cfg_enum cfg_enum_op = {"operation", TASK_OP_COUNT, cfg_op_name, task_op_parse, NULL};
+static const cfg_enum cfg_enum_layout = {"layout", TASK_LAYOUT_COUNT, cfg_layout_name,
+                                         task_layout_parse, NULL};
+static const cfg_enum cfg_enum_group = {"group", GROUP_ID_COUNT, group_id_name, group_id_parse,
+                                        group_id_problem};
+static const cfg_enum cfg_enum_group_op = {"group operation", TASK_GROUP_OP_COUNT,
+                                           cfg_group_op_name, task_group_op_parse, NULL};
 /* model.act: the MLP family's activations, a superset of the transformer's
  * (relu and gelu have the same values in both enums) */
-static const cfg_enum cfg_enum_act = {"activation", MLP_ACT_COUNT, cfg_act_name, mlp_act_parse};
+static const cfg_enum cfg_enum_act = {"activation", MLP_ACT_COUNT, cfg_act_name, mlp_act_parse,
+                                      NULL};
 static const cfg_enum cfg_enum_combine = {"combination", MLP_COMBINE_COUNT, cfg_combine_name,
-                                          mlp_combine_parse};
+                                          mlp_combine_parse, NULL};
 _Static_assert((int)MLP_ACT_RELU == (int)TFM_ACT_RELU && (int)MLP_ACT_GELU == (int)TFM_ACT_GELU,
                "model.act is read as an mlp_act and used as a tfm_act");
 static const cfg_enum cfg_enum_kind = {"optimizer", OPTIM_KIND_COUNT, cfg_kind_name,
-                                       optim_kind_parse};
+                                       optim_kind_parse, NULL};
 static const cfg_enum cfg_enum_family = {"model family", MODEL_FAMILY_COUNT, cfg_family_name,
-                                         model_family_parse};
-static const cfg_enum cfg_enum_loss = {"loss", LOSS_KIND_COUNT, cfg_loss_name, loss_kind_parse};
-static const cfg_enum cfg_enum_dtype = {"loss precision", 2, cfg_dtype_name, cfg_dtype_parse};
+                                         model_family_parse, NULL};
+static const cfg_enum cfg_enum_loss = {"loss", LOSS_KIND_COUNT, cfg_loss_name, loss_kind_parse,
+                                       NULL};
+static const cfg_enum cfg_enum_dtype = {"loss precision", 2, cfg_dtype_name, cfg_dtype_parse,
+                                        NULL};
 static const cfg_enum cfg_enum_decay = {"decay target", OPTIM_DECAY_COUNT, cfg_decay_name,
-                                        optim_decay_parse};
+                                        optim_decay_parse, NULL};
 
 /* The enums are read and written through an int. */
+_Static_assert(sizeof(task_kind) == sizeof(int), "task_kind is not int-sized");
 _Static_assert(sizeof(task_op) == sizeof(int), "task_op is not int-sized");
+_Static_assert(sizeof(task_layout) == sizeof(int), "task_layout is not int-sized");
+_Static_assert(sizeof(task_group_op) == sizeof(int), "task_group_op is not int-sized");
 _Static_assert(sizeof(tfm_act) == sizeof(int), "tfm_act is not int-sized");
 _Static_assert(sizeof(optim_kind) == sizeof(int), "optim_kind is not int-sized");
 _Static_assert(sizeof(model_family) == sizeof(int), "model_family is not int-sized");
@@ -125,6 +144,10 @@ _Static_assert(sizeof(optim_decay) == sizeof(int), "optim_decay is not int-sized
 #define CFG_E(nm, field, e, def, text)                                                            \
     {.name = nm, .type = CFG_ENUM, .off = CFG_OFF(field), .imin = 0, .imax = 0, .idef = def,     \
      .en = &e, .doc = text}
+/* An enum whose valid names are summarised by rng rather than listed. */
+#define CFG_ER(nm, field, e, def, rng, text)                                                      \
+    {.name = nm, .type = CFG_ENUM, .off = CFG_OFF(field), .imin = 0, .imax = 0, .idef = def,     \
+     .en = &e, .range = rng, .doc = text}
 #define CFG_B(nm, field, def, text)                                                               \
     {.name = nm, .type = CFG_BOOL, .off = CFG_OFF(field), .imin = 0, .imax = 1, .idef = def,     \
      .doc = text}
@@ -142,11 +165,28 @@ static const cfg_key cfg_keys[] = {
     CFG_I(CFG_U64, "seed", seed, 0, LLONG_MAX, 0, "0..2^63-1",
           "seed of every random stream (data split, initialisation)"),
 
-    CFG_E("task.op", task.op, cfg_enum_op, TASK_OP_ADD, "operation, label = op(a, b) mod p"),
-    CFG_I(CFG_INT, "task.p", task.p, 2, 1000, 113, "2..1000, prime for div",
-          "modulus p; input tokens 0..p-1 and '=' (p)"),
+    CFG_E("task.kind", task.kind, cfg_enum_task_kind, TASK_KIND_MODULAR,
+          "what an example is; the keys below say which kind they serve"),
+    CFG_E("task.op", task.op, cfg_enum_op, TASK_OP_ADD, "modular: label = op(a, b) mod p"),
+    CFG_I(CFG_INT, "task.p", task.p, 2, 1000, 113, "2..1000, prime for div and mix1",
+          "modular: modulus p; operand tokens 0..p-1"),
+    CFG_ER("task.layout", task.layout, cfg_enum_layout, TASK_LAYOUT_AB_EQ,
+           "\"a b =\", \"a b\", \"a op b =\"",
+           "modular: tokens [a, b, '='=p], [a, b] or [a, op=p, b, '='=p+1]"),
     CFG_D("task.frac_train", task.frac_train, 0.0, 1.0, CFG_LO_OPEN | CFG_HI_OPEN, 0.3, NULL,
-          "share of all pairs in the training set"),
+          "modular, group: share of all pairs in the training set"),
+    CFG_ER("task.group", task.group, cfg_enum_group, GROUP_ID_S5, "S3..S6, A3..A6, D3..D100",
+           "group: S_n, A_n or D_n; elements numbered in lexicographic order"),
+    CFG_E("task.group_op", task.group_op, cfg_enum_group_op, TASK_GROUP_OP_XY,
+          "group: label x*y, x*y*x^-1 (xyxinv) or x*y*x"),
+    CFG_I(CFG_INT, "task.n", task.n_bits, 1, TASK_PARITY_N_MAX, 20, NULL,
+          "parity: input bits (positions)"),
+    CFG_I(CFG_INT, "task.k", task.k_bits, 1, TASK_PARITY_N_MAX, 3, "1..task.n",
+          "parity: secret bits whose XOR is the label"),
+    CFG_I(CFG_INT, "task.n_train", task.n_train, 1, TASK_SAMPLES_MAX, 1000, NULL,
+          "parity: training samples, drawn uniformly"),
+    CFG_I(CFG_INT, "task.n_test", task.n_test, 1, TASK_SAMPLES_MAX, 1000, NULL,
+          "parity: test samples, drawn uniformly (may repeat training inputs)"),
 
     CFG_E("model.family", family, cfg_enum_family, MODEL_TRANSFORMER,
           "model family: the transformer, or an MLP on the token embeddings"),
@@ -888,26 +928,28 @@ static int cfg_check_key(const cfg_run *c, const cfg_key *k, const cfg_origin *o
 /* ------------------------------------------------------------------------ */
 /* cross-field rules */
 
-static int cfg_n_all(const task_config *t)
+/* "task.p = 113, op 'add'": the task, for messages about its size. */
+static void cfg_task_words(const task_config *t, char *buf, size_t n)
 {
-    return t->op == TASK_OP_DIV ? t->p * (t->p - 1) : t->p * t->p;
-}
-
-/* floor(frac_train * n_all), as task_init computes it. */
-static long cfg_n_train(const task_config *t)
-{
-    return (long)floor(t->frac_train * (double)cfg_n_all(t));
+    if (t->kind == TASK_KIND_GROUP)
+        snprintf(buf, n, "task.group = %s, group_op '%s'", group_id_name(t->group),
+                 task_group_op_name(t->group_op));
+    else if (t->kind == TASK_KIND_PARITY)
+        snprintf(buf, n, "task.kind = 'parity', n_train = %d", t->n_train);
+    else
+        snprintf(buf, n, "task.p = %d, op '%s'", t->p, task_op_name(t->op));
 }
 
 static int cfg_cross_check(const cfg_run *c, const cfg_origin *org, const char *inc_dir,
                            grok_err *e)
 {
-    char val[64];
+    char val[64], words[96];
     const task_config *t = &c->task;
     int i_p = cfg_find_key("task.p"), i_frac = cfg_find_key("task.frac_train");
+    int i_k = cfg_find_key("task.k");
     int i_batch = cfg_find_key("train.batch"), i_heads = cfg_find_key("model.n_heads");
 
-    if (t->op == TASK_OP_DIV && !task_is_prime(t->p)) {
+    if (t->kind == TASK_KIND_MODULAR && task_op_needs_prime(t->op) && !task_is_prime(t->p)) {
         int below = t->p - 1, above = t->p + 1;
         while (below >= 2 && !task_is_prime(below))
             below--;
@@ -920,27 +962,37 @@ static int cfg_cross_check(const cfg_run *c, const cfg_origin *org, const char *
             snprintf(near, sizeof near, "%d", below >= 2 ? below : above);
         snprintf(val, sizeof val, "%d", t->p);
         return cfg_fail(e, &org[i_p], inc_dir, "task.p", val,
-                        "not prime, and task.op = 'div' needs a prime modulus (b^-1 mod p); "
+                        "not prime, and task.op = '%s' needs a prime modulus (b^-1 mod p); "
                         "valid: a prime in 2..1000, nearest %s",
-                        near);
+                        task_op_name(t->op), near);
+    }
+    if (t->kind == TASK_KIND_PARITY && t->k_bits > t->n_bits) {
+        snprintf(val, sizeof val, "%d", t->k_bits);
+        return cfg_fail(e, &org[i_k], inc_dir, "task.k", val,
+                        "must be <= task.n = %d; valid: 1..%d", t->n_bits, t->n_bits);
     }
 
-    int n_all = cfg_n_all(t);
-    long n_train = cfg_n_train(t);
-    if (n_train < 1 || n_train >= n_all) {
+    task_shape shape;
+    task_shape_of(t, &shape);
+    long n_all = shape.n_all, n_train = shape.n_train;
+    cfg_task_words(t, words, sizeof words);
+    if (!(shape.caps & TASK_CAP_SAMPLED) && (n_train < 1 || n_train >= n_all)) {
         cfg_fmt_double(val, sizeof val, t->frac_train);
         return cfg_fail(e, &org[i_frac], inc_dir, "task.frac_train", val,
-                        "gives %ld training and %ld test examples of %d (task.p = %d, op '%s'); "
-                        "each set needs at least one; valid: (0, 1) with frac_train * %d >= 1",
-                        n_train, n_all - n_train, n_all, t->p, task_op_name(t->op), n_all);
+                        "gives %ld training and %ld test examples of %ld (%s); "
+                        "each set needs at least one; valid: (0, 1) with frac_train * %ld >= 1",
+                        n_train, n_all - n_train, n_all, words, n_all);
     }
 
     if (c->train.batch > n_train) {
+        char frac[48] = "";
+        if (!(shape.caps & TASK_CAP_SAMPLED))
+            snprintf(frac, sizeof frac, ", frac_train = %g", t->frac_train);
         snprintf(val, sizeof val, "%ld", c->train.batch);
         return cfg_fail(e, &org[i_batch], inc_dir, "train.batch", val,
-                        "more than the %ld training examples (task.p = %d, frac_train = %g, "
-                        "op '%s'); valid: 0 (full batch) or 1..%ld",
-                        n_train, t->p, t->frac_train, task_op_name(t->op), n_train);
+                        "more than the %ld training examples (%s%s); valid: 0 (full batch) or "
+                        "1..%ld",
+                        n_train, words, frac, n_train);
     }
 
     if (c->family == MODEL_TRANSFORMER && (int)c->model.act == MLP_ACT_TANH)
@@ -1003,9 +1055,11 @@ trainer_config cfg_trainer_config(const cfg_run *c)
 
 void cfg_fill_derived(cfg_run *c)
 {
-    c->model.d_vocab = c->task.p + 1;
-    c->model.d_vocab_out = c->task.p;
-    c->model.n_ctx = TASK_N_CTX;
+    task_shape s;
+    task_shape_of(&c->task, &s);
+    c->model.d_vocab = s.d_vocab;
+    c->model.d_vocab_out = s.n_classes;
+    c->model.n_ctx = s.n_ctx;
 }
 
 void cfg_defaults(cfg_run *c)
@@ -1115,9 +1169,14 @@ static int cfg_apply(cfg_run *c, const cfg_key *k, const config_setting_t *s, co
             cfg_fmt_range(&want, k);
             break;
         }
-        int x = k->en->parse(config_setting_get_string(s));
+        const char *str = config_setting_get_string(s);
+        int x = k->en->parse(str);
         if (x < 0 || x >= k->en->count) {
-            sbuf_printf(&want, "unknown %s; valid: ", k->en->noun);
+            char why[96];
+            if (k->en->problem)
+                sbuf_printf(&want, "%s; valid: ", k->en->problem(str, why, sizeof why));
+            else
+                sbuf_printf(&want, "unknown %s; valid: ", k->en->noun);
             cfg_fmt_range(&want, k);
             break;
         }

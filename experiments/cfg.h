@@ -39,7 +39,8 @@
 
 typedef struct {
     uint64_t seed;         /* "seed": 0..2^63-1; derives every RNG stream */
-    task_config task;      /* task.op, task.p, task.frac_train */
+    task_config task;      /* task.kind, op, p, layout, frac_train (modular); group,
+                              group_op (group); n, k, n_train, n_test (parity) */
     model_family family;   /* model.family */
     tfm_config model;      /* model.*; d_vocab, d_vocab_out, n_ctx are derived from
                               the task by cfg_fill_derived, not keys */
@@ -83,8 +84,9 @@ void cfg_defaults(cfg_run *c);
 model_config cfg_model_config(const cfg_run *c);
 trainer_config cfg_trainer_config(const cfg_run *c);
 
-/* Sets model.d_vocab = task.p + 1, model.d_vocab_out = task.p and
- * model.n_ctx = TASK_N_CTX. */
+/* Sets model.d_vocab, model.d_vocab_out and model.n_ctx to the task's input
+ * vocabulary, classes and positions (task_shape_of: p + 1, p and 3 for the
+ * default modular task). */
 void cfg_fill_derived(cfg_run *c);
 
 /* Builds the run config: the defaults, then the file at path (NULL: none,
@@ -107,7 +109,8 @@ int cfg_load(cfg_run *c, const char *path, const char *const *sets, int n_sets, 
  * on error, c untouched; messages start with "--set: ". */
 int cfg_set(cfg_run *c, const char *assignment, grok_err *e);
 
-/* Checks every key's range and the cross-field rules (div needs a prime p;
+/* Checks every key's range and the cross-field rules (div and mix1 need a
+ * prime p; parity needs task.k <= task.n;
  * 1 <= batch <= training examples unless 0; the split leaves at least one
  * training and one test example; n_layers etc. bounded).  n_heads * d_head
  * need not equal d_model.  Messages start with "<config>: ".  Does not look

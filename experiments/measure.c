@@ -416,7 +416,8 @@ int measure_live_init(measure_live *lv, const tfm_model *m, const task_data *t, 
     sbuf_init(&lv->embed_header);
     sbuf_init(&lv->line);
     meas_format_header(m, lv->fourier, &lv->header);
-    meas_format_embed_header(lv->p, &lv->embed_header);
+    if (lv->fourier)
+        meas_format_embed_header(lv->p, &lv->embed_header);
     if (lv->header.oom || lv->embed_header.oom) {
         measure_live_free(lv);
         return grok_fail(e, GROK_ENOMEM, "out of memory for the measures header");

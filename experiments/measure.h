@@ -10,6 +10,7 @@
  *                      frequency (Fourier tasks only)
  *   neurons.tsv        neuron freq frac_explained, final checkpoint (Fourier only)
  *   attention.tsv      [layer] a b head att_a att_b att_eq, final checkpoint
+ *                      (the task's operand and position names: meas.h)
  *   logit_spectrum.tsv a comment line, then the p x p 2-D Fourier spectrum of
  *                      the final checkpoint's logits (Fourier only)
  * summary.json belongs to the runner: measure_summary_json formats the

@@ -28,8 +28,16 @@
  * split.tsv: a header row "index a b label split", then one row per example
  * in the order of task.order (the training set first, in training order, then
  * the test set): index is the example's position in the task's canonical list
- * (a*p + b; for div, where b = 0 is left out, a*(p-1) + b-1), a and b the
- * operands, label the answer and split "train" or "test".  Tab-separated.
+ * (a*p + b; for div and mix1, where b = 0 is left out, a*(p-1) + b-1), a and b
+ * the operands, label the answer and split "train" or "test".  Tab-separated.
+ * The operand columns are the task kind's (task_operand_header): "a b" for
+ * modular tasks in every layout, "x y" (element numbers) for group tasks,
+ * "bits" (the n input bits as one 0/1 string, position 0 first) for parity,
+ * whose index is the sample's number.  A group task also gets group.tsv,
+ * "index permutation": each element's permutation of 0..n-1 in one-line
+ * notation, space-separated (element x maps i to the i-th entry); a parity
+ * task gets parity.tsv, "n k secret" and one row, the secret positions as a
+ * comma list.
  *
  * checkpoints/epoch-NNNNNN.safetensors: one F32 tensor per parameter-table
  * entry (TransformerLens names and shapes, table order, so the data section
@@ -216,7 +224,7 @@ static int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_op
         GROK_OK)
         return rc;
     r->perm = malloc((size_t)n_train * sizeof *r->perm);
-    r->batch_tokens = malloc((size_t)r->batch * TASK_N_CTX * sizeof *r->batch_tokens);
+    r->batch_tokens = malloc((size_t)r->batch * r->task.n_ctx * sizeof *r->batch_tokens);
     r->batch_labels = malloc((size_t)r->batch * sizeof *r->batch_labels);
     if (!r->perm || !r->batch_tokens || !r->batch_labels)
         return grok_fail(e, GROK_ENOMEM, "out of memory for a minibatch of %d examples", r->batch);
@@ -403,18 +411,43 @@ static int run_write_text(const run_ctx *r, const char *name, const sbuf *b, gro
     return fileio_write_atomic(path, b->data ? b->data : "", b->len, e);
 }
 
+/* split.tsv, and the files that name the task's hidden structure: group.tsv
+ * (the element numbering) for a group task, parity.tsv (the secret bits) for
+ * a parity task. */
 static int run_write_split(const run_ctx *r, grok_err *e)
 {
     const task_data *t = &r->task;
     sbuf b;
     sbuf_init(&b);
-    sbuf_puts(&b, "index\ta\tb\tlabel\tsplit\n");
+    sbuf_printf(&b, "index\t%s\tlabel\tsplit\n", task_operand_header(t));
+    char ops[TASK_PARITY_N_MAX + 32];
     for (int i = 0; i < t->n_all; i++) {
         int32_t k = t->order[i];
-        sbuf_printf(&b, "%d\t%d\t%d\t%d\t%s\n", (int)k, (int)t->a[k], (int)t->b[k],
-                    (int)t->label[k], i < t->n_train ? "train" : "test");
+        task_format_operands(t, k, ops, sizeof ops);
+        sbuf_printf(&b, "%d\t%s\t%d\t%s\n", (int)k, ops, (int)t->label[k],
+                    i < t->n_train ? "train" : "test");
     }
     int rc = run_write_text(r, "split.tsv", &b, e);
+    if (rc == GROK_OK && (t->caps & TASK_CAP_GROUP)) {
+        const group_data *g = &t->grp;
+        sbuf_clear(&b);
+        sbuf_puts(&b, "index\tpermutation\n");
+        for (int x = 0; x < g->order; x++) {
+            sbuf_printf(&b, "%d\t", x);
+            for (int i = 0; i < g->n; i++)
+                sbuf_printf(&b, i ? " %d" : "%d", (int)g->perm[(size_t)x * g->n + i]);
+            sbuf_puts(&b, "\n");
+        }
+        rc = run_write_text(r, "group.tsv", &b, e);
+    }
+    if (rc == GROK_OK && t->cfg.kind == TASK_KIND_PARITY) {
+        sbuf_clear(&b);
+        sbuf_printf(&b, "n\tk\tsecret\n%d\t%d\t", t->cfg.n_bits, t->n_secret);
+        for (int i = 0; i < t->n_secret; i++)
+            sbuf_printf(&b, i ? ",%d" : "%d", t->secret[i]);
+        sbuf_puts(&b, "\n");
+        rc = run_write_text(r, "parity.tsv", &b, e);
+    }
     sbuf_free(&b);
     return rc;
 }
@@ -692,8 +725,8 @@ static int run_minibatch_epoch(run_ctx *r, long ep, grok_err *e)
         int k = t->n_train - s < r->batch ? t->n_train - s : r->batch;
         for (int j = 0; j < k; j++) {
             int32_t x = r->perm[s + j];
-            memcpy(r->batch_tokens + (size_t)j * TASK_N_CTX,
-                   t->train_tokens + (size_t)x * TASK_N_CTX, TASK_N_CTX * sizeof(int32_t));
+            memcpy(r->batch_tokens + (size_t)j * t->n_ctx, t->train_tokens + (size_t)x * t->n_ctx,
+                   (size_t)t->n_ctx * sizeof(int32_t));
             r->batch_labels[j] = t->train_labels[x];
         }
         double loss = trainer_grad(&r->tr, r->batch_tokens, r->batch_labels, k, NULL);
@@ -785,11 +818,12 @@ static void run_session_start(run_ctx *r, const char *what)
     const run_opts *o = r->opts;
     r->t_start = progress_now();
     progress_init(&r->prog, o && o->quiet ? NULL : stderr, &r->log, r->epoch, r->cfg.train.epochs);
-    progress_event(&r->prog, "grok %s: %s in %s: epoch %ld of %ld; %s, p = %d, %d train / %d test "
+    char task[128];
+    task_describe(&r->cfg.task, task, sizeof task);
+    progress_event(&r->prog, "grok %s: %s in %s: epoch %ld of %ld; %s, %d train / %d test "
                              "examples, %zu parameters",
-                   GROK_VERSION, what, r->dir, r->epoch, r->cfg.train.epochs,
-                   task_op_name(r->cfg.task.op), r->cfg.task.p, r->task.n_train, r->task.n_test,
-                   r->model.n_params);
+                   GROK_VERSION, what, r->dir, r->epoch, r->cfg.train.epochs, task,
+                   r->task.n_train, r->task.n_test, r->model.n_params);
     if (o && o->blis) {
         char line[256];
         blisarch_describe(o->blis, line, sizeof line);
@@ -1142,10 +1176,12 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
         return rc;
     const tfm_config *mc = &c.model;
     sbuf_printf(out, "run          %s\n", dir);
-    sbuf_printf(out,
-                "task         %s mod %d, frac_train %g: %d train / %d test examples; seed %" PRIu64
-                "\n",
-                task_op_name(c.task.op), c.task.p, c.task.frac_train, t.n_train, t.n_test, c.seed);
+    char task[128], frac[48] = "";
+    task_describe(&c.task, task, sizeof task);
+    if (!(t.caps & TASK_CAP_SAMPLED))
+        snprintf(frac, sizeof frac, ", frac_train %g", c.task.frac_train);
+    sbuf_printf(out, "task         %s%s: %d train / %d test examples; seed %" PRIu64 "\n", task,
+                frac, t.n_train, t.n_test, c.seed);
     task_free(&t);
     sbuf_printf(out,
                 "model        %d layer%s, d_model %d, %d heads x d_head %d, d_mlp %d, %s, %s%s\n",

@@ -221,19 +221,22 @@ static void *ws_alloc(size_t count, size_t size, size_t *total)
 int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_data *t,
                          tfm_acts *acts, grok_err *e)
 {
-    const int p = t->cfg.p;
     *out = NULL;
-    if (mc->d_vocab != p + 1 || mc->d_vocab_out != p || mc->n_ctx != TASK_N_CTX)
+    if (mc->d_vocab != t->d_vocab || mc->d_vocab_out != t->n_classes || mc->n_ctx != t->n_ctx)
         return grok_fail(e, GROK_EINVAL,
                          "measures: model (d_vocab %d, d_vocab_out %d, n_ctx %d) does not fit "
-                         "task p = %d (needs %d, %d, %d)",
-                         mc->d_vocab, mc->d_vocab_out, mc->n_ctx, p, p + 1, p, TASK_N_CTX);
+                         "the task (needs %d, %d, %d)",
+                         mc->d_vocab, mc->d_vocab_out, mc->n_ctx, t->d_vocab, t->n_classes,
+                         t->n_ctx);
+    /* The Fourier measures need the task's Z_p grid; p means nothing otherwise. */
+    const int fourier = (t->caps & TASK_CAP_ZP_GRID) != 0;
+    const int p = fourier ? t->cfg.p : 0;
     meas_workspace *ws = calloc(1, sizeof *ws);
     if (!ws)
         return grok_fail(e, GROK_ENOMEM, "measures: out of memory");
     ws->mc = *mc;
     ws->p = p;
-    ws->K = fourier_n_freqs(p);
+    ws->K = fourier ? fourier_n_freqs(p) : 0;
     ws->N = t->n_all;
     ws->Vo = mc->d_vocab_out;
     ws->M = mc->d_mlp;
@@ -241,18 +244,11 @@ int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_
     ws->H = mc->n_heads;
     ws->T = mc->n_ctx;
     ws->L = mc->n_layers;
-    if (!task_op_is_arithmetic(t->cfg.op))
-        snprintf(ws->reason, sizeof ws->reason, "task '%s' is not modular arithmetic",
-                 task_op_name(t->cfg.op));
-    else if (t->cfg.op == TASK_OP_DIV)
-        snprintf(ws->reason, sizeof ws->reason,
-                 "task 'div' leaves out the pairs with b = 0, so the (a, b) grid is incomplete");
-    else if (fourier_check_p(p, NULL) != GROK_OK)
-        snprintf(ws->reason, sizeof ws->reason, "p = %d is even (frequency p/2 has no sine)", p);
-    else if (t->n_all != p * p)
-        snprintf(ws->reason, sizeof ws->reason, "task has %d inputs, not p^2 = %d", t->n_all,
-                 p * p);
-    ws->fourier = ws->reason[0] == '\0';
+    if (!fourier)
+        snprintf(ws->reason, sizeof ws->reason, "%s", t->no_grid);
+    else
+        GROK_ASSERT(fourier_check_p(p, NULL) == GROK_OK && t->n_all == p * p);
+    ws->fourier = fourier;
 
     const size_t N = (size_t)ws->N, Vo = (size_t)ws->Vo, P = (size_t)p, P2 = P * P,
                  D = (size_t)ws->D, M = (size_t)ws->M, K = (size_t)ws->K;
@@ -265,7 +261,7 @@ int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_
         ws->own_acts = 1;
         ok = ws->acts != NULL;
     }
-    ws->tokens = ws_alloc(N * TASK_N_CTX, sizeof(int32_t), &bytes);
+    ws->tokens = ws_alloc(N * (size_t)ws->T, sizeof(int32_t), &bytes);
     ws->logits = ws_alloc(N * Vo, sizeof(double), &bytes);
     ws->attn = ws_alloc(N * (size_t)ws->H * (size_t)ws->T, sizeof(float), &bytes);
     ok = ok && ws->tokens && ws->logits && ws->attn;
@@ -300,15 +296,11 @@ int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_
         const int n_inputs = ws->N;
         meas_workspace_free(ws);
         return grok_fail(e, GROK_ENOMEM,
-                         "measures: out of memory for the workspace of p = %d (%zu MB of buffers "
-                         "plus activations for %d inputs)",
-                         p, bytes >> 20, n_inputs);
+                         "measures: out of memory for the workspace (%zu MB of buffers plus "
+                         "activations for %d inputs)",
+                         bytes >> 20, n_inputs);
     }
-    for (size_t r = 0; r < N; r++) {
-        ws->tokens[r * TASK_N_CTX + 0] = t->a[r];
-        ws->tokens[r * TASK_N_CTX + 1] = t->b[r];
-        ws->tokens[r * TASK_N_CTX + 2] = p; /* '=' */
-    }
+    memcpy(ws->tokens, t->tokens, N * (size_t)ws->T * sizeof(int32_t));
     if (ws->fourier) {
         fourier_basis(ws->F, p);
         fourier_sum_dirs(ws->Dsum, ws->F, p);
@@ -482,11 +474,11 @@ int meas_compute(meas_workspace *ws, const tfm_model *m, const task_data *t, con
     int rc = ws_check_model(ws, m, e);
     if (rc != GROK_OK)
         return rc;
-    if (t->n_all != ws->N || t->cfg.p != ws->p)
+    if (t->n_all != ws->N || t->n_ctx != ws->T || (ws->fourier && t->cfg.p != ws->p))
         return grok_fail(e, GROK_EINVAL,
-                         "measures: task (p = %d, %d inputs) differs from the workspace's "
-                         "(p = %d, %d inputs)",
-                         t->cfg.p, t->n_all, ws->p, ws->N);
+                         "measures: task (p = %d, %d inputs of %d tokens) differs from the "
+                         "workspace's (p = %d, %d inputs of %d tokens)",
+                         t->cfg.p, t->n_all, t->n_ctx, ws->p, ws->N, ws->T);
     if (ws->fourier && key && (rc = check_keys(ws, key, e)) != GROK_OK)
         return rc;
     const long epoch = out->epoch;
@@ -612,20 +604,27 @@ int meas_format_attention(meas_workspace *ws, const task_data *t, sbuf *out, gro
 {
     if (!ws->have_forward)
         return grok_fail(e, GROK_EINVAL, "measures: no forward pass to read attention from");
-    GROK_ASSERT(t->n_all == ws->N && ws->T == 3);
+    GROK_ASSERT(t->n_all == ws->N && t->n_ctx == ws->T);
     const int H = ws->H, T = ws->T, many = ws->L > 1;
-    sbuf_puts(out, many ? "layer\ta\tb\thead\tatt_a\tatt_b\tatt_eq\n"
-                        : "a\tb\thead\tatt_a\tatt_b\tatt_eq\n");
+    char name[32], ops[TASK_PARITY_N_MAX + 32];
+    sbuf_printf(out, "%s%s\thead", many ? "layer\t" : "", task_operand_header(t));
+    for (int i = 0; i < T; i++)
+        sbuf_printf(out, "\tatt_%s", task_position_name(t, i, name, sizeof name));
+    sbuf_puts(out, "\n");
     for (int l = 0; l < ws->L; l++) {
         tfm_attn_last(ws->acts, l, ws->attn);
-        for (int r = 0; r < ws->N; r++)
+        for (int r = 0; r < ws->N; r++) {
+            task_format_operands(t, r, ops, sizeof ops);
             for (int h = 0; h < H; h++) {
                 const float *x = ws->attn + ((size_t)r * H + h) * T;
                 if (many)
                     sbuf_printf(out, "%d\t", l);
-                sbuf_printf(out, "%d\t%d\t%d\t%.9g\t%.9g\t%.9g\n", t->a[r], t->b[r], h, x[0], x[1],
-                            x[2]);
+                sbuf_printf(out, "%s\t%d", ops, h);
+                for (int i = 0; i < T; i++)
+                    sbuf_printf(out, "\t%.9g", x[i]);
+                sbuf_puts(out, "\n");
             }
+        }
     }
     return GROK_OK;
 }

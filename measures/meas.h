@@ -21,11 +21,13 @@
  *    frequencies (np.unique over NaN would add k = 1).
  *  - For several layers, the neurons are those of the last layer's MLP at the
  *    last position and W_out is the last layer's.
- *  - The Fourier measures apply to the arithmetic tasks with a full grid of
- *    inputs and odd p.  They are skipped for `rand` (not modular arithmetic),
- *    for `div` (pairs with b = 0 are missing, so the 2-D grid is incomplete)
- *    and for even p; only the general measures (losses, accuracies, weight
- *    norms) come then.  The restricted and excluded losses use the sum
+ *  - The Fourier measures apply to the tasks with TASK_CAP_ZP_GRID (task.h):
+ *    the modular arithmetic ops with a full grid of inputs and odd p, in any
+ *    token layout.  They are skipped for `rand` (not modular arithmetic),
+ *    for `div` and `mix1` (pairs with b = 0 are missing, so the 2-D grid is
+ *    incomplete), for even p and for the group and parity kinds; only the
+ *    general measures (losses, accuracies, weight norms) come then, and the
+ *    task's no_grid text says why.  The restricted and excluded losses use the sum
  *    directions cos/sin(w(a+b)) for every op, as defined; they describe the
  *    addition circuit.
  *  - "trig loss" of the paper's code is the restricted loss; it is not a
@@ -38,7 +40,8 @@
  * nothing.  Results are the same bits for any thread count.
  *
  * Legend: p modulus, K = (p-1)/2, P2 = p*p inputs (n_all for a full grid),
- * N rows (inputs), D d_model, M d_mlp, Vo = p classes, H heads, T = 3. */
+ * N rows (inputs), D d_model, M d_mlp, Vo classes (p for the Fourier tasks),
+ * H heads, T positions (n_ctx). */
 #ifndef GROK_MEAS_H
 #define GROK_MEAS_H
 
@@ -89,7 +92,8 @@ typedef struct meas_workspace meas_workspace;
  * Fourier basis and sum directions, and the double buffers.  acts: an
  * activation workspace for at least t->n_all examples of this config to
  * borrow (not freed here), or NULL to allocate one.  GROK_EINVAL when mc does
- * not fit t (d_vocab = p + 1, d_vocab_out = p, n_ctx = 3); GROK_ENOMEM with
+ * not fit t (d_vocab, d_vocab_out, n_ctx must be the task's d_vocab,
+ * n_classes, n_ctx); GROK_ENOMEM with
  * the size when memory runs out; *out is NULL then.  The task must outlive
  * the workspace. */
 int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_data *t,
@@ -134,9 +138,11 @@ void meas_format_embed_row(int p, const meas_row *r, sbuf *out);
 /* neurons.tsv: "neuron freq frac_explained", one line per neuron, from the
  * last R1 pass in ws.  GROK_EINVAL when none ran. */
 int meas_format_neurons(const meas_workspace *ws, sbuf *out, grok_err *e);
-/* attention.tsv from the last forward in ws: "a b head att_a att_b att_eq"
- * (a leading "layer" column when the model has several layers), one line per
- * (layer, input, head); the attention probabilities of the '=' position. */
+/* attention.tsv from the last forward in ws: the task's operand columns
+ * (task_operand_header), "head", then att_<position> for each token position
+ * (task_position_name): "a b head att_a att_b att_eq" for the default task;
+ * a leading "layer" column when the model has several layers.  One line per
+ * (layer, input, head); the attention probabilities of the last position. */
 int meas_format_attention(meas_workspace *ws, const task_data *t, sbuf *out, grok_err *e);
 /* logit_spectrum.tsv from the last forward in ws: a comment line naming the
  * epoch and the basis order, then the p x p matrix S[f][g] = norm over

@@ -56,8 +56,16 @@ static void assert_same_double(const char *what, double a, double b)
 static void assert_same_run(const cfg_run *a, const cfg_run *b)
 {
     assert_true(a->seed == b->seed);
+    assert_int_equal(a->task.kind, b->task.kind);
     assert_int_equal(a->task.op, b->task.op);
     assert_int_equal(a->task.p, b->task.p);
+    assert_int_equal(a->task.layout, b->task.layout);
+    assert_int_equal(a->task.group, b->task.group);
+    assert_int_equal(a->task.group_op, b->task.group_op);
+    assert_int_equal(a->task.n_bits, b->task.n_bits);
+    assert_int_equal(a->task.k_bits, b->task.k_bits);
+    assert_int_equal(a->task.n_train, b->task.n_train);
+    assert_int_equal(a->task.n_test, b->task.n_test);
     assert_same_double("task.frac_train", a->task.frac_train, b->task.frac_train);
     assert_int_equal(a->model.n_layers, b->model.n_layers);
     assert_int_equal(a->model.d_model, b->model.d_model);
@@ -523,7 +531,7 @@ static void test_file_enums(void **state)
     const char *dir = *state;
     expect_error(dir, "e1.cfg", "task = {\n  op = \"addd\";\n};\n", NULL, 0, GROK_EINVAL,
                  "e1.cfg:2: task.op = 'addd': unknown operation",
-                 "valid: add, sub, mul, div, x2y2, x2xyy2, x3xy, x3xy2y, rand",
+                 "valid: add, sub, mul, div, x2y2, x2xyy2, x3xy, x3xy2y, rand, x2xyy2x, mix1",
                  (const char *)NULL);
     expect_error(dir, "e2.cfg", "model = { act = \"swish\"; };\n", NULL, 0, GROK_EINVAL,
                  "model.act = 'swish': unknown activation; valid: relu, gelu, tanh",
@@ -581,6 +589,100 @@ static void test_file_cross_field(void **state)
     const char *sets2[] = {"task.op=div"};
     expect_error(dir, "x6.cfg", "task = {\n  p = 100;\n};\n", sets2, 1, GROK_EINVAL,
                  "x6.cfg:2: task.p = 100: not prime", (const char *)NULL);
+}
+
+
+/* The task kinds: their keys, range and cross-field checks, and the model
+ * dimensions cfg_fill_derived takes from each kind. */
+static void test_task_kinds(void **state)
+{
+    const char *dir = *state;
+    expect_error(dir, "k1.cfg", "task = {\n  kind = \"groups\";\n};\n", NULL, 0, GROK_EINVAL,
+                 "k1.cfg:2: task.kind = 'groups': unknown task kind; valid: modular, group, parity",
+                 (const char *)NULL);
+    expect_error(dir, "k2.cfg", "task = { kind = \"group\";\n group = \"S7\"; };\n", NULL, 0,
+                 GROK_EINVAL,
+                 "k2.cfg:2: task.group = 'S7': too large (5040 elements); valid: S3..S6, A3..A6, "
+                 "D3..D100",
+                 (const char *)NULL);
+    const char *s7[] = {"task.kind=group", "task.group=S7"};
+    expect_error(dir, NULL, NULL, s7, 2, GROK_EINVAL,
+                 "--set: task.group = 'S7': too large (5040 elements); valid: S3..S6, A3..A6, "
+                 "D3..D100",
+                 (const char *)NULL);
+    const char *d1[] = {"task.group=D101"};
+    expect_error(dir, NULL, NULL, d1, 1, GROK_EINVAL, "task.group = 'D101': too large",
+                 (const char *)NULL);
+    const char *g2[] = {"task.group=Q8"};
+    expect_error(dir, NULL, NULL, g2, 1, GROK_EINVAL, "task.group = 'Q8': unknown group; valid:",
+                 (const char *)NULL);
+    expect_error(dir, "k3.cfg", "task = {\n  kind = \"parity\";\n  n = 3;\n  k = 5;\n};\n", NULL,
+                 0, GROK_EINVAL, "k3.cfg:4: task.k = 5: must be <= task.n = 3; valid: 1..3",
+                 (const char *)NULL);
+    const char *pk[] = {"task.kind=parity", "task.n=65"};
+    expect_error(dir, NULL, NULL, pk, 2, GROK_EINVAL, "--set: task.n = 65: must be in 1..64",
+                 (const char *)NULL);
+    const char *lay[] = {"task.layout=a b c"};
+    expect_error(dir, NULL, NULL, lay, 1, GROK_EINVAL,
+                 "--set: task.layout = 'a b c': unknown layout; valid: \"a b =\", \"a b\", "
+                 "\"a op b =\"",
+                 (const char *)NULL);
+    const char *mix[] = {"task.op=mix1", "task.p=100"};
+    expect_error(dir, NULL, NULL, mix, 2, GROK_EINVAL, "--set: task.p = 100: not prime",
+                 "'mix1'", (const char *)NULL);
+    /* the batch and split bounds follow the kind */
+    const char *gb[] = {"task.kind=group", "task.group=S4", "task.frac_train=0.5",
+                        "train.batch=289"};
+    expect_error(dir, NULL, NULL, gb, 4, GROK_EINVAL,
+                 "--set: train.batch = 289: more than the 288 training examples (task.group = "
+                 "S4, group_op 'xy', frac_train = 0.5)",
+                 (const char *)NULL);
+    const char *pb[] = {"task.kind=parity", "task.n_train=100", "train.batch=101"};
+    expect_error(dir, NULL, NULL, pb, 3, GROK_EINVAL,
+                 "train.batch = 101: more than the 100 training examples (task.kind = 'parity', "
+                 "n_train = 100)",
+                 (const char *)NULL);
+    /* a parity config ignores frac_train; a modular one the parity keys */
+    cfg_run c;
+    grok_err e = {{0}};
+    const char *par[] = {"task.kind=parity", "task.n=64", "task.k=64", "task.n_train=10",
+                         "task.n_test=20", "train.batch=10"};
+    assert_int_equal(cfg_load(&c, NULL, par, 6, &e), GROK_OK);
+    assert_int_equal(c.model.n_ctx, 64);
+    assert_int_equal(c.model.d_vocab, 2);
+    assert_int_equal(c.model.d_vocab_out, 2);
+    const char *grp[] = {"task.kind=group", "task.group=D100", "task.group_op=xyxinv"};
+    assert_int_equal(cfg_load(&c, NULL, grp, 3, &e), GROK_OK);
+    assert_int_equal(c.task.group_op, TASK_GROUP_OP_XYXINV);
+    assert_int_equal(c.model.n_ctx, 3);
+    assert_int_equal(c.model.d_vocab, 201);
+    assert_int_equal(c.model.d_vocab_out, 200);
+    const char *s6[] = {"task.kind=group", "task.group=S6"};
+    assert_int_equal(cfg_load(&c, NULL, s6, 2, &e), GROK_OK);
+    assert_int_equal(c.model.d_vocab_out, 720);
+    const char *lay4[] = {"task.layout=a op b =", "task.p=97"};
+    assert_int_equal(cfg_load(&c, NULL, lay4, 2, &e), GROK_OK);
+    assert_int_equal(c.task.layout, TASK_LAYOUT_A_OP_B_EQ);
+    assert_int_equal(c.model.n_ctx, 4);
+    assert_int_equal(c.model.d_vocab, 99);
+    assert_int_equal(c.model.d_vocab_out, 97);
+    const char *lay2[] = {"task.layout=\"a b\""};
+    assert_int_equal(cfg_load(&c, NULL, lay2, 1, &e), GROK_OK);
+    assert_int_equal(c.model.n_ctx, 2);
+    assert_int_equal(c.model.d_vocab, 113);
+    /* written and read back: the layout's spaces and the group's name survive */
+    char *path = tu_path_in(dir, "kinds.cfg");
+    assert_int_equal(cfg_load(&c, NULL, lay4, 2, &e), GROK_OK);
+    c.task.group = group_id_parse("A5");
+    c.task.n_bits = 7;
+    assert_int_equal(cfg_write(&c, path, &e), GROK_OK);
+    cfg_run back;
+    assert_int_equal(cfg_load(&back, path, NULL, 0, &e), GROK_OK);
+    assert_same_run(&c, &back);
+    free(path);
+    printf("# task kinds: bad kind, S7, D101, Q8, k > n, n = 65, a bad layout, mix1 at p = 100 "
+           "and batches beyond each kind's training set rejected; dimensions of parity n = 64, "
+           "D100, S6 and the layouts derived; a written layout and group read back\n");
 }
 
 static void test_file_syntax_and_io(void **state)
@@ -716,7 +818,9 @@ static void test_list_keys(void **state)
     for (const char *s = out.data; *s; s++)
         lines += *s == '\n';
     const char *want[] = {"key", "type", "default", "valid", "description",
-                          "seed", "task.op", "task.p", "task.frac_train", "model.n_layers",
+                          "seed", "task.kind", "task.op", "task.p", "task.layout",
+                          "task.frac_train", "task.group", "task.group_op", "task.n", "task.k",
+                          "task.n_train", "task.n_test", "model.n_layers",
                           "model.d_model", "model.n_heads", "model.d_head", "model.d_mlp",
                           "model.act", "model.layernorm", "model.attn_bias", "model.init_scale",
                           "optim.kind", "optim.lr", "optim.betas", "optim.eps",
@@ -733,8 +837,8 @@ static void test_list_keys(void **state)
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 47 keys)\n", lines);
-    assert_int_equal(lines, 1 + 47);
+    printf("# cfg_list_keys: %d lines (header + 55 keys)\n", lines);
+    assert_int_equal(lines, 1 + 55);
     sbuf_free(&out);
 }
 
@@ -752,6 +856,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_out_of_range, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_file_enums, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_file_cross_field, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_task_kinds, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_file_syntax_and_io, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_set_errors, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_check_struct),

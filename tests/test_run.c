@@ -12,8 +12,14 @@
  *                 same bytes as an uninterrupted run; so does training N
  *                 epochs and resuming to 2N (checkpoint data and metrics; the
  *                 config text inside early checkpoints says N).
+ *   task_kinds    a group run (S4 composition) and a parity run: split.tsv read
+ *                 back equals the dataset task_init builds from the run's
+ *                 config.cfg, group.tsv holds the numbering the labels obey,
+ *                 parity.tsv the secret whose XOR is every label;
+ *                 summary.json says why the Fourier measures are skipped.
  *   bad_input     unknown key, bad value, unknown flag, missing config,
- *                 non-prime p for div, --threads 0, an existing run as --out,
+ *                 non-prime p for div, an unknown task kind, S7, parity
+ *                 k > n, --threads 0, an existing run as --out,
  *                 a non-resumable --set, a diverging loss: exit 2, a message
  *                 naming the file, key or value (or the last good
  *                 checkpoint), and no output directory where none is due;
@@ -44,7 +50,9 @@
 
 #include <cmocka.h>
 
+#include "cfg.h"
 #include "safetensors.h"
+#include "task.h"
 #include "testutil.h"
 
 #define PATH_N 4096
@@ -613,6 +621,174 @@ static void test_kill_resume(void **state)
     same_run(m1, m2, 30);
 }
 
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* split.tsv of run, checked against the dataset task_init builds from the
+ * run's config.cfg: one row per example in training order, the kind's
+ * operand columns, labels and sides.  Returns the task (caller frees). */
+static void check_split_file(const char *run, task_data *t, cfg_run *cfg)
+{
+    char path[PATH_N];
+    grok_err e = {{0}};
+    path_join(path, run, "config.cfg");
+    assert_int_equal(cfg_load(cfg, path, NULL, 0, &e), GROK_OK);
+    assert_int_equal(task_init(t, &cfg->task, cfg->seed, &e), GROK_OK);
+    path_join(path, run, "split.tsv");
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    char want[256], ops[128];
+    snprintf(want, sizeof want, "index\t%s\tlabel\tsplit\n", task_operand_header(t));
+    assert_true(strncmp(text, want, strlen(want)) == 0);
+    const char *l = text + strlen(want);
+    int rows = 0;
+    for (; *l; rows++) {
+        const char *nl = strchr(l, '\n');
+        assert_non_null(nl);
+        assert_true(rows < t->n_all);
+        int k = t->order[rows];
+        task_format_operands(t, k, ops, sizeof ops);
+        snprintf(want, sizeof want, "%d\t%s\t%d\t%s", k, ops, t->label[k],
+                 rows < t->n_train ? "train" : "test");
+        if ((size_t)(nl - l) != strlen(want) || strncmp(l, want, strlen(want)) != 0)
+            fail_msg("split.tsv row %d: '%.*s', want '%s'", rows + 1, (int)(nl - l), l, want);
+        l = nl + 1;
+    }
+    assert_int_equal(rows, t->n_all);
+    free(text);
+}
+
+static void test_task_kinds(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    char run[PATH_N], path[PATH_N], log[PATH_N];
+    /* S4 composition: 24 elements, 576 pairs, 60% for training.  With lr 3e-3
+     * and weight decay 1 (or 2) it memorises by epoch 100 and its test
+     * accuracy stays below 10% for 30000 epochs; lr 1e-2 with weight decay 2
+     * groks: test accuracy 0.37 at epoch 5000, 0.77 at 6000, >= 0.99 at 7160. */
+    path_join(run, c->dir, "s4");
+    path_join(log, c->dir, "s4.out");
+    const double t0 = now_s();
+    int rc = grok(c, log, "train", c->cfg, "--out", run, "--set", "task.kind=group", "--set",
+                  "task.group=S4", "--set", "task.frac_train=0.6", "--set", "optim.lr=0.01",
+                  "--set", "optim.weight_decay=2", "--set", "train.epochs=12000", "--set",
+                  "train.stop_test_acc=0.99", "--set", "checkpoint.every=2000", "--set",
+                  "measures.every=2000", "--threads", "1", NULL);
+    const double wall = now_s() - t0;
+    if (rc != 0) {
+        char *out = tu_read_file(log, NULL);
+        printf("   grok train exited %d:\n%s\n", rc, out ? out : "");
+        free(out);
+    }
+    assert_int_equal(rc, 0);
+    task_data t;
+    cfg_run cfg;
+    check_split_file(run, &t, &cfg);
+    assert_int_equal(t.n_all, 576);
+    assert_int_equal(t.n_train, 345);
+    assert_int_equal(cfg.model.d_vocab, 25);
+    assert_int_equal(cfg.model.d_vocab_out, 24);
+    /* group.tsv: the numbering, and every label is the composed permutations */
+    path_join(path, run, "group.tsv");
+    char *g = tu_read_file(path, NULL);
+    assert_non_null(g);
+    int perm[24][4], n_el = 0;
+    const char *l = strchr(g, '\n') + 1;
+    assert_true(strncmp(g, "index\tpermutation\n", 18) == 0);
+    for (; *l && n_el < 24; n_el++) {
+        int idx;
+        assert_int_equal(sscanf(l, "%d\t%d %d %d %d", &idx, &perm[n_el][0], &perm[n_el][1],
+                                &perm[n_el][2], &perm[n_el][3]),
+                         5);
+        assert_int_equal(idx, n_el);
+        l = strchr(l, '\n') + 1;
+    }
+    assert_int_equal(n_el, 24);
+    assert_true(*l == '\0');
+    free(g);
+    for (int r = 0; r < t.n_all; r++) {
+        int x = t.a[r], y = t.b[r], z[4], found = -1;
+        for (int i = 0; i < 4; i++)
+            z[i] = perm[x][perm[y][i]];
+        for (int k = 0; k < 24; k++)
+            if (memcmp(perm[k], z, sizeof z) == 0)
+                found = k;
+        assert_int_equal(t.label[r], found);
+    }
+    task_free(&t);
+    path_join(path, run, "summary.json");
+    char *sum = tu_read_file(path, NULL);
+    assert_non_null(sum);
+    tu_assert_contains(sum, "\"fourier\": {\"applies\": false, \"reason\": \"task kind 'group' "
+                            "(S4) is composition in a finite group, not arithmetic mod p\"}");
+    const char *fin = strstr(sum, "\"final\": ");
+    assert_non_null(fin);
+    char train_acc[32], test_acc[32], epochs[32], mem[32], grk[32];
+    json_value(fin, "train_acc", train_acc, sizeof train_acc);
+    json_value(fin, "test_acc", test_acc, sizeof test_acc);
+    json_value(sum, "epochs_done", epochs, sizeof epochs);
+    json_value(sum, "memorised_epoch", mem, sizeof mem);
+    json_value(sum, "grokked_epoch", grk, sizeof grk);
+    printf("   S4 x*y, 60%% train, d_model 64, 4 heads, lr 1e-2, wd 2: memorised at epoch %s, "
+           "grokked at %s, stopped after %s epochs in %.1f s; final train acc %s, test acc %s\n",
+           mem, grk, epochs, wall, train_acc, test_acc);
+    assert_true(atof(train_acc) >= 0.99);
+    assert_true(atof(test_acc) >= 0.99);
+    free(sum);
+    path_join(path, run, "attention.tsv");
+    char *att = tu_read_file(path, NULL);
+    assert_non_null(att);
+    assert_true(strncmp(att, "x\ty\thead\tatt_x\tatt_y\tatt_eq\n", 27) == 0);
+    assert_int_equal(count_lines(att), 1 + 576 * 4);
+    free(att);
+    path_join(path, run, "fourier_embed.tsv");
+    assert_false(exists(path));
+
+    /* sparse parity, 12 bits, 3 secret */
+    path_join(run, c->dir, "parity");
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", run, "--set", "task.kind=parity",
+                          "--set", "task.n=12", "--set", "task.k=3", "--set", "task.n_train=300",
+                          "--set", "task.n_test=100", "--set", "train.epochs=20", "--threads",
+                          "1", "--quiet", NULL),
+                     0);
+    check_split_file(run, &t, &cfg);
+    assert_int_equal(cfg.model.n_ctx, 12);
+    assert_int_equal(cfg.model.d_vocab, 2);
+    path_join(path, run, "parity.tsv");
+    char *par = tu_read_file(path, NULL);
+    assert_non_null(par);
+    int n, k, sec[3];
+    assert_int_equal(sscanf(par, "n\tk\tsecret\n%d\t%d\t%d,%d,%d", &n, &k, &sec[0], &sec[1], &sec[2]),
+                     5);
+    assert_true(n == 12 && k == 3);
+    free(par);
+    /* every label in split.tsv is the XOR of the recorded secret bits */
+    path_join(path, run, "split.tsv");
+    char *sp = tu_read_file(path, NULL);
+    int rows = 0;
+    for (l = strchr(sp, '\n') + 1; *l; l = strchr(l, '\n') + 1, rows++) {
+        int idx, label;
+        char bits[16], side[8];
+        assert_int_equal(sscanf(l, "%d\t%15s\t%d\t%7s", &idx, bits, &label, side), 4);
+        assert_int_equal((int)strlen(bits), 12);
+        assert_int_equal(label, (bits[sec[0]] - '0') ^ (bits[sec[1]] - '0') ^ (bits[sec[2]] - '0'));
+        assert_int_equal(idx, rows); /* sampled: training samples first, in order */
+        assert_string_equal(side, rows < 300 ? "train" : "test");
+    }
+    assert_int_equal(rows, 400);
+    free(sp);
+    task_free(&t);
+    printf("   parity n = 12, k = 3 (secret %d,%d,%d): split.tsv's 400 rows equal the dataset, "
+           "labels = XOR of the secret bits\n",
+           sec[0], sec[1], sec[2]);
+}
+
 /* Runs a command expected to fail with exit code `code` (2: bad input, 1:
  * I/O or a damaged file) and a message containing each of the
  * NULL-terminated strings in want; out (when not NULL) must not exist
@@ -834,6 +1010,23 @@ static void test_bad_input(void **state)
         expect_fail(c, 2, "div with p = 24", out, argv, want);
     }
     {
+        char *argv[] = {"grok", "train", c->cfg, "--out", out, "--set", "task.kind=ring", NULL};
+        const char *want[] = {"task.kind = 'ring'", "unknown task kind", NULL};
+        expect_fail(c, 2, "unknown task kind", out, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "train", c->cfg, "--out", out, "--set", "task.kind=group",
+                        "--set", "task.group=S7", NULL};
+        const char *want[] = {"task.group = 'S7'", "too large", "S3..S6, A3..A6, D3..D100", NULL};
+        expect_fail(c, 2, "group S7", out, argv, want);
+    }
+    {
+        char *argv[] = {"grok", "train", c->cfg, "--out", out, "--set", "task.kind=parity",
+                        "--set", "task.n=3", "--set", "task.k=5", NULL};
+        const char *want[] = {"task.k = 5", "must be <= task.n = 3", NULL};
+        expect_fail(c, 2, "parity k > n", out, argv, want);
+    }
+    {
         char *argv[] = {"grok", "train", c->cfg, "--out", out, "--threads", "0", NULL};
         const char *want[] = {"--threads", NULL};
         expect_fail(c, 2, "--threads 0", out, argv, want);
@@ -986,6 +1179,7 @@ int main(void)
         cmocka_unit_test(test_grok),
         cmocka_unit_test(test_determinism),
         cmocka_unit_test(test_kill_resume),
+        cmocka_unit_test(test_task_kinds),
         cmocka_unit_test(test_bad_input),
         cmocka_unit_test(test_kernels),
         cmocka_unit_test(test_vector_clones),
