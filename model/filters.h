@@ -1,5 +1,5 @@
 /* filters.h: the gradient filters applied to the flat gradient buffer between
- * the backward pass and the optimizer (MEASURES.md 2.11, 2.12).
+ * the backward pass and the optimizer (docs/training.md, "Gradient filters").
  *
  * filters_apply runs the enabled filters in this order, each on the output of
  * the one before:

@@ -11,7 +11,7 @@
  *                     softmax - onehot.
  *   LOSS_STABLEMAX_CE -log(s(x_y) / sum_j s(x_j)) in float64 with
  *                     s(x) = x + 1 for x >= 0, 1 / (1 - x + 1e-30) for x < 0
- *                     (Prieto et al. 2025; MEASURES.md 2.11).  s is
+ *                     (Prieto et al. 2025; docs/training.md).  s is
  *                     exp(sign(x) log1p|x|), so StableMax is the softmax of
  *                     sign(x) log1p|x|.
  *   LOSS_MSE          mean over the k classes of (x_j - onehot_j)^2, in

@@ -1,5 +1,5 @@
 /* norm.h: dot products and L2 norms of flat float buffers, and the norm
- * constraint (Omnigrok, MEASURES.md 2.13).
+ * constraint (Omnigrok; docs/training.md, "Weight-norm constraint").
  *
  * Sums are accumulated in double in a fixed order that depends only on the
  * length: the buffer is cut into NORM_BLOCKS equal blocks, each summed in

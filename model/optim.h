@@ -12,9 +12,10 @@
  *
  * Weight decay pulls toward zero (decay_to = OPTIM_DECAY_ZERO, torch's rule)
  * or toward an origin p0, the initial weights (OPTIM_DECAY_INIT, Power et
- * al.'s to_init, MEASURES.md 2.13): AdamW p <- p - lr*wd*(p - p0) before the
- * Adam update; Adam and SGD g <- g + wd*(p - p0).  The origin is a buffer
- * that exists only under OPTIM_DECAY_INIT, set by optim_set_origin.
+ * al.'s to_init; docs/training.md, "Optimizers and weight decay"): AdamW
+ * p <- p - lr*wd*(p - p0) before the Adam update; Adam and SGD
+ * g <- g + wd*(p - p0).  The origin is a buffer that exists only under
+ * OPTIM_DECAY_INIT, set by optim_set_origin.
  *
  * optim_state_buffers names every buffer the state holds, so the state file
  * saves and restores them (with s->step) by walking one list. */
