@@ -228,22 +228,6 @@ static int exists(const char *path)
 
 /* Runs a shell command with output into dir/cmd.log; returns its exit status
  * (-1 when it did not exit normally) and the log in *log (caller frees). */
-static int run_shell(const char *dir, const char *cmd, char **log)
-{
-    size_t n = strlen(cmd) + strlen(dir) + 32;
-    char *full = malloc(n);
-    assert_non_null(full);
-    snprintf(full, n, "( %s ) >%s/cmd.log 2>&1", cmd, dir);
-    int st = system(full);
-    free(full);
-    char path[PATH_N];
-    snprintf(path, sizeof path, "%s/cmd.log", dir);
-    if (log)
-        *log = tu_read_file(path, NULL);
-    unlink(path);
-    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int have_python_module(const char *modules)
 {
     char cmd[512];
@@ -498,7 +482,7 @@ static void test_npz(void **state)
                         "print('numpy.load:', len(z.files), 'arrays; W_Q[2,1,3,1] =', "
                         "'%%.9g' %% w[2, 1, 3, 1])\" %s",
                  path);
-        rc = run_shell(dir, cmd, &log);
+        rc = tu_run_shell(dir, cmd, &log);
         printf("# %s", log ? log : "(no output)\n");
         assert_int_equal(rc, 0);
         /* the same element of the fake data: tensor 2, epoch 20, flat index (1*4+3)*2+1 */
@@ -705,7 +689,7 @@ static void validate_nbformat(const char *dir, const char *path)
                     "nbformat.validate(nb); print('nbformat.validate: valid,', len(nb.cells), "
                     "'cells')\" %s",
              path);
-    int rc = run_shell(dir, cmd, &log);
+    int rc = tu_run_shell(dir, cmd, &log);
     printf("# %s", log ? log : "(no output)\n");
     assert_int_equal(rc, 0);
     free(log);
@@ -1057,7 +1041,7 @@ static void test_end_to_end(void **state)
              bin, run);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = run_shell(dir, cmd, &log);
+    int rc = tu_run_shell(dir, cmd, &log);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("# grok train (p = 23, 300 epochs): exit %d in %.1f s\n", rc,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
@@ -1078,7 +1062,7 @@ static void test_end_to_end(void **state)
         snprintf(script, sizeof script, "%s/npz_check.py", dir);
         tu_write_text(script, npz_check_py);
         snprintf(cmd, sizeof cmd, PYTHON " %s %s %s", script, run, res.path);
-        rc = run_shell(dir, cmd, &log);
+        rc = tu_run_shell(dir, cmd, &log);
         printf("# %s", log ? log : "(no output)\n");
         free(log);
         assert_int_equal(rc, 0);
@@ -1107,7 +1091,7 @@ static void test_end_to_end(void **state)
              "--output executed.ipynb run.ipynb",
              run);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = run_shell(dir, cmd, &log);
+    rc = tu_run_shell(dir, cmd, &log);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("# nbconvert --execute: exit %d in %.1f s\n", rc,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
