@@ -10,14 +10,45 @@
 #include "grok.h"
 #include "plot.h"
 
+/* Prints text word-wrapped to 78 columns, each line indented by indent. */
+static void plot_cmd_wrap(FILE *f, const char *text, int indent)
+{
+    int col = 0;
+    for (const char *p = text; *p;) {
+        while (*p == ' ')
+            p++;
+        int n = (int)strcspn(p, " ");
+        if (n == 0)
+            break;
+        if (col > 0 && col + 1 + n > 78) {
+            fputc('\n', f);
+            col = 0;
+        }
+        if (col == 0)
+            col = fprintf(f, "%*s%.*s", indent, "", n, p);
+        else
+            col += fprintf(f, " %.*s", n, p);
+        p += n;
+    }
+    fputc('\n', f);
+}
+
 static void plot_cmd_help(FILE *f)
 {
     fprintf(f, "usage: %s\n  %s\n\nfigures (--only NAME):\n", PLOT_CMD_USAGE, PLOT_CMD_ABOUT);
-    for (int i = 0; i < plot_n_figures(); i++)
-        fprintf(f, "  %-22s %s\n", plot_figure_name(i), plot_figure_about(i));
+    int n;
+    const plot_figure *figs = plot_figures(&n);
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "  %-22s needs %s", figs[i].name, figs[i].needs[0]);
+        for (int k = 1; k < 3 && figs[i].needs[k]; k++)
+            fprintf(f, ", %s", figs[i].needs[k]);
+        fprintf(f, "%s%s\n", figs[i].uses ? "; uses " : "", figs[i].uses ? figs[i].uses : "");
+        plot_cmd_wrap(f, figs[i].caption, 6);
+    }
     fprintf(f,
-            "\nA figure whose data the run lacks is skipped with a note.  gnuplot is run from\n"
-            "PATH, or $GP_BIN when set.\n");
+            "\nA figure whose data the run lacks is skipped with a note.  DIR/figures/index.tsv\n"
+            "lists the figures drawn with their captions.  gnuplot is run from PATH, or\n"
+            "$GP_BIN when set.\n");
 }
 
 static int plot_cmd_usage_error(const char *msg, const char *arg)

@@ -47,6 +47,7 @@
 #define RUNDIR_LOGIT_SPECTRUM "logit_spectrum.tsv" /* headerless p x p matrix */
 #define RUNDIR_SUMMARY "summary.json"
 #define RUNDIR_FIGURES "figures"
+#define RUNDIR_FIGURE_INDEX "figures/index.tsv" /* name file caption: the figures drawn */
 #define RUNDIR_LOG "log.txt"
 /* ... and of a sweep directory */
 #define RUNDIR_SWEEP_CFG "sweep.cfg"

@@ -222,8 +222,26 @@ static const char NB_FORWARD[] =
     "    return np.log1p(rest.sum(1)) - z[rows, labels]";
 
 static const char NB_CHECK[] =
+    "def example_tokens(rows, cfg):\n"
+    "    \"\"\"The token sequences of split.tsv's rows as the run built them (model/task.h):\n"
+    "    parity: the bits; otherwise the operands (a, b mod p, or x, y of a group), laid\n"
+    "    out by n_ctx: [a, b] (2), [a, b, =] (3; '=' is the last token, d_vocab - 1), or\n"
+    "    [a, op, b, =] (4; op is d_vocab - 2).\"\"\"\n"
+    "    if 'bits' in rows:\n"
+    "        return np.array([[int(c) for c in bits] for bits in rows.bits], dtype=np.int64)\n"
+    "    x, y = (rows.a, rows.b) if 'a' in rows else (rows.x, rows.y)\n"
+    "    x, y = x.to_numpy(np.int64), y.to_numpy(np.int64)\n"
+    "    V, n = cfg['d_vocab'], len(rows)\n"
+    "    if cfg['n_ctx'] == 2:\n"
+    "        return np.stack([x, y], axis=1)\n"
+    "    if cfg['n_ctx'] == 4:\n"
+    "        return np.stack([x, np.full(n, V - 2), y, np.full(n, V - 1)], axis=1)\n"
+    "    return np.stack([x, y, np.full(n, V - 1)], axis=1)\n"
+    "\n"
+    "\n"
     "cfg = model_config(meta)\n"
-    "split = pd.read_csv(RUN_DIR / 'split.tsv', sep='\\t')\n"
+    "# every column as text: parity's bits keep their leading zeros\n"
+    "split = pd.read_csv(RUN_DIR / 'split.tsv', sep='\\t', dtype=str)\n"
     "# The latest checkpoint whose epoch has a metrics row (the last one, normally).\n"
     "epoch = next((e for e in reversed(ckpt_epochs) if (metrics.epoch == e).any()), None)\n"
     "assert epoch is not None, 'no checkpoint epoch has a row in metrics.tsv'\n"
@@ -236,9 +254,8 @@ static const char NB_CHECK[] =
     "worst = 0.0\n"
     "for part in ('train', 'test'):\n"
     "    rows = split[split.split == part]\n"
-    "    tokens = np.stack([rows.a.to_numpy(), rows.b.to_numpy(),\n"
-    "                       np.full(len(rows), cfg['p'])], axis=1)             # [a, b, '=']\n"
-    "    labels = rows.label.to_numpy()\n"
+    "    tokens = example_tokens(rows, cfg)\n"
+    "    labels = rows.label.to_numpy(np.int64)\n"
     "    logits = forward(W, cfg, tokens)\n"
     "    loss = float(cross_entropy(logits, labels).mean())\n"
     "    acc = float((logits.argmax(1) == labels).mean())\n"
@@ -518,6 +535,24 @@ static const char *notebook_op_formula(const char *op)
 /* ------------------------------------------------------------------------ */
 /* the run notebook */
 
+/* The token layout of r's examples in words (model/task.h), from config.cfg. */
+static void notebook_token_layout(sbuf *b, const rdir *r)
+{
+    char kind[64], layout[64];
+    const char *k = rundir_config_text(&r->config, "task.kind", kind, sizeof kind);
+    const char *l = rundir_config_text(&r->config, "task.layout", layout, sizeof layout);
+    if (k && strcmp(k, "group") == 0)
+        sbuf_puts(b, "here `[x, y, =]`, with `=` the token |G|");
+    else if (k && strcmp(k, "parity") == 0)
+        sbuf_puts(b, "here the bits of `bits`, one token each");
+    else if (l && strcmp(l, "a b") == 0)
+        sbuf_puts(b, "here `[a, b]`");
+    else if (l && strcmp(l, "a op b =") == 0)
+        sbuf_puts(b, "here `[a, op, b, =]`, with op the token p and `=` the token p + 1");
+    else
+        sbuf_puts(b, "here `[a, b, =]`, with `=` the token p");
+}
+
 static void notebook_row(sbuf *b, const char *label)
 {
     sbuf_printf(b, "| %s | ", label);
@@ -691,59 +726,43 @@ static void notebook_summary(sbuf *b, const rdir *r)
     }
 }
 
-/* Captions of the figures grok plot draws (plots/plot.h) and of the sweep
- * figures (plots/sweep_plot.h), in their drawing order. */
-static const char *const notebook_figures[][2] = {
-    {"loss", "Train and test loss against epoch (log scale); the memorised and grokked epochs "
-             "are marked."},
-    {"accuracy", "Train and test accuracy against epoch."},
-    {"progress", "Train, test, restricted and excluded loss, with the three phases shaded "
-                 "(Nanda et al. 2023, Fig. 7)."},
-    {"gini", "Gini coefficient of the Fourier norms of W_E and W_L: sparsity in the Fourier "
-             "basis."},
-    {"weights", "Total sum of squared weights."},
-    {"fourier_embed", "Norm of W_E in each Fourier frequency at the last measured epoch; key "
-                      "frequencies highlighted."},
-    {"fourier_embed_epochs", "The same norms over epochs, as a heatmap."},
-    {"neurons", "Fraction of each MLP neuron's variance explained by its best frequency, "
-                "grouped by key frequency."},
-    {"attention", "Attention from the '=' position to a, per head, over the (a, b) grid."},
-    {"logit_spectrum", "The 2-D Fourier spectrum of the final logits."},
-    {"sweep_phase", "The phase diagram: grokked epoch over two axes of the sweep (grey "
-                    "crosses: no point of the cell grokked)."},
-    {"sweep_grokked", "Grokked epoch against the first axis: every point, and the mean over "
-                      "its cell with min-max bars."},
-    {"sweep_loss", "Train and test loss of every point against epoch, coloured by the x axis."},
-};
-#define NOTEBOOK_N_KNOWN ((int)(sizeof notebook_figures / sizeof notebook_figures[0]))
-
-/* Rank of a figure file name: its place in notebook_figures, or after them. */
-static int notebook_figure_rank(const char *file, const char **caption)
+/* A figure file's place in figures/index.tsv (the order grok plot drew
+ * them in) and its caption there; files the index does not name (or all,
+ * without an index: older runs) come after, by name, with no caption. */
+static int notebook_figure_rank(const rundir_tsv *index, const char *file, const char **caption)
 {
     size_t n = strlen(file) - 4; /* without ".png" */
-    for (int i = 0; i < NOTEBOOK_N_KNOWN; i++)
-        if (strlen(notebook_figures[i][0]) == n && strncmp(file, notebook_figures[i][0], n) == 0) {
-            *caption = notebook_figures[i][1];
+    int c_name = index ? rundir_tsv_col(index, "name") : -1;
+    int c_cap = index ? rundir_tsv_col(index, "caption") : -1;
+    int n_rows = c_name >= 0 ? index->n_rows : 0;
+    *caption = NULL;
+    for (int i = 0; i < n_rows; i++) {
+        const char *name = index->text[(size_t)i * (size_t)index->n_cols + (size_t)c_name];
+        if (strlen(name) == n && strncmp(file, name, n) == 0) {
+            if (c_cap >= 0)
+                *caption = index->text[(size_t)i * (size_t)index->n_cols + (size_t)c_cap];
             return i;
         }
-    *caption = NULL;
-    return NOTEBOOK_N_KNOWN;
+    }
+    return n_rows;
 }
 
-/* One markdown cell per figure of dir/figures/<files>, known figures first
- * in grok plot's order.  Returns the number embedded in *n. */
+/* One markdown cell per figure of dir/figures/<files>, captioned from
+ * figures/index.tsv (index, or NULL) and in its order.  Returns the number
+ * embedded in *n. */
 static int notebook_add_figures(ipynb *nb, const char *dir, char *const *files, int n_files,
-                                const char *redraw, int *n, grok_err *e)
+                                const rundir_tsv *index, const char *redraw, int *n, grok_err *e)
 {
+    int n_known = index && rundir_tsv_col(index, "name") >= 0 ? index->n_rows : 0;
     *n = 0;
     sbuf md, skipped;
     sbuf_init(&md);
     sbuf_init(&skipped);
     int rc = GROK_OK;
-    for (int rank = 0; rank <= NOTEBOOK_N_KNOWN && rc == GROK_OK; rank++) {
+    for (int rank = 0; rank <= n_known && rc == GROK_OK; rank++) {
         for (int i = 0; i < n_files && rc == GROK_OK; i++) {
             const char *caption;
-            if (notebook_figure_rank(files[i], &caption) != rank)
+            if (notebook_figure_rank(index, files[i], &caption) != rank)
                 continue;
             size_t len = strlen(dir) + strlen(files[i]) + 16;
             char *path = malloc(len);
@@ -825,7 +844,8 @@ int notebook_run(const rdir *r, const char *run_dir, sbuf *out, notebook_info *i
     sbuf_puts(&t, "grok plot ");
     sbuf_puts(&t, r->dir);
     int n_fig = 0;
-    int rc = notebook_add_figures(&nb, r->dir, r->figures, r->n_figures, t.data, &n_fig, e);
+    int rc = notebook_add_figures(&nb, r->dir, r->figures, r->n_figures,
+                                  r->has_figure_index ? &r->figure_index : NULL, t.data, &n_fig, e);
 
     if (rc == GROK_OK) {
         ipynb_markdown(&nb, "## The run in pandas\n\n`metrics.tsv` has one row per evaluation "
@@ -853,15 +873,31 @@ int notebook_run(const rdir *r, const char *run_dir, sbuf *out, notebook_info *i
         ipynb_code(&nb, NB_READER);
         ipynb_code(&nb, NB_LOAD);
 
-        ipynb_markdown(&nb, "## The logits in NumPy\n\nThe model's forward pass written out "
-                            "in NumPy, in float64, following TransformerLens's conventions "
-                            "(the trainer's own is float32). Each example is the token "
-                            "sequence `[a, b, =]`, with `=` the token p, and the answer is read "
-                            "at the last position. Running it on the train and test sets of "
-                            "`split.tsv` must give back the losses and accuracies that "
-                            "`metrics.tsv` recorded for the checkpoint's epoch.");
-        ipynb_code(&nb, NB_FORWARD);
-        ipynb_code(&nb, r->has_split ? NB_CHECK : NB_NO_SPLIT);
+        char family[64];
+        const char *fam = rundir_config_text(&r->config, "model.family", family, sizeof family);
+        int transformer = !fam || strcmp(fam, "transformer") == 0;
+        sbuf_clear(&t);
+        if (transformer) {
+            sbuf_puts(&t, "## The logits in NumPy\n\nThe model's forward pass written out "
+                          "in NumPy, in float64, following TransformerLens's conventions "
+                          "(the trainer's own is float32). Each example's tokens are rebuilt "
+                          "from `split.tsv` as the run built them (");
+            notebook_token_layout(&t, r);
+            sbuf_puts(&t, "), and the answer is read at the last position. Running it on the "
+                          "train and test sets of `split.tsv` must give back the losses and "
+                          "accuracies that `metrics.tsv` recorded for the checkpoint's epoch.");
+            ipynb_markdown(&nb, t.data);
+            ipynb_code(&nb, NB_FORWARD);
+            ipynb_code(&nb, r->has_split ? NB_CHECK : NB_NO_SPLIT);
+        } else {
+            sbuf_puts(&t, "## The logits in NumPy\n\nLeft out: this run's model is the ");
+            notebook_code_span(&t, fam);
+            sbuf_puts(&t, " family (`model.family`), and the NumPy forward pass and logits "
+                          "check of these notebooks, like the TransformerLens cell, are the "
+                          "transformer's. Its checkpoints load as above; their tensors are "
+                          "listed there.");
+            ipynb_markdown(&nb, t.data);
+        }
 
         ipynb_markdown(&nb, "## Over training\n\nThe squared norm of every weight tensor at "
                             "every checkpoint (weight decay at work), and the Fourier "
@@ -869,14 +905,17 @@ int notebook_run(const rdir *r, const char *run_dir, sbuf *out, notebook_info *i
         ipynb_code(&nb, NB_NORMS);
         ipynb_code(&nb, NB_FOURIER);
 
-        ipynb_markdown(&nb, "## TransformerLens\n\nThe checkpoints already use "
-                            "TransformerLens's parameter names and shapes, so a "
-                            "`HookedTransformer` takes them as they are. The missing biases "
-                            "(`b_Q`, `b_K`, `b_V`, `b_O` without attention biases, and `b_U`) "
-                            "are zero in this model. Avoid `load_and_process_state_dict` with "
-                            "its defaults: `center_unembed` and `fold_value_biases` change "
-                            "`W_U` and `b_O`.");
-        ipynb_code(&nb, NB_TL);
+        if (transformer) {
+            ipynb_markdown(&nb, "## TransformerLens\n\nThe checkpoints already use "
+                                "TransformerLens's parameter names and shapes, so a "
+                                "`HookedTransformer` takes them as they are. The missing "
+                                "biases (`b_Q`, `b_K`, `b_V`, `b_O` without attention biases, "
+                                "and `b_U`) are zero in this model. Avoid "
+                                "`load_and_process_state_dict` with its defaults: "
+                                "`center_unembed` and `fold_value_biases` change `W_U` and "
+                                "`b_O`.");
+            ipynb_code(&nb, NB_TL);
+        }
     }
     sbuf md;
     sbuf_init(&md);
@@ -946,7 +985,8 @@ int notebook_sweep(const rdir_sweep *s, const char *sweep_dir, sbuf *out, notebo
     sbuf_clear(&t);
     sbuf_printf(&t, "grok sweep --summary %s", s->dir);
     int n_fig = 0;
-    int rc = notebook_add_figures(&nb, s->dir, s->figures, s->n_figures, t.data, &n_fig, e);
+    int rc = notebook_add_figures(&nb, s->dir, s->figures, s->n_figures,
+                                  s->has_figure_index ? &s->figure_index : NULL, t.data, &n_fig, e);
     if (rc == GROK_OK) {
         ipynb_markdown(&nb, "## The sweep in pandas");
         sbuf_clear(&t);

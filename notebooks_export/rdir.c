@@ -89,6 +89,7 @@ void rdir_free(rdir *r)
     rundir_summary_free(&r->summary);
     rundir_config_free(&r->config);
     rundir_list_free(r->figures, r->n_figures);
+    rundir_tsv_free(&r->figure_index);
     memset(r, 0, sizeof *r);
 }
 
@@ -131,6 +132,9 @@ int rdir_open(rdir *r, const char *dir, grok_err *e)
         r->has_split = rundir_has(dir, RUNDIR_SPLIT);
         rc = rundir_list(dir, RUNDIR_FIGURES, rundir_keep_png, &r->figures, &r->n_figures, e);
     }
+    if (rc == GROK_OK &&
+        (rc = rundir_tsv_read(&r->figure_index, dir, RUNDIR_FIGURE_INDEX, 0, e)) >= 0)
+        r->has_figure_index = rc, rc = GROK_OK;
     if (rc != GROK_OK)
         rdir_free(r);
     return rc;
@@ -154,6 +158,7 @@ void rdir_sweep_free(rdir_sweep *s)
     rundir_tsv_free(&s->table);
     rundir_list_free(s->runs, s->n_runs);
     rundir_list_free(s->figures, s->n_figures);
+    rundir_tsv_free(&s->figure_index);
     memset(s, 0, sizeof *s);
 }
 
@@ -173,6 +178,9 @@ int rdir_sweep_open(rdir_sweep *s, const char *dir, grok_err *e)
         rc = rundir_list(dir, NULL, rdir_keep_run, &s->runs, &s->n_runs, e);
     if (rc == GROK_OK)
         rc = rundir_list(dir, RUNDIR_FIGURES, rundir_keep_png, &s->figures, &s->n_figures, e);
+    if (rc == GROK_OK &&
+        (rc = rundir_tsv_read(&s->figure_index, dir, RUNDIR_FIGURE_INDEX, 0, e)) >= 0)
+        s->has_figure_index = rc, rc = GROK_OK;
     if (rc != GROK_OK)
         rdir_sweep_free(s);
     return rc;

@@ -4,7 +4,8 @@
  * model/rundir.h) is recognised by config.cfg, metrics.tsv and at least
  * one checkpoints/epoch-NNNNNN.safetensors.  This file gathers, through
  * model/rundir.h's readers, those and the optional measures.tsv,
- * fourier_embed.tsv, summary.json, split.tsv and figures/ *.png (and a sweep
+ * fourier_embed.tsv, summary.json, split.tsv, figures/ *.png and
+ * figures/index.tsv (the captions grok plot wrote) (and a sweep
  * directory's layout, rdir_sweep) into one struct for the exports.  It never
  * loads the model code, so a copied run directory exports on any machine.
  * Checkpoint contents are export.c's business (through model/safetensors.h);
@@ -35,12 +36,15 @@ typedef struct {
     int has_split;       /* split.tsv exists */
     int n_figures;
     char **figures;      /* [n_figures] file names in figures/ ending .png, sorted */
+    int has_figure_index;
+    rundir_tsv figure_index; /* figures/index.tsv (name file caption), when has_figure_index */
 } rdir;
 
 /* Reads the run directory dir.  GROK_EINVAL when dir is missing, not a
  * directory, or not a run (the message says which file is missing and what a
  * run directory holds); GROK_EFORMAT when metrics.tsv, measures.tsv,
- * summary.json or config.cfg is malformed (file and line named); GROK_EIO;
+ * summary.json, config.cfg or figures/index.tsv is malformed (file and line
+ * named); GROK_EIO;
  * GROK_ENOMEM.  On error r needs no rdir_free. */
 int rdir_open(rdir *r, const char *dir, grok_err *e);
 void rdir_free(rdir *r);
@@ -59,6 +63,8 @@ typedef struct {
     char **runs;             /* [n_runs] subdirectories holding metrics.tsv, sorted */
     int n_figures;
     char **figures;          /* [n_figures] file names in figures/ ending .png, sorted */
+    int has_figure_index;
+    rundir_tsv figure_index; /* figures/index.tsv, when has_figure_index */
 } rdir_sweep;
 
 /* GROK_EINVAL when dir has no sweep.tsv; GROK_EFORMAT when it is malformed;

@@ -1,40 +1,39 @@
 /* plot.h: the figures of a run, drawn from its run-directory files alone.
  *
- * A figure is a recipe: a name, the files and columns it needs, and a
- * builder that turns the run's data into one gnuplot script (the data sent
- * inline as `$name << EOD` blocks, then the commands).  Builders only build
- * text, so tests compare scripts without running gnuplot; gp.c runs them.
- * Every recipe draws in one shared style (plot.c, plot_style): Okabe-Ito
- * colour-blind-safe line colours, viridis for heatmaps, sizes and fonts for a
- * 3.4 in paper column (a full 7 in page width for the attention panels).
+ * Every figure is one row of a table (plot_figure): its name, the caption a
+ * paper would put under it, the run-directory files it cannot be drawn
+ * without, and its recipe, a builder that turns the run's data into one
+ * gnuplot script (the data sent inline as `$name << EOD` blocks, then the
+ * commands).  `grok plot` (its --help list and its --only check), the
+ * figures drawn at the end of a run, figures/index.tsv, the notebook's
+ * captions and the tests all walk that table: plot_figures().  Builders
+ * only build text, so tests compare scripts without running gnuplot;
+ * gp.c runs them.  Every recipe draws in one shared style (style.h).
  *
- * The figures (plot_figure_name):
- *   loss               train and test loss against epoch, log y, memorised and
- *                      grokked epochs marked                 metrics.tsv, summary.json
- *   accuracy           train and test accuracy, same marks   metrics.tsv, summary.json
- *   progress           train, test, restricted and excluded loss on one log
- *                      axis, the three phases shaded (Nanda et al. 2023, Fig. 7)
- *                                                            measures.tsv, summary.json
- *   gini               Gini coefficient of the Fourier norms of W_E and W_L
- *   weights            total sum of squared weights          measures.tsv, summary.json
- *   fourier_embed      Fourier norms of W_E by frequency at the last measured
- *                      epoch, key frequencies highlighted    fourier_embed.tsv
- *   fourier_embed_epochs   the same over epochs, as a heatmap fourier_embed.tsv
- *   neurons            each MLP neuron's fraction of variance explained by its
- *                      best frequency, grouped by key frequency   neurons.tsv
- *   attention          attention from the '=' position to a, per head, over
- *                      the (a, b) input grid                 attention.tsv
- *   logit_spectrum     the logits' 2-D Fourier spectrum       logit_spectrum.tsv
+ * Where things are (plots/):
+ *   plot.c        the driver: formats, output names, one gnuplot run per
+ *                 figure and format, figures/index.tsv (shared with the
+ *                 sweep figures)
+ *   figures.c     the table of run figures and their recipes
+ *   run_data.c    loading a run directory's tables for the recipes
+ *   style.c       the look every figure shares (terminal, colours, text)
+ *   sweep_plot.c  the sweep figures, sweep_data.c their data; gp.c gnuplot
+ *
  * A figure whose file or column is missing is skipped with a note, never an
- * error.  The file formats are the run directory's (docs/formats.md); columns are
- * found by header name, so added columns do not matter.
+ * error; when summary.json says the Fourier measures do not apply to the
+ * run (another task kind, the MLP family), the note of a Fourier figure
+ * gives that reason.  The file formats are the run directory's
+ * (docs/formats.md); columns are found by header name, so added columns do
+ * not matter.
  *
  * Output: DIR/figures/<name>.png | .pdf | .svg; the LaTeX form (cairolatex)
  * is DIR/figures/tex/<name>.tex plus its graphics DIR/figures/tex/<name>.pdf
  * (a subdirectory, because cairolatex's graphics file is <name>.pdf too).
  * The .tex includes `\includegraphics{<name>}`, so a document uses
  *   \graphicspath{{figures/tex/}} ... \input{figures/tex/loss.tex}
- * and needs graphicx and color. */
+ * and needs graphicx and color.  Every drawing also writes
+ * DIR/figures/index.tsv (model/rundir.h, RUNDIR_FIGURE_INDEX): columns name,
+ * file, caption, one row per figure drawn, in table order. */
 #ifndef GROK_PLOT_H
 #define GROK_PLOT_H
 
@@ -42,6 +41,30 @@
 #include "grok.h"
 
 typedef enum { PLOT_PNG, PLOT_PDF, PLOT_SVG, PLOT_TEX, PLOT_N_FORMATS } plot_format;
+
+/* What a recipe is told: the format and the figure's name (the output file
+ * stem).  Defined in figure.h, for the recipes. */
+typedef struct plot_ctx plot_ctx;
+
+/* Figure flags. */
+#define PLOT_FIG_FOURIER 1u /* drawn from the Fourier measures (modular tasks, transformers) */
+
+/* One figure: a row of a figure table. */
+typedef struct {
+    const char *name;     /* output file stem and --only NAME */
+    const char *caption;  /* one sentence for under the figure (index.tsv, the notebook) */
+    const char *needs[3]; /* the files it cannot be drawn without, NULL-ended; run
+                             figures: checked before build, "no FILE" */
+    const char *uses;     /* a file read when present (marks), or NULL */
+    unsigned flags;       /* PLOT_FIG_* */
+    /* Appends the script for data (a plot_run for the run figures) and
+     * returns 1; or returns 0 with the reason it cannot be drawn in why (one
+     * line, no figure name); GROK_ENOMEM. */
+    int (*build)(const void *data, const plot_ctx *c, sbuf *s, sbuf *why);
+} plot_figure;
+
+/* The run figures, in drawing order: [0, *n). */
+const plot_figure *plot_figures(int *n);
 
 /* Draws the figures of the run in dir into dir/figures (created as needed).
  *   formats  comma list of png, pdf, svg, tex (spaces allowed, repeats
@@ -52,7 +75,9 @@ typedef enum { PLOT_PNG, PLOT_PDF, PLOT_SVG, PLOT_TEX, PLOT_N_FORMATS } plot_for
  *            last summary line; may be NULL.
  * Each figure is one gnuplot process; its files appear atomically or not at
  * all, and no temporary file is left behind.  A figure that fails does not
- * stop the others.
+ * stop the others.  figures/index.tsv is then rewritten (atomically) with a
+ * row per figure drawn; with only, the rows of the other figures already
+ * in it are kept.
  * Returns GROK_OK when every figure was drawn or skipped; GROK_EINVAL for an
  * unknown format or figure name (the message lists the valid ones) or a dir
  * that is not a directory; GROK_EIO when gnuplot is missing (the message is
@@ -62,11 +87,6 @@ typedef enum { PLOT_PNG, PLOT_PDF, PLOT_SVG, PLOT_TEX, PLOT_N_FORMATS } plot_for
  * Training calls this at its end and only logs a failure. */
 int plot_run_dir(const char *dir, const char *formats, const char *only, sbuf *notes,
                  grok_err *e);
-
-/* The figures, in drawing order: i in [0, plot_n_figures()). */
-int plot_n_figures(void);
-const char *plot_figure_name(int i);
-const char *plot_figure_about(int i); /* one line, for `grok plot --help` */
 
 /* Parses a formats string as plot_run_dir does into a bit mask
  * (1u << PLOT_PNG | ...).  GROK_EINVAL names the bad entry and the valid ones. */
@@ -100,13 +120,5 @@ int plot_script(const plot_run *r, const char *name, plot_format f, sbuf *script
  * also n[1] = "<name>.pdf".  Returns the count (1 or 2).  Each entry holds up
  * to 95 characters. */
 int plot_outputs(const char *name, plot_format f, char out[2][96]);
-
-/* The start of every figure script: the terminal for format f at w_in x h_in
- * inches, the output file name.ext, and the style shared by all figures
- * (Okabe-Ito line colours, viridis palette, light grid, legend above the
- * plot).  enhanced: gnuplot's enhanced text (sub- and superscripts); 0 where
- * labels carry raw names such as config keys. */
-void plot_begin_figure(sbuf *s, plot_format f, const char *name, double w_in, double h_in,
-                       int enhanced);
 
 #endif

@@ -1,309 +1,33 @@
-/* sweep_plot.c: the sweep figures declared in sweep_plot.h.
- *
- * Reading.  sweep.tsv and the points' metrics.tsv are read by
- * model/rundir.h; sweep.tsv's columns are found by header name, the axis
- * columns being those between "name" and "status" (experiments/sweep.h).
- * Each point's metrics.tsv gives its epoch, train_loss and test_loss rows
- * (those with three finite numbers), thinned to SWEEP_PLOT_CURVE rows by a
- * fixed stride that keeps the first and last rows; a metrics.tsv that the
- * reader refuses gives no curve.
- *
- * A point counts as grokked when its grokked_epoch is a number (the first
- * epoch at test accuracy 0.99 cannot change once reached), as "did not
- * grok" when it has no grokked epoch and a final status (finished, stopped,
- * diverged), and as not run yet otherwise (pending, partial).
+/* sweep_plot.c: the sweep figures declared in sweep_plot.h: their table
+ * (sweep_plot_figures), their recipes and the entry points.  The data are
+ * sweep_data.c's; the drawing loop and figures/index.tsv are plot.c's
+ * (plot_draw), as for the run figures.
  *
  * Style.  The same page geometry, Okabe-Ito line colours and viridis(9)
- * palette as plot.c's run figures (plot.c, plot_begin), repeated here
- * because plot.h does not export them.  Axis keys contain underscores, so
+ * palette as the run figures (style.h).  Axis keys contain underscores, so
  * cairo and svg text is set noenhanced, and LaTeX text is escaped. */
 #include "sweep_plot.h"
 
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "gp.h"
-#include "rundir.h"
+#include "figure.h"
+#include "style.h"
+#include "sweep_data.h"
 
-#define SWEEP_PLOT_CURVE 400   /* rows per loss curve after thinning */
 #define SWEEP_PLOT_LABELS_X 16 /* no numbers in the heatmap's cells beyond this many columns */
 #define SWEEP_PLOT_LABELS_Y 14 /* ... or rows */
 
-/* Page geometry: inches, and pixels per inch (plot.c's). */
-#define SP_COL_W 3.4
-#define SP_PAGE_W 7.0
-
-static const char *const sp_ext[PLOT_N_FORMATS] = {"png", "pdf", "svg", "tex"};
-static const double sp_font[PLOT_N_FORMATS] = {26, 8, 16, 8}; /* base font size, pt */
-
-static const char *const sp_figures[] = {"sweep_phase", "sweep_grokked", "sweep_loss"};
-#define SP_N_FIGURES ((int)(sizeof sp_figures / sizeof sp_figures[0]))
-
+/* What a sweep recipe draws: the data and the chosen axes. */
 typedef struct {
-    long n;
-    double *epoch, *train, *test; /* [n] */
-} sp_curve;
+    const sweep_plot_data *d;
+    int cx, cy; /* the x and y columns (cy -1: none) */
+    int x_log;  /* opts->x_log */
+} sp_view;
 
-struct sweep_plot_data {
-    rundir_tsv table; /* sweep.tsv */
-    int n_cols;
-    char **head;    /* [n_cols]: table.cols */
-    long n_rows;
-    char **cell;    /* [n_rows * n_cols]: table.text */
-    int c_name, c_status, c_grok, c_total;
-    int axis0, n_axes; /* the axis columns are [axis0, axis0 + n_axes) */
-    sp_curve *curve;   /* [n_rows] */
-};
-
-int sweep_plot_n_figures(void)
-{
-    return SP_N_FIGURES;
-}
-
-const char *sweep_plot_figure_name(int i)
-{
-    GROK_ASSERT(i >= 0 && i < SP_N_FIGURES);
-    return sp_figures[i];
-}
-
-/* ---- reading ------------------------------------------------------------- */
-
-static const char *sp_cell(const sweep_plot_data *d, long r, int c)
-{
-    return d->cell[r * d->n_cols + c];
-}
-
-static int sp_col(const sweep_plot_data *d, const char *name)
-{
-    for (int c = 0; c < d->n_cols; c++)
-        if (strcmp(d->head[c], name) == 0)
-            return c;
-    return -1;
-}
-
-static int sp_number(const char *s, double *x)
-{
-    char *end;
-    if (!s || !*s)
-        return 0;
-    *x = strtod(s, &end);
-    return *end == '\0' && isfinite(*x);
-}
-
-/* Reads dir/<name>/metrics.tsv into c (empty when absent or unusable). */
-static int sp_read_curve(const char *dir, const char *name, sp_curve *c)
-{
-    memset(c, 0, sizeof *c);
-    char *pdir = rundir_join(dir, name);
-    if (!pdir)
-        return GROK_ENOMEM;
-    rundir_tsv t;
-    grok_err e;
-    int rc = rundir_tsv_read(&t, pdir, RUNDIR_METRICS, 0, &e);
-    free(pdir);
-    if (rc == GROK_ENOMEM)
-        return rc;
-    if (rc <= 0)
-        return GROK_OK;
-    int col[3] = {rundir_tsv_col(&t, "epoch"), rundir_tsv_col(&t, "train_loss"),
-                  rundir_tsv_col(&t, "test_loss")};
-    long rows = 0, *use = malloc((size_t)(t.n_rows ? t.n_rows : 1) * sizeof *use);
-    if (!use) {
-        rundir_tsv_free(&t);
-        return GROK_ENOMEM;
-    }
-    for (int r = 0; col[0] >= 0 && col[1] >= 0 && col[2] >= 0 && r < t.n_rows; r++)
-        if (isfinite(rundir_tsv_at(&t, r, col[0])) && isfinite(rundir_tsv_at(&t, r, col[1])) &&
-            isfinite(rundir_tsv_at(&t, r, col[2])))
-            use[rows++] = r;
-    long keep = rows < SWEEP_PLOT_CURVE ? rows : SWEEP_PLOT_CURVE;
-    c->epoch = keep ? malloc((size_t)keep * 3 * sizeof(double)) : NULL;
-    if (keep && !c->epoch)
-        rc = GROK_ENOMEM;
-    for (long i = 0; c->epoch && i < keep; i++) {
-        /* a fixed stride; the first and the last rows are always kept */
-        long r = keep == 1 ? rows - 1
-                           : (long)((double)i * (double)(rows - 1) / (double)(keep - 1) + 0.5);
-        c->epoch[i] = rundir_tsv_at(&t, (int)use[r], col[0]);
-        c->epoch[keep + i] = rundir_tsv_at(&t, (int)use[r], col[1]);
-        c->epoch[2 * keep + i] = rundir_tsv_at(&t, (int)use[r], col[2]);
-    }
-    if (c->epoch) {
-        c->train = c->epoch + keep;
-        c->test = c->epoch + 2 * keep;
-        c->n = keep;
-    }
-    free(use);
-    rundir_tsv_free(&t);
-    return rc == GROK_ENOMEM ? rc : GROK_OK;
-}
-
-void sweep_plot_free(sweep_plot_data *d)
-{
-    if (!d)
-        return;
-    if (d->curve)
-        for (long r = 0; r < d->n_rows; r++)
-            free(d->curve[r].epoch);
-    free(d->curve);
-    rundir_tsv_free(&d->table);
-    free(d);
-}
-
-int sweep_plot_load(const char *dir, sweep_plot_data **out, grok_err *e)
-{
-    *out = NULL;
-    sweep_plot_data *d = calloc(1, sizeof *d);
-    if (!d)
-        return grok_fail(e, GROK_ENOMEM, "out of memory");
-    int rc = rundir_tsv_read(&d->table, dir, RUNDIR_SWEEP_TABLE, 0, e);
-    if (rc <= 0) {
-        sweep_plot_free(d);
-        if (rc == 0)
-            return grok_fail(e, GROK_EINVAL,
-                             "'%s' has no sweep.tsv (grok sweep --summary %s writes it)", dir, dir);
-        return rc == GROK_EFORMAT ? GROK_EINVAL : rc;
-    }
-    d->n_cols = d->table.n_cols;
-    d->head = d->table.cols;
-    d->n_rows = d->table.n_rows;
-    d->cell = d->table.text;
-    d->c_name = sp_col(d, "name");
-    d->c_status = sp_col(d, "status");
-    d->c_grok = sp_col(d, "grokked_epoch");
-    d->c_total = sp_col(d, "epochs_total");
-    if (d->c_name < 0 || d->c_status < 0 || d->c_grok < 0 || d->c_total < 0 ||
-        d->c_status <= d->c_name + 1) {
-        rc = grok_fail(e, GROK_EINVAL,
-                       "%s/sweep.tsv: not a sweep table: it needs the columns name, the axes, "
-                       "status, epochs_total and grokked_epoch",
-                       dir);
-        sweep_plot_free(d);
-        return rc;
-    }
-    d->axis0 = d->c_name + 1;
-    d->n_axes = d->c_status - d->axis0;
-    d->curve = calloc((size_t)(d->n_rows ? d->n_rows : 1), sizeof *d->curve);
-    if (!d->curve) {
-        sweep_plot_free(d);
-        return grok_fail(e, GROK_ENOMEM, "out of memory");
-    }
-    for (long r = 0; r < d->n_rows; r++) {
-        if ((rc = sp_read_curve(dir, sp_cell(d, r, d->c_name), &d->curve[r])) != GROK_OK) {
-            sweep_plot_free(d);
-            return grok_fail(e, rc, "out of memory reading the points' metrics.tsv");
-        }
-    }
-    *out = d;
-    return GROK_OK;
-}
-
-/* ---- what the figures share ---------------------------------------------- */
-
-typedef enum { SP_GROKKED, SP_DNG, SP_PENDING } sp_class;
-
-static sp_class sp_row_class(const sweep_plot_data *d, long r, double *epoch, double *budget)
-{
-    double x;
-    *budget = sp_number(sp_cell(d, r, d->c_total), &x) ? x : NAN;
-    if (sp_number(sp_cell(d, r, d->c_grok), epoch))
-        return SP_GROKKED;
-    const char *st = sp_cell(d, r, d->c_status);
-    if (!strcmp(st, "finished") || !strcmp(st, "stopped") || !strcmp(st, "diverged"))
-        return SP_DNG;
-    return SP_PENDING;
-}
-
-/* The distinct values of column c in order of first appearance. */
-typedef struct {
-    int n;
-    const char **v; /* [n], pointing into the table */
-    int numeric;    /* every value is a number */
-    double *x;      /* [n] their values when numeric */
-} sp_levels;
-
-static void sp_levels_free(sp_levels *l)
-{
-    free(l->v);
-    free(l->x);
-    memset(l, 0, sizeof *l);
-}
-
-static int sp_levels_of(const sweep_plot_data *d, int c, sp_levels *l)
-{
-    memset(l, 0, sizeof *l);
-    l->v = calloc((size_t)(d->n_rows ? d->n_rows : 1), sizeof *l->v);
-    l->x = calloc((size_t)(d->n_rows ? d->n_rows : 1), sizeof *l->x);
-    if (!l->v || !l->x) {
-        sp_levels_free(l);
-        return GROK_ENOMEM;
-    }
-    l->numeric = 1;
-    for (long r = 0; r < d->n_rows; r++) {
-        const char *s = sp_cell(d, r, c);
-        int found = 0;
-        for (int i = 0; i < l->n && !found; i++)
-            found = strcmp(l->v[i], s) == 0;
-        if (found)
-            continue;
-        l->v[l->n] = s;
-        if (!sp_number(s, &l->x[l->n]))
-            l->numeric = 0;
-        l->n++;
-    }
-    return GROK_OK;
-}
-
-static int sp_level_index(const sp_levels *l, const char *s)
-{
-    for (int i = 0; i < l->n; i++)
-        if (strcmp(l->v[i], s) == 0)
-            return i;
-    return -1;
-}
-
-/* The x and y columns (-1: none). */
-static int sp_pick_axes(const sweep_plot_data *d, const sweep_plot_opts *o, int *cx, int *cy,
-                        grok_err *e)
-{
-    *cx = *cy = -1;
-    const char *want[2] = {o ? o->x : NULL, o ? o->y : NULL};
-    int *dst[2] = {cx, cy};
-    for (int k = 0; k < 2; k++) {
-        if (!want[k] || !want[k][0])
-            continue;
-        int c = sp_col(d, want[k]);
-        if (c < d->axis0 || c >= d->axis0 + d->n_axes) {
-            sbuf v;
-            sbuf_init(&v);
-            for (int j = 0; j < d->n_axes; j++)
-                sbuf_printf(&v, "%s%s", j ? ", " : "", d->head[d->axis0 + j]);
-            int rc = grok_fail(e, GROK_EINVAL,
-                               "%s axis '%s' is not an axis of the sweep; valid: %s",
-                               k ? "y" : "x", want[k], v.data ? v.data : "");
-            sbuf_free(&v);
-            return rc;
-        }
-        *dst[k] = c;
-    }
-    for (int j = 0; j < d->n_axes && *cx < 0; j++)
-        if (strcmp(d->head[d->axis0 + j], "seed") != 0 && d->axis0 + j != *cy)
-            *cx = d->axis0 + j;
-    if (*cx < 0)
-        *cx = *cy == d->axis0 ? (d->n_axes > 1 ? d->axis0 + 1 : -1) : d->axis0;
-    for (int j = 0; j < d->n_axes && *cy < 0; j++)
-        if (strcmp(d->head[d->axis0 + j], "seed") != 0 && d->axis0 + j != *cx)
-            *cy = d->axis0 + j;
-    for (int j = 0; j < d->n_axes && *cy < 0; j++)
-        if (d->axis0 + j != *cx)
-            *cy = d->axis0 + j;
-    if (*cx == *cy)
-        *cy = -1;
-    return GROK_OK;
-}
+/* ---- drawing helpers --------------------------------------------------------- */
 
 /* A text in the script: '...' with LaTeX escapes for tex. */
 static void sp_text(sbuf *s, plot_format f, const char *t)
@@ -387,8 +111,12 @@ static int sp_looks_log(const sp_levels *l)
 
 /* ---- sweep_phase ---------------------------------------------------------- */
 
-static int sp_phase(const sweep_plot_data *d, int cx, int cy, plot_format f, sbuf *s, sbuf *why)
+static int sp_phase(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
 {
+    const sp_view *v = data;
+    const sweep_plot_data *d = v->d;
+    plot_format f = pc->f;
+    int cx = v->cx, cy = v->cy;
     sp_levels lx, ly = {0};
     int rc = sp_levels_of(d, cx, &lx);
     if (rc == GROK_OK && cy >= 0)
@@ -457,7 +185,7 @@ static int sp_phase(const sweep_plot_data *d, int cx, int cy, plot_format f, sbu
         lo -= pad;
         hi += pad;
     }
-    plot_begin_figure(s, f, "sweep_phase", SP_COL_W, 2.7, 0); /* noenhanced: raw key names */
+    plot_begin_figure(s, f, "sweep_phase", PLOT_COL_W, 2.7, 0); /* noenhanced: raw key names */
     sbuf_puts(s, "unset grid\nset tics scale 0\nset border 0\nset style fill solid 1.0 noborder\n");
     sbuf_printf(s, "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", nx - 1, ny - 1);
     sp_cat_tics(s, f, "x", &lx);
@@ -491,7 +219,7 @@ static int sp_phase(const sweep_plot_data *d, int cx, int cy, plot_format f, sbu
         sbuf_puts(s, "unset colorbox\n");
 
     int labels = nx <= SWEEP_PLOT_LABELS_X && ny <= SWEEP_PLOT_LABELS_Y;
-    double fs = sp_font[f] * 0.8 * fmin(1.0, 10.0 / (nx > ny * 1.5 ? nx : ny * 1.5));
+    double fs = plot_font_pt(f) * 0.8 * fmin(1.0, 10.0 / (nx > ny * 1.5 ? nx : ny * 1.5));
     sbuf_puts(s, "$grok << EOD\n");
     for (size_t k = 0; k < nc; k++)
         if (ng[k]) {
@@ -573,12 +301,14 @@ static int sp_phase(const sweep_plot_data *d, int cx, int cy, plot_format f, sbu
     sp_levels_free(&ly);
     return 1;
 }
-
 /* ---- sweep_grokked -------------------------------------------------------- */
 
-static int sp_grokked(const sweep_plot_data *d, int cx, int cy, int x_log, plot_format f, sbuf *s,
-                      sbuf *why)
+static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
 {
+    const sp_view *v = data;
+    const sweep_plot_data *d = v->d;
+    plot_format f = pc->f;
+    int cx = v->cx, cy = v->cy, x_log = v->x_log;
     /* Colour groups: the y axis, unless it is the seed. */
     int cg = cy >= 0 && strcmp(d->head[cy], "seed") != 0 ? cy : -1;
     sp_levels lx, lg = {0};
@@ -637,7 +367,7 @@ static int sp_grokked(const sweep_plot_data *d, int cx, int cy, int x_log, plot_
         for (int i = 0; i < lx.n; i++)
             logx &= lx.x[i] > 0;
     int logy = ylo > 0 && yhi / ylo >= 10;
-    plot_begin_figure(s, f, "sweep_grokked", SP_COL_W, 2.5, 0); /* noenhanced: raw key names */
+    plot_begin_figure(s, f, "sweep_grokked", PLOT_COL_W, 2.5, 0); /* noenhanced: raw key names */
     sbuf_puts(s, "set xlabel ");
     sp_text(s, f, d->head[cx]);
     sbuf_puts(s, "\nset ylabel ");
@@ -767,11 +497,14 @@ static int sp_grokked(const sweep_plot_data *d, int cx, int cy, int x_log, plot_
     sp_levels_free(&lg);
     return 1;
 }
-
 /* ---- sweep_loss ------------------------------------------------------------ */
 
-static int sp_loss(const sweep_plot_data *d, int cx, int x_log, plot_format f, sbuf *s, sbuf *why)
+static int sp_loss(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
 {
+    const sp_view *v = data;
+    const sweep_plot_data *d = v->d;
+    plot_format f = pc->f;
+    int cx = v->cx, x_log = v->x_log;
     long n_curves = 0;
     for (long r = 0; r < d->n_rows; r++)
         n_curves += d->curve[r].n > 0;
@@ -787,7 +520,7 @@ static int sp_loss(const sweep_plot_data *d, int cx, int x_log, plot_format f, s
     if (logc)
         for (int i = 0; i < lx.n; i++)
             logc &= lx.x[i] > 0;
-    plot_begin_figure(s, f, "sweep_loss", SP_PAGE_W, 2.6, 0); /* noenhanced: raw key names */
+    plot_begin_figure(s, f, "sweep_loss", PLOT_PAGE_W, 2.6, 0); /* noenhanced: raw key names */
     sbuf_puts(s, "$c << EOD\n");
     for (long r = 0; r < d->n_rows; r++) {
         const sp_curve *c = &d->curve[r];
@@ -839,42 +572,66 @@ static int sp_loss(const sweep_plot_data *d, int cx, int x_log, plot_format f, s
     return 1;
 }
 
-/* ---- entry points ------------------------------------------------------------ */
+/* ---- the table and the entry points ------------------------------------------ */
+
+static const plot_figure sweep_figures[] = {
+    {"sweep_phase",
+     "The phase diagram: grokked epoch over two axes of the sweep, the mean over the points "
+     "of a cell (grey crosses: no point of the cell grokked).",
+     {RUNDIR_SWEEP_TABLE}, NULL, 0, sp_phase},
+    {"sweep_grokked",
+     "Grokked epoch against the x axis: every point, and the mean over its cell with "
+     "min-max bars.",
+     {RUNDIR_SWEEP_TABLE}, NULL, 0, sp_grokked},
+    {"sweep_loss", "Train and test loss of every point against epoch, coloured by the x axis.",
+     {RUNDIR_SWEEP_TABLE, RUNDIR_METRICS}, NULL, 0, sp_loss},
+};
+enum { SP_N_FIGURES = sizeof sweep_figures / sizeof sweep_figures[0] };
+
+const plot_figure *sweep_plot_figures(int *n)
+{
+    *n = SP_N_FIGURES;
+    return sweep_figures;
+}
+
+static int sp_script(const void *data, const plot_figure *fig, plot_format f, sbuf *script,
+                     sbuf *why, grok_err *e)
+{
+    const sp_view *v = data;
+    if (v->d->n_rows == 0) {
+        sbuf_puts(why, "sweep.tsv has no points");
+        return 0;
+    }
+    if (v->cx < 0) {
+        sbuf_puts(why, "no axis to draw against");
+        return 0;
+    }
+    plot_ctx c = {f, fig->name};
+    int rc = fig->build(v, &c, script, why);
+    if (rc == GROK_ENOMEM || script->oom)
+        return grok_fail(e, GROK_ENOMEM, "out of memory building %s", fig->name);
+    return rc;
+}
+
+static int sp_view_of(const sweep_plot_data *d, const sweep_plot_opts *opts, sp_view *v,
+                      grok_err *e)
+{
+    v->d = d;
+    v->x_log = opts ? opts->x_log : -1;
+    return sp_pick_axes(d, opts, &v->cx, &v->cy, e);
+}
 
 int sweep_plot_script(const sweep_plot_data *d, const char *name, plot_format f,
                       const sweep_plot_opts *opts, sbuf *script, sbuf *why, grok_err *e)
 {
-    int fig = -1;
-    for (int i = 0; i < SP_N_FIGURES; i++)
-        if (strcmp(name, sp_figures[i]) == 0)
-            fig = i;
-    if (fig < 0)
-        return grok_fail(e, GROK_EINVAL, "unknown sweep figure '%s'; valid: sweep_phase, "
-                                         "sweep_grokked, sweep_loss",
-                         name);
-    if (d->n_rows == 0) {
-        sbuf_puts(why, "sweep.tsv has no points");
-        return 0;
-    }
-    int cx, cy;
-    int rc = sp_pick_axes(d, opts, &cx, &cy, e);
+    int i = plot_find_figure(sweep_figures, SP_N_FIGURES, name, "sweep figure", e);
+    if (i < 0)
+        return GROK_EINVAL;
+    sp_view v;
+    int rc = sp_view_of(d, opts, &v, e);
     if (rc != GROK_OK)
         return rc;
-    if (cx < 0) {
-        sbuf_puts(why, "no axis to draw against");
-        return 0;
-    }
-    int x_log = opts ? opts->x_log : -1;
-    switch (fig) {
-    case 0: rc = sp_phase(d, cx, cy, f, script, why); break;
-    case 1: rc = sp_grokked(d, cx, cy, x_log, f, script, why); break;
-    default: rc = sp_loss(d, cx, x_log, f, script, why); break;
-    }
-    if (rc == GROK_ENOMEM)
-        return grok_fail(e, rc, "out of memory building %s", name);
-    if (script->oom)
-        return grok_fail(e, GROK_ENOMEM, "out of memory building %s", name);
-    return rc;
+    return sp_script(&v, &sweep_figures[i], f, script, why, e);
 }
 
 int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *opts, sbuf *notes,
@@ -889,70 +646,11 @@ int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *
     sweep_plot_data *d;
     if ((rc = sweep_plot_load(dir, &d, e)) != GROK_OK)
         return rc;
-    char fig_dir[4096], tex_dir[4096];
-    snprintf(fig_dir, sizeof fig_dir, "%s/figures", dir);
-    snprintf(tex_dir, sizeof tex_dir, "%s/figures/tex", dir);
-    int drawn = 0, skipped = 0, failed = 0;
-    grok_err first = {{0}};
-    sbuf script, why;
-    sbuf_init(&script);
-    sbuf_init(&why);
-    for (int i = 0; i < SP_N_FIGURES && rc == GROK_OK; i++) {
-        int fig_failed = 0, fig_skipped = 0;
-        for (int f = 0; f < PLOT_N_FORMATS && rc == GROK_OK; f++) {
-            if (!(mask & (1u << f)))
-                continue;
-            sbuf_clear(&script);
-            sbuf_clear(&why);
-            int built = sweep_plot_script(d, sp_figures[i], (plot_format)f, opts, &script, &why, e);
-            if (built < 0) {
-                rc = built;
-                break;
-            }
-            if (built == 0) {
-                if (notes)
-                    sbuf_printf(notes, "%s: skipped: %s\n", sp_figures[i],
-                                why.data ? why.data : "");
-                fig_skipped = 1;
-                break;
-            }
-            const char *out_dir = f == PLOT_TEX ? tex_dir : fig_dir;
-            if ((rc = fileio_mkdir_p(out_dir, e)) != GROK_OK)
-                break;
-            char out[2][96];
-            int n_out = plot_outputs(sp_figures[i], (plot_format)f, out);
-            const char *outs[2] = {out[0], out[1]};
-            char label[128];
-            snprintf(label, sizeof label, "%s.%s", sp_figures[i], sp_ext[f]);
-            int missing = 0;
-            grok_err me = {{0}};
-            int grc = gp_draw(NULL, out_dir, label, script.data, script.len, outs, n_out, notes,
-                              &missing, &me);
-            if (missing || grc == GROK_ENOMEM) {
-                rc = grok_fail(e, missing ? GROK_EIO : grc, "%s", me.msg);
-                break;
-            }
-            if (grc != GROK_OK) {
-                if (notes)
-                    sbuf_printf(notes, "%s\n", me.msg);
-                if (!failed)
-                    first = me;
-                failed++;
-                fig_failed = 1;
-            }
-        }
-        drawn += rc == GROK_OK && !fig_failed && !fig_skipped;
-        skipped += fig_skipped;
-    }
-    sbuf_free(&script);
-    sbuf_free(&why);
+    sp_view v;
+    rc = sp_view_of(d, opts, &v, e);
+    if (rc == GROK_OK)
+        rc = plot_draw(dir, "sweep figures", sweep_figures, SP_N_FIGURES, -1, mask, sp_script, &v,
+                       notes, e);
     sweep_plot_free(d);
-    if (rc != GROK_OK)
-        return rc;
-    if (notes)
-        sbuf_printf(notes, "sweep figures: %d drawn in %s, %d skipped%s\n", drawn, fig_dir, skipped,
-                    failed ? ", some failed" : "");
-    if (failed)
-        return grok_fail(e, GROK_EIO, "%s", first.msg);
-    return GROK_OK;
+    return rc;
 }

@@ -21,8 +21,12 @@
  * (or the seed when it is the only axis); y is opts->y when given, else the
  * next axis that is not the seed, else "seed", else none (one row).
  *
+ * Each drawing also writes DIR/figures/index.tsv (name, file, caption), as
+ * for a run (plot.h).  Files: sweep_plot.c (the table, the recipes, the
+ * entry points), sweep_data.c (reading the sweep directory).
+ *
  * Library layer: prints nothing, never exits; statuses and grok_err as in
- * plot.h.  Includes only grok.h, fileio.h, gp.h, plot.h and model/rundir.h. */
+ * plot.h. */
 #ifndef GROK_SWEEP_PLOT_H
 #define GROK_SWEEP_PLOT_H
 
@@ -45,9 +49,9 @@ typedef struct {
 int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *opts, sbuf *notes,
                    grok_err *e);
 
-/* The figure names, in drawing order: i in [0, sweep_plot_n_figures()). */
-int sweep_plot_n_figures(void);
-const char *sweep_plot_figure_name(int i);
+/* The sweep figures, in drawing order: [0, *n) (plot.h's plot_figure; a
+ * recipe's data is sweep_plot.c's view of a sweep_plot_data). */
+const plot_figure *sweep_plot_figures(int *n);
 
 /* ---- for tests: the data and the scripts --------------------------------- */
 

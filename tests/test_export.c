@@ -228,22 +228,6 @@ static int exists(const char *path)
 
 /* Runs a shell command with output into dir/cmd.log; returns its exit status
  * (-1 when it did not exit normally) and the log in *log (caller frees). */
-static int run_shell(const char *dir, const char *cmd, char **log)
-{
-    size_t n = strlen(cmd) + strlen(dir) + 32;
-    char *full = malloc(n);
-    assert_non_null(full);
-    snprintf(full, n, "( %s ) >%s/cmd.log 2>&1", cmd, dir);
-    int st = system(full);
-    free(full);
-    char path[PATH_N];
-    snprintf(path, sizeof path, "%s/cmd.log", dir);
-    if (log)
-        *log = tu_read_file(path, NULL);
-    unlink(path);
-    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
 static int have_python_module(const char *modules)
 {
     char cmd[512];
@@ -498,7 +482,7 @@ static void test_npz(void **state)
                         "print('numpy.load:', len(z.files), 'arrays; W_Q[2,1,3,1] =', "
                         "'%%.9g' %% w[2, 1, 3, 1])\" %s",
                  path);
-        rc = run_shell(dir, cmd, &log);
+        rc = tu_run_shell(dir, cmd, &log);
         printf("# %s", log ? log : "(no output)\n");
         assert_int_equal(rc, 0);
         /* the same element of the fake data: tensor 2, epoch 20, flat index (1*4+3)*2+1 */
@@ -705,7 +689,7 @@ static void validate_nbformat(const char *dir, const char *path)
                     "nbformat.validate(nb); print('nbformat.validate: valid,', len(nb.cells), "
                     "'cells')\" %s",
              path);
-    int rc = run_shell(dir, cmd, &log);
+    int rc = tu_run_shell(dir, cmd, &log);
     printf("# %s", log ? log : "(no output)\n");
     assert_int_equal(rc, 0);
     free(log);
@@ -1035,6 +1019,8 @@ static const char npz_check_py[] =
     "      f'tensors, largest difference {worst}')\n"
     "assert worst == 0.0\n";
 
+static int execute_notebook(const char *dir, const char *run, int *logits_passed, int *images);
+
 static void test_end_to_end(void **state)
 {
     const char *dir = *state;
@@ -1057,7 +1043,7 @@ static void test_end_to_end(void **state)
              bin, run);
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    int rc = run_shell(dir, cmd, &log);
+    int rc = tu_run_shell(dir, cmd, &log);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("# grok train (p = 23, 300 epochs): exit %d in %.1f s\n", rc,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
@@ -1078,7 +1064,7 @@ static void test_end_to_end(void **state)
         snprintf(script, sizeof script, "%s/npz_check.py", dir);
         tu_write_text(script, npz_check_py);
         snprintf(cmd, sizeof cmd, PYTHON " %s %s %s", script, run, res.path);
-        rc = run_shell(dir, cmd, &log);
+        rc = tu_run_shell(dir, cmd, &log);
         printf("# %s", log ? log : "(no output)\n");
         free(log);
         assert_int_equal(rc, 0);
@@ -1093,12 +1079,28 @@ static void test_end_to_end(void **state)
     printf("# notebook: %s, %d figures, %zu bytes\n", res.path, res.n_figures, res.bytes);
     validate_nbformat(dir, res.path);
 
+    int passed = 0, n_images = 0;
+    if (!execute_notebook(dir, run, &passed, &n_images))
+        return;
+    assert_true(passed);
+    assert_true(n_images >= 3);
+}
+
+/* Executes run/run.ipynb with nbconvert into run/executed.ipynb and checks
+ * that no cell raised; *logits_passed: the NumPy logits check printed its
+ * verdict; *images: matplotlib images.  Returns 0 (nothing run) when
+ * nbconvert or a module the notebook needs is missing, else 1. */
+static int execute_notebook(const char *dir, const char *run, int *logits_passed, int *images)
+{
+    char cmd[4 * PATH_N], *log = NULL;
+    struct timespec t0, t1;
+    int rc;
     int have_nbconvert = exists("/usr/bin/jupyter-nbconvert") &&
                          have_python_module("nbconvert, ipykernel, numpy, pandas, matplotlib");
     if (!have_nbconvert) {
         printf("# jupyter-nbconvert, python3-ipykernel, python3-pandas or python3-matplotlib is "
                "not installed: the notebook is not executed (make deps installs them)\n");
-        return;
+        return 0;
     }
     /* Debian's python first: the pyenv python3 on PATH has no numpy. */
     snprintf(cmd, sizeof cmd,
@@ -1107,7 +1109,7 @@ static void test_end_to_end(void **state)
              "--output executed.ipynb run.ipynb",
              run);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    rc = run_shell(dir, cmd, &log);
+    rc = tu_run_shell(dir, cmd, &log);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("# nbconvert --execute: exit %d in %.1f s\n", rc,
            (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
@@ -1152,10 +1154,101 @@ static void test_end_to_end(void **state)
     printf("# executed notebook: %zu cells, %d matplotlib images, %d errors\n",
            json_array_size(cells), n_images, n_errors);
     assert_int_equal(n_errors, 0);
-    assert_true(passed);
-    assert_true(n_images >= 3);
+    *logits_passed = passed;
+    *images = n_images;
     json_decref(nb);
     free(text);
+    return 1;
+}
+
+
+/* A short run of another task kind or model family, with its figures
+ * (hence figures/index.tsv), exported to a notebook. */
+static char *kind_run_notebook(const char *bin, const char *dir, const char *name,
+                               const char *sets)
+{
+    char run[DIR_N], cmd[4 * PATH_N], *log = NULL;
+    snprintf(run, sizeof run, "%s/%s", dir, name);
+    snprintf(cmd, sizeof cmd,
+             "%s train %s --set train.epochs=40 --set checkpoint.every=20 --threads 1 --quiet "
+             "--out %s",
+             bin, sets, run);
+    int rc = tu_run_shell(dir, cmd, &log);
+    printf("# %s: grok train %s: exit %d\n", name, sets, rc);
+    if (rc)
+        printf("%s\n", log ? log : "");
+    free(log);
+    assert_int_equal(rc, 0);
+    export_result res;
+    grok_err e = {{0}};
+    rc = export_ipynb(run, NULL, &res, &e);
+    if (rc != GROK_OK)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    printf("# %s notebook: %d figures\n", name, res.n_figures);
+    validate_nbformat(dir, res.path);
+    char *text = tu_read_file(res.path, NULL);
+    assert_non_null(text);
+    return text;
+}
+
+static void test_task_kinds(void **state)
+{
+    const char *dir = *state;
+    const char *bin = getenv("GROK_BIN");
+    if (!bin || !bin[0]) {
+        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
+        skip();
+    }
+    int passed, images;
+    char run[DIR_N];
+    /* a group: tokens [x, y, |G|]; captions from figures/index.tsv */
+    char *nb = kind_run_notebook(bin, dir, "group",
+                                 "--set task.kind=group --set task.group=S3 "
+                                 "--set model.d_model=32 --set model.d_mlp=64");
+    tu_assert_contains(nb, "here `[x, y, =]`");
+    tu_assert_contains(nb, "\"### attention\\n\"");
+    tu_assert_contains(nb, "Attention from the '=' position to the first operand");
+    free(nb);
+    snprintf(run, sizeof run, "%s/group", dir);
+    if (execute_notebook(dir, run, &passed, &images))
+        assert_true(passed);
+    /* the same run without figures/index.tsv (an older run): the names only */
+    char path[PATH_N];
+    snprintf(path, sizeof path, "%s/figures/index.tsv", run);
+    assert_int_equal(unlink(path), 0);
+    export_result res;
+    grok_err e = {{0}};
+    assert_int_equal(export_ipynb(run, NULL, &res, &e), GROK_OK);
+    nb = tu_read_file(res.path, NULL);
+    tu_assert_contains(nb, "![attention](attachment:attention.png)");
+    assert_null(strstr(nb, "Attention from the '=' position")); /* no caption */
+    printf("# without index.tsv: %d figures, no captions\n", res.n_figures);
+    assert_int_equal(res.n_figures, 4);
+    free(nb);
+
+    /* the layout "a op b =": tokens [a, p, b, p + 1] */
+    nb = kind_run_notebook(bin, dir, "aopb",
+                           "--set task.p=11 --set 'task.layout=\"a op b =\"' "
+                           "--set task.frac_train=0.5 --set model.d_model=32 "
+                           "--set model.d_mlp=64 --set 'plots.formats=\"\"'");
+    tu_assert_contains(nb, "here `[a, op, b, =]`");
+    free(nb);
+    snprintf(run, sizeof run, "%s/aopb", dir);
+    if (execute_notebook(dir, run, &passed, &images))
+        assert_true(passed);
+
+    /* the MLP family: no transformer forward pass, a note instead */
+    nb = kind_run_notebook(bin, dir, "mlp",
+                           "--set model.family=mlp --set task.p=23 --set model.d_embed=16 "
+                           "--set model.d_hidden=32");
+    tu_assert_contains(nb, "Left out: this run's model is the `mlp` family");
+    assert_null(strstr(nb, "def forward("));
+    assert_null(strstr(nb, "HookedTransformer("));
+    free(nb);
+    snprintf(run, sizeof run, "%s/mlp", dir);
+    if (execute_notebook(dir, run, &passed, &images))
+        assert_false(passed);
 }
 
 int main(void)
@@ -1169,6 +1262,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_input, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_cli, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_end_to_end, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_task_kinds, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -31,6 +31,8 @@
 #include "gp.h"
 #include "plot.h"
 #include "plot_cmd.h"
+#include "rundir.h"
+#include "sweep_plot.h"
 #include "testutil.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -981,8 +983,10 @@ static void test_end_to_end_png_pdf(void **state)
     assert_lacks(notes.data, "gnuplot:"); /* no warnings on a full run */
     char figs[4096];
     snprintf(figs, sizeof figs, "%s/figures", fx->dir);
-    for (int i = 0; i < plot_n_figures(); i++) {
-        const char *name = plot_figure_name(i);
+    int n_figs;
+    const plot_figure *figs_t = plot_figures(&n_figs);
+    for (int i = 0; i < n_figs; i++) {
+        const char *name = figs_t[i].name;
         char *s = script_of(fx->run, name, PLOT_PNG);
         long want_w = 0, want_h = 0;
         const char *q = strstr(s, " size ");
@@ -999,8 +1003,26 @@ static void test_end_to_end_png_pdf(void **state)
         snprintf(path, sizeof path, "%s/%s.pdf", figs, name);
         assert_pdf(path);
     }
-    /* exactly the figures, no temporary directory left */
-    assert_int_equal(count_entries(figs), 2 * plot_n_figures());
+    /* exactly the figures and index.tsv, no temporary directory left */
+    assert_int_equal(count_entries(figs), 2 * n_figs + 1);
+    /* index.tsv: every figure in table order, its PNG (the first format) and
+     * its caption, read back with the run directory's own TSV reader */
+    rundir_tsv ix;
+    assert_int_equal(rundir_tsv_read(&ix, fx->dir, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    assert_int_equal(ix.n_cols, 3);
+    assert_string_equal(ix.cols[0], "name");
+    assert_string_equal(ix.cols[1], "file");
+    assert_string_equal(ix.cols[2], "caption");
+    assert_int_equal(ix.n_rows, n_figs);
+    for (int i = 0; i < n_figs; i++) {
+        char want[128];
+        snprintf(want, sizeof want, "%s.png", figs_t[i].name);
+        assert_string_equal(ix.text[3 * i], figs_t[i].name);
+        assert_string_equal(ix.text[3 * i + 1], want);
+        assert_string_equal(ix.text[3 * i + 2], figs_t[i].caption);
+    }
+    printf("# index.tsv: %d rows, first \"%s\t%s\"\n", ix.n_rows, ix.text[0], ix.text[1]);
+    rundir_tsv_free(&ix);
     sbuf_free(&notes);
 }
 
@@ -1063,6 +1085,143 @@ static void test_end_to_end_partial_run(void **state)
     tu_rm_tmp_dir(dir);
 }
 
+
+/* ---- the figure tables ------------------------------------------------------ */
+
+static void check_table(const char *what, const plot_figure *figs, int n)
+{
+    assert_true(n > 0);
+    for (int i = 0; i < n; i++) {
+        const char *c = figs[i].caption;
+        printf("# %s %-22s needs %s: %s\n", what, figs[i].name, figs[i].needs[0], c);
+        assert_non_null(figs[i].build);
+        assert_non_null(figs[i].needs[0]);
+        /* one sentence for under a figure, and a clean cell of index.tsv */
+        assert_true(strlen(c) > 20 && c[0] >= 'A' && c[0] <= 'Z' && c[strlen(c) - 1] == '.');
+        assert_null(strpbrk(c, "\t\n\r"));
+        assert_null(strpbrk(figs[i].name, "\t\n\r /."));
+        for (int j = 0; j < i; j++)
+            assert_string_not_equal(figs[i].name, figs[j].name);
+    }
+}
+
+/* The table says what each figure needs: the full fake run draws every
+ * figure, and removing any file a figure needs skips it with "no FILE". */
+static void test_figure_table(void **state)
+{
+    (void)state;
+    int n, n_sweep;
+    const plot_figure *figs = plot_figures(&n);
+    check_table("run", figs, n);
+    const plot_figure *sweep = sweep_plot_figures(&n_sweep);
+    check_table("sweep", sweep, n_sweep);
+    char *dir = tu_tmp_dir();
+    fake_opts o = {0};
+    grok_err e = {{0}};
+    int checked = 0;
+    for (int i = 0; i < n; i++) {
+        for (int k = 0; k < 3 && figs[i].needs[k]; k++) {
+            write_fake_run(dir, &o);
+            plot_run *r;
+            assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+            free(script_of(r, figs[i].name, PLOT_PNG));
+            plot_run_free(r);
+            remove_file(dir, figs[i].needs[k]);
+            assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+            char *why = skip_reason(r, figs[i].name), want[128];
+            snprintf(want, sizeof want, "no %s", figs[i].needs[k]);
+            assert_string_equal(why, want);
+            free(why);
+            plot_run_free(r);
+            checked++;
+        }
+    }
+    printf("# %d run figures, %d sweep figures; %d needed files checked\n", n, n_sweep, checked);
+    tu_rm_tmp_dir(dir);
+}
+
+/* ---- real runs of the other task kinds and the MLP family --------------------- */
+
+/* Trains a short run into dir/name with the extra --set flags (no figures),
+ * then runs `grok plot` on it; checks exit 0, that figures/index.tsv lists
+ * exactly the PNGs drawn, and that every other figure has a skip note.
+ * Returns the notes (malloc'ed). */
+static char *train_and_plot(const char *bin, const char *dir, const char *name, const char *sets)
+{
+    char run[4200], cmd[8192], *log = NULL;
+    snprintf(run, sizeof run, "%s/%s", dir, name);
+    snprintf(cmd, sizeof cmd,
+             "%s train %s --set train.epochs=50 --set 'plots.formats=\"\"' --threads 1 --quiet "
+             "--out %s",
+             bin, sets, run);
+    int rc = tu_run_shell(dir, cmd, &log);
+    printf("# %s: grok train %s: exit %d\n", name, sets, rc);
+    if (rc)
+        printf("%s\n", log ? log : "");
+    assert_int_equal(rc, 0);
+    free(log);
+    snprintf(cmd, sizeof cmd, "%s plot %s", bin, run);
+    rc = tu_run_shell(dir, cmd, &log);
+    printf("# grok plot %s: exit %d\n%s", name, rc, log ? log : "");
+    assert_int_equal(rc, 0);
+
+    int n;
+    const plot_figure *figs = plot_figures(&n);
+    rundir_tsv ix;
+    grok_err e = {{0}};
+    assert_int_equal(rundir_tsv_read(&ix, run, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    char figs_dir[4300];
+    snprintf(figs_dir, sizeof figs_dir, "%s/figures", run);
+    assert_int_equal(count_entries(figs_dir), ix.n_rows + 1); /* the PNGs and index.tsv */
+    int row = 0;
+    for (int i = 0; i < n; i++) {
+        char png[4400], note[128];
+        snprintf(png, sizeof png, "%s/%s.png", figs_dir, figs[i].name);
+        snprintf(note, sizeof note, "%s: skipped: ", figs[i].name);
+        if (row < ix.n_rows && !strcmp(ix.text[3 * row], figs[i].name)) {
+            assert_true(fileio_exists(png));
+            assert_string_equal(ix.text[3 * row + 2], figs[i].caption);
+            assert_lacks(log, note);
+            row++;
+        } else {
+            assert_false(fileio_exists(png));
+            tu_assert_contains(log, note);
+        }
+    }
+    assert_int_equal(row, ix.n_rows); /* every row a figure, in table order */
+    printf("# %s: %d figures in index.tsv\n", name, ix.n_rows);
+    rundir_tsv_free(&ix);
+    return log;
+}
+
+static void test_task_kinds(void **state)
+{
+    (void)state;
+    const char *bin = getenv("GROK_BIN");
+    if (!bin || !bin[0]) {
+        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
+        skip();
+    }
+    char *dir = tu_tmp_dir();
+    char *log = train_and_plot(bin, dir, "group",
+                               "--set task.kind=group --set task.group=S3 "
+                               "--set model.d_model=32 --set model.d_mlp=64");
+    /* the attention grid over (x, y); the Fourier figures skipped with the reason */
+    tu_assert_contains(log, "plots: 4 figures drawn, 6 skipped");
+    assert_lacks(log, "attention: skipped");
+    tu_assert_contains(log, "fourier_embed: skipped: no fourier_embed.tsv (no Fourier measures "
+                            "for this run: task kind 'group'");
+    free(log);
+    log = train_and_plot(bin, dir, "mlp",
+                         "--set model.family=mlp --set task.p=23 --set model.d_embed=16 "
+                         "--set model.d_hidden=32");
+    tu_assert_contains(log, "plots: 2 figures drawn, 8 skipped");
+    tu_assert_contains(log, "weights: skipped: no measures.tsv");
+    tu_assert_contains(log, "model.family = 'mlp'");
+    free(log);
+    tu_rm_tmp_dir(dir);
+}
+
 /* ---- the command line (experiments/plot_cmd.c) ----------------------------- */
 
 static int run_cmd(int argc, const char **argv)
@@ -1112,7 +1271,24 @@ static void test_plot_cmd(void **state)
     snprintf(path, sizeof path, "%s/figures/accuracy.pdf", fx->dir);
     assert_pdf(path);
     snprintf(path, sizeof path, "%s/figures", fx->dir);
-    assert_int_equal(count_entries(path), 1);
+    assert_int_equal(count_entries(path), 2); /* accuracy.pdf, index.tsv */
+    rundir_tsv ix;
+    grok_err e = {{0}};
+    assert_int_equal(rundir_tsv_read(&ix, fx->dir, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    assert_int_equal(ix.n_rows, 1);
+    assert_string_equal(ix.text[1], "accuracy.pdf");
+    rundir_tsv_free(&ix);
+
+    /* --only keeps the rows of the figures drawn before, in table order */
+    const char *loss[] = {"plot", fx->dir, "--only", "loss", "--format", "svg"};
+    assert_int_equal(run_cmd(6, loss), 0);
+    assert_int_equal(rundir_tsv_read(&ix, fx->dir, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    assert_int_equal(ix.n_rows, 2);
+    assert_string_equal(ix.text[0], "loss");
+    assert_string_equal(ix.text[1], "loss.svg");
+    assert_string_equal(ix.text[3], "accuracy");
+    assert_string_equal(ix.text[4], "accuracy.pdf");
+    rundir_tsv_free(&ix);
 }
 
 int main(void)
@@ -1139,6 +1315,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_end_to_end_svg_tex_only, setup_run, teardown_run),
         cmocka_unit_test(test_end_to_end_partial_run),
         cmocka_unit_test_setup_teardown(test_plot_cmd, setup_run, teardown_run),
+        cmocka_unit_test(test_figure_table),
+        cmocka_unit_test(test_task_kinds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -15,6 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -62,6 +64,22 @@ int tu_teardown_dir(void **state)
 {
     tu_rm_tmp_dir(*state);
     return 0;
+}
+
+int tu_run_shell(const char *dir, const char *cmd, char **log)
+{
+    size_t n = strlen(cmd) + strlen(dir) + 32;
+    char *full = malloc(n);
+    assert_non_null(full);
+    snprintf(full, n, "( %s ) >%s/cmd.log 2>&1", cmd, dir);
+    int st = system(full);
+    free(full);
+    char *path = tu_path_in(dir, "cmd.log");
+    if (log)
+        *log = tu_read_file(path, NULL);
+    unlink(path);
+    free(path);
+    return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 char *tu_path_in(const char *dir, const char *name)

@@ -47,6 +47,11 @@ void tu_write_file(const char *path, const void *data, size_t n);
 /* tu_write_file of a NUL-terminated text, without the NUL. */
 void tu_write_text(const char *path, const char *text);
 
+/* Runs the shell command cmd with stdout and stderr into dir/cmd.log (then
+ * removed); *log (when log is not NULL) gets its text, malloc'ed.  Returns
+ * the exit status, or -1 when the command did not exit normally. */
+int tu_run_shell(const char *dir, const char *cmd, char **log);
+
 /* The whole file, NUL-terminated, in a malloc'ed buffer (caller frees), its
  * length without the NUL in *n when n is not NULL; NULL when it cannot be
  * read. */

@@ -1,0 +1,43 @@
+/* figure.h: inside plots/ only: what the recipes are told (plot_ctx) and
+ * the driver that draws a table of figures (plot.h's plot_figure), shared
+ * by the run figures (figures.c) and the sweep figures (sweep_plot.c).
+ *
+ * plot_draw walks a table: for each figure and requested format it asks
+ * the caller's script function for the script, runs it through gp_draw,
+ * notes skips and failures, then writes figures/index.tsv (name, file,
+ * caption; one row per figure drawn) atomically and appends the summary
+ * line.  It is defined in plot.c. */
+#ifndef GROK_FIGURE_H
+#define GROK_FIGURE_H
+
+#include "fileio.h"
+#include "grok.h"
+#include "plot.h"
+
+struct plot_ctx {
+    plot_format f;
+    const char *name; /* the figure's name: the output file stem */
+};
+
+/* Builds figure fig's whole script in format f for data (terminal, style,
+ * data, commands, `unset output`): 1 built, 0 skipped (reason in why), or a
+ * negative status with e filled. */
+typedef int (*plot_script_fn)(const void *data, const plot_figure *fig, plot_format f,
+                              sbuf *script, sbuf *why, grok_err *e);
+
+/* The index of the figure called name in figs[0..n), or -1 with GROK_EINVAL
+ * in e: "unknown <what> \"NAME\": valid <what>s are loss, accuracy, ...". */
+int plot_find_figure(const plot_figure *figs, int n, const char *name, const char *what,
+                     grok_err *e);
+
+/* Draws figs[0..n) (only figs[only] when only >= 0) of data in the formats
+ * of mask into dir/figures (tex: dir/figures/tex), then writes
+ * dir/figures/index.tsv: a row per figure drawn in every format, in table
+ * order; with only >= 0 the rows of the other figures of figs already in the
+ * index are kept.  notes (may be NULL) gets "NAME: skipped: WHY" lines,
+ * gnuplot's warnings and failures, and the summary line "<what>: N figures
+ * drawn, M skipped[, K failed] (dir/figures)".  Returns as plot_run_dir. */
+int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n, int only,
+              unsigned mask, plot_script_fn script, const void *data, sbuf *notes, grok_err *e);
+
+#endif
