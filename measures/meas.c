@@ -1,24 +1,31 @@
 /* meas.c: the progress measures declared in meas.h, from a model's parameters
  * and its activations over all inputs (docs/measures.md).
  *
- * A pass: one tfm_forward over the n_all inputs in canonical order (r = a*p+b)
- * into the workspace's activations; the logits are copied to double.  The
- * general measures (losses, accuracies, sums of squares) need nothing else.
- * The Fourier measures then use, all in double through GSL's BLAS:
- *  - R1: the neurons of the last MLP, centred over inputs, in blocks of
+ * A pass: one model_forward (any family) over the n_all inputs in canonical
+ * order (r = a*p+b) into the workspace's activations; the logits are copied
+ * to double.  Then every row of meas_table whose needs are met computes its
+ * columns; what several rows share (the key frequencies, the projection, the
+ * W_E and W_L spectra) is computed on first use and kept for the pass
+ * (meas_pass).  The general measures (losses, accuracies, sums of squares)
+ * need nothing else.  The Fourier measures use, all in double through GSL's
+ * BLAS:
+ *  - R1: the neurons of the last hidden layer (model_hidden_last), centred
+ *    over inputs, in blocks of
  *    MEAS_NEURON_BLOCK columns, each block 2-D transformed (fourier_2d) and
  *    scored by meas_neuron_fve;
  *  - the projection onto the sum directions of the key frequencies as two
  *    GEMMs: coef [2K, Vo] = D L over every frequency, the rows of the other
  *    frequencies zeroed, PL = D^T coef (about 2 x 2K P2 Vo flops whatever
  *    the number of keys);
- *  - the spectra F W_E[:p] and F W_L, W_L = W_U^T W_out^T (TransformerLens
- *    layouts: W_U [D, Vo], W_out [M, D]).
+ *  - the spectra F W_E[:p] (embed.W_E of any family) and F W_L,
+ *    W_L = W_U^T W_out^T (a transformer; TransformerLens layouts: W_U [D, Vo],
+ *    W_out [M, D]).
  * Every sum runs in a fixed order and BLIS never splits k, so a row is the
  * same bits for any thread count.
  *
- * Legend: p modulus, K = (p-1)/2, P2 = p*p, N = n_all inputs, D d_model,
- * M d_mlp, Vo = p classes, H heads, T = 3 positions, c neurons in a block. */
+ * Legend: p modulus, K = (p-1)/2, P2 = p*p, N = n_all inputs, D the width of
+ * embed.W_E (d_model, d_embed), M the last hidden width (d_mlp, d_hidden),
+ * Vo = p classes, H heads, T = 3 positions, c neurons in a block. */
 #include "meas.h"
 
 #include <gsl/gsl_blas.h>

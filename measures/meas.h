@@ -20,7 +20,11 @@
  *    its frequency is 0 and its fraction 0, and it adds nothing to the key
  *    frequencies (np.unique over NaN would add k = 1).
  *  - For several layers, the neurons are those of the last layer's MLP at the
- *    last position and W_out is the last layer's.
+ *    last position and W_out is the last layer's.  For the MLP family the
+ *    neurons are its last hidden layer (model_hidden_last).
+ *  - Which measures a model and task get is the measure table's business
+ *    (meas_table below): each row needs any model, the Z_p grid, the
+ *    transformer (W_L) or the embedding (W_E).
  *  - The Fourier measures apply to the tasks with TASK_CAP_ZP_GRID (task.h):
  *    the modular arithmetic ops with a full grid of inputs and odd p, in any
  *    token layout.  They are skipped for `rand` (not modular arithmetic),
@@ -34,7 +38,7 @@
  *    separate measure.
  *
  * The work is matrix products in double (GSL's BLAS on BLIS): the forward over
- * all inputs in float32 (tfm_forward), then the 2-D transforms and the
+ * all inputs in float32 (model_forward), then the 2-D transforms and the
  * projections, each two GEMMs.  A workspace holds every
  * buffer, allocated once per (model config, task); the passes allocate
  * nothing.  Results are the same bits for any thread count.
