@@ -96,8 +96,7 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     memcpy(all_labels, task.label, sizeof(int32_t) * (size_t)n_all);
     if ((rc = trainer_init(&tr, &m, &tc, n_all, e)))
         goto done;
-    const tfm_model *tm = model_tfm(&m);
-    if (tm && (rc = meas_workspace_alloc(&ws, &c->model, &task, NULL, e)))
+    if ((rc = meas_workspace_alloc(&ws, &m, &task, NULL, e)))
         goto done_tr;
 
     sbuf_printf(out, "grok bench: %s p=%d, %d layer(s), d_model %d, %d heads x %d, d_mlp %d; "
@@ -130,7 +129,7 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
             trainer_eval(&tr, all_tokens, all_labels, n_all, NULL);
             const double t2 = now_seconds();
             meas_row row;
-            if (tm && (rc = meas_compute(ws, tm, &task, NULL, &row, e)))
+            if ((rc = meas_compute(ws, &m, &task, NULL, &row, e)))
                 goto done_ws;
             const double t3 = now_seconds();
             if (it >= o->warmup) {

@@ -92,6 +92,62 @@ static void json_epoch(sbuf *b, long ep)
         sbuf_puts(b, "null");
 }
 
+/* '"a", "b"' from a list of names each preceded by a tab */
+static void json_names(sbuf *out, const char *tabbed)
+{
+    int first = 1;
+    for (const char *s = tabbed; *s == '\t'; first = 0) {
+        const char *end = strchr(s + 1, '\t');
+        const size_t n = end ? (size_t)(end - s - 1) : strlen(s + 1);
+        char name[128];
+        snprintf(name, sizeof name, "%.*s", (int)n, s + 1);
+        if (!first)
+            sbuf_puts(out, ", ");
+        sbuf_json_string(out, name);
+        s += 1 + n;
+    }
+}
+
+/* "measures": the rows of meas_table computed, and those skipped with why */
+static void measures_json(const measure_result *r, sbuf *out)
+{
+    sbuf_puts(out, "  \"measures\": {\"computed\": [");
+    for (int i = 0, n = 0; i < meas_table_len; i++)
+        if (meas_applies(&meas_table[i], r->have)) {
+            sbuf_puts(out, n++ ? ", " : "");
+            sbuf_json_string(out, meas_table[i].name);
+        }
+    sbuf_puts(out, "], \"skipped\": [");
+    sbuf cols;
+    sbuf_init(&cols);
+    for (int i = 0, n = 0; i < meas_table_len; i++) {
+        const meas_desc *d = &meas_table[i];
+        const int need = meas_first_unmet(d->needs, r->have);
+        if (need < 0)
+            continue;
+        sbuf_puts(out, n++ ? ", {\"measure\": " : "{\"measure\": ");
+        sbuf_json_string(out, d->name);
+        sbuf_puts(out, ", \"columns\": [");
+        sbuf_clear(&cols);
+        meas_desc_column_names(d, &cols);
+        json_names(out, cols.data ? cols.data : "");
+        sbuf_puts(out, "], \"reason\": ");
+        sbuf_json_string(out, r->need_reason[need]);
+        sbuf_puts(out, "}");
+    }
+    sbuf_free(&cols);
+    sbuf_puts(out, "]},\n");
+}
+
+void measure_result_needs(measure_result *r, const model *m, const task_data *t)
+{
+    r->have = meas_have(m, t);
+    for (int i = 0; i < MEAS_N_NEEDS; i++)
+        meas_need_reason(m, t, 1u << i, r->need_reason[i], sizeof r->need_reason[i]);
+    r->fourier = (r->have & MEAS_NEED_ZP_GRID) != 0;
+    snprintf(r->reason, sizeof r->reason, "%s", r->need_reason[0]);
+}
+
 void measure_summary_json(const measure_result *r, sbuf *out)
 {
     if (r->fourier) {
@@ -112,6 +168,7 @@ void measure_summary_json(const measure_result *r, sbuf *out)
         sbuf_json_string(out, r->reason);
         sbuf_puts(out, "},\n  \"key_freqs\": [],\n");
     }
+    measures_json(r, out);
     sbuf_puts(out, "  \"phases\": {\"memorisation_end\": ");
     json_epoch(out, r->phases.memorisation_end);
     sbuf_puts(out, ", \"circuit_formation_end\": ");
@@ -190,7 +247,7 @@ int measure_load_checkpoint(const param_tensor *table, int n_tensors, float *par
 }
 
 /* Loads the checkpoint of epoch ep of dir into m and checks its epoch metadata. */
-static int load_entry(tfm_model *m, const char *dir, long ep, grok_err *e)
+static int load_entry(model *m, const char *dir, long ep, grok_err *e)
 {
     char rel[96], path[MEASURE_PATH_MAX];
     rundir_ckpt_name(rel, sizeof rel, ep);
@@ -217,6 +274,43 @@ static int write_file(const char *dir, const char *name, const sbuf *b, grok_err
 
 /* ------------------------------------------------------------------------ */
 /* a run directory */
+
+/* The files of the final checkpoint, read from its forward (and R1 pass). */
+typedef struct {
+    const char *file;
+    unsigned needs; /* MEAS_NEED_* */
+    int (*format)(meas_workspace *ws, const task_data *t, long epoch, sbuf *out, grok_err *e);
+} final_file;
+
+static int fmt_neurons(meas_workspace *ws, const task_data *t, long epoch, sbuf *out, grok_err *e)
+{
+    (void)t, (void)epoch;
+    return meas_format_neurons(ws, out, e);
+}
+static int fmt_attention(meas_workspace *ws, const task_data *t, long epoch, sbuf *out,
+                         grok_err *e)
+{
+    (void)epoch;
+    return meas_format_attention(ws, t, out, e);
+}
+static int fmt_spectrum(meas_workspace *ws, const task_data *t, long epoch, sbuf *out,
+                        grok_err *e)
+{
+    (void)t;
+    return meas_format_logit_spectrum(ws, epoch, out, e);
+}
+
+static const final_file final_files[] = {
+    {RUNDIR_NEURONS, MEAS_NEED_ZP_GRID, fmt_neurons},
+    {RUNDIR_ATTENTION, MEAS_NEED_TRANSFORMER, fmt_attention},
+    {RUNDIR_LOGIT_SPECTRUM, MEAS_NEED_ZP_GRID, fmt_spectrum},
+};
+#define N_FINAL_FILES ((int)(sizeof final_files / sizeof final_files[0]))
+
+static const char *const table_files[MEAS_FILE_COUNT] = {
+    [MEAS_FILE_MEASURES] = RUNDIR_MEASURES,
+    [MEAS_FILE_EMBED] = RUNDIR_FOURIER_EMBED,
+};
 
 int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e)
 {
@@ -247,33 +341,33 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
     if (jobs > n)
         jobs = n;
 
-    tfm_model *models = calloc((size_t)jobs, sizeof *models);
+    const model_config mc = cfg_model_config(&c);
+    model *models = calloc((size_t)jobs, sizeof *models);
     meas_workspace **ws = calloc((size_t)jobs, sizeof *ws);
     meas_row *rows = calloc((size_t)n, sizeof *rows);
     int *row_rc = calloc((size_t)n, sizeof *row_rc);
     grok_err *row_err = calloc((size_t)n, sizeof *row_err);
     measure_result r;
     memset(&r, 0, sizeof r);
-    sbuf b, b_neurons, b_spectrum, b_attention; /* written once every row succeeded */
+    sbuf b, b_final[N_FINAL_FILES]; /* written once every row succeeded */
     sbuf_init(&b);
-    sbuf_init(&b_neurons);
-    sbuf_init(&b_spectrum);
-    sbuf_init(&b_attention);
+    for (int i = 0; i < N_FINAL_FILES; i++)
+        sbuf_init(&b_final[i]);
     int n_models = 0;
     if (!models || !ws || !rows || !row_rc || !row_err) {
         rc = grok_fail(e, GROK_ENOMEM, "out of memory measuring %d checkpoints", n);
         goto done;
     }
     for (; n_models < jobs; n_models++) {
-        if ((rc = tfm_init(&models[n_models], &c.model, e)) != GROK_OK)
+        if ((rc = model_init(&models[n_models], &mc, e)) != GROK_OK)
             goto done;
-        if ((rc = meas_workspace_alloc(&ws[n_models], &c.model, &task, NULL, e)) != GROK_OK) {
-            tfm_free(&models[n_models]);
+        if ((rc = meas_workspace_alloc(&ws[n_models], &models[n_models], &task, NULL, e)) !=
+            GROK_OK) {
+            model_free(&models[n_models]);
             goto done;
         }
     }
-    r.fourier = meas_fourier_applies(ws[0]);
-    snprintf(r.reason, sizeof r.reason, "%s", meas_fourier_reason(ws[0]));
+    measure_result_needs(&r, &models[0], &task);
     r.n_checkpoints = n;
     r.first_epoch = ck[0];
     r.last_epoch = ck[n - 1];
@@ -284,16 +378,15 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
     if (r.fourier) {
         if ((rc = meas_key_freqs(ws[0], &models[0], &r.key, e)) != GROK_OK)
             goto done;
-        if ((rc = meas_format_neurons(ws[0], &b_neurons, e)) != GROK_OK ||
-            (rc = meas_format_logit_spectrum(ws[0], ck[n - 1], &b_spectrum, e)) != GROK_OK)
-            goto done;
     } else {
         rows[n - 1].epoch = ck[n - 1];
         if ((rc = meas_compute(ws[0], &models[0], &task, NULL, &rows[n - 1], e)) != GROK_OK)
             goto done;
     }
-    if ((rc = meas_format_attention(ws[0], &task, &b_attention, e)) != GROK_OK)
-        goto done;
+    for (int i = 0; i < N_FINAL_FILES; i++)
+        if ((final_files[i].needs & ~r.have) == 0 &&
+            (rc = final_files[i].format(ws[0], &task, ck[n - 1], &b_final[i], e)) != GROK_OK)
+            goto done;
 
     /* every row, in parallel over checkpoints */
     const meas_freqs *key = r.fourier ? &r.key : NULL;
@@ -313,23 +406,20 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
             goto done;
         }
 
-    sbuf_clear(&b);
-    meas_format_header(&models[0], r.fourier, &b);
-    for (int i = 0; i < n; i++)
-        meas_format_row(&rows[i], &b);
-    if ((rc = write_file(dir, RUNDIR_MEASURES, &b, e)) != GROK_OK ||
-        (rc = write_file(dir, RUNDIR_ATTENTION, &b_attention, e)) != GROK_OK)
-        goto done;
-    if (r.fourier) {
+    for (int f = 0; f < MEAS_FILE_COUNT; f++) {
+        if (!meas_file_applies(r.have, (meas_file)f))
+            continue;
         sbuf_clear(&b);
-        meas_format_embed_header(c.task.p, &b);
+        meas_format_header(&models[0], &task, (meas_file)f, &b);
         for (int i = 0; i < n; i++)
-            meas_format_embed_row(c.task.p, &rows[i], &b);
-        if ((rc = write_file(dir, RUNDIR_FOURIER_EMBED, &b, e)) != GROK_OK ||
-            (rc = write_file(dir, RUNDIR_NEURONS, &b_neurons, e)) != GROK_OK ||
-            (rc = write_file(dir, RUNDIR_LOGIT_SPECTRUM, &b_spectrum, e)) != GROK_OK)
+            meas_format_row(&rows[i], (meas_file)f, &b);
+        if ((rc = write_file(dir, table_files[f], &b, e)) != GROK_OK)
             goto done;
     }
+    for (int i = 0; i < N_FINAL_FILES; i++)
+        if ((final_files[i].needs & ~r.have) == 0 &&
+            (rc = write_file(dir, final_files[i].file, &b_final[i], e)) != GROK_OK)
+            goto done;
     measure_phases(rows, n, &r.phases);
     if (res)
         *res = r;
@@ -338,12 +428,11 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
 
 done:
     sbuf_free(&b);
-    sbuf_free(&b_neurons);
-    sbuf_free(&b_spectrum);
-    sbuf_free(&b_attention);
+    for (int i = 0; i < N_FINAL_FILES; i++)
+        sbuf_free(&b_final[i]);
     for (int i = 0; i < n_models; i++) {
         meas_workspace_free(ws[i]);
-        tfm_free(&models[i]);
+        model_free(&models[i]);
     }
     free(models);
     free(ws);
@@ -402,23 +491,24 @@ int measure_tsv_put(const char *path, const char *header, const char *line, long
     return rc;
 }
 
-int measure_live_init(measure_live *lv, const tfm_model *m, const task_data *t, tfm_acts *acts,
+int measure_live_init(measure_live *lv, const model *m, const task_data *t, model_acts *acts,
                       grok_err *e)
 {
     memset(lv, 0, sizeof *lv);
-    int rc = meas_workspace_alloc(&lv->ws, &m->cfg, t, acts, e);
+    int rc = meas_workspace_alloc(&lv->ws, m, t, acts, e);
     if (rc != GROK_OK)
         return rc;
     lv->task = t;
-    lv->p = t->cfg.p;
-    lv->fourier = meas_fourier_applies(lv->ws);
-    sbuf_init(&lv->header);
-    sbuf_init(&lv->embed_header);
+    lv->have = meas_workspace_have(lv->ws);
+    int oom = 0;
+    for (int f = 0; f < MEAS_FILE_COUNT; f++) {
+        sbuf_init(&lv->header[f]);
+        if (meas_file_applies(lv->have, (meas_file)f))
+            meas_format_header(m, t, (meas_file)f, &lv->header[f]);
+        oom |= lv->header[f].oom;
+    }
     sbuf_init(&lv->line);
-    meas_format_header(m, lv->fourier, &lv->header);
-    if (lv->fourier)
-        meas_format_embed_header(lv->p, &lv->embed_header);
-    if (lv->header.oom || lv->embed_header.oom) {
+    if (oom) {
         measure_live_free(lv);
         return grok_fail(e, GROK_ENOMEM, "out of memory for the measures header");
     }
@@ -428,13 +518,13 @@ int measure_live_init(measure_live *lv, const tfm_model *m, const task_data *t, 
 void measure_live_free(measure_live *lv)
 {
     meas_workspace_free(lv->ws);
-    sbuf_free(&lv->header);
-    sbuf_free(&lv->embed_header);
+    for (int f = 0; f < MEAS_FILE_COUNT; f++)
+        sbuf_free(&lv->header[f]);
     sbuf_free(&lv->line);
     memset(lv, 0, sizeof *lv);
 }
 
-int measure_live_step(measure_live *lv, const tfm_model *m, long epoch, const char *dir,
+int measure_live_step(measure_live *lv, const model *m, long epoch, const char *dir,
                       meas_row *row, grok_err *e)
 {
     meas_row local;
@@ -444,17 +534,16 @@ int measure_live_step(measure_live *lv, const tfm_model *m, long epoch, const ch
     if (rc != GROK_OK)
         return rc;
     char path[MEASURE_PATH_MAX];
-    sbuf_clear(&lv->line);
-    meas_format_row(r, &lv->line);
-    if ((rc = measure_path(path, dir, RUNDIR_MEASURES, e)) != GROK_OK ||
-        (rc = measure_tsv_put(path, lv->header.data, lv->line.data, epoch, e)) != GROK_OK)
-        return rc;
-    if (!lv->fourier)
-        return GROK_OK;
-    sbuf_clear(&lv->line);
-    meas_format_embed_row(lv->p, r, &lv->line);
-    if ((rc = measure_path(path, dir, RUNDIR_FOURIER_EMBED, e)) != GROK_OK ||
-        (rc = measure_tsv_put(path, lv->embed_header.data, lv->line.data, epoch, e)) != GROK_OK)
-        return rc;
+    for (int f = 0; f < MEAS_FILE_COUNT; f++) {
+        if (!meas_file_applies(lv->have, (meas_file)f))
+            continue;
+        sbuf_clear(&lv->line);
+        meas_format_row(r, (meas_file)f, &lv->line);
+        if (lv->line.oom)
+            return grok_fail(e, GROK_ENOMEM, "out of memory formatting a measures row");
+        if ((rc = measure_path(path, dir, table_files[f], e)) != GROK_OK ||
+            (rc = measure_tsv_put(path, lv->header[f].data, lv->line.data, epoch, e)) != GROK_OK)
+            return rc;
+    }
     return GROK_OK;
 }

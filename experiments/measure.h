@@ -10,11 +10,16 @@
  *                      frequency (Fourier tasks only)
  *   neurons.tsv        neuron freq frac_explained, final checkpoint (Fourier only)
  *   attention.tsv      [layer] a b head att_a att_b att_eq, final checkpoint
- *                      (the task's operand and position names: meas.h)
+ *                      (the task's operand and position names: meas.h;
+ *                      transformers only)
  *   logit_spectrum.tsv a comment line, then the p x p 2-D Fourier spectrum of
  *                      the final checkpoint's logits (Fourier only)
+ * The columns and files are those of the measure table (meas.h, meas_table)
+ * whose needs the run's model family and task meet; an MLP run gets the
+ * losses, weight norms and, on a Z_p grid task, the measures of W_E and of
+ * the logits (key frequencies from its last hidden layer).
  * summary.json belongs to the runner: measure_summary_json formats the
- * "fourier", "key_freqs" and "phases" members for it to insert.
+ * "fourier", "key_freqs", "measures" and "phases" members for it to insert.
  *
  * Prints nothing and never exits: every function returns a grok_status and
  * fills e. */
@@ -24,8 +29,8 @@
 #include "fileio.h"
 #include "grok.h"
 #include "meas.h"
+#include "model.h"
 #include "task.h"
-#include "tfm.h"
 
 /* Train accuracy that counts as memorised (the runner's RUN_SOLVED_ACC). */
 #define MEASURE_SOLVED_ACC 0.99
@@ -62,25 +67,35 @@ void measure_phases(const meas_row *rows, int n, measure_phase_bounds *out);
 typedef struct {
     int fourier;          /* the Fourier measures apply */
     char reason[160];     /* why not, when fourier == 0 */
+    unsigned have;        /* the needs met (MEAS_NEED_*): which rows of meas_table applied */
+    char need_reason[MEAS_N_NEEDS][160]; /* why need bit i is not met ("" when it is) */
     meas_freqs key;       /* key frequencies of the last checkpoint (rule R1) */
     int n_checkpoints;
     long first_epoch, last_epoch;
     measure_phase_bounds phases;
 } measure_result;
 
-/* Appends the members "fourier", "key_freqs" and "phases" for summary.json:
- * three lines, each indented by two spaces, separated by ",\n", with no
- * trailing comma or newline; for example
+/* Appends the members "fourier", "key_freqs", "measures" and "phases" for
+ * summary.json: four lines, each indented by two spaces, separated by ",\n",
+ * with no trailing comma or newline; for example
  *   "fourier": {"applies": true, "key_freq_rule": "R1", "cluster_frac": 0.85,
  *               "neurons": 512, "dead_neurons": 0,
  *               "clusters": [{"freq": 14, "size": 98}, ...]},
  *   "key_freqs": [14, 35, 41, 42, 52],
+ *   "measures": {"computed": ["losses", ...], "skipped": [{"measure": "gini_WL",
+ *                "columns": ["gini_WL"], "reason": "..."}, ...]},
  *   "phases": {"memorisation_end": 1400, "circuit_formation_end": 9400,
  *              "cleanup_end": 13000, "rule": "..."}
  * (each member on one line).  When the Fourier measures do not apply:
  * "fourier": {"applies": false, "reason": "..."} and "key_freqs": [].
- * Unreached boundaries are null. */
+ * "measures" walks meas_table: the rows computed, and each row skipped with
+ * its columns and the reason of its first unmet need.  Unreached boundaries
+ * are null. */
 void measure_summary_json(const measure_result *r, sbuf *out);
+
+/* Fills r->have, r->need_reason, r->fourier and r->reason for model m on
+ * task t (what measure_summary_json reports as applied and skipped). */
+void measure_result_needs(measure_result *r, const model *m, const task_data *t);
 
 /* Loads the checkpoint at path into params, every tensor of the parameter
  * table t[0..n_tensors) (any model family; F32, shapes checked); *epoch (may
@@ -107,24 +122,24 @@ int measure_run_dir(const char *dir, int jobs, grok_err *e);
 typedef struct {
     meas_workspace *ws;
     const task_data *task;
-    int p, fourier;
-    sbuf header, embed_header; /* header lines of measures.tsv, fourier_embed.tsv */
-    sbuf line;                 /* scratch */
+    unsigned have;
+    sbuf header[MEAS_FILE_COUNT]; /* header lines of measures.tsv, fourier_embed.tsv */
+    sbuf line;                    /* scratch */
 } measure_live;
 
-/* Builds the workspace for model m's config and task t (which must outlive
- * lv).  acts: an activation workspace for >= t->n_all inputs to borrow, or
- * NULL. */
-int measure_live_init(measure_live *lv, const tfm_model *m, const task_data *t, tfm_acts *acts,
+/* Builds the workspace for model m (any family) and task t (which must
+ * outlive lv).  acts: an activation workspace of m for >= t->n_all inputs to
+ * borrow, or NULL. */
+int measure_live_init(measure_live *lv, const model *m, const task_data *t, model_acts *acts,
                       grok_err *e);
 void measure_live_free(measure_live *lv);
 
 /* Measures m as of `epoch` and writes its row into dir/measures.tsv (and
- * dir/fourier_embed.tsv): rows of an epoch >= this one are dropped first, so
- * a resumed run that measures an epoch again writes the same bytes as one
- * never interrupted; a file whose header differs is started afresh.  row (may
- * be NULL) receives the measures. */
-int measure_live_step(measure_live *lv, const tfm_model *m, long epoch, const char *dir,
+ * dir/fourier_embed.tsv when it applies): rows of an epoch >= this one are
+ * dropped first, so a resumed run that measures an epoch again writes the
+ * same bytes as one never interrupted; a file whose header differs is
+ * started afresh.  row (may be NULL) receives the measures. */
+int measure_live_step(measure_live *lv, const model *m, long epoch, const char *dir,
                       meas_row *row, grok_err *e);
 
 /* The file-level step of measure_live_step: path gets header, its existing

@@ -228,13 +228,9 @@ static int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_op
     r->batch_labels = malloc((size_t)r->batch * sizeof *r->batch_labels);
     if (!r->perm || !r->batch_tokens || !r->batch_labels)
         return grok_fail(e, GROK_ENOMEM, "out of memory for a minibatch of %d examples", r->batch);
-    /* live measures read transformer weights by name */
-    const tfm_model *tm = model_tfm(&r->model);
-    if (tm) {
-        if ((rc = measure_live_init(&r->meas, tm, &r->task, NULL, e)) != GROK_OK)
-            return rc;
-        r->meas_ready = 1;
-    }
+    if ((rc = measure_live_init(&r->meas, &r->model, &r->task, NULL, e)) != GROK_OK)
+        return rc;
+    r->meas_ready = 1;
     if (cfg_format(&r->cfg, &r->cfg_text) != GROK_OK ||
         run_core_text(&r->cfg, &r->core_text) != GROK_OK)
         return grok_fail(e, GROK_ENOMEM, "out of memory formatting the config");
@@ -795,7 +791,7 @@ static int run_loop(run_ctx *r, grok_err *e)
             return run_commit(r, ep, "stopped", e);
         }
         if (r->meas_ready && ep % c->measures.every == 0 &&
-            (rc = measure_live_step(&r->meas, model_tfm(&r->model), ep, r->dir, NULL, e)) !=
+            (rc = measure_live_step(&r->meas, &r->model, ep, r->dir, NULL, e)) !=
                 GROK_OK)
             return rc;
         if (run_is_checkpoint_epoch(c, ep)) {
@@ -839,19 +835,11 @@ static int run_final_measures(run_ctx *r, grok_err *e)
     const double t0 = progress_now();
     measure_result res;
     const int jobs = r->opts && r->opts->blis ? r->opts->blis->threads : 0;
-    int rc = GROK_OK;
-    if (model_tfm(&r->model)) {
-        if ((rc = measure_run_dir_result(r->dir, jobs, &res, e)) != GROK_OK)
-            return rc;
-        progress_event(&r->prog, "measured %d checkpoints in %.1f s", res.n_checkpoints,
-                       progress_now() - t0);
-    } else {
-        memset(&res, 0, sizeof res);
-        res.phases = (measure_phase_bounds){-1, -1, -1};
-        snprintf(res.reason, sizeof res.reason,
-                 "the progress measures read transformer weights; model.family = '%s'",
-                 model_family_name(r->model.cfg.family));
-    }
+    int rc = measure_run_dir_result(r->dir, jobs, &res, e);
+    if (rc != GROK_OK)
+        return rc;
+    progress_event(&r->prog, "measured %d checkpoints in %.1f s", res.n_checkpoints,
+                   progress_now() - t0);
     sbuf_clear(&r->measure_json);
     measure_summary_json(&res, &r->measure_json);
     if ((rc = run_write_summary(r, r->epoch, r->cfg.train.epochs == r->epoch ? "finished" : "stopped",

@@ -1,30 +1,39 @@
 /* meas.c: the progress measures declared in meas.h, from a model's parameters
  * and its activations over all inputs (docs/measures.md).
  *
- * A pass: one tfm_forward over the n_all inputs in canonical order (r = a*p+b)
- * into the workspace's activations; the logits are copied to double.  The
- * general measures (losses, accuracies, sums of squares) need nothing else.
- * The Fourier measures then use, all in double through GSL's BLAS:
- *  - R1: the neurons of the last MLP, centred over inputs, in blocks of
+ * A pass: one model_forward (any family) over the n_all inputs in canonical
+ * order (r = a*p+b) into the workspace's activations; the logits are copied
+ * to double.  Then every row of meas_table whose needs are met computes its
+ * columns; what several rows share (the key frequencies, the projection, the
+ * W_E and W_L spectra) is computed on first use and kept for the pass
+ * (meas_pass).  The general measures (losses, accuracies, sums of squares)
+ * need nothing else.  The Fourier measures use, all in double through GSL's
+ * BLAS:
+ *  - R1: the neurons of the last hidden layer (model_hidden_last), centred
+ *    over inputs, in blocks of
  *    MEAS_NEURON_BLOCK columns, each block 2-D transformed (fourier_2d) and
  *    scored by meas_neuron_fve;
  *  - the projection onto the sum directions of the key frequencies as two
  *    GEMMs: coef [2K, Vo] = D L over every frequency, the rows of the other
  *    frequencies zeroed, PL = D^T coef (about 2 x 2K P2 Vo flops whatever
  *    the number of keys);
- *  - the spectra F W_E[:p] and F W_L, W_L = W_U^T W_out^T (TransformerLens
- *    layouts: W_U [D, Vo], W_out [M, D]).
+ *  - the spectra F W_E[:p] (embed.W_E of any family) and F W_L,
+ *    W_L = W_U^T W_out^T (a transformer; TransformerLens layouts: W_U [D, Vo],
+ *    W_out [M, D]).
  * Every sum runs in a fixed order and BLIS never splits k, so a row is the
  * same bits for any thread count.
  *
- * Legend: p modulus, K = (p-1)/2, P2 = p*p, N = n_all inputs, D d_model,
- * M d_mlp, Vo = p classes, H heads, T = 3 positions, c neurons in a block. */
+ * Legend: p modulus, K = (p-1)/2, P2 = p*p, N = n_all inputs, D the width of
+ * embed.W_E (d_model, d_embed), M the last hidden width (d_mlp, d_hidden),
+ * Vo = p classes, H heads, T = 3 positions, c neurons in a block. */
 #include "meas.h"
 
 #include <gsl/gsl_blas.h>
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_sort.h>
 #include <math.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "loss.h"
@@ -35,15 +44,17 @@
 #define MEAS_NEURON_BLOCK 64
 
 struct meas_workspace {
-    tfm_config mc;
+    model_config mc;
+    unsigned have; /* MEAS_NEED_* met by the model and task */
+    int transformer;
     int p, K, N, Vo, M, D, H, T, L;
     int fourier;
     char reason[160];
-    tfm_acts *acts;
+    model_acts *acts;
     int own_acts;
     int32_t *tokens; /* [N, T] canonical order */
     double *logits;  /* [N, Vo] the last forward, in double */
-    float *attn;     /* [N, H, T] */
+    float *attn;     /* [N, H, T] (a transformer) */
     int have_forward;
     /* Fourier buffers (NULL when the Fourier measures do not apply) */
     double *F;           /* [p, p] */
@@ -52,10 +63,10 @@ struct meas_workspace {
     double *coef;        /* [2K, Vo] coefficients on the sum directions */
     int width;           /* columns of bufA..C: max(block, Vo) */
     double *bufA, *bufB, *bufC; /* [P2, width] */
-    double *WE, *E;      /* [p, D] */
-    double *WU;          /* [D, Vo] */
-    double *Wout;        /* [M, D] */
-    double *WL, *FWL;    /* [p, M] */
+    double *WE, *E;      /* [p, D] (D: the width of embed.W_E) */
+    double *WU;          /* [D, Vo] (a transformer) */
+    double *Wout;        /* [M, D] (a transformer) */
+    double *WL, *FWL;    /* [p, M] (a transformer) */
     double *spec_e, *spec_l; /* [p] component norms */
     double *fn;          /* [K+1] per-frequency norms */
     double *scratch;     /* [max(p, M)] */
@@ -184,7 +195,7 @@ void meas_workspace_free(meas_workspace *ws)
     if (!ws)
         return;
     if (ws->own_acts)
-        tfm_acts_free(ws->acts);
+        model_acts_free(ws->acts);
     grok_free(ws->tokens);
     grok_free(ws->logits);
     grok_free(ws->attn);
@@ -218,53 +229,118 @@ static void *ws_alloc(size_t count, size_t size, size_t *total)
     return grok_alloc(count * size);
 }
 
-int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_data *t,
-                         tfm_acts *acts, grok_err *e)
+static int model_d_vocab(const model *m)
+{
+    return m->cfg.family == MODEL_TRANSFORMER ? m->cfg.tfm.d_vocab : m->cfg.mlp.d_vocab;
+}
+
+/* ------------------------------------------------------------------------ */
+/* needs */
+
+/* The needs in bit order, with a one-line reason for each (meas_need_reason). */
+unsigned meas_have(const model *m, const task_data *t)
+{
+    unsigned have = 0;
+    if ((t->caps & TASK_CAP_ZP_GRID) && fourier_check_p(t->cfg.p, NULL) == GROK_OK &&
+        t->n_all == t->cfg.p * t->cfg.p)
+        have |= MEAS_NEED_ZP_GRID;
+    if (model_tfm(m))
+        have |= MEAS_NEED_TRANSFORMER;
+    const param_tensor *we = model_find(m, "embed.W_E");
+    if (we && we->ndim == 2 && (have & MEAS_NEED_ZP_GRID) && we->shape[0] >= t->cfg.p)
+        have |= MEAS_NEED_EMBED;
+    return have;
+}
+
+int meas_applies(const meas_desc *d, unsigned have) { return (d->needs & ~have) == 0; }
+
+int meas_first_unmet(unsigned needs, unsigned have)
+{
+    for (int i = 0; i < MEAS_N_NEEDS; i++)
+        if ((needs & ~have) & (1u << i))
+            return i;
+    return -1;
+}
+
+void meas_need_reason(const model *m, const task_data *t, unsigned needs, char *buf, size_t n)
+{
+    const unsigned have = meas_have(m, t);
+    switch (meas_first_unmet(needs, have)) {
+    case 0: /* MEAS_NEED_ZP_GRID */
+        snprintf(buf, n, "%s", t->no_grid[0] ? t->no_grid : "the task has no full Z_p grid");
+        break;
+    case 1: /* MEAS_NEED_TRANSFORMER */
+        snprintf(buf, n, "reads the transformer's W_U and W_out (W_L = W_U^T W_out); "
+                         "model.family = '%s'",
+                 model_family_name(m->cfg.family));
+        break;
+    case 2: /* MEAS_NEED_EMBED */
+        snprintf(buf, n, "reads embed.W_E with a row per residue 0..%d; model.family = '%s' "
+                         "has none",
+                 t->cfg.p - 1, model_family_name(m->cfg.family));
+        break;
+    default:
+        snprintf(buf, n, "%s", "");
+    }
+}
+
+int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *t,
+                         model_acts *acts, grok_err *e)
 {
     *out = NULL;
-    if (mc->d_vocab != t->d_vocab || mc->d_vocab_out != t->n_classes || mc->n_ctx != t->n_ctx)
+    if (model_d_vocab(m) != t->d_vocab || model_n_classes(m) != t->n_classes ||
+        model_n_ctx(m) != t->n_ctx)
         return grok_fail(e, GROK_EINVAL,
                          "measures: model (d_vocab %d, d_vocab_out %d, n_ctx %d) does not fit "
                          "the task (needs %d, %d, %d)",
-                         mc->d_vocab, mc->d_vocab_out, mc->n_ctx, t->d_vocab, t->n_classes,
-                         t->n_ctx);
+                         model_d_vocab(m), model_n_classes(m), model_n_ctx(m), t->d_vocab,
+                         t->n_classes, t->n_ctx);
+    const unsigned have = meas_have(m, t);
     /* The Fourier measures need the task's Z_p grid; p means nothing otherwise. */
-    const int fourier = (t->caps & TASK_CAP_ZP_GRID) != 0;
+    const int fourier = (have & MEAS_NEED_ZP_GRID) != 0;
     const int p = fourier ? t->cfg.p : 0;
+    const tfm_model *tm = model_tfm(m);
     meas_workspace *ws = calloc(1, sizeof *ws);
     if (!ws)
         return grok_fail(e, GROK_ENOMEM, "measures: out of memory");
-    ws->mc = *mc;
+    ws->mc = m->cfg;
+    ws->have = have;
+    ws->transformer = tm != NULL;
     ws->p = p;
     ws->K = fourier ? fourier_n_freqs(p) : 0;
     ws->N = t->n_all;
-    ws->Vo = mc->d_vocab_out;
-    ws->M = mc->d_mlp;
-    ws->D = mc->d_model;
-    ws->H = mc->n_heads;
-    ws->T = mc->n_ctx;
-    ws->L = mc->n_layers;
+    ws->Vo = model_n_classes(m);
+    ws->M = tm ? tm->cfg.d_mlp : m->cfg.mlp.d_hidden;
+    ws->T = model_n_ctx(m);
+    if (tm) {
+        ws->H = tm->cfg.n_heads;
+        ws->L = tm->cfg.n_layers;
+    }
+    const param_tensor *we = model_find(m, "embed.W_E");
+    ws->D = (have & MEAS_NEED_EMBED) ? we->shape[1] : 0;
     if (!fourier)
-        snprintf(ws->reason, sizeof ws->reason, "%s", t->no_grid);
-    else
-        GROK_ASSERT(fourier_check_p(p, NULL) == GROK_OK && t->n_all == p * p);
+        meas_need_reason(m, t, MEAS_NEED_ZP_GRID, ws->reason, sizeof ws->reason);
     ws->fourier = fourier;
 
     const size_t N = (size_t)ws->N, Vo = (size_t)ws->Vo, P = (size_t)p, P2 = P * P,
                  D = (size_t)ws->D, M = (size_t)ws->M, K = (size_t)ws->K;
+    const size_t Mt = tm ? M : 0; /* the W_L buffers: a transformer only */
     size_t bytes = 0;
     int ok = 1;
     if (acts) {
         ws->acts = acts;
     } else {
-        ws->acts = tfm_acts_alloc(&(tfm_model){.cfg = *mc}, ws->N);
+        ws->acts = model_acts_alloc(m, ws->N);
         ws->own_acts = 1;
         ok = ws->acts != NULL;
     }
     ws->tokens = ws_alloc(N * (size_t)ws->T, sizeof(int32_t), &bytes);
     ws->logits = ws_alloc(N * Vo, sizeof(double), &bytes);
-    ws->attn = ws_alloc(N * (size_t)ws->H * (size_t)ws->T, sizeof(float), &bytes);
-    ok = ok && ws->tokens && ws->logits && ws->attn;
+    ok = ok && ws->tokens && ws->logits;
+    if (tm) {
+        ws->attn = ws_alloc(N * (size_t)ws->H * (size_t)ws->T, sizeof(float), &bytes);
+        ok = ok && ws->attn;
+    }
     if (ws->fourier) {
         const int block = ws->M < MEAS_NEURON_BLOCK ? ws->M : MEAS_NEURON_BLOCK;
         ws->width = block > ws->Vo ? block : ws->Vo;
@@ -276,12 +352,6 @@ int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_
         ws->bufA = ws_alloc(P2 * (size_t)ws->width, sizeof(double), &bytes);
         ws->bufB = ws_alloc(P2 * (size_t)ws->width, sizeof(double), &bytes);
         ws->bufC = ws_alloc(P2 * (size_t)ws->width, sizeof(double), &bytes);
-        ws->WE = ws_alloc(P * D, sizeof(double), &bytes);
-        ws->E = ws_alloc(P * D, sizeof(double), &bytes);
-        ws->WU = ws_alloc(D * Vo, sizeof(double), &bytes);
-        ws->Wout = ws_alloc(M * D, sizeof(double), &bytes);
-        ws->WL = ws_alloc(P * M, sizeof(double), &bytes);
-        ws->FWL = ws_alloc(P * M, sizeof(double), &bytes);
         ws->spec_e = ws_alloc(P, sizeof(double), &bytes);
         ws->spec_l = ws_alloc(P, sizeof(double), &bytes);
         ws->fn = ws_alloc(K + 1, sizeof(double), &bytes);
@@ -289,8 +359,21 @@ int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_
         ws->nbest = ws_alloc(M, sizeof(int), &bytes);
         ws->nfrac = ws_alloc(M, sizeof(double), &bytes);
         ok = ok && ws->F && ws->Dsum && ws->PL && ws->Lx && ws->coef && ws->bufA && ws->bufB &&
-             ws->bufC && ws->WE && ws->E && ws->WU && ws->Wout && ws->WL && ws->FWL &&
-             ws->spec_e && ws->spec_l && ws->fn && ws->scratch && ws->nbest && ws->nfrac;
+             ws->bufC && ws->spec_e && ws->spec_l && ws->fn && ws->scratch && ws->nbest &&
+             ws->nfrac;
+        if (D > 0) {
+            ws->WE = ws_alloc(P * D, sizeof(double), &bytes);
+            ws->E = ws_alloc(P * D, sizeof(double), &bytes);
+            ok = ok && ws->WE && ws->E;
+        }
+        if (Mt > 0) {
+            const size_t Dt = (size_t)tm->cfg.d_model;
+            ws->WU = ws_alloc(Dt * Vo, sizeof(double), &bytes);
+            ws->Wout = ws_alloc(Mt * Dt, sizeof(double), &bytes);
+            ws->WL = ws_alloc(P * Mt, sizeof(double), &bytes);
+            ws->FWL = ws_alloc(P * Mt, sizeof(double), &bytes);
+            ok = ok && ws->WU && ws->Wout && ws->WL && ws->FWL;
+        }
     }
     if (!ok) {
         const int n_inputs = ws->N;
@@ -311,28 +394,44 @@ int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_
     return GROK_OK;
 }
 
+unsigned meas_workspace_have(const meas_workspace *ws) { return ws->have; }
 int meas_fourier_applies(const meas_workspace *ws) { return ws->fourier; }
 const char *meas_fourier_reason(const meas_workspace *ws) { return ws->reason; }
 
 /* ------------------------------------------------------------------------ */
 /* passes */
 
-static int ws_check_model(const meas_workspace *ws, const tfm_model *m, grok_err *e)
+/* 1 when a and b have the same shapes and arithmetic (init_scale aside) */
+static int same_model(const model_config *a, const model_config *b)
 {
-    const tfm_config *a = &m->cfg, *b = &ws->mc;
-    if (a->n_layers != b->n_layers || a->d_model != b->d_model || a->n_heads != b->n_heads ||
-        a->d_head != b->d_head || a->d_mlp != b->d_mlp || a->d_vocab != b->d_vocab ||
-        a->d_vocab_out != b->d_vocab_out || a->n_ctx != b->n_ctx || a->act != b->act ||
-        a->layernorm != b->layernorm || a->attn_bias != b->attn_bias)
+    if (a->family != b->family)
+        return 0;
+    if (a->family == MODEL_TRANSFORMER) {
+        const tfm_config *x = &a->tfm, *y = &b->tfm;
+        return x->n_layers == y->n_layers && x->d_model == y->d_model &&
+               x->n_heads == y->n_heads && x->d_head == y->d_head && x->d_mlp == y->d_mlp &&
+               x->d_vocab == y->d_vocab && x->d_vocab_out == y->d_vocab_out &&
+               x->n_ctx == y->n_ctx && x->act == y->act && x->layernorm == y->layernorm &&
+               x->attn_bias == y->attn_bias;
+    }
+    const mlp_config *x = &a->mlp, *y = &b->mlp;
+    return x->n_ctx == y->n_ctx && x->d_vocab == y->d_vocab && x->d_vocab_out == y->d_vocab_out &&
+           x->d_embed == y->d_embed && x->combine == y->combine && x->n_layers == y->n_layers &&
+           x->d_hidden == y->d_hidden && x->act == y->act;
+}
+
+static int ws_check_model(const meas_workspace *ws, const model *m, grok_err *e)
+{
+    if (!same_model(&m->cfg, &ws->mc))
         return grok_fail(e, GROK_EINVAL,
                          "measures: the model's config differs from the workspace's");
     return GROK_OK;
 }
 
-static void ws_forward(meas_workspace *ws, const tfm_model *m)
+static void ws_forward(meas_workspace *ws, const model *m)
 {
-    tfm_forward(m, ws->acts, ws->tokens, ws->N);
-    const float *lg = tfm_logits(ws->acts);
+    model_forward(m, ws->acts, ws->tokens, ws->N);
+    const float *lg = model_logits(ws->acts);
     const size_t n = (size_t)ws->N * ws->Vo;
     for (size_t i = 0; i < n; i++)
         ws->logits[i] = lg[i];
@@ -340,12 +439,15 @@ static void ws_forward(meas_workspace *ws, const tfm_model *m)
     ws->have_neurons = 0;
 }
 
-/* R1 over the neurons of the last forward, block by block, into nbest/nfrac;
- * then the key frequencies and clusters into out. */
+/* R1 over the neurons of the last hidden layer of the last forward, block
+ * by block, into nbest/nfrac; then the key frequencies and clusters into
+ * out. */
 static void ws_neurons(meas_workspace *ws, meas_freqs *out)
 {
-    const int M = ws->M, N = ws->N, p = ws->p, K = ws->K;
-    const float *post = tfm_mlp_post_last(ws->acts); /* [N, M] */
+    const int N = ws->N, p = ws->p, K = ws->K;
+    int M;
+    const float *post = model_hidden_last(ws->acts, &M); /* [N, M] */
+    GROK_ASSERT(M == ws->M);
     const int block = M < MEAS_NEURON_BLOCK ? M : MEAS_NEURON_BLOCK;
     for (int n0 = 0; n0 < M; n0 += block) {
         const int c = M - n0 < block ? M - n0 : block;
@@ -388,7 +490,7 @@ static void ws_neurons(meas_workspace *ws, meas_freqs *out)
         out->n_dead += ws->nbest[j] == 0;
 }
 
-int meas_key_freqs(meas_workspace *ws, const tfm_model *m, meas_freqs *out, grok_err *e)
+int meas_key_freqs(meas_workspace *ws, const model *m, meas_freqs *out, grok_err *e)
 {
     if (!ws->fourier)
         return grok_fail(e, GROK_EINVAL, "measures: no key frequencies: %s", ws->reason);
@@ -411,49 +513,6 @@ static void row_norms(double *out, const double *X, int rows, int cols)
     }
 }
 
-/* The three Gini variants of a component-norm vector c [p]. */
-static void gini_variants(meas_workspace *ws, const double *c, double *all, double *nonconst,
-                          double *freq)
-{
-    *all = meas_gini(c, ws->p, ws->scratch);
-    *nonconst = meas_gini(c + 1, ws->p - 1, ws->scratch);
-    fourier_freq_norms(ws->fn, c, ws->p);
-    *freq = meas_gini(ws->fn + 1, ws->K, ws->scratch);
-}
-
-/* Spectra of W_E (rows 0..p-1) and W_L, their Gini coefficients, and the
- * W_E norm per frequency. */
-static void ws_spectra(meas_workspace *ws, const tfm_model *m, meas_row *out)
-{
-    const int p = ws->p, D = ws->D, M = ws->M, Vo = ws->Vo;
-    const float *W_E = m->p.W_E, *W_U = m->p.W_U, *W_out = m->p.blocks[ws->L - 1].W_out;
-    for (size_t i = 0; i < (size_t)p * D; i++)
-        ws->WE[i] = W_E[i];
-    for (size_t i = 0; i < (size_t)D * Vo; i++)
-        ws->WU[i] = W_U[i];
-    for (size_t i = 0; i < (size_t)M * D; i++)
-        ws->Wout[i] = W_out[i];
-    gsl_matrix_const_view Fv = gsl_matrix_const_view_array(ws->F, (size_t)p, (size_t)p);
-    gsl_matrix_const_view WEv = gsl_matrix_const_view_array(ws->WE, (size_t)p, (size_t)D);
-    gsl_matrix_view Ev = gsl_matrix_view_array(ws->E, (size_t)p, (size_t)D);
-    /* E [p, D] = F W_E[:p] */
-    gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &Fv.matrix, &WEv.matrix, 0.0, &Ev.matrix);
-    row_norms(ws->spec_e, ws->E, p, D);
-    /* W_L [p, M] = W_U^T W_out^T; F W_L [p, M] */
-    gsl_matrix_const_view WUv = gsl_matrix_const_view_array(ws->WU, (size_t)D, (size_t)Vo);
-    gsl_matrix_const_view Wov = gsl_matrix_const_view_array(ws->Wout, (size_t)M, (size_t)D);
-    gsl_matrix_view WLv = gsl_matrix_view_array(ws->WL, (size_t)p, (size_t)M);
-    gsl_matrix_view FWLv = gsl_matrix_view_array(ws->FWL, (size_t)p, (size_t)M);
-    gsl_blas_dgemm(CblasTrans, CblasTrans, 1.0, &WUv.matrix, &Wov.matrix, 0.0, &WLv.matrix);
-    gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &Fv.matrix, &WLv.matrix, 0.0, &FWLv.matrix);
-    row_norms(ws->spec_l, ws->FWL, p, M);
-
-    gini_variants(ws, ws->spec_l, &out->gini_WL, &out->gini_WL_nonconst, &out->gini_WL_freq);
-    gini_variants(ws, ws->spec_e, &out->gini_WE, &out->gini_WE_nonconst, &out->gini_WE_freq);
-    /* ws->fn now holds the W_E per-frequency norms */
-    memcpy(out->embed, ws->fn, (size_t)(ws->K + 1) * sizeof *ws->fn);
-}
-
 static int check_keys(const meas_workspace *ws, const meas_freqs *key, grok_err *e)
 {
     if (key->n < 0 || key->n > ws->K)
@@ -468,7 +527,236 @@ static int check_keys(const meas_workspace *ws, const meas_freqs *key, grok_err 
     return GROK_OK;
 }
 
-int meas_compute(meas_workspace *ws, const tfm_model *m, const task_data *t, const meas_freqs *key,
+/* ------------------------------------------------------------------------ */
+/* one pass: what the rows of the table share, each computed on first use */
+
+struct meas_pass {
+    meas_workspace *ws;
+    const model *m;
+    const task_data *t;
+    const meas_freqs *key; /* given, or the model's own once R1 ran */
+    meas_freqs own;
+    int have_PL, have_spec_e, have_spec_l;
+};
+
+/* the key frequencies: the given ones, else rule R1 on this forward */
+static const meas_freqs *pass_key(meas_pass *ps)
+{
+    if (!ps->key) {
+        ws_neurons(ps->ws, &ps->own);
+        ps->key = &ps->own;
+    }
+    return ps->key;
+}
+
+/* PL: the logits projected on the key frequencies' sum directions */
+static const double *pass_PL(meas_pass *ps)
+{
+    meas_workspace *ws = ps->ws;
+    if (!ps->have_PL) {
+        const meas_freqs *key = pass_key(ps);
+        meas_project_sum(ws->PL, ws->logits, ws->Dsum, key->k, key->n, ws->p, ws->Vo, ws->coef);
+        ps->have_PL = 1;
+    }
+    return ws->PL;
+}
+
+/* spec_e [p]: the component norms of E = F W_E[:p] */
+static const double *pass_spec_e(meas_pass *ps)
+{
+    meas_workspace *ws = ps->ws;
+    if (!ps->have_spec_e) {
+        const int p = ws->p, D = ws->D;
+        const float *W_E = ps->m->params + model_find(ps->m, "embed.W_E")->offset;
+        for (size_t i = 0; i < (size_t)p * D; i++)
+            ws->WE[i] = W_E[i];
+        gsl_matrix_const_view Fv = gsl_matrix_const_view_array(ws->F, (size_t)p, (size_t)p);
+        gsl_matrix_const_view WEv = gsl_matrix_const_view_array(ws->WE, (size_t)p, (size_t)D);
+        gsl_matrix_view Ev = gsl_matrix_view_array(ws->E, (size_t)p, (size_t)D);
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &Fv.matrix, &WEv.matrix, 0.0, &Ev.matrix);
+        row_norms(ws->spec_e, ws->E, p, D);
+        ps->have_spec_e = 1;
+    }
+    return ws->spec_e;
+}
+
+/* spec_l [p]: the component norms of F W_L, W_L = W_U^T W_out^T [p, M]
+ * (TransformerLens layouts: W_U [D, Vo], W_out [M, D] of the last layer) */
+static const double *pass_spec_l(meas_pass *ps)
+{
+    meas_workspace *ws = ps->ws;
+    if (!ps->have_spec_l) {
+        const tfm_model *tm = model_tfm(ps->m);
+        const int p = ws->p, D = tm->cfg.d_model, M = ws->M, Vo = ws->Vo;
+        const float *W_U = tm->p.W_U, *W_out = tm->p.blocks[ws->L - 1].W_out;
+        for (size_t i = 0; i < (size_t)D * Vo; i++)
+            ws->WU[i] = W_U[i];
+        for (size_t i = 0; i < (size_t)M * D; i++)
+            ws->Wout[i] = W_out[i];
+        gsl_matrix_const_view Fv = gsl_matrix_const_view_array(ws->F, (size_t)p, (size_t)p);
+        gsl_matrix_const_view WUv = gsl_matrix_const_view_array(ws->WU, (size_t)D, (size_t)Vo);
+        gsl_matrix_const_view Wov = gsl_matrix_const_view_array(ws->Wout, (size_t)M, (size_t)D);
+        gsl_matrix_view WLv = gsl_matrix_view_array(ws->WL, (size_t)p, (size_t)M);
+        gsl_matrix_view FWLv = gsl_matrix_view_array(ws->FWL, (size_t)p, (size_t)M);
+        gsl_blas_dgemm(CblasTrans, CblasTrans, 1.0, &WUv.matrix, &Wov.matrix, 0.0, &WLv.matrix);
+        gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &Fv.matrix, &WLv.matrix, 0.0,
+                       &FWLv.matrix);
+        row_norms(ws->spec_l, ws->FWL, p, M);
+        ps->have_spec_l = 1;
+    }
+    return ws->spec_l;
+}
+
+/* the double field of out that column i of d names */
+static double *col_f64(meas_row *out, const meas_desc *d, int i)
+{
+    GROK_ASSERT(i < d->n_cols && d->cols[i].kind == MEAS_COL_F64);
+    return (double *)((char *)out + d->cols[i].offset);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the compute functions of the table's rows */
+
+static void m_losses(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    const meas_workspace *ws = ps->ws;
+    const task_data *t = ps->t;
+    int c;
+    out->loss_train = meas_ce(ws->logits, ws->Vo, t->label, t->order, t->n_train, &c);
+    out->acc_train = (double)c / t->n_train;
+    out->loss_test = meas_ce(ws->logits, ws->Vo, t->label, t->order + t->n_train, t->n_test, &c);
+    out->acc_test = (double)c / t->n_test;
+}
+
+static void m_restricted(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    meas_workspace *ws = ps->ws;
+    const task_data *t = ps->t;
+    const int N = ws->N, Vo = ws->Vo;
+    int c;
+    meas_restricted_logits(ws->Lx, ws->logits, pass_PL(ps), N, Vo, ws->coef);
+    out->loss_restricted = meas_ce(ws->Lx, Vo, t->label, NULL, N, &c);
+    out->acc_restricted = (double)c / N;
+    out->loss_restricted_train = meas_ce(ws->Lx, Vo, t->label, t->order, t->n_train, NULL);
+}
+
+static void m_excluded(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    meas_workspace *ws = ps->ws;
+    const task_data *t = ps->t;
+    int c;
+    meas_excluded_logits(ws->Lx, ws->logits, pass_PL(ps), ws->N, ws->Vo);
+    out->loss_excluded = meas_ce(ws->Lx, ws->Vo, t->label, t->order, t->n_train, &c);
+    out->acc_excluded = (double)c / t->n_train;
+}
+
+/* arg of the Gini rows: the spectrum and the components counted */
+enum { GINI_WE = 0, GINI_WL = 4, GINI_ALL = 0, GINI_NONCONST = 1, GINI_FREQ = 2 };
+
+static void m_gini(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    meas_workspace *ws = ps->ws;
+    const double *c = (d->arg & GINI_WL) ? pass_spec_l(ps) : pass_spec_e(ps);
+    double *v = col_f64(out, d, 0);
+    switch (d->arg & 3) {
+    case GINI_ALL:
+        *v = meas_gini(c, ws->p, ws->scratch);
+        break;
+    case GINI_NONCONST:
+        *v = meas_gini(c + 1, ws->p - 1, ws->scratch);
+        break;
+    default: /* GINI_FREQ */
+        fourier_freq_norms(ws->fn, c, ws->p);
+        *v = meas_gini(ws->fn + 1, ws->K, ws->scratch);
+    }
+}
+
+static void m_weights(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    const model *m = ps->m;
+    GROK_ASSERT(m->n_tensors <= MEAS_MAX_TENSORS);
+    out->n_tensors = m->n_tensors;
+    out->sum_sq_weights = 0;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const float *x = m->params + m->tensors[i].offset;
+        double s = 0;
+        for (size_t j = 0; j < m->tensors[i].numel; j++)
+            s += (double)x[j] * x[j];
+        out->sq[i] = s;
+        out->sum_sq_weights += s;
+    }
+}
+
+static void m_key_freqs(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    const meas_freqs *key = pass_key(ps);
+    out->n_key_freqs = key->n;
+    memcpy(out->key_freqs, key->k, (size_t)key->n * sizeof *key->k);
+}
+
+static void m_embed(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    fourier_freq_norms(out->embed, pass_spec_e(ps), ps->ws->p);
+    out->n_embed = ps->ws->K + 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* the table */
+
+#define COL(f) {#f, MEAS_COL_F64, offsetof(meas_row, f)}
+#define COLS(...) (const meas_col[]){__VA_ARGS__}, (int)(sizeof((const meas_col[]){__VA_ARGS__}) / sizeof(meas_col))
+#define GRID MEAS_NEED_ZP_GRID
+#define TFM MEAS_NEED_TRANSFORMER
+#define EMB MEAS_NEED_EMBED
+
+const meas_desc meas_table[] = {
+    {"losses", MEAS_FILE_MEASURES, 0,
+     COLS(COL(loss_train), COL(loss_test), COL(acc_train), COL(acc_test)), m_losses, 0,
+     "cross-entropy and accuracy on the training and test rows"},
+    {"restricted", MEAS_FILE_MEASURES, GRID,
+     COLS(COL(loss_restricted), COL(loss_restricted_train), COL(acc_restricted)), m_restricted, 0,
+     "logits on the key frequencies' sum directions plus the mean logit: CE on all inputs and "
+     "the training rows, accuracy on all inputs"},
+    {"excluded", MEAS_FILE_MEASURES, GRID, COLS(COL(loss_excluded), COL(acc_excluded)),
+     m_excluded, 0, "logits without the key frequencies' sum directions, training rows"},
+    {"gini_WE", MEAS_FILE_MEASURES, GRID | EMB, COLS(COL(gini_WE)), m_gini, GINI_WE | GINI_ALL,
+     "Gini of the p Fourier component norms of W_E"},
+    {"gini_WL", MEAS_FILE_MEASURES, GRID | TFM, COLS(COL(gini_WL)), m_gini, GINI_WL | GINI_ALL,
+     "Gini of the p Fourier component norms of W_L = W_U^T W_out"},
+    {"gini_WE_nonconst", MEAS_FILE_MEASURES, GRID | EMB, COLS(COL(gini_WE_nonconst)), m_gini,
+     GINI_WE | GINI_NONCONST, "Gini of W_E's p - 1 non-constant component norms"},
+    {"gini_WL_nonconst", MEAS_FILE_MEASURES, GRID | TFM, COLS(COL(gini_WL_nonconst)), m_gini,
+     GINI_WL | GINI_NONCONST, "Gini of W_L's p - 1 non-constant component norms"},
+    {"gini_WE_freq", MEAS_FILE_MEASURES, GRID | EMB, COLS(COL(gini_WE_freq)), m_gini,
+     GINI_WE | GINI_FREQ, "Gini of W_E's K per-frequency norms"},
+    {"gini_WL_freq", MEAS_FILE_MEASURES, GRID | TFM, COLS(COL(gini_WL_freq)), m_gini,
+     GINI_WL | GINI_FREQ, "Gini of W_L's K per-frequency norms"},
+    {"weights", MEAS_FILE_MEASURES, 0,
+     COLS(COL(sum_sq_weights), {"sq_", MEAS_COL_PER_TENSOR, offsetof(meas_row, sq)}),
+     m_weights, 0, "sum of squared weights, total and per tensor of the parameter table"},
+    {"key_freqs", MEAS_FILE_MEASURES, GRID,
+     COLS({"n_key_freqs", MEAS_COL_INT, offsetof(meas_row, n_key_freqs)},
+          {"key_freqs", MEAS_COL_FREQ_LIST, offsetof(meas_row, key_freqs)}),
+     m_key_freqs, 0, "the key frequencies the row used (rule R1 on the last hidden layer)"},
+    {"embed_freq", MEAS_FILE_EMBED, GRID | EMB,
+     COLS({"freq_", MEAS_COL_PER_FREQ, offsetof(meas_row, embed)}), m_embed, 0,
+     "W_E norm per frequency: constant, then 1..K"},
+};
+const int meas_table_len = (int)(sizeof meas_table / sizeof meas_table[0]);
+
+#undef COL
+#undef COLS
+#undef GRID
+#undef TFM
+#undef EMB
+
+int meas_compute(meas_workspace *ws, const model *m, const task_data *t, const meas_freqs *key,
                  meas_row *out, grok_err *e)
 {
     int rc = ws_check_model(ws, m, e);
@@ -484,109 +772,102 @@ int meas_compute(meas_workspace *ws, const tfm_model *m, const task_data *t, con
     const long epoch = out->epoch;
     memset(out, 0, sizeof *out);
     out->epoch = epoch;
+    out->have = ws->have;
+    out->fourier = ws->fourier;
 
     ws_forward(ws, m);
-    const int N = ws->N, Vo = ws->Vo;
-    int c;
-    out->loss_train = meas_ce(ws->logits, Vo, t->label, t->order, t->n_train, &c);
-    out->acc_train = (double)c / t->n_train;
-    out->loss_test = meas_ce(ws->logits, Vo, t->label, t->order + t->n_train, t->n_test, &c);
-    out->acc_test = (double)c / t->n_test;
-
-    GROK_ASSERT(m->n_tensors <= MEAS_MAX_TENSORS);
-    out->n_tensors = m->n_tensors;
-    for (int i = 0; i < m->n_tensors; i++) {
-        const float *x = m->params + m->tensors[i].offset;
-        double s = 0;
-        for (size_t j = 0; j < m->tensors[i].numel; j++)
-            s += (double)x[j] * x[j];
-        out->sq[i] = s;
-        out->sum_sq_weights += s;
-    }
-    if (!ws->fourier)
-        return GROK_OK;
-
-    out->fourier = 1;
-    meas_freqs own;
-    if (!key) {
-        ws_neurons(ws, &own);
-        key = &own;
-    }
-    out->n_key_freqs = key->n;
-    memcpy(out->key_freqs, key->k, (size_t)key->n * sizeof *key->k);
-
-    meas_project_sum(ws->PL, ws->logits, ws->Dsum, key->k, key->n, ws->p, Vo, ws->coef);
-    meas_restricted_logits(ws->Lx, ws->logits, ws->PL, N, Vo, ws->coef);
-    out->loss_restricted = meas_ce(ws->Lx, Vo, t->label, NULL, N, &c);
-    out->acc_restricted = (double)c / N;
-    out->loss_restricted_train = meas_ce(ws->Lx, Vo, t->label, t->order, t->n_train, NULL);
-    meas_excluded_logits(ws->Lx, ws->logits, ws->PL, N, Vo);
-    out->loss_excluded = meas_ce(ws->Lx, Vo, t->label, t->order, t->n_train, &c);
-    out->acc_excluded = (double)c / t->n_train;
-
-    ws_spectra(ws, m, out);
+    meas_pass ps = {.ws = ws, .m = m, .t = t, .key = ws->fourier ? key : NULL};
+    for (int i = 0; i < meas_table_len; i++)
+        if (meas_applies(&meas_table[i], ws->have))
+            meas_table[i].compute(&ps, &meas_table[i], out);
     return GROK_OK;
 }
 
 /* ------------------------------------------------------------------------ */
 /* run-directory text */
 
+int meas_file_applies(unsigned have, meas_file file)
+{
+    for (int i = 0; i < meas_table_len; i++)
+        if (meas_table[i].file == file && meas_applies(&meas_table[i], have))
+            return 1;
+    return 0;
+}
+
+void meas_desc_columns(const meas_desc *d, const model *m, const task_data *t, sbuf *out)
+{
+    for (int i = 0; i < d->n_cols; i++) {
+        const meas_col *c = &d->cols[i];
+        if (c->kind == MEAS_COL_PER_TENSOR)
+            for (int j = 0; j < m->n_tensors; j++)
+                sbuf_printf(out, "\t%s%s", c->name, m->tensors[j].name);
+        else if (c->kind == MEAS_COL_PER_FREQ) {
+            sbuf_puts(out, "\tconst");
+            for (int k = 1; k <= fourier_n_freqs(t->cfg.p); k++)
+                sbuf_printf(out, "\t%s%d", c->name, k);
+        } else
+            sbuf_printf(out, "\t%s", c->name);
+    }
+}
+
+void meas_desc_column_names(const meas_desc *d, sbuf *out)
+{
+    for (int i = 0; i < d->n_cols; i++) {
+        const meas_col *c = &d->cols[i];
+        if (c->kind == MEAS_COL_PER_TENSOR)
+            sbuf_printf(out, "\t%s<tensor>", c->name);
+        else if (c->kind == MEAS_COL_PER_FREQ)
+            sbuf_printf(out, "\tconst\t%s<k>", c->name);
+        else
+            sbuf_printf(out, "\t%s", c->name);
+    }
+}
+
+void meas_format_header(const model *m, const task_data *t, meas_file file, sbuf *out)
+{
+    const unsigned have = meas_have(m, t);
+    sbuf_puts(out, "epoch");
+    for (int i = 0; i < meas_table_len; i++)
+        if (meas_table[i].file == file && meas_applies(&meas_table[i], have))
+            meas_desc_columns(&meas_table[i], m, t, out);
+    sbuf_puts(out, "\n");
+}
+
 static void put_num(sbuf *b, double x) { sbuf_printf(b, "\t%.9g", x); }
 
-void meas_format_header(const tfm_model *m, int fourier, sbuf *out)
-{
-    sbuf_puts(out, "epoch\tloss_train\tloss_test\tacc_train\tacc_test");
-    if (fourier)
-        sbuf_puts(out, "\tloss_restricted\tloss_restricted_train\tacc_restricted\tloss_excluded"
-                       "\tacc_excluded\tgini_WE\tgini_WL\tgini_WE_nonconst\tgini_WL_nonconst"
-                       "\tgini_WE_freq\tgini_WL_freq");
-    sbuf_puts(out, "\tsum_sq_weights");
-    for (int i = 0; i < m->n_tensors; i++)
-        sbuf_printf(out, "\tsq_%s", m->tensors[i].name);
-    if (fourier)
-        sbuf_puts(out, "\tn_key_freqs\tkey_freqs");
-    sbuf_puts(out, "\n");
-}
-
-void meas_format_row(const meas_row *r, sbuf *out)
+void meas_format_row(const meas_row *r, meas_file file, sbuf *out)
 {
     sbuf_printf(out, "%ld", r->epoch);
-    put_num(out, r->loss_train);
-    put_num(out, r->loss_test);
-    put_num(out, r->acc_train);
-    put_num(out, r->acc_test);
-    if (r->fourier) {
-        const double f[] = {r->loss_restricted, r->loss_restricted_train, r->acc_restricted,
-                            r->loss_excluded,   r->acc_excluded,          r->gini_WE,
-                            r->gini_WL,         r->gini_WE_nonconst,      r->gini_WL_nonconst,
-                            r->gini_WE_freq,    r->gini_WL_freq};
-        for (size_t i = 0; i < sizeof f / sizeof f[0]; i++)
-            put_num(out, f[i]);
+    for (int i = 0; i < meas_table_len; i++) {
+        const meas_desc *d = &meas_table[i];
+        if (d->file != file || !meas_applies(d, r->have))
+            continue;
+        for (int j = 0; j < d->n_cols; j++) {
+            const meas_col *c = &d->cols[j];
+            const char *f = (const char *)r + c->offset;
+            switch (c->kind) {
+            case MEAS_COL_F64:
+                put_num(out, *(const double *)f);
+                break;
+            case MEAS_COL_INT:
+                sbuf_printf(out, "\t%d", *(const int *)f);
+                break;
+            case MEAS_COL_PER_TENSOR:
+                for (int k = 0; k < r->n_tensors; k++)
+                    put_num(out, ((const double *)f)[k]);
+                break;
+            case MEAS_COL_PER_FREQ:
+                for (int k = 0; k < r->n_embed; k++)
+                    put_num(out, ((const double *)f)[k]);
+                break;
+            case MEAS_COL_FREQ_LIST:
+                sbuf_puts(out, "\t");
+                for (int k = 0; k < r->n_key_freqs; k++)
+                    sbuf_printf(out, k ? ",%d" : "%d", ((const int *)f)[k]);
+                break;
+            }
+        }
     }
-    put_num(out, r->sum_sq_weights);
-    for (int i = 0; i < r->n_tensors; i++)
-        put_num(out, r->sq[i]);
-    if (r->fourier) {
-        sbuf_printf(out, "\t%d\t", r->n_key_freqs);
-        for (int i = 0; i < r->n_key_freqs; i++)
-            sbuf_printf(out, i ? ",%d" : "%d", r->key_freqs[i]);
-    }
-    sbuf_puts(out, "\n");
-}
-
-void meas_format_embed_header(int p, sbuf *out)
-{
-    sbuf_puts(out, "epoch\tconst");
-    for (int k = 1; k <= fourier_n_freqs(p); k++)
-        sbuf_printf(out, "\tfreq_%d", k);
-    sbuf_puts(out, "\n");
-}
-
-void meas_format_embed_row(int p, const meas_row *r, sbuf *out)
-{
-    sbuf_printf(out, "%ld", r->epoch);
-    for (int k = 0; k <= fourier_n_freqs(p); k++)
-        put_num(out, r->embed[k]);
     sbuf_puts(out, "\n");
 }
 
@@ -602,6 +883,9 @@ int meas_format_neurons(const meas_workspace *ws, sbuf *out, grok_err *e)
 
 int meas_format_attention(meas_workspace *ws, const task_data *t, sbuf *out, grok_err *e)
 {
+    if (!ws->transformer)
+        return grok_fail(e, GROK_EINVAL, "measures: no attention: model.family = '%s'",
+                         model_family_name(ws->mc.family));
     if (!ws->have_forward)
         return grok_fail(e, GROK_EINVAL, "measures: no forward pass to read attention from");
     GROK_ASSERT(t->n_all == ws->N && t->n_ctx == ws->T);
@@ -612,7 +896,7 @@ int meas_format_attention(meas_workspace *ws, const task_data *t, sbuf *out, gro
         sbuf_printf(out, "\tatt_%s", task_position_name(t, i, name, sizeof name));
     sbuf_puts(out, "\n");
     for (int l = 0; l < ws->L; l++) {
-        tfm_attn_last(ws->acts, l, ws->attn);
+        tfm_attn_last(model_acts_tfm(ws->acts), l, ws->attn);
         for (int r = 0; r < ws->N; r++) {
             task_format_operands(t, r, ops, sizeof ops);
             for (int h = 0; h < H; h++) {

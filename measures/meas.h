@@ -20,7 +20,11 @@
  *    its frequency is 0 and its fraction 0, and it adds nothing to the key
  *    frequencies (np.unique over NaN would add k = 1).
  *  - For several layers, the neurons are those of the last layer's MLP at the
- *    last position and W_out is the last layer's.
+ *    last position and W_out is the last layer's.  For the MLP family the
+ *    neurons are its last hidden layer (model_hidden_last).
+ *  - Which measures a model and task get is the measure table's business
+ *    (meas_table below): each row needs any model, the Z_p grid, the
+ *    transformer (W_L) or the embedding (W_E).
  *  - The Fourier measures apply to the tasks with TASK_CAP_ZP_GRID (task.h):
  *    the modular arithmetic ops with a full grid of inputs and odd p, in any
  *    token layout.  They are skipped for `rand` (not modular arithmetic),
@@ -34,7 +38,7 @@
  *    separate measure.
  *
  * The work is matrix products in double (GSL's BLAS on BLIS): the forward over
- * all inputs in float32 (tfm_forward), then the 2-D transforms and the
+ * all inputs in float32 (model_forward), then the 2-D transforms and the
  * projections, each two GEMMs.  A workspace holds every
  * buffer, allocated once per (model config, task); the passes allocate
  * nothing.  Results are the same bits for any thread count.
@@ -50,11 +54,13 @@
 #include "fileio.h"
 #include "fourier.h"
 #include "grok.h"
+#include "model.h"
 #include "task.h"
-#include "tfm.h"
 
 #define MEAS_MAX_K ((FOURIER_P_MAX - 1) / 2)
-#define MEAS_MAX_TENSORS (4 + 20 * TFM_MAX_LAYERS)
+/* The largest parameter table of any family (transformer: 4 + 20 per layer;
+ * MLP: 3 + 2 per layer). */
+#define MEAS_MAX_TENSORS (4 + 20 * TFM_MAX_LAYERS > 3 + 2 * MLP_MAX_LAYERS ? 4 + 20 * TFM_MAX_LAYERS : 3 + 2 * MLP_MAX_LAYERS)
 /* A neuron belongs to its frequency's cluster when frac > this (docs/measures.md). */
 #define MEAS_CLUSTER_FRAC 0.85
 
@@ -69,36 +75,113 @@ typedef struct {
     int cluster_k[MEAS_MAX_K], cluster_size[MEAS_MAX_K]; /* ascending k; neurons in each */
 } meas_freqs;
 
-/* One row of measures.tsv (and of fourier_embed.tsv). */
+/* One row of measures.tsv (and of fourier_embed.tsv): a field per column of
+ * the measure table below; only the fields of the measures that apply
+ * (have) are set. */
 typedef struct {
     long epoch; /* not touched by meas_compute: the caller sets it */
+    unsigned have; /* the needs (MEAS_NEED_*) the model and task met: which rows apply */
     double loss_train, loss_test, acc_train, acc_test;
-    int fourier; /* 1: the Fourier fields below are set; 0: they are absent */
+    int fourier; /* 1: the Fourier fields below are set (have & MEAS_NEED_ZP_GRID) */
     double loss_restricted, loss_restricted_train, acc_restricted;
     double loss_excluded, acc_excluded;
     double gini_WE, gini_WL, gini_WE_nonconst, gini_WL_nonconst, gini_WE_freq, gini_WL_freq;
     int n_key_freqs;
     int key_freqs[MEAS_MAX_K];   /* the key frequencies used for this row */
+    int n_embed;                  /* K + 1 when the W_E spectrum was measured */
     double embed[MEAS_MAX_K + 1]; /* [K+1] W_E norm: constant, then frequency 1..K */
     double sum_sq_weights;
     int n_tensors;
     double sq[MEAS_MAX_TENSORS]; /* [n_tensors] sum of squares, parameter-table order */
 } meas_row;
 
+/* ---- the measure table ----
+ *
+ * Every measure (or group of columns computed together) is one row of
+ * meas_table: its name, the file and columns it writes, what it needs, and
+ * the function that computes it.  The headers, the rows, `grok measure`, the
+ * live pass and the reasons for skipped measures all walk the table, in
+ * order; the columns of a file are "epoch" then each applicable row's
+ * columns in table order.  A new measure is a field of meas_row, one compute
+ * function and one row. */
+
+/* What a measure needs of the model and task (meas_have). */
+#define MEAS_NEED_ZP_GRID 1u     /* the task has TASK_CAP_ZP_GRID (odd p, full grid) */
+#define MEAS_NEED_TRANSFORMER 2u /* the transformer's weights (W_U, W_out) */
+#define MEAS_NEED_EMBED 4u       /* embed.W_E with a row per residue 0..p-1 */
+#define MEAS_N_NEEDS 3
+
+/* The files a row writes to. */
+typedef enum { MEAS_FILE_MEASURES, MEAS_FILE_EMBED, MEAS_FILE_COUNT } meas_file;
+
+typedef enum {
+    MEAS_COL_F64,        /* one double at offset, %.9g */
+    MEAS_COL_INT,        /* one int at offset, %d */
+    MEAS_COL_PER_TENSOR, /* double [n_tensors] at offset; columns <name><tensor> */
+    MEAS_COL_PER_FREQ,   /* double [n_embed] at offset; columns const, <name>1..K */
+    MEAS_COL_FREQ_LIST,  /* int [n_key_freqs] at offset, one column "14,35,41" */
+} meas_col_kind;
+
+typedef struct {
+    const char *name; /* the column, or the prefix of a per-tensor/per-frequency group */
+    meas_col_kind kind;
+    size_t offset; /* of the field in meas_row */
+} meas_col;
+
+typedef struct meas_pass meas_pass; /* one model's pass: what the rows share */
+typedef struct meas_desc meas_desc;
+struct meas_desc {
+    const char *name;
+    meas_file file;
+    unsigned needs; /* MEAS_NEED_*; 0: any model, any task */
+    const meas_col *cols;
+    int n_cols;
+    /* Fills the row's fields of out from the pass (the forward over all
+     * inputs has run). */
+    void (*compute)(meas_pass *ps, const meas_desc *d, meas_row *out);
+    int arg;           /* for a compute function shared by several rows */
+    const char *about; /* one line */
+};
+
+extern const meas_desc meas_table[];
+extern const int meas_table_len;
+
+/* The needs (MEAS_NEED_*) that model m and task t meet. */
+unsigned meas_have(const model *m, const task_data *t);
+/* 1 when every need of d is in have. */
+int meas_applies(const meas_desc *d, unsigned have);
+/* Why the first need in `needs` that (m, t) does not meet fails, into buf;
+ * "" when all are met. */
+void meas_need_reason(const model *m, const task_data *t, unsigned needs, char *buf, size_t n);
+/* The index 0..MEAS_N_NEEDS-1 of the first need in needs that have lacks,
+ * or -1. */
+int meas_first_unmet(unsigned needs, unsigned have);
+/* The column names of d for model m and task t, each preceded by a tab. */
+void meas_desc_columns(const meas_desc *d, const model *m, const task_data *t, sbuf *out);
+/* The column names of d with their groups unexpanded ("sq_<tensor>",
+ * "const", "freq_<k>"), each preceded by a tab: for messages about skipped
+ * measures, where no model need be at hand. */
+void meas_desc_column_names(const meas_desc *d, sbuf *out);
+/* 1 when some applicable row writes to file. */
+int meas_file_applies(unsigned have, meas_file file);
+
 typedef struct meas_workspace meas_workspace;
 
-/* Allocates into *out everything a measure pass needs for models of config
- * mc on task t: the token rows of all n_all inputs in canonical order, the
- * Fourier basis and sum directions, and the double buffers.  acts: an
- * activation workspace for at least t->n_all examples of this config to
- * borrow (not freed here), or NULL to allocate one.  GROK_EINVAL when mc does
- * not fit t (d_vocab, d_vocab_out, n_ctx must be the task's d_vocab,
- * n_classes, n_ctx); GROK_ENOMEM with
+/* Allocates into *out everything a measure pass needs for models shaped as
+ * m (any family) on task t: the token rows of all n_all inputs in canonical
+ * order, the Fourier basis and sum directions, and the double buffers.
+ * acts: an activation workspace of m's family for at least t->n_all
+ * examples to borrow (not freed here), or NULL to allocate one.
+ * GROK_EINVAL when m does not fit t (input vocabulary, classes and
+ * positions must be the task's d_vocab, n_classes, n_ctx); GROK_ENOMEM with
  * the size when memory runs out; *out is NULL then.  The task must outlive
  * the workspace. */
-int meas_workspace_alloc(meas_workspace **out, const tfm_config *mc, const task_data *t,
-                         tfm_acts *acts, grok_err *e);
+int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *t,
+                         model_acts *acts, grok_err *e);
 void meas_workspace_free(meas_workspace *ws);
+
+/* The needs the workspace's model and task meet (meas_have). */
+unsigned meas_workspace_have(const meas_workspace *ws);
 
 /* 1 when the Fourier measures apply to the workspace's task; when they do
  * not, meas_fourier_reason says why (e.g. "task 'rand' is not modular
@@ -107,42 +190,45 @@ int meas_fourier_applies(const meas_workspace *ws);
 const char *meas_fourier_reason(const meas_workspace *ws);
 
 /* Rule R1 on model m: forward over all inputs, the 2-D transform of each
- * centred neuron, best frequency and fraction explained per neuron, key
- * frequencies = the distinct best frequencies of the non-constant neurons,
- * and the clusters.  Leaves the neuron table and the forward in ws (for
- * meas_format_neurons, _attention, _logit_spectrum).  GROK_EINVAL when the
- * Fourier measures do not apply. */
-int meas_key_freqs(meas_workspace *ws, const tfm_model *m, meas_freqs *out, grok_err *e);
+ * centred neuron of the last hidden layer (model_hidden_last: the
+ * transformer's last MLP, the MLP's last hidden layer), best frequency and
+ * fraction explained per neuron, key frequencies = the distinct best
+ * frequencies of the non-constant neurons, and the clusters.  Leaves the
+ * neuron table and the forward in ws (for meas_format_neurons, _attention,
+ * _logit_spectrum).  GROK_EINVAL when the Fourier measures do not apply. */
+int meas_key_freqs(meas_workspace *ws, const model *m, meas_freqs *out, grok_err *e);
 
-/* All measures of model m into out (epoch untouched).  key: the key
- * frequencies to restrict to (docs/measures.md: those of the final model),
- * or NULL for this model's own (R1, as meas_key_freqs).  Ignored when the Fourier
- * measures do not apply.  Leaves the forward (and the neuron table when R1
- * ran) in ws.  GROK_EINVAL for a bad key list or a task that does not match
- * the workspace. */
-int meas_compute(meas_workspace *ws, const tfm_model *m, const task_data *t, const meas_freqs *key,
+/* Every measure of the table that applies to model m, into out (epoch
+ * untouched).  key: the key frequencies to restrict to (docs/measures.md:
+ * those of the final model), or NULL for this model's own (R1, as
+ * meas_key_freqs).  Ignored when the Fourier measures do not apply.  Leaves
+ * the forward (and the neuron table when R1 ran) in ws.  GROK_EINVAL for a
+ * bad key list or a model or task that does not match the workspace. */
+int meas_compute(meas_workspace *ws, const model *m, const task_data *t, const meas_freqs *key,
                  meas_row *out, grok_err *e);
 
 /* Text of the run-directory files (all numbers %.9g, tab-separated, '\n').
- * measures.tsv: header and one row.  Columns: epoch loss_train loss_test
- * acc_train acc_test [loss_restricted loss_restricted_train acc_restricted
- * loss_excluded acc_excluded gini_WE gini_WL gini_WE_nonconst gini_WL_nonconst
- * gini_WE_freq gini_WL_freq] sum_sq_weights sq_<tensor>... [n_key_freqs
- * key_freqs]; bracketed columns only when fourier.  key_freqs is a comma list
- * without spaces ("14,35,41"), empty when there are none. */
-void meas_format_header(const tfm_model *m, int fourier, sbuf *out);
-void meas_format_row(const meas_row *r, sbuf *out);
-/* fourier_embed.tsv: "epoch const freq_1 ... freq_K" and one row. */
-void meas_format_embed_header(int p, sbuf *out);
-void meas_format_embed_row(int p, const meas_row *r, sbuf *out);
+ * The header of file: "epoch", then the columns of every row of the table
+ * that writes to file and applies to (m, t), in table order.  For the
+ * default run measures.tsv has: epoch loss_train loss_test acc_train
+ * acc_test loss_restricted loss_restricted_train acc_restricted
+ * loss_excluded acc_excluded gini_WE gini_WL gini_WE_nonconst
+ * gini_WL_nonconst gini_WE_freq gini_WL_freq sum_sq_weights sq_<tensor>...
+ * n_key_freqs key_freqs; key_freqs is a comma list without spaces
+ * ("14,35,41"), empty when there are none.  fourier_embed.tsv: epoch const
+ * freq_1 ... freq_K. */
+void meas_format_header(const model *m, const task_data *t, meas_file file, sbuf *out);
+/* One line of file from r (the rows in r->have). */
+void meas_format_row(const meas_row *r, meas_file file, sbuf *out);
 /* neurons.tsv: "neuron freq frac_explained", one line per neuron, from the
  * last R1 pass in ws.  GROK_EINVAL when none ran. */
 int meas_format_neurons(const meas_workspace *ws, sbuf *out, grok_err *e);
-/* attention.tsv from the last forward in ws: the task's operand columns
- * (task_operand_header), "head", then att_<position> for each token position
- * (task_position_name): "a b head att_a att_b att_eq" for the default task;
- * a leading "layer" column when the model has several layers.  One line per
- * (layer, input, head); the attention probabilities of the last position. */
+/* attention.tsv from the last forward in ws (a transformer): the task's
+ * operand columns (task_operand_header), "head", then att_<position> for
+ * each token position (task_position_name): "a b head att_a att_b att_eq"
+ * for the default task; a leading "layer" column when the model has several
+ * layers.  One line per (layer, input, head); the attention probabilities of
+ * the last position.  GROK_EINVAL for a model without attention. */
 int meas_format_attention(meas_workspace *ws, const task_data *t, sbuf *out, grok_err *e);
 /* logit_spectrum.tsv from the last forward in ws: a comment line naming the
  * epoch and the basis order, then the p x p matrix S[f][g] = norm over

@@ -141,6 +141,8 @@ void model_acts_free(model_acts *a)
     free(a);
 }
 
+tfm_acts *model_acts_tfm(model_acts *a) { return a->tfm; }
+
 void model_acts_profile(model_acts *a, tfm_profile *prof)
 {
     if (a->tfm) /* the MLP's products are not profiled */

@@ -451,7 +451,7 @@ static double need_f64(const st_file *f, const char *name)
 
 typedef struct {
     st_file fx;
-    tfm_model m;
+    model m;
     task_data t;
     meas_workspace *ws;
 } golden;
@@ -479,7 +479,9 @@ static int golden_setup(void **state)
                      .init_scale = 1};
     task_config tc = {.op = TASK_OP_ADD, .p = p, .frac_train = 0.3};
     long ep;
-    if (tfm_init(&g->m, &mc, &e) != GROK_OK || measure_load_checkpoint(g->m.tensors, g->m.n_tensors, g->m.params, path, &ep, &e) ||
+    const model_config mcfg = {.family = MODEL_TRANSFORMER, .tfm = mc};
+    if (model_init(&g->m, &mcfg, &e) != GROK_OK ||
+        measure_load_checkpoint(g->m.tensors, g->m.n_tensors, g->m.params, path, &ep, &e) ||
         task_init(&g->t, &tc, 0, &e) != GROK_OK) {
         printf("# %s\n", e.msg);
         return -1;
@@ -490,7 +492,7 @@ static int golden_setup(void **state)
         atoi(st_meta_get(&g->fx, "n_train")) != g->t.n_train)
         return -1;
     memcpy(g->t.order, ord->data, sizeof(int32_t) * (size_t)g->t.n_all);
-    if (meas_workspace_alloc(&g->ws, &mc, &g->t, NULL, &e) != GROK_OK) {
+    if (meas_workspace_alloc(&g->ws, &g->m, &g->t, NULL, &e) != GROK_OK) {
         printf("# %s\n", e.msg);
         return -1;
     }
@@ -505,7 +507,7 @@ static int golden_teardown(void **state)
         return 0;
     meas_workspace_free(g->ws);
     task_free(&g->t);
-    tfm_free(&g->m);
+    model_free(&g->m);
     st_file_free(&g->fx);
     free(g);
     return 0;
@@ -515,7 +517,7 @@ static void test_golden_measures(void **state)
 {
     golden *g = *state;
     const st_file *f = &g->fx;
-    const int p = g->t.cfg.p, K = fourier_n_freqs(p), M = g->m.cfg.d_mlp, P2 = p * p;
+    const int p = g->t.cfg.p, K = fourier_n_freqs(p), M = g->m.cfg.tfm.d_mlp, P2 = p * p;
     grok_err e;
     meas_row row = {.epoch = 7};
     assert_int_equal(meas_compute(g->ws, &g->m, &g->t, NULL, &row, &e), GROK_OK);
@@ -525,13 +527,13 @@ static void test_golden_measures(void **state)
     /* the forward first, so that a mismatch in the measures is not a model
      * bug: float32 logits within 1e-5 of the largest float64 logit */
     {
-        tfm_acts *acts = tfm_acts_alloc(&g->m, P2);
+        tfm_acts *acts = tfm_acts_alloc(&g->m.tfm, P2);
         int32_t *tok = malloc(sizeof(int32_t) * 3 * P2);
         double *lg = malloc(sizeof(double) * P2 * p);
         assert_non_null(acts);
         for (int r = 0; r < P2; r++)
             tok[3 * r] = r / p, tok[3 * r + 1] = r % p, tok[3 * r + 2] = p;
-        tfm_forward(&g->m, acts, tok, P2);
+        tfm_forward(&g->m.tfm, acts, tok, P2);
         for (int i = 0; i < P2 * p; i++)
             lg[i] = tfm_logits(acts)[i];
         const double *want = need(f, "expect.logits", ST_F64)->data;
@@ -601,7 +603,7 @@ static void test_golden_measures(void **state)
     /* the attention of the '=' position (float32 forward vs float64) */
     sbuf_clear(&b);
     assert_int_equal(meas_format_attention(g->ws, &g->t, &b, &e), GROK_OK);
-    const int H = g->m.cfg.n_heads;
+    const int H = g->m.cfg.tfm.n_heads;
     double *att = malloc(sizeof(double) * P2 * H * 3);
     s = strchr(b.data, '\n') + 1;
     for (int r = 0; r < P2; r++)
@@ -685,15 +687,16 @@ static void test_non_fourier_tasks(void **state)
                          .d_vocab = p + 1, .d_vocab_out = p, .n_ctx = 3, .act = TFM_ACT_RELU,
                          .init_scale = 1};
         task_data t;
-        tfm_model m;
+        model m;
         grok_err e;
         meas_workspace *ws;
         assert_int_equal(task_init(&t, &tc, 3, &e), GROK_OK);
-        assert_int_equal(tfm_init(&m, &mc, &e), GROK_OK);
+        assert_int_equal(model_init(&m, &(model_config){.family = MODEL_TRANSFORMER, .tfm = mc}, &e),
+                         GROK_OK);
         tu_xs g = {5};
         for (size_t j = 0; j < m.n_params; j++)
             m.params[j] = (float)(0.3 * tu_xs_normal(&g));
-        assert_int_equal(meas_workspace_alloc(&ws, &mc, &t, NULL, &e), GROK_OK);
+        assert_int_equal(meas_workspace_alloc(&ws, &m, &t, NULL, &e), GROK_OK);
         assert_int_equal(meas_fourier_applies(ws), 0);
         assert_non_null(strstr(meas_fourier_reason(ws), why[i]));
         printf("# %s: %s\n", task_op_name(ops[i]), meas_fourier_reason(ws));
@@ -705,12 +708,12 @@ static void test_non_fourier_tasks(void **state)
         assert_int_equal(meas_key_freqs(ws, &m, &kf, &e), GROK_EINVAL);
         sbuf b;
         sbuf_init(&b);
-        meas_format_header(&m, 0, &b);
+        meas_format_header(&m, &t, MEAS_FILE_MEASURES, &b);
         assert_null(strstr(b.data, "restricted"));
         assert_null(strstr(b.data, "key_freqs"));
         assert_non_null(strstr(b.data, "\tsum_sq_weights\tsq_embed.W_E\t"));
         sbuf_clear(&b);
-        meas_format_row(&row, &b);
+        meas_format_row(&row, MEAS_FILE_MEASURES, &b);
         int tabs = 0;
         for (const char *q = b.data; *q; q++)
             tabs += *q == '\t';
@@ -728,9 +731,238 @@ static void test_non_fourier_tasks(void **state)
             assert_non_null(strstr(b.data, "\n1\t10\t10\t1\t"));
         sbuf_free(&b);
         meas_workspace_free(ws);
-        tfm_free(&m);
+        model_free(&m);
         task_free(&t);
     }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the measure table, and the measures of the MLP family */
+
+/* A model of family f for task t: the transformer d_model 16, d_mlp 24, or
+ * the MLP (concat) d_embed 16, one hidden layer of 24; Gaussian parameters
+ * of scale 0.4 from seed. */
+static void small_model(model *m, model_family f, const task_data *t, uint64_t seed)
+{
+    model_config mc = {.family = f};
+    mc.tfm = (tfm_config){.n_layers = 1, .d_model = 16, .n_heads = 2, .d_head = 4, .d_mlp = 24,
+                          .d_vocab = t->d_vocab, .d_vocab_out = t->n_classes, .n_ctx = t->n_ctx,
+                          .act = TFM_ACT_RELU, .init_scale = 1};
+    mc.mlp = (mlp_config){.n_ctx = t->n_ctx, .d_vocab = t->d_vocab, .d_vocab_out = t->n_classes,
+                          .d_embed = 16, .combine = MLP_COMBINE_CONCAT, .n_layers = 1,
+                          .d_hidden = 24, .act = MLP_ACT_RELU, .init_scale = 1};
+    grok_err e;
+    assert_int_equal(model_init(m, &mc, &e), GROK_OK);
+    tu_xs g = {seed};
+    for (size_t j = 0; j < m->n_params; j++)
+        m->params[j] = (float)(0.4 * tu_xs_normal(&g));
+}
+
+/* how many times column col (no tabs) is a field of the tab-separated line */
+static int count_field(const char *line, const char *col)
+{
+    int n = 0;
+    const size_t len = strlen(col);
+    for (const char *q = line; q;) {
+        const char *end = strpbrk(q, "\t\n");
+        const size_t fl = end ? (size_t)(end - q) : strlen(q);
+        n += fl == len && strncmp(q, col, len) == 0;
+        q = end && *end == '\t' ? end + 1 : NULL;
+    }
+    return n;
+}
+
+/* Every row's columns appear in the header exactly once when it applies and
+ * never when it does not, and a skipped row has a reason that names its
+ * missing need; rows have as many fields as the header. */
+static void test_table(void **state)
+{
+    (void)state;
+    const model_family fams[] = {MODEL_TRANSFORMER, MODEL_MLP};
+    const task_op ops[] = {TASK_OP_ADD, TASK_OP_RAND};
+    /* for each family x task: the rows expected skipped, and a word of the reason */
+    for (int fi = 0; fi < 2; fi++)
+        for (int oi = 0; oi < 2; oi++) {
+            task_config tc = {.op = ops[oi], .p = 13, .frac_train = 0.4};
+            task_data t;
+            model m;
+            grok_err e;
+            assert_int_equal(task_init(&t, &tc, 2, &e), GROK_OK);
+            small_model(&m, fams[fi], &t, 11);
+            const unsigned have = meas_have(&m, &t);
+            assert_int_equal((have & MEAS_NEED_ZP_GRID) != 0, oi == 0);
+            assert_int_equal((have & MEAS_NEED_TRANSFORMER) != 0, fi == 0);
+            assert_int_equal((have & MEAS_NEED_EMBED) != 0, oi == 0);
+            sbuf hdr[MEAS_FILE_COUNT], cols;
+            sbuf_init(&cols);
+            for (int f = 0; f < MEAS_FILE_COUNT; f++) {
+                sbuf_init(&hdr[f]);
+                meas_format_header(&m, &t, (meas_file)f, &hdr[f]);
+            }
+            int n_cols[MEAS_FILE_COUNT] = {1, 1}; /* epoch */
+            int n_skipped = 0;
+            printf("# %s on %s: skipped", model_family_name(fams[fi]), task_op_name(ops[oi]));
+            for (int i = 0; i < meas_table_len; i++) {
+                const meas_desc *d = &meas_table[i];
+                const int on = meas_applies(d, have);
+                sbuf_clear(&cols);
+                meas_desc_columns(d, &m, &t, &cols);
+                for (const char *q = cols.data; q && *q == '\t';) {
+                    const char *end = strchr(q + 1, '\t');
+                    char col[96];
+                    snprintf(col, sizeof col, "%.*s", (int)(end ? end - q - 1 : (long)strlen(q + 1)),
+                             q + 1);
+                    const int seen = count_field(hdr[d->file].data, col);
+                    if (seen != on)
+                        fail_msg("%s: column %s appears %d times in the header", d->name, col,
+                                 seen);
+                    n_cols[d->file] += on;
+                    q = end;
+                }
+                char why[200];
+                meas_need_reason(&m, &t, d->needs, why, sizeof why);
+                assert_int_equal(why[0] != '\0', !on);
+                if (!on) {
+                    n_skipped++;
+                    printf(" %s", d->name);
+                    /* the grid first: a non-grid task says so; an MLP names the transformer */
+                    if (oi == 1)
+                        assert_non_null(strstr(why, "not modular arithmetic"));
+                    else
+                        assert_non_null(strstr(why, "transformer"));
+                }
+            }
+            printf("\n");
+            /* the expected skips: the W_L Ginis for the MLP, every grid row for rand */
+            assert_int_equal(n_skipped, oi == 1 ? 10 : fi == 1 ? 3 : 0);
+            for (int f = 0; f < MEAS_FILE_COUNT; f++) {
+                int tabs = 0;
+                for (const char *q = hdr[f].data; *q; q++)
+                    tabs += *q == '\t';
+                assert_int_equal(tabs + 1, n_cols[f]);
+                assert_int_equal(meas_file_applies(have, (meas_file)f), n_cols[f] > 1);
+            }
+            /* a computed row has the header's fields */
+            meas_workspace *ws;
+            assert_int_equal(meas_workspace_alloc(&ws, &m, &t, NULL, &e), GROK_OK);
+            meas_row row = {.epoch = 3};
+            assert_int_equal(meas_compute(ws, &m, &t, NULL, &row, &e), GROK_OK);
+            for (int f = 0; f < MEAS_FILE_COUNT; f++) {
+                if (n_cols[f] == 1)
+                    continue;
+                sbuf_clear(&cols);
+                meas_format_row(&row, (meas_file)f, &cols);
+                int tabs = 0;
+                for (const char *q = cols.data; *q; q++)
+                    tabs += *q == '\t';
+                assert_int_equal(tabs + 1, n_cols[f]);
+            }
+            meas_workspace_free(ws);
+            for (int f = 0; f < MEAS_FILE_COUNT; f++)
+                sbuf_free(&hdr[f]);
+            sbuf_free(&cols);
+            model_free(&m);
+            task_free(&t);
+        }
+}
+
+/* The MLP's measures: the W_E measures are the transformer's on the same
+ * W_E (bit for bit); losses against the naive double forward
+ * (mlp_forward_ref) and a log-sum-exp written here; the sums of squares
+ * against a direct sum; R1 on the MLP's 24 hidden neurons; the restricted
+ * and excluded losses against the building blocks on the reference logits. */
+static void test_mlp_measures(void **state)
+{
+    (void)state;
+    task_config tc = {.op = TASK_OP_ADD, .p = 13, .frac_train = 0.4};
+    task_data t;
+    model mt, mm;
+    grok_err e;
+    assert_int_equal(task_init(&t, &tc, 4, &e), GROK_OK);
+    small_model(&mt, MODEL_TRANSFORMER, &t, 21);
+    small_model(&mm, MODEL_MLP, &t, 22);
+    const param_tensor *we_t = model_find(&mt, "embed.W_E"), *we_m = model_find(&mm, "embed.W_E");
+    assert_true(we_t && we_m && we_t->numel == we_m->numel);
+    memcpy(mt.params + we_t->offset, mm.params + we_m->offset, we_m->numel * sizeof(float));
+    meas_workspace *wt, *wm;
+    assert_int_equal(meas_workspace_alloc(&wt, &mt, &t, NULL, &e), GROK_OK);
+    assert_int_equal(meas_workspace_alloc(&wm, &mm, &t, NULL, &e), GROK_OK);
+    meas_row rt = {0}, rm = {0};
+    assert_int_equal(meas_compute(wt, &mt, &t, NULL, &rt, &e), GROK_OK);
+    assert_int_equal(meas_compute(wm, &mm, &t, NULL, &rm, &e), GROK_OK);
+    assert_true(rm.fourier && rm.n_embed == fourier_n_freqs(13) + 1);
+    assert_true(rm.gini_WE == rt.gini_WE && rm.gini_WE_nonconst == rt.gini_WE_nonconst &&
+                rm.gini_WE_freq == rt.gini_WE_freq);
+    assert_memory_equal(rm.embed, rt.embed, sizeof rm.embed);
+    printf("# MLP: gini_WE %.6f (= the transformer's on the same W_E), loss_train %.6f, "
+           "restricted %.6f, excluded %.6f, %d key freqs\n",
+           rm.gini_WE, rm.loss_train, rm.loss_restricted, rm.loss_excluded, rm.n_key_freqs);
+
+    /* sums of squares */
+    double total = 0;
+    for (int i = 0; i < mm.n_tensors; i++) {
+        double s = 0;
+        for (size_t j = 0; j < mm.tensors[i].numel; j++) {
+            const double x = mm.params[mm.tensors[i].offset + j];
+            s += x * x;
+        }
+        check_scalar(mm.tensors[i].name, rm.sq[i], s, 1e-12 * s);
+        total += s;
+    }
+    check_scalar("sum_sq_weights", rm.sum_sq_weights, total, 1e-12 * total);
+
+    /* losses from the naive reference forward */
+    const int N = t.n_all, Vo = t.n_classes;
+    double *L = malloc(sizeof(double) * N * Vo), *PL = malloc(sizeof(double) * N * Vo),
+           *R = malloc(sizeof(double) * N * Vo), *coef = malloc(sizeof(double) * 2 * 6 * Vo),
+           *D = malloc(sizeof(double) * 2 * 6 * N), *F = malloc(sizeof(double) * 13 * 13);
+    assert_true(L && PL && R && coef && D && F);
+    mlp_forward_ref(&mm.mlp, t.tokens, N, L);
+    double ce = 0;
+    int correct = 0;
+    for (int k = 0; k < t.n_train; k++) {
+        const int r = t.order[k];
+        double mx = L[(size_t)r * Vo], z = 0;
+        int arg = 0;
+        for (int j = 1; j < Vo; j++)
+            if (L[(size_t)r * Vo + j] > mx)
+                mx = L[(size_t)r * Vo + j], arg = j;
+        for (int j = 0; j < Vo; j++)
+            z += exp(L[(size_t)r * Vo + j] - mx);
+        ce += mx + log(z) - L[(size_t)r * Vo + t.label[r]];
+        correct += arg == t.label[r];
+    }
+    check_scalar("MLP loss_train", rm.loss_train, ce / t.n_train, 1e-5);
+    check_scalar("MLP acc_train", rm.acc_train, (double)correct / t.n_train, 0);
+
+    /* R1 on the hidden layer; restricted and excluded from the blocks */
+    meas_freqs own;
+    assert_int_equal(meas_key_freqs(wm, &mm, &own, &e), GROK_OK);
+    assert_int_equal(own.n_neurons, 24);
+    assert_int_equal(own.n, rm.n_key_freqs);
+    assert_true(own.n >= 1);
+    assert_memory_equal(own.k, rm.key_freqs, sizeof(int) * (size_t)own.n);
+    fourier_basis(F, 13);
+    fourier_sum_dirs(D, F, 13);
+    meas_project_sum(PL, L, D, own.k, own.n, 13, Vo, coef);
+    meas_restricted_logits(R, L, PL, N, Vo, coef);
+    check_scalar("MLP loss_restricted", rm.loss_restricted,
+                 meas_ce(R, Vo, t.label, NULL, N, NULL), 1e-5);
+    meas_excluded_logits(R, L, PL, N, Vo);
+    check_scalar("MLP loss_excluded", rm.loss_excluded,
+                 meas_ce(R, Vo, t.label, t.order, t.n_train, NULL), 1e-5);
+    /* the MLP has no attention */
+    sbuf b;
+    sbuf_init(&b);
+    assert_int_equal(meas_format_attention(wm, &t, &b, &e), GROK_EINVAL);
+    assert_int_equal(meas_format_neurons(wm, &b, &e), GROK_OK);
+    sbuf_free(&b);
+    free(L), free(PL), free(R), free(coef), free(D), free(F);
+    meas_workspace_free(wt);
+    meas_workspace_free(wm);
+    model_free(&mt);
+    model_free(&mm);
+    task_free(&t);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -791,6 +1023,7 @@ static void test_phases(void **state)
     measure_result res;
     memset(&res, 0, sizeof res);
     res.fourier = 1;
+    res.have = MEAS_NEED_ZP_GRID | MEAS_NEED_TRANSFORMER | MEAS_NEED_EMBED;
     res.key = (meas_freqs){.n = 2, .k = {14, 35}, .n_neurons = 512, .n_clusters = 1,
                            .cluster_k = {14}, .cluster_size = {98}};
     res.phases = ph;
@@ -806,6 +1039,8 @@ static void test_phases(void **state)
     assert_non_null(strstr(b.data, "  \"key_freqs\": [14, 35],\n"));
     assert_non_null(strstr(b.data, "\"clusters\": [{\"freq\": 14, \"size\": 98}]"));
     assert_non_null(strstr(b.data, "\"memorisation_end\": null"));
+    assert_non_null(strstr(b.data, "  \"measures\": {\"computed\": [\"losses\", \"restricted\""));
+    assert_non_null(strstr(b.data, "\"skipped\": []},\n"));
     assert_true(b.data[b.len - 1] == '}');
     sbuf_free(&b);
 }
@@ -837,11 +1072,11 @@ static void test_tsv_put(void **state)
 /* ------------------------------------------------------------------------ */
 /* a run directory end to end */
 
-static int write_ckpt(const tfm_model *m, const char *dir, long ep, grok_err *e)
+static int write_ckpt(const model *m, const char *dir, long ep, grok_err *e)
 {
     st_tensor t[MEAS_MAX_TENSORS];
     for (int i = 0; i < m->n_tensors; i++) {
-        const tfm_tensor *tt = &m->tensors[i];
+        const param_tensor *tt = &m->tensors[i];
         t[i] = (st_tensor){.name = tt->name, .dtype = ST_F32, .ndim = tt->ndim,
                            .data = m->params + tt->offset};
         for (int d = 0; d < tt->ndim; d++)
@@ -885,8 +1120,9 @@ static void test_run_dir(void **state)
     assert_int_equal(measure_run_dir(dir, 1, &e), GROK_EINVAL);
     assert_non_null(strstr(e.msg, "no epoch-NNNNNN"));
 
-    tfm_model m;
-    assert_int_equal(tfm_init(&m, &c.model, &e), GROK_OK);
+    model m;
+    const model_config mc = cfg_model_config(&c);
+    assert_int_equal(model_init(&m, &mc, &e), GROK_OK);
     tu_xs g = {77};
     for (size_t j = 0; j < m.n_params; j++)
         m.params[j] = (float)(0.4 * tu_xs_normal(&g));
@@ -960,16 +1196,17 @@ static void test_run_dir(void **state)
     for (int i = 0; i < 5; i++)
         free(first[i]);
     /* a checkpoint of another model names the tensor */
-    tfm_model m2;
+    model m2;
     c.model.d_mlp = 20;
-    assert_int_equal(tfm_init(&m2, &c.model, &e), GROK_OK);
+    const model_config mc2 = cfg_model_config(&c);
+    assert_int_equal(model_init(&m2, &mc2, &e), GROK_OK);
     assert_int_equal(write_ckpt(&m2, dir, 100, &e), GROK_OK);
     rc = measure_run_dir(dir, 1, &e);
     printf("# wrong shape: %s\n", e.msg);
     assert_int_equal(rc, GROK_EFORMAT);
     assert_non_null(strstr(e.msg, "blocks.0.mlp.W_in"));
-    tfm_free(&m2);
-    tfm_free(&m);
+    model_free(&m2);
+    model_free(&m);
 }
 
 /* The live pass: own key frequencies, rows appended. */
@@ -985,9 +1222,10 @@ static void test_live(void **state)
                      .d_vocab = 14, .d_vocab_out = 13, .n_ctx = 3, .act = TFM_ACT_RELU,
                      .init_scale = 1};
     task_data t;
-    tfm_model m;
+    model m;
     assert_int_equal(task_init(&t, &tc, 1, &e), GROK_OK);
-    assert_int_equal(tfm_init(&m, &mc, &e), GROK_OK);
+    assert_int_equal(model_init(&m, &(model_config){.family = MODEL_TRANSFORMER, .tfm = mc}, &e),
+                     GROK_OK);
     tu_xs g = {3};
     for (size_t j = 0; j < m.n_params; j++)
         m.params[j] = (float)(0.4 * tu_xs_normal(&g));
@@ -1008,7 +1246,7 @@ static void test_live(void **state)
     assert_non_null(strstr(d, "\n100\t"));
     free(d);
     measure_live_free(&lv);
-    tfm_free(&m);
+    model_free(&m);
     task_free(&t);
 }
 
@@ -1028,6 +1266,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_golden_measures, golden_setup, golden_teardown),
         cmocka_unit_test_setup_teardown(test_golden_fixed_keys, golden_setup, golden_teardown),
         cmocka_unit_test(test_non_fourier_tasks),
+        cmocka_unit_test(test_table),
+        cmocka_unit_test(test_mlp_measures),
         cmocka_unit_test(test_phases),
         cmocka_unit_test_setup_teardown(test_tsv_put, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_run_dir, tu_setup_dir, tu_teardown_dir),

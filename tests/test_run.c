@@ -891,6 +891,63 @@ static char *ckpt_data(const char *dir, const char *name, size_t *n)
 /* grok train --init-from: a fork starts from the origin's checkpoint; with
  * the optimizer state and the same config it continues the origin's
  * trajectory bit for bit; bad origins stop with a message and no run. */
+/* An MLP run gets the measures that apply to it: `grok train` with
+ * model.family = mlp on p = 23 for 100 epochs, then `grok measure` exits 0;
+ * measures.tsv has the losses, the W_E Ginis, the restricted and excluded
+ * losses, the weight norms and the key frequencies, and no W_L column;
+ * summary.json names the skipped W_L measures and why; no attention.tsv. */
+static void test_mlp_measures(void **state)
+{
+    ctx *c = *state;
+    NEED_BIN(c);
+    char run[PATH_N], log[PATH_N], path[PATH_N];
+    path_join(run, c->dir, "mlp-run");
+    path_join(log, c->dir, "mlp.out");
+    int rc = grok(c, log, "train", c->cfg, "--out", run, "--set", "model.family=\"mlp\"", "--set",
+                  "train.epochs=100", "--set", "measures.every=50", "--threads", "1", "--quiet",
+                  NULL);
+    if (rc == 0)
+        rc = grok(c, log, "measure", run, "--quiet", NULL);
+    if (rc != 0) {
+        char *out = tu_read_file(log, NULL);
+        printf("   grok exited %d:\n%s\n", rc, out ? out : "");
+        free(out);
+    }
+    assert_int_equal(rc, 0);
+    path_join(path, run, "measures.tsv");
+    char *m = tu_read_file(path, NULL);
+    assert_non_null(m);
+    const char *want =
+        "epoch\tloss_train\tloss_test\tacc_train\tacc_test\tloss_restricted\t"
+        "loss_restricted_train\tacc_restricted\tloss_excluded\tacc_excluded\tgini_WE\t"
+        "gini_WE_nonconst\tgini_WE_freq\tsum_sq_weights\tsq_embed.W_E\tsq_mlp.0.W\tsq_mlp.0.b\t"
+        "sq_unembed.W_U\tsq_unembed.b_U\tn_key_freqs\tkey_freqs\n";
+    const char *nl = strchr(m, '\n');
+    printf("   MLP measures.tsv: %d lines; header %.*s\n", count_lines(m), (int)(nl - m), m);
+    assert_int_equal(strncmp(m, want, strlen(want)), 0);
+    assert_true(count_lines(m) >= 3);
+    free(m);
+    path_join(path, run, "fourier_embed.tsv");
+    m = tu_read_file(path, NULL);
+    assert_non_null(m);
+    assert_int_equal(strncmp(m, "epoch\tconst\tfreq_1\t", 19), 0);
+    free(m);
+    path_join(path, run, "neurons.tsv");
+    m = tu_read_file(path, NULL);
+    assert_non_null(m);
+    free(m);
+    path_join(path, run, "attention.tsv");
+    assert_false(fileio_exists(path));
+    path_join(path, run, "summary.json");
+    char *sum = tu_read_file(path, NULL);
+    assert_non_null(sum);
+    const char *sk = strstr(sum, "\"skipped\": [{\"measure\": \"gini_WL\"");
+    assert_non_null(sk);
+    assert_non_null(strstr(sk, "model.family = 'mlp'"));
+    assert_non_null(strstr(sum, "\"fourier\": {\"applies\": true"));
+    free(sum);
+}
+
 static void test_fork(void **state)
 {
     ctx *c = *state;
@@ -1246,6 +1303,7 @@ int main(void)
         cmocka_unit_test(test_rules_kill_resume),
         cmocka_unit_test(test_fork),
         cmocka_unit_test(test_kinds_learn),
+        cmocka_unit_test(test_mlp_measures),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
