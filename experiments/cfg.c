@@ -29,6 +29,7 @@
 
 /* ------------------------------------------------------------------------ */
 /* looking up keys */
+
 /* The part of a dotted name after the group ("d_model"), or the whole name. */
 const char *cfg_leaf(const char *name)
 {
@@ -63,6 +64,7 @@ int cfg_is_group(const char *name, size_t n)
 }
 
 /* accessors: a key's value in a cfg_run, by offset */
+
 int cfg_get_int(const cfg_run *c, size_t off)
 {
     int v;
@@ -239,6 +241,7 @@ void cfg_list_resumable(sbuf *out)
         first = 0;
     }
 }
+
 /* ------------------------------------------------------------------------ */
 /* applying a libconfig setting to a key */
 

@@ -11,6 +11,7 @@
 
 /* ------------------------------------------------------------------------ */
 /* checking one value */
+
 int cfg_double_ok(const cfg_key *k, double v)
 {
     if (!isfinite(v))

@@ -17,6 +17,7 @@
 
 /* ------------------------------------------------------------------------ */
 /* formatting values */
+
 /* The shortest %.Ng (N <= 17) that strtod reads back to the same bits, made
  * to look like a float to libconfig ("1" -> "1.0"). */
 void cfg_fmt_double(char *buf, size_t n, double v)

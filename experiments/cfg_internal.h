@@ -19,6 +19,7 @@
 
 /* ------------------------------------------------------------------------ */
 /* the key table */
+
 typedef enum {
     CFG_U64,     /* uint64_t, written as an integer (L suffix beyond 32 bits) */
     CFG_INT,     /* int */
@@ -72,6 +73,7 @@ extern const cfg_key cfg_keys[];
 
 /* ------------------------------------------------------------------------ */
 /* where a value came from */
+
 typedef struct {
     const char *file; /* config path, an included file, "--set", "<default>", "<config>" */
     int line;         /* 0 = none */

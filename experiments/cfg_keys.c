@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+
 static const char *cfg_task_kind_name(int v) { return task_kind_name((task_kind)v); }
 static const char *cfg_op_name(int v) { return task_op_name((task_op)v); }
 static const char *cfg_layout_name(int v) { return task_layout_name((task_layout)v); }
@@ -236,6 +237,7 @@ const cfg_key cfg_keys[] = {
 
 _Static_assert(sizeof cfg_keys / sizeof cfg_keys[0] == CFG_N_KEYS,
                "CFG_N_KEYS (cfg_internal.h) must be the number of rows of cfg_keys[]");
+
 static const char *const cfg_plot_formats[] = {"png", "pdf", "svg", "tex"};
 #define CFG_N_PLOT_FORMATS ((int)(sizeof cfg_plot_formats / sizeof cfg_plot_formats[0]))
 

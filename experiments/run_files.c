@@ -38,11 +38,11 @@
  * [n_params]; metadata "format" = "grok-state-1", "status" (running,
  * finished, stopped), "config" and "training_config" (the config with the
  * resumable keys set to their defaults: resume refuses a config.cfg whose
- * training_config differs).  No RNG state is needed (see Epochs).
+ * training_config differs).  No RNG state is needed (run_loop.c, Epochs).
  *
- *
- * and a resumed session first removes the "*.tmp.*" files a killed writer
- * left behind. */
+ * One process at a time: the run directory is flock'ed while a session runs
+ * (run_lock), and a resumed session first removes the "*.tmp.*" files a
+ * killed writer left behind (run_remove_stale_tmp). */
 #include "run_internal.h"
 
 #include <dirent.h>
@@ -63,6 +63,7 @@
 #include "task.h"
 
 /* ---- paths, the lock ----------------------------------------------------- */
+
 int run_path(char *buf, const char *dir, const char *name, grok_err *e)
 {
     int n = snprintf(buf, RUN_PATH_MAX, "%s/%s", dir, name);

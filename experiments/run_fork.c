@@ -12,6 +12,7 @@
 #include "model.h"
 #include "safetensors.h"
 #include "trainer.h"
+
 /* A fork's origin that cannot serve is bad input: "init.from = 'X': why". */
 static int run_fork_fail(const run_ctx *r, int rc, grok_err *e)
 {

@@ -15,6 +15,7 @@
 #include "rundir.h"
 #include "safetensors.h"
 #include "task.h"
+
 static int run_name_cmp(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);

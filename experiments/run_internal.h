@@ -21,6 +21,7 @@
 #include "safetensors.h"
 #include "task.h"
 #include "trainer.h"
+
 #define RUN_PATH_MAX 4096
 #define RUN_CKPT_FORMAT "grok-checkpoint-1"
 #define RUN_STATE_FORMAT "grok-state-1"

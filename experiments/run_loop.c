@@ -43,6 +43,7 @@
 #include "trainer.h"
 
 /* ---- the session's state ------------------------------------------------- */
+
 double run_elapsed(const run_ctx *r)
 {
     return r->elapsed_base + (progress_now() - r->t_start);

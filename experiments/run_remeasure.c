@@ -9,6 +9,7 @@
 
 #include "measure.h"
 #include "progress.h"
+
 /* `grok measure DIR`: the measures recomputed from the checkpoints, and the
  * measure members of summary.json ("fourier", "key_freqs", "phases", always
  * last) replaced. */

@@ -13,6 +13,7 @@
 
 #include "safetensors.h"
 #include "trainer.h"
+
 /* Fails unless f holds tensor name with dtype and numel elements (ndim
  * dimensions); on success *data points at it. */
 int run_state_tensor(const st_file *f, const char *path, const char *name, st_dtype dt,

@@ -1,4 +1,4 @@
-/* test_cfg.c: the experiment config layer (experiments/cfg.c).
+/* test_cfg.c: the experiment config layer (experiments/cfg*.c, cfg.h).
  *
  * Checks that the compiled-in defaults equal the shipped
  * experiments/nanda2023_mod_add.cfg (same struct, same text after the file's
