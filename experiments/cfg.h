@@ -1,7 +1,8 @@
 /* cfg.h: experiment configs, read from libconfig files and --set overrides.
  *
- * Owns the one declarative table of config keys (name, type, default, valid
- * range, description, where the value goes in cfg_run); parsing, validation,
+ * Owns the one declarative table of config keys (experiments/cfg_keys.c:
+ * name, type, default, valid range, description, where the value goes in
+ * cfg_run, whether a resumed run may change it); parsing, validation,
  * --set, `grok help config` and writing the resolved config.cfg all walk that
  * table, so a key is described exactly once (the pattern of Redis's
  * static_configs[]).  The table's defaults are the Nanda et al. (2023)
@@ -130,5 +131,20 @@ int cfg_write(const cfg_run *c, const char *path, grok_err *e);
 /* Appends a table of every key (name, type, default, valid values,
  * description) to out, for `grok help config`. */
 void cfg_list_keys(sbuf *out);
+
+/* Resumable keys: those the key table marks as not changing the parameters'
+ * trajectory (train.epochs, train.stop_test_acc, train.eval_every,
+ * checkpoint.*, measures.every, plots.formats), so a resumed run may change
+ * them.  cfg_key_resumable: 1 when name is such a key.  cfg_reset_resumable:
+ * sets each of them in c to its default (what a run's state stores as its
+ * training_config).  cfg_format_resumable_sets: appends one "key=value" line
+ * per resumable key, with c's value in libconfig syntax (what cfg_set reads),
+ * GROK_ENOMEM when out ran out of memory.  cfg_list_resumable: appends their
+ * names for messages, "train.epochs, ..., checkpoint.*, ..." (a group whose
+ * keys are all resumable as "group.*"). */
+int cfg_key_resumable(const char *name);
+void cfg_reset_resumable(cfg_run *c);
+int cfg_format_resumable_sets(const cfg_run *c, sbuf *out);
+void cfg_list_resumable(sbuf *out);
 
 #endif

@@ -1,7 +1,7 @@
 /* main.c: the `grok` command line.
  *
  * Owns argument parsing, the command table, exit codes and the one-time BLIS
- * set-up; the work itself is run.c's (and, later, the other modules').  A
+ * set-up; the work itself is the other modules' (run.h, sweep.h, ...).  A
  * command is a row of main_commands: name, handler, usage and one line of
  * description; `grok help` lists the table.
  *

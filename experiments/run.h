@@ -2,7 +2,7 @@
  *
  * A run directory (docs/formats.md, "The run directory") holds
  *   config.cfg        the fully resolved config (cfg_write)
- *   split.tsv         every example and its side of the split (format in run.c)
+ *   split.tsv         every example and its side of the split (format in run_files.c)
  *   metrics.tsv       one row per evaluation: epoch lr train_loss test_loss
  *                     train_acc test_acc elapsed_s
  *   checkpoints/epoch-NNNNNN.safetensors   the weights after NNNNNN epochs
@@ -49,8 +49,9 @@ int run_train(const cfg_run *c, const char *out_dir, const run_opts *o, grok_err
 /* Continues the run in dir from its state.safetensors (or from the start
  * when it was killed before its first checkpoint), with config.cfg plus the
  * overrides sets[0..n_sets) ("key=value").  Only keys that do not change the
- * training itself may be overridden: train.epochs (a finished run continues
- * to the new count), train.stop_test_acc, train.eval_every, checkpoint.*,
+ * training itself may be overridden, those the key table marks resumable
+ * (cfg_key_resumable): train.epochs (a finished run continues to the new
+ * count), train.stop_test_acc, train.eval_every, checkpoint.*,
  * measures.every, plots.formats.  The same holds for hand edits of
  * config.cfg: any other difference from the state's config is GROK_EINVAL.
  * A run already complete is left as it is (GROK_OK, nothing written). */

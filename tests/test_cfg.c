@@ -1,4 +1,4 @@
-/* test_cfg.c: the experiment config layer (experiments/cfg.c).
+/* test_cfg.c: the experiment config layer (experiments/cfg*.c, cfg.h).
  *
  * Checks that the compiled-in defaults equal the shipped
  * experiments/nanda2023_mod_add.cfg (same struct, same text after the file's
@@ -7,7 +7,9 @@
  * each kind of value, that @include is read relative to the config's
  * directory, and that each promised error message is produced: it must name
  * the file (or --set), the line where there is one, the key and the value,
- * and come with GROK_EINVAL (GROK_EIO for an unreadable file).
+ * and come with GROK_EINVAL (GROK_EIO for an unreadable file).  The
+ * resumable keys (the table's flag) are checked against the list resume has
+ * always allowed.
  *
  * Run from the repository root (make test does), so the shipped configs are
  * found at experiments/. */
@@ -807,6 +809,72 @@ static void test_check_struct(void **state)
     tu_assert_contains(e.msg, "3 or 5");
 }
 
+/* The resumable keys are the table's flag: exactly the keys that do not
+ * change the trajectory; resetting them is setting each by hand to its
+ * default; their "key=value" lines read back through cfg_set to the same
+ * struct; the message list abbreviates checkpoint.* only. */
+static void test_resumable_keys(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"train.epochs",          "train.stop_test_acc",
+                                      "train.eval_every",      "checkpoint.every",
+                                      "checkpoint.every_early", "checkpoint.early_until",
+                                      "measures.every",        "plots.formats"};
+    static const char *const no[] = {"seed",        "task.p",       "train.batch", "optim.lr",
+                                     "init.from",   "train.loss",   "checkpoint",  "train",
+                                     "train.epoch", "nonexistent", ""};
+    for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+        assert_true(cfg_key_resumable(yes[i]));
+    for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+        assert_false(cfg_key_resumable(no[i]));
+
+    cfg_run c, d, hand, reset;
+    grok_err e = {{0}};
+    const char *sets[] = {"train.epochs=123",       "train.stop_test_acc=0.5",
+                          "train.eval_every=7",     "checkpoint.every=9",
+                          "checkpoint.every_early=3", "checkpoint.early_until=20",
+                          "measures.every=11",      "plots.formats=\"pdf,svg\"",
+                          "task.p=97",              "optim.lr=0.003"};
+    assert_int_equal(cfg_load(&c, NULL, sets, 10, &e), GROK_OK);
+    cfg_defaults(&d);
+    hand = c;
+    hand.train.epochs = d.train.epochs;
+    hand.train.stop_test_acc = d.train.stop_test_acc;
+    hand.train.eval_every = d.train.eval_every;
+    hand.checkpoint = d.checkpoint;
+    hand.measures = d.measures;
+    hand.plots = d.plots;
+    reset = c;
+    cfg_reset_resumable(&reset);
+    assert_memory_equal(&reset, &hand, sizeof hand);
+    assert_int_equal(reset.task.p, 97);
+
+    /* c's resumable values, set on the defaults, give c but for task.p and optim.lr */
+    sbuf b;
+    sbuf_init(&b);
+    assert_int_equal(cfg_format_resumable_sets(&c, &b), GROK_OK);
+    cfg_run back = d;
+    int n = 0;
+    for (char *line = b.data, *nl; line && *line; line = nl + 1, n++) {
+        nl = strchr(line, '\n');
+        assert_non_null(nl);
+        *nl = '\0';
+        assert_int_equal(cfg_set(&back, line, &e), GROK_OK);
+    }
+    assert_int_equal(n, 8);
+    back.task.p = c.task.p;
+    back.optim.lr = c.optim.lr;
+    cfg_fill_derived(&back);
+    assert_memory_equal(&back, &c, sizeof c);
+    sbuf_free(&b);
+
+    sbuf_init(&b);
+    cfg_list_resumable(&b);
+    assert_string_equal(b.data, "train.epochs, train.eval_every, train.stop_test_acc, "
+                                "checkpoint.*, measures.every, plots.formats");
+    sbuf_free(&b);
+}
+
 static void test_list_keys(void **state)
 {
     (void)state;
@@ -861,6 +929,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_set_errors, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_check_struct),
         cmocka_unit_test(test_list_keys),
+        cmocka_unit_test(test_resumable_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,176 @@
+/* run_info.c: `grok info DIR` (run.h: run_info): a one-screen description of
+ * a run directory from its config.cfg, state.safetensors, summary.json,
+ * checkpoints and file list. */
+#include "run_internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "rundir.h"
+#include "safetensors.h"
+#include "task.h"
+
+static int run_name_cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int run_info(const char *dir, sbuf *out, grok_err *e)
+{
+    char path[RUN_PATH_MAX];
+    int rc = run_path(path, dir, "config.cfg", e);
+    if (rc != GROK_OK)
+        return rc;
+    if (!fileio_exists(path))
+        return grok_fail(e, GROK_EINVAL, "'%s' is not a run directory: it has no config.cfg", dir);
+    cfg_run c;
+    if ((rc = cfg_load(&c, path, NULL, 0, e)) != GROK_OK)
+        return rc;
+    task_data t;
+    if ((rc = task_init(&t, &c.task, c.seed, e)) != GROK_OK)
+        return rc;
+    const tfm_config *mc = &c.model;
+    sbuf_printf(out, "run          %s\n", dir);
+    char task[128], frac[48] = "";
+    task_describe(&c.task, task, sizeof task);
+    if (!(t.caps & TASK_CAP_SAMPLED))
+        snprintf(frac, sizeof frac, ", frac_train %g", c.task.frac_train);
+    sbuf_printf(out, "task         %s%s: %d train / %d test examples; seed %" PRIu64 "\n", task,
+                frac, t.n_train, t.n_test, c.seed);
+    task_free(&t);
+    sbuf_printf(out,
+                "model        %d layer%s, d_model %d, %d heads x d_head %d, d_mlp %d, %s, %s%s\n",
+                mc->n_layers, mc->n_layers == 1 ? "" : "s", mc->d_model, mc->n_heads, mc->d_head,
+                mc->d_mlp, tfm_act_name(mc->act), mc->layernorm ? "layernorm" : "no layernorm",
+                mc->attn_bias ? ", attention biases" : "");
+    sbuf_printf(out, "optim        %s, lr %g, weight_decay %g, betas (%g, %g), warmup %ld\n",
+                optim_kind_name(c.optim.kind), c.optim.lr, c.optim.weight_decay, c.optim.beta1,
+                c.optim.beta2, c.optim.warmup);
+    char batch[32] = "full batch";
+    if (c.train.batch > 0)
+        snprintf(batch, sizeof batch, "batch %ld", c.train.batch);
+    sbuf_printf(out, "train        %ld epochs, %s, eval every %ld\n", c.train.epochs, batch,
+                c.train.eval_every);
+
+    /* State: progress and history. */
+    if ((rc = run_path(path, dir, "state.safetensors", e)) != GROK_OK)
+        return rc;
+    if (!fileio_exists(path)) {
+        sbuf_printf(out, "status       no state.safetensors yet (stopped before its first "
+                         "checkpoint); 'grok resume %s' starts it\n",
+                    dir);
+    } else {
+        st_file f;
+        if ((rc = st_read(&f, path, e)) != GROK_OK)
+            return rc;
+        const st_tensor *te = st_find(&f, "epoch"), *th = st_find(&f, "metrics"),
+                        *tw = st_find(&f, "elapsed_s");
+        const char *st = st_meta_get(&f, "status");
+        if (!te || te->dtype != ST_I64 || !th || th->dtype != ST_F64 || th->ndim != 2 ||
+            th->shape[1] != RUN_METRICS_COLS || !tw || tw->dtype != ST_F64) {
+            st_file_free(&f);
+            return grok_fail(e, GROK_EFORMAT, "%s: not a grok state (tensors epoch, metrics, "
+                                              "elapsed_s missing or malformed)", path);
+        }
+        int64_t ep;
+        double wall;
+        memcpy(&ep, te->data, sizeof ep);
+        memcpy(&wall, tw->data, sizeof wall);
+        size_t n_rows = (size_t)th->shape[0];
+        const double *h = th->data;
+        long mem, grk;
+        run_solved_epochs(h, n_rows, &mem, &grk);
+        rundir_summary sum = {NULL};
+        rundir_summary_read(&sum, dir, NULL); /* absent or unreadable: nothing from it */
+        const char *sstatus = rundir_summary_str(&sum, "status"),
+                   *kernel = rundir_summary_str(&sum, "blis_kernel");
+        long threads = rundir_summary_epoch(&sum, "threads");
+        if (sstatus && strcmp(sstatus, "diverged") == 0) /* summary.json is newer than the state */
+            sbuf_printf(out, "status       diverged: the loss became non-finite at epoch %ld (see "
+                             "log.txt); last good state: epoch %" PRId64 " of %ld\n",
+                        rundir_summary_epoch(&sum, "epochs_done"), ep, c.train.epochs);
+        else if (st && strcmp(st, "running") == 0)
+            sbuf_printf(out,
+                        "status       incomplete: %" PRId64 " of %ld epochs done; 'grok resume "
+                        "%s' continues it\n",
+                        ep, c.train.epochs, dir);
+        else
+            sbuf_printf(out, "status       %s: %" PRId64 " of %ld epochs done\n", st ? st : "?", ep,
+                        c.train.epochs);
+        if (mem >= 0)
+            sbuf_printf(out, "memorised    epoch %ld (train acc >= %.2f)\n", mem, RUN_SOLVED_ACC);
+        else
+            sbuf_printf(out, "memorised    not yet\n");
+        if (grk >= 0)
+            sbuf_printf(out, "grokked      epoch %ld (test acc >= %.2f)\n", grk, RUN_SOLVED_ACC);
+        else
+            sbuf_printf(out, "grokked      not yet\n");
+        if (n_rows) {
+            const double *l = h + (n_rows - 1) * RUN_METRICS_COLS;
+            sbuf_printf(
+                out,
+                "last eval    epoch %ld: train loss %.4g acc %.2f%%, test loss %.4g acc %.2f%%\n",
+                (long)l[COL_EPOCH], l[COL_TRAIN_LOSS], 100 * l[COL_TRAIN_ACC], l[COL_TEST_LOSS],
+                100 * l[COL_TEST_ACC]);
+        }
+        sbuf_printf(out, "wall time    %.1f s", wall);
+        if (ep > 0)
+            sbuf_printf(out, " (%.3f ms/epoch)", 1000.0 * wall / (double)ep);
+        if (threads >= 0)
+            sbuf_printf(out, ", %ld thread%s, BLIS %s", threads, threads != 1 ? "s" : "",
+                        kernel ? kernel : "?");
+        sbuf_puts(out, "\n");
+        rundir_summary_free(&sum);
+        st_file_free(&f);
+    }
+
+    /* Checkpoints. */
+    long *ckpt = NULL;
+    int n_ckpt = 0;
+    if (rundir_ckpt_list(dir, &ckpt, &n_ckpt, NULL) == GROK_OK && n_ckpt > 0)
+        sbuf_printf(out, "checkpoints  %d (epochs %ld .. %ld) in %s/checkpoints\n", n_ckpt, ckpt[0],
+                    ckpt[n_ckpt - 1], dir);
+    else
+        sbuf_printf(out, "checkpoints  none\n");
+    free(ckpt);
+
+    /* Files. */
+    DIR *d = opendir(dir);
+    if (!d)
+        return grok_fail(e, GROK_EIO, "cannot list '%s': %s", dir, strerror(errno));
+    char *names[256];
+    int n_names = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL && n_names < 256) {
+        if (de->d_name[0] == '.')
+            continue;
+        names[n_names] = strdup(de->d_name);
+        if (names[n_names])
+            n_names++;
+    }
+    closedir(d);
+    qsort(names, (size_t)n_names, sizeof names[0], run_name_cmp);
+    sbuf_puts(out, "files       ");
+    for (int i = 0; i < n_names; i++) {
+        struct stat st;
+        if (run_path(path, dir, names[i], NULL) == GROK_OK && stat(path, &st) == 0) {
+            if (S_ISDIR(st.st_mode))
+                sbuf_printf(out, " %s/", names[i]);
+            else if (st.st_size >= 1 << 20)
+                sbuf_printf(out, " %s (%.1f MB)", names[i], (double)st.st_size / (1 << 20));
+            else
+                sbuf_printf(out, " %s (%.1f kB)", names[i], (double)st.st_size / 1024);
+        }
+        free(names[i]);
+    }
+    sbuf_puts(out, "\n");
+    if (out->oom)
+        return grok_fail(e, GROK_ENOMEM, "out of memory describing '%s'", dir);
+    return GROK_OK;
+}
