@@ -164,6 +164,11 @@ static int cfg_cross_check(const cfg_run *c, const cfg_origin *org, const char *
                         "the transformer family takes relu or gelu; tanh needs "
                         "model.family = \"mlp\"");
 
+    if (c->init.optim && !c->init.from[0])
+        return cfg_fail(e, &org[cfg_find_key("init.optim")], inc_dir, "init.optim", "true",
+                        "the optimizer state of which run? set init.from (grok train "
+                        "--init-from RUN) or leave init.optim false");
+
     long qkv = (long)c->model.n_heads * c->model.d_head;
     if (qkv > 16384) {
         snprintf(val, sizeof val, "%d", c->model.n_heads);

@@ -224,6 +224,8 @@ static int run_write_checkpoint(const run_ctx *r, long ep, grok_err *e)
         META_INT("layernorm", mc->layernorm);
         META_INT("attn_bias", mc->attn_bias);
     }
+    /* op and p for every kind: readers of older checkpoints expect them */
+    META_STR("kind", task_kind_name(r->cfg.task.kind));
     META_STR("op", task_op_name(r->cfg.task.op));
     META_INT("p", r->cfg.task.p);
     META_STR("config", r->cfg_text.data);

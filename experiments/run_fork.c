@@ -68,13 +68,25 @@ int run_fork(run_ctx *r, grok_err *e)
                                          path, NULL, e);
     }
     if (rc == GROK_OK && r->cfg.init.optim) {
-        /* the optimizer's buffers the two runs share; the rest start fresh */
+        /* every buffer of the training step but the weights (just loaded)
+         * and the decay origin (the fork's start, set by trainer_start): the
+         * optimizer's moments and the filters' buffers, whose meaning
+         * depends on the step count taken with them */
         statebuf_list bufs = {0};
-        optim_state_buffers(&r->tr.opt, &bufs);
-        for (int i = 0; i < bufs.n; i++) {
-            const st_tensor *t = st_find(&f, bufs.b[i].name);
-            if (t && t->dtype == ST_F32 && st_tensor_numel(t) == bufs.b[i].n)
-                memcpy(bufs.b[i].data, t->data, bufs.b[i].n * sizeof(float));
+        trainer_buffers(&r->tr, &bufs);
+        for (int i = 0; i < bufs.n && rc == GROK_OK; i++) {
+            const statebuf *b = &bufs.b[i];
+            if (strcmp(b->name, "params") == 0 || strcmp(b->name, "optim.origin") == 0)
+                continue;
+            const st_tensor *t = st_find(&f, b->name);
+            if (!t || t->dtype != ST_F32 || st_tensor_numel(t) != b->n)
+                rc = grok_fail(e, GROK_EINVAL,
+                               "init.optim = true with init.from = '%s': the state of '%s' has no "
+                               "'%s' of %zu floats (it was trained with other filters or "
+                               "optimizer); fork without init.optim, or with its settings",
+                               r->cfg.init.from, src, b->name, b->n);
+            else
+                memcpy(b->data, t->data, b->n * sizeof(float));
         }
         r->tr.opt.step = (long)stp;
     }

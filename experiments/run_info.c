@@ -44,11 +44,22 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     sbuf_printf(out, "task         %s%s: %d train / %d test examples; seed %" PRIu64 "\n", task,
                 frac, t.n_train, t.n_test, c.seed);
     task_free(&t);
-    sbuf_printf(out,
-                "model        %d layer%s, d_model %d, %d heads x d_head %d, d_mlp %d, %s, %s%s\n",
-                mc->n_layers, mc->n_layers == 1 ? "" : "s", mc->d_model, mc->n_heads, mc->d_head,
-                mc->d_mlp, tfm_act_name(mc->act), mc->layernorm ? "layernorm" : "no layernorm",
-                mc->attn_bias ? ", attention biases" : "");
+    if (c.family == MODEL_MLP)
+        sbuf_printf(out, "model        mlp: d_embed %d (%s), %d hidden layer%s of %d, %s\n",
+                    c.mlp.d_embed, mlp_combine_name(c.mlp.combine), mc->n_layers,
+                    mc->n_layers == 1 ? "" : "s", c.mlp.d_hidden,
+                    mlp_act_name((mlp_act)mc->act));
+    else
+        sbuf_printf(out,
+                    "model        %d layer%s, d_model %d, %d heads x d_head %d, d_mlp %d, %s, "
+                    "%s%s\n",
+                    mc->n_layers, mc->n_layers == 1 ? "" : "s", mc->d_model, mc->n_heads,
+                    mc->d_head, mc->d_mlp, tfm_act_name(mc->act),
+                    mc->layernorm ? "layernorm" : "no layernorm",
+                    mc->attn_bias ? ", attention biases" : "");
+    if (c.loss.kind != LOSS_SOFTMAX_CE || c.loss.f32)
+        sbuf_printf(out, "loss         %s%s\n", loss_kind_name(c.loss.kind),
+                    c.loss.f32 ? " in float32" : "");
     sbuf_printf(out, "optim        %s, lr %g, weight_decay %g, betas (%g, %g), warmup %ld\n",
                 optim_kind_name(c.optim.kind), c.optim.lr, c.optim.weight_decay, c.optim.beta1,
                 c.optim.beta2, c.optim.warmup);

@@ -4,7 +4,7 @@
  * sweep directory) and the readers of their formats: the TSV tables, the
  * summary.json object (through jansson), the resolved config.cfg (through
  * libconfig, since it is libconfig text) and the checkpoint listing.  The
- * writers stay with their owners (experiments/run.c, experiments/measure.c,
+ * writers stay with their owners (experiments/run_files.c, experiments/measure.c,
  * experiments/cfg.c); this module only agrees with them on names and
  * formats.  It sits at the bottom of the module map, so plots/ and
  * notebooks_export/ read a copied run directory without the model code.
@@ -123,7 +123,7 @@ int rundir_tsv_need(const rundir_tsv *t, const char *const *names, int n, grok_e
 
 /* ---- summary.json ------------------------------------------------------ */
 
-/* The run's summary: one JSON object (experiments/run.c writes it; the
+/* The run's summary: one JSON object (experiments/run_files.c writes it; the
  * members are listed in README.md).  Keys below are paths: "status",
  * "final.test_loss", "phases.cleanup_end". */
 typedef struct {

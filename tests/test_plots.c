@@ -1215,9 +1215,10 @@ static void test_task_kinds(void **state)
     log = train_and_plot(bin, dir, "mlp",
                          "--set model.family=mlp --set task.p=23 --set model.d_embed=16 "
                          "--set model.d_hidden=32");
-    tu_assert_contains(log, "plots: 2 figures drawn, 8 skipped");
-    tu_assert_contains(log, "weights: skipped: no measures.tsv");
-    tu_assert_contains(log, "model.family = 'mlp'");
+    /* the MLP has every measure but W_L's Gini, and no attention */
+    tu_assert_contains(log, "plots: 8 figures drawn, 2 skipped");
+    tu_assert_contains(log, "gini: skipped: measures.tsv has no column gini_WL");
+    tu_assert_contains(log, "attention: skipped: no attention.tsv");
     free(log);
     tu_rm_tmp_dir(dir);
 }

@@ -1024,6 +1024,13 @@ static void test_fork(void **state)
         expect_fail(c, 2, "fork of a missing epoch", out, argv, want);
     }
     {
+        /* the origin had no filters: their buffers cannot continue */
+        char *argv[] = {"grok", "train", (char *)c->cfg, "--out", out, "--init-from", origin,
+                        "--set", "init.optim=true", "--set", "filters.ema=true", NULL};
+        const char *want[] = {"init.optim", "filters.ema.mu", NULL};
+        expect_fail(c, 2, "init.optim, other filters", out, argv, want);
+    }
+    {
         char *argv[] = {"grok", "train", (char *)c->cfg, "--out", out, "--init-from", origin,
                         "--set", "model.d_mlp=64", NULL};
         const char *want[] = {"mlp.W_in", NULL};

@@ -6,7 +6,7 @@
  *   tsv_bad_rows    a row of the wrong width is GROK_EFORMAT naming the
  *                   file's path and line (also headerless, and read from a
  *                   directory); an empty text is refused.
- *   summary_round   values written the way experiments/run.c writes
+ *   summary_round   values written the way experiments/run_files.c writes
  *                   summary.json (%.9g reals from a seeded generator,
  *                   integers, null, sbuf_json_string with escapes) read back:
  *                   numbers equal, strings equal, cells equal the written
