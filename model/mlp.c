@@ -130,7 +130,8 @@ int mlp_init(mlp_model *m, const mlp_config *cfg, grok_err *e)
     if (rc)
         return rc;
     m->cfg = *cfg;
-    param_table b = {calloc((size_t)TABLE_MAX(cfg->n_layers), sizeof(param_tensor)), 0, 0};
+    param_table b = {calloc((size_t)TABLE_MAX(cfg->n_layers), sizeof(param_tensor)), 0, 0,
+                     TABLE_MAX(cfg->n_layers)};
     if (!b.t)
         return grok_fail(e, GROK_ENOMEM, "out of memory building the parameter table");
     table_build(&b, cfg);

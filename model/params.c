@@ -6,6 +6,7 @@
 void params_add(param_table *b, const char *name, int ndim, int s0, int s1, int s2,
                 double init_std, float init_value)
 {
+    GROK_ASSERT(b->n < b->cap);
     param_tensor *t = &b->t[b->n++];
     GROK_ASSERT(ndim >= 1 && ndim <= 3);
     GROK_ASSERT(strlen(name) < PARAM_NAME_MAX);

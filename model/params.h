@@ -27,9 +27,10 @@ typedef struct {
 /* Builds a table in a caller-sized array: params_add appends one tensor at
  * the next offset. */
 typedef struct {
-    param_tensor *t; /* room for the caller's maximum number of entries */
+    param_tensor *t; /* room for cap entries */
     int n;           /* entries so far */
     size_t offset;   /* floats so far */
+    int cap;         /* entries t has room for (params_add asserts it) */
 } param_table;
 
 void params_add(param_table *b, const char *name, int ndim, int s0, int s1, int s2,

@@ -71,44 +71,61 @@ int tfm_config_check(const tfm_config *c, grok_err *e)
     return GROK_OK;
 }
 
-/* Writes the table into b (b->t must have room for 4 + 20 * L entries). */
+/* The tensors of one block, in table order, listed once: the TransformerLens
+ * name after "blocks.l.", when the block has it, its shape as dimension
+ * codes, its initialisation (N(0, 1/D) times init_scale, or a constant) and
+ * the view it fills.  table_build and views_point both walk it. */
+enum { DIM_D, DIM_H, DIM_DH, DIM_M };
+enum { IN_EVERY_BLOCK, WITH_LAYERNORM, WITH_ATTN_BIAS };
+static const struct {
+    const char *suffix;
+    int when;     /* IN_EVERY_BLOCK, WITH_LAYERNORM or WITH_ATTN_BIAS */
+    int ndim;
+    int dims[3];  /* DIM_* codes of the first ndim dimensions */
+    int gaussian; /* 1: N(0, 1/D); 0: the constant value */
+    float value;
+    size_t view;  /* offsetof the pointer in tfm_block_views */
+} block_tensors[] = {
+    {"ln1.w", WITH_LAYERNORM, 1, {DIM_D}, 0, 1.0f, offsetof(tfm_block_views, ln1_w)},
+    {"ln1.b", WITH_LAYERNORM, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, ln1_b)},
+    {"attn.W_Q", IN_EVERY_BLOCK, 3, {DIM_H, DIM_D, DIM_DH}, 1, 0.0f, offsetof(tfm_block_views, W_Q)},
+    {"attn.W_K", IN_EVERY_BLOCK, 3, {DIM_H, DIM_D, DIM_DH}, 1, 0.0f, offsetof(tfm_block_views, W_K)},
+    {"attn.W_V", IN_EVERY_BLOCK, 3, {DIM_H, DIM_D, DIM_DH}, 1, 0.0f, offsetof(tfm_block_views, W_V)},
+    {"attn.W_O", IN_EVERY_BLOCK, 3, {DIM_H, DIM_DH, DIM_D}, 1, 0.0f, offsetof(tfm_block_views, W_O)},
+    {"attn.b_Q", WITH_ATTN_BIAS, 2, {DIM_H, DIM_DH}, 0, 0.0f, offsetof(tfm_block_views, b_Q)},
+    {"attn.b_K", WITH_ATTN_BIAS, 2, {DIM_H, DIM_DH}, 0, 0.0f, offsetof(tfm_block_views, b_K)},
+    {"attn.b_V", WITH_ATTN_BIAS, 2, {DIM_H, DIM_DH}, 0, 0.0f, offsetof(tfm_block_views, b_V)},
+    {"attn.b_O", WITH_ATTN_BIAS, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, b_O)},
+    {"ln2.w", WITH_LAYERNORM, 1, {DIM_D}, 0, 1.0f, offsetof(tfm_block_views, ln2_w)},
+    {"ln2.b", WITH_LAYERNORM, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, ln2_b)},
+    {"mlp.W_in", IN_EVERY_BLOCK, 2, {DIM_D, DIM_M}, 1, 0.0f, offsetof(tfm_block_views, W_in)},
+    {"mlp.b_in", IN_EVERY_BLOCK, 1, {DIM_M}, 0, 0.0f, offsetof(tfm_block_views, b_in)},
+    {"mlp.W_out", IN_EVERY_BLOCK, 2, {DIM_M, DIM_D}, 1, 0.0f, offsetof(tfm_block_views, W_out)},
+    {"mlp.b_out", IN_EVERY_BLOCK, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, b_out)},
+};
+#define N_BLOCK_TENSORS ((int)(sizeof block_tensors / sizeof block_tensors[0]))
+
+/* Writes the table into b (b->t must have room for 5 + N_BLOCK_TENSORS * L
+ * entries). */
 static void table_build(param_table *b, const tfm_config *c)
 {
-    const int D = c->d_model, H = c->n_heads, Dh = c->d_head, M = c->d_mlp;
+    const int D = c->d_model, dim[] = {[DIM_D] = D, [DIM_H] = c->n_heads,
+                                       [DIM_DH] = c->d_head, [DIM_M] = c->d_mlp};
+    const int has[] = {[IN_EVERY_BLOCK] = 1, [WITH_LAYERNORM] = c->layernorm,
+                       [WITH_ATTN_BIAS] = c->attn_bias};
     const double sd = 1.0 / sqrt((double)D);
     char name[TFM_NAME_MAX];
     params_add(b, "embed.W_E", 2, c->d_vocab, D, 0, sd, 0);
     params_add(b, "pos_embed.W_pos", 2, c->n_ctx, D, 0, sd, 0);
-    for (int l = 0; l < c->n_layers; l++) {
-#define ADD(suffix, ndim, s0, s1, s2, std, val)                                 \
-    do {                                                                        \
-        snprintf(name, sizeof name, "blocks.%d." suffix, l);                    \
-        params_add(b, name, ndim, s0, s1, s2, std, val);                         \
-    } while (0)
-        if (c->layernorm) {
-            ADD("ln1.w", 1, D, 0, 0, 0, 1.0f);
-            ADD("ln1.b", 1, D, 0, 0, 0, 0.0f);
+    for (int l = 0; l < c->n_layers; l++)
+        for (int i = 0; i < N_BLOCK_TENSORS; i++) {
+            const int *d = block_tensors[i].dims, n = block_tensors[i].ndim;
+            if (!has[block_tensors[i].when])
+                continue;
+            snprintf(name, sizeof name, "blocks.%d.%s", l, block_tensors[i].suffix);
+            params_add(b, name, n, dim[d[0]], n > 1 ? dim[d[1]] : 0, n > 2 ? dim[d[2]] : 0,
+                       block_tensors[i].gaussian ? sd : 0, block_tensors[i].value);
         }
-        ADD("attn.W_Q", 3, H, D, Dh, sd, 0);
-        ADD("attn.W_K", 3, H, D, Dh, sd, 0);
-        ADD("attn.W_V", 3, H, D, Dh, sd, 0);
-        ADD("attn.W_O", 3, H, Dh, D, sd, 0);
-        if (c->attn_bias) {
-            ADD("attn.b_Q", 2, H, Dh, 0, 0, 0.0f);
-            ADD("attn.b_K", 2, H, Dh, 0, 0, 0.0f);
-            ADD("attn.b_V", 2, H, Dh, 0, 0, 0.0f);
-            ADD("attn.b_O", 1, D, 0, 0, 0, 0.0f);
-        }
-        if (c->layernorm) {
-            ADD("ln2.w", 1, D, 0, 0, 0, 1.0f);
-            ADD("ln2.b", 1, D, 0, 0, 0, 0.0f);
-        }
-        ADD("mlp.W_in", 2, D, M, 0, sd, 0);
-        ADD("mlp.b_in", 1, M, 0, 0, 0, 0.0f);
-        ADD("mlp.W_out", 2, M, D, 0, sd, 0);
-        ADD("mlp.b_out", 1, D, 0, 0, 0, 0.0f);
-#undef ADD
-    }
     if (c->layernorm) {
         params_add(b, "ln_final.w", 1, D, 0, 0, 0, 1.0f);
         params_add(b, "ln_final.b", 1, D, 0, 0, 0, 0.0f);
@@ -142,31 +159,10 @@ static void views_point(const tfm_model *m, float *base, tfm_views *v)
             v->W_U = p;
         else if (sscanf(t->name, "blocks.%d.%47s", &l, rest) == 2) {
             tfm_block_views *bv = &v->blocks[l];
-            static const struct {
-                const char *name;
-                size_t off;
-            } fields[] = {
-                {"ln1.w", offsetof(tfm_block_views, ln1_w)},
-                {"ln1.b", offsetof(tfm_block_views, ln1_b)},
-                {"attn.W_Q", offsetof(tfm_block_views, W_Q)},
-                {"attn.W_K", offsetof(tfm_block_views, W_K)},
-                {"attn.W_V", offsetof(tfm_block_views, W_V)},
-                {"attn.W_O", offsetof(tfm_block_views, W_O)},
-                {"attn.b_Q", offsetof(tfm_block_views, b_Q)},
-                {"attn.b_K", offsetof(tfm_block_views, b_K)},
-                {"attn.b_V", offsetof(tfm_block_views, b_V)},
-                {"attn.b_O", offsetof(tfm_block_views, b_O)},
-                {"ln2.w", offsetof(tfm_block_views, ln2_w)},
-                {"ln2.b", offsetof(tfm_block_views, ln2_b)},
-                {"mlp.W_in", offsetof(tfm_block_views, W_in)},
-                {"mlp.b_in", offsetof(tfm_block_views, b_in)},
-                {"mlp.W_out", offsetof(tfm_block_views, W_out)},
-                {"mlp.b_out", offsetof(tfm_block_views, b_out)},
-            };
             int found = 0;
-            for (size_t f = 0; f < sizeof fields / sizeof fields[0]; f++)
-                if (strcmp(rest, fields[f].name) == 0) {
-                    *(float **)((char *)bv + fields[f].off) = p;
+            for (int f = 0; f < N_BLOCK_TENSORS; f++)
+                if (strcmp(rest, block_tensors[f].suffix) == 0) {
+                    *(float **)((char *)bv + block_tensors[f].view) = p;
                     found = 1;
                 }
             GROK_ASSERT(found);
@@ -182,7 +178,8 @@ int tfm_init(tfm_model *m, const tfm_config *cfg, grok_err *e)
     if (rc)
         return rc;
     m->cfg = *cfg;
-    param_table b = {calloc((size_t)(4 + 20 * cfg->n_layers), sizeof(tfm_tensor)), 0, 0};
+    const int cap = 5 + N_BLOCK_TENSORS * cfg->n_layers;
+    param_table b = {calloc((size_t)cap, sizeof(tfm_tensor)), 0, 0, cap};
     if (!b.t)
         return grok_fail(e, GROK_ENOMEM, "out of memory building the parameter table");
     table_build(&b, cfg);

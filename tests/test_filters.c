@@ -36,7 +36,7 @@
 /* The fixture's table, built with params_add. */
 static void golden_table(param_tensor t[NT])
 {
-    param_table b = {.t = t};
+    param_table b = {.t = t, .cap = NT};
     for (int k = 0; k < NT; k++)
         params_add(&b, filters_golden_table[k].name, filters_golden_table[k].ndim,
                    filters_golden_table[k].shape[0], filters_golden_table[k].shape[1],
@@ -161,7 +161,7 @@ static void test_ortho_identities(void **state)
 
     /* A bigger table: the large tensor runs the parallel loops. */
     param_tensor tb[3];
-    param_table b = {.t = tb};
+    param_table b = {.t = tb, .cap = 3};
     params_add(&b, "big", 2, 300, 400, 0, 1.0, 0.0f);
     params_add(&b, "one", 1, 1, 0, 0, 1.0, 0.0f);
     params_add(&b, "odd", 3, 7, 11, 13, 1.0, 0.0f);
@@ -494,7 +494,7 @@ static void test_threads_same_bits(void **state)
 {
     (void)state;
     param_tensor t[3];
-    param_table b = {.t = t};
+    param_table b = {.t = t, .cap = (int)(sizeof t / sizeof t[0])};
     params_add(&b, "W_big", 2, 512, 300, 0, 1.0, 0.0f);
     params_add(&b, "b", 1, 300, 0, 0, 1.0, 0.0f);
     params_add(&b, "W_odd", 3, 3, 333, 71, 1.0, 0.0f);
