@@ -125,6 +125,7 @@ static void cfg_put_integer(cfg_run *c, const cfg_key *k, long long v)
 model_config cfg_model_config(const cfg_run *c)
 {
     model_config m = {.family = c->family, .tfm = c->model, .mlp = c->mlp};
+    m.tfm.bidirectional = !c->causal;
     /* the keys the two families share, and the task's shape */
     m.mlp.n_layers = c->model.n_layers;
     m.mlp.act = (mlp_act)c->model.act;

@@ -43,6 +43,8 @@ typedef struct {
     task_config task;      /* task.kind, op, p, layout, frac_train (modular); group,
                               group_op (group); n, k, n_train, n_test (parity) */
     model_family family;   /* model.family */
+    int causal;            /* model.causal (the transformer's model.bidirectional is its
+                              negation, set by cfg_model_config) */
     tfm_config model;      /* model.*; d_vocab, d_vocab_out, n_ctx are derived from
                               the task by cfg_fill_derived, not keys */
     mlp_config mlp;        /* model.d_embed, combine, d_hidden (the mlp family's own

@@ -146,6 +146,8 @@ const cfg_key cfg_keys[] = {
           "MLP activation (gelu: exact, erf; tanh: mlp family only)"),
     CFG_B("model.layernorm", model.layernorm, 0, "pre-LN blocks and a final LayerNorm"),
     CFG_B("model.attn_bias", model.attn_bias, 0, "attention biases b_Q, b_K, b_V, b_O"),
+    CFG_B("model.causal", causal, 1,
+          "causal attention mask; false: every position attends to every position"),
     CFG_D("model.init_scale", model.init_scale, 0.0, 1000.0, CFG_LO_OPEN, 1.0, NULL,
           "multiplies every initial Gaussian"),
     CFG_I(CFG_INT, "model.d_embed", mlp.d_embed, 1, 16384, 128, NULL,

@@ -599,7 +599,7 @@ static inline void axpy(float *restrict y, float alpha, const float *restrict x,
 GROK_VECTOR_CLONES
 static void attention_scores_example(float *att, const float *q, const float *k,
                                      const int32_t *qrow, const int32_t *krow, int n, int T,
-                                     int Tq, int H, int Dh)
+                                     int Tq, int H, int Dh, int causal)
 {
     const int HD = H * Dh, q0 = T - Tq;
     const float scale = 1.0f / sqrtf((float)Dh);
@@ -607,7 +607,7 @@ static void attention_scores_example(float *att, const float *q, const float *k,
         for (int i = 0; i < Tq; i++) {
             const float *qi = q + (size_t)qrow[n * Tq + i] * HD + h * Dh;
             float *a = att + (((size_t)n * H + h) * Tq + i) * T;
-            const int nk = q0 + i + 1;
+            const int nk = causal ? q0 + i + 1 : T;
             float mx = -INFINITY;
             for (int j = 0; j < nk; j++) {
                 a[j] = dot(qi, k + (size_t)krow[n * T + j] * HD + h * Dh, Dh) * scale;
@@ -631,16 +631,16 @@ static void attention_scores_example(float *att, const float *q, const float *k,
  * [N*T] (the layer-0 tables or the identity), HD columns, head h at h*Dh. */
 static void attention_scores_forward(float *att, const float *q, const float *k,
                                      const int32_t *qrow, const int32_t *krow, int N, int T,
-                                     int Tq, int H, int Dh)
+                                     int Tq, int H, int Dh, int causal)
 {
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++)
-        attention_scores_example(att, q, k, qrow, krow, n, T, Tq, H, Dh);
+        attention_scores_example(att, q, k, qrow, krow, n, T, Tq, H, Dh, causal);
 }
 
 /* z_i = sum_j att[j] v_j  (layers above the first; rows of v through krow). */
 static void attention_values_forward(float *z, const float *att, const float *v,
-                                     const int32_t *krow, int N, int T, int Tq, int H, int Dh)
+                                     const int32_t *krow, int N, int T, int Tq, int H, int Dh, int causal)
 {
     const int HD = H * Dh, q0 = T - Tq;
 #pragma omp parallel for schedule(static)
@@ -651,7 +651,7 @@ static void attention_values_forward(float *z, const float *att, const float *v,
                 float *zi = z + ((size_t)n * Tq + i) * HD + h * Dh;
                 for (int e = 0; e < Dh; e++)
                     zi[e] = 0;
-                for (int j = 0; j <= q0 + i; j++)
+                for (int j = 0; j <= (causal ? q0 + i : T - 1); j++)
                     axpy(zi, a[j], v + (size_t)krow[n * T + j] * HD + h * Dh, Dh);
             }
 }
@@ -661,7 +661,7 @@ static void attention_values_forward(float *z, const float *att, const float *v,
  * order, so every sum has a fixed order. */
 static void attention_values_backward(float *datt, float *dv, const float *dz, const float *att,
                                       const float *v, const int32_t *krow, int N, int T, int Tq,
-                                      int H, int Dh)
+                                      int H, int Dh, int causal)
 {
     const int HD = H * Dh, q0 = T - Tq;
 #pragma omp parallel for schedule(static)
@@ -670,7 +670,7 @@ static void attention_values_backward(float *datt, float *dv, const float *dz, c
             for (int i = 0; i < Tq; i++) {
                 const size_t ai = (((size_t)n * H + h) * Tq + i) * T;
                 const float *dzi = dz + ((size_t)n * Tq + i) * HD + h * Dh;
-                for (int j = 0; j <= q0 + i; j++) {
+                for (int j = 0; j <= (causal ? q0 + i : T - 1); j++) {
                     const size_t kr = (size_t)krow[n * T + j] * HD + h * Dh;
                     datt[ai + j] = dot(dzi, v + kr, Dh);
                     axpy(dv + kr, att[ai + j], dzi, Dh);
@@ -685,7 +685,7 @@ static void attention_values_backward(float *datt, float *dv, const float *dz, c
  *   dq_i += sum_j ds[j] k_j;  dk_j += ds[j] q_i. */
 static void attention_scores_backward(float *dq, float *dk, const float *datt, const float *att,
                                       const float *q, const float *k, const int32_t *qrow,
-                                      const int32_t *krow, int N, int T, int Tq, int H, int Dh)
+                                      const int32_t *krow, int N, int T, int Tq, int H, int Dh, int causal)
 {
     const int HD = H * Dh, q0 = T - Tq;
     const float scale = 1.0f / sqrtf((float)Dh);
@@ -693,7 +693,7 @@ static void attention_scores_backward(float *dq, float *dk, const float *datt, c
     for (int h = 0; h < H; h++)
         for (int n = 0; n < N; n++)
             for (int i = 0; i < Tq; i++) {
-                const int nk = q0 + i + 1;
+                const int nk = causal ? q0 + i + 1 : T;
                 const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
                 const float *da = datt + (((size_t)n * H + h) * Tq + i) * T;
                 const size_t qr = (size_t)qrow[n * Tq + i] * HD + h * Dh;
@@ -748,7 +748,7 @@ static void rows_dot(float *out, const float *restrict x, const float *const *sr
  * pushed through W_O (tab_o); bias may be NULL. */
 static void table_mix_forward(float *out, const float *self, const float *heads, const float *att,
                               const int32_t *qrow, const int32_t *krow, const float *bias, int N,
-                              int T, int Tq, int H, int R, int W)
+                              int T, int Tq, int H, int R, int W, int causal)
 {
     const int q0 = T - Tq;
 #pragma omp parallel for schedule(static)
@@ -763,7 +763,7 @@ static void table_mix_forward(float *out, const float *self, const float *heads,
         int k = 0;
         for (int h = 0; h < H; h++) {
             const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
-            for (int j = 0; j <= q0 + i; j++) {
+            for (int j = 0; j <= (causal ? q0 + i : T - 1); j++) {
                 src[k] = heads + ((size_t)h * R + krow[n * T + j]) * W;
                 coef[k++] = a[j];
                 if (k == MIX_SRC)
@@ -779,7 +779,7 @@ static void table_mix_forward(float *out, const float *self, const float *heads,
 GROK_VECTOR_CLONES
 static void mix_scatter_columns(float *dself, float *dheads, const float *dout, const float *att,
                                 const int32_t *qrow, const int32_t *krow, int N, int T, int Tq,
-                                int H, int R, int W, int w0, int w1)
+                                int H, int R, int W, int w0, int w1, int causal)
 {
     const int q0 = T - Tq, nw = w1 - w0;
     for (int n = 0; n < N; n++)
@@ -790,7 +790,7 @@ static void mix_scatter_columns(float *dself, float *dheads, const float *dout, 
                 ds[w] += d[w];
             for (int h = 0; h < H; h++) {
                 const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
-                for (int j = 0; j <= q0 + i; j++) {
+                for (int j = 0; j <= (causal ? q0 + i : T - 1); j++) {
                     float *restrict dh = dheads + ((size_t)h * R + krow[n * T + j]) * W + w0;
                     const float aj = a[j];
                     for (int w = 0; w < nw; w++)
@@ -807,7 +807,7 @@ static void mix_scatter_columns(float *dself, float *dheads, const float *dout, 
  * bits do not depend on the thread count. */
 static void table_mix_backward(float *datt, float *dself, float *dheads, const float *dout,
                                const float *att, const float *heads, const int32_t *qrow,
-                               const int32_t *krow, int N, int T, int Tq, int H, int R, int W)
+                               const int32_t *krow, int N, int T, int Tq, int H, int R, int W, int causal)
 {
     const int q0 = T - Tq;
 #pragma omp parallel for schedule(static)
@@ -819,11 +819,11 @@ static void table_mix_backward(float *datt, float *dself, float *dheads, const f
         int k = 0;
         for (int h = 0; h < H; h++) {
             float *da = datt + (((size_t)n * H + h) * Tq + i) * T;
-            for (int j = 0; j <= q0 + i; j++) {
+            for (int j = 0; j <= (causal ? q0 + i : T - 1); j++) {
                 src[k] = heads + ((size_t)h * R + krow[n * T + j]) * W;
                 dst[k] = &da[j];
                 val[k++] = 0;
-                if (k == MIX_SRC || (h == H - 1 && j == q0 + i)) {
+                if (k == MIX_SRC || (h == H - 1 && j == (causal ? q0 + i : T - 1))) {
                     rows_dot(val, d, src, k, W);
                     for (int u = 0; u < k; u++)
                         *dst[u] += val[u];
@@ -838,7 +838,7 @@ static void table_mix_backward(float *datt, float *dself, float *dheads, const f
         const int w0 = (int)((long)units * t / nt) * 16, w1 = (int)((long)units * (t + 1) / nt) * 16;
         if (w0 < W)
             mix_scatter_columns(dself, dheads, dout, att, qrow, krow, N, T, Tq, H, R, W, w0,
-                                w1 < W ? w1 : W);
+                                w1 < W ? w1 : W, causal);
     }
 }
 
@@ -917,6 +917,7 @@ static void qkv_project(tfm_acts *a, float *out, const float *x, ptrdiff_t rsx, 
 void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
 {
     const tfm_config *c = &m->cfg;
+    const int causal = !c->bidirectional; /* the attention mask */
     const int T = c->n_ctx, D = c->d_model, H = c->n_heads, Dh = c->d_head, HD = H * Dh,
               M = c->d_mlp, Vo = c->d_vocab_out, V = c->d_vocab, VT = V * T;
     GROK_ASSERT(N >= 1 && N <= a->n_max);
@@ -970,11 +971,11 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         if (l == 0) {
             /* rule (3): x_mid = tab_x[query] + b_O + sum_h,j att * (tab_v[:, h] @ W_O[h])[key] */
             attention_scores_forward(L->att, a->tab_q, a->tab_k, a->qrow0, a->row0, N, T, Tq, H,
-                                     Dh);
+                                     Dh, causal);
             gemm_many(a, H, R, D, Dh, 1.0f, a->tab_v, Dh, HD, 1, B->W_O, (ptrdiff_t)Dh * D, D, 1,
                       0.0f, a->tab_o, (ptrdiff_t)R * D, D, 1);
             table_mix_forward(L->x_mid, a->tab_x, a->tab_o, L->att, a->qrow0, a->row0, B->b_O, N,
-                              T, Tq, H, R, D);
+                              T, Tq, H, R, D, causal);
         } else {
             const float *xa = x_in;
             if (c->layernorm) {
@@ -987,8 +988,9 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                         B->b_Q, NQ, D, H, Dh);
             qkv_project(a, L->k, xa, D, B->W_K, B->b_K, N * T, D, H, Dh);
             qkv_project(a, L->v, xa, D, B->W_V, B->b_V, N * T, D, H, Dh);
-            attention_scores_forward(L->att, L->q, L->k, a->ident, a->ident, N, T, Tq, H, Dh);
-            attention_values_forward(L->z, L->att, L->v, a->ident, N, T, Tq, H, Dh);
+            attention_scores_forward(L->att, L->q, L->k, a->ident, a->ident, N, T, Tq, H, Dh,
+                                     causal);
+            attention_values_forward(L->z, L->att, L->v, a->ident, N, T, Tq, H, Dh, causal);
             /* x_mid = x_in[query rows] + b_O + z @ W_O */
             for (int n = 0; n < N; n++)
                 for (int i = 0; i < Tq; i++) {
@@ -1053,6 +1055,7 @@ float *tfm_dlogits(tfm_acts *a) { return a->dlogits; }
 void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
 {
     const tfm_config *c = &m->cfg;
+    const int causal = !c->bidirectional; /* the attention mask */
     const int T = c->n_ctx, D = c->d_model, H = c->n_heads, Dh = c->d_head, HD = H * Dh,
               M = c->d_mlp, Vo = c->d_vocab_out, LL = c->n_layers;
     GROK_ASSERT(N == a->n);
@@ -1105,7 +1108,7 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             memset(datt, 0, (size_t)N * H * Tq * T * sizeof(float));
             memset(a->d_tab, 0, (size_t)(1 + H) * R * D * sizeof(float));
             table_mix_backward(datt, a->d_tab, d_o, dx, L->att, a->tab_o, a->qrow0, a->row0, N, T,
-                               Tq, H, R, D);
+                               Tq, H, R, D, causal);
             gemm_many(a, H, Dh, D, R, 1.0f, a->tab_v, Dh, 1, HD, d_o, (ptrdiff_t)R * D, D, 1, 0.0f,
                       GB->W_O, (ptrdiff_t)Dh * D, D, 1);
             gemm_many(a, H, R, Dh, D, 1.0f, d_o, (ptrdiff_t)R * D, D, 1, B->W_O, (ptrdiff_t)Dh * D,
@@ -1113,7 +1116,7 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             memset(a->dq, 0, (size_t)R * HD * sizeof(float));
             memset(a->dk, 0, (size_t)R * HD * sizeof(float));
             attention_scores_backward(a->dq, a->dk, datt, L->att, a->tab_q, a->tab_k, a->qrow0,
-                                      a->row0, N, T, Tq, H, Dh);
+                                      a->row0, N, T, Tq, H, Dh, causal);
         } else {
             /* x_mid = x_in[query rows] + z @ W_O + b_O */
             gemm(a, HD, D, NQ, 1.0f, L->z, 1, HD, dx, D, 1, 0.0f, GB->W_O, D, 1);
@@ -1121,9 +1124,10 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             memset(a->dq, 0, (size_t)NQ * HD * sizeof(float));
             memset(a->dk, 0, (size_t)N * T * HD * sizeof(float));
             memset(a->dv, 0, (size_t)N * T * HD * sizeof(float));
-            attention_values_backward(datt, a->dv, a->dz, L->att, L->v, a->ident, N, T, Tq, H, Dh);
+            attention_values_backward(datt, a->dv, a->dz, L->att, L->v, a->ident, N, T, Tq, H, Dh,
+                                      causal);
             attention_scores_backward(a->dq, a->dk, datt, L->att, L->q, L->k, a->ident, a->ident,
-                                      N, T, Tq, H, Dh);
+                                      N, T, Tq, H, Dh, causal);
         }
         const int rows_q = l == 0 ? R : NQ, rows_k = l == 0 ? R : N * T;
         if (GB->b_Q) {
@@ -1278,18 +1282,18 @@ void tfm_forward_ref(const tfm_model *m, const int32_t *tokens, int N, double *l
             for (int h = 0; h < H; h++)
                 for (int i = 0; i < T; i++) {
                     double mx = -INFINITY, sum = 0;
-                    for (int j = 0; j <= i; j++) {
+                    for (int j = 0; j <= (c->bidirectional ? T - 1 : i); j++) {
                         s[j] = 0;
                         for (int e = 0; e < Dh; e++)
                             s[j] += q[(i * H + h) * Dh + e] * k[(j * H + h) * Dh + e];
                         s[j] /= sqrt((double)Dh);
                         mx = s[j] > mx ? s[j] : mx;
                     }
-                    for (int j = 0; j <= i; j++)
+                    for (int j = 0; j <= (c->bidirectional ? T - 1 : i); j++)
                         sum += (s[j] = exp(s[j] - mx));
                     for (int e = 0; e < Dh; e++) {
                         double acc = 0;
-                        for (int j = 0; j <= i; j++)
+                        for (int j = 0; j <= (c->bidirectional ? T - 1 : i); j++)
                             acc += s[j] / sum * v[(j * H + h) * Dh + e];
                         z[(i * H + h) * Dh + e] = acc;
                     }

@@ -70,6 +70,8 @@ typedef struct {
     tfm_act act;       /* ReLU or exact (erf) GELU */
     int layernorm;     /* 1: pre-LN blocks and a final LN (TransformerLens, eps 1e-5) */
     int attn_bias;     /* 1: b_Q, b_K, b_V, b_O */
+    int bidirectional; /* 1: every position attends to every position (no causal
+                          mask; model.causal = false); 0: causal, the default */
     double init_scale; /* multiplies every initial Gaussian */
 } tfm_config;
 

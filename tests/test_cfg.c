@@ -440,7 +440,7 @@ static void test_file_unknown_keys(void **state)
                  GROK_EINVAL, "u2.cfg:3: model.d_modle = 64: unknown key",
                  "did you mean 'model.d_model'",
                  "valid keys in model: family, n_layers, d_model, n_heads, d_head, d_mlp, act, "
-                 "layernorm, attn_bias, init_scale, d_embed, combine, d_hidden",
+                 "layernorm, attn_bias, causal, init_scale, d_embed, combine, d_hidden",
                  (const char *)NULL);
     expect_error(dir, "u3.cfg", "model = { lr = 0.1; };\n", NULL, 0, GROK_EINVAL,
                  "u3.cfg:1: model.lr = 0.1: unknown key", "did you mean 'optim.lr'",
@@ -905,8 +905,8 @@ static void test_list_keys(void **state)
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 55 keys)\n", lines);
-    assert_int_equal(lines, 1 + 55);
+    printf("# cfg_list_keys: %d lines (header + 56 keys)\n", lines);
+    assert_int_equal(lines, 1 + 56);
     sbuf_free(&out);
 }
 

@@ -166,12 +166,13 @@ static double loss_fn(void *ctx)
     return ref_loss(l->m, l->tok, l->lab, l->N, l->scratch);
 }
 
-static void gradient_check(int layers, int ln, tfm_act act, int bias)
+static void gradient_check_mask(int layers, int ln, tfm_act act, int bias, int bidirectional)
 {
     const int N = 16;
     int32_t tok[3 * 16], lab[16];
     double scratch[16 * 7];
     tfm_config c = small_config(layers, ln, act, bias);
+    c.bidirectional = bidirectional;
     tfm_model m;
     grok_err e;
     assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
@@ -194,10 +195,66 @@ static void gradient_check(int layers, int ln, tfm_act act, int bias)
     tfm_free(&m);
 }
 
+static void gradient_check(int layers, int ln, tfm_act act, int bias)
+{
+    gradient_check_mask(layers, ln, act, bias, 0);
+}
+
 static void test_grad_l1_relu(void **s) { (void)s, gradient_check(1, 0, TFM_ACT_RELU, 0); }
 static void test_grad_l1_gelu_ln(void **s) { (void)s, gradient_check(1, 1, TFM_ACT_GELU, 1); }
 static void test_grad_l2_relu_ln(void **s) { (void)s, gradient_check(2, 1, TFM_ACT_RELU, 0); }
 static void test_grad_l2_gelu(void **s) { (void)s, gradient_check(2, 0, TFM_ACT_GELU, 1); }
+/* model.causal = false: every position attends to every position */
+static void test_grad_bidirectional(void **s)
+{
+    (void)s;
+    gradient_check_mask(2, 1, TFM_ACT_GELU, 1, 1);
+    gradient_check_mask(2, 0, TFM_ACT_RELU, 0, 1);
+}
+
+/* Without the mask a 2-layer model's logits change (its first layer's
+ * earlier positions now see the later ones), and the fast forward still
+ * matches the float64 reference; a 1-layer model computes only the last
+ * position's query, which sees every position either way. */
+static void test_forward_bidirectional(void **state)
+{
+    (void)state;
+    const int N = 23;
+    int32_t tok[3 * 23], lab[23];
+    double ref[23 * 7];
+    float causal_logits[23 * 7];
+    for (int layers = 1; layers <= 2; layers++)
+        for (int bi = 0; bi <= 1; bi++) {
+            tfm_config c = small_config(layers, 1, TFM_ACT_GELU, 1);
+            c.bidirectional = bi;
+            tfm_model m;
+            grok_err e;
+            assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
+            tu_xs xs;
+            fill_params(&m, 55 + layers, &xs);
+            make_batch(tok, lab, N, 7, &xs);
+            tfm_acts *a = tfm_acts_alloc(&m, N);
+            tfm_forward(&m, a, tok, N);
+            tfm_forward_ref(&m, tok, N, ref);
+            const float *lg = tfm_logits(a);
+            double worst = 0, scale = 0, moved = 0;
+            for (int i = 0; i < N * 7; i++) {
+                worst = fmax(worst, fabs(lg[i] - ref[i]));
+                scale = fmax(scale, fabs(ref[i]));
+                if (bi)
+                    moved = fmax(moved, fabs(lg[i] - causal_logits[i]));
+                else
+                    causal_logits[i] = lg[i];
+            }
+            printf("# L=%d %s: max abs err vs reference %.2e; change from the causal model %.3g\n",
+                   layers, bi ? "bidirectional" : "causal", worst, moved);
+            assert_true(worst < 1e-5 * scale);
+            if (bi)
+                assert_true(layers == 1 ? moved == 0 : moved > 1e-3);
+            tfm_acts_free(a);
+            tfm_free(&m);
+        }
+}
 
 static void test_threads_same_bits(void **state)
 {
@@ -311,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_grad_l2_relu_ln), cmocka_unit_test(test_grad_l2_gelu),
         cmocka_unit_test(test_threads_same_bits), cmocka_unit_test(test_gemm_strides),
         cmocka_unit_test(test_loss_float64),
+        cmocka_unit_test(test_grad_bidirectional), cmocka_unit_test(test_forward_bidirectional),
     };
     return cmocka_run_group_tests_name("tfm", tests, NULL, NULL);
 }
