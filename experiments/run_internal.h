@@ -85,6 +85,9 @@ int run_commit(run_ctx *r, long ep, const char *status, grok_err *e);
 double run_elapsed(const run_ctx *r);
 /* Builds task, model, trainer and workspaces for c; touches no file. */
 int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_opts *o, grok_err *e);
+/* c with every resumable key at its default, as config text: the state's
+ * "training_config", what a resume must not change. */
+int run_core_text(const cfg_run *c, sbuf *out);
 void run_ctx_free(run_ctx *r);
 /* The initial parameters: seeded, or init.from's (run_fork). */
 int run_init_params(run_ctx *r, grok_err *e);

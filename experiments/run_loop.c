@@ -58,7 +58,7 @@ static int run_is_checkpoint_epoch(const cfg_run *c, long ep)
 }
 
 /* c with every resumable key at its default: what must not change. */
-static int run_core_text(const cfg_run *c, sbuf *out)
+int run_core_text(const cfg_run *c, sbuf *out)
 {
     cfg_run core = *c;
     cfg_reset_resumable(&core);

@@ -10,9 +10,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "safetensors.h"
 #include "trainer.h"
+
+/* 1 when a state's training_config that differs from this build's text is
+ * the same config read with this build's defaults for the keys it lacks: a
+ * state written by a build that preceded those keys (new keys are off by
+ * default, so its run continues unchanged). */
+static int run_same_core(const run_ctx *r, const char *core)
+{
+    const char *tmp = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/grok-core-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return 0;
+    size_t n = strlen(core);
+    int ok = write(fd, core, n) == (ssize_t)n;
+    close(fd);
+    cfg_run c;
+    grok_err e;
+    sbuf t;
+    sbuf_init(&t);
+    ok = ok && cfg_load(&c, path, NULL, 0, &e) == GROK_OK && run_core_text(&c, &t) == GROK_OK &&
+         t.data && strcmp(t.data, r->core_text.data) == 0;
+    unlink(path);
+    sbuf_free(&t);
+    return ok;
+}
 
 /* Fails unless f holds tensor name with dtype and numel elements (ndim
  * dimensions); on success *data points at it. */
@@ -87,7 +114,7 @@ static int run_load_state(run_ctx *r, const char *path, const char **status, cha
     if (!fmt || strcmp(fmt, RUN_STATE_FORMAT) != 0) {
         rc = grok_fail(e, GROK_EFORMAT, "%s: format '%s', expected '%s'", path,
                        fmt ? fmt : "(none)", RUN_STATE_FORMAT);
-    } else if (!core || strcmp(core, r->core_text.data) != 0) {
+    } else if (!core || (strcmp(core, r->core_text.data) != 0 && !run_same_core(r, core))) {
         char diff[600] = "no training_config in the state";
         if (core)
             run_first_diff(r->core_text.data, core, diff, sizeof diff);
