@@ -214,6 +214,37 @@ static void test_shipped_examples_load(void **state)
            c.model.n_layers, c.train.batch);
 }
 
+/* The shipped runs of the other task kinds and the MLP family load and say
+ * what they are. */
+static void test_shipped_kinds(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *path;
+        int kind, family, n_ctx, d_vocab, classes;
+    } shipped[] = {
+        {"experiments/chughtai2023_s5.cfg", TASK_KIND_GROUP, MODEL_TRANSFORMER, 3, 121, 120},
+        {"experiments/barak2022_parity.cfg", TASK_KIND_PARITY, MODEL_MLP, 40, 2, 2},
+        {"experiments/mlp_mod_add.cfg", TASK_KIND_MODULAR, MODEL_MLP, 2, 113, 113},
+    };
+    for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
+        cfg_run c;
+        grok_err e = {{0}};
+        int rc = cfg_load(&c, shipped[i].path, NULL, 0, &e);
+        if (rc != GROK_OK)
+            printf("# %s\n", e.msg);
+        assert_int_equal(rc, GROK_OK);
+        printf("# %s: kind %d, family %d, n_ctx %d, vocabulary %d, classes %d\n",
+               shipped[i].path, (int)c.task.kind, (int)c.family, c.model.n_ctx, c.model.d_vocab,
+               c.model.d_vocab_out);
+        assert_int_equal(c.task.kind, shipped[i].kind);
+        assert_int_equal(c.family, shipped[i].family);
+        assert_int_equal(c.model.n_ctx, shipped[i].n_ctx);
+        assert_int_equal(c.model.d_vocab, shipped[i].d_vocab);
+        assert_int_equal(c.model.d_vocab_out, shipped[i].classes);
+    }
+}
+
 /* ---- write -> load round trip ---------------------------------------------- */
 
 /* A deterministic stream of bits for the random round trips. */
@@ -915,6 +946,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults_equal_shipped_file),
         cmocka_unit_test(test_shipped_examples_load),
+        cmocka_unit_test(test_shipped_kinds),
         cmocka_unit_test_setup_teardown(test_round_trip_exact, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test_setup_teardown(test_include_relative_to_file, tu_setup_dir,
