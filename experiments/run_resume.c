@@ -78,25 +78,6 @@ static void run_state_copy(const st_file *f, const statebuf_list *l)
         memcpy(l->b[i].data, st_find(f, l->b[i].name)->data, l->b[i].n * sizeof(float));
 }
 
-/* Names the first line where a and b differ, into buf. */
-static void run_first_diff(const char *a, const char *b, char *buf, size_t n)
-{
-    int line = 1;
-    const char *la = a, *lb = b;
-    while (*a && *a == *b) {
-        if (*a == '\n') {
-            line++;
-            la = a + 1;
-            lb = b + 1;
-        }
-        a++;
-        b++;
-    }
-    int na = (int)strcspn(la, "\n"), nb = (int)strcspn(lb, "\n");
-    snprintf(buf, n, "line %d: '%.*s' (config.cfg) vs '%.*s' (state)", line, na > 200 ? 200 : na,
-             la, nb > 200 ? 200 : nb, lb);
-}
-
 /* Restores parameters, moments, step, epoch and history from the state. */
 static int run_load_state(run_ctx *r, const char *path, const char **status, char *status_buf,
                           size_t status_n, double last_row[RUN_METRICS_COLS], grok_err *e)
@@ -115,17 +96,22 @@ static int run_load_state(run_ctx *r, const char *path, const char **status, cha
         rc = grok_fail(e, GROK_EFORMAT, "%s: format '%s', expected '%s'", path,
                        fmt ? fmt : "(none)", RUN_STATE_FORMAT);
     } else if (!core || (strcmp(core, r->core_text.data) != 0 && !run_same_core(r, core))) {
-        char diff[600] = "no training_config in the state";
-        if (core)
-            run_first_diff(r->core_text.data, core, diff, sizeof diff);
-        sbuf keys;
+        sbuf diff, keys;
+        sbuf_init(&diff);
         sbuf_init(&keys);
+        if (core) {
+            sbuf_puts(&diff, "config.cfg vs the state, ");
+            sbuf_first_diff(&diff, r->core_text.data, core);
+        } else {
+            sbuf_puts(&diff, "no training_config in the state");
+        }
         cfg_list_resumable(&keys);
         rc = grok_fail(e, GROK_EINVAL,
                        "%s/config.cfg differs from the config this run was trained with (%s); "
                        "resuming would not continue the same run. Only these keys may change: "
                        "%s",
-                       r->dir, diff, keys.data ? keys.data : "");
+                       r->dir, diff.data ? diff.data : "", keys.data ? keys.data : "");
+        sbuf_free(&diff);
         sbuf_free(&keys);
     } else if ((rc = run_state_buffers(&f, path, &bufs, e)) == GROK_OK &&
                (rc = run_state_tensor(&f, path, "optim.step", ST_I64, 0, 1, &step, e)) == GROK_OK &&

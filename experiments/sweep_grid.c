@@ -137,25 +137,6 @@ int sweep_format_points(const sweep_spec *s, sbuf *out)
     return out->oom ? GROK_ENOMEM : GROK_OK;
 }
 
-/* The first line where a and b differ, for messages. */
-static void sweep_first_diff(const char *a, const char *b, char *buf, size_t n)
-{
-    int line = 1;
-    const char *la = a, *lb = b;
-    while (*a && *a == *b) {
-        if (*a == '\n') {
-            line++;
-            la = a + 1;
-            lb = b + 1;
-        }
-        a++;
-        b++;
-    }
-    int na = (int)strcspn(la, "\n"), nb = (int)strcspn(lb, "\n");
-    snprintf(buf, n, "line %d: '%.*s' vs '%.*s'", line, na > 150 ? 150 : na, la,
-             nb > 150 ? 150 : nb, lb);
-}
-
 /* GROK_EINVAL when the run in pdir (started: it has a state) was trained
  * with a config that differs from c in a key a resume may not change. */
 static int sweep_check_started(const char *pdir, const char *name, const cfg_run *c, grok_err *e)
@@ -182,13 +163,15 @@ static int sweep_check_started(const char *pdir, const char *name, const cfg_run
     if (a.oom || b.oom || keys.oom) {
         rc = grok_fail(e, GROK_ENOMEM, "out of memory");
     } else if (strcmp(a.data, b.data) != 0) {
-        char diff[400];
-        sweep_first_diff(a.data, b.data, diff, sizeof diff);
+        sbuf diff;
+        sbuf_init(&diff);
+        sbuf_first_diff(&diff, a.data, b.data);
         rc = grok_fail(e, GROK_EINVAL,
                        "point %s was started with another config (%s/config.cfg vs the sweep's, "
                        "%s); a started point may change only %s. Give the sweep another --out "
                        "directory",
-                       name, pdir, diff, keys.data ? keys.data : "");
+                       name, pdir, diff.data ? diff.data : "", keys.data ? keys.data : "");
+        sbuf_free(&diff);
     }
     sbuf_free(&a);
     sbuf_free(&b);
@@ -214,13 +197,15 @@ int sweep_prepare_dir(const sweep_spec *s, const char *dir, grok_err *e)
         size_t n = 0;
         if ((rc = fileio_read_all(path, &old, &n, e)) == GROK_OK) {
             if (n != pts.len || memcmp(old, pts.data, n) != 0) {
-                char diff[400];
-                sweep_first_diff(old, pts.data, diff, sizeof diff);
+                sbuf diff;
+                sbuf_init(&diff);
+                sbuf_first_diff(&diff, old, pts.data);
                 rc = grok_fail(e, GROK_EINVAL,
                                "'%s' holds another sweep: its points.tsv differs from this "
                                "sweep's points (%s); give another --out directory, or remove "
                                "'%s'",
-                               dir, diff, dir);
+                               dir, diff.data ? diff.data : "", dir);
+                sbuf_free(&diff);
             }
             free(old);
         }

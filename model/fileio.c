@@ -376,3 +376,21 @@ void sbuf_json_string(sbuf *b, const char *s)
     }
     sbuf_append(b, "\"", 1);
 }
+
+void sbuf_first_diff(sbuf *b, const char *a, const char *b_text)
+{
+    int line = 1;
+    const char *la = a, *lb = b_text;
+    while (*a && *a == *b_text) {
+        if (*a == '\n') {
+            line++;
+            la = a + 1;
+            lb = b_text + 1;
+        }
+        a++;
+        b_text++;
+    }
+    int na = (int)strcspn(la, "\n"), nb = (int)strcspn(lb, "\n");
+    sbuf_printf(b, "line %d: '%.*s' vs '%.*s'", line, na > 150 ? 150 : na, la,
+                nb > 150 ? 150 : nb, lb);
+}

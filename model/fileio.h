@@ -51,4 +51,8 @@ void sbuf_printf(sbuf *b, const char *fmt, ...)
 /* Appends s as a JSON string literal (quotes and escapes included). */
 void sbuf_json_string(sbuf *b, const char *s);
 
+/* Appends "line L: 'A' vs 'B'" for the first line where the texts a and b
+ * differ (each line cut at 150 bytes), for messages that say what changed. */
+void sbuf_first_diff(sbuf *b, const char *a, const char *b_text);
+
 #endif
