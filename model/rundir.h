@@ -45,6 +45,11 @@
 #define RUNDIR_NEURONS "neurons.tsv"
 #define RUNDIR_ATTENTION "attention.tsv"
 #define RUNDIR_LOGIT_SPECTRUM "logit_spectrum.tsv" /* headerless p x p matrix */
+#define RUNDIR_EXCLUDED_FREQ "excluded_freq.tsv" /* epoch freq_1..freq_K: excluded loss per k */
+#define RUNDIR_COEFS "coefs.tsv"             /* epoch logit_norm alpha_1..alpha_K cos_1..cos_K */
+#define RUNDIR_IRREPS "irreps.tsv"           /* epoch embed_<irrep>.. unembed_<irrep>.. logit_<irrep>.. */
+#define RUNDIR_EMBED_CIRCLES "embed_circles.tsv" /* k token x y (final checkpoint) */
+#define RUNDIR_LOGIT_SD "logit_sd.tsv"       /* s d logit (final checkpoint) */
 #define RUNDIR_SUMMARY "summary.json"
 #define RUNDIR_FIGURES "figures"
 #define RUNDIR_FIGURE_INDEX "figures/index.tsv" /* name file caption: the figures drawn */

@@ -17,6 +17,7 @@
 #include "figure.h"
 #include "plot.h"
 #include "run_data.h"
+#include "run_fig.h"
 #include "style.h"
 
 /* Columns of the epoch axis in the embedding heatmap when the measured
@@ -28,7 +29,7 @@
 
 /* ---- marks shared by the recipes ------------------------------------------ */
 
-static int plot_is_key(const plot_run *r, int k)
+int plot_is_key(const plot_run *r, int k)
 {
     for (int i = 0; i < r->n_key_freqs; i++)
         if (r->key_freqs[i] == k)
@@ -82,15 +83,14 @@ static void plot_tic_run(void *vctx, int first, int last, const char *label)
                 c->a * 0.5 * (double)(first + last) + c->b);
 }
 
-static void plot_key_tics(sbuf *s, const plot_run *r, int max_k, double min_gap, double a,
-                          double b)
+void plot_key_tics(sbuf *s, const plot_run *r, int max_k, double min_gap, double a, double b)
 {
     plot_tic_ctx c = {s, a, b, 0};
     plot_key_runs(r, max_k, min_gap, plot_tic_run, &c);
 }
 
 /* The run figures: enhanced text, and solid fills for bars and bands. */
-static void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in)
+void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in)
 {
     plot_begin_figure(s, c->f, c->name, w_in, h_in, 1);
     sbuf_puts(s, "set style fill solid 1.0 noborder\n");
@@ -98,7 +98,7 @@ static void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in)
 
 /* The largest epoch in t's column "epoch": marks beyond it are not drawn
  * (a summary.json newer than the table must not draw outside the frame). */
-static double plot_last_epoch(const plot_table *t)
+double plot_last_epoch(const plot_table *t)
 {
     int ce = plot_table_col(t, "epoch");
     double last = -INFINITY;
@@ -134,7 +134,7 @@ static void plot_marks(sbuf *s, sbuf *keys, const plot_run *r, plot_format f, do
 
 /* The three phases as shaded bands (set object) with legend entries, cut
  * at xmax. */
-static void plot_phases(sbuf *s, sbuf *keys, const plot_run *r, plot_format f, double xmax)
+void plot_phases(sbuf *s, sbuf *keys, const plot_run *r, plot_format f, double xmax)
 {
     static const char *const name[3] = {"memorisation", "circuit formation", "cleanup"};
     static const char *const colour[3] = {"#E69F00", "#56B4E9", "#009E73"};
@@ -379,27 +379,26 @@ static int fig_fourier_embed(const void *data, const plot_ctx *c, sbuf *s, sbuf 
     return 1;
 }
 
-static int fig_fourier_embed_epochs(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
+int plot_heat_check(const plot_table *t, const char *file, sbuf *why)
 {
-    const plot_run *r = data;
-    int *idx;
-    int K = fourier_need(r, &idx, why);
-    if (K <= 0)
-        return K < 0 ? GROK_ENOMEM : 0;
-    const plot_table *t = &r->fourier;
     if (t->n_rows < 2) {
-        free(idx);
-        sbuf_puts(why, "fourier_embed.tsv has one measured epoch; the heatmap needs two");
+        sbuf_printf(why, "%s has one measured epoch; the heatmap needs two", file);
         return 0;
     }
     int ce = plot_table_col(t, "epoch");
-    size_t n = t->n_rows;
-    double e0 = plot_table_at(t, 0, ce), e1 = plot_table_at(t, n - 1, ce);
-    if (!(e1 > e0)) {
-        free(idx);
-        sbuf_puts(why, "fourier_embed.tsv: epochs do not increase");
+    if (!(plot_table_at(t, t->n_rows - 1, ce) > plot_table_at(t, 0, ce))) {
+        sbuf_printf(why, "%s: epochs do not increase", file);
         return 0;
     }
+    return 1;
+}
+
+void plot_heat_block(sbuf *s, const char *name, const plot_table *t, const int *idx, int K,
+                     const char *what, double (*keep)(double))
+{
+    int ce = plot_table_col(t, "epoch");
+    size_t n = t->n_rows;
+    double e0 = plot_table_at(t, 0, ce), e1 = plot_table_at(t, n - 1, ce);
     /* `with image` needs an even grid: send the rows as they are when the
      * epochs are evenly spaced, else resample to PLOT_HEAT_COLS columns,
      * each showing the nearest measured epoch. */
@@ -409,8 +408,7 @@ static int fig_fourier_embed_epochs(const void *data, const plot_ctx *c, sbuf *s
         if (fabs(plot_table_at(t, i, ce) - (e0 + step * (double)i)) > 1e-6 * step)
             even = 0;
     size_t n_x = even ? n : PLOT_HEAT_COLS;
-    plot_begin(s, c, PLOT_COL_W, PLOT_COL_H);
-    sbuf_printf(s, "$heat << EOD\n# epoch k norm%s\n",
+    sbuf_printf(s, "$%s << EOD\n# epoch k %s%s\n", name, what,
                 even ? "" : " (resampled: nearest measured epoch)");
     size_t near = 0;
     for (size_t j = 0; j < n_x; j++) {
@@ -423,14 +421,31 @@ static int fig_fourier_embed_epochs(const void *data, const plot_ctx *c, sbuf *s
             row = near;
         }
         for (int k = 1; k <= K; k++) {
+            double v = plot_table_at(t, row, idx[k]);
             plot_num(s, x);
             sbuf_printf(s, " %d ", k);
-            plot_num(s, plot_table_at(t, row, idx[k]));
+            plot_num(s, keep ? keep(v) : v);
             sbuf_puts(s, "\n");
         }
         sbuf_puts(s, "\n");
     }
     sbuf_puts(s, "EOD\n");
+}
+
+static int fig_fourier_embed_epochs(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
+{
+    const plot_run *r = data;
+    int *idx;
+    int K = fourier_need(r, &idx, why);
+    if (K <= 0)
+        return K < 0 ? GROK_ENOMEM : 0;
+    const plot_table *t = &r->fourier;
+    if (!plot_heat_check(t, "fourier_embed.tsv", why)) {
+        free(idx);
+        return 0;
+    }
+    plot_begin(s, c, PLOT_COL_W, PLOT_COL_H);
+    plot_heat_block(s, "heat", t, idx, K, "norm", NULL);
     plot_set_text(s, c->f, "xlabel", "epoch");
     plot_set_text(s, c->f, "ylabel",
                   r->n_key_freqs ? "frequency $k$ (key frequencies labelled)" : "frequency $k$");
@@ -846,6 +861,27 @@ static const plot_figure plot_run_figures[] = {
     {"logit_spectrum",
      "The 2-D Fourier spectrum of the logits over all input pairs at the final checkpoint.",
      {RUNDIR_LOGIT_SPECTRUM}, RUNDIR_SUMMARY, PLOT_FIG_FOURIER, fig_logit_spectrum},
+    {"coefs",
+     "Coefficients alpha_k of cos(w_k(a + b - c)) in the logits over training for the key "
+     "frequencies (above; dashed: the logits' norm) and their cosine similarities with the "
+     "logits (below).",
+     {RUNDIR_COEFS}, RUNDIR_MEASURES, PLOT_FIG_FOURIER, fig_coefs},
+    {"excluded_freq",
+     "Train loss with each frequency k excluded from the logits, over training, as a heatmap "
+     "(log colour scale).",
+     {RUNDIR_EXCLUDED_FREQ}, RUNDIR_SUMMARY, PLOT_FIG_FOURIER, fig_excluded_freq},
+    {"embed_circles",
+     "The token embeddings projected on each key frequency's Fourier component, in its two "
+     "principal components: a circle per frequency, points labelled by token.",
+     {RUNDIR_EMBED_CIRCLES}, NULL, PLOT_FIG_FOURIER, fig_embed_circles},
+    {"logit_sd",
+     "The correct-class logit over s = a + b and d = a - b (mod p) at the final checkpoint: "
+     "vertical stripes (no dependence on d) are the clock, structure along d the pizza.",
+     {RUNDIR_LOGIT_SD}, RUNDIR_SUMMARY, PLOT_FIG_FOURIER, fig_logit_sd},
+    {"irreps",
+     "Fraction of the variance of the embedding, the unembedding and the logits in each "
+     "irreducible representation of the group, over training.",
+     {RUNDIR_IRREPS}, RUNDIR_SUMMARY, 0, fig_irreps},
 };
 enum { PLOT_N_RUN_FIGURES = sizeof plot_run_figures / sizeof plot_run_figures[0] };
 

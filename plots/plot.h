@@ -100,7 +100,8 @@ int plot_parse_formats(const char *formats, unsigned *mask, grok_err *e);
 typedef struct plot_run plot_run;
 
 /* Reads dir's metrics.tsv, measures.tsv, summary.json, fourier_embed.tsv,
- * neurons.tsv, attention.tsv and logit_spectrum.tsv, whichever exist.
+ * neurons.tsv, attention.tsv, logit_spectrum.tsv, excluded_freq.tsv,
+ * coefs.tsv, irreps.tsv, embed_circles.tsv and logit_sd.tsv, whichever exist.
  * GROK_EINVAL when dir is not a directory; GROK_ENOMEM.  Free with
  * plot_run_free. */
 int plot_run_load(const char *dir, plot_run **out, grok_err *e);

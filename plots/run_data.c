@@ -44,22 +44,35 @@ static int table_load(plot_table *t, const char *dir, const char *file, int flag
     return GROK_OK;
 }
 
+/* Every table of plot_run and the file it is read from. */
+static const struct {
+    const char *file;
+    size_t off;
+} run_tables[] = {
+    {RUNDIR_METRICS, offsetof(plot_run, metrics)},
+    {RUNDIR_MEASURES, offsetof(plot_run, measures)},
+    {RUNDIR_FOURIER_EMBED, offsetof(plot_run, fourier)},
+    {RUNDIR_NEURONS, offsetof(plot_run, neurons)},
+    {RUNDIR_ATTENTION, offsetof(plot_run, attention)},
+    {RUNDIR_LOGIT_SPECTRUM, offsetof(plot_run, spec_tsv)}, /* headerless: spectrum_load */
+    {RUNDIR_EXCLUDED_FREQ, offsetof(plot_run, excluded)},
+    {RUNDIR_COEFS, offsetof(plot_run, coefs)},
+    {RUNDIR_IRREPS, offsetof(plot_run, irreps)},
+    {RUNDIR_EMBED_CIRCLES, offsetof(plot_run, circles)},
+    {RUNDIR_LOGIT_SD, offsetof(plot_run, logit_sd)},
+};
+enum { N_RUN_TABLES = sizeof run_tables / sizeof run_tables[0] };
+
+static plot_table *run_table(plot_run *r, int i)
+{
+    return (plot_table *)((char *)r + run_tables[i].off);
+}
+
 const plot_table *plot_run_table(const plot_run *r, const char *file)
 {
-    static const struct {
-        const char *file;
-        size_t off;
-    } map[] = {
-        {RUNDIR_METRICS, offsetof(plot_run, metrics)},
-        {RUNDIR_MEASURES, offsetof(plot_run, measures)},
-        {RUNDIR_FOURIER_EMBED, offsetof(plot_run, fourier)},
-        {RUNDIR_NEURONS, offsetof(plot_run, neurons)},
-        {RUNDIR_ATTENTION, offsetof(plot_run, attention)},
-        {RUNDIR_LOGIT_SPECTRUM, offsetof(plot_run, spec_tsv)},
-    };
-    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
-        if (!strcmp(map[i].file, file))
-            return (const plot_table *)((const char *)r + map[i].off);
+    for (int i = 0; i < N_RUN_TABLES; i++)
+        if (!strcmp(run_tables[i].file, file))
+            return run_table((plot_run *)r, i);
     return NULL;
 }
 
@@ -104,6 +117,9 @@ static void summary_load(plot_run *r)
     r->n_key_freqs = rundir_summary_ints(&s, "key_freqs", r->key_freqs, PLOT_MAX_KEY_FREQS);
     const json_t *applies = rundir_summary_get(&s, "fourier.applies");
     const char *reason = rundir_summary_str(&s, "fourier.reason");
+    const char *verdict = rundir_summary_str(&s, "algorithm.verdict");
+    if (verdict)
+        snprintf(r->verdict, sizeof r->verdict, "%.31s", verdict);
     if (json_is_false(applies))
         snprintf(r->fourier_reason, sizeof r->fourier_reason, "%.250s",
                  reason ? reason : "summary.json says so");
@@ -115,10 +131,8 @@ void plot_run_free(plot_run *r)
 {
     if (!r)
         return;
-    plot_table *t[] = {&r->metrics, &r->neurons, &r->measures, &r->fourier, &r->attention,
-                       &r->spec_tsv};
-    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
-        rundir_tsv_free(&t[i]->tsv);
+    for (int i = 0; i < N_RUN_TABLES; i++)
+        rundir_tsv_free(&run_table(r, i)->tsv);
     free(r->dir);
     free(r);
 }
@@ -141,17 +155,11 @@ int plot_run_load(const char *dir, plot_run **out, grok_err *e)
     r->memorised = r->grokked = NAN;
     for (int i = 0; i < 3; i++)
         r->phase_end[i] = NAN;
-    int rc = table_load(&r->metrics, dir, RUNDIR_METRICS, 0, e);
-    if (!rc)
-        rc = table_load(&r->measures, dir, RUNDIR_MEASURES, 0, e);
-    if (!rc)
-        rc = table_load(&r->fourier, dir, RUNDIR_FOURIER_EMBED, 0, e);
-    if (!rc)
-        rc = table_load(&r->neurons, dir, RUNDIR_NEURONS, 0, e);
-    if (!rc)
-        rc = table_load(&r->attention, dir, RUNDIR_ATTENTION, 0, e);
-    if (!rc)
-        rc = spectrum_load(r, e);
+    int rc = GROK_OK;
+    for (int i = 0; i < N_RUN_TABLES && !rc; i++)
+        rc = strcmp(run_tables[i].file, RUNDIR_LOGIT_SPECTRUM)
+                 ? table_load(run_table(r, i), dir, run_tables[i].file, 0, e)
+                 : spectrum_load(r, e);
     if (rc) {
         plot_run_free(r);
         return rc;

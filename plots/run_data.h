@@ -36,6 +36,8 @@ typedef struct {
 struct plot_run {
     char *dir;
     plot_table metrics, measures, fourier, neurons, attention;
+    /* which algorithm (issue 12): per epoch, and at the final checkpoint */
+    plot_table excluded, coefs, irreps, circles, logit_sd;
 
     /* logit_spectrum.tsv: a p x p matrix after a '#' comment line */
     plot_table spec_tsv;
@@ -50,6 +52,7 @@ struct plot_run {
     int n_key_freqs;
     int key_freqs[PLOT_MAX_KEY_FREQS];
     char fourier_reason[256]; /* why the Fourier measures do not apply; "" when they do */
+    char verdict[32];         /* algorithm.verdict ("clock", "pizza", ...); "" when absent */
 };
 
 /* The table read from file (a RUNDIR_* name), or NULL for a file the run

@@ -30,6 +30,7 @@ void plot_text(sbuf *s, plot_format f, const char *tex)
         {"\\theta", "\xce\xb8"}, {"\\Sigma", "\xce\xa3"}, {"\\ell", "\xe2\x84\x93"},
         {"\\times", "\xc3\x97"}, {"\\%", "%"},            {"\\,", "\xe2\x80\x89"},
         {"\\le", "\xe2\x89\xa4"}, {"\\hat ", ""},          {"\\mathrm", ""},
+        {"\\alpha", "\xce\xb1"}, {"\\|", "\xe2\x80\x96"},  {"\\rho", "\xcf\x81"},
     };
     sbuf_puts(s, "'");
     for (const char *p = tex; *p;) {

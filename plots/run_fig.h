@@ -1,0 +1,53 @@
+/* run_fig.h: inside plots/ only: what the run figures' recipes share.
+ * The helpers are defined in figures.c (with the table of run figures and
+ * the recipes of the training curves and the Fourier measures); the
+ * recipes declared at the end are those of algo_figs.c, the figures that
+ * tell which algorithm a run learned (the clock and pizza pictures, the
+ * coefficients alpha_k, the per-frequency excluded loss, the irreps of a
+ * group). */
+#ifndef GROK_RUN_FIG_H
+#define GROK_RUN_FIG_H
+
+#include <stddef.h>
+
+#include "figure.h"
+#include "run_data.h"
+
+/* 1 when k is one of r's key frequencies (summary.json). */
+int plot_is_key(const plot_run *r, int k);
+
+/* The entries of a tics list ("'3' 3, '7,9' 8") at the centres of the runs
+ * of key frequencies in [1, max_k] (neighbours closer than min_gap share a
+ * label), at position a*k + b. */
+void plot_key_tics(sbuf *s, const plot_run *r, int max_k, double min_gap, double a, double b);
+
+/* The terminal, the shared style, enhanced text and solid fills. */
+void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in);
+
+/* The largest epoch in t's column "epoch". */
+double plot_last_epoch(const plot_table *t);
+
+/* The three phases as shaded bands (set object 1..3) up to xmax, their
+ * legend entries appended to keys (each starting ", "). */
+void plot_phases(sbuf *s, sbuf *keys, const plot_run *r, plot_format f, double xmax);
+
+/* An epoch x k heatmap of table t (read from file): 1 when t has at least
+ * two increasing epochs, else 0 with the reason in why. */
+int plot_heat_check(const plot_table *t, const char *file, sbuf *why);
+/* $name << EOD: rows "epoch k value" for k = 1..K (column idx[k] of t),
+ * a blank line after each epoch, as `with image` reads them.  The rows
+ * are sent as they are when the epochs are evenly spaced, else resampled
+ * to PLOT_HEAT_COLS even columns (nearest measured epoch).  what names the
+ * value in the block's comment.  Values are passed through keep (NULL:
+ * all), which returns NaN for the ones not to draw. */
+void plot_heat_block(sbuf *s, const char *name, const plot_table *t, const int *idx, int K,
+                     const char *what, double (*keep)(double));
+
+/* The recipes of algo_figs.c (plot_figure.build). */
+int fig_coefs(const void *data, const plot_ctx *c, sbuf *s, sbuf *why);
+int fig_excluded_freq(const void *data, const plot_ctx *c, sbuf *s, sbuf *why);
+int fig_embed_circles(const void *data, const plot_ctx *c, sbuf *s, sbuf *why);
+int fig_logit_sd(const void *data, const plot_ctx *c, sbuf *s, sbuf *why);
+int fig_irreps(const void *data, const plot_ctx *c, sbuf *s, sbuf *why);
+
+#endif
