@@ -572,6 +572,187 @@ static int sp_loss(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     return 1;
 }
 
+/* ---- sweep_algorithm -------------------------------------------------------- */
+
+/* The verdicts of sweep.tsv's algorithm column, and their letters. */
+static const char *const sp_verdicts[3] = {"clock", "pizza", "neither"};
+static const char sp_verdict_letter[3] = {'C', 'P', 'N'};
+
+/* Zhong et al. (2023), Fig. 5: the clock and pizza measures over two axes
+ * of a sweep (attention rate x width), one panel per measure sharing one
+ * colour scale, each cell the mean over its points; the letters are the
+ * verdicts of the cell's points, the most frequent first (or, without an
+ * algorithm column, the mean itself). */
+static int sp_algorithm(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
+{
+    static const char *const meas[2] = {"grad_sym", "dist_irrel"};
+    static const char *const title[2] = {"gradient symmetricity", "distance irrelevance"};
+    const sp_view *v = data;
+    const sweep_plot_data *d = v->d;
+    plot_format f = pc->f;
+    int cx = v->cx, cy = v->cy, cm[2];
+    for (int i = 0; i < 2; i++)
+        if ((cm[i] = rundir_tsv_col(&d->table, meas[i])) < 0) {
+            sbuf_printf(why, "sweep.tsv has no column %s (no clock and pizza measures)", meas[i]);
+            return 0;
+        }
+    int ca = rundir_tsv_col(&d->table, "algorithm");
+    sp_levels lx, ly = {0};
+    int rc = sp_levels_of(d, cx, &lx);
+    if (rc == GROK_OK && cy >= 0)
+        rc = sp_levels_of(d, cy, &ly);
+    int nx = lx.n, ny = cy >= 0 ? ly.n : 1;
+    size_t nc = (size_t)nx * (size_t)ny;
+    double *sum = rc == GROK_OK ? calloc(2 * nc, sizeof *sum) : NULL;
+    long *cnt = rc == GROK_OK ? calloc(2 * nc + 3 * nc, sizeof *cnt) : NULL, *vc = cnt + 2 * nc;
+    if (!sum || !cnt) {
+        free(sum), free(cnt);
+        sp_levels_free(&lx);
+        sp_levels_free(&ly);
+        return GROK_ENOMEM;
+    }
+    double lo = 0, hi = 1;
+    long n_val = 0, n_verdict = 0;
+    for (long r = 0; r < d->n_rows; r++) {
+        int ix = sp_level_index(&lx, sp_cell(d, r, cx));
+        int iy = cy >= 0 ? sp_level_index(&ly, sp_cell(d, r, cy)) : 0;
+        size_t k = (size_t)iy * (size_t)nx + (size_t)ix;
+        for (int i = 0; i < 2; i++) {
+            double x;
+            if (sp_number(sp_cell(d, r, cm[i]), &x)) {
+                sum[(size_t)i * nc + k] += x;
+                cnt[(size_t)i * nc + k]++;
+                n_val++;
+            }
+        }
+        for (int j = 0; j < 3 && ca >= 0; j++)
+            if (!strcmp(sp_cell(d, r, ca), sp_verdicts[j])) {
+                vc[(size_t)j * nc + k]++;
+                n_verdict++;
+            }
+    }
+    if (n_val == 0) {
+        sbuf_puts(why, "no point has a grad_sym or dist_irrel value yet");
+        free(sum), free(cnt);
+        sp_levels_free(&lx);
+        sp_levels_free(&ly);
+        return 0;
+    }
+    for (size_t k = 0; k < 2 * nc; k++)
+        if (cnt[k]) {
+            lo = fmin(lo, sum[k] / (double)cnt[k]);
+            hi = fmax(hi, sum[k] / (double)cnt[k]);
+        }
+    /* Two panels side by side and one colour box; geometry in inches. */
+    const double w = PLOT_PAGE_W, h = 2.9, m_left = 0.75, m_right = 0.95, m_bottom = 0.5,
+                 m_top = 0.45, gap = 0.35;
+    double pw = (w - m_left - m_right - gap) / 2;
+    int labels = nx <= SWEEP_PLOT_LABELS_X && ny <= SWEEP_PLOT_LABELS_Y;
+    double fs = plot_font_pt(f) * 0.8 * fmin(1.0, 6.0 / (nx > ny ? nx : ny));
+    plot_begin_figure(s, f, "sweep_algorithm", w, h, 0); /* noenhanced: raw key names */
+    for (int i = 0; i < 2; i++) {
+        sbuf_printf(s, "$m%d << EOD\n# x y mean label (%s)\n", i, meas[i]);
+        for (size_t k = 0; k < nc; k++) {
+            char label[16] = "";
+            if (!cnt[(size_t)i * nc + k])
+                continue;
+            double m = sum[(size_t)i * nc + k] / (double)cnt[(size_t)i * nc + k];
+            if (n_verdict > 0) { /* the verdicts present, the most frequent first */
+                int order[3] = {0, 1, 2}, o = 0;
+                for (int a = 1; a < 3; a++)
+                    for (int b = a; b > 0 && vc[(size_t)order[b] * nc + k] >
+                                                 vc[(size_t)order[b - 1] * nc + k];
+                         b--) {
+                        int tmp = order[b];
+                        order[b] = order[b - 1];
+                        order[b - 1] = tmp;
+                    }
+                for (int a = 0; a < 3 && vc[(size_t)order[a] * nc + k]; a++) {
+                    if (o)
+                        label[o++] = '/';
+                    label[o++] = sp_verdict_letter[order[a]];
+                }
+                label[o] = '\0';
+            } else {
+                snprintf(label, sizeof label, "%.2f", m);
+            }
+            sbuf_printf(s, "%zu %zu ", k % (size_t)nx, k / (size_t)nx);
+            sp_num(s, m);
+            /* white on the dark half of viridis, black on the light half */
+            sbuf_printf(s, " \"%s\" %d\n", label[0] ? label : "-", (m - lo) / (hi - lo) < 0.55);
+        }
+        sbuf_printf(s, "EOD\n$none%d << EOD\n", i);
+        for (size_t k = 0; k < nc; k++)
+            if (!cnt[(size_t)i * nc + k])
+                sbuf_printf(s, "%zu %zu\n", k % (size_t)nx, k / (size_t)nx);
+        sbuf_puts(s, "EOD\n");
+    }
+    sbuf_puts(s, "unset grid\nset tics scale 0\nset border 0\nset style fill solid 1.0 noborder\n"
+                 "unset key\n");
+    sbuf_printf(s, "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", nx - 1, ny - 1);
+    sp_cat_tics(s, f, "x", &lx);
+    sbuf_puts(s, "set xlabel ");
+    sp_text(s, f, d->head[cx]);
+    sbuf_puts(s, "\nset cbrange [");
+    sp_num(s, lo);
+    sbuf_puts(s, ":");
+    sp_num(s, hi);
+    sbuf_puts(s, "]\nset cbtics scale 0.6\nset cblabel ");
+    sp_text(s, f, "cell mean");
+    sbuf_printf(s, "\nset colorbox user origin %.4f, %.4f size %.4f, %.4f\n",
+                (w - m_right + 0.12) / w, m_bottom / h, 0.1 / w, 1 - (m_bottom + m_top) / h);
+    if (n_verdict > 0) {
+        sbuf_printf(s, "set label 1 at screen 0.5, screen %.4f center ", 1 - 0.08 / h);
+        sp_text(s, f, "letters: the points' verdicts, most frequent first "
+                      "(C clock, P pizza, N neither)");
+        sbuf_puts(s, "\n");
+    }
+    sbuf_printf(s, "set multiplot\nset tmargin at screen %.4f\nset bmargin at screen %.4f\n",
+                1 - m_top / h, m_bottom / h);
+    for (int i = 0; i < 2; i++) {
+        double x0 = m_left + i * (pw + gap);
+        sbuf_printf(s, "set lmargin at screen %.4f\nset rmargin at screen %.4f\n", x0 / w,
+                    (x0 + pw) / w);
+        sbuf_puts(s, "set title ");
+        sp_text(s, f, title[i]);
+        sbuf_puts(s, "\n");
+        if (i == 0 && cy >= 0) {
+            sp_cat_tics(s, f, "y", &ly);
+            sbuf_puts(s, "set ylabel ");
+            sp_text(s, f, d->head[cy]);
+            sbuf_puts(s, "\n");
+        } else {
+            sbuf_puts(s, "unset ylabel\nunset ytics\n");
+        }
+        sbuf_puts(s, i == 0 ? "unset colorbox\n" : "set colorbox\nunset label 1\n");
+        sbuf_printf(s, "plot $m%d using 1:2:(0.5):(0.5):3 with boxxyerror fs solid 1.0 noborder "
+                       "lc palette",
+                    i);
+        int any[2] = {0, 0}, none = 0; /* light and dark labels; cells without a value */
+        for (size_t k = 0; k < nc; k++) {
+            size_t ik = (size_t)i * nc + k;
+            if (cnt[ik])
+                any[(sum[ik] / (double)cnt[ik] - lo) / (hi - lo) < 0.55] = 1;
+            none |= !cnt[ik];
+        }
+        for (int dark = 1; labels && dark >= 0; dark--)
+            if (any[dark])
+                sbuf_printf(s, ", \\\n     $m%d using 1:($5 == %d ? $2 : NaN):4 with labels "
+                               "tc rgb '%s' font ',%.1f'",
+                            i, dark, dark ? "#FFFFFF" : "#000000", fs);
+        if (none)
+            sbuf_printf(s, ", \\\n     $none%d using 1:2:(0.46):(0.46) with boxxyerror "
+                           "lc rgb '#808080' dt 2 lw 0.8 fs empty",
+                        i);
+        sbuf_puts(s, "\n");
+    }
+    sbuf_puts(s, "unset multiplot\nunset output\n");
+    free(sum), free(cnt);
+    sp_levels_free(&lx);
+    sp_levels_free(&ly);
+    return 1;
+}
+
 /* ---- the table and the entry points ------------------------------------------ */
 
 static const plot_figure sweep_figures[] = {
@@ -585,6 +766,11 @@ static const plot_figure sweep_figures[] = {
      {RUNDIR_SWEEP_TABLE}, NULL, 0, sp_grokked},
     {"sweep_loss", "Train and test loss of every point against epoch, coloured by the x axis.",
      {RUNDIR_SWEEP_TABLE, RUNDIR_METRICS}, NULL, 0, sp_loss},
+    {"sweep_algorithm",
+     "Which algorithm each cell learned (Zhong et al. 2023, Fig. 5): gradient symmetricity "
+     "(left) and distance irrelevance (right) over two axes of the sweep, the mean over the "
+     "points of a cell, with their verdicts (C clock, P pizza, N neither).",
+     {RUNDIR_SWEEP_TABLE}, NULL, 0, sp_algorithm},
 };
 enum { SP_N_FIGURES = sizeof sweep_figures / sizeof sweep_figures[0] };
 

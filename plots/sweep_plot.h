@@ -17,6 +17,14 @@
  *                  unless y is the seed.
  *   sweep_loss     train (left) and test (right) loss of every point against
  *                  epoch, log y, each curve coloured by its x value.
+ *   sweep_algorithm  which algorithm each cell learned (Zhong et al. 2023):
+ *                  gradient symmetricity and distance irrelevance (sweep.tsv's
+ *                  grad_sym, dist_irrel) as two heatmaps over x and y on one
+ *                  colour scale, the mean over a cell's points, each cell
+ *                  lettered with its points' verdicts (column algorithm: C
+ *                  clock, P pizza, N neither, the most frequent first; the
+ *                  mean itself without that column); skipped without the
+ *                  columns or any value.
  * The axes: x is opts->x when given, else the first axis that is not "seed"
  * (or the seed when it is the only axis); y is opts->y when given, else the
  * next axis that is not the seed, else "seed", else none (one row).
