@@ -10,7 +10,12 @@
  * each must name the figure and leave no file behind.  End-to-end tests run
  * the real gnuplot and check the PNG size (IHDR) against the size the
  * script asked for, the PDF header and trailer, the SVG and LaTeX outputs,
- * and `grok plot`'s exit codes (experiments/plot_cmd.c). */
+ * and `grok plot`'s exit codes (experiments/plot_cmd.c).  The algorithm
+ * figures (coefs, excluded_freq, embed_circles, logit_sd, irreps and the
+ * sweep's sweep_algorithm) are drawn from hand-written files in the formats
+ * of docs/formats.md: their data blocks against the values written, the
+ * distance irrelevance in logit_sd's title against a direct computation
+ * (0 for a table that depends on d only), and their skip reasons. */
 #define _XOPEN_SOURCE 700 /* setenv */
 #include <dirent.h>
 #include <errno.h>
@@ -78,6 +83,7 @@ typedef struct {
     int no_measures, no_fourier_cols, no_phases, no_summary, layer_col;
     int metrics_rows; /* 0: 301 rows, epochs 0, 10, ..., 3000 */
     int uneven_fourier;
+    int no_algo; /* none of excluded_freq, coefs, irreps, embed_circles, logit_sd */
 } fake_opts;
 
 /* Train/test loss and accuracy of the fake run at epoch e: memorises by
@@ -91,6 +97,98 @@ static void fake_curves(double e, double *tl, double *vl, double *ta, double *va
         *vl = 1e-5;
     *ta = 0.04 + 0.96 * mem;
     *va = 0.04 + 0.96 * grok;
+}
+
+/* The coefficient alpha_k of the fake run at epoch e: the key frequencies
+ * grow with the circuit, the others stay small. */
+static double fake_alpha(int k, int e)
+{
+    double circuit = sigmoid((e - 900) / 200.0);
+    for (int i = 0; i < N_KEY; i++)
+        if (k == key_freqs[i])
+            return circuit * (20.0 + 6.0 * i);
+    return 0.4 * sin(0.7 * k + e / 500.0);
+}
+
+/* The files of the algorithm figures (issue 12), in the formats of
+ * docs/formats.md: excluded_freq.tsv and coefs.tsv every 100 epochs,
+ * irreps.tsv (the irreps of S3), embed_circles.tsv (a circle per key
+ * frequency) and logit_sd.tsv (a clock: the logit depends on s only). */
+static void write_fake_algo(const char *dir)
+{
+    sbuf s;
+    sbuf_init(&s);
+    sbuf_puts(&s, "epoch");
+    for (int k = 1; k <= P / 2; k++)
+        sbuf_printf(&s, "\tfreq_%d", k);
+    sbuf_puts(&s, "\n");
+    for (int e = 0; e <= 3000; e += 100) {
+        double tl, vl, ta, va, circuit = sigmoid((e - 900) / 200.0);
+        fake_curves(e, &tl, &vl, &ta, &va);
+        sbuf_printf(&s, "%d", e);
+        for (int k = 1; k <= P / 2; k++)
+            sbuf_printf(&s, "\t%.9g", tl * (1 + 0.01 * k) + (fake_alpha(k, e) > 1 ? 5 * circuit : 0));
+        sbuf_puts(&s, "\n");
+    }
+    write_text(dir, "excluded_freq.tsv", s.data);
+
+    sbuf_clear(&s);
+    sbuf_puts(&s, "epoch\tlogit_norm");
+    for (int k = 1; k <= P / 2; k++)
+        sbuf_printf(&s, "\talpha_%d", k);
+    for (int k = 1; k <= P / 2; k++)
+        sbuf_printf(&s, "\tcos_%d", k);
+    sbuf_puts(&s, "\n");
+    for (int e = 0; e <= 3000; e += 100) {
+        double sq = pow(30 * (1 - sigmoid((e - 1750) / 80.0)) + 5, 2);
+        for (int k = 1; k <= P / 2; k++)
+            sq += fake_alpha(k, e) * fake_alpha(k, e);
+        sbuf_printf(&s, "%d\t%.9g", e, sqrt(sq));
+        for (int k = 1; k <= P / 2; k++)
+            sbuf_printf(&s, "\t%.9g", fake_alpha(k, e));
+        for (int k = 1; k <= P / 2; k++)
+            sbuf_printf(&s, "\t%.9g", fake_alpha(k, e) / sqrt(sq));
+        sbuf_puts(&s, "\n");
+    }
+    write_text(dir, "coefs.tsv", s.data);
+
+    /* S3: the trivial, sign and 2-dimensional irreps; the model comes to
+     * use the 2-dimensional one */
+    static const char *const irr[3] = {"3", "111", "21"};
+    static const char *const kinds[3] = {"embed", "unembed", "logit"};
+    sbuf_clear(&s);
+    sbuf_puts(&s, "epoch");
+    for (int j = 0; j < 3; j++)
+        for (int i = 0; i < 3; i++)
+            sbuf_printf(&s, "\t%s_%s", kinds[j], irr[i]);
+    sbuf_puts(&s, "\n");
+    for (int e = 0; e <= 3000; e += 100) {
+        sbuf_printf(&s, "%d", e);
+        for (int j = 0; j < 3; j++) {
+            double key = 4.0 / 6 + (1 - 4.0 / 6 - 0.05 * j) * sigmoid((e - 900 - 200 * j) / 200.0);
+            sbuf_printf(&s, "\t%.6f\t%.6f\t%.6f", (1 - key) * 0.6, (1 - key) * 0.4, key);
+        }
+        sbuf_puts(&s, "\n");
+    }
+    write_text(dir, "irreps.tsv", s.data);
+
+    sbuf_clear(&s);
+    sbuf_puts(&s, "k\ttoken\tx\ty\n");
+    for (int i = 0; i < N_KEY; i++)
+        for (int t = 0; t < P; t++) {
+            double w = 2 * M_PI * key_freqs[i] * t / P, rad = (1.0 + i) * (1 + 0.04 * sin(5.0 * t));
+            sbuf_printf(&s, "%d\t%d\t%.9g\t%.9g\n", key_freqs[i], t, rad * cos(w), rad * sin(w));
+        }
+    write_text(dir, "embed_circles.tsv", s.data);
+
+    sbuf_clear(&s);
+    sbuf_puts(&s, "s\td\tlogit\n");
+    for (int sv = 0; sv < P; sv++)
+        for (int d = 0; d < P; d++)
+            sbuf_printf(&s, "%d\t%d\t%.9g\n", sv, d,
+                        8 + 6 * cos(2 * M_PI * 3 * sv / P) + 3 * cos(2 * M_PI * 7 * sv / P));
+    write_text(dir, "logit_sd.tsv", s.data);
+    sbuf_free(&s);
 }
 
 static void write_fake_run(const char *dir, const fake_opts *o)
@@ -218,6 +316,8 @@ static void write_fake_run(const char *dir, const fake_opts *o)
     }
     write_text(dir, "logit_spectrum.tsv", s.data);
     sbuf_free(&s);
+    if (!o->no_algo)
+        write_fake_algo(dir);
 }
 
 typedef struct {
@@ -1075,7 +1175,7 @@ static void test_end_to_end_partial_run(void **state)
     tu_assert_contains(notes.data, "gini: skipped: no measures.tsv\n");
     tu_assert_contains(notes.data, "weights: skipped: no measures.tsv\n");
     tu_assert_contains(notes.data, "attention: skipped: no attention.tsv\n");
-    tu_assert_contains(notes.data, "plots: 6 figures drawn, 4 skipped");
+    tu_assert_contains(notes.data, "plots: 11 figures drawn, 4 skipped");
     char path[4200];
     snprintf(path, sizeof path, "%s/figures/loss.png", dir);
     assert_true(fileio_exists(path));
@@ -1085,6 +1185,377 @@ static void test_end_to_end_partial_run(void **state)
     tu_rm_tmp_dir(dir);
 }
 
+
+/* ---- the algorithm figures (issue 12) ----------------------------------------- */
+
+/* The value in column col of the first data line of block that starts
+ * with prefix (numbers separated by spaces). */
+static double block_value(const char *block, const char *prefix, int col)
+{
+    for (const char *p = block; *p;) {
+        if (!strncmp(p, prefix, strlen(prefix))) {
+            double v = NAN;
+            for (int i = 0; i <= col; i++) {
+                char *end;
+                v = strtod(p, &end);
+                assert_true(end != p);
+                p = end;
+            }
+            return v;
+        }
+        const char *nl = strchr(p, '\n');
+        p = nl ? nl + 1 : p + strlen(p);
+    }
+    printf("# no line \"%s\"\n", prefix);
+    fail();
+    return NAN;
+}
+
+static void test_algo_scripts(void **state)
+{
+    fixture *fx = *state;
+    /* coefs: the key frequencies of measures.tsv's last row (3, 7, 9), the
+     * norm, alpha_k and cos_k as the file has them */
+    char *s = script_of(fx->run, "coefs", PLOT_PNG);
+    char *b = data_block(s, "coefs");
+    tu_assert_contains(b, "# epoch logit_norm alpha_3 alpha_7 alpha_9 cos_3 cos_7 cos_9\n");
+    assert_int_equal(data_lines(b), 31);
+    assert_true(rel_err("alpha_7 at 2000", block_value(b, "2000 ", 3), fake_alpha(7, 2000)) <
+                1e-8);
+    double norm = block_value(b, "2000 ", 1);
+    assert_true(rel_err("cos_9 at 2000", block_value(b, "2000 ", 7), fake_alpha(9, 2000) / norm) <
+                1e-6);
+    tu_assert_contains(s, "title 'k=3'");
+    tu_assert_contains(s, "set multiplot");
+    assert_lacks(s, "largest");
+    free(b);
+    free(s);
+
+    /* excluded_freq: epochs x frequencies, log colour scale */
+    s = script_of(fx->run, "excluded_freq", PLOT_PNG);
+    b = data_block(s, "exc");
+    assert_int_equal(data_lines(b), 31 * (P / 2));
+    assert_true(block_value(b, "3000 7 ", 2) > 5 * block_value(b, "3000 6 ", 2)); /* key k */
+    tu_assert_contains(s, "set logscale cb");
+    tu_assert_contains(s, "with image");
+    free(b);
+    free(s);
+
+    /* embed_circles: a panel per key frequency, p points each, every label
+     * outside its point on the same ray */
+    s = script_of(fx->run, "embed_circles", PLOT_PNG);
+    tu_assert_contains(s, "set multiplot layout 1,3");
+    for (int i = 0; i < N_KEY; i++) {
+        char name[16], title[32];
+        snprintf(name, sizeof name, "circle%d", i);
+        snprintf(title, sizeof title, "set title 'k = %d'", key_freqs[i]);
+        tu_assert_contains(s, title);
+        b = data_block(s, name);
+        assert_int_equal(data_lines(b), P);
+        double x = block_value(b, "5 ", 1), y = block_value(b, "5 ", 2);
+        double lx = block_value(b, "5 ", 3), ly = block_value(b, "5 ", 4);
+        assert_true(fabs(x * ly - y * lx) < 1e-6 * (1 + i)); /* collinear with the origin */
+        assert_true(hypot(lx, ly) > hypot(x, y));
+        free(b);
+    }
+    free(s);
+
+    /* irreps: three panels, S3's irreps named as partitions */
+    s = script_of(fx->run, "irreps", PLOT_PNG);
+    b = data_block(s, "irr");
+    tu_assert_contains(b, "# epoch embed_3 embed_111 embed_21 unembed_3 unembed_111 unembed_21 "
+                          "logit_3 logit_111 logit_21\n");
+    assert_int_equal(data_lines(b), 31);
+    free(b);
+    tu_assert_contains(s, "title '(2,1)'");
+    tu_assert_contains(s, "title '(1,1,1)'");
+    tu_assert_contains(s, "set title 'unembedding W_U'");
+    assert_int_equal(count_substr(s, "\nplot "), 4); /* the legend and three panels */
+    free(s);
+    s = script_of(fx->run, "irreps", PLOT_TEX);
+    tu_assert_contains(s, "set title 'embedding $W_E$'");
+    free(s);
+}
+
+/* logit_sd: the distance irrelevance in the title against a direct
+ * computation, and the clock and pizza limits (1 and 0). */
+static void test_logit_sd(void **state)
+{
+    fixture *fx = *state;
+    char *s = script_of(fx->run, "logit_sd", PLOT_PNG);
+    tu_assert_contains(s, "set title 'distance irrelevance 1.00'"); /* the fake run: a clock */
+    tu_assert_contains(s, "set xlabel 's = (a + b) mod 23'");
+    char *b = data_block(s, "sd");
+    assert_int_equal(data_lines(b), P * P);
+    free(b);
+    free(s);
+
+    /* a table depending on d only: distance irrelevance 0; then a random
+     * table, with the summary's verdict */
+    tu_xs g = {12345};
+    double L[P][P], want;
+    for (int round = 0; round < 2; round++) {
+        sbuf t;
+        sbuf_init(&t);
+        sbuf_puts(&t, "d\ts\tlogit\n"); /* columns by name, in any order */
+        for (int sv = 0; sv < P; sv++)
+            for (int d = 0; d < P; d++) {
+                L[sv][d] = round == 0 ? cos(2 * M_PI * 4 * d / P) : tu_xs_normal(&g);
+                sbuf_printf(&t, "%d\t%d\t%.17g\n", d, sv, L[sv][d]);
+            }
+        write_text(fx->dir, "logit_sd.tsv", t.data);
+        sbuf_free(&t);
+        /* q = mean over d of std over s, over the std of all (two-pass) */
+        double mean = 0, var = 0, acc = 0;
+        for (int sv = 0; sv < P; sv++)
+            for (int d = 0; d < P; d++)
+                mean += L[sv][d] / (P * P);
+        for (int sv = 0; sv < P; sv++)
+            for (int d = 0; d < P; d++)
+                var += (L[sv][d] - mean) * (L[sv][d] - mean) / (P * P);
+        for (int d = 0; d < P; d++) {
+            double m = 0, v = 0;
+            for (int sv = 0; sv < P; sv++)
+                m += L[sv][d] / P;
+            for (int sv = 0; sv < P; sv++)
+                v += (L[sv][d] - m) * (L[sv][d] - m) / P;
+            acc += sqrt(v) / P;
+        }
+        want = acc / sqrt(var);
+        if (round == 1)
+            write_text(fx->dir, "summary.json", "{\"algorithm\": {\"verdict\": \"pizza\"}}");
+        plot_run *r;
+        grok_err e = {{0}};
+        assert_int_equal(plot_run_load(fx->dir, &r, &e), GROK_OK);
+        s = script_of(r, "logit_sd", PLOT_PDF);
+        b = data_block(s, "sd");
+        double got;
+        const char *q = strstr(b, "distance irrelevance ");
+        assert_non_null(q);
+        assert_int_equal(sscanf(q, "distance irrelevance %lf", &got), 1);
+        printf("# %s table: distance irrelevance %.4f, direct %.6f\n",
+               round ? "random" : "d-only", got, want);
+        assert_true(fabs(got - want) < 1e-4);
+        if (round == 0)
+            assert_true(want < 1e-9);
+        else
+            tu_assert_contains(s, "set title 'pizza: distance irrelevance");
+        free(b);
+        free(s);
+        plot_run_free(r);
+    }
+}
+
+/* Without measures.tsv and summary.json the coefficients drawn are the
+ * five largest |alpha_k| at the last epoch; the reasons a figure is
+ * skipped. */
+static void test_algo_skips(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    fake_opts o = {.no_measures = 1, .no_summary = 1};
+    write_fake_run(dir, &o);
+    plot_run *r;
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    char *s = script_of(r, "coefs", PLOT_PNG);
+    char *b = data_block(s, "coefs");
+    /* |alpha| at epoch 3000: 3, 7, 9 (about 20 to 32), then the two largest
+     * of 0.4 |sin(0.7 k + 6)| among the others */
+    int rest[2] = {0, 0};
+    double top[2] = {-1, -1};
+    for (int k = 1; k <= P / 2; k++) {
+        if (k == 3 || k == 7 || k == 9)
+            continue;
+        double a = fabs(fake_alpha(k, 3000));
+        if (a > top[0]) {
+            top[1] = top[0], rest[1] = rest[0];
+            top[0] = a, rest[0] = k;
+        } else if (a > top[1]) {
+            top[1] = a, rest[1] = k;
+        }
+    }
+    int want[5] = {3, 7, 9, rest[0], rest[1]};
+    for (int i = 1; i < 5; i++)
+        for (int j = i; j > 0 && want[j - 1] > want[j]; j--) {
+            int t = want[j];
+            want[j] = want[j - 1];
+            want[j - 1] = t;
+        }
+    char head[256] = "# epoch logit_norm";
+    for (int i = 0; i < 5; i++)
+        snprintf(head + strlen(head), sizeof head - strlen(head), " alpha_%d", want[i]);
+    printf("# largest |alpha_k|: %s\n", head);
+    tu_assert_contains(b, head);
+    tu_assert_contains(s, "largest");
+    free(b);
+    free(s);
+    plot_run_free(r);
+
+    /* malformed or incomplete files: the reason, nothing drawn */
+    write_text(dir, "coefs.tsv", "epoch\tlogit_norm\talpha_1\talpha_2\tcos_1\n0\t1\t1\t1\t1\n");
+    write_text(dir, "irreps.tsv", "epoch\tembed_3\tembed_21\tlogit_3\n0\t0.5\t0.5\t1\n");
+    write_text(dir, "embed_circles.tsv", "k\ttoken\tx\ty\n3\t-1\t0\t1\n");
+    write_text(dir, "excluded_freq.tsv", "epoch\tfreq_1\n100\t1\n");
+    write_text(dir, "logit_sd.tsv", "s\td\tlogit\n0\t0\t1\n");
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    struct {
+        const char *fig, *why;
+    } cases[] = {
+        {"coefs", "coefs.tsv has not as many cos_k columns as alpha_k columns"},
+        {"irreps", "irreps.tsv: the logit_ columns do not name the same irreps as the embed_ "
+                   "columns"},
+        {"embed_circles", "embed_circles.tsv row 1: k or token is not a small index"},
+        {"excluded_freq", "excluded_freq.tsv has one measured epoch; the heatmap needs two"},
+        {"logit_sd", "logit_sd.tsv covers fewer than 2 x 2 inputs"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *why = skip_reason(r, cases[i].fig);
+        printf("# %s: skipped: %s\n", cases[i].fig, why);
+        assert_string_equal(why, cases[i].why);
+        free(why);
+    }
+    plot_run_free(r);
+    tu_rm_tmp_dir(dir);
+}
+
+/* A run without the files: each algorithm figure skipped with "no FILE" in
+ * the notes and absent from index.tsv; the others drawn. */
+static void test_algo_end_to_end_without(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    fake_opts o = {.no_algo = 1};
+    write_fake_run(dir, &o);
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    int rc = plot_run_dir(dir, "png", NULL, &notes, &e);
+    printf("# notes:\n%s", notes.data);
+    assert_int_equal(rc, GROK_OK);
+    static const char *const figs[5][2] = {{"coefs", "coefs.tsv"},
+                                          {"excluded_freq", "excluded_freq.tsv"},
+                                          {"embed_circles", "embed_circles.tsv"},
+                                          {"logit_sd", "logit_sd.tsv"},
+                                          {"irreps", "irreps.tsv"}};
+    char line[128];
+    for (int i = 0; i < 5; i++) {
+        snprintf(line, sizeof line, "%s: skipped: no %s\n", figs[i][0], figs[i][1]);
+        tu_assert_contains(notes.data, line);
+    }
+    tu_assert_contains(notes.data, "plots: 10 figures drawn, 5 skipped");
+    rundir_tsv ix;
+    assert_int_equal(rundir_tsv_read(&ix, dir, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    assert_int_equal(ix.n_rows, 10);
+    for (int r = 0; r < ix.n_rows; r++)
+        for (int i = 0; i < 5; i++)
+            assert_string_not_equal(ix.text[3 * r], figs[i][0]);
+    rundir_tsv_free(&ix);
+    sbuf_free(&notes);
+    tu_rm_tmp_dir(dir);
+}
+
+/* The sweep phase diagram of the clock and pizza measures: drawn from a
+ * hand-written sweep.tsv with grad_sym, dist_irrel and algorithm (cell
+ * means, verdict letters, a cell without a value outlined), listed in
+ * index.tsv; skipped with the reason without the columns. */
+static void test_sweep_algorithm(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    sbuf t;
+    sbuf_init(&t);
+    sbuf_puts(&t, "index\tname\tmodel.attn_rate\tmodel.d_model\tseed\tstatus\tepochs_done"
+                  "\tepochs_total\tgrokked_epoch\tkey_freqs\talgorithm\tgrad_sym\tdist_irrel\n");
+    static const double rate[3] = {0, 0.5, 1};
+    static const int width[2] = {64, 128};
+    int i = 0;
+    for (int a = 0; a < 3; a++)
+        for (int w = 0; w < 2; w++)
+            for (int seed = 0; seed < 2; seed++, i++) {
+                const char *alg = a == 0 ? "pizza" : a == 2 ? "clock" : seed ? "clock" : "neither";
+                if (a == 2 && w == 1) /* not run yet */
+                    sbuf_printf(&t, "%d\tp%d\t%g\t%d\t%d\tpending\tnone\tnone\tnone\tnone\tnone"
+                                    "\tnone\tnone\n",
+                                i, i, rate[a], width[w], seed);
+                else
+                    sbuf_printf(&t, "%d\tp%d\t%g\t%d\t%d\tfinished\t100\t100\t90\t4\t%s\t%.2f"
+                                    "\t%.2f\n",
+                                i, i, rate[a], width[w], seed, alg, 0.99 - 0.3 * a - 0.02 * seed,
+                                0.2 + 0.3 * a + 0.04 * w);
+            }
+    char *path = tu_path_in(dir, "sweep.tsv");
+    tu_write_text(path, t.data);
+    sweep_plot_data *d;
+    grok_err e = {{0}};
+    assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
+    sweep_plot_opts o = {NULL, NULL, -1};
+    sbuf s, why;
+    sbuf_init(&s);
+    sbuf_init(&why);
+    assert_int_equal(sweep_plot_script(d, "sweep_algorithm", PLOT_PNG, &o, &s, &why, &e), 1);
+    /* x = attn_rate, y = d_model; cell (1, 0): grad_sym mean of 0.69 and
+     * 0.67, verdicts clock and neither (a tie: file order) */
+    tu_assert_contains(s.data, "set xlabel 'model.attn_rate'");
+    tu_assert_contains(s.data, "set ylabel 'model.d_model'");
+    char *m0 = data_block(s.data, "m0"), *m1 = data_block(s.data, "m1");
+    tu_assert_contains(m0, "0 0 0.98 \"P\" 0\n");
+    tu_assert_contains(m0, "1 0 0.68 \"C/N\" 0\n");
+    tu_assert_contains(m1, "1 1 0.54 \"C/N\" 1\n");
+    assert_int_equal(data_lines(m0), 5);
+    free(m0);
+    free(m1);
+    char *none = data_block(s.data, "none0");
+    assert_string_equal(none, "2 1\n");
+    free(none);
+    tu_assert_contains(s.data, "C clock, P pizza, N neither");
+    sweep_plot_free(d);
+
+    /* end to end: drawn and listed */
+    sbuf notes;
+    sbuf_init(&notes);
+    assert_int_equal(sweep_plot_dir(dir, "png", NULL, &notes, &e), GROK_OK);
+    printf("# notes:\n%s", notes.data);
+    assert_lacks(notes.data, "sweep_algorithm: skipped");
+    assert_lacks(notes.data, "gnuplot:");
+    char png[4200];
+    snprintf(png, sizeof png, "%s/figures/sweep_algorithm.png", dir);
+    uint32_t w, h;
+    long want_w = 0, want_h = 0;
+    assert_int_equal(sscanf(strstr(s.data, " size "), " size %ld,%ld", &want_w, &want_h), 2);
+    png_size(png, &w, &h);
+    printf("# sweep_algorithm.png %ux%u (script %ldx%ld)\n", w, h, want_w, want_h);
+    assert_int_equal(w, want_w);
+    assert_int_equal(h, want_h);
+    rundir_tsv ix;
+    assert_int_equal(rundir_tsv_read(&ix, dir, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    int listed = 0;
+    for (int r = 0; r < ix.n_rows; r++)
+        listed |= !strcmp(ix.text[3 * r], "sweep_algorithm") &&
+                  !strcmp(ix.text[3 * r + 1], "sweep_algorithm.png");
+    assert_true(listed);
+    rundir_tsv_free(&ix);
+
+    /* a sweep from before the measures: skipped with the reason */
+    sbuf_clear(&t);
+    sbuf_puts(&t, "index\tname\tmodel.d_model\tstatus\tepochs_done\tepochs_total\tgrokked_epoch\n"
+                  "0\tp0\t64\tfinished\t100\t100\t90\n");
+    tu_write_text(path, t.data);
+    sbuf_clear(&notes);
+    assert_int_equal(sweep_plot_dir(dir, "png", NULL, &notes, &e), GROK_OK);
+    tu_assert_contains(notes.data, "sweep_algorithm: skipped: sweep.tsv has no column grad_sym "
+                                   "(no clock and pizza measures)\n");
+    assert_int_equal(rundir_tsv_read(&ix, dir, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    for (int r = 0; r < ix.n_rows; r++)
+        assert_string_not_equal(ix.text[3 * r], "sweep_algorithm");
+    rundir_tsv_free(&ix);
+    sbuf_free(&notes);
+    sbuf_free(&s);
+    sbuf_free(&why);
+    sbuf_free(&t);
+    free(path);
+    tu_rm_tmp_dir(dir);
+}
 
 /* ---- the figure tables ------------------------------------------------------ */
 
@@ -1207,7 +1678,7 @@ static void test_task_kinds(void **state)
                                "--set task.kind=group --set task.group=S3 "
                                "--set model.d_model=32 --set model.d_mlp=64");
     /* the attention grid over (x, y); the Fourier figures skipped with the reason */
-    tu_assert_contains(log, "plots: 4 figures drawn, 6 skipped");
+    tu_assert_contains(log, "plots: 4 figures drawn, 11 skipped");
     assert_lacks(log, "attention: skipped");
     tu_assert_contains(log, "fourier_embed: skipped: no fourier_embed.tsv (no Fourier measures "
                             "for this run: task kind 'group'");
@@ -1216,7 +1687,7 @@ static void test_task_kinds(void **state)
                          "--set model.family=mlp --set task.p=23 --set model.d_embed=16 "
                          "--set model.d_hidden=32");
     /* the MLP has every measure but W_L's Gini, and no attention */
-    tu_assert_contains(log, "plots: 8 figures drawn, 2 skipped");
+    tu_assert_contains(log, "plots: 8 figures drawn, 7 skipped");
     tu_assert_contains(log, "gini: skipped: measures.tsv has no column gini_WL");
     tu_assert_contains(log, "attention: skipped: no attention.tsv");
     free(log);
@@ -1316,6 +1787,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_end_to_end_svg_tex_only, setup_run, teardown_run),
         cmocka_unit_test(test_end_to_end_partial_run),
         cmocka_unit_test_setup_teardown(test_plot_cmd, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_algo_scripts, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_logit_sd, setup_run, teardown_run),
+        cmocka_unit_test(test_algo_skips),
+        cmocka_unit_test(test_algo_end_to_end_without),
+        cmocka_unit_test(test_sweep_algorithm),
         cmocka_unit_test(test_figure_table),
         cmocka_unit_test(test_task_kinds),
     };
