@@ -28,6 +28,7 @@
 
 #include "irrep.h"
 #include "meas.h"
+#include "measure.h"
 #include "safetensors.h"
 #include "task.h"
 #include "testutil.h"
@@ -253,6 +254,197 @@ static void test_one_irrep_function(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* constructed logits */
+
+/* L(x, y)[z] = c chi_i(x y z^-1): the character is a function of x*y in
+ * irrep i's span for every class z, so irrep i holds all the logit
+ * variance, is the only key irrep, its restricted logits are the logits
+ * (same loss) and the excluded ones are 0 (loss ln |G|). */
+static void test_character_logits(void **state)
+{
+    (void)state;
+    const char *names[] = {"S4", "D6"};
+    for (int q = 0; q < 2; q++) {
+        task_config tc = {.kind = TASK_KIND_GROUP, .group = group_id_parse(names[q]),
+                          .group_op = TASK_GROUP_OP_XY, .frac_train = 0.5};
+        task_data t;
+        grok_err e;
+        assert_int_equal(task_init(&t, &tc, 3, &e), GROK_OK);
+        irrep_set s;
+        assert_int_equal(irrep_build(&s, &t.grp, &e), GROK_OK);
+        const int G = t.grp.order, N = G * G;
+        double *B = malloc((size_t)G * G * sizeof *B), *L = malloc((size_t)N * G * sizeof *L),
+               *PL = malloc((size_t)N * G * sizeof *PL), *A = malloc((size_t)G * G * sizeof *A),
+               *C = malloc((size_t)G * G * sizeof *C), *Lr = malloc((size_t)N * G * sizeof *Lr);
+        assert_true(B && L && PL && A && C && Lr);
+        irrep_basis(&s, B);
+        for (int i = 1; i < s.n; i++) {
+            const int d = s.dim[i];
+            for (int x = 0; x < G; x++)
+                for (int y = 0; y < G; y++)
+                    for (int z = 0; z < G; z++) {
+                        const int xy = t.grp.mul[x * G + y];
+                        const int g = t.grp.mul[xy * G + t.grp.inv[z]];
+                        double chi = 0;
+                        for (int a = 0; a < d; a++)
+                            chi += irrep_mat(&s, i, g)[a * d + a];
+                        L[((size_t)x * G + y) * G + z] = 3.0 * chi / d + 0.25 * z; /* + a class bias */
+                    }
+            double frac[IRREP_MAX];
+            meas_irrep_logit_fractions(frac, L, G, t.grp.mul, t.grp.inv, B, &s, A, C);
+            for (int j = 0; j < s.n; j++)
+                if (fabs(frac[j] - (i == j)) > 1e-9)
+                    fail_msg("%s: logits of irrep %d: fraction %g in irrep %d", names[q], i,
+                             frac[j], j);
+            const int key[1] = {i};
+            meas_irrep_project(PL, L, G, t.grp.mul, t.grp.inv, B, &s, key, 1, A, C);
+            meas_restricted_logits(Lr, L, PL, N, G, C);
+            const double full = meas_ce(L, G, t.label, NULL, N, NULL);
+            const double restricted = meas_ce(Lr, G, t.label, NULL, N, NULL);
+            assert_true(fabs(full - restricted) < 1e-9);
+            meas_excluded_logits(Lr, L, PL, N, G);
+            double worst = 0; /* excluded = the class bias alone */
+            for (size_t r = 0; r < (size_t)N; r++)
+                for (int z = 0; z < G; z++)
+                    worst = fmax(worst, fabs(Lr[r * G + z] - 0.25 * z));
+            assert_true(worst < 1e-9);
+            /* the other irreps: projecting on them removes nothing */
+            const int other[1] = {i == 1 ? 2 : 1};
+            meas_irrep_project(PL, L, G, t.grp.mul, t.grp.inv, B, &s, other, 1, A, C);
+            worst = 0;
+            for (size_t k = 0; k < (size_t)N * G; k++)
+                worst = fmax(worst, fabs(PL[k]));
+            assert_true(worst < 1e-9);
+        }
+        free(B), free(L), free(PL), free(A), free(C), free(Lr);
+        irrep_free(&s);
+        task_free(&t);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* golden: tests/gen_irrep_golden.py */
+
+static const st_tensor *need(const st_file *f, const char *name, st_dtype dt)
+{
+    const st_tensor *t = st_find(f, name);
+    if (!t)
+        fail_msg("fixture lacks %s", name);
+    assert_int_equal(t->dtype, dt);
+    return t;
+}
+
+/* Tolerances: the C forward runs in float32, NumPy's in float64 from the
+ * same float32 parameters (|logit| < 9; the differences seen are 3e-8 on
+ * the losses, 2e-10 on the logit fractions of order 4e-3): losses 1e-6,
+ * logit fractions 1e-8 absolute.  The embedding and unembedding fractions
+ * are double computations on the same float32 weights: 1e-10. */
+#define TOL_LOSS 1e-6
+#define TOL_LOGIT_FRAC 1e-8
+#define TOL_PARAM 1e-10
+
+static void check_fracs(const char *what, const double *got, const st_tensor *want, double tol)
+{
+    tu_check_close_d(what, got, (const double *)want->data, (size_t)want->shape[0],
+                     (tu_tol){.abs = tol});
+}
+
+static void test_golden(void **state)
+{
+    (void)state;
+    st_file fx;
+    grok_err e;
+    char path[512];
+    snprintf(path, sizeof path, "%s/irreps_s4.safetensors", GOLDEN_DIR);
+    if (st_read(&fx, path, &e) != GROK_OK)
+        fail_msg("%s", e.msg);
+    const int G = 24;
+    tfm_config mc = {.n_layers = atoi(st_meta_get(&fx, "n_layers")),
+                     .d_model = atoi(st_meta_get(&fx, "d_model")),
+                     .n_heads = atoi(st_meta_get(&fx, "n_heads")),
+                     .d_head = atoi(st_meta_get(&fx, "d_head")),
+                     .d_mlp = atoi(st_meta_get(&fx, "d_mlp")),
+                     .d_vocab = G + 1,
+                     .d_vocab_out = G,
+                     .n_ctx = 3,
+                     .act = TFM_ACT_RELU,
+                     .init_scale = 1};
+    const model_config mcfg = {.family = MODEL_TRANSFORMER, .tfm = mc};
+    task_config tc = {.kind = TASK_KIND_GROUP, .group = group_id_parse(st_meta_get(&fx, "group")),
+                      .group_op = TASK_GROUP_OP_XY, .frac_train = 0.3};
+    model m;
+    task_data t;
+    long ep;
+    assert_int_equal(model_init(&m, &mcfg, &e), GROK_OK);
+    if (measure_load_checkpoint(m.tensors, m.n_tensors, m.params, path, &ep, &e) != GROK_OK)
+        fail_msg("%s", e.msg);
+    assert_int_equal(task_init(&t, &tc, 0, &e), GROK_OK);
+    assert_int_equal(t.grp.order, G);
+    const st_tensor *ord = need(&fx, "train_order", ST_I32);
+    assert_int_equal(ord->shape[0], t.n_all);
+    assert_int_equal(atoi(st_meta_get(&fx, "n_train")), t.n_train);
+    memcpy(t.order, ord->data, sizeof(int32_t) * (size_t)t.n_all);
+
+    meas_workspace *ws;
+    assert_int_equal(meas_workspace_alloc(&ws, &m, &t, NULL, &e), GROK_OK);
+    assert_true(meas_workspace_have(ws) & MEAS_NEED_GROUP);
+    /* the model's own key irreps (the rule) */
+    meas_row row = {.epoch = 0};
+    assert_int_equal(meas_compute(ws, &m, &t, NULL, &row, &e), GROK_OK);
+    assert_int_equal(row.n_irreps, 5);
+    check_fracs("embed", row.irrep_embed, need(&fx, "expect.embed", ST_F64), TOL_PARAM);
+    check_fracs("unembed", row.irrep_unembed, need(&fx, "expect.unembed", ST_F64), TOL_PARAM);
+    check_fracs("logit", row.irrep_logit, need(&fx, "expect.logit", ST_F64), TOL_LOGIT_FRAC);
+    const st_tensor *k = need(&fx, "expect.key_irreps", ST_I32);
+    assert_int_equal(row.n_key_irreps, (int)k->shape[0]);
+    for (int i = 0; i < row.n_key_irreps; i++)
+        assert_int_equal(row.key_irreps[i], ((const int32_t *)k->data)[i]);
+    double want = *(const double *)need(&fx, "expect.loss_restricted_irrep", ST_F64)->data;
+    tu_check_close_d("loss_restricted_irrep", &row.loss_restricted_irrep, &want, 1,
+                     (tu_tol){.abs = TOL_LOSS});
+    want = *(const double *)need(&fx, "expect.loss_excluded_irrep", ST_F64)->data;
+    tu_check_close_d("loss_excluded_irrep", &row.loss_excluded_irrep, &want, 1,
+                     (tu_tol){.abs = TOL_LOSS});
+    meas_freqs own;
+    assert_int_equal(meas_key_irreps(ws, &m, &own, &e), GROK_OK);
+    assert_int_equal(own.n_irreps, row.n_key_irreps);
+    check_fracs("key logit", own.irrep_logit, need(&fx, "expect.logit", ST_F64), TOL_LOGIT_FRAC);
+
+    /* fixed key irreps, as a run uses the final model's */
+    meas_freqs key;
+    memset(&key, 0, sizeof key);
+    const st_tensor *fk = need(&fx, "fixed.key_irreps", ST_I32);
+    key.n_irreps = (int)fk->shape[0];
+    for (int i = 0; i < key.n_irreps; i++)
+        key.irreps[i] = ((const int32_t *)fk->data)[i];
+    assert_int_equal(meas_compute(ws, &m, &t, &key, &row, &e), GROK_OK);
+    want = *(const double *)need(&fx, "fixed.loss_restricted_irrep", ST_F64)->data;
+    tu_check_close_d("fixed loss_restricted_irrep", &row.loss_restricted_irrep, &want, 1,
+                     (tu_tol){.abs = TOL_LOSS});
+    want = *(const double *)need(&fx, "fixed.loss_excluded_irrep", ST_F64)->data;
+    tu_check_close_d("fixed loss_excluded_irrep", &row.loss_excluded_irrep, &want, 1,
+                     (tu_tol){.abs = TOL_LOSS});
+    sbuf b;
+    sbuf_init(&b);
+    meas_format_row(&row, MEAS_FILE_MEASURES, &b);
+    tu_assert_contains(b.data, "\t31,211\n");
+    sbuf_clear(&b);
+    meas_format_header(&m, &t, MEAS_FILE_IRREPS, &b);
+    assert_string_equal(b.data, "epoch\tembed_4\tembed_31\tembed_22\tembed_211\tembed_1111"
+                                "\tunembed_4\tunembed_31\tunembed_22\tunembed_211\tunembed_1111"
+                                "\tlogit_4\tlogit_31\tlogit_22\tlogit_211\tlogit_1111\n");
+    /* a bad key list */
+    key.irreps[0] = 0;
+    assert_int_equal(meas_compute(ws, &m, &t, &key, &row, &e), GROK_EINVAL);
+    tu_assert_contains(e.msg, "key irrep");
+    sbuf_free(&b);
+    meas_workspace_free(ws);
+    task_free(&t);
+    model_free(&m);
+    st_file_free(&fx);
+}
+
+/* ------------------------------------------------------------------------ */
 
 int main(void)
 {
@@ -266,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_algebra_d6),
         cmocka_unit_test(test_algebra_d100),
         cmocka_unit_test(test_one_irrep_function),
+        cmocka_unit_test(test_character_logits),
+        cmocka_unit_test(test_golden),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
