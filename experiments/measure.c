@@ -139,6 +139,37 @@ static void measures_json(const measure_result *r, sbuf *out)
     sbuf_puts(out, "]},\n");
 }
 
+/* "algorithm" of a group task: the key irreps of the final model and every
+ * irrep's share of its logit variance */
+static void algorithm_irreps_json(const measure_result *r, sbuf *out)
+{
+    group_family fam;
+    int deg;
+    char name[IRREP_NAME_MAX];
+    group_id_info(r->group_id, &fam, &deg, NULL);
+    sbuf_puts(out, "  \"algorithm\": {\"verdict\": \"irreps\", \"key_irreps\": [");
+    for (int i = 0; i < r->key.n_irreps; i++) {
+        irrep_name(fam, deg, r->key.irreps[i], name, sizeof name);
+        sbuf_puts(out, i ? ", " : "");
+        sbuf_json_string(out, name);
+    }
+    sbuf_printf(out, "], \"share\": %.9g, \"logit_fractions\": {", MEAS_KEY_IRREP_SHARE);
+    for (int i = 0; i < r->key.n_irrep_all; i++) {
+        irrep_name(fam, deg, i, name, sizeof name);
+        sbuf_puts(out, i ? ", " : "");
+        sbuf_json_string(out, name);
+        sbuf_printf(out, ": %.9g", r->key.irrep_logit[i]);
+    }
+    sbuf_printf(out, "}, \"rule\": ");
+    char rule[256];
+    snprintf(rule, sizeof rule,
+             "key irreps: the non-trivial irreps holding at least %g of the final model's logit "
+             "variance, the logits read as functions of x*y (docs/measures.md)",
+             MEAS_KEY_IRREP_SHARE);
+    sbuf_json_string(out, rule);
+    sbuf_puts(out, "},\n");
+}
+
 void measure_result_needs(measure_result *r, const model *m, const task_data *t)
 {
     r->have = meas_have(m, t);
@@ -146,6 +177,7 @@ void measure_result_needs(measure_result *r, const model *m, const task_data *t)
         meas_need_reason(m, t, 1u << i, r->need_reason[i], sizeof r->need_reason[i]);
     r->fourier = (r->have & MEAS_NEED_ZP_GRID) != 0;
     snprintf(r->reason, sizeof r->reason, "%s", r->need_reason[0]);
+    r->group_id = (r->have & MEAS_NEED_GROUP) ? t->cfg.group : -1;
 }
 
 void measure_summary_json(const measure_result *r, sbuf *out)
@@ -168,6 +200,8 @@ void measure_summary_json(const measure_result *r, sbuf *out)
         sbuf_json_string(out, r->reason);
         sbuf_puts(out, "},\n  \"key_freqs\": [],\n");
     }
+    if (r->have & MEAS_NEED_GROUP)
+        algorithm_irreps_json(r, out);
     measures_json(r, out);
     sbuf_puts(out, "  \"phases\": {\"memorisation_end\": ");
     json_epoch(out, r->phases.memorisation_end);
@@ -310,6 +344,7 @@ static const final_file final_files[] = {
 static const char *const table_files[MEAS_FILE_COUNT] = {
     [MEAS_FILE_MEASURES] = RUNDIR_MEASURES,
     [MEAS_FILE_EMBED] = RUNDIR_FOURIER_EMBED,
+    [MEAS_FILE_IRREPS] = RUNDIR_IRREPS,
 };
 
 int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e)
@@ -378,6 +413,9 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
     if (r.fourier) {
         if ((rc = meas_key_freqs(ws[0], &models[0], &r.key, e)) != GROK_OK)
             goto done;
+    } else if (r.have & MEAS_NEED_GROUP) {
+        if ((rc = meas_key_irreps(ws[0], &models[0], &r.key, e)) != GROK_OK)
+            goto done;
     } else {
         rows[n - 1].epoch = ck[n - 1];
         if ((rc = meas_compute(ws[0], &models[0], &task, NULL, &rows[n - 1], e)) != GROK_OK)
@@ -389,7 +427,7 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
             goto done;
 
     /* every row, in parallel over checkpoints */
-    const meas_freqs *key = r.fourier ? &r.key : NULL;
+    const meas_freqs *key = r.fourier || (r.have & MEAS_NEED_GROUP) ? &r.key : NULL;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs) if (jobs > 1)
     for (int i = 0; i < n; i++) {
         const int tid = omp_get_thread_num();

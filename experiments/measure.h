@@ -14,12 +14,16 @@
  *                      transformers only)
  *   logit_spectrum.tsv a comment line, then the p x p 2-D Fourier spectrum of
  *                      the final checkpoint's logits (Fourier only)
+ *   irreps.tsv         epoch embed_<irrep>... unembed_<irrep>... logit_<irrep>...:
+ *                      the fraction of variance in each irrep (group tasks
+ *                      with irreps: S_n, D_n, op xy)
  * The columns and files are those of the measure table (meas.h, meas_table)
  * whose needs the run's model family and task meet; an MLP run gets the
  * losses, weight norms and, on a Z_p grid task, the measures of W_E and of
  * the logits (key frequencies from its last hidden layer).
  * summary.json belongs to the runner: measure_summary_json formats the
- * "fourier", "key_freqs", "measures" and "phases" members for it to insert.
+ * "fourier", "key_freqs", ["algorithm",] "measures" and "phases" members for
+ * it to insert.
  *
  * Prints nothing and never exits: every function returns a grok_status and
  * fills e. */
@@ -69,7 +73,9 @@ typedef struct {
     char reason[160];     /* why not, when fourier == 0 */
     unsigned have;        /* the needs met (MEAS_NEED_*): which rows of meas_table applied */
     char need_reason[MEAS_N_NEEDS][160]; /* why need bit i is not met ("" when it is) */
-    meas_freqs key;       /* key frequencies of the last checkpoint (rule R1) */
+    meas_freqs key;       /* key frequencies of the last checkpoint (rule R1); for a
+                             group task its key irreps */
+    int group_id;         /* group tasks with irreps (MEAS_NEED_GROUP): the group; else -1 */
     int n_checkpoints;
     long first_epoch, last_epoch;
     measure_phase_bounds phases;
@@ -89,7 +95,11 @@ typedef struct {
  * (each member on one line).  When the Fourier measures do not apply:
  * "fourier": {"applies": false, "reason": "..."} and "key_freqs": [].
  * "measures" walks meas_table: the rows computed, and each row skipped with
- * its columns and the reason of its first unmet need.  Unreached boundaries
+ * its columns and the reason of its first unmet need.  For a group task with
+ * irreps an "algorithm" line comes before "measures":
+ *   "algorithm": {"verdict": "irreps", "key_irreps": ["41", "5"... names],
+ *                 "share": 0.05, "logit_fractions": {"5": 0, "41": 0.6, ...},
+ *                 "rule": "..."}  Unreached boundaries
  * are null. */
 void measure_summary_json(const measure_result *r, sbuf *out);
 

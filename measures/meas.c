@@ -73,6 +73,14 @@ struct meas_workspace {
     int *nbest;          /* [M] */
     double *nfrac;       /* [M] */
     int have_neurons;
+    /* group buffers (NULL unless have & MEAS_NEED_GROUP) */
+    int group;           /* the group measures apply */
+    int G, DE, HU;       /* |G|; widths of embed.W_E and of unembed.W_U's rows */
+    irrep_set irr;
+    const group_data *grp; /* the task's group */
+    double *irB;         /* [G, G] irrep_basis */
+    double *irA, *irC;   /* [G, max(Vo, DE, HU)] */
+    double *irX;         /* [G, max(DE, HU)] W_E rows, W_U columns */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -155,6 +163,110 @@ double meas_gini(const double *c, int n, double *scratch)
     return 1 - 2 * s;
 }
 
+void meas_irrep_energy(double *energy, const double *X, int m, const double *B,
+                       const irrep_set *s, double *C)
+{
+    const size_t G = (size_t)s->order;
+    gsl_matrix_const_view Bv = gsl_matrix_const_view_array(B, G, G);
+    gsl_matrix_const_view Xv = gsl_matrix_const_view_array(X, G, (size_t)m);
+    gsl_matrix_view Cv = gsl_matrix_view_array(C, G, (size_t)m);
+    gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &Bv.matrix, &Xv.matrix, 0.0, &Cv.matrix);
+    for (int i = 0; i < s->n; i++) {
+        const size_t r0 = (size_t)s->row0[i], r1 = r0 + (size_t)s->dim[i] * s->dim[i];
+        double v = 0;
+        for (size_t r = r0; r < r1; r++)
+            for (int j = 0; j < m; j++)
+                v += C[r * m + j] * C[r * m + j];
+        energy[i] = v;
+    }
+}
+
+/* sum over rows and columns of (X - column mean)^2, X [N, m]; mu [m] scratch */
+static double centred_ss(const double *X, int N, int m, double *mu)
+{
+    column_means(mu, X, N, m);
+    double t = 0;
+    for (int r = 0; r < N; r++)
+        for (int j = 0; j < m; j++) {
+            const double x = X[(size_t)r * m + j] - mu[j];
+            t += x * x;
+        }
+    return t;
+}
+
+/* frac[i] = scale energy[i] / total for i >= 1, frac[0] = 0; all 0 when total is 0 */
+static void energy_to_frac(double *frac, const double *energy, int n, double scale, double total)
+{
+    frac[0] = 0;
+    for (int i = 1; i < n; i++)
+        frac[i] = total > 0 ? scale * energy[i] / total : 0;
+}
+
+double meas_irrep_fractions(double *frac, const double *X, int G, int m, const double *B,
+                            const irrep_set *s, double *C)
+{
+    double energy[IRREP_MAX];
+    GROK_ASSERT(G == s->order);
+    meas_irrep_energy(energy, X, m, B, s, C);
+    /* C's first row holds the trivial coefficients, sqrt(G) mean: scratch after this */
+    const double total = centred_ss(X, G, m, C);
+    energy_to_frac(frac, energy, s->n, 1.0, total);
+    return total;
+}
+
+/* A [G, m] = mean of L [G*G, m] over the pairs (x, y) with x*y = g */
+static void fibre_means(double *A, const double *L, int m, const int32_t *mul,
+                        const int32_t *inv, int G)
+{
+    memset(A, 0, (size_t)G * m * sizeof *A);
+    for (int x = 0; x < G; x++)
+        for (int g = 0; g < G; g++) {
+            const int y = mul[(size_t)inv[x] * G + g]; /* x y = g */
+            const double *l = L + ((size_t)x * G + y) * m;
+            double *a = A + (size_t)g * m;
+            for (int j = 0; j < m; j++)
+                a[j] += l[j];
+        }
+    for (size_t i = 0; i < (size_t)G * m; i++)
+        A[i] /= G;
+}
+
+void meas_irrep_logit_fractions(double *frac, const double *L, int m, const int32_t *mul,
+                                const int32_t *inv, const double *B, const irrep_set *s,
+                                double *A, double *C)
+{
+    const int G = s->order;
+    double energy[IRREP_MAX];
+    fibre_means(A, L, m, mul, inv, G);
+    meas_irrep_energy(energy, A, m, B, s, C);
+    const double total = centred_ss(L, G * G, m, C);
+    energy_to_frac(frac, energy, s->n, (double)G, total);
+}
+
+void meas_irrep_project(double *PL, const double *L, int m, const int32_t *mul,
+                        const int32_t *inv, const double *B, const irrep_set *s, const int *keys,
+                        int n_keys, double *A, double *C)
+{
+    const size_t G = (size_t)s->order;
+    fibre_means(A, L, m, mul, inv, (int)G);
+    gsl_matrix_const_view Bv = gsl_matrix_const_view_array(B, G, G);
+    gsl_matrix_view Av = gsl_matrix_view_array(A, G, (size_t)m);
+    gsl_matrix_view Cv = gsl_matrix_view_array(C, G, (size_t)m);
+    /* C = B A, the rows of the irreps outside keys zeroed, A = B^T C */
+    gsl_blas_dgemm(CblasNoTrans, CblasNoTrans, 1.0, &Bv.matrix, &Av.matrix, 0.0, &Cv.matrix);
+    for (int i = 0, k = 0; i < s->n; i++) {
+        while (k < n_keys && keys[k] < i)
+            k++;
+        if (k < n_keys && keys[k] == i)
+            continue;
+        memset(C + (size_t)s->row0[i] * m, 0, (size_t)s->dim[i] * s->dim[i] * m * sizeof *C);
+    }
+    gsl_blas_dgemm(CblasTrans, CblasNoTrans, 1.0, &Bv.matrix, &Cv.matrix, 0.0, &Av.matrix);
+    for (size_t x = 0; x < G; x++)
+        for (size_t y = 0; y < G; y++)
+            memcpy(PL + (x * G + y) * m, A + (size_t)mul[x * G + y] * m, (size_t)m * sizeof *PL);
+}
+
 void meas_neuron_fve(int *best, double *frac, const double *Nh, int p, int c)
 {
     const int K = fourier_n_freqs(p);
@@ -219,6 +331,11 @@ void meas_workspace_free(meas_workspace *ws)
     grok_free(ws->scratch);
     grok_free(ws->nbest);
     grok_free(ws->nfrac);
+    grok_free(ws->irB);
+    grok_free(ws->irA);
+    grok_free(ws->irC);
+    grok_free(ws->irX);
+    irrep_free(&ws->irr);
     free(ws);
 }
 
@@ -249,6 +366,13 @@ unsigned meas_have(const model *m, const task_data *t)
     const param_tensor *we = model_find(m, "embed.W_E");
     if (we && we->ndim == 2 && (have & MEAS_NEED_ZP_GRID) && we->shape[0] >= t->cfg.p)
         have |= MEAS_NEED_EMBED;
+    const param_tensor *wu = model_find(m, "unembed.W_U");
+    const int G = t->grp.order;
+    if (t->cfg.kind == TASK_KIND_GROUP && t->cfg.group_op == TASK_GROUP_OP_XY && G > 0 &&
+        irrep_supported(t->grp.family, t->grp.n, NULL, 0) && t->n_all == G * G &&
+        t->n_classes == G && we && we->ndim == 2 && we->shape[0] >= G && wu && wu->ndim == 2 &&
+        wu->shape[1] == G)
+        have |= MEAS_NEED_GROUP;
     return have;
 }
 
@@ -279,6 +403,22 @@ void meas_need_reason(const model *m, const task_data *t, unsigned needs, char *
                          "has none",
                  t->cfg.p - 1, model_family_name(m->cfg.family));
         break;
+    case 3: { /* MEAS_NEED_GROUP */
+        char why[200];
+        if (t->cfg.kind != TASK_KIND_GROUP)
+            snprintf(buf, n, "reads the irreps of a group; task kind '%s' is not a group",
+                     task_kind_name(t->cfg.kind));
+        else if (!irrep_supported(t->grp.family, t->grp.n, why, sizeof why))
+            snprintf(buf, n, "group %s: %s", group_id_name(t->cfg.group), why);
+        else if (t->cfg.group_op != TASK_GROUP_OP_XY)
+            snprintf(buf, n, "decomposes the logits as functions of x*y; group_op '%s' is not "
+                             "'xy'",
+                     task_group_op_name(t->cfg.group_op));
+        else
+            snprintf(buf, n, "reads embed.W_E rows and unembed.W_U columns of the %d elements",
+                     t->grp.order);
+        break;
+    }
     default:
         snprintf(buf, n, "%s", "");
     }
@@ -318,6 +458,13 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
     }
     const param_tensor *we = model_find(m, "embed.W_E");
     ws->D = (have & MEAS_NEED_EMBED) ? we->shape[1] : 0;
+    ws->group = (have & MEAS_NEED_GROUP) != 0;
+    if (ws->group) {
+        ws->G = t->grp.order;
+        ws->DE = we->shape[1];
+        ws->HU = model_find(m, "unembed.W_U")->shape[0];
+        ws->grp = &t->grp;
+    }
     if (!fourier)
         meas_need_reason(m, t, MEAS_NEED_ZP_GRID, ws->reason, sizeof ws->reason);
     ws->fourier = fourier;
@@ -375,6 +522,19 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
             ok = ok && ws->WU && ws->Wout && ws->WL && ws->FWL;
         }
     }
+    if (ws->group && ok) {
+        const size_t G = (size_t)ws->G, wx = (size_t)(ws->DE > ws->HU ? ws->DE : ws->HU);
+        const size_t wa = wx > Vo ? wx : Vo;
+        ok = irrep_build(&ws->irr, &t->grp, e) == GROK_OK;
+        ws->irB = ws_alloc(G * G, sizeof(double), &bytes);
+        ws->irA = ws_alloc(G * wa, sizeof(double), &bytes);
+        ws->irC = ws_alloc(G * wa, sizeof(double), &bytes);
+        ws->irX = ws_alloc(G * wx, sizeof(double), &bytes);
+        ws->PL = ws_alloc(N * Vo, sizeof(double), &bytes);
+        ws->Lx = ws_alloc(N * Vo, sizeof(double), &bytes);
+        ws->coef = ws_alloc(2 * Vo, sizeof(double), &bytes);
+        ok = ok && ws->irB && ws->irA && ws->irC && ws->irX && ws->PL && ws->Lx && ws->coef;
+    }
     if (!ok) {
         const int n_inputs = ws->N;
         meas_workspace_free(ws);
@@ -388,6 +548,8 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
         fourier_basis(ws->F, p);
         fourier_sum_dirs(ws->Dsum, ws->F, p);
     }
+    if (ws->group)
+        irrep_basis(&ws->irr, ws->irB);
     if (e)
         e->msg[0] = '\0';
     *out = ws;
@@ -527,6 +689,21 @@ static int check_keys(const meas_workspace *ws, const meas_freqs *key, grok_err 
     return GROK_OK;
 }
 
+static int check_key_irreps(const meas_workspace *ws, const meas_freqs *key, grok_err *e)
+{
+    if (key->n_irreps < 0 || key->n_irreps > ws->irr.n)
+        return grok_fail(e, GROK_EINVAL, "measures: %d key irreps; the group has %d",
+                         key->n_irreps, ws->irr.n);
+    for (int i = 0; i < key->n_irreps; i++)
+        if (key->irreps[i] < 1 || key->irreps[i] >= ws->irr.n ||
+            (i > 0 && key->irreps[i] <= key->irreps[i - 1]))
+            return grok_fail(e, GROK_EINVAL,
+                             "measures: key irrep %d (position %d) must be in 1..%d and above "
+                             "the previous one",
+                             key->irreps[i], i, ws->irr.n - 1);
+    return GROK_OK;
+}
+
 /* ------------------------------------------------------------------------ */
 /* one pass: what the rows of the table share, each computed on first use */
 
@@ -537,7 +714,60 @@ struct meas_pass {
     const meas_freqs *key; /* given, or the model's own once R1 ran */
     meas_freqs own;
     int have_PL, have_spec_e, have_spec_l;
+    /* group tasks */
+    const meas_freqs *gkey; /* given key irreps, or the model's own once the rule ran */
+    meas_freqs gown;
+    int have_glogit, have_gPL;
+    double glogit[IRREP_MAX]; /* logit fraction of each irrep */
 };
+
+/* the key-irrep rule on the logit fractions frac [n] into out's irrep fields */
+static void key_irreps_rule(const double *frac, int n, meas_freqs *out)
+{
+    out->n_irreps = 0;
+    out->n_irrep_all = n;
+    for (int i = 0; i < n; i++) {
+        out->irrep_logit[i] = frac[i];
+        if (i > 0 && frac[i] >= MEAS_KEY_IRREP_SHARE)
+            out->irreps[out->n_irreps++] = i;
+    }
+}
+
+/* the logit fraction of each irrep (group tasks) */
+static const double *pass_glogit(meas_pass *ps)
+{
+    meas_workspace *ws = ps->ws;
+    if (!ps->have_glogit) {
+        meas_irrep_logit_fractions(ps->glogit, ws->logits, ws->Vo, ws->grp->mul, ws->grp->inv,
+                                   ws->irB, &ws->irr, ws->irA, ws->irC);
+        ps->have_glogit = 1;
+    }
+    return ps->glogit;
+}
+
+/* the key irreps: the given ones, else the rule on this forward */
+static const meas_freqs *pass_gkey(meas_pass *ps)
+{
+    if (!ps->gkey) {
+        memset(&ps->gown, 0, sizeof ps->gown);
+        key_irreps_rule(pass_glogit(ps), ps->ws->irr.n, &ps->gown);
+        ps->gkey = &ps->gown;
+    }
+    return ps->gkey;
+}
+
+/* PL: the logits projected on the key irreps' functions of x*y */
+static const double *pass_gPL(meas_pass *ps)
+{
+    meas_workspace *ws = ps->ws;
+    if (!ps->have_gPL) {
+        const meas_freqs *key = pass_gkey(ps);
+        meas_irrep_project(ws->PL, ws->logits, ws->Vo, ws->grp->mul, ws->grp->inv, ws->irB,
+                           &ws->irr, key->irreps, key->n_irreps, ws->irA, ws->irC);
+        ps->have_gPL = 1;
+    }
+    return ws->PL;
+}
 
 /* the key frequencies: the given ones, else rule R1 on this forward */
 static const meas_freqs *pass_key(meas_pass *ps)
@@ -699,6 +929,46 @@ static void m_key_freqs(meas_pass *ps, const meas_desc *d, meas_row *out)
     memcpy(out->key_freqs, key->k, (size_t)key->n * sizeof *key->k);
 }
 
+/* irreps.tsv: the fractions of W_E's rows, W_U's columns and the logits */
+static void m_irreps(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    meas_workspace *ws = ps->ws;
+    const int G = ws->G, Vo = ws->Vo;
+    const float *W_E = ps->m->params + model_find(ps->m, "embed.W_E")->offset;
+    const float *W_U = ps->m->params + model_find(ps->m, "unembed.W_U")->offset;
+    for (size_t i = 0; i < (size_t)G * ws->DE; i++)
+        ws->irX[i] = W_E[i];
+    meas_irrep_fractions(out->irrep_embed, ws->irX, G, ws->DE, ws->irB, &ws->irr, ws->irC);
+    for (int z = 0; z < G; z++)
+        for (int h = 0; h < ws->HU; h++)
+            ws->irX[(size_t)z * ws->HU + h] = W_U[(size_t)h * Vo + z];
+    meas_irrep_fractions(out->irrep_unembed, ws->irX, G, ws->HU, ws->irB, &ws->irr, ws->irC);
+    memcpy(out->irrep_logit, pass_glogit(ps), (size_t)ws->irr.n * sizeof(double));
+    out->n_irreps = ws->irr.n;
+}
+
+static void m_restricted_irrep(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    meas_workspace *ws = ps->ws;
+    const task_data *t = ps->t;
+    const int N = ws->N, Vo = ws->Vo;
+    const double *PL = pass_gPL(ps);
+    meas_restricted_logits(ws->Lx, ws->logits, PL, N, Vo, ws->coef);
+    out->loss_restricted_irrep = meas_ce(ws->Lx, Vo, t->label, NULL, N, NULL);
+    meas_excluded_logits(ws->Lx, ws->logits, PL, N, Vo);
+    out->loss_excluded_irrep = meas_ce(ws->Lx, Vo, t->label, t->order, t->n_train, NULL);
+}
+
+static void m_key_irreps(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    const meas_freqs *key = pass_gkey(ps);
+    out->n_key_irreps = key->n_irreps;
+    memcpy(out->key_irreps, key->irreps, (size_t)key->n_irreps * sizeof *key->irreps);
+}
+
 static void m_embed(meas_pass *ps, const meas_desc *d, meas_row *out)
 {
     (void)d;
@@ -714,6 +984,7 @@ static void m_embed(meas_pass *ps, const meas_desc *d, meas_row *out)
 #define GRID MEAS_NEED_ZP_GRID
 #define TFM MEAS_NEED_TRANSFORMER
 #define EMB MEAS_NEED_EMBED
+#define GRP MEAS_NEED_GROUP
 
 const meas_desc meas_table[] = {
     {"losses", MEAS_FILE_MEASURES, 0,
@@ -747,6 +1018,20 @@ const meas_desc meas_table[] = {
     {"embed_freq", MEAS_FILE_EMBED, GRID | EMB,
      COLS({"freq_", MEAS_COL_PER_FREQ, offsetof(meas_row, embed)}), m_embed, 0,
      "W_E norm per frequency: constant, then 1..K"},
+    {"irreps", MEAS_FILE_IRREPS, GRP,
+     COLS({"embed_", MEAS_COL_PER_IRREP, offsetof(meas_row, irrep_embed)},
+          {"unembed_", MEAS_COL_PER_IRREP, offsetof(meas_row, irrep_unembed)},
+          {"logit_", MEAS_COL_PER_IRREP, offsetof(meas_row, irrep_logit)}),
+     m_irreps, 0,
+     "fraction of the variance of W_E's element rows, W_U's element columns and the logits "
+     "(as functions of x*y) in each irrep of the group"},
+    {"restricted_irrep", MEAS_FILE_MEASURES, GRP,
+     COLS(COL(loss_restricted_irrep), COL(loss_excluded_irrep)), m_restricted_irrep, 0,
+     "logits on / off the key irreps' functions of x*y: restricted CE on all inputs (plus the "
+     "mean logit), excluded CE on the training rows"},
+    {"key_irreps", MEAS_FILE_MEASURES, GRP,
+     COLS({"key_irreps", MEAS_COL_IRREP_LIST, offsetof(meas_row, key_irreps)}), m_key_irreps, 0,
+     "the key irreps the row used (non-trivial irreps with >= 5% of the logit variance)"},
 };
 const int meas_table_len = (int)(sizeof meas_table / sizeof meas_table[0]);
 
@@ -755,6 +1040,7 @@ const int meas_table_len = (int)(sizeof meas_table / sizeof meas_table[0]);
 #undef GRID
 #undef TFM
 #undef EMB
+#undef GRP
 
 int meas_compute(meas_workspace *ws, const model *m, const task_data *t, const meas_freqs *key,
                  meas_row *out, grok_err *e)
@@ -769,17 +1055,42 @@ int meas_compute(meas_workspace *ws, const model *m, const task_data *t, const m
                          t->cfg.p, t->n_all, t->n_ctx, ws->p, ws->N, ws->T);
     if (ws->fourier && key && (rc = check_keys(ws, key, e)) != GROK_OK)
         return rc;
+    if (ws->group && key && (rc = check_key_irreps(ws, key, e)) != GROK_OK)
+        return rc;
     const long epoch = out->epoch;
     memset(out, 0, sizeof *out);
     out->epoch = epoch;
     out->have = ws->have;
     out->fourier = ws->fourier;
+    if (ws->group) {
+        out->group_id = t->cfg.group;
+        out->n_irreps = ws->irr.n;
+    }
 
     ws_forward(ws, m);
-    meas_pass ps = {.ws = ws, .m = m, .t = t, .key = ws->fourier ? key : NULL};
+    meas_pass ps = {.ws = ws,
+                    .m = m,
+                    .t = t,
+                    .key = ws->fourier ? key : NULL,
+                    .gkey = ws->group ? key : NULL};
     for (int i = 0; i < meas_table_len; i++)
         if (meas_applies(&meas_table[i], ws->have))
             meas_table[i].compute(&ps, &meas_table[i], out);
+    return GROK_OK;
+}
+
+int meas_key_irreps(meas_workspace *ws, const model *m, meas_freqs *out, grok_err *e)
+{
+    if (!ws->group)
+        return grok_fail(e, GROK_EINVAL, "measures: no key irreps: not a group task with irreps");
+    int rc = ws_check_model(ws, m, e);
+    if (rc != GROK_OK)
+        return rc;
+    ws_forward(ws, m);
+    double frac[IRREP_MAX];
+    meas_irrep_logit_fractions(frac, ws->logits, ws->Vo, ws->grp->mul, ws->grp->inv, ws->irB,
+                               &ws->irr, ws->irA, ws->irC);
+    key_irreps_rule(frac, ws->irr.n, out);
     return GROK_OK;
 }
 
@@ -805,6 +1116,12 @@ void meas_desc_columns(const meas_desc *d, const model *m, const task_data *t, s
             sbuf_puts(out, "\tconst");
             for (int k = 1; k <= fourier_n_freqs(t->cfg.p); k++)
                 sbuf_printf(out, "\t%s%d", c->name, k);
+        } else if (c->kind == MEAS_COL_PER_IRREP) {
+            char name[IRREP_NAME_MAX];
+            for (int k = 0; k < irrep_count(t->grp.family, t->grp.n); k++) {
+                irrep_name(t->grp.family, t->grp.n, k, name, sizeof name);
+                sbuf_printf(out, "\t%s%s", c->name, name);
+            }
         } else
             sbuf_printf(out, "\t%s", c->name);
     }
@@ -818,6 +1135,8 @@ void meas_desc_column_names(const meas_desc *d, sbuf *out)
             sbuf_printf(out, "\t%s<tensor>", c->name);
         else if (c->kind == MEAS_COL_PER_FREQ)
             sbuf_printf(out, "\tconst\t%s<k>", c->name);
+        else if (c->kind == MEAS_COL_PER_IRREP)
+            sbuf_printf(out, "\t%s<irrep>", c->name);
         else
             sbuf_printf(out, "\t%s", c->name);
     }
@@ -865,6 +1184,22 @@ void meas_format_row(const meas_row *r, meas_file file, sbuf *out)
                 for (int k = 0; k < r->n_key_freqs; k++)
                     sbuf_printf(out, k ? ",%d" : "%d", ((const int *)f)[k]);
                 break;
+            case MEAS_COL_PER_IRREP:
+                for (int k = 0; k < r->n_irreps; k++)
+                    put_num(out, ((const double *)f)[k]);
+                break;
+            case MEAS_COL_IRREP_LIST: {
+                group_family fam;
+                int deg;
+                char name[IRREP_NAME_MAX];
+                group_id_info(r->group_id, &fam, &deg, NULL);
+                sbuf_puts(out, "\t");
+                for (int k = 0; k < r->n_key_irreps; k++) {
+                    irrep_name(fam, deg, ((const int *)f)[k], name, sizeof name);
+                    sbuf_printf(out, k ? ",%s" : "%s", name);
+                }
+                break;
+            }
             }
         }
     }

@@ -54,6 +54,7 @@
 #include "fileio.h"
 #include "fourier.h"
 #include "grok.h"
+#include "irrep.h"
 #include "model.h"
 #include "task.h"
 
@@ -64,16 +65,27 @@
 /* A neuron belongs to its frequency's cluster when frac > this (docs/measures.md). */
 #define MEAS_CLUSTER_FRAC 0.85
 
-/* Key frequencies.  As an input to meas_compute only n and k are read. */
+/* Key frequencies (and, for group tasks, key irreps).  As an input to
+ * meas_compute only n and k are read, and for a group task n_irreps and
+ * irreps. */
 typedef struct {
     int n;              /* number of key frequencies */
     int k[MEAS_MAX_K];  /* ascending, distinct, each in 1..K */
+    int n_irreps;       /* group tasks: number of key irreps */
+    int irreps[IRREP_MAX]; /* ascending irrep numbers (irrep.h), each >= 1 */
     /* filled by meas_key_freqs: */
     int n_neurons;      /* M */
     int n_dead;         /* neurons constant over all inputs (frequency 0) */
     int n_clusters;     /* frequencies with at least one neuron of frac > 0.85 */
     int cluster_k[MEAS_MAX_K], cluster_size[MEAS_MAX_K]; /* ascending k; neurons in each */
+    /* filled by meas_key_irreps: the logit fraction of every irrep */
+    int n_irrep_all;
+    double irrep_logit[IRREP_MAX];
 } meas_freqs;
+
+/* Key irreps (docs/measures.md, group representations): the non-trivial
+ * irreps that hold at least this share of the model's logit variance. */
+#define MEAS_KEY_IRREP_SHARE 0.05
 
 /* One row of measures.tsv (and of fourier_embed.tsv): a field per column of
  * the measure table below; only the fields of the measures that apply
@@ -93,6 +105,13 @@ typedef struct {
     double sum_sq_weights;
     int n_tensors;
     double sq[MEAS_MAX_TENSORS]; /* [n_tensors] sum of squares, parameter-table order */
+    /* group tasks (have & MEAS_NEED_GROUP) */
+    int group_id;       /* the task's group (names the irreps) */
+    int n_irreps;       /* irreps of the group */
+    double irrep_embed[IRREP_MAX], irrep_unembed[IRREP_MAX], irrep_logit[IRREP_MAX];
+    double loss_restricted_irrep, loss_excluded_irrep;
+    int n_key_irreps;
+    int key_irreps[IRREP_MAX]; /* the key irreps used for this row */
 } meas_row;
 
 /* ---- the measure table ----
@@ -109,10 +128,11 @@ typedef struct {
 #define MEAS_NEED_ZP_GRID 1u     /* the task has TASK_CAP_ZP_GRID (odd p, full grid) */
 #define MEAS_NEED_TRANSFORMER 2u /* the transformer's weights (W_U, W_out) */
 #define MEAS_NEED_EMBED 4u       /* embed.W_E with a row per residue 0..p-1 */
-#define MEAS_N_NEEDS 3
+#define MEAS_NEED_GROUP 8u       /* a group task, op xy, whose irreps irrep.h builds */
+#define MEAS_N_NEEDS 4
 
 /* The files a row writes to. */
-typedef enum { MEAS_FILE_MEASURES, MEAS_FILE_EMBED, MEAS_FILE_COUNT } meas_file;
+typedef enum { MEAS_FILE_MEASURES, MEAS_FILE_EMBED, MEAS_FILE_IRREPS, MEAS_FILE_COUNT } meas_file;
 
 typedef enum {
     MEAS_COL_F64,        /* one double at offset, %.9g */
@@ -120,6 +140,8 @@ typedef enum {
     MEAS_COL_PER_TENSOR, /* double [n_tensors] at offset; columns <name><tensor> */
     MEAS_COL_PER_FREQ,   /* double [n_embed] at offset; columns const, <name>1..K */
     MEAS_COL_FREQ_LIST,  /* int [n_key_freqs] at offset, one column "14,35,41" */
+    MEAS_COL_PER_IRREP,  /* double [n_irreps] at offset; columns <name><irrep> */
+    MEAS_COL_IRREP_LIST, /* int [n_key_irreps] at offset, one column "41,32" */
 } meas_col_kind;
 
 typedef struct {
@@ -198,6 +220,13 @@ const char *meas_fourier_reason(const meas_workspace *ws);
  * _logit_spectrum).  GROK_EINVAL when the Fourier measures do not apply. */
 int meas_key_freqs(meas_workspace *ws, const model *m, meas_freqs *out, grok_err *e);
 
+/* The key irreps of model m on a group task (MEAS_NEED_GROUP): forward over
+ * all inputs, the logit fraction of every irrep into out->irrep_logit and the
+ * non-trivial irreps holding >= MEAS_KEY_IRREP_SHARE of it into
+ * out->irreps (ascending).  Leaves the forward in ws.  GROK_EINVAL when the
+ * group measures do not apply.  Only the irrep fields of out are set. */
+int meas_key_irreps(meas_workspace *ws, const model *m, meas_freqs *out, grok_err *e);
+
 /* Every measure of the table that applies to model m, into out (epoch
  * untouched).  key: the key frequencies to restrict to (docs/measures.md:
  * those of the final model), or NULL for this model's own (R1, as
@@ -261,6 +290,31 @@ void meas_excluded_logits(double *Lexc, const double *L, const double *PL, int N
  * 0 for a flat vector, 1 - 1/n for a one-hot one; 0 when c is all zero.
  * scratch: [n]. */
 double meas_gini(const double *c, int n, double *scratch);
+
+/* Group measures (docs/measures.md, group representations); B [G, G] is
+ * irrep_basis of s.
+ * energy[i] = the squared norm of irrep i's rows of C = B X, X [G, m] a
+ * function on G with values in R^m; C [G, m] scratch. */
+void meas_irrep_energy(double *energy, const double *X, int m, const double *B,
+                       const irrep_set *s, double *C);
+/* frac[i] = energy[i] / |X - mean_x X|^2 for i >= 1, frac[0] = 0 (the trivial
+ * irrep holds the mean, which centring removes); all 0 when X is constant.
+ * Returns the centred total. */
+double meas_irrep_fractions(double *frac, const double *X, int G, int m, const double *B,
+                            const irrep_set *s, double *C);
+/* The logits L [G*G, m] (row x*G + y) as functions of (x, y), one per class:
+ * A [G, m] = the mean of L over the pairs with x*y = g (mul, inv: the group's
+ * tables); frac[i] = G energy_i(A) / sum over rows and classes of (L - its
+ * class mean)^2, frac[0] = 0.  C [G, m] scratch. */
+void meas_irrep_logit_fractions(double *frac, const double *L, int m, const int32_t *mul,
+                                const int32_t *inv, const double *B, const irrep_set *s,
+                                double *A, double *C);
+/* PL [G*G, m]: the logits projected on the functions of x*y in the span of
+ * the matrix elements of the irreps keys[0..n_keys): PL[x*G+y] =
+ * (B_keys^T B_keys A)[x*y], A as above.  A, C [G, m] scratch. */
+void meas_irrep_project(double *PL, const double *L, int m, const int32_t *mul,
+                        const int32_t *inv, const double *B, const irrep_set *s, const int *keys,
+                        int n_keys, double *A, double *C);
 
 /* Rule R1 on a transformed block: Nh [P2, c] holds the 2-D transforms of c
  * centred neurons (column j a neuron); writes each neuron's best frequency

@@ -42,6 +42,7 @@
 #define RUNDIR_STATE "state.safetensors"       /* the commit point of resume */
 #define RUNDIR_MEASURES "measures.tsv"         /* progress measures per epoch */
 #define RUNDIR_FOURIER_EMBED "fourier_embed.tsv"
+#define RUNDIR_IRREPS "irreps.tsv"             /* group tasks: variance per irrep */
 #define RUNDIR_NEURONS "neurons.tsv"
 #define RUNDIR_ATTENTION "attention.tsv"
 #define RUNDIR_LOGIT_SPECTRUM "logit_spectrum.tsv" /* headerless p x p matrix */

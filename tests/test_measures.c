@@ -799,7 +799,7 @@ static void test_table(void **state)
                 sbuf_init(&hdr[f]);
                 meas_format_header(&m, &t, (meas_file)f, &hdr[f]);
             }
-            int n_cols[MEAS_FILE_COUNT] = {1, 1}; /* epoch */
+            int n_cols[MEAS_FILE_COUNT] = {1, 1, 1}; /* epoch */
             int n_skipped = 0;
             printf("# %s on %s: skipped", model_family_name(fams[fi]), task_op_name(ops[oi]));
             for (int i = 0; i < meas_table_len; i++) {
@@ -825,16 +825,20 @@ static void test_table(void **state)
                 if (!on) {
                     n_skipped++;
                     printf(" %s", d->name);
-                    /* the grid first: a non-grid task says so; an MLP names the transformer */
-                    if (oi == 1)
+                    /* the grid first: a non-grid task says so; an MLP names the
+                     * transformer; the group rows say the task is not a group */
+                    if (d->needs == MEAS_NEED_GROUP)
+                        assert_non_null(strstr(why, "not a group"));
+                    else if (oi == 1)
                         assert_non_null(strstr(why, "not modular arithmetic"));
                     else
                         assert_non_null(strstr(why, "transformer"));
                 }
             }
             printf("\n");
-            /* the expected skips: the W_L Ginis for the MLP, every grid row for rand */
-            assert_int_equal(n_skipped, oi == 1 ? 10 : fi == 1 ? 3 : 0);
+            /* the expected skips: the W_L Ginis for the MLP, every grid row for rand,
+             * the 3 group rows always */
+            assert_int_equal(n_skipped, 3 + (oi == 1 ? 10 : fi == 1 ? 3 : 0));
             for (int f = 0; f < MEAS_FILE_COUNT; f++) {
                 int tabs = 0;
                 for (const char *q = hdr[f].data; *q; q++)
@@ -1040,7 +1044,11 @@ static void test_phases(void **state)
     assert_non_null(strstr(b.data, "\"clusters\": [{\"freq\": 14, \"size\": 98}]"));
     assert_non_null(strstr(b.data, "\"memorisation_end\": null"));
     assert_non_null(strstr(b.data, "  \"measures\": {\"computed\": [\"losses\", \"restricted\""));
-    assert_non_null(strstr(b.data, "\"skipped\": []},\n"));
+    /* a Z_p task skips only the group rows */
+    assert_non_null(strstr(b.data, "\"skipped\": [{\"measure\": \"irreps\", \"columns\": "
+                                   "[\"embed_<irrep>\", \"unembed_<irrep>\", \"logit_<irrep>\"]"));
+    assert_non_null(strstr(b.data, "{\"measure\": \"key_irreps\", \"columns\": [\"key_irreps\"]"));
+    assert_null(strstr(b.data, "algorithm"));
     assert_true(b.data[b.len - 1] == '}');
     sbuf_free(&b);
 }
