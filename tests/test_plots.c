@@ -1677,9 +1677,11 @@ static void test_task_kinds(void **state)
     char *log = train_and_plot(bin, dir, "group",
                                "--set task.kind=group --set task.group=S3 "
                                "--set model.d_model=32 --set model.d_mlp=64");
-    /* the attention grid over (x, y); the Fourier figures skipped with the reason */
-    tu_assert_contains(log, "plots: 4 figures drawn, 11 skipped");
+    /* the attention grid over (x, y) and the irrep fractions; the Fourier
+     * figures skipped with the reason */
+    tu_assert_contains(log, "plots: 5 figures drawn, 10 skipped");
     assert_lacks(log, "attention: skipped");
+    assert_lacks(log, "irreps: skipped");
     tu_assert_contains(log, "fourier_embed: skipped: no fourier_embed.tsv (no Fourier measures "
                             "for this run: task kind 'group'");
     free(log);
