@@ -45,6 +45,8 @@
 #define RUNDIR_NEURONS "neurons.tsv"
 #define RUNDIR_ATTENTION "attention.tsv"
 #define RUNDIR_LOGIT_SPECTRUM "logit_spectrum.tsv" /* headerless p x p matrix */
+#define RUNDIR_EMBED_CIRCLES "embed_circles.tsv" /* k token x y */
+#define RUNDIR_LOGIT_SD "logit_sd.tsv"           /* s d logit */
 #define RUNDIR_SUMMARY "summary.json"
 #define RUNDIR_FIGURES "figures"
 #define RUNDIR_FIGURE_INDEX "figures/index.tsv" /* name file caption: the figures drawn */
