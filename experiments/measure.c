@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "algo.h"
 #include "cfg.h"
 #include "rundir.h"
 #include "safetensors.h"
@@ -217,6 +218,20 @@ void measure_summary_json(const measure_result *r, sbuf *out)
                      "cleanup ends at the first epoch from there with test acc >= 0.99 and "
                      "ln(test loss) within 10% of its remaining log range of its minimum");
     sbuf_puts(out, "}");
+    if (!r->have_algo)
+        return;
+    const algo_kind v = algo_verdict(r->dist_irrel, r->grad_sym, r->acc_test);
+    sbuf_printf(out, ",\n  \"algorithm\": {\"verdict\": \"%s\", \"rule\": ", algo_kind_name(v));
+    sbuf_json_string(out, ALGO_RULE);
+    sbuf_printf(out,
+                ", \"dist_irrel\": %.9g, \"grad_sym\": %.9g, \"circularity\": %.9g, "
+                "\"fve_clock\": %.9g, \"fve_pizza\": %.9g, \"acc_test\": %.9g, \"thresholds\": "
+                "{\"solved_acc\": %.9g, \"pizza_grad_sym_min\": %.9g, "
+                "\"pizza_dist_irrel_max\": %.9g, \"clock_grad_sym_max\": %.9g, "
+                "\"clock_dist_irrel_min\": %.9g}}",
+                r->dist_irrel, r->grad_sym, r->circularity, r->fve_clock, r->fve_pizza,
+                r->acc_test, ALGO_SOLVED_ACC, ALGO_PIZZA_GRAD_SYM, ALGO_PIZZA_DIST_IRREL,
+                ALGO_CLOCK_GRAD_SYM, ALGO_CLOCK_DIST_IRREL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -309,35 +324,49 @@ static int write_file(const char *dir, const char *name, const sbuf *b, grok_err
 /* ------------------------------------------------------------------------ */
 /* a run directory */
 
+/* What the final files are formatted from. */
+typedef struct {
+    const task_data *t;
+    const model *m;
+    const meas_freqs *key;
+    long epoch;
+} final_ctx;
+
 /* The files of the final checkpoint, read from its forward (and R1 pass). */
 typedef struct {
     const char *file;
     unsigned needs; /* MEAS_NEED_* */
-    int (*format)(meas_workspace *ws, const task_data *t, long epoch, sbuf *out, grok_err *e);
+    int (*format)(meas_workspace *ws, const final_ctx *c, sbuf *out, grok_err *e);
 } final_file;
 
-static int fmt_neurons(meas_workspace *ws, const task_data *t, long epoch, sbuf *out, grok_err *e)
+static int fmt_neurons(meas_workspace *ws, const final_ctx *c, sbuf *out, grok_err *e)
 {
-    (void)t, (void)epoch;
+    (void)c;
     return meas_format_neurons(ws, out, e);
 }
-static int fmt_attention(meas_workspace *ws, const task_data *t, long epoch, sbuf *out,
-                         grok_err *e)
+static int fmt_attention(meas_workspace *ws, const final_ctx *c, sbuf *out, grok_err *e)
 {
-    (void)epoch;
-    return meas_format_attention(ws, t, out, e);
+    return meas_format_attention(ws, c->t, out, e);
 }
-static int fmt_spectrum(meas_workspace *ws, const task_data *t, long epoch, sbuf *out,
-                        grok_err *e)
+static int fmt_spectrum(meas_workspace *ws, const final_ctx *c, sbuf *out, grok_err *e)
 {
-    (void)t;
-    return meas_format_logit_spectrum(ws, epoch, out, e);
+    return meas_format_logit_spectrum(ws, c->epoch, out, e);
+}
+static int fmt_logit_sd(meas_workspace *ws, const final_ctx *c, sbuf *out, grok_err *e)
+{
+    return meas_format_logit_sd(ws, c->t, out, e);
+}
+static int fmt_embed_circles(meas_workspace *ws, const final_ctx *c, sbuf *out, grok_err *e)
+{
+    return meas_format_embed_circles(ws, c->m, c->key, out, e);
 }
 
 static const final_file final_files[] = {
     {RUNDIR_NEURONS, MEAS_NEED_ZP_GRID, fmt_neurons},
     {RUNDIR_ATTENTION, MEAS_NEED_TRANSFORMER, fmt_attention},
     {RUNDIR_LOGIT_SPECTRUM, MEAS_NEED_ZP_GRID, fmt_spectrum},
+    {RUNDIR_LOGIT_SD, MEAS_NEED_ZP_GRID, fmt_logit_sd},
+    {RUNDIR_EMBED_CIRCLES, MEAS_NEED_ZP_GRID | MEAS_NEED_EMBED, fmt_embed_circles},
 };
 #define N_FINAL_FILES ((int)(sizeof final_files / sizeof final_files[0]))
 
@@ -421,9 +450,10 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
         if ((rc = meas_compute(ws[0], &models[0], &task, NULL, &rows[n - 1], e)) != GROK_OK)
             goto done;
     }
+    const final_ctx fc = {&task, &models[0], &r.key, ck[n - 1]};
     for (int i = 0; i < N_FINAL_FILES; i++)
         if ((final_files[i].needs & ~r.have) == 0 &&
-            (rc = final_files[i].format(ws[0], &task, ck[n - 1], &b_final[i], e)) != GROK_OK)
+            (rc = final_files[i].format(ws[0], &fc, &b_final[i], e)) != GROK_OK)
             goto done;
 
     /* every row, in parallel over checkpoints */
@@ -459,6 +489,17 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
             (rc = write_file(dir, final_files[i].file, &b_final[i], e)) != GROK_OK)
             goto done;
     measure_phases(rows, n, &r.phases);
+    r.have_algo = (r.have & (MEAS_NEED_ZP_GRID | MEAS_NEED_EMBED)) ==
+                  (MEAS_NEED_ZP_GRID | MEAS_NEED_EMBED);
+    if (r.have_algo) {
+        const meas_row *f = &rows[n - 1];
+        r.dist_irrel = f->dist_irrel;
+        r.grad_sym = f->grad_sym;
+        r.circularity = f->circularity;
+        r.fve_clock = f->fve_clock;
+        r.fve_pizza = f->fve_pizza;
+        r.acc_test = f->acc_test;
+    }
     if (res)
         *res = r;
     if (e)

@@ -17,6 +17,11 @@
  *   irreps.tsv         epoch embed_<irrep>... unembed_<irrep>... logit_<irrep>...:
  *                      the fraction of variance in each irrep (group tasks
  *                      with irreps: S_n, D_n, op xy)
+ *   embed_circles.tsv  k token x y: W_E's token rows on each key frequency's
+ *                      circle (its two principal components), final
+ *                      checkpoint (Fourier and an embed.W_E only)
+ *   logit_sd.tsv       s d logit: the final checkpoint's correct-class logit
+ *                      at s = a+b, d = a-b (Fourier only)
  * The columns and files are those of the measure table (meas.h, meas_table)
  * whose needs the run's model family and task meet; an MLP run gets the
  * losses, weight norms and, on a Z_p grid task, the measures of W_E and of
@@ -79,10 +84,14 @@ typedef struct {
     int n_checkpoints;
     long first_epoch, last_epoch;
     measure_phase_bounds phases;
+    /* clock or pizza (algo.h), from the last checkpoint's row; have_algo
+     * when its measures applied (MEAS_NEED_ZP_GRID and MEAS_NEED_EMBED) */
+    int have_algo;
+    double dist_irrel, grad_sym, circularity, fve_clock, fve_pizza, acc_test;
 } measure_result;
 
-/* Appends the members "fourier", "key_freqs", "measures" and "phases" for
- * summary.json: four lines, each indented by two spaces, separated by ",\n",
+/* Appends the members "fourier", "key_freqs", "measures", "phases" and,
+ * when r->have_algo, "algorithm" for summary.json: four or five lines, each indented by two spaces, separated by ",\n",
  * with no trailing comma or newline; for example
  *   "fourier": {"applies": true, "key_freq_rule": "R1", "cluster_frac": 0.85,
  *               "neurons": 512, "dead_neurons": 0,
@@ -91,8 +100,11 @@ typedef struct {
  *   "measures": {"computed": ["losses", ...], "skipped": [{"measure": "gini_WL",
  *                "columns": ["gini_WL"], "reason": "..."}, ...]},
  *   "phases": {"memorisation_end": 1400, "circuit_formation_end": 9400,
- *              "cleanup_end": 13000, "rule": "..."}
- * (each member on one line).  When the Fourier measures do not apply:
+ *              "cleanup_end": 13000, "rule": "..."},
+ *   "algorithm": {"verdict": "clock", "rule": "...", "dist_irrel": 0.85,
+ *                 "grad_sym": 0.33, "circularity": 0.99, "fve_clock": 0.9,
+ *                 "fve_pizza": 0.1, "acc_test": 1, "thresholds": {...}}
+ * (each member on one line; the verdict: algo_verdict, measures/algo.h).  When the Fourier measures do not apply:
  * "fourier": {"applies": false, "reason": "..."} and "key_freqs": [].
  * "measures" walks meas_table: the rows computed, and each row skipped with
  * its columns and the reason of its first unmet need.  For a group task with

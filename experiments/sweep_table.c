@@ -63,7 +63,8 @@ int sweep_summary(const char *dir, long *n_done, long *n_total, grok_err *e)
         sbuf_printf(&t, "\t%s", s.axes[k].key);
     sbuf_puts(&t, "\tstatus\tepochs_done\tepochs_total\tmemorised_epoch\tgrokked_epoch"
                   "\tmemorisation_end\tcircuit_formation_end\tcleanup_end"
-                  "\tfinal_epoch\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\tkey_freqs\n");
+                  "\tfinal_epoch\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\tkey_freqs"
+                  "\talgorithm\tgrad_sym\tdist_irrel\n");
     sbuf_puts(&w, "index\tname\tstatus\tepochs_done\twall_s\tms_per_epoch\tthreads\tblis_kernel\n");
     long done = 0;
     for (long i = 0; i < s.n_points; i++) {
@@ -90,7 +91,8 @@ int sweep_summary(const char *dir, long *n_done, long *n_total, grok_err *e)
             "grokked_epoch",    "phases.memorisation_end", "phases.circuit_formation_end",
             "phases.cleanup_end", "final.epoch",           "final.train_loss",
             "final.test_loss",  "final.train_acc",        "final.test_acc",
-            "key_freqs"};
+            "key_freqs",        "algorithm.verdict",      "algorithm.grad_sym",
+            "algorithm.dist_irrel"};
         for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++)
             sweep_cell(&t, &sum, cells[k]);
         sbuf_puts(&t, "\n");

@@ -36,6 +36,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "algo.h"
 #include "loss.h"
 
 /* Neurons per R1 block: keeps the block buffers small ([P2, 64] doubles, 6.5
@@ -81,6 +82,7 @@ struct meas_workspace {
     double *irB;         /* [G, G] irrep_basis */
     double *irA, *irC;   /* [G, max(Vo, DE, HU)] */
     double *irX;         /* [G, max(DE, HU)] W_E rows, W_U columns */
+    algo_workspace *algo; /* the clock/pizza measures of W_E (GRID and EMBED) */
 };
 
 /* ------------------------------------------------------------------------ */
@@ -336,6 +338,7 @@ void meas_workspace_free(meas_workspace *ws)
     grok_free(ws->irC);
     grok_free(ws->irX);
     irrep_free(&ws->irr);
+    algo_workspace_free(ws->algo);
     free(ws);
 }
 
@@ -543,6 +546,13 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
                          "activations for %d inputs)",
                          bytes >> 20, n_inputs);
     }
+    if (ws->fourier && D > 0) {
+        int rc = algo_workspace_alloc(&ws->algo, m, t, e);
+        if (rc != GROK_OK) {
+            meas_workspace_free(ws);
+            return rc;
+        }
+    }
     memcpy(ws->tokens, t->tokens, N * (size_t)ws->T * sizeof(int32_t));
     if (ws->fourier) {
         fourier_basis(ws->F, p);
@@ -713,7 +723,8 @@ struct meas_pass {
     const task_data *t;
     const meas_freqs *key; /* given, or the model's own once R1 ran */
     meas_freqs own;
-    int have_PL, have_spec_e, have_spec_l;
+    int have_PL, have_spec_e, have_spec_l, have_pca;
+    double circularity;
     /* group tasks */
     const meas_freqs *gkey; /* given key irreps, or the model's own once the rule ran */
     meas_freqs gown;
@@ -976,6 +987,42 @@ static void m_embed(meas_pass *ps, const meas_desc *d, meas_row *out)
     out->n_embed = ps->ws->K + 1;
 }
 
+static void m_dist_irrel(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    const meas_workspace *ws = ps->ws;
+    out->dist_irrel = algo_dist_irrel(ws->logits, ws->Vo, ps->t->label, ws->p, ws->bufA);
+}
+
+static void m_grad_sym(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    out->grad_sym = algo_model_grad_sym(ps->ws->algo, ps->m);
+}
+
+/* the PCA of W_E's token rows, once per pass; returns the circularity */
+static double pass_circularity(meas_pass *ps)
+{
+    if (!ps->have_pca) {
+        ps->circularity = algo_model_circularity(ps->ws->algo, ps->m);
+        ps->have_pca = 1;
+    }
+    return ps->circularity;
+}
+
+static void m_circularity(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    out->circularity = pass_circularity(ps);
+}
+
+static void m_logit_fve(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    pass_circularity(ps);
+    algo_model_fve(ps->ws->algo, ps->m, &out->fve_clock, &out->fve_pizza, NULL);
+}
+
 /* ------------------------------------------------------------------------ */
 /* the table */
 
@@ -1015,6 +1062,18 @@ const meas_desc meas_table[] = {
      COLS({"n_key_freqs", MEAS_COL_INT, offsetof(meas_row, n_key_freqs)},
           {"key_freqs", MEAS_COL_FREQ_LIST, offsetof(meas_row, key_freqs)}),
      m_key_freqs, 0, "the key frequencies the row used (rule R1 on the last hidden layer)"},
+    {"dist_irrel", MEAS_FILE_MEASURES, GRID, COLS(COL(dist_irrel)), m_dist_irrel, 0,
+     "distance irrelevance: mean over d of the std over s of the correct-class logit at "
+     "(s, d) = (a+b, a-b), over its std"},
+    {"grad_sym", MEAS_FILE_MEASURES, GRID | EMB, COLS(COL(grad_sym)), m_grad_sym, 0,
+     "gradient symmetricity: mean cosine of d logit_c / d E_a and d logit_c / d E_b over 100 "
+     "fixed triples"},
+    {"circularity", MEAS_FILE_MEASURES, GRID | EMB, COLS(COL(circularity)), m_circularity, 0,
+     "circularity of W_E's first 4 principal components"},
+    {"logit_fve", MEAS_FILE_MEASURES, GRID | EMB, COLS(COL(fve_clock), COL(fve_pizza)),
+     m_logit_fve, 0,
+     "logit variance explained by the clock and pizza templates, W_E restricted to its "
+     "leading PCA circle"},
     {"embed_freq", MEAS_FILE_EMBED, GRID | EMB,
      COLS({"freq_", MEAS_COL_PER_FREQ, offsetof(meas_row, embed)}), m_embed, 0,
      "W_E norm per frequency: constant, then 1..K"},
@@ -1276,4 +1335,27 @@ int meas_format_logit_spectrum(meas_workspace *ws, long epoch, sbuf *out, grok_e
         sbuf_puts(out, "\n");
     }
     return GROK_OK;
+}
+
+int meas_format_logit_sd(meas_workspace *ws, const task_data *t, sbuf *out, grok_err *e)
+{
+    if (!ws->fourier)
+        return grok_fail(e, GROK_EINVAL, "measures: no logit table over (s, d): %s", ws->reason);
+    if (!ws->have_forward)
+        return grok_fail(e, GROK_EINVAL, "measures: no forward pass to read logits from");
+    GROK_ASSERT(t->n_all == ws->N && t->cfg.p == ws->p);
+    algo_format_logit_sd(ws->logits, ws->Vo, t, out);
+    return GROK_OK;
+}
+
+int meas_format_embed_circles(meas_workspace *ws, const model *m, const meas_freqs *key,
+                              sbuf *out, grok_err *e)
+{
+    if (!ws->algo)
+        return grok_fail(e, GROK_EINVAL, "measures: no embedding circles: %s",
+                         ws->fourier ? "the model has no embed.W_E" : ws->reason);
+    int rc = ws_check_model(ws, m, e);
+    if (rc == GROK_OK && (rc = check_keys(ws, key, e)) == GROK_OK)
+        algo_format_embed_circles(ws->algo, m, key->k, key->n, out);
+    return rc;
 }

@@ -103,6 +103,8 @@ typedef struct {
     int n_embed;                  /* K + 1 when the W_E spectrum was measured */
     double embed[MEAS_MAX_K + 1]; /* [K+1] W_E norm: constant, then frequency 1..K */
     double sum_sq_weights;
+    /* clock or pizza (algo.h) */
+    double dist_irrel, grad_sym, circularity, fve_clock, fve_pizza;
     int n_tensors;
     double sq[MEAS_MAX_TENSORS]; /* [n_tensors] sum of squares, parameter-table order */
     /* group tasks (have & MEAS_NEED_GROUP) */
@@ -243,7 +245,8 @@ int meas_compute(meas_workspace *ws, const model *m, const task_data *t, const m
  * acc_test loss_restricted loss_restricted_train acc_restricted
  * loss_excluded acc_excluded gini_WE gini_WL gini_WE_nonconst
  * gini_WL_nonconst gini_WE_freq gini_WL_freq sum_sq_weights sq_<tensor>...
- * n_key_freqs key_freqs; key_freqs is a comma list without spaces
+ * n_key_freqs key_freqs dist_irrel grad_sym circularity fve_clock fve_pizza;
+ * key_freqs is a comma list without spaces
  * ("14,35,41"), empty when there are none.  fourier_embed.tsv: epoch const
  * freq_1 ... freq_K. */
 void meas_format_header(const model *m, const task_data *t, meas_file file, sbuf *out);
@@ -264,6 +267,15 @@ int meas_format_attention(meas_workspace *ws, const task_data *t, sbuf *out, gro
  * classes of the 2-D Fourier coefficient (f, g) of the logits centred over
  * inputs.  GROK_EINVAL when the Fourier measures do not apply. */
 int meas_format_logit_spectrum(meas_workspace *ws, long epoch, sbuf *out, grok_err *e);
+
+/* logit_sd.tsv (algo_format_logit_sd) from the last forward in ws.
+ * GROK_EINVAL when the Fourier measures do not apply. */
+int meas_format_logit_sd(meas_workspace *ws, const task_data *t, sbuf *out, grok_err *e);
+/* embed_circles.tsv (algo_format_embed_circles) of model m for the key
+ * frequencies key.  GROK_EINVAL when the clock/pizza measures of W_E do not
+ * apply (MEAS_NEED_ZP_GRID and MEAS_NEED_EMBED). */
+int meas_format_embed_circles(meas_workspace *ws, const model *m, const meas_freqs *key,
+                              sbuf *out, grok_err *e);
 
 /* ---- the building blocks, exposed for tests ---- */
 

@@ -15,7 +15,8 @@ typedef enum {
     RNG_STREAM_SPLIT = 1, /* train/test permutation */
     RNG_STREAM_INIT = 2,  /* parameter initialisation */
     RNG_STREAM_TABLE = 3, /* the 'rand' task's fixed random table */
-    RNG_STREAM_BATCH = 4  /* minibatch order; index = epoch */
+    RNG_STREAM_BATCH = 4, /* minibatch order; index = epoch */
+    RNG_STREAM_ALGO = 5   /* the fixed triples of gradient symmetricity (measures/algo.h) */
 } rng_stream;
 
 typedef struct rng rng;

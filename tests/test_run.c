@@ -921,7 +921,8 @@ static void test_mlp_measures(void **state)
         "epoch\tloss_train\tloss_test\tacc_train\tacc_test\tloss_restricted\t"
         "loss_restricted_train\tacc_restricted\tloss_excluded\tacc_excluded\tgini_WE\t"
         "gini_WE_nonconst\tgini_WE_freq\tsum_sq_weights\tsq_embed.W_E\tsq_mlp.0.W\tsq_mlp.0.b\t"
-        "sq_unembed.W_U\tsq_unembed.b_U\tn_key_freqs\tkey_freqs\n";
+        "sq_unembed.W_U\tsq_unembed.b_U\tn_key_freqs\tkey_freqs\tdist_irrel\tgrad_sym\t"
+        "circularity\tfve_clock\tfve_pizza\n";
     const char *nl = strchr(m, '\n');
     printf("   MLP measures.tsv: %d lines; header %.*s\n", count_lines(m), (int)(nl - m), m);
     assert_int_equal(strncmp(m, want, strlen(want)), 0);
