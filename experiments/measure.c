@@ -310,6 +310,8 @@ static const final_file final_files[] = {
 static const char *const table_files[MEAS_FILE_COUNT] = {
     [MEAS_FILE_MEASURES] = RUNDIR_MEASURES,
     [MEAS_FILE_EMBED] = RUNDIR_FOURIER_EMBED,
+    [MEAS_FILE_EXCLUDED_FREQ] = RUNDIR_EXCLUDED_FREQ,
+    [MEAS_FILE_COEFS] = RUNDIR_COEFS,
 };
 
 int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e)

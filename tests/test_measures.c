@@ -799,7 +799,9 @@ static void test_table(void **state)
                 sbuf_init(&hdr[f]);
                 meas_format_header(&m, &t, (meas_file)f, &hdr[f]);
             }
-            int n_cols[MEAS_FILE_COUNT] = {1, 1}; /* epoch */
+            int n_cols[MEAS_FILE_COUNT]; /* epoch */
+            for (int f = 0; f < MEAS_FILE_COUNT; f++)
+                n_cols[f] = 1;
             int n_skipped = 0;
             printf("# %s on %s: skipped", model_family_name(fams[fi]), task_op_name(ops[oi]));
             for (int i = 0; i < meas_table_len; i++) {
@@ -833,8 +835,9 @@ static void test_table(void **state)
                 }
             }
             printf("\n");
-            /* the expected skips: the W_L Ginis for the MLP, every grid row for rand */
-            assert_int_equal(n_skipped, oi == 1 ? 10 : fi == 1 ? 3 : 0);
+            /* the expected skips: the W_L Ginis and the heads for the MLP, every grid
+             * row for rand */
+            assert_int_equal(n_skipped, oi == 1 ? 16 : fi == 1 ? 4 : 0);
             for (int f = 0; f < MEAS_FILE_COUNT; f++) {
                 int tabs = 0;
                 for (const char *q = hdr[f].data; *q; q++)
@@ -1132,15 +1135,17 @@ static void test_run_dir(void **state)
             m.params[j] = (float)(m.params[j] * 0.9 + 0.05 * tu_xs_normal(&g));
         assert_int_equal(write_ckpt(&m, dir, eps[i], &e), GROK_OK);
     }
-    const char *files[] = {"measures.tsv", "fourier_embed.tsv", "neurons.tsv", "attention.tsv",
-                           "logit_spectrum.tsv"};
-    char *first[5];
+    const char *files[] = {"measures.tsv",  "fourier_embed.tsv",  "neurons.tsv",
+                           "attention.tsv", "logit_spectrum.tsv", "excluded_freq.tsv",
+                           "coefs.tsv"};
+    enum { N_FILES = sizeof files / sizeof files[0] };
+    char *first[N_FILES];
     measure_result res;
     assert_int_equal(measure_run_dir_result(dir, 1, &res, &e), GROK_OK);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < N_FILES; i++)
         assert_non_null(first[i] = slurp(dir, files[i]));
     assert_int_equal(measure_run_dir(dir, 2, &e), GROK_OK);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < N_FILES; i++) {
         char *again = slurp(dir, files[i]);
         assert_non_null(again);
         assert_string_equal(first[i], again); /* same bytes with 1 and 2 jobs */
@@ -1161,12 +1166,20 @@ static void test_run_dir(void **state)
     char keys[256] = "";
     for (int i = 0; i < res.key.n; i++)
         snprintf(keys + strlen(keys), sizeof keys - strlen(keys), i ? ",%d" : "%d", res.key.k[i]);
+    /* the key_freqs column's index in the header */
+    int kcol = 0;
+    {
+        const char *h = strstr(first[0], "\tkey_freqs\t");
+        assert_non_null(h);
+        for (const char *q = first[0]; q <= h; q++)
+            kcol += *q == '\t';
+    }
     int lines = 0;
     for (const char *q = strchr(first[0], '\n') + 1; *q; q = strchr(q, '\n') + 1) {
-        const char *nl = strchr(q, '\n');
-        const char *tab = nl;
-        while (tab[-1] != '\t')
-            tab--;
+        const char *tab = q;
+        for (int i = 0; i < kcol; i++)
+            tab = strchr(tab, '\t') + 1;
+        const char *nl = strchr(tab, '\t');
         assert_int_equal((int)(nl - tab), (int)strlen(keys));
         assert_int_equal(strncmp(tab, keys, strlen(keys)), 0);
         assert_int_equal(atol(q), eps[lines]);
@@ -1176,6 +1189,9 @@ static void test_run_dir(void **state)
     assert_int_equal(strncmp(first[1], "epoch\tconst\tfreq_1\tfreq_2", 25), 0);
     assert_int_equal(strncmp(first[3], "a\tb\thead\tatt_a\tatt_b\tatt_eq\n0\t0\t0\t", 33), 0);
     assert_int_equal(strncmp(first[4], "# logit 2D Fourier spectrum, epoch 200,", 39), 0);
+    const char *xh = "epoch\tfreq_1\tfreq_2\tfreq_3\tfreq_4\tfreq_5\tfreq_6\n0\t";
+    assert_int_equal(strncmp(first[5], xh, strlen(xh)), 0);
+    assert_int_equal(strncmp(first[6], "epoch\tlogit_norm\talpha_1\talpha_2", 33), 0);
 
     /* a truncated checkpoint names itself, and no file is touched */
     snprintf(path, sizeof path, "%s/checkpoints/epoch-000100.safetensors", dir);
@@ -1193,7 +1209,7 @@ static void test_run_dir(void **state)
         assert_string_equal(first[i], after);
         free(after);
     }
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < N_FILES; i++)
         free(first[i]);
     /* a checkpoint of another model names the tensor */
     model m2;
