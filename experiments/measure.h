@@ -69,7 +69,7 @@ typedef struct {
     char reason[160];     /* why not, when fourier == 0 */
     unsigned have;        /* the needs met (MEAS_NEED_*): which rows of meas_table applied */
     char need_reason[MEAS_N_NEEDS][160]; /* why need bit i is not met ("" when it is) */
-    meas_freqs key;       /* key frequencies of the last checkpoint (rule R1) */
+    meas_freqs key;       /* key frequencies of the last checkpoint (both rules) */
     int n_checkpoints;
     long first_epoch, last_epoch;
     measure_phase_bounds phases;
@@ -78,9 +78,11 @@ typedef struct {
 /* Appends the members "fourier", "key_freqs", "measures" and "phases" for
  * summary.json: four lines, each indented by two spaces, separated by ",\n",
  * with no trailing comma or newline; for example
- *   "fourier": {"applies": true, "key_freq_rule": "R1", "cluster_frac": 0.85,
- *               "neurons": 512, "dead_neurons": 0,
- *               "clusters": [{"freq": 14, "size": 98}, ...]},
+ *   "fourier": {"applies": true, "key_freq_rule": "neuron", "key_freq_share": 0.05,
+ *               "cluster_frac": 0.85, "neurons": 512, "dead_neurons": 0,
+ *               "clusters": [{"freq": 14, "size": 98}, ...],
+ *               "key_freqs_neuron": [14, 35, 41, 42, 52],
+ *               "key_freqs_cluster": [14, 35, 41, 42, 52]},
  *   "key_freqs": [14, 35, 41, 42, 52],
  *   "measures": {"computed": ["losses", ...], "skipped": [{"measure": "gini_WL",
  *                "columns": ["gini_WL"], "reason": "..."}, ...]},
@@ -88,6 +90,8 @@ typedef struct {
  *              "cleanup_end": 13000, "rule": "..."}
  * (each member on one line).  When the Fourier measures do not apply:
  * "fourier": {"applies": false, "reason": "..."} and "key_freqs": [].
+ * key_freqs is the list of the rule named by key_freq_rule (the config's
+ * measures.key_freq_rule); both rules' lists stand in "fourier".
  * "measures" walks meas_table: the rows computed, and each row skipped with
  * its columns and the reason of its first unmet need.  Unreached boundaries
  * are null. */
