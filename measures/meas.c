@@ -220,10 +220,23 @@ static void sum_by_s(double *Ls, const double *L, int p)
         }
 }
 
+/* out[i] = exp(sign * x[i] - shift), i < n: the vector exp where libmvec is
+ * there (grok.h, GROK_VECTOR_EXP) */
+GROK_VECTOR_CLONES
+static void exp_shifted(double *restrict out, const double *restrict x, double sign, double shift,
+                        int n)
+{
+#if GROK_VECTOR_EXP
+#pragma omp simd
+#endif
+    for (int i = 0; i < n; i++)
+        out[i] = exp(sign * x[i] - shift);
+}
+
 size_t meas_excluded_per_freq_scratch(int p)
 {
     const size_t P = (size_t)p, K = (size_t)fourier_n_freqs(p);
-    return P * P + 3 * P + 4 * K * P + 3 * K;
+    return 2 * P * P + 3 * P + 5 * K * P + 3 * K;
 }
 
 void meas_excluded_per_freq(double *out, const double *L, int p, const int32_t *labels,
@@ -232,8 +245,8 @@ void meas_excluded_per_freq(double *out, const double *L, int p, const int32_t *
     const int K = fourier_n_freqs(p);
     const size_t P = (size_t)p, Kz = (size_t)K;
     double *Ls = scratch, *ctab = Ls + P * P, *stab = ctab + P, *cu = stab + P, *cv = cu + Kz * P,
-           *Dl = cv + Kz * P, *E = Dl + Kz * P, *X = E + Kz * P, *g = X + P, *S = g + Kz,
-           *acc = S + Kz;
+           *Dl = cv + Kz * P, *E = Dl + Kz * P, *X = E + Kz * P, *S = X + P * P, *g = S + P * Kz,
+           *acc = g + Kz, *mrow = acc + Kz;
     int *cnt = iscratch, *idx = iscratch + p + 1;
     trig_table(ctab, stab, p);
     sum_by_s(Ls, L, p);
@@ -266,13 +279,16 @@ void meas_excluded_per_freq(double *out, const double *L, int p, const int32_t *
         const int r = rows ? rows[i] : i;
         idx[cnt[(r / p + r % p) % p]++] = r;
     }
-    /* cnt[s] is now the end of group s */
+    /* cnt[s] is now the end of group s (a group has at most p rows) */
     for (int k = 0; k < K; k++)
         acc[k] = 0;
     for (int s = 0, i0 = 0; s < p; i0 = cnt[s], s++) {
+        const int ns = cnt[s] - i0;
+        if (ns == 0)
+            continue;
         /* Dl[k, c] = Delta_k[s, c] = u_k(s) cu[k, c] + v_k(s) cv[k, c]; the
          * excluded logits of a row of group s are L[r, :] - Dl[k, :].
-         * E[c, k] = exp(-Dl[k, c] - g[k]), g[k] = max_c -Dl[k, c]. */
+         * E[k, c] = exp(-Dl[k, c] - g[k]), g[k] = max_c -Dl[k, c]. */
         for (int k = 1; k <= K; k++) {
             const double cs = un * ctab[(size_t)k * s % P], sn = un * stab[(size_t)k * s % P];
             const double *xu = cu + (size_t)(k - 1) * P, *xv = cv + (size_t)(k - 1) * P;
@@ -282,31 +298,30 @@ void meas_excluded_per_freq(double *out, const double *L, int p, const int32_t *
                 mx = fmax(mx, -d[c]);
             }
             g[k - 1] = mx;
-            for (int c = 0; c < p; c++)
-                E[(size_t)c * Kz + (size_t)(k - 1)] = exp(-d[c] - mx);
+            exp_shifted(E + (size_t)(k - 1) * P, d, -1.0, mx, p);
         }
-        for (int i = i0; i < cnt[s]; i++) {
-            const int r = idx[i];
-            const double *x = L + (size_t)r * P;
+        /* X [ns, p] = exp(L[r, :] - m_r) for the group's rows */
+        for (int i = 0; i < ns; i++) {
+            const double *x = L + (size_t)idx[i0 + i] * P;
             double m = x[0];
             for (int c = 1; c < p; c++)
                 m = fmax(m, x[c]);
-            for (int c = 0; c < p; c++)
-                X[c] = exp(x[c] - m);
-            /* S[k] = sum_c exp(L[r, c] - m) exp(-Dl[k, c] - g[k]) */
-            for (int k = 0; k < K; k++)
-                S[k] = 0;
-            for (int c = 0; c < p; c++) {
-                const double xc = X[c], *e = E + (size_t)c * Kz;
-                for (int k = 0; k < K; k++)
-                    S[k] += xc * e[k];
-            }
-            const int y = labels[r];
+            mrow[i] = m;
+            exp_shifted(X + (size_t)i * P, x, 1.0, m, p);
+        }
+        /* S [ns, K] = X E^T: S[i, k] = sum_c exp(L[r, c] - m_r) exp(-Dl[k, c] - g[k]) */
+        gsl_matrix_const_view Xv = gsl_matrix_const_view_array(X, (size_t)ns, P);
+        gsl_matrix_const_view Ev = gsl_matrix_const_view_array(E, Kz, P);
+        gsl_matrix_view Sv = gsl_matrix_view_array(S, (size_t)ns, Kz);
+        gsl_blas_dgemm(CblasNoTrans, CblasTrans, 1.0, &Xv.matrix, &Ev.matrix, 0.0, &Sv.matrix);
+        for (int i = 0; i < ns; i++) {
+            const int r = idx[i0 + i], y = labels[r];
+            const double *x = L + (size_t)r * P;
             for (int k = 0; k < K; k++) {
-                const double *d = Dl + (size_t)k * P;
+                const double *d = Dl + (size_t)k * P, sk = S[(size_t)i * Kz + (size_t)k];
                 double lse;
-                if (S[k] > 1e-250 && isfinite(S[k])) {
-                    lse = m + g[k] + log(S[k]);
+                if (sk > 1e-250 && isfinite(sk)) {
+                    lse = mrow[i] + g[k] + log(sk);
                 } else { /* the product under- or overflowed: directly */
                     double mk = x[0] - d[0], z = 0;
                     for (int c = 1; c < p; c++)
@@ -323,22 +338,34 @@ void meas_excluded_per_freq(double *out, const double *L, int p, const int32_t *
         out[k] = n > 0 ? acc[k] / n : 0;
 }
 
-/* R [p, p] = sum over the frequencies k in keys[0..n) (keys NULL: 1..n) of
- * alpha[k-1] C_k[s, c], C_k[s, c] = sqrt(2/p^3) cos(w_k(s - c)); ctab [p] */
+/* G [p]: G[j] = sum of L[r, c] over the (r, c) with ((a+b) - c) mod p = j:
+ * C_k[r, c] depends on (r, c) only through j, so <C_k, L> = sum_j C_k(j) G[j] */
+static void sum_by_diff(double *G, const double *L, int p)
+{
+    memset(G, 0, (size_t)p * sizeof *G);
+    for (int a = 0; a < p; a++)
+        for (int b = 0; b < p; b++) {
+            const int s = (a + b) % p;
+            const double *x = L + ((size_t)a * p + b) * p;
+            for (int c = 0; c < p; c++)
+                G[s >= c ? s - c : s - c + p] += x[c];
+        }
+}
+
+/* R [p] = sum over the frequencies k in keys[0..n) (keys NULL: 1..n) of
+ * alpha[k-1] C_k(j), C_k(j) = sqrt(2/p^3) cos(w_k j), j = (s - c) mod p */
 static void coef_template(double *R, const double *alpha, const int *keys, int n, int p,
                           const double *ctab)
 {
     const double cn = sqrt(2.0 / ((double)p * p * p));
-    for (int s = 0; s < p; s++)
-        for (int c = 0; c < p; c++) {
-            const size_t j = (size_t)((s - c + p) % p);
-            double v = 0;
-            for (int i = 0; i < n; i++) {
-                const int k = keys ? keys[i] : i + 1;
-                v += alpha[k - 1] * ctab[(size_t)k * j % (size_t)p];
-            }
-            R[(size_t)s * p + c] = cn * v;
+    for (int j = 0; j < p; j++) {
+        double v = 0;
+        for (int i = 0; i < n; i++) {
+            const int k = keys ? keys[i] : i + 1;
+            v += alpha[k - 1] * ctab[(size_t)k * j % (size_t)p];
         }
+        R[j] = cn * v;
+    }
 }
 
 void meas_coefs(double *alpha, double *norm, double *residual, const double *L, int p,
@@ -346,25 +373,26 @@ void meas_coefs(double *alpha, double *norm, double *residual, const double *L, 
 {
     const int K = fourier_n_freqs(p);
     const size_t P = (size_t)p;
-    double *Ls = scratch, *R = Ls + P * P, *ctab = R + P * P;
+    double *G = scratch, *R = G + P, *ctab = R + P;
     trig_table(ctab, NULL, p);
-    sum_by_s(Ls, L, p);
+    sum_by_diff(G, L, p);
     const double cn = sqrt(2.0 / ((double)p * p * p));
     for (int k = 1; k <= K; k++) {
         double v = 0;
-        for (int s = 0; s < p; s++)
-            for (int c = 0; c < p; c++)
-                v += ctab[(size_t)k * (size_t)((s - c + p) % p) % P] * Ls[(size_t)s * P + c];
+        for (int j = 0; j < p; j++)
+            v += ctab[(size_t)k * j % P] * G[j];
         alpha[k - 1] = cn * v;
     }
     coef_template(R, alpha, NULL, K, p, ctab);
     double nn = 0, rr = 0;
     for (int a = 0; a < p; a++)
         for (int b = 0; b < p; b++) {
-            const double *x = L + ((size_t)a * p + b) * P, *y = R + (size_t)((a + b) % p) * P;
+            const int s = (a + b) % p;
+            const double *x = L + ((size_t)a * p + b) * P;
             for (int c = 0; c < p; c++) {
+                const double z = x[c] - R[s >= c ? s - c : s - c + p];
                 nn += x[c] * x[c];
-                rr += (x[c] - y[c]) * (x[c] - y[c]);
+                rr += z * z;
             }
         }
     *norm = sqrt(nn);
@@ -375,15 +403,15 @@ void meas_excluded_3d_logits(double *Lx, const double *L, const double *alpha, c
                              int n_keys, int p, double *scratch)
 {
     const size_t P = (size_t)p;
-    double *R = scratch, *ctab = R + P * P;
+    double *R = scratch, *ctab = R + P;
     trig_table(ctab, NULL, p);
     coef_template(R, alpha, keys, n_keys, p, ctab);
     for (int a = 0; a < p; a++)
         for (int b = 0; b < p; b++) {
+            const int s = (a + b) % p;
             const size_t r = (size_t)a * p + b;
-            const double *y = R + (size_t)((a + b) % p) * P;
             for (int c = 0; c < p; c++)
-                Lx[r * P + c] = L[r * P + c] - y[c];
+                Lx[r * P + c] = L[r * P + c] - R[s >= c ? s - c : s - c + p];
         }
 }
 
@@ -609,8 +637,8 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
         ws->fn = ws_alloc(K + 1, sizeof(double), &bytes);
         const size_t H = (size_t)ws->H, PM = P > M ? P : M;
         ws->scratch = ws_alloc(PM > H ? PM : H, sizeof(double), &bytes);
-        const size_t xs = meas_excluded_per_freq_scratch(p);
-        ws->xscr = ws_alloc(xs > 2 * P2 + P ? xs : 2 * P2 + P, sizeof(double), &bytes);
+        /* also holds meas_coefs' and meas_excluded_3d_logits' 3p */
+        ws->xscr = ws_alloc(meas_excluded_per_freq_scratch(p), sizeof(double), &bytes);
         ws->iscr = ws_alloc(N + P + 1, sizeof(int), &bytes);
         ws->nbest = ws_alloc(M, sizeof(int), &bytes);
         ws->nfrac = ws_alloc(M, sizeof(double), &bytes);

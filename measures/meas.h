@@ -338,7 +338,9 @@ double meas_gini(const double *c, int n, double *scratch);
  * logits L [p*p, p] over the full grid (r = a*p + b, labels by row).  Uses
  * that u_k, v_k depend on r only through s = (a+b) mod p: the logits summed
  * per s give the coefficients, and one table of exponentials per s turns
- * the K log-sum-exps of a row into one p x K product (docs/measures.md).
+ * the K log-sum-exps of the group's rows into one matrix product
+ * [rows, p] x [p, K] (docs/measures.md); a row whose product under- or
+ * overflows is summed directly.
  * The rows are summed grouped by s (ascending), in their given order inside
  * a group.  scratch: meas_excluded_per_freq_scratch(p) doubles; iscratch:
  * n + p + 1 ints. */
@@ -349,13 +351,14 @@ size_t meas_excluded_per_freq_scratch(int p);
 /* The coefficients on C_k[r, c] = cos(w_k(s - c)) / |.|_F (s = (a+b) mod p,
  * w_k = 2 pi k / p; |cos(w_k(s - c))|_F = sqrt(p^3 / 2)) of logits
  * L [p*p, p]: alpha [K] = <C_k, L>_F for k = 1..K, *norm = |L|_F,
- * *residual = |L - sum_k alpha_k C_k|_F (absolute).  scratch: 2 p^2 + p
- * doubles. */
+ * *residual = |L - sum_k alpha_k C_k|_F (absolute).  C_k depends on (r, c)
+ * only through j = (s - c) mod p, so the logits are first summed per j.
+ * scratch: 3 p doubles. */
 void meas_coefs(double *alpha, double *norm, double *residual, const double *L, int p,
                 double *scratch);
 
 /* Lx [p*p, p] = L - sum over keys[0..n_keys) of alpha[k-1] C_k (the 3-D
- * excluded logits; Lx may be L).  scratch: p^2 + p doubles. */
+ * excluded logits; Lx may be L).  scratch: 2 p doubles. */
 void meas_excluded_3d_logits(double *Lx, const double *L, const double *alpha, const int *keys,
                              int n_keys, int p, double *scratch);
 
