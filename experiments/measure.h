@@ -8,6 +8,10 @@
  *                      the Fourier columns are absent when they do not apply
  *   fourier_embed.tsv  epoch const freq_1 .. freq_K: the W_E norm in each
  *                      frequency (Fourier tasks only)
+ *   excluded_freq.tsv  epoch freq_1 .. freq_K: the excluded loss of each
+ *                      frequency alone (Fourier tasks only)
+ *   coefs.tsv          epoch logit_norm alpha_1 .. alpha_K cos_1 .. cos_K: the
+ *                      coefficients of cos(w_k(a+b-c)) (Fourier tasks only)
  *   neurons.tsv        neuron freq frac_explained, final checkpoint (Fourier only)
  *   attention.tsv      [layer] a b head att_a att_b att_eq, final checkpoint
  *                      (the task's operand and position names: meas.h;
@@ -127,7 +131,7 @@ typedef struct {
     meas_workspace *ws;
     const task_data *task;
     unsigned have;
-    sbuf header[MEAS_FILE_COUNT]; /* header lines of measures.tsv, fourier_embed.tsv */
+    sbuf header[MEAS_FILE_COUNT]; /* header lines of the table's files (meas_file) */
     sbuf line;                    /* scratch */
 } measure_live;
 
@@ -139,7 +143,7 @@ int measure_live_init(measure_live *lv, const model *m, const task_data *t, mode
 void measure_live_free(measure_live *lv);
 
 /* Measures m as of `epoch` and writes its row into dir/measures.tsv (and
- * dir/fourier_embed.tsv when it applies): rows of an epoch >= this one are
+ * fourier_embed.tsv, excluded_freq.tsv, coefs.tsv when they apply): rows of an epoch >= this one are
  * dropped first, so a resumed run that measures an epoch again writes the
  * same bytes as one never interrupted; a file whose header differs is
  * started afresh.  row (may be NULL) receives the measures. */

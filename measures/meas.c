@@ -19,7 +19,14 @@
  *    the number of keys);
  *  - the spectra F W_E[:p] (embed.W_E of any family) and F W_L,
  *    W_L = W_U^T W_out^T (a transformer; TransformerLens layouts: W_U [D, Vo],
- *    W_out [M, D]).
+ *    W_out [M, D]);
+ *  - the per-frequency excluded loss from the logits summed per
+ *    s = (a+b) mod p: per s group one table of exponentials [K, p] and one
+ *    GEMM [rows, p] x [p, K] give every row's K log-sum-exps
+ *    (meas_excluded_per_freq); alpha_k and the 3-D excluded logits from the
+ *    logits summed per (s - c) mod p;
+ *  - per attention head of the last layer, its attention to position 0,
+ *    centred and transformed like a block of neurons.
  * Every sum runs in a fixed order and BLIS never splits k, so a row is the
  * same bits for any thread count.
  *

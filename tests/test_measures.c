@@ -16,9 +16,17 @@
  * - the phase rule on synthetic curves, the resume-safe TSV writer, the
  *   checkpoint loader's error paths, and `grok measure DIR` on a small run
  *   directory: same bytes with 1 and 2 jobs.
+ * - the per-frequency excluded loss (grouped by s) against K direct passes;
+ *   logits of one frequency alone give log p when it is removed (also where
+ *   the products of exponentials underflow); alpha_k against the cubes built
+ *   point by point, sum alpha^2 + residual^2 = |L|^2, template logits give
+ *   alpha = beta and no residual; the cluster rule on a constructed table.
  * Golden: tests/gen_measures_golden.py computed every measure with NumPy from
  * docs/measures.md for the planted model in tests/golden/measures_p13.safetensors;
- * each is compared here with the tolerance written beside it. */
+ * tests/gen_nanda_golden.py the per-frequency and 3-D excluded losses, alpha_k,
+ * the heads' frequencies and the cluster rule on the same model
+ * (tests/golden/nanda_p13.safetensors); each is compared here with the
+ * tolerance written beside it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
