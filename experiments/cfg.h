@@ -67,7 +67,9 @@ typedef struct {
         long early_until; /* end (exclusive epoch) of the dense early phase; 0 = none */
     } checkpoint;
     struct {
-        long every; /* epochs between progress-measure passes */
+        long every;            /* epochs between progress-measure passes */
+        int key_freq_rule;     /* meas_key_rule: "neuron" (R1, default) or "cluster" */
+        double key_freq_share; /* the cluster rule's share of the live neurons, (0, 1] */
     } measures;
     struct {
         char from[CFG_PATH_MAX]; /* "" or "RUN[@EPOCH]": the weights to start from */
@@ -136,7 +138,7 @@ void cfg_list_keys(sbuf *out);
 
 /* Resumable keys: those the key table marks as not changing the parameters'
  * trajectory (train.epochs, train.stop_test_acc, train.eval_every,
- * checkpoint.*, measures.every, plots.formats), so a resumed run may change
+ * checkpoint.*, measures.*, plots.formats), so a resumed run may change
  * them.  cfg_key_resumable: 1 when name is such a key.  cfg_reset_resumable:
  * sets each of them in c to its default (what a run's state stores as its
  * training_config).  cfg_format_resumable_sets: appends one "key=value" line

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "meas.h"
+
 static const char *cfg_task_kind_name(int v) { return task_kind_name((task_kind)v); }
 static const char *cfg_op_name(int v) { return task_op_name((task_op)v); }
 static const char *cfg_layout_name(int v) { return task_layout_name((task_layout)v); }
@@ -63,6 +65,8 @@ static const cfg_enum cfg_enum_loss = {"loss", LOSS_KIND_COUNT, cfg_loss_name, l
                                        NULL};
 static const cfg_enum cfg_enum_dtype = {"loss precision", 2, cfg_dtype_name, cfg_dtype_parse,
                                         NULL};
+static const cfg_enum cfg_enum_key_rule = {"key frequency rule", MEAS_KEY_RULE_COUNT,
+                                            meas_key_rule_name, meas_key_rule_parse, NULL};
 static const cfg_enum cfg_enum_decay = {"decay target", OPTIM_DECAY_COUNT, cfg_decay_name,
                                         optim_decay_parse, NULL};
 
@@ -76,6 +80,7 @@ _Static_assert(sizeof(optim_kind) == sizeof(int), "optim_kind is not int-sized")
 _Static_assert(sizeof(model_family) == sizeof(int), "model_family is not int-sized");
 _Static_assert(sizeof(loss_kind) == sizeof(int), "loss_kind is not int-sized");
 _Static_assert(sizeof(optim_decay) == sizeof(int), "optim_decay is not int-sized");
+_Static_assert(sizeof(meas_key_rule) == sizeof(int), "meas_key_rule is not int-sized");
 
 #define CFG_OFF(field) offsetof(cfg_run, field)
 /* The last argument of each macro is the description, optionally followed by
@@ -222,6 +227,14 @@ const cfg_key cfg_keys[] = {
 
     CFG_I(CFG_LONG, "measures.every", measures.every, 1, CFG_EPOCHS_MAX, 1000, NULL,
           "epochs between live measure passes (at the end every checkpoint is measured)",
+          .resumable = 1),
+    CFG_E("measures.key_freq_rule", measures.key_freq_rule, cfg_enum_key_rule, MEAS_KEY_NEURON,
+          "key frequencies: every live neuron's best frequency (neuron, R1) or the clusters of "
+          "neurons with frac > 0.85 holding >= key_freq_share of them (cluster)",
+          .resumable = 1),
+    CFG_D("measures.key_freq_share", measures.key_freq_share, 0.0, 1.0, CFG_LO_OPEN,
+          MEAS_KEY_SHARE_DEFAULT, NULL,
+          "cluster rule: the least share of the live neurons a frequency's cluster holds",
           .resumable = 1),
 
     {.name = "init.from", .type = CFG_STRING, .off = CFG_OFF(init.from), .sdef = "",

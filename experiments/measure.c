@@ -93,6 +93,15 @@ static void json_epoch(sbuf *b, long ep)
         sbuf_puts(b, "null");
 }
 
+/* "[14, 35]" */
+static void json_ints(sbuf *out, const int *v, int n)
+{
+    sbuf_puts(out, "[");
+    for (int i = 0; i < n; i++)
+        sbuf_printf(out, i ? ", %d" : "%d", v[i]);
+    sbuf_puts(out, "]");
+}
+
 /* '"a", "b"' from a list of names each preceded by a tab */
 static void json_names(sbuf *out, const char *tabbed)
 {
@@ -185,17 +194,21 @@ void measure_summary_json(const measure_result *r, sbuf *out)
 {
     if (r->fourier) {
         sbuf_printf(out,
-                    "  \"fourier\": {\"applies\": true, \"key_freq_rule\": \"R1\", "
-                    "\"cluster_frac\": %.9g, \"neurons\": %d, \"dead_neurons\": %d, "
-                    "\"clusters\": [",
-                    MEAS_CLUSTER_FRAC, r->key.n_neurons, r->key.n_dead);
+                    "  \"fourier\": {\"applies\": true, \"key_freq_rule\": \"%s\", "
+                    "\"key_freq_share\": %.9g, \"cluster_frac\": %.9g, \"neurons\": %d, "
+                    "\"dead_neurons\": %d, \"clusters\": [",
+                    meas_key_rule_name(r->key.rule), r->key.share, MEAS_CLUSTER_FRAC,
+                    r->key.n_neurons, r->key.n_dead);
         for (int i = 0; i < r->key.n_clusters; i++)
             sbuf_printf(out, "%s{\"freq\": %d, \"size\": %d}", i ? ", " : "", r->key.cluster_k[i],
                         r->key.cluster_size[i]);
-        sbuf_puts(out, "]},\n  \"key_freqs\": [");
-        for (int i = 0; i < r->key.n; i++)
-            sbuf_printf(out, i ? ", %d" : "%d", r->key.k[i]);
-        sbuf_puts(out, "],\n");
+        sbuf_puts(out, "], \"key_freqs_neuron\": ");
+        json_ints(out, r->key.k_by_neuron, r->key.n_by_neuron);
+        sbuf_puts(out, ", \"key_freqs_cluster\": ");
+        json_ints(out, r->key.k_by_cluster, r->key.n_by_cluster);
+        sbuf_puts(out, "},\n  \"key_freqs\": ");
+        json_ints(out, r->key.k, r->key.n);
+        sbuf_puts(out, ",\n");
     } else {
         sbuf_puts(out, "  \"fourier\": {\"applies\": false, \"reason\": ");
         sbuf_json_string(out, r->reason);
@@ -374,6 +387,8 @@ static const char *const table_files[MEAS_FILE_COUNT] = {
     [MEAS_FILE_MEASURES] = RUNDIR_MEASURES,
     [MEAS_FILE_EMBED] = RUNDIR_FOURIER_EMBED,
     [MEAS_FILE_IRREPS] = RUNDIR_IRREPS,
+    [MEAS_FILE_EXCLUDED_FREQ] = RUNDIR_EXCLUDED_FREQ,
+    [MEAS_FILE_COEFS] = RUNDIR_COEFS,
 };
 
 int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e)
@@ -430,6 +445,8 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
             model_free(&models[n_models]);
             goto done;
         }
+        meas_workspace_set_key_rule(ws[n_models], (meas_key_rule)c.measures.key_freq_rule,
+                                    c.measures.key_freq_share);
     }
     measure_result_needs(&r, &models[0], &task);
     r.n_checkpoints = n;

@@ -8,6 +8,10 @@
  *                      the Fourier columns are absent when they do not apply
  *   fourier_embed.tsv  epoch const freq_1 .. freq_K: the W_E norm in each
  *                      frequency (Fourier tasks only)
+ *   excluded_freq.tsv  epoch freq_1 .. freq_K: the excluded loss of each
+ *                      frequency alone (Fourier tasks only)
+ *   coefs.tsv          epoch logit_norm alpha_1 .. alpha_K cos_1 .. cos_K: the
+ *                      coefficients of cos(w_k(a+b-c)) (Fourier tasks only)
  *   neurons.tsv        neuron freq frac_explained, final checkpoint (Fourier only)
  *   attention.tsv      [layer] a b head att_a att_b att_eq, final checkpoint
  *                      (the task's operand and position names: meas.h;
@@ -78,7 +82,7 @@ typedef struct {
     char reason[160];     /* why not, when fourier == 0 */
     unsigned have;        /* the needs met (MEAS_NEED_*): which rows of meas_table applied */
     char need_reason[MEAS_N_NEEDS][160]; /* why need bit i is not met ("" when it is) */
-    meas_freqs key;       /* key frequencies of the last checkpoint (rule R1); for a
+    meas_freqs key;       /* key frequencies of the last checkpoint (both rules); for a
                              group task its key irreps */
     int group_id;         /* group tasks with irreps (MEAS_NEED_GROUP): the group; else -1 */
     int n_checkpoints;
@@ -93,9 +97,11 @@ typedef struct {
 /* Appends the members "fourier", "key_freqs", "measures", "phases" and,
  * when r->have_algo, "algorithm" for summary.json: four or five lines, each indented by two spaces, separated by ",\n",
  * with no trailing comma or newline; for example
- *   "fourier": {"applies": true, "key_freq_rule": "R1", "cluster_frac": 0.85,
- *               "neurons": 512, "dead_neurons": 0,
- *               "clusters": [{"freq": 14, "size": 98}, ...]},
+ *   "fourier": {"applies": true, "key_freq_rule": "neuron", "key_freq_share": 0.05,
+ *               "cluster_frac": 0.85, "neurons": 512, "dead_neurons": 0,
+ *               "clusters": [{"freq": 14, "size": 98}, ...],
+ *               "key_freqs_neuron": [14, 35, 41, 42, 52],
+ *               "key_freqs_cluster": [14, 35, 41, 42, 52]},
  *   "key_freqs": [14, 35, 41, 42, 52],
  *   "measures": {"computed": ["losses", ...], "skipped": [{"measure": "gini_WL",
  *                "columns": ["gini_WL"], "reason": "..."}, ...]},
@@ -106,6 +112,8 @@ typedef struct {
  *                 "fve_pizza": 0.1, "acc_test": 1, "thresholds": {...}}
  * (each member on one line; the verdict: algo_verdict, measures/algo.h).  When the Fourier measures do not apply:
  * "fourier": {"applies": false, "reason": "..."} and "key_freqs": [].
+ * key_freqs is the list of the rule named by key_freq_rule (the config's
+ * measures.key_freq_rule); both rules' lists stand in "fourier".
  * "measures" walks meas_table: the rows computed, and each row skipped with
  * its columns and the reason of its first unmet need.  For a group task with
  * irreps an "algorithm" line comes before "measures":
@@ -145,7 +153,7 @@ typedef struct {
     meas_workspace *ws;
     const task_data *task;
     unsigned have;
-    sbuf header[MEAS_FILE_COUNT]; /* header lines of measures.tsv, fourier_embed.tsv */
+    sbuf header[MEAS_FILE_COUNT]; /* header lines of the table's files (meas_file) */
     sbuf line;                    /* scratch */
 } measure_live;
 
@@ -157,7 +165,7 @@ int measure_live_init(measure_live *lv, const model *m, const task_data *t, mode
 void measure_live_free(measure_live *lv);
 
 /* Measures m as of `epoch` and writes its row into dir/measures.tsv (and
- * dir/fourier_embed.tsv when it applies): rows of an epoch >= this one are
+ * fourier_embed.tsv, excluded_freq.tsv, coefs.tsv when they apply): rows of an epoch >= this one are
  * dropped first, so a resumed run that measures an epoch again writes the
  * same bytes as one never interrupted; a file whose header differs is
  * started afresh.  row (may be NULL) receives the measures. */

@@ -52,7 +52,7 @@ int run_train(const cfg_run *c, const char *out_dir, const run_opts *o, grok_err
  * training itself may be overridden, those the key table marks resumable
  * (cfg_key_resumable): train.epochs (a finished run continues to the new
  * count), train.stop_test_acc, train.eval_every, checkpoint.*,
- * measures.every, plots.formats.  The same holds for hand edits of
+ * measures.*, plots.formats.  The same holds for hand edits of
  * config.cfg: any other difference from the state's config is GROK_EINVAL.
  * A run already complete is left as it is (GROK_OK, nothing written). */
 int run_resume(const char *dir, const char *const *sets, int n_sets, const run_opts *o,

@@ -124,6 +124,8 @@ int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_opts *o, 
         return grok_fail(e, GROK_ENOMEM, "out of memory for a minibatch of %d examples", r->batch);
     if ((rc = measure_live_init(&r->meas, &r->model, &r->task, NULL, e)) != GROK_OK)
         return rc;
+    meas_workspace_set_key_rule(r->meas.ws, (meas_key_rule)r->cfg.measures.key_freq_rule,
+                                r->cfg.measures.key_freq_share);
     r->meas_ready = 1;
     if (cfg_format(&r->cfg, &r->cfg_text) != GROK_OK ||
         run_core_text(&r->cfg, &r->core_text) != GROK_OK)

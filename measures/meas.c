@@ -19,7 +19,14 @@
  *    the number of keys);
  *  - the spectra F W_E[:p] (embed.W_E of any family) and F W_L,
  *    W_L = W_U^T W_out^T (a transformer; TransformerLens layouts: W_U [D, Vo],
- *    W_out [M, D]).
+ *    W_out [M, D]);
+ *  - the per-frequency excluded loss from the logits summed per
+ *    s = (a+b) mod p: per s group one table of exponentials [K, p] and one
+ *    GEMM [rows, p] x [p, K] give every row's K log-sum-exps
+ *    (meas_excluded_per_freq); alpha_k and the 3-D excluded logits from the
+ *    logits summed per (s - c) mod p;
+ *  - per attention head of the last layer, its attention to position 0,
+ *    centred and transformed like a block of neurons.
  * Every sum runs in a fixed order and BLIS never splits k, so a row is the
  * same bits for any thread count.
  *
@@ -83,6 +90,10 @@ struct meas_workspace {
     double *irA, *irC;   /* [G, max(Vo, DE, HU)] */
     double *irX;         /* [G, max(DE, HU)] W_E rows, W_U columns */
     algo_workspace *algo; /* the clock/pizza measures of W_E (GRID and EMBED) */
+    double *xscr;        /* the s-grouped measures' scratch (meas_excluded_per_freq, meas_coefs) */
+    int *iscr;           /* [N + p + 1] */
+    meas_key_rule key_rule;
+    double key_share;
 };
 
 /* ------------------------------------------------------------------------ */
@@ -302,6 +313,276 @@ void meas_neuron_fve(int *best, double *frac, const double *Nh, int p, int c)
 }
 
 /* ------------------------------------------------------------------------ */
+/* the measures over s = (a+b) mod p: per-frequency excluded loss, alpha_k */
+
+/* ctab[j] = cos(2 pi j / p), stab[j] = sin(2 pi j / p), j = 0..p-1: cos(w_k x)
+ * is ctab[k x mod p], exact in the index */
+static void trig_table(double *ctab, double *stab, int p)
+{
+    for (int j = 0; j < p; j++) {
+        ctab[j] = cos(2 * M_PI * j / p);
+        if (stab)
+            stab[j] = sin(2 * M_PI * j / p);
+    }
+}
+
+/* Ls [p, p]: Ls[s*p + c] = sum of L[r, c] over the rows r = a*p + b with
+ * (a+b) mod p = s, in row order */
+static void sum_by_s(double *Ls, const double *L, int p)
+{
+    memset(Ls, 0, (size_t)p * p * sizeof *Ls);
+    for (int a = 0; a < p; a++)
+        for (int b = 0; b < p; b++) {
+            const int s = (a + b) % p;
+            const double *x = L + ((size_t)a * p + b) * p;
+            double *y = Ls + (size_t)s * p;
+            for (int c = 0; c < p; c++)
+                y[c] += x[c];
+        }
+}
+
+/* out[i] = exp(sign * x[i] - shift), i < n: the vector exp where libmvec is
+ * there (grok.h, GROK_VECTOR_EXP) */
+GROK_VECTOR_CLONES
+static void exp_shifted(double *restrict out, const double *restrict x, double sign, double shift,
+                        int n)
+{
+#if GROK_VECTOR_EXP
+#pragma omp simd
+#endif
+    for (int i = 0; i < n; i++)
+        out[i] = exp(sign * x[i] - shift);
+}
+
+size_t meas_excluded_per_freq_scratch(int p)
+{
+    const size_t P = (size_t)p, K = (size_t)fourier_n_freqs(p);
+    return 2 * P * P + 3 * P + 5 * K * P + 3 * K;
+}
+
+void meas_excluded_per_freq(double *out, const double *L, int p, const int32_t *labels,
+                            const int32_t *rows, int n, double *scratch, int *iscratch)
+{
+    const int K = fourier_n_freqs(p);
+    const size_t P = (size_t)p, Kz = (size_t)K;
+    double *Ls = scratch, *ctab = Ls + P * P, *stab = ctab + P, *cu = stab + P, *cv = cu + Kz * P,
+           *Dl = cv + Kz * P, *E = Dl + Kz * P, *X = E + Kz * P, *S = X + P * P, *g = S + P * Kz,
+           *acc = g + Kz, *mrow = acc + Kz;
+    int *cnt = iscratch, *idx = iscratch + p + 1;
+    trig_table(ctab, stab, p);
+    sum_by_s(Ls, L, p);
+    /* cu[k, c] = u_k^T L[:, c], cv likewise: u_k(s) = sqrt(2)/p cos(w_k s),
+     * v_k(s) = sqrt(2)/p sin(w_k s) */
+    const double un = sqrt(2.0) / p;
+    for (int k = 1; k <= K; k++) {
+        double *xu = cu + (size_t)(k - 1) * P, *xv = cv + (size_t)(k - 1) * P;
+        for (int c = 0; c < p; c++)
+            xu[c] = xv[c] = 0;
+        for (int s = 0; s < p; s++) {
+            const double cs = un * ctab[(size_t)k * s % P], sn = un * stab[(size_t)k * s % P];
+            const double *y = Ls + (size_t)s * P;
+            for (int c = 0; c < p; c++) {
+                xu[c] += cs * y[c];
+                xv[c] += sn * y[c];
+            }
+        }
+    }
+    /* the rows grouped by s, in their order inside each group (counting sort) */
+    for (int s = 0; s <= p; s++)
+        cnt[s] = 0;
+    for (int i = 0; i < n; i++) {
+        const int r = rows ? rows[i] : i;
+        cnt[(r / p + r % p) % p + 1]++;
+    }
+    for (int s = 0; s < p; s++)
+        cnt[s + 1] += cnt[s];
+    for (int i = 0; i < n; i++) {
+        const int r = rows ? rows[i] : i;
+        idx[cnt[(r / p + r % p) % p]++] = r;
+    }
+    /* cnt[s] is now the end of group s (a group has at most p rows) */
+    for (int k = 0; k < K; k++)
+        acc[k] = 0;
+    for (int s = 0, i0 = 0; s < p; i0 = cnt[s], s++) {
+        const int ns = cnt[s] - i0;
+        if (ns == 0)
+            continue;
+        /* Dl[k, c] = Delta_k[s, c] = u_k(s) cu[k, c] + v_k(s) cv[k, c]; the
+         * excluded logits of a row of group s are L[r, :] - Dl[k, :].
+         * E[k, c] = exp(-Dl[k, c] - g[k]), g[k] = max_c -Dl[k, c]. */
+        for (int k = 1; k <= K; k++) {
+            const double cs = un * ctab[(size_t)k * s % P], sn = un * stab[(size_t)k * s % P];
+            const double *xu = cu + (size_t)(k - 1) * P, *xv = cv + (size_t)(k - 1) * P;
+            double *d = Dl + (size_t)(k - 1) * P, mx = -INFINITY;
+            for (int c = 0; c < p; c++) {
+                d[c] = cs * xu[c] + sn * xv[c];
+                mx = fmax(mx, -d[c]);
+            }
+            g[k - 1] = mx;
+            exp_shifted(E + (size_t)(k - 1) * P, d, -1.0, mx, p);
+        }
+        /* X [ns, p] = exp(L[r, :] - m_r) for the group's rows */
+        for (int i = 0; i < ns; i++) {
+            const double *x = L + (size_t)idx[i0 + i] * P;
+            double m = x[0];
+            for (int c = 1; c < p; c++)
+                m = fmax(m, x[c]);
+            mrow[i] = m;
+            exp_shifted(X + (size_t)i * P, x, 1.0, m, p);
+        }
+        /* S [ns, K] = X E^T: S[i, k] = sum_c exp(L[r, c] - m_r) exp(-Dl[k, c] - g[k]) */
+        gsl_matrix_const_view Xv = gsl_matrix_const_view_array(X, (size_t)ns, P);
+        gsl_matrix_const_view Ev = gsl_matrix_const_view_array(E, Kz, P);
+        gsl_matrix_view Sv = gsl_matrix_view_array(S, (size_t)ns, Kz);
+        gsl_blas_dgemm(CblasNoTrans, CblasTrans, 1.0, &Xv.matrix, &Ev.matrix, 0.0, &Sv.matrix);
+        for (int i = 0; i < ns; i++) {
+            const int r = idx[i0 + i], y = labels[r];
+            const double *x = L + (size_t)r * P;
+            for (int k = 0; k < K; k++) {
+                const double *d = Dl + (size_t)k * P, sk = S[(size_t)i * Kz + (size_t)k];
+                double lse;
+                if (sk > 1e-250 && isfinite(sk)) {
+                    lse = mrow[i] + g[k] + log(sk);
+                } else { /* the product under- or overflowed: directly */
+                    double mk = x[0] - d[0], z = 0;
+                    for (int c = 1; c < p; c++)
+                        mk = fmax(mk, x[c] - d[c]);
+                    for (int c = 0; c < p; c++)
+                        z += exp(x[c] - d[c] - mk);
+                    lse = mk + log(z);
+                }
+                acc[k] += lse - (x[y] - d[y]);
+            }
+        }
+    }
+    for (int k = 0; k < K; k++)
+        out[k] = n > 0 ? acc[k] / n : 0;
+}
+
+/* G [p]: G[j] = sum of L[r, c] over the (r, c) with ((a+b) - c) mod p = j:
+ * C_k[r, c] depends on (r, c) only through j, so <C_k, L> = sum_j C_k(j) G[j] */
+static void sum_by_diff(double *G, const double *L, int p)
+{
+    memset(G, 0, (size_t)p * sizeof *G);
+    for (int a = 0; a < p; a++)
+        for (int b = 0; b < p; b++) {
+            const int s = (a + b) % p;
+            const double *x = L + ((size_t)a * p + b) * p;
+            for (int c = 0; c < p; c++)
+                G[s >= c ? s - c : s - c + p] += x[c];
+        }
+}
+
+/* R [p] = sum over the frequencies k in keys[0..n) (keys NULL: 1..n) of
+ * alpha[k-1] C_k(j), C_k(j) = sqrt(2/p^3) cos(w_k j), j = (s - c) mod p */
+static void coef_template(double *R, const double *alpha, const int *keys, int n, int p,
+                          const double *ctab)
+{
+    const double cn = sqrt(2.0 / ((double)p * p * p));
+    for (int j = 0; j < p; j++) {
+        double v = 0;
+        for (int i = 0; i < n; i++) {
+            const int k = keys ? keys[i] : i + 1;
+            v += alpha[k - 1] * ctab[(size_t)k * j % (size_t)p];
+        }
+        R[j] = cn * v;
+    }
+}
+
+void meas_coefs(double *alpha, double *norm, double *residual, const double *L, int p,
+                double *scratch)
+{
+    const int K = fourier_n_freqs(p);
+    const size_t P = (size_t)p;
+    double *G = scratch, *R = G + P, *ctab = R + P;
+    trig_table(ctab, NULL, p);
+    sum_by_diff(G, L, p);
+    const double cn = sqrt(2.0 / ((double)p * p * p));
+    for (int k = 1; k <= K; k++) {
+        double v = 0;
+        for (int j = 0; j < p; j++)
+            v += ctab[(size_t)k * j % P] * G[j];
+        alpha[k - 1] = cn * v;
+    }
+    coef_template(R, alpha, NULL, K, p, ctab);
+    double nn = 0, rr = 0;
+    for (int a = 0; a < p; a++)
+        for (int b = 0; b < p; b++) {
+            const int s = (a + b) % p;
+            const double *x = L + ((size_t)a * p + b) * P;
+            for (int c = 0; c < p; c++) {
+                const double z = x[c] - R[s >= c ? s - c : s - c + p];
+                nn += x[c] * x[c];
+                rr += z * z;
+            }
+        }
+    *norm = sqrt(nn);
+    *residual = sqrt(rr);
+}
+
+void meas_excluded_3d_logits(double *Lx, const double *L, const double *alpha, const int *keys,
+                             int n_keys, int p, double *scratch)
+{
+    const size_t P = (size_t)p;
+    double *R = scratch, *ctab = R + P;
+    trig_table(ctab, NULL, p);
+    coef_template(R, alpha, keys, n_keys, p, ctab);
+    for (int a = 0; a < p; a++)
+        for (int b = 0; b < p; b++) {
+            const int s = (a + b) % p;
+            const size_t r = (size_t)a * p + b;
+            for (int c = 0; c < p; c++)
+                Lx[r * P + c] = L[r * P + c] - R[s >= c ? s - c : s - c + p];
+        }
+}
+
+static const char *const key_rule_names[MEAS_KEY_RULE_COUNT] = {"neuron", "cluster"};
+
+const char *meas_key_rule_name(int rule)
+{
+    return rule >= 0 && rule < MEAS_KEY_RULE_COUNT ? key_rule_names[rule] : "?";
+}
+
+int meas_key_rule_parse(const char *s)
+{
+    for (int i = 0; i < MEAS_KEY_RULE_COUNT; i++)
+        if (strcmp(s, key_rule_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+void meas_freqs_from_neurons(meas_freqs *out, const int *best, const double *frac, int M, int K,
+                             meas_key_rule rule, double share)
+{
+    memset(out, 0, sizeof *out);
+    out->rule = rule;
+    out->share = share;
+    out->n_neurons = M;
+    for (int j = 0; j < M; j++)
+        out->n_dead += best[j] == 0;
+    const double live = M - out->n_dead;
+    for (int k = 1; k <= K; k++) {
+        int any = 0, size = 0;
+        for (int j = 0; j < M; j++)
+            if (best[j] == k) {
+                any = 1;
+                size += frac[j] > MEAS_CLUSTER_FRAC;
+            }
+        if (any)
+            out->k_by_neuron[out->n_by_neuron++] = k;
+        if (size > 0) {
+            out->cluster_k[out->n_clusters] = k;
+            out->cluster_size[out->n_clusters++] = size;
+            if (size >= share * live)
+                out->k_by_cluster[out->n_by_cluster++] = k;
+        }
+    }
+    const int *k = rule == MEAS_KEY_CLUSTER ? out->k_by_cluster : out->k_by_neuron;
+    out->n = rule == MEAS_KEY_CLUSTER ? out->n_by_cluster : out->n_by_neuron;
+    memcpy(out->k, k, (size_t)out->n * sizeof *k);
+}
+
+/* ------------------------------------------------------------------------ */
 /* workspace */
 
 void meas_workspace_free(meas_workspace *ws)
@@ -339,6 +620,8 @@ void meas_workspace_free(meas_workspace *ws)
     grok_free(ws->irX);
     irrep_free(&ws->irr);
     algo_workspace_free(ws->algo);
+    grok_free(ws->xscr);
+    grok_free(ws->iscr);
     free(ws);
 }
 
@@ -448,6 +731,8 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
         return grok_fail(e, GROK_ENOMEM, "measures: out of memory");
     ws->mc = m->cfg;
     ws->have = have;
+    ws->key_rule = MEAS_KEY_NEURON;
+    ws->key_share = MEAS_KEY_SHARE_DEFAULT;
     ws->transformer = tm != NULL;
     ws->p = p;
     ws->K = fourier ? fourier_n_freqs(p) : 0;
@@ -494,6 +779,8 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
     if (ws->fourier) {
         const int block = ws->M < MEAS_NEURON_BLOCK ? ws->M : MEAS_NEURON_BLOCK;
         ws->width = block > ws->Vo ? block : ws->Vo;
+        if (ws->H > ws->width) /* the heads' patterns are transformed in one block */
+            ws->width = ws->H;
         ws->F = ws_alloc(P2, sizeof(double), &bytes);
         ws->Dsum = ws_alloc(2 * K * P2, sizeof(double), &bytes);
         ws->PL = ws_alloc(N * Vo, sizeof(double), &bytes);
@@ -505,12 +792,16 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
         ws->spec_e = ws_alloc(P, sizeof(double), &bytes);
         ws->spec_l = ws_alloc(P, sizeof(double), &bytes);
         ws->fn = ws_alloc(K + 1, sizeof(double), &bytes);
-        ws->scratch = ws_alloc(P > M ? P : M, sizeof(double), &bytes);
+        const size_t H = (size_t)ws->H, PM = P > M ? P : M;
+        ws->scratch = ws_alloc(PM > H ? PM : H, sizeof(double), &bytes);
+        /* also holds meas_coefs' and meas_excluded_3d_logits' 3p */
+        ws->xscr = ws_alloc(meas_excluded_per_freq_scratch(p), sizeof(double), &bytes);
+        ws->iscr = ws_alloc(N + P + 1, sizeof(int), &bytes);
         ws->nbest = ws_alloc(M, sizeof(int), &bytes);
         ws->nfrac = ws_alloc(M, sizeof(double), &bytes);
         ok = ok && ws->F && ws->Dsum && ws->PL && ws->Lx && ws->coef && ws->bufA && ws->bufB &&
              ws->bufC && ws->spec_e && ws->spec_l && ws->fn && ws->scratch && ws->nbest &&
-             ws->nfrac;
+             ws->nfrac && ws->xscr && ws->iscr;
         if (D > 0) {
             ws->WE = ws_alloc(P * D, sizeof(double), &bytes);
             ws->E = ws_alloc(P * D, sizeof(double), &bytes);
@@ -567,6 +858,13 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
 }
 
 unsigned meas_workspace_have(const meas_workspace *ws) { return ws->have; }
+
+void meas_workspace_set_key_rule(meas_workspace *ws, meas_key_rule rule, double share)
+{
+    GROK_ASSERT(rule >= 0 && rule < MEAS_KEY_RULE_COUNT && share > 0 && share <= 1);
+    ws->key_rule = rule;
+    ws->key_share = share;
+}
 int meas_fourier_applies(const meas_workspace *ws) { return ws->fourier; }
 const char *meas_fourier_reason(const meas_workspace *ws) { return ws->reason; }
 
@@ -641,25 +939,7 @@ static void ws_neurons(meas_workspace *ws, meas_freqs *out)
         meas_neuron_fve(ws->nbest + n0, ws->nfrac + n0, ws->bufB, p, c);
     }
     ws->have_neurons = 1;
-
-    memset(out, 0, sizeof *out);
-    out->n_neurons = M;
-    for (int k = 1; k <= K; k++) {
-        int any = 0, size = 0;
-        for (int j = 0; j < M; j++)
-            if (ws->nbest[j] == k) {
-                any = 1;
-                size += ws->nfrac[j] > MEAS_CLUSTER_FRAC;
-            }
-        if (any)
-            out->k[out->n++] = k;
-        if (size > 0) {
-            out->cluster_k[out->n_clusters] = k;
-            out->cluster_size[out->n_clusters++] = size;
-        }
-    }
-    for (int j = 0; j < M; j++)
-        out->n_dead += ws->nbest[j] == 0;
+    meas_freqs_from_neurons(out, ws->nbest, ws->nfrac, M, K, ws->key_rule, ws->key_share);
 }
 
 int meas_key_freqs(meas_workspace *ws, const model *m, meas_freqs *out, grok_err *e)
@@ -723,7 +1003,7 @@ struct meas_pass {
     const task_data *t;
     const meas_freqs *key; /* given, or the model's own once R1 ran */
     meas_freqs own;
-    int have_PL, have_spec_e, have_spec_l, have_pca;
+    int have_PL, have_spec_e, have_spec_l, have_pca, have_excl_freq, have_coefs;
     double circularity;
     /* group tasks */
     const meas_freqs *gkey; /* given key irreps, or the model's own once the rule ran */
@@ -846,6 +1126,35 @@ static const double *pass_spec_l(meas_pass *ps)
         ps->have_spec_l = 1;
     }
     return ws->spec_l;
+}
+
+/* out->excluded_freq: the per-frequency excluded loss, train rows */
+static void pass_excluded_freq(meas_pass *ps, meas_row *out)
+{
+    meas_workspace *ws = ps->ws;
+    if (!ps->have_excl_freq) {
+        meas_excluded_per_freq(out->excluded_freq, ws->logits, ws->p, ps->t->label, ps->t->order,
+                               ps->t->n_train, ws->xscr, ws->iscr);
+        out->n_freq = ws->K;
+        ps->have_excl_freq = 1;
+    }
+}
+
+/* out->alpha, cos_sim, logit_norm, coef_residual */
+static void pass_coefs(meas_pass *ps, meas_row *out)
+{
+    meas_workspace *ws = ps->ws;
+    if (!ps->have_coefs) {
+        double res;
+        GROK_ASSERT(ws->Vo == ws->p);
+        meas_coefs(out->alpha, &out->logit_norm, &res, ws->logits, ws->p, ws->xscr);
+        const double nrm = out->logit_norm;
+        for (int k = 0; k < ws->K; k++)
+            out->cos_sim[k] = nrm > 0 ? out->alpha[k] / nrm : 0;
+        out->coef_residual = nrm > 0 ? res / nrm : 0;
+        out->n_freq = ws->K;
+        ps->have_coefs = 1;
+    }
 }
 
 /* the double field of out that column i of d names */
@@ -1023,6 +1332,60 @@ static void m_logit_fve(meas_pass *ps, const meas_desc *d, meas_row *out)
     algo_model_fve(ps->ws->algo, ps->m, &out->fve_clock, &out->fve_pizza, NULL);
 }
 
+static void m_excluded_freq(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    pass_excluded_freq(ps, out);
+}
+
+static void m_excluded_max(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    pass_excluded_freq(ps, out);
+    out->loss_excluded_max = out->excluded_freq[0];
+    for (int k = 1; k < out->n_freq; k++)
+        out->loss_excluded_max = fmax(out->loss_excluded_max, out->excluded_freq[k]);
+}
+
+static void m_excluded_3d(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    meas_workspace *ws = ps->ws;
+    const meas_freqs *key = pass_key(ps);
+    pass_coefs(ps, out);
+    meas_excluded_3d_logits(ws->Lx, ws->logits, out->alpha, key->k, key->n, ws->p, ws->xscr);
+    out->loss_excluded_3d = meas_ce(ws->Lx, ws->Vo, ps->t->label, ps->t->order, ps->t->n_train,
+                                    NULL);
+}
+
+static void m_coefs(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    pass_coefs(ps, out);
+}
+
+/* each head of the last layer: the attention from the last position to
+ * position 0 over the grid, centred, 2-D transformed, scored as a neuron */
+static void m_heads(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    meas_workspace *ws = ps->ws;
+    const int N = ws->N, H = ws->H, T = ws->T;
+    GROK_ASSERT(H <= MEAS_MAX_HEADS && H <= ws->width);
+    tfm_attn_last(model_acts_tfm(ws->acts), ws->L - 1, ws->attn);
+    double *X = ws->bufA, *mu = ws->scratch;
+    for (int r = 0; r < N; r++)
+        for (int h = 0; h < H; h++)
+            X[(size_t)r * H + h] = ws->attn[((size_t)r * H + h) * T];
+    column_means(mu, X, N, H);
+    for (int r = 0; r < N; r++)
+        for (int h = 0; h < H; h++)
+            X[(size_t)r * H + h] -= mu[h];
+    fourier_2d(ws->bufB, X, ws->bufC, ws->F, ws->p, H, 0);
+    meas_neuron_fve(out->head_freq, out->head_frac, ws->bufB, ws->p, H);
+    out->n_heads = H;
+}
+
 /* ------------------------------------------------------------------------ */
 /* the table */
 
@@ -1061,7 +1424,20 @@ const meas_desc meas_table[] = {
     {"key_freqs", MEAS_FILE_MEASURES, GRID,
      COLS({"n_key_freqs", MEAS_COL_INT, offsetof(meas_row, n_key_freqs)},
           {"key_freqs", MEAS_COL_FREQ_LIST, offsetof(meas_row, key_freqs)}),
-     m_key_freqs, 0, "the key frequencies the row used (rule R1 on the last hidden layer)"},
+     m_key_freqs, 0,
+     "the key frequencies the row used (measures.key_freq_rule on the last hidden layer)"},
+    {"excluded_max", MEAS_FILE_MEASURES, GRID, COLS(COL(loss_excluded_max)), m_excluded_max, 0,
+     "the largest per-frequency excluded loss over k = 1..K (model-independent)"},
+    {"excluded_3d", MEAS_FILE_MEASURES, GRID, COLS(COL(loss_excluded_3d)), m_excluded_3d, 0,
+     "logits without alpha_k C_k (C_k ~ cos(w_k(a+b-c))) of the key frequencies, training rows"},
+    {"coef_residual", MEAS_FILE_MEASURES, GRID, COLS(COL(coef_residual)), m_coefs, 0,
+     "|L - sum over k = 1..K of alpha_k C_k|_F / |L|_F"},
+    {"heads", MEAS_FILE_MEASURES, GRID | TFM,
+     COLS({"head_freq_", MEAS_COL_HEAD_INT, offsetof(meas_row, head_freq)},
+          {"head_frac_", MEAS_COL_HEAD_F64, offsetof(meas_row, head_frac)}),
+     m_heads, 0,
+     "per head of the last layer: best frequency and fraction explained (as R1) of the attention "
+     "from the last position to position 0 over the grid"},
     {"dist_irrel", MEAS_FILE_MEASURES, GRID, COLS(COL(dist_irrel)), m_dist_irrel, 0,
      "distance irrelevance: mean over d of the std over s of the correct-class logit at "
      "(s, d) = (a+b, a-b), over its std"},
@@ -1077,6 +1453,14 @@ const meas_desc meas_table[] = {
     {"embed_freq", MEAS_FILE_EMBED, GRID | EMB,
      COLS({"freq_", MEAS_COL_PER_FREQ, offsetof(meas_row, embed)}), m_embed, 0,
      "W_E norm per frequency: constant, then 1..K"},
+    {"excluded_freq", MEAS_FILE_EXCLUDED_FREQ, GRID,
+     COLS({"freq_", MEAS_COL_PER_K, offsetof(meas_row, excluded_freq)}), m_excluded_freq, 0,
+     "excluded loss of each frequency k = 1..K alone (sum directions of k removed), training "
+     "rows"},
+    {"coefs", MEAS_FILE_COEFS, GRID,
+     COLS(COL(logit_norm), {"alpha_", MEAS_COL_PER_K, offsetof(meas_row, alpha)},
+          {"cos_", MEAS_COL_PER_K, offsetof(meas_row, cos_sim)}),
+     m_coefs, 0, "|L|_F, alpha_k = <C_k, L>_F and alpha_k / |L|_F for k = 1..K"},
     {"irreps", MEAS_FILE_IRREPS, GRP,
      COLS({"embed_", MEAS_COL_PER_IRREP, offsetof(meas_row, irrep_embed)},
           {"unembed_", MEAS_COL_PER_IRREP, offsetof(meas_row, irrep_unembed)},
@@ -1181,6 +1565,13 @@ void meas_desc_columns(const meas_desc *d, const model *m, const task_data *t, s
                 irrep_name(t->grp.family, t->grp.n, k, name, sizeof name);
                 sbuf_printf(out, "\t%s%s", c->name, name);
             }
+        } else if (c->kind == MEAS_COL_PER_K) {
+            for (int k = 1; k <= fourier_n_freqs(t->cfg.p); k++)
+                sbuf_printf(out, "\t%s%d", c->name, k);
+        } else if (c->kind == MEAS_COL_HEAD_INT || c->kind == MEAS_COL_HEAD_F64) {
+            const tfm_model *tm = model_tfm(m);
+            for (int h = 0; h < (tm ? tm->cfg.n_heads : 0); h++)
+                sbuf_printf(out, "\t%s%d", c->name, h);
         } else
             sbuf_printf(out, "\t%s", c->name);
     }
@@ -1196,6 +1587,10 @@ void meas_desc_column_names(const meas_desc *d, sbuf *out)
             sbuf_printf(out, "\tconst\t%s<k>", c->name);
         else if (c->kind == MEAS_COL_PER_IRREP)
             sbuf_printf(out, "\t%s<irrep>", c->name);
+        else if (c->kind == MEAS_COL_PER_K)
+            sbuf_printf(out, "\t%s<k>", c->name);
+        else if (c->kind == MEAS_COL_HEAD_INT || c->kind == MEAS_COL_HEAD_F64)
+            sbuf_printf(out, "\t%s<h>", c->name);
         else
             sbuf_printf(out, "\t%s", c->name);
     }
@@ -1237,6 +1632,18 @@ void meas_format_row(const meas_row *r, meas_file file, sbuf *out)
             case MEAS_COL_PER_FREQ:
                 for (int k = 0; k < r->n_embed; k++)
                     put_num(out, ((const double *)f)[k]);
+                break;
+            case MEAS_COL_PER_K:
+                for (int k = 0; k < r->n_freq; k++)
+                    put_num(out, ((const double *)f)[k]);
+                break;
+            case MEAS_COL_HEAD_INT:
+                for (int h = 0; h < r->n_heads; h++)
+                    sbuf_printf(out, "\t%d", ((const int *)f)[h]);
+                break;
+            case MEAS_COL_HEAD_F64:
+                for (int h = 0; h < r->n_heads; h++)
+                    put_num(out, ((const double *)f)[h]);
                 break;
             case MEAS_COL_FREQ_LIST:
                 sbuf_puts(out, "\t");

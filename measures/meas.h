@@ -36,6 +36,18 @@
  *    addition circuit.
  *  - "trig loss" of the paper's code is the restricted loss; it is not a
  *    separate measure.
+ *  - The key frequencies follow one of two rules (meas_key_rule, config key
+ *    measures.key_freq_rule): "neuron" (R1, the code's np.unique over every
+ *    live neuron's best frequency; the default) or "cluster" (the frequencies
+ *    whose cluster of neurons with frac > 0.85 holds at least `share` of the
+ *    live neurons).  Both lists are always computed (meas_freqs).
+ *  - Per-frequency excluded loss, 3-D excluded loss and the coefficients
+ *    alpha_k of cos(w_k(a+b-c)) use k = 1..K; the sum directions and C_k
+ *    depend on (a, b) only through s = (a+b) mod p, so every one of them is
+ *    computed from the logits summed over the rows of each s (docs/measures.md).
+ *  - Attention heads (transformer, last layer): the probability from the
+ *    last position to position 0 over the (a, b) grid, centred, 2-D
+ *    transformed and scored as a neuron by R1 (meas_neuron_fve).
  *
  * The work is matrix products in double (GSL's BLAS on BLIS): the forward over
  * all inputs in float32 (model_forward), then the 2-D transforms and the
@@ -64,6 +76,22 @@
 #define MEAS_MAX_TENSORS (4 + 20 * TFM_MAX_LAYERS > 3 + 2 * MLP_MAX_LAYERS ? 4 + 20 * TFM_MAX_LAYERS : 3 + 2 * MLP_MAX_LAYERS)
 /* A neuron belongs to its frequency's cluster when frac > this (docs/measures.md). */
 #define MEAS_CLUSTER_FRAC 0.85
+/* The most attention heads a row reports (model.n_heads' range). */
+#define MEAS_MAX_HEADS 256
+
+/* The rules that pick the key frequencies from the neuron table
+ * (docs/measures.md, key frequencies):
+ *  - MEAS_KEY_NEURON "neuron": every live neuron's best frequency (R1,
+ *    np.unique); the default;
+ *  - MEAS_KEY_CLUSTER "cluster": the frequencies k whose cluster (live
+ *    neurons with best frequency k and frac > MEAS_CLUSTER_FRAC) has at least
+ *    one neuron and at least share * (live neurons) of them. */
+typedef enum { MEAS_KEY_NEURON, MEAS_KEY_CLUSTER, MEAS_KEY_RULE_COUNT } meas_key_rule;
+#define MEAS_KEY_SHARE_DEFAULT 0.05
+/* "neuron", "cluster"; "?" out of range. */
+const char *meas_key_rule_name(int rule);
+/* The rule named s, or -1. */
+int meas_key_rule_parse(const char *s);
 
 /* Key frequencies (and, for group tasks, key irreps).  As an input to
  * meas_compute only n and k are read, and for a group task n_irreps and
@@ -74,6 +102,9 @@ typedef struct {
     int n_irreps;       /* group tasks: number of key irreps */
     int irreps[IRREP_MAX]; /* ascending irrep numbers (irrep.h), each >= 1 */
     /* filled by meas_key_freqs: */
+    /* filled by meas_key_freqs (meas_freqs_from_neurons): */
+    meas_key_rule rule; /* the rule k[] follows */
+    double share;       /* the cluster rule's share */
     int n_neurons;      /* M */
     int n_dead;         /* neurons constant over all inputs (frequency 0) */
     int n_clusters;     /* frequencies with at least one neuron of frac > 0.85 */
@@ -81,6 +112,8 @@ typedef struct {
     /* filled by meas_key_irreps: the logit fraction of every irrep */
     int n_irrep_all;
     double irrep_logit[IRREP_MAX];
+    int n_by_neuron, k_by_neuron[MEAS_MAX_K];   /* the "neuron" rule's list */
+    int n_by_cluster, k_by_cluster[MEAS_MAX_K]; /* the "cluster" rule's list */
 } meas_freqs;
 
 /* Key irreps (docs/measures.md, group representations): the non-trivial
@@ -114,6 +147,19 @@ typedef struct {
     double loss_restricted_irrep, loss_excluded_irrep;
     int n_key_irreps;
     int key_irreps[IRREP_MAX]; /* the key irreps used for this row */
+    /* Nanda et al.'s remaining measures (docs/measures.md, excluded loss and
+     * coefficients); n_freq = K when they were computed */
+    int n_freq;
+    double excluded_freq[MEAS_MAX_K]; /* [K] train CE without frequency k's sum directions */
+    double loss_excluded_max;         /* max over k of excluded_freq */
+    double loss_excluded_3d;          /* train CE of L - sum over keys of alpha_k C_k */
+    double logit_norm;                /* |L|_F over all inputs and classes */
+    double alpha[MEAS_MAX_K];         /* [K] alpha_k = <C_k, L>_F */
+    double cos_sim[MEAS_MAX_K];       /* [K] alpha_k / |L|_F */
+    double coef_residual;             /* |L - sum_k alpha_k C_k|_F / |L|_F */
+    int n_heads;                      /* H when the head rows were computed */
+    int head_freq[MEAS_MAX_HEADS];    /* [H] best frequency of head h's pattern (0: constant) */
+    double head_frac[MEAS_MAX_HEADS]; /* [H] its fraction of variance explained */
 } meas_row;
 
 /* ---- the measure table ----
@@ -134,7 +180,14 @@ typedef struct {
 #define MEAS_N_NEEDS 4
 
 /* The files a row writes to. */
-typedef enum { MEAS_FILE_MEASURES, MEAS_FILE_EMBED, MEAS_FILE_IRREPS, MEAS_FILE_COUNT } meas_file;
+typedef enum {
+    MEAS_FILE_MEASURES,      /* measures.tsv */
+    MEAS_FILE_EMBED,         /* fourier_embed.tsv */
+    MEAS_FILE_EXCLUDED_FREQ, /* excluded_freq.tsv */
+    MEAS_FILE_COEFS,         /* coefs.tsv */
+    MEAS_FILE_IRREPS,        /* irreps.tsv */
+    MEAS_FILE_COUNT
+} meas_file;
 
 typedef enum {
     MEAS_COL_F64,        /* one double at offset, %.9g */
@@ -144,6 +197,9 @@ typedef enum {
     MEAS_COL_FREQ_LIST,  /* int [n_key_freqs] at offset, one column "14,35,41" */
     MEAS_COL_PER_IRREP,  /* double [n_irreps] at offset; columns <name><irrep> */
     MEAS_COL_IRREP_LIST, /* int [n_key_irreps] at offset, one column "41,32" */
+    MEAS_COL_PER_K,      /* double [n_freq] at offset; columns <name>1..K */
+    MEAS_COL_HEAD_INT,   /* int [n_heads] at offset; columns <name>0..H-1 */
+    MEAS_COL_HEAD_F64,   /* double [n_heads] at offset; columns <name>0..H-1 */
 } meas_col_kind;
 
 typedef struct {
@@ -204,6 +260,11 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
                          model_acts *acts, grok_err *e);
 void meas_workspace_free(meas_workspace *ws);
 
+/* The rule meas_key_freqs and meas_compute (key NULL) pick the key
+ * frequencies by, and the cluster rule's share in (0, 1]; a new workspace
+ * has MEAS_KEY_NEURON and MEAS_KEY_SHARE_DEFAULT. */
+void meas_workspace_set_key_rule(meas_workspace *ws, meas_key_rule rule, double share);
+
 /* The needs the workspace's model and task meet (meas_have). */
 unsigned meas_workspace_have(const meas_workspace *ws);
 
@@ -216,8 +277,9 @@ const char *meas_fourier_reason(const meas_workspace *ws);
 /* Rule R1 on model m: forward over all inputs, the 2-D transform of each
  * centred neuron of the last hidden layer (model_hidden_last: the
  * transformer's last MLP, the MLP's last hidden layer), best frequency and
- * fraction explained per neuron, key frequencies = the distinct best
- * frequencies of the non-constant neurons, and the clusters.  Leaves the
+ * fraction explained per neuron, then meas_freqs_from_neurons with the
+ * workspace's rule: the key frequencies by both rules, the clusters, and
+ * out->k by the rule chosen.  Leaves the
  * neuron table and the forward in ws (for meas_format_neurons, _attention,
  * _logit_spectrum).  GROK_EINVAL when the Fourier measures do not apply. */
 int meas_key_freqs(meas_workspace *ws, const model *m, meas_freqs *out, grok_err *e);
@@ -238,6 +300,14 @@ int meas_key_irreps(meas_workspace *ws, const model *m, meas_freqs *out, grok_er
 int meas_compute(meas_workspace *ws, const model *m, const task_data *t, const meas_freqs *key,
                  meas_row *out, grok_err *e);
 
+/* The key frequencies from a neuron table: best [M] (0 for a dead neuron)
+ * and frac [M], K frequencies: k_by_neuron = the distinct best frequencies
+ * of the live neurons, the clusters (frac > MEAS_CLUSTER_FRAC), k_by_cluster
+ * = the clusters of size >= share * (M - dead) (and >= 1), n/k = the list of
+ * `rule`; out is overwritten. */
+void meas_freqs_from_neurons(meas_freqs *out, const int *best, const double *frac, int M, int K,
+                             meas_key_rule rule, double share);
+
 /* Text of the run-directory files (all numbers %.9g, tab-separated, '\n').
  * The header of file: "epoch", then the columns of every row of the table
  * that writes to file and applies to (m, t), in table order.  For the
@@ -245,10 +315,13 @@ int meas_compute(meas_workspace *ws, const model *m, const task_data *t, const m
  * acc_test loss_restricted loss_restricted_train acc_restricted
  * loss_excluded acc_excluded gini_WE gini_WL gini_WE_nonconst
  * gini_WL_nonconst gini_WE_freq gini_WL_freq sum_sq_weights sq_<tensor>...
- * n_key_freqs key_freqs dist_irrel grad_sym circularity fve_clock fve_pizza;
- * key_freqs is a comma list without spaces
- * ("14,35,41"), empty when there are none.  fourier_embed.tsv: epoch const
- * freq_1 ... freq_K. */
+ * n_key_freqs key_freqs; key_freqs is a comma list without spaces
+ * ("14,35,41"), empty when there are none; then loss_excluded_max
+ * loss_excluded_3d coef_residual head_freq_0..H-1 head_frac_0..H-1
+ * dist_irrel grad_sym circularity fve_clock fve_pizza.
+ * fourier_embed.tsv: epoch const freq_1 ... freq_K.  excluded_freq.tsv:
+ * epoch freq_1 ... freq_K.  coefs.tsv: epoch logit_norm alpha_1 ... alpha_K
+ * cos_1 ... cos_K. */
 void meas_format_header(const model *m, const task_data *t, meas_file file, sbuf *out);
 /* One line of file from r (the rows in r->have). */
 void meas_format_row(const meas_row *r, meas_file file, sbuf *out);
@@ -327,6 +400,34 @@ void meas_irrep_logit_fractions(double *frac, const double *L, int m, const int3
 void meas_irrep_project(double *PL, const double *L, int m, const int32_t *mul,
                         const int32_t *inv, const double *B, const irrep_set *s, const int *keys,
                         int n_keys, double *A, double *C);
+/* The per-frequency excluded loss: out[k-1] = mean over the rows
+ * rows[0..n) of the CE of L - (u_k u_k^T + v_k v_k^T) L, k = 1..K, for
+ * logits L [p*p, p] over the full grid (r = a*p + b, labels by row).  Uses
+ * that u_k, v_k depend on r only through s = (a+b) mod p: the logits summed
+ * per s give the coefficients, and one table of exponentials per s turns
+ * the K log-sum-exps of the group's rows into one matrix product
+ * [rows, p] x [p, K] (docs/measures.md); a row whose product under- or
+ * overflows is summed directly.
+ * The rows are summed grouped by s (ascending), in their given order inside
+ * a group.  scratch: meas_excluded_per_freq_scratch(p) doubles; iscratch:
+ * n + p + 1 ints. */
+void meas_excluded_per_freq(double *out, const double *L, int p, const int32_t *labels,
+                            const int32_t *rows, int n, double *scratch, int *iscratch);
+size_t meas_excluded_per_freq_scratch(int p);
+
+/* The coefficients on C_k[r, c] = cos(w_k(s - c)) / |.|_F (s = (a+b) mod p,
+ * w_k = 2 pi k / p; |cos(w_k(s - c))|_F = sqrt(p^3 / 2)) of logits
+ * L [p*p, p]: alpha [K] = <C_k, L>_F for k = 1..K, *norm = |L|_F,
+ * *residual = |L - sum_k alpha_k C_k|_F (absolute).  C_k depends on (r, c)
+ * only through j = (s - c) mod p, so the logits are first summed per j.
+ * scratch: 3 p doubles. */
+void meas_coefs(double *alpha, double *norm, double *residual, const double *L, int p,
+                double *scratch);
+
+/* Lx [p*p, p] = L - sum over keys[0..n_keys) of alpha[k-1] C_k (the 3-D
+ * excluded logits; Lx may be L).  scratch: 2 p doubles. */
+void meas_excluded_3d_logits(double *Lx, const double *L, const double *alpha, const int *keys,
+                             int n_keys, int p, double *scratch);
 
 /* Rule R1 on a transformed block: Nh [P2, c] holds the 2-D transforms of c
  * centred neurons (column j a neuron); writes each neuron's best frequency

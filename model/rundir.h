@@ -43,6 +43,8 @@
 #define RUNDIR_MEASURES "measures.tsv"         /* progress measures per epoch */
 #define RUNDIR_FOURIER_EMBED "fourier_embed.tsv"
 #define RUNDIR_IRREPS "irreps.tsv"             /* group tasks: variance per irrep */
+#define RUNDIR_EXCLUDED_FREQ "excluded_freq.tsv" /* per-frequency excluded loss per epoch */
+#define RUNDIR_COEFS "coefs.tsv"             /* alpha_k of cos(w_k(a+b-c)) per epoch */
 #define RUNDIR_NEURONS "neurons.tsv"
 #define RUNDIR_ATTENTION "attention.tsv"
 #define RUNDIR_LOGIT_SPECTRUM "logit_spectrum.tsv" /* headerless p x p matrix */

@@ -843,14 +843,16 @@ static void test_check_struct(void **state)
 /* The resumable keys are the table's flag: exactly the keys that do not
  * change the trajectory; resetting them is setting each by hand to its
  * default; their "key=value" lines read back through cfg_set to the same
- * struct; the message list abbreviates checkpoint.* only. */
+ * struct; the message list abbreviates the groups whose keys all are (checkpoint.*,
+ * measures.*). */
 static void test_resumable_keys(void **state)
 {
     (void)state;
     static const char *const yes[] = {"train.epochs",          "train.stop_test_acc",
                                       "train.eval_every",      "checkpoint.every",
                                       "checkpoint.every_early", "checkpoint.early_until",
-                                      "measures.every",        "plots.formats"};
+                                      "measures.every",        "plots.formats",
+                                      "measures.key_freq_rule", "measures.key_freq_share"};
     static const char *const no[] = {"seed",        "task.p",       "train.batch", "optim.lr",
                                      "init.from",   "train.loss",   "checkpoint",  "train",
                                      "train.epoch", "nonexistent", ""};
@@ -865,8 +867,9 @@ static void test_resumable_keys(void **state)
                           "train.eval_every=7",     "checkpoint.every=9",
                           "checkpoint.every_early=3", "checkpoint.early_until=20",
                           "measures.every=11",      "plots.formats=\"pdf,svg\"",
+                          "measures.key_freq_rule=\"cluster\"", "measures.key_freq_share=0.1",
                           "task.p=97",              "optim.lr=0.003"};
-    assert_int_equal(cfg_load(&c, NULL, sets, 10, &e), GROK_OK);
+    assert_int_equal(cfg_load(&c, NULL, sets, 12, &e), GROK_OK);
     cfg_defaults(&d);
     hand = c;
     hand.train.epochs = d.train.epochs;
@@ -892,7 +895,7 @@ static void test_resumable_keys(void **state)
         *nl = '\0';
         assert_int_equal(cfg_set(&back, line, &e), GROK_OK);
     }
-    assert_int_equal(n, 8);
+    assert_int_equal(n, 10);
     back.task.p = c.task.p;
     back.optim.lr = c.optim.lr;
     cfg_fill_derived(&back);
@@ -902,7 +905,7 @@ static void test_resumable_keys(void **state)
     sbuf_init(&b);
     cfg_list_resumable(&b);
     assert_string_equal(b.data, "train.epochs, train.eval_every, train.stop_test_acc, "
-                                "checkpoint.*, measures.every, plots.formats");
+                                "checkpoint.*, measures.*, plots.formats");
     sbuf_free(&b);
 }
 
@@ -936,8 +939,8 @@ static void test_list_keys(void **state)
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 56 keys)\n", lines);
-    assert_int_equal(lines, 1 + 56);
+    printf("# cfg_list_keys: %d lines (header + 58 keys)\n", lines);
+    assert_int_equal(lines, 1 + 58);
     sbuf_free(&out);
 }
 

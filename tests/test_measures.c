@@ -16,9 +16,17 @@
  * - the phase rule on synthetic curves, the resume-safe TSV writer, the
  *   checkpoint loader's error paths, and `grok measure DIR` on a small run
  *   directory: same bytes with 1 and 2 jobs.
+ * - the per-frequency excluded loss (grouped by s) against K direct passes;
+ *   logits of one frequency alone give log p when it is removed (also where
+ *   the products of exponentials underflow); alpha_k against the cubes built
+ *   point by point, sum alpha^2 + residual^2 = |L|^2, template logits give
+ *   alpha = beta and no residual; the cluster rule on a constructed table.
  * Golden: tests/gen_measures_golden.py computed every measure with NumPy from
  * docs/measures.md for the planted model in tests/golden/measures_p13.safetensors;
- * each is compared here with the tolerance written beside it. */
+ * tests/gen_nanda_golden.py the per-frequency and 3-D excluded losses, alpha_k,
+ * the heads' frequencies and the cluster rule on the same model
+ * (tests/golden/nanda_p13.safetensors); each is compared here with the
+ * tolerance written beside it. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -672,6 +680,307 @@ static void test_golden_fixed_keys(void **state)
 }
 
 /* ------------------------------------------------------------------------ */
+/* the rest of Nanda et al.'s measures (tests/gen_nanda_golden.py) */
+
+/* Per-frequency excluded loss the direct way: for each k, the projection on
+ * {k} (meas_project_sum), L - PL, CE on rows: K full softmax passes. */
+static void excluded_per_freq_direct(double *out, const double *L, int p, const int32_t *labels,
+                                     const int32_t *rows, int n)
+{
+    const int K = fourier_n_freqs(p), P2 = p * p;
+    double *F = malloc(sizeof(double) * p * p), *D = malloc(sizeof(double) * 2 * K * P2),
+           *PL = malloc(sizeof(double) * P2 * p), *X = malloc(sizeof(double) * P2 * p),
+           *coef = malloc(sizeof(double) * 2 * K * p);
+    fourier_basis(F, p);
+    fourier_sum_dirs(D, F, p);
+    for (int k = 1; k <= K; k++) {
+        meas_project_sum(PL, L, D, &k, 1, p, p, coef);
+        meas_excluded_logits(X, L, PL, P2, p);
+        out[k - 1] = meas_ce(X, p, labels, rows, n, NULL);
+    }
+    free(F), free(D), free(PL), free(X), free(coef);
+}
+
+/* C [K, P2, p]: cos(w_k(a+b-c)) / its norm, built point by point */
+static double *cos_cubes(int p)
+{
+    const int K = fourier_n_freqs(p), P2 = p * p;
+    double *C = malloc(sizeof(double) * K * P2 * p);
+    for (int k = 1; k <= K; k++) {
+        double *x = C + (size_t)(k - 1) * P2 * p, nn = 0;
+        for (int r = 0; r < P2; r++)
+            for (int c = 0; c < p; c++) {
+                x[r * p + c] = cos(2 * M_PI * k * (r / p + r % p - c) / p);
+                nn += x[r * p + c] * x[r * p + c];
+            }
+        for (int i = 0; i < P2 * p; i++)
+            x[i] /= sqrt(nn);
+    }
+    return C;
+}
+
+/* Identities on logits built here (p = 13 and 11):
+ * - the grouped per-frequency excluded loss equals K direct softmax passes;
+ * - logits of one frequency k alone: excluding k leaves constant logits, CE =
+ *   log p (also at 1000x scale, where the products of exponentials underflow
+ *   and the direct fallback runs);
+ * - alpha_k against <C_k, L> summed point by point; sum alpha^2 + residual^2
+ *   = |L|^2; logits sum_k beta_k C_k give alpha = beta, residual 0, and 3-D
+ *   excluded logits over every k that are 0 (CE log p). */
+static void test_nanda_identities(void **state)
+{
+    (void)state;
+    const int ps[] = {13, 11};
+    for (int pi = 0; pi < 2; pi++) {
+        const int p = ps[pi], K = fourier_n_freqs(p), P2 = p * p;
+        const size_t n = (size_t)P2 * p;
+        double *L = malloc(n * 8), *Lx = malloc(n * 8), *F = malloc(sizeof(double) * p * p),
+               *D = malloc(sizeof(double) * 2 * K * P2), *C = cos_cubes(p);
+        double *scr = malloc(sizeof(double) * (meas_excluded_per_freq_scratch(p) + 2 * P2 + p));
+        int *iscr = malloc(sizeof(int) * (P2 + p + 1));
+        int32_t *labels = malloc(sizeof(int32_t) * P2), *rows = malloc(sizeof(int32_t) * P2);
+        double got[MEAS_MAX_K], want[MEAS_MAX_K], alpha[MEAS_MAX_K], beta[MEAS_MAX_K];
+        tu_xs g = {31 + (uint64_t)p};
+        for (size_t i = 0; i < n; i++)
+            L[i] = 3 * tu_xs_normal(&g);
+        for (int r = 0; r < P2; r++)
+            labels[r] = (r / p + r % p) % p;
+        /* a train subset in a shuffled order: every third row, reversed */
+        int nr = 0;
+        for (int r = P2 - 1; r >= 0; r--)
+            if (r % 3 != 1)
+                rows[nr++] = r;
+        meas_excluded_per_freq(got, L, p, labels, rows, nr, scr, iscr);
+        excluded_per_freq_direct(want, L, p, labels, rows, nr);
+        tu_check_close_d("per-frequency excluded: grouped vs direct", got, want, (size_t)K,
+                         (tu_tol){.abs = 1e-12});
+        /* one frequency alone: u_k x1^T + v_k x2^T */
+        fourier_basis(F, p);
+        fourier_sum_dirs(D, F, p);
+        const int k0 = 3;
+        for (int scale = 1; scale <= 1000; scale *= 1000) {
+            double x1[32], x2[32];
+            for (int c = 0; c < p; c++)
+                x1[c] = scale * tu_xs_normal(&g), x2[c] = scale * tu_xs_normal(&g);
+            for (int r = 0; r < P2; r++)
+                for (int c = 0; c < p; c++)
+                    L[r * p + c] = D[(size_t)(2 * (k0 - 1)) * P2 + r] * x1[c] +
+                                   D[(size_t)(2 * (k0 - 1) + 1) * P2 + r] * x2[c];
+            meas_excluded_per_freq(got, L, p, labels, NULL, P2, scr, iscr);
+            printf("# p %d, frequency %d alone (scale %d): excluded at k %.17g (log p %.17g)\n", p,
+                   k0, scale, got[k0 - 1], log(p));
+            check_scalar("excluded loss of the only frequency = log p", got[k0 - 1], log(p),
+                         1e-12 * scale);
+            excluded_per_freq_direct(want, L, p, labels, NULL, P2);
+            tu_check_close_d("one frequency: grouped vs direct", got, want, (size_t)K,
+                             (tu_tol){.abs = 1e-12 * scale, .rel = 1e-12});
+        }
+        /* alpha against the point-by-point cubes; Parseval */
+        for (size_t i = 0; i < n; i++)
+            L[i] = 3 * tu_xs_normal(&g) + 0.5 * (double)(i % 7);
+        double norm, res;
+        meas_coefs(alpha, &norm, &res, L, p, scr);
+        double nn = 0, aa = 0;
+        for (int k = 0; k < K; k++) {
+            want[k] = 0;
+            for (size_t i = 0; i < n; i++)
+                want[k] += C[(size_t)k * n + i] * L[i];
+            aa += alpha[k] * alpha[k];
+        }
+        for (size_t i = 0; i < n; i++)
+            nn += L[i] * L[i];
+        tu_check_close_d("alpha_k = <C_k, L>", alpha, want, (size_t)K, (tu_tol){.abs = 1e-11});
+        check_scalar("|L|_F", norm, sqrt(nn), 1e-12 * sqrt(nn));
+        check_scalar("sum alpha^2 + residual^2 = |L|^2", aa + res * res, nn, 1e-11 * nn);
+        /* the 3-D excluded logits against the cubes, keys {1, K} */
+        const int keys[] = {1, K};
+        meas_excluded_3d_logits(Lx, L, alpha, keys, 2, p, scr);
+        for (size_t i = 0; i < n; i++)
+            L[i] -= alpha[0] * C[i] + alpha[K - 1] * C[(size_t)(K - 1) * n + i];
+        tu_check_close_d("3-D excluded logits", Lx, L, n, (tu_tol){.abs = 1e-12});
+        /* template logits: alpha = beta, no residual, 3-D excluded over all k = 0 */
+        for (int k = 0; k < K; k++)
+            beta[k] = 4 * tu_xs_normal(&g);
+        for (size_t i = 0; i < n; i++) {
+            L[i] = 0;
+            for (int k = 0; k < K; k++)
+                L[i] += beta[k] * C[(size_t)k * n + i];
+        }
+        meas_coefs(alpha, &norm, &res, L, p, scr);
+        tu_check_close_d("template: alpha = beta", alpha, beta, (size_t)K,
+                         (tu_tol){.abs = 1e-12});
+        check_scalar("template: residual", res, 0, 1e-12);
+        int all[MEAS_MAX_K];
+        for (int k = 0; k < K; k++)
+            all[k] = k + 1;
+        meas_excluded_3d_logits(Lx, L, alpha, all, K, p, scr);
+        check_scalar("template: 3-D excluded CE = log p", meas_ce(Lx, p, labels, NULL, P2, NULL),
+                     log(p), 1e-12);
+        free(L), free(Lx), free(F), free(D), free(C), free(scr), free(iscr), free(labels),
+            free(rows);
+    }
+}
+
+static const char *share_tag(double share, char *buf, size_t n)
+{
+    snprintf(buf, n, "%.6g", share);
+    for (char *q = buf; *q; q++)
+        if (*q == '.')
+            *q = 'p';
+    return buf;
+}
+
+static void check_keys_equal(const char *what, const int *got, int n, const st_tensor *want)
+{
+    if (n != (int)want->shape[0])
+        fail_msg("%s: %d key frequencies, want %d", what, n, (int)want->shape[0]);
+    for (int i = 0; i < n; i++)
+        if (got[i] != ((const int32_t *)want->data)[i])
+            fail_msg("%s: key %d is %d, want %d", what, i, got[i],
+                     ((const int32_t *)want->data)[i]);
+}
+
+/* The cluster rule on the constructed neuron table of the fixture, for each
+ * share (one falls exactly on a cluster's size: kept), and the rule choice. */
+static void test_cluster_rule(void **state)
+{
+    (void)state;
+    st_file f;
+    grok_err e;
+    char path[512], tag[32], key[64];
+    snprintf(path, sizeof path, "%s/nanda_p13.safetensors", GOLDEN_DIR);
+    assert_int_equal(st_read(&f, path, &e), GROK_OK);
+    const st_tensor *tb = need(&f, "cluster.best", ST_I32), *tf = need(&f, "cluster.frac", ST_F64);
+    const int M = (int)tb->shape[0];
+    int best[64];
+    for (int j = 0; j < M; j++)
+        best[j] = ((const int32_t *)tb->data)[j];
+    char shares[128];
+    snprintf(shares, sizeof shares, "%s", st_meta_get(&f, "cluster_shares"));
+    int n_shares = 0;
+    for (char *tok = strtok(shares, ","); tok; tok = strtok(NULL, ","), n_shares++) {
+        const double share = strtod(tok, NULL);
+        meas_freqs fr;
+        meas_freqs_from_neurons(&fr, best, tf->data, M, 5, MEAS_KEY_CLUSTER, share);
+        snprintf(key, sizeof key, "cluster.keys_%s", share_tag(share, tag, sizeof tag));
+        check_keys_equal(key, fr.k_by_cluster, fr.n_by_cluster, need(&f, key, ST_I32));
+        check_keys_equal("rule cluster: k", fr.k, fr.n, need(&f, key, ST_I32));
+        assert_int_equal(fr.n_dead, 2);
+        assert_int_equal(fr.n_neurons, M);
+        assert_int_equal(fr.n_by_neuron, 5); /* every frequency 1..5 has a live neuron */
+        assert_int_equal(fr.n_clusters, 3);  /* 1, 3, 4 have neurons with frac > 0.85 */
+        assert_true(fr.rule == MEAS_KEY_CLUSTER && fr.share == share);
+        printf("# cluster rule, share %s: %d keys (neuron rule %d)\n", tok, fr.n, fr.n_by_neuron);
+        meas_freqs_from_neurons(&fr, best, tf->data, M, 5, MEAS_KEY_NEURON, share);
+        assert_int_equal(fr.n, 5);
+        for (int i = 0; i < 5; i++)
+            assert_int_equal(fr.k[i], i + 1);
+    }
+    assert_int_equal(n_shares, 3);
+    /* no live neuron: no key frequency by either rule */
+    int dead[3] = {0, 0, 0};
+    double zero[3] = {0, 0, 0};
+    meas_freqs fr;
+    meas_freqs_from_neurons(&fr, dead, zero, 3, 5, MEAS_KEY_CLUSTER, 0.05);
+    assert_true(fr.n == 0 && fr.n_by_neuron == 0 && fr.n_by_cluster == 0 && fr.n_dead == 3);
+    assert_string_equal(meas_key_rule_name(MEAS_KEY_CLUSTER), "cluster");
+    assert_int_equal(meas_key_rule_parse("neuron"), MEAS_KEY_NEURON);
+    assert_int_equal(meas_key_rule_parse("R1"), -1);
+    st_file_free(&f);
+}
+
+/* The planted model: every new measure against NumPy; the grouped
+ * per-frequency excluded loss against K direct passes on the same float32
+ * logits; the cluster rule picking the model's key frequencies. */
+static void test_golden_nanda(void **state)
+{
+    golden *g = *state;
+    st_file f;
+    grok_err e;
+    char path[512], tag[32], key[64];
+    snprintf(path, sizeof path, "%s/nanda_p13.safetensors", GOLDEN_DIR);
+    assert_int_equal(st_read(&f, path, &e), GROK_OK);
+    const int p = g->t.cfg.p, K = fourier_n_freqs(p), H = g->m.cfg.tfm.n_heads, P2 = p * p;
+    meas_row row = {.epoch = 1};
+    assert_int_equal(meas_compute(g->ws, &g->m, &g->t, NULL, &row, &e), GROK_OK);
+    assert_int_equal(row.n_freq, K);
+    assert_int_equal(row.n_heads, H);
+    tu_check_close_d("excluded_freq", row.excluded_freq,
+                     need(&f, "expect.excluded_freq", ST_F64)->data, (size_t)K,
+                     (tu_tol){.abs = TOL_LOSS});
+    check_scalar("loss_excluded_max", row.loss_excluded_max,
+                 need_f64(&f, "expect.loss_excluded_max"), TOL_LOSS);
+    check_scalar("loss_excluded_3d", row.loss_excluded_3d,
+                 need_f64(&f, "expect.loss_excluded_3d"), TOL_LOSS);
+    /* alpha, |L|: float32 logits, 1e-6 of |L| */
+    const double norm = need_f64(&f, "expect.logit_norm");
+    check_scalar("logit_norm", row.logit_norm, norm, 1e-6 * norm);
+    tu_check_close_d("alpha", row.alpha, need(&f, "expect.alpha", ST_F64)->data, (size_t)K,
+                     (tu_tol){.abs = 1e-6 * norm});
+    tu_check_close_d("cos_sim", row.cos_sim, need(&f, "expect.cos_sim", ST_F64)->data, (size_t)K,
+                     (tu_tol){.abs = 1e-6});
+    check_scalar("coef_residual", row.coef_residual, need_f64(&f, "expect.coef_residual"), 1e-6);
+    const st_tensor *hf = need(&f, "expect.head_freq", ST_I32);
+    assert_int_equal((int)hf->shape[0], H);
+    for (int h = 0; h < H; h++)
+        assert_int_equal(row.head_freq[h], ((const int32_t *)hf->data)[h]);
+    tu_check_close_d("head_frac", row.head_frac, need(&f, "expect.head_frac", ST_F64)->data,
+                     (size_t)H, (tu_tol){.abs = 1e-6});
+
+    /* the grouped per-frequency loss against K direct passes on the same logits */
+    {
+        tfm_acts *acts = tfm_acts_alloc(&g->m.tfm, P2);
+        int32_t *tok = malloc(sizeof(int32_t) * 3 * P2);
+        double *lg = malloc(sizeof(double) * P2 * p), want[MEAS_MAX_K];
+        for (int r = 0; r < P2; r++)
+            tok[3 * r] = r / p, tok[3 * r + 1] = r % p, tok[3 * r + 2] = p;
+        tfm_forward(&g->m.tfm, acts, tok, P2);
+        for (int i = 0; i < P2 * p; i++)
+            lg[i] = tfm_logits(acts)[i];
+        excluded_per_freq_direct(want, lg, p, g->t.label, g->t.order, g->t.n_train);
+        tu_check_close_d("excluded_freq: grouped vs direct", row.excluded_freq, want, (size_t)K,
+                         (tu_tol){.abs = 1e-12});
+        free(lg), free(tok);
+        tfm_acts_free(acts);
+    }
+
+    /* the 3-D excluded loss with the key frequencies given */
+    const st_tensor *fk = need(&g->fx, "fixed.key_freqs", ST_I32);
+    meas_freqs fixed = {.n = (int)fk->shape[0]};
+    for (int i = 0; i < fixed.n; i++)
+        fixed.k[i] = ((const int32_t *)fk->data)[i];
+    meas_row r2;
+    assert_int_equal(meas_compute(g->ws, &g->m, &g->t, &fixed, &r2, &e), GROK_OK);
+    check_scalar("loss_excluded_3d (fixed keys)", r2.loss_excluded_3d,
+                 need_f64(&f, "expect.loss_excluded_3d_fixed"), TOL_LOSS);
+    assert_memory_equal(r2.excluded_freq, row.excluded_freq, sizeof(double) * (size_t)K);
+
+    /* the cluster rule on the model, for each share; meas_compute then uses it */
+    char shares[128];
+    snprintf(shares, sizeof shares, "%s", st_meta_get(&f, "model_shares"));
+    for (char *tok = strtok(shares, ","); tok; tok = strtok(NULL, ",")) {
+        const double share = strtod(tok, NULL);
+        meas_workspace_set_key_rule(g->ws, MEAS_KEY_CLUSTER, share);
+        meas_freqs fr;
+        assert_int_equal(meas_key_freqs(g->ws, &g->m, &fr, &e), GROK_OK);
+        snprintf(key, sizeof key, "model.keys_%s", share_tag(share, tag, sizeof tag));
+        const st_tensor *want = need(&f, key, ST_I32);
+        check_keys_equal(key, fr.k, fr.n, want);
+        check_keys_equal("k_by_neuron", fr.k_by_neuron, fr.n_by_neuron,
+                         need(&g->fx, "expect.key_freqs", ST_I32));
+        assert_int_equal(meas_compute(g->ws, &g->m, &g->t, NULL, &r2, &e), GROK_OK);
+        check_keys_equal("meas_compute's keys (cluster rule)", r2.key_freqs, r2.n_key_freqs, want);
+        printf("# model, cluster rule share %s: %d keys; neuron rule %d\n", tok, fr.n,
+               fr.n_by_neuron);
+    }
+    meas_workspace_set_key_rule(g->ws, MEAS_KEY_NEURON, MEAS_KEY_SHARE_DEFAULT);
+    assert_int_equal(meas_compute(g->ws, &g->m, &g->t, NULL, &r2, &e), GROK_OK);
+    check_keys_equal("neuron rule again", r2.key_freqs, r2.n_key_freqs,
+                     need(&g->fx, "expect.key_freqs", ST_I32));
+    st_file_free(&f);
+}
+
+/* ------------------------------------------------------------------------ */
 /* tasks without Fourier measures */
 
 static void test_non_fourier_tasks(void **state)
@@ -799,7 +1108,9 @@ static void test_table(void **state)
                 sbuf_init(&hdr[f]);
                 meas_format_header(&m, &t, (meas_file)f, &hdr[f]);
             }
-            int n_cols[MEAS_FILE_COUNT] = {1, 1, 1}; /* epoch */
+            int n_cols[MEAS_FILE_COUNT]; /* epoch */
+            for (int f = 0; f < MEAS_FILE_COUNT; f++)
+                n_cols[f] = 1;
             int n_skipped = 0;
             printf("# %s on %s: skipped", model_family_name(fams[fi]), task_op_name(ops[oi]));
             for (int i = 0; i < meas_table_len; i++) {
@@ -836,9 +1147,9 @@ static void test_table(void **state)
                 }
             }
             printf("\n");
-            /* the expected skips: the W_L Ginis for the MLP, every grid row for rand,
-             * the 3 group rows always */
-            assert_int_equal(n_skipped, 3 + (oi == 1 ? 14 : fi == 1 ? 3 : 0));
+            /* the expected skips: the W_L Ginis and the heads for the MLP, every grid
+             * row for rand, the 3 group rows always */
+            assert_int_equal(n_skipped, 3 + (oi == 1 ? 20 : fi == 1 ? 4 : 0));
             for (int f = 0; f < MEAS_FILE_COUNT; f++) {
                 int tabs = 0;
                 for (const char *q = hdr[f].data; *q; q++)
@@ -1029,7 +1340,9 @@ static void test_phases(void **state)
     res.fourier = 1;
     res.have = MEAS_NEED_ZP_GRID | MEAS_NEED_TRANSFORMER | MEAS_NEED_EMBED;
     res.key = (meas_freqs){.n = 2, .k = {14, 35}, .n_neurons = 512, .n_clusters = 1,
-                           .cluster_k = {14}, .cluster_size = {98}};
+                           .cluster_k = {14}, .cluster_size = {98}, .rule = MEAS_KEY_NEURON,
+                           .share = 0.05, .n_by_neuron = 2, .k_by_neuron = {14, 35},
+                           .n_by_cluster = 1, .k_by_cluster = {14}};
     res.phases = ph;
     sbuf b;
     sbuf_init(&b);
@@ -1042,6 +1355,15 @@ static void test_phases(void **state)
     }
     assert_non_null(strstr(b.data, "  \"key_freqs\": [14, 35],\n"));
     assert_non_null(strstr(b.data, "\"clusters\": [{\"freq\": 14, \"size\": 98}]"));
+    assert_non_null(strstr(b.data, "\"key_freq_rule\": \"neuron\", \"key_freq_share\": 0.05,"));
+    assert_non_null(strstr(b.data, "\"key_freqs_neuron\": [14, 35], \"key_freqs_cluster\": [14]}"));
+    /* the cluster rule: key_freqs is its list */
+    res.key.rule = MEAS_KEY_CLUSTER;
+    res.key.n = 1;
+    sbuf_clear(&b);
+    measure_summary_json(&res, &b);
+    assert_non_null(strstr(b.data, "\"key_freq_rule\": \"cluster\""));
+    assert_non_null(strstr(b.data, "  \"key_freqs\": [14],\n"));
     assert_non_null(strstr(b.data, "\"memorisation_end\": null"));
     assert_non_null(strstr(b.data, "  \"measures\": {\"computed\": [\"losses\", \"restricted\""));
     /* a Z_p task skips only the group rows */
@@ -1140,15 +1462,17 @@ static void test_run_dir(void **state)
             m.params[j] = (float)(m.params[j] * 0.9 + 0.05 * tu_xs_normal(&g));
         assert_int_equal(write_ckpt(&m, dir, eps[i], &e), GROK_OK);
     }
-    const char *files[] = {"measures.tsv", "fourier_embed.tsv", "neurons.tsv", "attention.tsv",
-                           "logit_spectrum.tsv"};
-    char *first[5];
+    const char *files[] = {"measures.tsv",  "fourier_embed.tsv",  "neurons.tsv",
+                           "attention.tsv", "logit_spectrum.tsv", "excluded_freq.tsv",
+                           "coefs.tsv"};
+    enum { N_FILES = sizeof files / sizeof files[0] };
+    char *first[N_FILES];
     measure_result res;
     assert_int_equal(measure_run_dir_result(dir, 1, &res, &e), GROK_OK);
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < N_FILES; i++)
         assert_non_null(first[i] = slurp(dir, files[i]));
     assert_int_equal(measure_run_dir(dir, 2, &e), GROK_OK);
-    for (int i = 0; i < 5; i++) {
+    for (int i = 0; i < N_FILES; i++) {
         char *again = slurp(dir, files[i]);
         assert_non_null(again);
         assert_string_equal(first[i], again); /* same bytes with 1 and 2 jobs */
@@ -1169,16 +1493,20 @@ static void test_run_dir(void **state)
     char keys[256] = "";
     for (int i = 0; i < res.key.n; i++)
         snprintf(keys + strlen(keys), sizeof keys - strlen(keys), i ? ",%d" : "%d", res.key.k[i]);
+    /* the key_freqs column's index in the header */
+    int kcol = 0;
+    {
+        const char *h = strstr(first[0], "\tkey_freqs\t");
+        assert_non_null(h);
+        for (const char *q = first[0]; q <= h; q++)
+            kcol += *q == '\t';
+    }
     int lines = 0;
     for (const char *q = strchr(first[0], '\n') + 1; *q; q = strchr(q, '\n') + 1) {
-        /* key_freqs, then the 5 clock/pizza columns */
-        const char *nl = strchr(q, '\n'), *tab = nl;
-        for (int k = 0; k < 6; k++) {
-            nl = tab - (k > 0);
-            tab = nl;
-            while (tab[-1] != '\t')
-                tab--;
-        }
+        const char *tab = q;
+        for (int i = 0; i < kcol; i++)
+            tab = strchr(tab, '\t') + 1;
+        const char *nl = strchr(tab, '\t');
         assert_int_equal((int)(nl - tab), (int)strlen(keys));
         assert_int_equal(strncmp(tab, keys, strlen(keys)), 0);
         assert_int_equal(atol(q), eps[lines]);
@@ -1188,6 +1516,10 @@ static void test_run_dir(void **state)
     assert_int_equal(strncmp(first[1], "epoch\tconst\tfreq_1\tfreq_2", 25), 0);
     assert_int_equal(strncmp(first[3], "a\tb\thead\tatt_a\tatt_b\tatt_eq\n0\t0\t0\t", 33), 0);
     assert_int_equal(strncmp(first[4], "# logit 2D Fourier spectrum, epoch 200,", 39), 0);
+    const char *xh = "epoch\tfreq_1\tfreq_2\tfreq_3\tfreq_4\tfreq_5\tfreq_6\n0\t";
+    assert_int_equal(strncmp(first[5], xh, strlen(xh)), 0);
+    const char *ch = "epoch\tlogit_norm\talpha_1\talpha_2";
+    assert_int_equal(strncmp(first[6], ch, strlen(ch)), 0);
 
     /* a truncated checkpoint names itself, and no file is touched */
     snprintf(path, sizeof path, "%s/checkpoints/epoch-000100.safetensors", dir);
@@ -1205,7 +1537,7 @@ static void test_run_dir(void **state)
         assert_string_equal(first[i], after);
         free(after);
     }
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < N_FILES; i++)
         free(first[i]);
     /* a checkpoint of another model names the tensor */
     model m2;
@@ -1277,6 +1609,9 @@ int main(void)
         cmocka_unit_test(test_neuron_rule),
         cmocka_unit_test_setup_teardown(test_golden_measures, golden_setup, golden_teardown),
         cmocka_unit_test_setup_teardown(test_golden_fixed_keys, golden_setup, golden_teardown),
+        cmocka_unit_test(test_nanda_identities),
+        cmocka_unit_test(test_cluster_rule),
+        cmocka_unit_test_setup_teardown(test_golden_nanda, golden_setup, golden_teardown),
         cmocka_unit_test(test_non_fourier_tasks),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_mlp_measures),

@@ -1689,7 +1689,7 @@ static void test_task_kinds(void **state)
                          "--set model.family=mlp --set task.p=23 --set model.d_embed=16 "
                          "--set model.d_hidden=32");
     /* the MLP has every measure but W_L's Gini, and no attention */
-    tu_assert_contains(log, "plots: 8 figures drawn, 7 skipped");
+    tu_assert_contains(log, "plots: 12 figures drawn, 3 skipped");
     tu_assert_contains(log, "gini: skipped: measures.tsv has no column gini_WL");
     tu_assert_contains(log, "attention: skipped: no attention.tsv");
     free(log);

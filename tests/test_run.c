@@ -894,8 +894,9 @@ static char *ckpt_data(const char *dir, const char *name, size_t *n)
 /* An MLP run gets the measures that apply to it: `grok train` with
  * model.family = mlp on p = 23 for 100 epochs, then `grok measure` exits 0;
  * measures.tsv has the losses, the W_E Ginis, the restricted and excluded
- * losses, the weight norms and the key frequencies, and no W_L column;
- * summary.json names the skipped W_L measures and why; no attention.tsv. */
+ * losses, the weight norms, the key frequencies and the per-frequency, 3-D
+ * excluded and alpha_k measures, and no W_L or head column; summary.json
+ * names the skipped W_L and head measures and why; no attention.tsv. */
 static void test_mlp_measures(void **state)
 {
     ctx *c = *state;
@@ -921,8 +922,9 @@ static void test_mlp_measures(void **state)
         "epoch\tloss_train\tloss_test\tacc_train\tacc_test\tloss_restricted\t"
         "loss_restricted_train\tacc_restricted\tloss_excluded\tacc_excluded\tgini_WE\t"
         "gini_WE_nonconst\tgini_WE_freq\tsum_sq_weights\tsq_embed.W_E\tsq_mlp.0.W\tsq_mlp.0.b\t"
-        "sq_unembed.W_U\tsq_unembed.b_U\tn_key_freqs\tkey_freqs\tdist_irrel\tgrad_sym\t"
-        "circularity\tfve_clock\tfve_pizza\n";
+        "sq_unembed.W_U\tsq_unembed.b_U\tn_key_freqs\tkey_freqs\tloss_excluded_max\t"
+        "loss_excluded_3d\tcoef_residual\tdist_irrel\tgrad_sym\tcircularity\tfve_clock\t"
+        "fve_pizza\n";
     const char *nl = strchr(m, '\n');
     printf("   MLP measures.tsv: %d lines; header %.*s\n", count_lines(m), (int)(nl - m), m);
     assert_int_equal(strncmp(m, want, strlen(want)), 0);
@@ -945,6 +947,8 @@ static void test_mlp_measures(void **state)
     const char *sk = strstr(sum, "\"skipped\": [{\"measure\": \"gini_WL\"");
     assert_non_null(sk);
     assert_non_null(strstr(sk, "model.family = 'mlp'"));
+    assert_non_null(strstr(sk, "{\"measure\": \"heads\", \"columns\": [\"head_freq_<h>\", "
+                               "\"head_frac_<h>\"]"));
     assert_non_null(strstr(sum, "\"fourier\": {\"applies\": true"));
     free(sum);
 }
