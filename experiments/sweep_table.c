@@ -64,7 +64,7 @@ int sweep_summary(const char *dir, long *n_done, long *n_total, grok_err *e)
     sbuf_puts(&t, "\tstatus\tepochs_done\tepochs_total\tmemorised_epoch\tgrokked_epoch"
                   "\tmemorisation_end\tcircuit_formation_end\tcleanup_end"
                   "\tfinal_epoch\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\tkey_freqs"
-                  "\talgorithm\tgrad_sym\tdist_irrel\n");
+                  "\talgorithm\tgrad_sym\tdist_irrel\tkey_irreps\n");
     sbuf_puts(&w, "index\tname\tstatus\tepochs_done\twall_s\tms_per_epoch\tthreads\tblis_kernel\n");
     long done = 0;
     for (long i = 0; i < s.n_points; i++) {
@@ -92,7 +92,7 @@ int sweep_summary(const char *dir, long *n_done, long *n_total, grok_err *e)
             "phases.cleanup_end", "final.epoch",           "final.train_loss",
             "final.test_loss",  "final.train_acc",        "final.test_acc",
             "key_freqs",        "algorithm.verdict",      "algorithm.grad_sym",
-            "algorithm.dist_irrel"};
+            "algorithm.dist_irrel", "algorithm.key_irreps"};
         for (size_t k = 0; k < sizeof cells / sizeof cells[0]; k++)
             sweep_cell(&t, &sum, cells[k]);
         sbuf_puts(&t, "\n");
