@@ -197,6 +197,44 @@ typedef struct {
 
 /* ---- expand ---------------------------------------------------------------- */
 
+/* Every shipped sweep (the .cfg files of experiments/sweeps) loads, and every point's
+ * config passes the checks: a shipped file never goes stale against the key
+ * table. */
+static void test_shipped(void **state)
+{
+    (void)state;
+    DIR *d = opendir("experiments/sweeps");
+    assert_non_null(d);
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".cfg") != 0)
+            continue;
+        char path[PATH_N];
+        snprintf(path, sizeof path, "experiments/sweeps/%s", de->d_name);
+        sweep_spec s;
+        grok_err e = {{0}};
+        int rc = sweep_load(&s, path, &e);
+        if (rc != GROK_OK)
+            printf("# %s: %s\n", path, e.msg);
+        assert_int_equal(rc, GROK_OK);
+        assert_true(s.n_points >= 1);
+        for (long i = 0; i < s.n_points; i++) {
+            cfg_run c;
+            rc = sweep_point_config(&s, i, &c, &e);
+            if (rc != GROK_OK)
+                printf("# %s point %ld: %s\n", path, i, e.msg);
+            assert_int_equal(rc, GROK_OK);
+        }
+        sweep_spec_free(&s);
+        n++;
+    }
+    closedir(d);
+    printf("# %d shipped sweeps load\n", n);
+    assert_true(n >= 5);
+}
+
 static void test_expand(void **state)
 {
     const char *dir = ((e2e *)*state)->dir;
@@ -728,7 +766,7 @@ static int group_teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_expand),       cmocka_unit_test(test_malformed),
+        cmocka_unit_test(test_shipped), cmocka_unit_test(test_expand),       cmocka_unit_test(test_malformed),
         cmocka_unit_test(test_plot_scripts), cmocka_unit_test(test_pool_vs_mpi),
         cmocka_unit_test(test_array),        cmocka_unit_test(test_kill_resume),
     };
