@@ -126,6 +126,7 @@ model_config cfg_model_config(const cfg_run *c)
 {
     model_config m = {.family = c->family, .tfm = c->model, .mlp = c->mlp};
     m.tfm.bidirectional = !c->causal;
+    m.tfm.attn_uniform = 1.0 - c->attn_rate;
     /* the keys the two families share, and the task's shape */
     m.mlp.n_layers = c->model.n_layers;
     m.mlp.act = (mlp_act)c->model.act;

@@ -45,6 +45,8 @@ typedef struct {
     model_family family;   /* model.family */
     int causal;            /* model.causal (the transformer's model.bidirectional is its
                               negation, set by cfg_model_config) */
+    double attn_rate;      /* model.attn_rate (the transformer's model.attn_uniform is
+                              1 - it, set by cfg_model_config) */
     tfm_config model;      /* model.*; d_vocab, d_vocab_out, n_ctx are derived from
                               the task by cfg_fill_derived, not keys */
     mlp_config mlp;        /* model.d_embed, combine, d_hidden (the mlp family's own

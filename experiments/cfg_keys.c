@@ -153,6 +153,9 @@ const cfg_key cfg_keys[] = {
     CFG_B("model.attn_bias", model.attn_bias, 0, "attention biases b_Q, b_K, b_V, b_O"),
     CFG_B("model.causal", causal, 1,
           "causal attention mask; false: every position attends to every position"),
+    CFG_D("model.attn_rate", attn_rate, 0.0, 1.0, 0, 1.0, NULL,
+          "attention = attn_rate * softmax + 1 - attn_rate on the allowed positions "
+          "(Zhong et al. 2023); 0: each weighs 1"),
     CFG_D("model.init_scale", model.init_scale, 0.0, 1000.0, CFG_LO_OPEN, 1.0, NULL,
           "multiplies every initial Gaussian"),
     CFG_I(CFG_INT, "model.d_embed", mlp.d_embed, 1, 16384, 128, NULL,

@@ -44,6 +44,9 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     sbuf_printf(out, "task         %s%s: %d train / %d test examples; seed %" PRIu64 "\n", task,
                 frac, t.n_train, t.n_test, c.seed);
     task_free(&t);
+    char attn[48] = "";
+    if (c.attn_rate != 1)
+        snprintf(attn, sizeof attn, ", attn_rate %g", c.attn_rate);
     if (c.family == MODEL_MLP)
         sbuf_printf(out, "model        mlp: d_embed %d (%s), %d hidden layer%s of %d, %s\n",
                     c.mlp.d_embed, mlp_combine_name(c.mlp.combine), mc->n_layers,
@@ -52,11 +55,12 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     else
         sbuf_printf(out,
                     "model        %d layer%s, d_model %d, %d heads x d_head %d, d_mlp %d, %s, "
-                    "%s%s\n",
+                    "%s%s%s%s\n",
                     mc->n_layers, mc->n_layers == 1 ? "" : "s", mc->d_model, mc->n_heads,
                     mc->d_head, mc->d_mlp, tfm_act_name(mc->act),
                     mc->layernorm ? "layernorm" : "no layernorm",
-                    mc->attn_bias ? ", attention biases" : "");
+                    mc->attn_bias ? ", attention biases" : "",
+                    c.causal ? "" : ", no causal mask", attn);
     if (c.loss.kind != LOSS_SOFTMAX_CE || c.loss.f32)
         sbuf_printf(out, "loss         %s%s\n", loss_kind_name(c.loss.kind),
                     c.loss.f32 ? " in float32" : "");

@@ -13,8 +13,10 @@
  * kernels are built for several vector widths (GROK_VECTOR_CLONES) with the
  * same bits.  The model follows TransformerLens's HookedTransformer (attention
  * scaled by 1/sqrt(Dh), causal mask, LayerNorm eps 1e-5); Nanda et al. (2023)
- * is the n_layers = 1, no-LayerNorm, ReLU case.  The naive double-precision
- * reference, tfm_forward_ref, is at the end of the file.
+ * is the n_layers = 1, no-LayerNorm, ReLU case.  model.attn_rate (Zhong et al.
+ * 2023) mixes the softmax with uniform weights after it (attention_scores_*:
+ * with attn_uniform 0 the softmax path is exactly the plain one).  The naive
+ * double-precision reference, tfm_forward_ref, is at the end of the file.
  *
  * Legend: N examples, T positions, D d_model, H heads, Dh d_head, HD = H*Dh,
  * M d_mlp, V vocabulary, Vo output vocabulary, Tq query positions of a layer,
@@ -68,6 +70,9 @@ int tfm_config_check(const tfm_config *c, grok_err *e)
         return grok_fail(e, GROK_EINVAL, "model.act = %d: must be relu or gelu", (int)c->act);
     if (!(c->init_scale > 0) || !isfinite(c->init_scale))
         return grok_fail(e, GROK_EINVAL, "model.init_scale = %g: must be > 0", c->init_scale);
+    if (!(c->attn_uniform >= 0 && c->attn_uniform <= 1))
+        return grok_fail(e, GROK_EINVAL, "model.attn_rate = %g: must be between 0 and 1",
+                         1.0 - c->attn_uniform);
     return GROK_OK;
 }
 
@@ -217,7 +222,10 @@ typedef struct {
     int Tq, q0;
     float *ln1_out, *ln1_mean, *ln1_rstd; /* [N*T, D], [N*T], [N*T]  (layers > 0) */
     float *q, *k, *v;                     /* [N*Tq, HD], [N*T, HD] x2  (layers > 0) */
-    float *att;                           /* [N, H, Tq, T] softmax probabilities */
+    float *att;                           /* [N, H, Tq, T] attention weights A */
+    float *prob;                          /* [N, H, Tq, T] the softmax probabilities
+                                             A mixes (attn_uniform > 0; else NULL:
+                                             A is the softmax) */
     float *z;                             /* [N*Tq, HD] attention-weighted values (layers > 0) */
     float *x_mid;                         /* [N*Tq, D] residual after attention */
     float *ln2_out, *ln2_mean, *ln2_rstd; /* [N*Tq, D], [N*Tq] x2 */
@@ -300,6 +308,8 @@ static size_t acts_layout(const tfm_config *c, int N, tfm_acts *a, float *base)
             C(L->v, n * T * HD);
         }
         C(L->att, n * H * Tq * T);
+        if (c->attn_uniform != 0)
+            C(L->prob, n * H * Tq * T);
         if (l > 0)
             C(L->z, n * Tq * HD);
         C(L->x_mid, n * Tq * D);
@@ -597,9 +607,9 @@ static inline void axpy(float *restrict y, float alpha, const float *restrict x,
 
 /* attention_scores_forward for example n. */
 GROK_VECTOR_CLONES
-static void attention_scores_example(float *att, const float *q, const float *k,
-                                     const int32_t *qrow, const int32_t *krow, int n, int T,
-                                     int Tq, int H, int Dh, int causal)
+static void attention_scores_example(float *att, float *prob, float rate, const float *q,
+                                     const float *k, const int32_t *qrow, const int32_t *krow,
+                                     int n, int T, int Tq, int H, int Dh, int causal)
 {
     const int HD = H * Dh, q0 = T - Tq;
     const float scale = 1.0f / sqrtf((float)Dh);
@@ -622,20 +632,30 @@ static void attention_scores_example(float *att, const float *q, const float *k,
                 a[j] /= sum;
             for (int j = nk; j < T; j++)
                 a[j] = 0;
+            if (prob) {
+                float *p = prob + (((size_t)n * H + h) * Tq + i) * T;
+                for (int j = 0; j < T; j++)
+                    p[j] = a[j];
+                for (int j = 0; j < nk; j++)
+                    a[j] = rate * p[j] + (1.0f - rate);
+            }
         }
 }
 
-/* Causal attention probabilities for Tq query positions (q0 = T - Tq) of N
- * examples: s[j] = q_i . k_j / sqrt(Dh) for j <= q0 + i, att = softmax(s),
- * zero for later j.  q and k rows are addressed through qrow [N*Tq] and krow
- * [N*T] (the layer-0 tables or the identity), HD columns, head h at h*Dh. */
-static void attention_scores_forward(float *att, const float *q, const float *k,
-                                     const int32_t *qrow, const int32_t *krow, int N, int T,
-                                     int Tq, int H, int Dh, int causal)
+/* Attention weights for Tq query positions (q0 = T - Tq) of N examples:
+ * s[j] = q_i . k_j / sqrt(Dh) for the allowed j (j <= q0 + i when causal,
+ * every j otherwise), att = softmax(s), zero for the other j.  With prob (not
+ * NULL) the softmax goes to prob and att = rate * prob + (1 - rate) on the
+ * allowed j (model.attn_rate); with prob NULL, rate is not read.  q and k
+ * rows are addressed through qrow [N*Tq] and krow [N*T] (the layer-0 tables
+ * or the identity), HD columns, head h at h*Dh. */
+static void attention_scores_forward(float *att, float *prob, float rate, const float *q,
+                                     const float *k, const int32_t *qrow, const int32_t *krow,
+                                     int N, int T, int Tq, int H, int Dh, int causal)
 {
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++)
-        attention_scores_example(att, q, k, qrow, krow, n, T, Tq, H, Dh, causal);
+        attention_scores_example(att, prob, rate, q, k, qrow, krow, n, T, Tq, H, Dh, causal);
 }
 
 /* z_i = sum_j att[j] v_j  (layers above the first; rows of v through krow). */
@@ -678,23 +698,27 @@ static void attention_values_backward(float *datt, float *dv, const float *dz, c
             }
 }
 
-/* Backward of attention_scores_forward, from datt to dq and dk, accumulated
- * (+=) at the rows qrow/krow name, so several examples may add into one table
- * row; each thread owns whole heads and visits examples in order:
- *   ds[j] = att[j] (datt[j] - sum_j' att[j'] datt[j']) / sqrt(Dh);
+/* Backward of attention_scores_forward, from datt (d loss / d att) to dq and
+ * dk, accumulated (+=) at the rows qrow/krow name, so several examples may add
+ * into one table row; each thread owns whole heads and visits examples in
+ * order.  prob: the softmax probabilities (att itself when rate is 1):
+ *   ds[j] = rate prob[j] (datt[j] - sum_j' prob[j'] datt[j']) / sqrt(Dh);
  *   dq_i += sum_j ds[j] k_j;  dk_j += ds[j] q_i. */
-static void attention_scores_backward(float *dq, float *dk, const float *datt, const float *att,
-                                      const float *q, const float *k, const int32_t *qrow,
-                                      const int32_t *krow, int N, int T, int Tq, int H, int Dh, int causal)
+static void attention_scores_backward(float *dq, float *dk, const float *datt, const float *prob,
+                                      float rate, const float *q, const float *k,
+                                      const int32_t *qrow, const int32_t *krow, int N, int T,
+                                      int Tq, int H, int Dh, int causal)
 {
     const int HD = H * Dh, q0 = T - Tq;
-    const float scale = 1.0f / sqrtf((float)Dh);
+    const float scale = rate == 1.0f ? 1.0f / sqrtf((float)Dh) : rate / sqrtf((float)Dh);
+    if (scale == 0)
+        return; /* rate 0: the weights do not depend on q and k */
 #pragma omp parallel for schedule(static)
     for (int h = 0; h < H; h++)
         for (int n = 0; n < N; n++)
             for (int i = 0; i < Tq; i++) {
                 const int nk = causal ? q0 + i + 1 : T;
-                const float *a = att + (((size_t)n * H + h) * Tq + i) * T;
+                const float *a = prob + (((size_t)n * H + h) * Tq + i) * T;
                 const float *da = datt + (((size_t)n * H + h) * Tq + i) * T;
                 const size_t qr = (size_t)qrow[n * Tq + i] * HD + h * Dh;
                 float mean = 0;
@@ -918,6 +942,7 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
 {
     const tfm_config *c = &m->cfg;
     const int causal = !c->bidirectional; /* the attention mask */
+    const float rate = (float)(1.0 - c->attn_uniform); /* read only when L->prob is set */
     const int T = c->n_ctx, D = c->d_model, H = c->n_heads, Dh = c->d_head, HD = H * Dh,
               M = c->d_mlp, Vo = c->d_vocab_out, V = c->d_vocab, VT = V * T;
     GROK_ASSERT(N >= 1 && N <= a->n_max);
@@ -970,8 +995,8 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
         const int Tq = L->Tq, q0 = L->q0, NQ = N * Tq;
         if (l == 0) {
             /* rule (3): x_mid = tab_x[query] + b_O + sum_h,j att * (tab_v[:, h] @ W_O[h])[key] */
-            attention_scores_forward(L->att, a->tab_q, a->tab_k, a->qrow0, a->row0, N, T, Tq, H,
-                                     Dh, causal);
+            attention_scores_forward(L->att, L->prob, rate, a->tab_q, a->tab_k, a->qrow0, a->row0,
+                                     N, T, Tq, H, Dh, causal);
             gemm_many(a, H, R, D, Dh, 1.0f, a->tab_v, Dh, HD, 1, B->W_O, (ptrdiff_t)Dh * D, D, 1,
                       0.0f, a->tab_o, (ptrdiff_t)R * D, D, 1);
             table_mix_forward(L->x_mid, a->tab_x, a->tab_o, L->att, a->qrow0, a->row0, B->b_O, N,
@@ -988,8 +1013,8 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                         B->b_Q, NQ, D, H, Dh);
             qkv_project(a, L->k, xa, D, B->W_K, B->b_K, N * T, D, H, Dh);
             qkv_project(a, L->v, xa, D, B->W_V, B->b_V, N * T, D, H, Dh);
-            attention_scores_forward(L->att, L->q, L->k, a->ident, a->ident, N, T, Tq, H, Dh,
-                                     causal);
+            attention_scores_forward(L->att, L->prob, rate, L->q, L->k, a->ident, a->ident, N, T,
+                                     Tq, H, Dh, causal);
             attention_values_forward(L->z, L->att, L->v, a->ident, N, T, Tq, H, Dh, causal);
             /* x_mid = x_in[query rows] + b_O + z @ W_O */
             for (int n = 0; n < N; n++)
@@ -1056,6 +1081,7 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
 {
     const tfm_config *c = &m->cfg;
     const int causal = !c->bidirectional; /* the attention mask */
+    const float rate = (float)(1.0 - c->attn_uniform);
     const int T = c->n_ctx, D = c->d_model, H = c->n_heads, Dh = c->d_head, HD = H * Dh,
               M = c->d_mlp, Vo = c->d_vocab_out, LL = c->n_layers;
     GROK_ASSERT(N == a->n);
@@ -1101,6 +1127,7 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             colsum(GB->b_O, dx, D, NQ, D, 0, a->colsum_part);
 
         float *datt = a->datt; /* [N, H, Tq, T] */
+        const float *prob = L->prob ? L->prob : L->att; /* the softmax */
         if (l == 0) {
             /* rule (3) backward: tab_x's and tab_o's gradients from x_mid's, then W_O
              * and tab_v */
@@ -1115,7 +1142,7 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                       1, D, 0.0f, a->dv, Dh, HD, 1);
             memset(a->dq, 0, (size_t)R * HD * sizeof(float));
             memset(a->dk, 0, (size_t)R * HD * sizeof(float));
-            attention_scores_backward(a->dq, a->dk, datt, L->att, a->tab_q, a->tab_k, a->qrow0,
+            attention_scores_backward(a->dq, a->dk, datt, prob, rate, a->tab_q, a->tab_k, a->qrow0,
                                       a->row0, N, T, Tq, H, Dh, causal);
         } else {
             /* x_mid = x_in[query rows] + z @ W_O + b_O */
@@ -1126,8 +1153,8 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             memset(a->dv, 0, (size_t)N * T * HD * sizeof(float));
             attention_values_backward(datt, a->dv, a->dz, L->att, L->v, a->ident, N, T, Tq, H, Dh,
                                       causal);
-            attention_scores_backward(a->dq, a->dk, datt, L->att, L->q, L->k, a->ident, a->ident,
-                                      N, T, Tq, H, Dh, causal);
+            attention_scores_backward(a->dq, a->dk, datt, prob, rate, L->q, L->k, a->ident,
+                                      a->ident, N, T, Tq, H, Dh, causal);
         }
         const int rows_q = l == 0 ? R : NQ, rows_k = l == 0 ? R : N * T;
         if (GB->b_Q) {
@@ -1291,10 +1318,11 @@ void tfm_forward_ref(const tfm_model *m, const int32_t *tokens, int N, double *l
                     }
                     for (int j = 0; j <= (c->bidirectional ? T - 1 : i); j++)
                         sum += (s[j] = exp(s[j] - mx));
+                    const double u = c->attn_uniform; /* A = (1 - u) softmax + u */
                     for (int e = 0; e < Dh; e++) {
                         double acc = 0;
                         for (int j = 0; j <= (c->bidirectional ? T - 1 : i); j++)
-                            acc += s[j] / sum * v[(j * H + h) * Dh + e];
+                            acc += ((1 - u) * (s[j] / sum) + u) * v[(j * H + h) * Dh + e];
                         z[(i * H + h) * Dh + e] = acc;
                     }
                 }

@@ -72,6 +72,10 @@ typedef struct {
     int attn_bias;     /* 1: b_Q, b_K, b_V, b_O */
     int bidirectional; /* 1: every position attends to every position (no causal
                           mask; model.causal = false); 0: causal, the default */
+    double attn_uniform; /* 1 - model.attn_rate, in [0, 1]: the attention is
+                            A = (1 - u) softmax(q k / sqrt(Dh)) + u on the allowed
+                            positions (Zhong et al. 2023; u = 1: every allowed
+                            position weighs 1); 0: plain softmax, the default */
     double init_scale; /* multiplies every initial Gaussian */
 } tfm_config;
 
@@ -162,8 +166,9 @@ void tfm_acts_profile(tfm_acts *a, tfm_profile *prof);
 
 /* Read-only views of saved activations of the last forward, for measures:
  * the MLP output after the activation function at the last position of the
- * last layer, [n, M]; the attention probabilities from the last position of
- * layer l, [n, H, T]. */
+ * last layer, [n, M]; the attention weights A from the last position of
+ * layer l, [n, H, T] (the softmax probabilities, mixed with the uniform
+ * weights when attn_uniform > 0: what multiplies the values). */
 const float *tfm_mlp_post_last(const tfm_acts *a);
 void tfm_attn_last(const tfm_acts *a, int layer, float *out /* [n, H, T] */);
 

@@ -9,9 +9,12 @@ to regenerate the committed fixtures:
 The model is an independent PyTorch implementation of tfm.h in TransformerLens
 (HookedTransformer) conventions: resid = W_E[tok] + W_pos; per block an
 optional pre-LayerNorm ((x - mean) / sqrt(var_biased + 1e-5) * w + b),
-causal multi-head attention scaled by 1/sqrt(Dh) with optional biases
-b_Q, b_K, b_V, b_O, an MLP with ReLU or exact (erf) GELU; an optional final
-LayerNorm and logits = x[:, -1] @ W_U.  The loss is the mean cross-entropy of
+multi-head attention scaled by 1/sqrt(Dh) with optional biases b_Q, b_K, b_V,
+b_O, causal or not (model.causal), its weights attn_rate * softmax +
+(1 - attn_rate) on the allowed positions (model.attn_rate, Zhong et al. 2023;
+1 = the softmax), an MLP with ReLU or exact (erf) GELU; an optional final
+LayerNorm and logits = x[:, -1] @ W_U.  Tokens are [a, b, '='=p] (layout
+"a b =", V = p + 1) or [a, b] (layout "a b", V = p).  The loss is the mean cross-entropy of
 log_softmax(logits.double()), as in Nanda et al. (2023).  Parameters are float32
 and drawn from a seeded torch.Generator (not the C initialisation: the C test
 loads them from the fixture), with non-trivial LayerNorm scales and biases so
@@ -24,11 +27,12 @@ offsets are those of the C parameter buffer):
                                               parameters (plain per-example loops)
   loss                          F64   []      mean cross-entropy of `logits`
   <name>                        F32   every parameter, tfm.h names and table order
-  tokens                        I32   [N, 3]  rows [a, b, p]
+  tokens                        I32   [N, T]  rows [a, b, p] (T = 3) or [a, b]
   labels                        I32   [N]     (a + b) mod p
   logits                        F32   [N, Vo] the float32 torch forward
-  act.blocks.<l>.attn.pattern_last F32 [N, H, T] attention probabilities of the
-                                              last query position, every layer
+  act.blocks.<l>.attn.pattern_last F32 [N, H, T] attention weights of the last
+                                              query position (after the attn_rate
+                                              mix), every layer
   act.mlp_post_last             F32   [N, M]  MLP activation output of the last
                                               layer at the last position
   grad.<name>                   F32   gradient of the mean loss at the parameters
@@ -36,9 +40,11 @@ offsets are those of the C parameter buffer):
   grad1.<name>                  F32   gradient of the mean loss at adamw1
   adamw2.<name>                 F32   parameters after the second AdamW step
 and string metadata: the model config (p, n_layers, d_model, n_heads, d_head,
-d_mlp, act, layernorm, attn_bias), the AdamW hyperparameters (lr, beta1, beta2,
-eps, weight_decay; no warmup, both steps on the same batch), n_examples, seed,
-torch (version) and generator.
+d_mlp, act, layernorm, attn_bias; causal, attn_rate and layout only where they
+differ from the defaults 1, 1.0 and "a b =", so the first fixtures are written
+unchanged), the AdamW hyperparameters (lr, beta1, beta2, eps, weight_decay; no
+warmup, both steps on the same batch), n_examples, seed, torch (version) and
+generator.
 
 Safetensors is written by hand (there is no safetensors package here), following
 the reference writer: compact JSON header with __metadata__ first, padded with
@@ -49,7 +55,8 @@ Before writing, the script checks itself: the float32 torch logits against
 per-example float64 loops (1e-6 of the largest logit), the float64 torch forward
 against the same loops (1e-12), and that the tolerances test_golden.c uses
 accept the float64 torch computation (a stand-in for an independent
-implementation) while rejecting swapped W_Q/W_K and doubled gradients."""
+implementation) while rejecting swapped W_Q/W_K (W_K/W_V with attn_rate 0,
+where the queries and keys do not matter) and doubled gradients."""
 import json
 import math
 import os
@@ -69,9 +76,34 @@ CONFIGS = [
          act="gelu", layernorm=1, attn_bias=1, n=30, seed=202),
     dict(file="tfm_l1_relu_ln", p=13, n_layers=1, d_model=16, n_heads=4, d_head=4, d_mlp=20,
          act="relu", layernorm=1, attn_bias=0, n=50, seed=303),
+    # model.causal = false (2 layers: with one, the last query sees every
+    # position either way) and model.attn_rate 0 and 0.5, causal or not
+    dict(file="tfm_l2_bidir", p=7, n_layers=2, d_model=12, n_heads=3, d_head=4, d_mlp=24,
+         act="gelu", layernorm=1, attn_bias=1, n=30, seed=404, causal=0),
+    dict(file="tfm_l2_rate0", p=11, n_layers=2, d_model=16, n_heads=2, d_head=8, d_mlp=32,
+         act="relu", layernorm=0, attn_bias=0, n=40, seed=505, attn_rate=0.0),
+    dict(file="tfm_l2_rate0_bidir", p=7, n_layers=2, d_model=12, n_heads=3, d_head=4, d_mlp=24,
+         act="gelu", layernorm=1, attn_bias=1, n=30, seed=606, causal=0, attn_rate=0.0),
+    dict(file="tfm_l2_rate05", p=13, n_layers=2, d_model=16, n_heads=4, d_head=4, d_mlp=20,
+         act="relu", layernorm=1, attn_bias=0, n=40, seed=707, attn_rate=0.5),
+    dict(file="tfm_l2_rate05_bidir", p=11, n_layers=2, d_model=12, n_heads=3, d_head=4,
+         d_mlp=24, act="gelu", layernorm=0, attn_bias=1, n=30, seed=808, causal=0,
+         attn_rate=0.5),
+    # the layout of Zhong et al. 2023, [a, b] without '=', no mask: their
+    # pizza (attn_rate 0) and clock (1) models in small, and 2 layers at 0.5
+    dict(file="tfm_ab_l1_rate0_bidir", p=13, n_layers=1, d_model=16, n_heads=4, d_head=4,
+         d_mlp=32, act="relu", layernorm=0, attn_bias=0, n=50, seed=909, causal=0,
+         attn_rate=0.0, layout="a b"),
+    dict(file="tfm_ab_l1_bidir", p=13, n_layers=1, d_model=16, n_heads=4, d_head=4, d_mlp=32,
+         act="relu", layernorm=0, attn_bias=0, n=50, seed=1010, causal=0, layout="a b"),
+    dict(file="tfm_ab_l2_rate05_bidir", p=11, n_layers=2, d_model=12, n_heads=3, d_head=4,
+         d_mlp=24, act="gelu", layernorm=1, attn_bias=1, n=40, seed=1111, causal=0,
+         attn_rate=0.5, layout="a b"),
 ]
+# keys a config may leave out, with their defaults (written to the metadata
+# only when a config differs)
+DEFAULTS = dict(causal=1, attn_rate=1.0, layout="a b =")
 OPTIM = dict(lr=1e-2, beta1=0.9, beta2=0.98, eps=1e-8, weight_decay=1.0)
-N_CTX = 3
 LN_EPS = 1e-5
 
 # The tolerances of tests/test_golden.c (its comments give the reasons); the
@@ -82,10 +114,23 @@ TOL_ADAM_ABS = 1e-5
 ADAM_FLIP = 2.01  # a sign-ambiguous element may move by up to this * lr per step
 
 
+def opt(c, key):
+    """c's value of an optional key (DEFAULTS)."""
+    return c.get(key, DEFAULTS[key])
+
+
+def n_ctx(c):
+    return 2 if opt(c, "layout") == "a b" else 3
+
+
+def d_vocab(c):
+    return c["p"] if opt(c, "layout") == "a b" else c["p"] + 1
+
+
 def param_table(c):
     """(name, shape, kind) in the order of tfm.h's table."""
-    V, Vo, D, H, Dh, M = c["p"] + 1, c["p"], c["d_model"], c["n_heads"], c["d_head"], c["d_mlp"]
-    t = [("embed.W_E", (V, D), "W"), ("pos_embed.W_pos", (N_CTX, D), "W")]
+    V, Vo, D, H, Dh, M = d_vocab(c), c["p"], c["d_model"], c["n_heads"], c["d_head"], c["d_mlp"]
+    t = [("embed.W_E", (V, D), "W"), ("pos_embed.W_pos", (n_ctx(c), D), "W")]
     for l in range(c["n_layers"]):
         b = "blocks.%d." % l
         if c["layernorm"]:
@@ -108,7 +153,7 @@ def param_table(c):
 def init_params(c, g):
     """Float32 parameters: weights N(0, 1/D), W_U N(0, 1/V), LayerNorm scales
     1 + 0.1 N(0,1), every bias 0.1 N(0,1)."""
-    D, V = c["d_model"], c["p"] + 1
+    D, V = c["d_model"], d_vocab(c)
     P = {}
     for name, shape, kind in param_table(c):
         r = torch.randn(shape, generator=g, dtype=torch.float64)
@@ -135,7 +180,9 @@ def forward(P, c, tokens):
     post of the last layer at the last position [N, M]."""
     T, Dh = tokens.shape[1], c["d_head"]
     resid = P["embed.W_E"][tokens] + P["pos_embed.W_pos"][None]           # [N,T,D]
-    causal = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1)    # k > q
+    # masked: k > q when causal, nothing otherwise
+    masked = torch.triu(torch.ones(T, T, dtype=torch.bool), diagonal=1 if opt(c, "causal") else T)
+    rate = opt(c, "attn_rate")
     patterns, post = [], None
     for l in range(c["n_layers"]):
         b = "blocks.%d." % l
@@ -146,7 +193,9 @@ def forward(P, c, tokens):
         if c["attn_bias"]:
             q, k, v = q + P[b + "attn.b_Q"], k + P[b + "attn.b_K"], v + P[b + "attn.b_V"]
         scores = torch.einsum("nqhe,nkhe->nhqk", q, k) / math.sqrt(Dh)
-        pattern = torch.softmax(scores.masked_fill(causal, float("-inf")), dim=-1)
+        pattern = torch.softmax(scores.masked_fill(masked, float("-inf")), dim=-1)
+        if rate != 1:
+            pattern = rate * pattern + (1 - rate) * (~masked).to(pattern.dtype)
         z = torch.einsum("nhqk,nkhe->nqhe", pattern, v)
         attn_out = torch.einsum("nqhe,hed->nqd", z, P[b + "attn.W_O"])
         if c["attn_bias"]:
@@ -226,10 +275,12 @@ def ref_logits_loops(P, c, tokens):
                             y = y + P[b + "attn.b_" + W[2]][h]
                         return y
                     q = proj("W_Q", qp)
-                    s = [float(np.dot(q, proj("W_K", kp))) / math.sqrt(Dh) for kp in range(qp + 1)]
+                    keys = range(qp + 1) if opt(c, "causal") else range(T)
+                    s = [float(np.dot(q, proj("W_K", kp))) / math.sqrt(Dh) for kp in keys]
                     smax = max(s)
                     e = [math.exp(si - smax) for si in s]
-                    z = sum(e[kp] / sum(e) * proj("W_V", kp) for kp in range(qp + 1))
+                    rate = opt(c, "attn_rate")
+                    z = sum((rate * (e[kp] / sum(e)) + (1 - rate)) * proj("W_V", kp) for kp in keys)
                     a = a + np.array([sum(z[j] * P[b + "attn.W_O"][h, j, d] for j in range(Dh))
                                       for d in range(c["d_model"])])
                 new.append(resid[qp] + a)
@@ -313,20 +364,34 @@ def self_check(c, P, tokens, labels, logits32, logits_loops, tr32):
           "adamw1 %.2e, adamw2 %.2e (unambiguous elements)"
           % (worst["grad"], worst["grad1"], worst["adamw1"], worst["adamw2"]))
 
-    # (3) ... and reject a swapped W_Q/W_K and a doubled gradient.
+    # (3) ... and reject a swapped W_Q/W_K (W_K/W_V at attn_rate 0) and a
+    # doubled gradient.
+    x, y = swapped_pair(c)
     Ps = dict(P64)
-    Ps["blocks.0.attn.W_Q"] = P64["blocks.0.attn.W_K"]
-    Ps["blocks.0.attn.W_K"] = P64["blocks.0.attn.W_Q"]
+    Ps["blocks.0.attn." + x] = P64["blocks.0.attn." + y]
+    Ps["blocks.0.attn." + y] = P64["blocks.0.attn." + x]
     swapped = forward(Ps, c, tokens)[0].numpy()
     tol = TOL_LOGIT_ABS + TOL_LOGIT_REL * np.abs(logits_loops)
     d = np.max(np.abs(swapped - logits_loops) / tol)
-    print("  swapped W_Q/W_K: worst logit error = %.0f x tolerance" % d)
-    assert d > 10, "the fixture cannot tell W_Q from W_K"
+    print("  swapped %s/%s: worst logit error = %.0f x tolerance" % (x, y, d))
+    assert d > 10, "the fixture cannot tell %s from %s" % (x, y)
     for n in names:
         want = tr32["grad"][n].numpy().astype(np.float64)
-        if n.endswith("attn.b_K"):
-            continue  # exactly zero in exact arithmetic: scaling cannot show
+        if np.max(np.abs(want)) <= 10 * TOL_GRAD_ABS:
+            # zero in exact arithmetic (b_K's; W_Q's, W_K's, b_Q's at
+            # attn_rate 0): scaling cannot show, as in test_golden.c
+            assert n.endswith(("attn.b_K", "attn.b_Q", "attn.W_Q", "attn.W_K")), n
+            continue
         assert not grad_ok(2 * want, want), "%s: a doubled gradient would pass" % n
+    if opt(c, "attn_rate") == 0:
+        for n in names:
+            if n.endswith(("attn.W_Q", "attn.W_K", "attn.b_Q", "attn.b_K")):
+                assert not tr32["grad"][n].any(), "%s: attn_rate 0 yet a gradient" % n
+
+
+def swapped_pair(c):
+    """The two same-shaped block-0 tensors whose swap must change the logits."""
+    return ("W_K", "W_V") if opt(c, "attn_rate") == 0 else ("W_Q", "W_K")
 
 
 # --- safetensors -------------------------------------------------------------
@@ -395,16 +460,19 @@ def write_fixture(path, tensors, meta):
 # --- one fixture -------------------------------------------------------------
 
 def make_fixture(c, outdir):
-    print("%s: p=%d L=%d D=%d H=%d Dh=%d M=%d %s layernorm=%d attn_bias=%d N=%d"
+    print("%s: p=%d L=%d D=%d H=%d Dh=%d M=%d %s layernorm=%d attn_bias=%d N=%d causal=%d "
+          "attn_rate=%g layout=%s"
           % (c["file"], c["p"], c["n_layers"], c["d_model"], c["n_heads"], c["d_head"],
-             c["d_mlp"], c["act"], c["layernorm"], c["attn_bias"], c["n"]))
+             c["d_mlp"], c["act"], c["layernorm"], c["attn_bias"], c["n"], opt(c, "causal"),
+             opt(c, "attn_rate"), opt(c, "layout")))
     g = torch.Generator().manual_seed(c["seed"])
     p, N = c["p"], c["n"]
     table = param_table(c)
     names = [n for n, _, _ in table]
     P = init_params(c, g)
     ab = torch.randint(0, p, (N, 2), generator=g, dtype=torch.int64)
-    tokens = torch.cat([ab, torch.full((N, 1), p, dtype=torch.int64)], dim=1)
+    tokens = ab if n_ctx(c) == 2 else torch.cat([ab, torch.full((N, 1), p, dtype=torch.int64)],
+                                                 dim=1)
     labels = (ab[:, 0] + ab[:, 1]) % p
 
     with torch.no_grad():
@@ -429,6 +497,8 @@ def make_fixture(c, outdir):
         tensors += [("%s.%s" % (key, n), f32(tr[key][n])) for n in names]
     meta = {k: str(c[k]) for k in ("p", "n_layers", "d_model", "n_heads", "d_head", "d_mlp",
                                    "act", "layernorm", "attn_bias")}
+    meta.update({k: (v if isinstance(v, str) else repr(v)) for k, v in
+                 ((k, opt(c, k)) for k in DEFAULTS) if v != DEFAULTS[k]})
     meta.update({k: repr(v) for k, v in OPTIM.items()})
     meta.update(n_examples=str(N), seed=str(c["seed"]), torch=torch.__version__,
                 generator=GENERATOR)

@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,6 +81,8 @@ static void assert_same_run(const cfg_run *a, const cfg_run *b)
     assert_int_equal(a->model.act, b->model.act);
     assert_int_equal(a->model.layernorm, b->model.layernorm);
     assert_int_equal(a->model.attn_bias, b->model.attn_bias);
+    assert_int_equal(a->causal, b->causal);
+    assert_same_double("model.attn_rate", a->attn_rate, b->attn_rate);
     assert_same_double("model.init_scale", a->model.init_scale, b->model.init_scale);
     assert_int_equal(a->optim.kind, b->optim.kind);
     assert_same_double("optim.lr", a->optim.lr, b->optim.lr);
@@ -226,6 +229,8 @@ static void test_shipped_kinds(void **state)
         {"experiments/chughtai2023_s5.cfg", TASK_KIND_GROUP, MODEL_TRANSFORMER, 3, 121, 120},
         {"experiments/barak2022_parity.cfg", TASK_KIND_PARITY, MODEL_MLP, 40, 2, 2},
         {"experiments/mlp_mod_add.cfg", TASK_KIND_MODULAR, MODEL_MLP, 2, 113, 113},
+        {"experiments/zhong2023_pizza.cfg", TASK_KIND_MODULAR, MODEL_TRANSFORMER, 2, 59, 59},
+        {"experiments/zhong2023_clock.cfg", TASK_KIND_MODULAR, MODEL_TRANSFORMER, 2, 59, 59},
     };
     for (size_t i = 0; i < sizeof shipped / sizeof shipped[0]; i++) {
         cfg_run c;
@@ -243,6 +248,65 @@ static void test_shipped_kinds(void **state)
         assert_int_equal(c.model.d_vocab, shipped[i].d_vocab);
         assert_int_equal(c.model.d_vocab_out, shipped[i].classes);
     }
+}
+
+/* The two runs of Zhong et al. (2023) differ only in model.attn_rate, which
+ * reaches the transformer as attn_uniform = 1 - attn_rate, without the causal
+ * mask. */
+static void test_shipped_zhong(void **state)
+{
+    (void)state;
+    cfg_run pizza, clock;
+    grok_err e = {{0}};
+    assert_int_equal(cfg_load(&pizza, "experiments/zhong2023_pizza.cfg", NULL, 0, &e), GROK_OK);
+    assert_int_equal(cfg_load(&clock, "experiments/zhong2023_clock.cfg", NULL, 0, &e), GROK_OK);
+    assert_same_double("pizza attn_rate", pizza.attn_rate, 0.0);
+    assert_same_double("clock attn_rate", clock.attn_rate, 1.0);
+    const model_config mp = cfg_model_config(&pizza), mc = cfg_model_config(&clock);
+    assert_same_double("pizza attn_uniform", mp.tfm.attn_uniform, 1.0);
+    assert_same_double("clock attn_uniform", mc.tfm.attn_uniform, 0.0);
+    assert_int_equal(mp.tfm.bidirectional, 1);
+    assert_int_equal(mc.tfm.bidirectional, 1);
+    assert_int_equal(pizza.task.layout, TASK_LAYOUT_AB);
+    assert_int_equal(pizza.task.p, 59);
+    assert_same_double("frac_train", pizza.task.frac_train, 0.8);
+    assert_same_double("weight_decay", pizza.optim.weight_decay, 2.0);
+    assert_int_equal(pizza.train.epochs, 20000);
+    assert_int_equal(pizza.train.batch, 0);
+    clock.attn_rate = pizza.attn_rate;
+    assert_same_run(&pizza, &clock);
+    /* and a config that sets nothing gets the softmax attention */
+    cfg_run d;
+    cfg_defaults(&d);
+    assert_same_double("default attn_uniform", cfg_model_config(&d).tfm.attn_uniform, 0.0);
+    printf("# zhong2023_pizza.cfg and zhong2023_clock.cfg differ in attn_rate only\n");
+}
+
+/* Every config shipped in experiments/ loads and passes cfg_check. */
+static void test_every_shipped_config_loads(void **state)
+{
+    (void)state;
+    DIR *d = opendir("experiments");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        const size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".cfg") != 0)
+            continue;
+        char path[512];
+        snprintf(path, sizeof path, "experiments/%s", de->d_name);
+        cfg_run c;
+        grok_err e = {{0}};
+        int rc = cfg_load(&c, path, NULL, 0, &e);
+        if (rc == GROK_OK)
+            rc = cfg_check(&c, &e);
+        if (rc != GROK_OK)
+            fail_msg("%s: %s", path, e.msg);
+        n++;
+    }
+    closedir(d);
+    printf("# %d configs in experiments/ load and check\n", n);
+    assert_true(n >= 7);
 }
 
 /* ---- write -> load round trip ---------------------------------------------- */
@@ -471,7 +535,8 @@ static void test_file_unknown_keys(void **state)
                  GROK_EINVAL, "u2.cfg:3: model.d_modle = 64: unknown key",
                  "did you mean 'model.d_model'",
                  "valid keys in model: family, n_layers, d_model, n_heads, d_head, d_mlp, act, "
-                 "layernorm, attn_bias, causal, init_scale, d_embed, combine, d_hidden",
+                 "layernorm, attn_bias, causal, attn_rate, init_scale, d_embed, combine, "
+                 "d_hidden",
                  (const char *)NULL);
     expect_error(dir, "u3.cfg", "model = { lr = 0.1; };\n", NULL, 0, GROK_EINVAL,
                  "u3.cfg:1: model.lr = 0.1: unknown key", "did you mean 'optim.lr'",
@@ -547,6 +612,10 @@ static void test_file_out_of_range(void **state)
                  (const char *)NULL);
     expect_error(dir, "r13.cfg", "optim = { lr = 1e999; };\n", NULL, 0, GROK_EINVAL,
                  "optim.lr = inf: not a finite number", (const char *)NULL);
+    expect_error(dir, "r15.cfg", "model = { attn_rate = 1.5; };\n", NULL, 0, GROK_EINVAL,
+                 "r15.cfg:1: model.attn_rate = 1.5: must be in [0, 1]", (const char *)NULL);
+    expect_error(dir, "r16.cfg", "model = { attn_rate = -0.25; };\n", NULL, 0, GROK_EINVAL,
+                 "model.attn_rate = -0.25: must be in [0, 1]", (const char *)NULL);
     expect_error(dir, "r14.cfg", "optim = { weight_decay = -1; };\n", NULL, 0, GROK_EINVAL,
                  "optim.weight_decay = -1: must be >= 0", (const char *)NULL);
     expect_error(dir, "r15.cfg", "train = { stop_test_acc = 1.5; };\n", NULL, 0, GROK_EINVAL,
@@ -939,8 +1008,8 @@ static void test_list_keys(void **state)
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 58 keys)\n", lines);
-    assert_int_equal(lines, 1 + 58);
+    printf("# cfg_list_keys: %d lines (header + 59 keys)\n", lines);
+    assert_int_equal(lines, 1 + 59);
     sbuf_free(&out);
 }
 
@@ -950,6 +1019,8 @@ int main(void)
         cmocka_unit_test(test_defaults_equal_shipped_file),
         cmocka_unit_test(test_shipped_examples_load),
         cmocka_unit_test(test_shipped_kinds),
+        cmocka_unit_test(test_shipped_zhong),
+        cmocka_unit_test(test_every_shipped_config_loads),
         cmocka_unit_test_setup_teardown(test_round_trip_exact, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test_setup_teardown(test_include_relative_to_file, tu_setup_dir,

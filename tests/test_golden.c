@@ -13,8 +13,12 @@
  *   grads     tfm_loss and tfm_backward;
  *   replay    optim_step fed the fixture's own gradients (AdamW alone);
  *   train     two whole steps: forward, loss, backward, AdamW, twice;
- *   can_fail  the same comparisons reject a swapped W_Q/W_K, doubled
+ *   can_fail  the same comparisons reject a swapped W_Q/W_K (W_K/W_V at
+ *             attn_rate 0, where queries and keys do not matter), doubled
  *             gradients and an AdamW without weight decay.
+ * The fixtures cover the causal mask on and off (model.causal),
+ * model.attn_rate 1, 0.5 and 0, and the layouts [a, b, '='] and [a, b]
+ * (metadata causal, attn_rate and layout, absent when at their defaults).
  * Every comparison prints, per tensor, the largest absolute error, the largest
  * relative error (over elements at least 1e-3 of the tensor's largest, so that
  * rounding noise around zero does not dominate) and the worst error as a
@@ -85,6 +89,7 @@ typedef struct {
     optim_config oc;
     tfm_model m;
     tfm_acts *a;
+    double attn_rate; /* model.attn_rate of the fixture (1 when absent) */
     int n;           /* N examples */
     int32_t *tokens; /* [N, T] */
     int32_t *labels; /* [N] */
@@ -345,17 +350,34 @@ static int golden_setup(void **state)
         golden_free(g);
         return -1;
     }
+    /* optional: the mask, the attention rate and the layout */
+    long causal = 1;
+    double rate = 1.0;
+    const char *layout = st_meta_get(&g->f, "layout");
+    if ((st_meta_get(&g->f, "causal") && meta_long(g, "causal", 0, 1, &causal)) ||
+        (st_meta_get(&g->f, "attn_rate") && meta_double(g, "attn_rate", &rate)) ||
+        (layout && strcmp(layout, "a b") != 0)) {
+        if (layout && strcmp(layout, "a b") != 0)
+            printf("  %s: metadata layout = '%s': only \"a b\" may be given\n", g->fixture,
+                   layout);
+        golden_free(g);
+        return -1;
+    }
+    g->attn_rate = rate;
+    const int T = layout ? 2 : 3; /* [a, b] or [a, b, '='] */
     g->cfg = (tfm_config){.n_layers = (int)L,
                           .d_model = (int)D,
                           .n_heads = (int)H,
                           .d_head = (int)Dh,
                           .d_mlp = (int)M,
-                          .d_vocab = (int)p + 1,
+                          .d_vocab = T == 3 ? (int)p + 1 : (int)p,
                           .d_vocab_out = (int)p,
-                          .n_ctx = 3,
+                          .n_ctx = T,
                           .act = (tfm_act)tfm_act_parse(act),
                           .layernorm = (int)ln,
                           .attn_bias = (int)ab,
+                          .bidirectional = !causal,
+                          .attn_uniform = 1.0 - rate,
                           .init_scale = 1.0};
     g->oc = (optim_config){.kind = OPTIM_ADAMW,
                            .lr = lr,
@@ -375,7 +397,8 @@ static int golden_setup(void **state)
     if (!tok || tok->dtype != ST_I32 || tok->ndim != 2 || tok->shape[1] != g->cfg.n_ctx ||
         tok->shape[0] < 1 || tok->shape[0] > 100000 || !lab || lab->dtype != ST_I32 ||
         lab->ndim != 1 || lab->shape[0] != tok->shape[0]) {
-        printf("  %s: tokens I32 [N, 3] and labels I32 [N] expected\n", g->fixture);
+        printf("  %s: tokens I32 [N, %d] and labels I32 [N] expected\n", g->fixture,
+               g->cfg.n_ctx);
         golden_free(g);
         return -1;
     }
@@ -714,17 +737,21 @@ static void test_can_fail(void **state)
     const float *want32 = fx_get(g, "logits", ST_F32, nv)->data;
     const tol_spec tl = {TOL_LOGIT_ABS, TOL_LOGIT_REL, 0, NULL};
 
-    /* W_Q and W_K of block 0 swapped: the logits must not match. */
+    /* W_Q and W_K of block 0 swapped (W_K and W_V at attn_rate 0, where the
+     * queries and keys do not matter): the logits must not match. */
     const size_t nq = (size_t)c->n_heads * c->d_model * c->d_head;
     float *tmp = malloc(sizeof(float) * nq);
     assert_non_null(tmp);
-    memcpy(tmp, m->p.blocks[0].W_Q, sizeof(float) * nq);
-    memcpy(m->p.blocks[0].W_Q, m->p.blocks[0].W_K, sizeof(float) * nq);
-    memcpy(m->p.blocks[0].W_K, tmp, sizeof(float) * nq);
+    const int qk = g->attn_rate != 0;
+    float *x = qk ? m->p.blocks[0].W_Q : m->p.blocks[0].W_K;
+    float *y = qk ? m->p.blocks[0].W_K : m->p.blocks[0].W_V;
+    memcpy(tmp, x, sizeof(float) * nq);
+    memcpy(x, y, sizeof(float) * nq);
+    memcpy(y, tmp, sizeof(float) * nq);
     free(tmp);
     tfm_forward(m, g->a, g->tokens, g->n);
     cmp_stats s = cmp_vals(vf(tfm_logits(g->a)), vf(want32), nv, tl);
-    report(NULL, "swapQK", "logits vs torch f32", &s);
+    report(NULL, qk ? "swapQK" : "swapKV", "logits vs torch f32", &s);
     assert_true(s.n_bad > 0);
     fx_load_or_fail(g, "", m->params);
 
@@ -782,6 +809,14 @@ int main(void)
         GOLDEN_TESTS("tfm_l1_relu"),
         GOLDEN_TESTS("tfm_l2_gelu_ln"),
         GOLDEN_TESTS("tfm_l1_relu_ln"),
+        GOLDEN_TESTS("tfm_l2_bidir"),
+        GOLDEN_TESTS("tfm_l2_rate0"),
+        GOLDEN_TESTS("tfm_l2_rate0_bidir"),
+        GOLDEN_TESTS("tfm_l2_rate05"),
+        GOLDEN_TESTS("tfm_l2_rate05_bidir"),
+        GOLDEN_TESTS("tfm_ab_l1_rate0_bidir"),
+        GOLDEN_TESTS("tfm_ab_l1_bidir"),
+        GOLDEN_TESTS("tfm_ab_l2_rate05_bidir"),
     };
     return cmocka_run_group_tests_name("golden", tests, NULL, NULL);
 }

@@ -5,7 +5,9 @@
  *                    (1 and 2 layers, LayerNorm and biases on and off),
  *                    against central finite differences of the float64
  *                    reference forward: W_pos[t] enters position t of one
- *                    example only, so perturbing it perturbs that embedding.
+ *                    example only, so perturbing it perturbs that embedding;
+ *                    also without the causal mask and with model.attn_rate
+ *                    0 and 0.5.
  *   embed_grad_mlp   the MLP's through the interface equals mlp_embed_grad.
  *   dispatch         tables, shapes and logits through the interface equal
  *                    the family's own. */
@@ -49,12 +51,14 @@ static void batch(int32_t *tok, int32_t *cls)
     }
 }
 
-static void embed_grad_case(int layers, int ln, int bias)
+/* bidirectional: no causal mask; uniform: attn_uniform = 1 - model.attn_rate */
+static void embed_grad_case(int layers, int ln, int bias, int bidirectional, double uniform)
 {
     model_config c = {.family = MODEL_TRANSFORMER,
                       .tfm = {.n_layers = layers, .d_model = 12, .n_heads = 3, .d_head = 4,
                               .d_mlp = 20, .d_vocab = V, .d_vocab_out = VO, .n_ctx = T,
                               .act = TFM_ACT_GELU, .layernorm = ln, .attn_bias = bias,
+                              .bidirectional = bidirectional, .attn_uniform = uniform,
                               .init_scale = 1.0}};
     model m;
     grok_err e;
@@ -88,8 +92,9 @@ static void embed_grad_case(int layers, int ln, int bias)
                 worst = fmax(worst, fabs(fd - got));
                 scale = fmax(scale, fabs(fd));
             }
-    printf("# embed grad, L=%d ln=%d bias=%d: max |fd - grad| %.2e, max |grad| %.3g\n", layers,
-           ln, bias, worst, scale);
+    printf("# embed grad, L=%d ln=%d bias=%d%s attn_rate=%g: max |fd - grad| %.2e, "
+           "max |grad| %.3g\n",
+           layers, ln, bias, bidirectional ? " bidirectional" : "", 1 - uniform, worst, scale);
     assert_true(scale > 0.01);
     assert_true(worst < 2e-3 * scale);
     free(g);
@@ -102,7 +107,14 @@ static void test_embed_grad_tfm(void **state)
     (void)state;
     for (int layers = 1; layers <= 2; layers++)
         for (int ln = 0; ln <= 1; ln++)
-            embed_grad_case(layers, ln, ln);
+            embed_grad_case(layers, ln, ln, 0, 0);
+    /* the pizza setting of Zhong et al. 2023 (no mask, attn_rate 0), and
+     * attn_rate 0.5, where the gradient symmetricity measure reads it */
+    for (int layers = 1; layers <= 2; layers++) {
+        embed_grad_case(layers, 0, 0, 1, 1.0);
+        embed_grad_case(layers, 1, 1, 1, 0.5);
+        embed_grad_case(layers, 0, 1, 0, 1.0);
+    }
 }
 
 static model_config mlp_config_of(void)

@@ -6,7 +6,9 @@
  *   double-precision reference tfm_forward_ref, for 1 and 2 layers, LayerNorm
  *   on and off, ReLU and GELU, attention biases on and off.
  * - Finite-difference gradient check of every parameter tensor: central
- *   differences of the reference's float64 loss, against tfm_backward.
+ *   differences of the reference's float64 loss, against tfm_backward; also
+ *   without the causal mask and with model.attn_rate 0 and 0.5 (where the
+ *   forward is also checked against the reference and the mixed weights).
  * - Same bits with 1 and 2 threads; la_gemm against la_gemm_ref with strides.
  * - The float64 loss against a direct computation. */
 #include <setjmp.h>
@@ -166,13 +168,16 @@ static double loss_fn(void *ctx)
     return ref_loss(l->m, l->tok, l->lab, l->N, l->scratch);
 }
 
-static void gradient_check_mask(int layers, int ln, tfm_act act, int bias, int bidirectional)
+/* bidirectional: no causal mask; uniform: attn_uniform = 1 - model.attn_rate */
+static void gradient_check_attn(int layers, int ln, tfm_act act, int bias, int bidirectional,
+                                double uniform)
 {
     const int N = 16;
     int32_t tok[3 * 16], lab[16];
     double scratch[16 * 7];
     tfm_config c = small_config(layers, ln, act, bias);
     c.bidirectional = bidirectional;
+    c.attn_uniform = uniform;
     tfm_model m;
     grok_err e;
     assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
@@ -186,8 +191,18 @@ static void gradient_check_mask(int layers, int ln, tfm_act act, int bias, int b
     double lref = ref_loss(&m, tok, lab, N, scratch);
     assert_true(fabs(loss - lref) < 1e-5 * fabs(lref));
 
-    char what[64];
-    snprintf(what, sizeof what, "L=%d ln=%d %s bias=%d", layers, ln, tfm_act_name(act), bias);
+    char what[96];
+    snprintf(what, sizeof what, "L=%d ln=%d %s bias=%d%s attn_rate=%g", layers, ln,
+             tfm_act_name(act), bias, bidirectional ? " bidirectional" : "", 1 - uniform);
+    if (uniform == 1) {
+        /* attn_rate 0: the weights do not depend on the queries and keys */
+        for (int l = 0; l < layers; l++) {
+            const size_t nq = (size_t)c.n_heads * c.d_model * c.d_head;
+            for (size_t j = 0; j < nq; j++)
+                assert_true(m.g.blocks[l].W_Q[j] == 0 && m.g.blocks[l].W_K[j] == 0);
+        }
+        printf("# %s: W_Q and W_K gradients exactly 0\n", what);
+    }
     loss_ctx ctx = {&m, tok, lab, N, scratch};
     tu_grad_check(what, m.tensors, m.n_tensors, m.params, m.grads, m.n_params, loss_fn, &ctx, 8,
                   &xs);
@@ -197,7 +212,7 @@ static void gradient_check_mask(int layers, int ln, tfm_act act, int bias, int b
 
 static void gradient_check(int layers, int ln, tfm_act act, int bias)
 {
-    gradient_check_mask(layers, ln, act, bias, 0);
+    gradient_check_attn(layers, ln, act, bias, 0, 0);
 }
 
 static void test_grad_l1_relu(void **s) { (void)s, gradient_check(1, 0, TFM_ACT_RELU, 0); }
@@ -208,8 +223,89 @@ static void test_grad_l2_gelu(void **s) { (void)s, gradient_check(2, 0, TFM_ACT_
 static void test_grad_bidirectional(void **s)
 {
     (void)s;
-    gradient_check_mask(2, 1, TFM_ACT_GELU, 1, 1);
-    gradient_check_mask(2, 0, TFM_ACT_RELU, 0, 1);
+    gradient_check_attn(2, 1, TFM_ACT_GELU, 1, 1, 0);
+    gradient_check_attn(2, 0, TFM_ACT_RELU, 0, 1, 0);
+}
+
+/* model.attn_rate 0 and 0.5 (attn_uniform 1 and 0.5), causal and not, 1 and
+ * 2 layers: every path of the attention backward (layer 0's tables, the
+ * layers above, the last position only) */
+static void test_grad_attn_rate(void **s)
+{
+    (void)s;
+    for (int bi = 0; bi <= 1; bi++) {
+        gradient_check_attn(1, 0, TFM_ACT_RELU, 0, bi, 1.0);
+        gradient_check_attn(2, 1, TFM_ACT_GELU, 1, bi, 1.0);
+        gradient_check_attn(1, 1, TFM_ACT_GELU, 1, bi, 0.5);
+        gradient_check_attn(2, 0, TFM_ACT_RELU, 0, bi, 0.5);
+    }
+}
+
+/* The fast forward matches the float64 reference with attn_rate 0 and 0.5,
+ * the logits move away from the softmax model's, and tfm_attn_last returns
+ * the mixed weights: rate * softmax + (1 - rate) on the allowed positions
+ * (with rate 0: exactly 1 there and 0 elsewhere). */
+static void test_forward_attn_rate(void **state)
+{
+    (void)state;
+    enum { NB = 23, VO = 7 };
+    int32_t tok[3 * NB], lab[NB];
+    double ref[NB * VO];
+    float soft_logits[NB * VO], soft_att[NB * 3 * 3], att[NB * 3 * 3];
+    for (int layers = 1; layers <= 2; layers++)
+        for (int bi = 0; bi <= 1; bi++)
+            for (int k = 0; k < 3; k++) {
+                const double uniform = k == 0 ? 0 : k == 1 ? 0.5 : 1;
+                tfm_config c = small_config(layers, 1, TFM_ACT_GELU, 1);
+                c.bidirectional = bi;
+                c.attn_uniform = uniform;
+                tfm_model m;
+                grok_err e;
+                assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
+                tu_xs xs;
+                fill_params(&m, 77 + layers, &xs);
+                make_batch(tok, lab, NB, VO, &xs);
+                tfm_acts *a = tfm_acts_alloc(&m, NB);
+                tfm_forward(&m, a, tok, NB);
+                tfm_forward_ref(&m, tok, NB, ref);
+                tfm_attn_last(a, 0, att);
+                const float *lg = tfm_logits(a);
+                double worst = 0, scale = 0, moved = 0, att_err = 0;
+                for (int i = 0; i < NB * VO; i++) {
+                    worst = fmax(worst, fabs(lg[i] - ref[i]));
+                    scale = fmax(scale, fabs(ref[i]));
+                    if (k == 0)
+                        soft_logits[i] = lg[i];
+                    else
+                        moved = fmax(moved, fabs(lg[i] - soft_logits[i]));
+                }
+                /* layer 0's last query (position 2) sees every position */
+                for (int i = 0; i < NB * 3 * 3; i++) {
+                    if (k == 0)
+                        soft_att[i] = att[i];
+                    const double want = (1 - uniform) * soft_att[i] + uniform;
+                    att_err = fmax(att_err, fabs(att[i] - want));
+                    if (k == 2)
+                        assert_true(att[i] == 1.0f);
+                }
+                printf("# L=%d %s attn_rate=%g: max abs err vs reference %.2e; change from "
+                       "softmax %.3g; weights vs rate*softmax + 1 - rate %.2e\n",
+                       layers, bi ? "bidirectional" : "causal", 1 - uniform, worst, moved,
+                       att_err);
+                assert_true(worst < 1e-5 * scale);
+                assert_true(att_err < 1e-6);
+                if (k > 0)
+                    assert_true(moved > 1e-3);
+                tfm_acts_free(a);
+                tfm_free(&m);
+            }
+    /* attn_rate outside [0, 1] is refused */
+    tfm_config c = small_config(1, 0, TFM_ACT_RELU, 0);
+    tfm_model m;
+    grok_err e;
+    c.attn_uniform = -0.5;
+    assert_int_equal(tfm_init(&m, &c, &e), GROK_EINVAL);
+    assert_non_null(strstr(e.msg, "model.attn_rate = 1.5"));
 }
 
 /* Without the mask a 2-layer model's logits change (its first layer's
@@ -262,13 +358,16 @@ static void test_threads_same_bits(void **state)
     const int N = 600;
     int32_t *tok = malloc(sizeof(int32_t) * 3 * N), *lab = malloc(sizeof(int32_t) * N);
     /* 1 layer as in Nanda et al.; 2 layers with LayerNorm; 2 layers without it,
-     * with biases and GELU (layer 0's table mixes over all positions) */
-    for (int variant = 0; variant < 3; variant++) {
+     * with biases and GELU (layer 0's table mixes over all positions); 2 layers
+     * without the mask, with attn_rate 0.25 */
+    for (int variant = 0; variant < 4; variant++) {
         const int layers = variant == 0 ? 1 : 2;
         tfm_config c = {.n_layers = layers, .d_model = 64, .n_heads = 4, .d_head = 16,
                         .d_mlp = 256, .d_vocab = 32, .d_vocab_out = 31, .n_ctx = 3,
                         .act = variant == 2 ? TFM_ACT_GELU : TFM_ACT_RELU,
-                        .layernorm = variant == 1, .attn_bias = variant == 2, .init_scale = 1.0};
+                        .layernorm = variant == 1, .attn_bias = variant == 2, .init_scale = 1.0,
+                        /* 3: 2 layers, no mask, attn_rate 0.25 */
+                        .bidirectional = variant == 3, .attn_uniform = variant == 3 ? 0.75 : 0};
         tfm_model m;
         grok_err e;
         assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
@@ -369,6 +468,7 @@ int main(void)
         cmocka_unit_test(test_threads_same_bits), cmocka_unit_test(test_gemm_strides),
         cmocka_unit_test(test_loss_float64),
         cmocka_unit_test(test_grad_bidirectional), cmocka_unit_test(test_forward_bidirectional),
+        cmocka_unit_test(test_grad_attn_rate),     cmocka_unit_test(test_forward_attn_rate),
     };
     return cmocka_run_group_tests_name("tfm", tests, NULL, NULL);
 }
