@@ -1224,7 +1224,7 @@ static void test_task_kinds(void **state)
     tu_assert_contains(nb, "![attention](attachment:attention.png)");
     assert_null(strstr(nb, "Attention from the '=' position")); /* no caption */
     printf("# without index.tsv: %d figures, no captions\n", res.n_figures);
-    assert_int_equal(res.n_figures, 4);
+    assert_int_equal(res.n_figures, 5); /* loss, accuracy, weights, attention, irreps */
     free(nb);
 
     /* the layout "a op b =": tokens [a, p, b, p + 1] */
