@@ -152,7 +152,8 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     }
     sbuf_printf(out, "\nstep: forward, float64 loss, backward and %s update on the %d training "
                      "examples; eval: forward and loss on all %d inputs;\nmeasure: one progress-measure "
-                     "pass (key frequencies by rule R1, restricted/excluded loss, Gini, norms);\n"
+                     "pass (every row of the measure table that applies: losses, key frequencies, restricted\n"
+                     "and excluded losses, Gini, norms, clock/pizza measures, ...);\n"
                      "step GF/s: the step's matrix products (%.2f GFLOP) over their own time; sgemm "
                      "GF/s: a %d^3 sgemm in this process;\nratio: step GF/s over sgemm GF/s; "
                      "non-GEMM: share of the step outside matrix products.\n",
