@@ -537,6 +537,8 @@ int rundir_summary_ints(const rundir_summary *s, const char *key, int *out, int 
 
 void rundir_fmt_double(char *buf, size_t n, double x)
 {
+    if (!buf || n == 0)
+        return;
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, n, "%.*g", prec, x);
         if (strtod(buf, NULL) == x)
@@ -558,9 +560,12 @@ void rundir_summary_cell(const rundir_summary *s, const char *key, sbuf *b)
         sbuf_puts(b, num);
     } else if (json_is_array(v)) {
         json_array_foreach(v, i, x) {
-            if (!json_is_integer(x))
+            if (json_is_integer(x))
+                sbuf_printf(b, "%s%" JSON_INTEGER_FORMAT, i ? "," : "", json_integer_value(x));
+            else if (json_is_string(x))
+                sbuf_printf(b, "%s%s", i ? "," : "", json_string_value(x));
+            else
                 break;
-            sbuf_printf(b, "%s%" JSON_INTEGER_FORMAT, i ? "," : "", json_integer_value(x));
         }
         if (i < json_array_size(v) && b->data)
             b->len = start, b->data[start] = '\0';

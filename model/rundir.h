@@ -158,7 +158,8 @@ const char *rundir_summary_str(const rundir_summary *s, const char *key);
 int rundir_summary_ints(const rundir_summary *s, const char *key, int *out, int max);
 /* Appends the member as a table cell: a string as is, a number as its
  * shortest text that reads back to the same double (so a value written with
- * %.9g reads back as written), an array of integers as "14,35,41", and
+ * %.9g reads back as written), an array of integers or of strings as
+ * "14,35,41" or "41,11111", and
  * "none" for null, absent, an empty array or anything else. */
 void rundir_summary_cell(const rundir_summary *s, const char *key, sbuf *b);
 

@@ -164,7 +164,8 @@ static void test_summary_round_trip(void **state)
     sbuf_puts(&b, ",\n  \"epochs_done\": 4200,\n  \"memorised_epoch\": 150,\n"
                   "  \"grokked_epoch\": null,\n  \"final\": {\"epoch\": 4200, \"test_loss\": ");
     sbuf_puts(&b, "1.25e-05}");
-    sbuf_puts(&b, ",\n  \"key_freqs\": [14, 35, 41],\n  \"empty\": [],\n  \"values\": {");
+    sbuf_puts(&b, ",\n  \"key_freqs\": [14, 35, 41],\n  \"irreps\": [\"41\", \"11111\"],\n"
+                 "  \"mixed\": [1, [2]],\n  \"empty\": [],\n  \"values\": {");
     for (int i = 0; i < N; i++) {
         /* doubles over many magnitudes, written as run.c writes them (%.9g) */
         double v = tu_xs_normal(&g) * pow(10.0, (double)(i % 41) - 20.0);
@@ -207,7 +208,9 @@ static void test_summary_round_trip(void **state)
     assert_true(kf[0] == 14 && kf[1] == 35 && kf[2] == 41);
     cell_of(&s, "key_freqs", cell, sizeof cell);
     assert_string_equal(cell, "14,35,41");
-    static const char *const none[] = {"grokked_epoch", "empty", "absent", "final.absent",
+    cell_of(&s, "irreps", cell, sizeof cell); /* an array of strings (key irreps) */
+    assert_string_equal(cell, "41,11111");
+    static const char *const none[] = {"grokked_epoch", "empty", "absent", "final.absent", "mixed",
                                        "status.x", "phases.cleanup_end", "values"};
     for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
         cell_of(&s, none[i], cell, sizeof cell);
