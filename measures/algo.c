@@ -393,7 +393,8 @@ double algo_model_grad_sym(algo_workspace *aw, const model *m)
 {
     copy_params(aw, m);
     int width;
-    model_embed_grad(&aw->priv, aw->acts, aw->tok, aw->cls, aw->n_trip, aw->grad, &width);
+    model_embed_grad(&aw->priv, aw->acts, aw->tok, aw->cls, aw->n_trip,
+                     (1u << aw->pa) | (1u << aw->pb), aw->grad, &width);
     GROK_ASSERT(width == aw->D);
     return algo_grad_sym(aw->grad, aw->n_trip, aw->T, aw->D, aw->pa, aw->pb);
 }

@@ -173,27 +173,16 @@ void model_backward(model *m, model_acts *a, const int32_t *tokens, int n)
 }
 
 void model_embed_grad(model *m, model_acts *a, const int32_t *tokens, const int32_t *cls, int n,
-                      float *out, int *width)
+                      unsigned pos_mask, float *out, int *width)
 {
-    const int T = model_n_ctx(m), Vo = model_n_classes(m);
     if (!a->tfm) {
         *width = m->cfg.mlp.d_embed;
         mlp_forward(&m->mlp, a->mlp, tokens, n);
         mlp_embed_grad(&m->mlp, a->mlp, tokens, cls, n, out);
         return;
     }
-    const int D = m->cfg.tfm.d_model;
-    const param_tensor *pos = model_find(m, "pos_embed.W_pos");
-    GROK_ASSERT(pos != NULL);
-    *width = D;
-    float *dl = tfm_dlogits(a->tfm);
-    for (int i = 0; i < n; i++) {
-        tfm_forward(&m->tfm, a->tfm, tokens + (size_t)i * T, 1);
-        for (int k = 0; k < Vo; k++)
-            dl[k] = k == cls[i] ? 1.0f : 0.0f;
-        tfm_backward(&m->tfm, a->tfm, tokens + (size_t)i * T, 1);
-        memcpy(out + (size_t)i * T * D, m->grads + pos->offset, (size_t)T * D * sizeof(float));
-    }
+    *width = m->cfg.tfm.d_model;
+    tfm_embed_grad(&m->tfm, a->tfm, tokens, cls, n, pos_mask, out);
 }
 
 const float *model_hidden_last(const model_acts *a, int *width)

@@ -65,12 +65,14 @@ const tfm_model *model_tfm(const model *m);
 /* out[i, t, :] = d logits[i, cls[i]] / d (the input embedding at position t
  * of example i), for n <= the workspace's rows; *width gets the embedding
  * width (the transformer's d_model: its input is W_E[token] + W_pos[t]; the
- * MLP's d_embed, before the combine).  The transformer computes it one example
- * at a time as the gradient of W_pos[t] (which enters position t of one
- * example only).  Runs its own forwards; overwrites the workspace and m->grads,
- * leaves the parameters untouched.  out: [n, T, width]. */
+ * MLP's d_embed, before the combine).  pos_mask: the positions wanted (bit
+ * t; 0: all).  The transformer fills only those (the other rows are 0) and
+ * batches the examples that share no token at a wanted position
+ * (tfm_embed_grad); the MLP fills every position.  Runs its own forwards;
+ * overwrites the workspace and m->grads, leaves the parameters untouched.
+ * out: [n, T, width]. */
 void model_embed_grad(model *m, model_acts *a, const int32_t *tokens, const int32_t *cls, int n,
-                      float *out, int *width);
+                      unsigned pos_mask, float *out, int *width);
 
 /* The last hidden layer after its activation at the last position, [n, width]
  * (the transformer's last MLP, the MLP's last hidden layer), of the last

@@ -244,6 +244,7 @@ struct tfm_acts {
      * batch, rows in increasing v*T + t (R <= VT rows, sized for VT) */
     int32_t *tab_vt;                     /* [VT] v*T + t of table row r */
     int32_t *vt_row;                     /* [VT] the inverse: row of v*T + t, or -1 */
+    unsigned char *eg_used;              /* [VT] tfm_embed_grad: pairs taken by the batch */
     float *tab_x;                        /* [R, D] W_E[v] + W_pos[t] */
     float *tab_o;                        /* [H, R, D] tab_v[:, h] @ W_O[h] */
     float *tab_ln, *tab_mean, *tab_rstd; /* [R, D], [R], [R] ln1 of tab_x */
@@ -366,6 +367,7 @@ tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max)
     a->ident = malloc(nT * sizeof(int32_t));
     a->tab_vt = malloc((size_t)a->VT * sizeof(int32_t));
     a->vt_row = malloc((size_t)a->VT * sizeof(int32_t));
+    a->eg_used = malloc((size_t)a->VT);
     a->loss_scratch = malloc((size_t)n_max * (size_t)c->d_vocab_out * sizeof(double));
     {
         const size_t rows = nT > (size_t)a->VT ? nT : (size_t)a->VT;
@@ -375,7 +377,7 @@ tfm_acts *tfm_acts_alloc(const tfm_model *m, int n_max)
         a->colsum_part = malloc((rows / COLSUM_ROWS + 1) * cols * sizeof(double));
     }
     if (!a->block || !a->row0 || !a->qrow0 || !a->ident || !a->tab_vt || !a->vt_row ||
-        !a->loss_scratch || !a->colsum_part) {
+        !a->eg_used || !a->loss_scratch || !a->colsum_part) {
         tfm_acts_free(a);
         return NULL;
     }
@@ -399,6 +401,7 @@ void tfm_acts_free(tfm_acts *a)
     free(a->ident);
     free(a->tab_vt);
     free(a->vt_row);
+    free(a->eg_used);
     free(a->loss_scratch);
     free(a->colsum_part);
     free(a);
@@ -1364,4 +1367,55 @@ void tfm_forward_ref(const tfm_model *m, const int32_t *tokens, int N, double *l
         }
     }
     free(res), free(x), free(q), free(k), free(v), free(z), free(hid), free(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* input gradients */
+
+/* The first layer works on a table of the batch's distinct (token, position)
+ * pairs (rule (3) above), so after a backward d_tab holds, for each pair, the
+ * gradient with respect to its input embedding W_E[v] + W_pos[t] summed over
+ * the examples that hold it.  With a one-hot dlogits per example, the sum of
+ * their chosen logits is the loss, and a pair that one example alone holds
+ * gives that example's own gradient.  So examples go to the batch in order
+ * until one would share a wanted (token, position) pair with an example
+ * already in it; then the batch runs, and the next starts there. */
+void tfm_embed_grad(tfm_model *m, tfm_acts *a, const int32_t *tokens, const int32_t *cls, int n,
+                    unsigned pos_mask, float *out)
+{
+    const tfm_config *c = &m->cfg;
+    const int T = c->n_ctx, D = c->d_model, Vo = c->d_vocab_out;
+    if (pos_mask == 0 || T >= 32)
+        pos_mask = T >= 32 ? ~0u : (1u << T) - 1u;
+    memset(out, 0, (size_t)n * T * D * sizeof(float));
+    for (int i0 = 0; i0 < n;) {
+        memset(a->eg_used, 0, (size_t)a->VT);
+        int i1 = i0;
+        for (; i1 < n && i1 - i0 < a->n_max; i1++) {
+            const int32_t *tok = tokens + (size_t)i1 * T;
+            int clash = 0;
+            for (int t = 0; t < T && !clash; t++)
+                clash = (pos_mask >> t & 1u) && a->eg_used[tok[t] * T + t];
+            if (clash)
+                break;
+            for (int t = 0; t < T; t++)
+                if (pos_mask >> t & 1u)
+                    a->eg_used[tok[t] * T + t] = 1;
+        }
+        const int nb = i1 - i0;
+        const int32_t *tb = tokens + (size_t)i0 * T;
+        tfm_forward(m, a, tb, nb);
+        memset(a->dlogits, 0, (size_t)nb * Vo * sizeof(float));
+        for (int i = 0; i < nb; i++)
+            a->dlogits[(size_t)i * Vo + cls[i0 + i]] = 1.0f;
+        tfm_backward(m, a, tb, nb);
+        for (int i = 0; i < nb; i++)
+            for (int t = 0; t < T; t++)
+                if (pos_mask >> t & 1u) {
+                    const int r = a->vt_row[tb[(size_t)i * T + t] * T + t];
+                    memcpy(out + ((size_t)(i0 + i) * T + t) * D, a->d_tab + (size_t)r * D,
+                           (size_t)D * sizeof(float));
+                }
+        i0 = i1;
+    }
 }

@@ -155,6 +155,17 @@ float *tfm_dlogits(tfm_acts *a);
  * the mean loss into m->grads (overwrites; no need to zero). */
 void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int n);
 
+/* out[i, t, :] = d logits[i, cls[i]] / d (the input embedding W_E[token] +
+ * W_pos[t] of example i at position t), for the positions t in pos_mask
+ * (bit t; 0: every position); the other rows are 0.  Examples run in batches
+ * in which no two share a token at a wanted position (then the first layer's
+ * table row of that pair is the example's own gradient): a whole batch when
+ * the wanted tokens differ, one example at a time when every example holds
+ * the same token at a wanted position.  Overwrites the workspace and
+ * m->grads.  n any; out: [n, T, d_model]. */
+void tfm_embed_grad(tfm_model *m, tfm_acts *a, const int32_t *tokens, const int32_t *cls, int n,
+                    unsigned pos_mask, float *out);
+
 /* Attaches a profile (or NULL to detach): every matrix product of later
  * forwards and backwards on `a` adds its wall time, 2*m*n*k flops and a call
  * count.  For grok bench; costs one clock read per product. */

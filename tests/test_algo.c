@@ -350,7 +350,7 @@ static void test_golden_gradients(void **state)
     model_acts *a = model_acts_alloc(&g->m, n);
     float *gr = malloc(sizeof(float) * n * 3 * D);
     int width;
-    model_embed_grad(&g->m, a, tok, cls, n, gr, &width);
+    model_embed_grad(&g->m, a, tok, cls, n, 0, gr, &width);
     assert_int_equal(width, D);
     const double *want = need(&g->fx, "expect.grad", ST_F64)->data; /* [n, 2, D] */
     double *got = malloc(sizeof(double) * n * 2 * D);
@@ -402,7 +402,7 @@ static void test_gradient_finite_differences(void **state)
     for (int i = 0; i < 8; i++) {
         fd_ctx c = {.m = &g->m, .tok = {tr[3 * i], tr[3 * i + 1], p}, .cls = tr[3 * i + 2]};
         int width;
-        model_embed_grad(&g->m, a, c.tok, &c.cls, 1, gr, &width);
+        model_embed_grad(&g->m, a, c.tok, &c.cls, 1, 0, gr, &width);
         double mx = 0;
         for (int j = 0; j < 3 * D; j++)
             mx = fmax(mx, fabs(gr[j]));
