@@ -68,4 +68,26 @@ int run_info(const char *dir, sbuf *out, grok_err *e);
  * replaces the measure members of summary.json.  Prints one line unless quiet. */
 int run_remeasure(const char *dir, int jobs, int quiet, grok_err *e);
 
+/* What run_verify found. */
+typedef struct {
+    int runs;      /* run directories checked */
+    int intact;    /* files whose checksum matched */
+    int damaged;   /* files unreadable, truncated or whose checksum did not match */
+    int unchecked; /* files without a checksum (written before checksums): accepted */
+} run_verify_counts;
+
+/* `grok verify DIR`: checks every checksummed file of the run in dir, or of
+ * every run below dir (a sweep): state.safetensors and the checkpoints
+ * (their "grok_crc32" metadata) and the files manifest.tsv lists.  Appends
+ * one line per file and, for a damaged run, how to recover, to report;
+ * counts in *n.  Damage is counted, not an error: GROK_OK whenever it could
+ * look; GROK_EINVAL when dir holds no run. */
+int run_verify(const char *dir, sbuf *report, run_verify_counts *n, grok_err *e);
+
+/* What resume, measure, export and info call before they read the run in
+ * dir (or the runs below it, for a sweep): GROK_OK when nothing is damaged (*unchecked, when not NULL: the
+ * number of files without a checksum), else GROK_EINVAL with a message
+ * naming every damaged file with its expected and found checksum. */
+int run_verify_use(const char *dir, int *unchecked, grok_err *e);
+
 #endif
