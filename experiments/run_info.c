@@ -88,7 +88,7 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     if (!fileio_exists(path) && n_ck > 1) {
         /* not the leftovers of a first commit: resume would refuse it */
         sbuf_printf(out, "status       no state.safetensors but %d checkpoints: not a run that "
-                         "'grok resume' can continue; to train on from the weights: 'grok train "
+                         "resume can continue bit for bit; to train on from the weights: 'grok train "
                          "%s/config.cfg --init-from %s@%ld --out NEWDIR'\n",
                     n_ck, dir, dir, last_ck);
     } else if (!fileio_exists(path)) {
