@@ -16,7 +16,10 @@
  * from the intact and the damaged bytes; and every file of the copy
  * byte-identical before and after.  `grok verify` on the intact run exits 0;
  * a run killed between its first checkpoint and its first state resumes from
- * scratch and writes checkpoints byte-identical to the intact run's. */
+ * scratch and writes checkpoints byte-identical to the intact run's; a run
+ * whose files carry no checksum (written before them: rewritten here without
+ * the key, no manifest.tsv) is accepted with a note and resumed, and what the
+ * resumed session writes carries checksums. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -341,6 +344,59 @@ static void test_restart_same_bytes(void **state)
     printf("   restart from scratch: split.tsv, manifest.tsv and 7 checkpoints byte-identical\n");
 }
 
+/* path rewritten without its grok_crc32 key: a file from before checksums. */
+static void strip_crc(const char *path)
+{
+    st_file f;
+    grok_err e;
+    assert_int_equal(st_read(&f, path, &e), GROK_OK);
+    assert_int_equal(f.crc_checked, 1);
+    st_meta meta[64];
+    int m = 0;
+    for (int i = 0; i < f.n_meta; i++)
+        if (strcmp(f.meta[i].key, ST_CRC_KEY) != 0) {
+            assert_true(m < 64);
+            meta[m++] = f.meta[i];
+        }
+    assert_int_equal(m, f.n_meta - 1);
+    assert_int_equal(st_write(path, f.tensors, f.n_tensors, meta, m, &e), GROK_OK);
+    st_file_free(&f);
+}
+
+/* A run written before checksums: accepted with a note, and resumed. */
+static void test_old_files(void **state)
+{
+    (void)state;
+    if (skip_without_bin())
+        return;
+    char run[600], path[700];
+    copy_run(run, sizeof run, "old_files");
+    snprintf(path, sizeof path, "%s/state.safetensors", run);
+    strip_crc(path);
+    for (int ep = 0; ep <= 60; ep += 10) {
+        snprintf(path, sizeof path, "%s/checkpoints/epoch-%06d.safetensors", run, ep);
+        strip_crc(path);
+    }
+    assert_int_equal(sh(NULL, "rm %s/manifest.tsv", run), 0);
+    char *log = NULL;
+    assert_int_equal(sh(&log, "%s verify %s", g.bin, run), 0);
+    tu_assert_contains(log, "0 files intact, 0 damaged, 9 without a checksum");
+    free(log);
+    assert_int_equal(sh(&log, "%s info %s", g.bin, run), 0);
+    tu_assert_contains(log, "carry no checksum");
+    free(log);
+    int rc = sh(&log, "%s resume %s --epochs 70 --threads 1", g.bin, run);
+    if (rc != 0)
+        fail_msg("resume exited %d:\n%s", rc, log);
+    tu_assert_contains(log, "note: 9 files");
+    free(log);
+    /* what the resumed session wrote carries checksums */
+    assert_int_equal(sh(&log, "%s verify %s", g.bin, run), 0);
+    tu_assert_contains(log, "3 files intact, 0 damaged, 7 without a checksum");
+    free(log);
+    printf("   a run without checksums: accepted with a note, resumed to epoch 70\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +408,7 @@ int main(void)
         cmocka_unit_test(test_state_gone),
         cmocka_unit_test(test_old_split),
         cmocka_unit_test(test_restart_same_bytes),
+        cmocka_unit_test(test_old_files),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
