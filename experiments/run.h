@@ -6,6 +6,7 @@
  *   metrics.tsv       one row per evaluation: epoch lr train_loss test_loss
  *                     train_acc test_acc elapsed_s
  *   checkpoints/epoch-NNNNNN.safetensors   the weights after NNNNNN epochs
+ *   manifest.tsv      the CRC-32 and size of split.tsv (group.tsv, parity.tsv)
  *   state.safetensors what resume reads (weights, AdamW moments, step, epoch,
  *                     metrics history); its write is the commit point
  *   summary.json      memorised/grokked epochs, final metrics, timings
@@ -54,7 +55,13 @@ int run_train(const cfg_run *c, const char *out_dir, const run_opts *o, grok_err
  * count), train.stop_test_acc, train.eval_every, checkpoint.*,
  * measures.*, plots.formats.  The same holds for hand edits of
  * config.cfg: any other difference from the state's config is GROK_EINVAL.
- * A run already complete is left as it is (GROK_OK, nothing written). */
+ * A run already complete is left as it is (GROK_OK, nothing written).
+ * Before anything else the run's checksums are checked (run_verify_use): a
+ * damaged file is GROK_EINVAL and nothing is read or written.  Resume never
+ * overwrites split.tsv, group.tsv, parity.tsv or a checkpoint with other
+ * content, rewrites config.cfg only for --set, and starts over without a
+ * state only when that writes the same bytes (docs/formats.md, "Written
+ * once"); otherwise GROK_EINVAL says why and what to do. */
 int run_resume(const char *dir, const char *const *sets, int n_sets, const run_opts *o,
                grok_err *e);
 
