@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "export.h"
 #include "grok.h"
+#include "run.h"
 
 static void export_cmd_help(FILE *f)
 {
@@ -181,7 +182,17 @@ int export_cmd_main(int argc, char **argv)
     export_opts o = {.epochs = epochs, .n_epochs = n_epochs, .out = out};
     export_result res;
     grok_err e = {{0}};
-    int rc = kind == TO_IPYNB ? export_ipynb(dir, &o, &res, &e)
+    int unchecked = 0, rc = run_verify_use(dir, &unchecked, &e);
+    if (rc != GROK_OK) {
+        free(epochs);
+        fprintf(stderr, "grok: export: %s\n", e.msg);
+        return rc == GROK_EINVAL ? 2 : 1;
+    }
+    if (unchecked > 0)
+        fprintf(stderr, "grok: export: note: %d file%s of %s carr%s no checksum (written before "
+                        "checksums); accepted\n",
+                unchecked, unchecked == 1 ? "" : "s", dir, unchecked == 1 ? "ies" : "y");
+    rc = kind == TO_IPYNB ? export_ipynb(dir, &o, &res, &e)
              : kind == TO_NPZ ? export_npz(dir, &o, &res, &e)
                               : export_safetensors(dir, &o, &res, &e);
     free(epochs);

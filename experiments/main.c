@@ -48,6 +48,7 @@ static int main_plot(int argc, char **argv, blisarch_info *bi);
 static int main_bench(int argc, char **argv, blisarch_info *bi);
 static int main_export(int argc, char **argv, blisarch_info *bi);
 static int main_sweep(int argc, char **argv, blisarch_info *bi);
+static int main_verify(int argc, char **argv, blisarch_info *bi);
 static int main_help(int argc, char **argv, blisarch_info *bi);
 
 static const main_command main_commands[] = {
@@ -59,6 +60,9 @@ static const main_command main_commands[] = {
      "grok resume DIR [--epochs N] [--set key=value ...] [--threads N] [--quiet]",
      "continue a killed or finished run (--epochs N: train to N epochs in all)"},
     {"info", main_info, "grok info DIR", "one screen: what happened in a run"},
+    {"verify", main_verify, "grok verify DIR",
+     "check the checksums of a run's (or a sweep's) files: what is intact, what is damaged, how "
+     "to recover"},
     {"measure", main_measure, "grok measure DIR [--threads N]",
      "recompute the progress measures (measures.tsv and friends) from a run's checkpoints"},
     {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT},
@@ -272,6 +276,30 @@ static int main_info(int argc, char **argv, blisarch_info *bi)
         fputs(out.data ? out.data : "", stdout);
     sbuf_free(&out);
     return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
+}
+
+/* Exit 0 when every file is intact, 2 when one is damaged (or DIR holds no run). */
+static int main_verify(int argc, char **argv, blisarch_info *bi)
+{
+    (void)bi;
+    const main_command *cmd = main_find("verify");
+    if (argc != 2 || argv[1][0] == '-')
+        return main_usage_error(cmd, "expected one run or sweep directory");
+    sbuf out;
+    sbuf_init(&out);
+    grok_err e = {{0}};
+    run_verify_counts n;
+    int rc = run_verify(argv[1], &out, &n, &e);
+    if (rc == GROK_OK) {
+        fputs(out.data ? out.data : "", stdout);
+        printf("%d run%s: %d file%s intact, %d damaged, %d without a checksum\n", n.runs,
+               n.runs == 1 ? "" : "s", n.intact, n.intact == 1 ? "" : "s", n.damaged,
+               n.unchecked);
+    }
+    sbuf_free(&out);
+    if (rc != GROK_OK)
+        return main_fail(rc, e.msg);
+    return n.damaged > 0 ? 2 : 0;
 }
 
 static int main_measure(int argc, char **argv, blisarch_info *bi)

@@ -6,6 +6,7 @@
  *   metrics.tsv       one row per evaluation: epoch lr train_loss test_loss
  *                     train_acc test_acc elapsed_s
  *   checkpoints/epoch-NNNNNN.safetensors   the weights after NNNNNN epochs
+ *   manifest.tsv      the CRC-32 and size of split.tsv (group.tsv, parity.tsv)
  *   state.safetensors what resume reads (weights, AdamW moments, step, epoch,
  *                     metrics history); its write is the commit point
  *   summary.json      memorised/grokked epochs, final metrics, timings
@@ -54,7 +55,13 @@ int run_train(const cfg_run *c, const char *out_dir, const run_opts *o, grok_err
  * count), train.stop_test_acc, train.eval_every, checkpoint.*,
  * measures.*, plots.formats.  The same holds for hand edits of
  * config.cfg: any other difference from the state's config is GROK_EINVAL.
- * A run already complete is left as it is (GROK_OK, nothing written). */
+ * A run already complete is left as it is (GROK_OK, nothing written).
+ * Before anything else the run's checksums are checked (run_verify_use): a
+ * damaged file is GROK_EINVAL and nothing is read or written.  Resume never
+ * overwrites split.tsv, group.tsv, parity.tsv or a checkpoint with other
+ * content, rewrites config.cfg only for --set, and starts over without a
+ * state only when that writes the same bytes (docs/formats.md, "Written
+ * once"); otherwise GROK_EINVAL says why and what to do. */
 int run_resume(const char *dir, const char *const *sets, int n_sets, const run_opts *o,
                grok_err *e);
 
@@ -67,5 +74,27 @@ int run_info(const char *dir, sbuf *out, grok_err *e);
  * the run's checkpoints with `jobs` threads (measure_run_dir_result), and
  * replaces the measure members of summary.json.  Prints one line unless quiet. */
 int run_remeasure(const char *dir, int jobs, int quiet, grok_err *e);
+
+/* What run_verify found. */
+typedef struct {
+    int runs;      /* run directories checked */
+    int intact;    /* files whose checksum matched */
+    int damaged;   /* files unreadable, truncated or whose checksum did not match */
+    int unchecked; /* files without a checksum (written before checksums): accepted */
+} run_verify_counts;
+
+/* `grok verify DIR`: checks every checksummed file of the run in dir, or of
+ * every run below dir (a sweep): state.safetensors and the checkpoints
+ * (their "grok_crc32" metadata) and the files manifest.tsv lists.  Appends
+ * one line per file and, for a damaged run, how to recover, to report;
+ * counts in *n.  Damage is counted, not an error: GROK_OK whenever it could
+ * look; GROK_EINVAL when dir holds no run. */
+int run_verify(const char *dir, sbuf *report, run_verify_counts *n, grok_err *e);
+
+/* What resume, measure, export and info call before they read the run in
+ * dir (or the runs below it, for a sweep): GROK_OK when nothing is damaged (*unchecked, when not NULL: the
+ * number of files without a checksum), else GROK_EINVAL with a message
+ * naming every damaged file with its expected and found checksum. */
+int run_verify_use(const char *dir, int *unchecked, grok_err *e);
 
 #endif

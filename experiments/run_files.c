@@ -40,6 +40,19 @@
  * resumable keys set to their defaults: resume refuses a config.cfg whose
  * training_config differs).  No RNG state is needed (run_loop.c, Epochs).
  *
+ * Checksums (docs/formats.md, "Checksums").  Checkpoints and the state carry
+ * the CRC-32 of their data section in the metadata key "grok_crc32"
+ * (safetensors.h; st_read checks it).  split.tsv, group.tsv and parity.tsv
+ * are listed with their CRC-32 and size in manifest.tsv ("file crc32 bytes"),
+ * written atomically after them.  config.cfg is not in the manifest: its
+ * resumable keys may be edited by hand, and the rest is checked against the
+ * state's training_config, which the state's checksum covers.
+ *
+ * Written once.  split.tsv, group.tsv, parity.tsv and the checkpoints are
+ * never overwritten with other content: a file already holding what the run
+ * would write is left as it is; one holding anything else stops the run
+ * (GROK_EINVAL) with the way out (run_write_once).
+ *
  * One process at a time: the run directory is flock'ed while a session runs
  * (run_lock), and a resumed session first removes the "*.tmp.*" files a
  * killed writer left behind (run_remove_stale_tmp). */
@@ -125,6 +138,54 @@ int run_write_text(const run_ctx *r, const char *name, const sbuf *b, grok_err *
     return fileio_write_atomic(path, b->data ? b->data : "", b->len, e);
 }
 
+/* b to r->dir/name unless the file is there already: holding b, it is left
+ * as it is; holding anything else, it is never overwritten (GROK_EINVAL). */
+static int run_write_once(const run_ctx *r, const char *name, const sbuf *b, grok_err *e)
+{
+    char path[RUN_PATH_MAX];
+    int rc = run_path(path, r->dir, name, e);
+    if (rc != GROK_OK || !fileio_exists(path))
+        return rc == GROK_OK ? run_write_text(r, name, b, e) : rc;
+    char *old = NULL;
+    size_t n = 0;
+    if ((rc = fileio_read_all(path, &old, &n, e)) != GROK_OK)
+        return rc;
+    int same = !b->oom && n == b->len && (n == 0 || memcmp(old, b->data, n) == 0);
+    free(old);
+    if (same)
+        return GROK_OK;
+    return grok_fail(e, GROK_EINVAL,
+                     "%s exists and differs from the %s this config makes (another seed or "
+                     "split, or a file from elsewhere); grok never overwrites it. Train into a "
+                     "new directory: grok train %s/config.cfg --out NEWDIR",
+                     path, name, r->dir);
+}
+
+/* manifest.tsv: "file crc32 bytes", one row per file of names[0..n) present
+ * in r->dir, the CRC-32 (zlib) as 8 lowercase hex digits. */
+static int run_write_manifest(const run_ctx *r, const char *const *names, int n, grok_err *e)
+{
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_puts(&b, RUNDIR_MANIFEST_HEADER "\n");
+    int rc = GROK_OK;
+    for (int i = 0; i < n && rc == GROK_OK; i++) {
+        char path[RUN_PATH_MAX], *data = NULL, crc[9];
+        size_t len = 0;
+        if ((rc = run_path(path, r->dir, names[i], e)) != GROK_OK || !fileio_exists(path))
+            continue;
+        if ((rc = fileio_read_all(path, &data, &len, e)) != GROK_OK)
+            break;
+        st_crc_text(crc, st_crc32_bytes(data, len));
+        sbuf_printf(&b, "%s\t%s\t%zu\n", names[i], crc, len);
+        free(data);
+    }
+    if (rc == GROK_OK)
+        rc = run_write_text(r, RUNDIR_MANIFEST, &b, e);
+    sbuf_free(&b);
+    return rc;
+}
+
 /* split.tsv, and the files that name the task's hidden structure: group.tsv
  * (the element numbering) for a group task, parity.tsv (the secret bits) for
  * a parity task. */
@@ -141,7 +202,7 @@ int run_write_split(const run_ctx *r, grok_err *e)
         sbuf_printf(&b, "%d\t%s\t%d\t%s\n", (int)k, ops, (int)t->label[k],
                     i < t->n_train ? "train" : "test");
     }
-    int rc = run_write_text(r, "split.tsv", &b, e);
+    int rc = run_write_once(r, "split.tsv", &b, e);
     if (rc == GROK_OK && (t->caps & TASK_CAP_GROUP)) {
         const group_data *g = &t->grp;
         sbuf_clear(&b);
@@ -152,7 +213,7 @@ int run_write_split(const run_ctx *r, grok_err *e)
                 sbuf_printf(&b, i ? " %d" : "%d", (int)g->perm[(size_t)x * g->n + i]);
             sbuf_puts(&b, "\n");
         }
-        rc = run_write_text(r, "group.tsv", &b, e);
+        rc = run_write_once(r, "group.tsv", &b, e);
     }
     if (rc == GROK_OK && t->cfg.kind == TASK_KIND_PARITY) {
         sbuf_clear(&b);
@@ -160,9 +221,12 @@ int run_write_split(const run_ctx *r, grok_err *e)
         for (int i = 0; i < t->n_secret; i++)
             sbuf_printf(&b, i ? ",%d" : "%d", t->secret[i]);
         sbuf_puts(&b, "\n");
-        rc = run_write_text(r, "parity.tsv", &b, e);
+        rc = run_write_once(r, "parity.tsv", &b, e);
     }
     sbuf_free(&b);
+    const char *const manifest[] = {"split.tsv", "group.tsv", "parity.tsv"};
+    if (rc == GROK_OK)
+        rc = run_write_manifest(r, manifest, 3, e);
     return rc;
 }
 
@@ -229,11 +293,36 @@ static int run_write_checkpoint(const run_ctx *r, long ep, grok_err *e)
     META_STR("op", task_op_name(r->cfg.task.op));
     META_INT("p", r->cfg.task.p);
     META_STR("config", r->cfg_text.data);
+    char crc[9];
+    st_crc_text(crc, st_crc32(t, m->n_tensors));
+    META_STR(ST_CRC_KEY, crc);
 #undef META_STR
 #undef META_INT
     char name[64], path[RUN_PATH_MAX];
     run_ckpt_name(name, sizeof name, ep);
     int rc = run_path(path, r->dir, name, e);
+    if (rc == GROK_OK && fileio_exists(path)) {
+        /* Written before (a kill between it and the state): kept when it
+         * holds these weights, never overwritten when it holds others. */
+        st_file f = {0};
+        int same = st_read(&f, path, NULL) == GROK_OK && f.n_tensors == m->n_tensors;
+        for (int i = 0; same && i < m->n_tensors; i++) {
+            const st_tensor *o = st_find(&f, t[i].name);
+            size_t nb = st_tensor_numel(&t[i]) * sizeof(float);
+            same = o && o->dtype == ST_F32 && st_tensor_numel(o) == st_tensor_numel(&t[i]) &&
+                   memcmp(o->data, t[i].data, nb) == 0;
+        }
+        st_file_free(&f);
+        free(t);
+        if (same)
+            return GROK_OK;
+        return grok_fail(e, GROK_EINVAL,
+                         "%s exists and holds other weights than this run's at epoch %ld (a "
+                         "checkpoint from elsewhere, or damaged); grok never overwrites it. To "
+                         "train from it: grok train CONFIG --init-from %s@%ld --out NEWDIR; or "
+                         "train into a new directory",
+                         path, ep, r->dir, ep);
+    }
     if (rc == GROK_OK)
         rc = st_write(path, t, m->n_tensors, meta, n, e);
     free(t);
@@ -261,12 +350,15 @@ static int run_write_state(run_ctx *r, long ep, const char *status, grok_err *e)
     for (int i = 0; i < bufs.n; i++)
         t[RUN_STATE_FIXED + i] =
             (st_tensor){bufs.b[i].name, ST_F32, 1, {(int64_t)bufs.b[i].n}, bufs.b[i].data};
+    char crc[9];
+    st_crc_text(crc, st_crc32(t, RUN_STATE_FIXED + bufs.n));
     const st_meta meta[] = {
         {"format", RUN_STATE_FORMAT},
         {"status", status},
         {"metrics_columns", RUN_METRICS_HEADER},
         {"config", r->cfg_text.data},
         {"training_config", r->core_text.data},
+        {ST_CRC_KEY, crc},
     };
     char path[RUN_PATH_MAX];
     int rc = run_path(path, r->dir, "state.safetensors", e);

@@ -29,6 +29,9 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
         return rc;
     if (!fileio_exists(path))
         return grok_fail(e, GROK_EINVAL, "'%s' is not a run directory: it has no config.cfg", dir);
+    int unchecked = 0;
+    if ((rc = run_verify_use(dir, &unchecked, e)) != GROK_OK)
+        return rc;
     cfg_run c;
     if ((rc = cfg_load(&c, path, NULL, 0, e)) != GROK_OK)
         return rc;
@@ -76,9 +79,21 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     /* State: progress and history. */
     if ((rc = run_path(path, dir, "state.safetensors", e)) != GROK_OK)
         return rc;
-    if (!fileio_exists(path)) {
+    long *ck = NULL;
+    int n_ck = 0;
+    if (rundir_ckpt_list(dir, &ck, &n_ck, NULL) != GROK_OK)
+        n_ck = 0;
+    long last_ck = n_ck > 0 ? ck[n_ck - 1] : -1;
+    free(ck);
+    if (!fileio_exists(path) && n_ck > 1) {
+        /* not the leftovers of a first commit: resume would refuse it */
+        sbuf_printf(out, "status       no state.safetensors but %d checkpoints: not a run that "
+                         "resume can continue bit for bit; to train on from the weights: 'grok train "
+                         "%s/config.cfg --init-from %s@%ld --out NEWDIR'\n",
+                    n_ck, dir, dir, last_ck);
+    } else if (!fileio_exists(path)) {
         sbuf_printf(out, "status       no state.safetensors yet (stopped before its first "
-                         "checkpoint); 'grok resume %s' starts it\n",
+                         "commit); 'grok resume %s' starts it again from scratch\n",
                     dir);
     } else {
         st_file f;
@@ -185,6 +200,9 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
         free(names[i]);
     }
     sbuf_puts(out, "\n");
+    sbuf_printf(out, "checksums    %s\n",
+                unchecked ? "intact; some files carry no checksum (written before checksums): "
+                            "accepted" : "intact ('grok verify DIR' checks them again)");
     if (out->oom)
         return grok_fail(e, GROK_ENOMEM, "out of memory describing '%s'", dir);
     return GROK_OK;

@@ -7,7 +7,8 @@
  *   run_fork.c       init.from: starting from another run's checkpoint
  *   run_resume.c     reading a state back; run_resume
  *   run_info.c       run_info
- *   run_remeasure.c  run_remeasure */
+ *   run_remeasure.c  run_remeasure
+ *   run_verify.c     run_verify, run_verify_use: checksums of a run directory */
 #ifndef GROK_RUN_INTERNAL_H
 #define GROK_RUN_INTERNAL_H
 
@@ -96,9 +97,9 @@ int run_init_params(run_ctx *r, grok_err *e);
 int run_append_row(run_ctx *r, const double row[RUN_METRICS_COLS], grok_err *e);
 const double *run_last_row(const run_ctx *r);
 void run_solved_epochs(const double *hist, size_t n_rows, long *memorised, long *grokked);
-/* The rest of a train or resume once r is set up (rc: how the set-up went);
- * frees r. */
-int run_session(run_ctx *r, int rc, const char *what, grok_err *e);
+/* The rest of a train or resume once r is set up (rc: how the set-up went),
+ * config.cfg rewritten when write_cfg; frees r. */
+int run_session(run_ctx *r, int rc, int write_cfg, const char *what, grok_err *e);
 
 /* ---- run_fork.c, run_resume.c ------------------------------------------- */
 

@@ -406,12 +406,12 @@ static int run_finish(run_ctx *r, int rc, grok_err *e)
 }
 
 /* The rest of a train or resume once r is set up (rc: how the set-up went):
- * config.cfg and split.tsv written, the session logged, the loop run and the
- * run finished. */
-int run_session(run_ctx *r, int rc, const char *what, grok_err *e)
+ * config.cfg (when write_cfg) and split.tsv written, the session logged, the
+ * loop run and the run finished. */
+int run_session(run_ctx *r, int rc, int write_cfg, const char *what, grok_err *e)
 {
     char path[RUN_PATH_MAX];
-    if (rc == GROK_OK && (rc = run_path(path, r->dir, "config.cfg", e)) == GROK_OK)
+    if (rc == GROK_OK && write_cfg && (rc = run_path(path, r->dir, "config.cfg", e)) == GROK_OK)
         rc = cfg_write(&r->cfg, path, e);
     if (rc == GROK_OK)
         rc = run_write_split(r, e);
@@ -455,5 +455,5 @@ int run_train(const cfg_run *c, const char *out_dir, const run_opts *o, grok_err
         if (run_path(path, r.dir, "state.safetensors", e) == GROK_OK && fileio_exists(path))
             rc = grok_fail(e, GROK_EINVAL, "'%s' already holds a run (state.safetensors)", r.dir);
     }
-    return run_session(&r, rc, "training", e);
+    return run_session(&r, rc, 1, "training", e);
 }

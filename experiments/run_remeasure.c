@@ -17,7 +17,15 @@ int run_remeasure(const char *dir, int jobs, int quiet, grok_err *e)
 {
     const double t0 = progress_now();
     measure_result res;
-    int rc = measure_run_dir_result(dir, jobs, &res, e);
+    int unchecked = 0;
+    int rc = run_verify_use(dir, &unchecked, e);
+    if (rc != GROK_OK)
+        return rc;
+    if (unchecked > 0 && !quiet)
+        fprintf(stderr, "grok: note: %d file%s of %s carr%s no checksum (written before "
+                        "checksums); accepted\n",
+                unchecked, unchecked == 1 ? "" : "s", dir, unchecked == 1 ? "ies" : "y");
+    rc = measure_run_dir_result(dir, jobs, &res, e);
     if (rc != GROK_OK)
         return rc;
     char path[RUN_PATH_MAX];

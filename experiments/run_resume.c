@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "rundir.h"
 #include "safetensors.h"
 #include "trainer.h"
 
@@ -148,6 +149,43 @@ static int run_load_state(run_ctx *r, const char *path, const char **status, cha
     return rc;
 }
 
+/* Without a state, resume starts over; that is allowed only when it writes
+ * the same bytes as the files already there: no checkpoint, or the single
+ * checkpoint that a run killed between its first checkpoint and its first
+ * state leaves, written with this config up to resumable keys (the commit then checks the
+ * weights: run_files.c, written once; split.tsv is checked the same way). */
+static int run_restart_ok(const run_ctx *r, grok_err *e)
+{
+    long *ck = NULL;
+    int n = 0, ok = 1;
+    if (rundir_ckpt_list(r->dir, &ck, &n, NULL) != GROK_OK || n == 0) {
+        free(ck);
+        return GROK_OK;
+    }
+    char name[64], path[RUN_PATH_MAX];
+    run_ckpt_name(name, sizeof name, ck[0]);
+    if (n > 1) {
+        ok = 0;
+    } else if (run_path(path, r->dir, name, NULL) == GROK_OK) {
+        st_file f = {0};
+        const char *cfg = NULL;
+        ok = st_read(&f, path, NULL) == GROK_OK && (cfg = st_meta_get(&f, "config")) != NULL &&
+             r->cfg_text.data && (strcmp(cfg, r->cfg_text.data) == 0 || run_same_core(r, cfg));
+        st_file_free(&f);
+    }
+    long last = ck[n - 1];
+    free(ck);
+    if (ok)
+        return GROK_OK;
+    return grok_fail(e, GROK_EINVAL,
+                     "%s has %d checkpoint%s (epochs up to %ld) but no state.safetensors: it is "
+                     "not a run that resume can continue bit for bit, and resume never "
+                     "overwrites checkpoints or split.tsv. To train on from those weights: "
+                     "grok train %s/config.cfg --init-from %s@%ld --out NEWDIR; or start "
+                     "afresh in a new directory",
+                     r->dir, n, n == 1 ? "" : "s", last, r->dir, r->dir, last);
+}
+
 int run_resume(const char *dir, const char *const *sets, int n_sets, const run_opts *o,
                grok_err *e)
 {
@@ -186,6 +224,13 @@ int run_resume(const char *dir, const char *const *sets, int n_sets, const run_o
         return rc;
     if (!fileio_exists(path))
         return grok_fail(e, GROK_EINVAL, "'%s' is not a run directory: it has no config.cfg", dir);
+    int unchecked = 0;
+    if ((rc = run_verify_use(dir, &unchecked, e)) != GROK_OK)
+        return rc;
+    if (unchecked > 0 && !(o && o->quiet))
+        fprintf(stderr, "grok: note: %d file%s of %s carr%s no checksum (written before "
+                        "checksums); accepted\n",
+                unchecked, unchecked == 1 ? "" : "s", dir, unchecked == 1 ? "ies" : "y");
     cfg_run c;
     if ((rc = cfg_load(&c, path, sets, n_sets, e)) != GROK_OK)
         return rc;
@@ -201,7 +246,7 @@ int run_resume(const char *dir, const char *const *sets, int n_sets, const run_o
     if ((rc = run_path(path, r.dir, "state.safetensors", e)) == GROK_OK) {
         if (fileio_exists(path))
             rc = run_load_state(&r, path, &status, status_buf, sizeof status_buf, stop_row, e);
-        else
+        else if ((rc = run_restart_ok(&r, e)) == GROK_OK)
             rc = run_init_params(&r, e); /* killed before its first commit: start over */
     }
     if (rc == GROK_OK && r.epoch > c.train.epochs)
@@ -246,5 +291,8 @@ int run_resume(const char *dir, const char *const *sets, int n_sets, const run_o
         sbuf_append(&r.log, old_log, old_n);
         free(old_log);
     }
-    return run_session(&r, rc, status ? "resuming" : "restarting (no state yet)", e);
+    return run_session(&r, rc, n_sets > 0,
+                       status ? "resuming" : "restarting from scratch (no state yet; this "
+                                             "writes the same bytes as before)",
+                       e);
 }

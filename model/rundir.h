@@ -57,6 +57,8 @@
 #define RUNDIR_FIGURES "figures"
 #define RUNDIR_FIGURE_INDEX "figures/index.tsv" /* name file caption: the figures drawn */
 #define RUNDIR_LOG "log.txt"
+#define RUNDIR_MANIFEST "manifest.tsv"         /* file crc32 bytes: CRC-32 of the split files */
+#define RUNDIR_MANIFEST_HEADER "file\tcrc32\tbytes"
 /* ... and of a sweep directory */
 #define RUNDIR_SWEEP_CFG "sweep.cfg"
 #define RUNDIR_SWEEP_BASE "base.cfg"

@@ -31,7 +31,9 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <zlib.h>
 
 #include "fileio.h"
 
@@ -592,6 +594,69 @@ static int st_check_layout(const st_entry *ents, int n_ents, uint64_t data_len, 
     return GROK_OK;
 }
 
+/* ---- checksums ---------------------------------------------------------- */
+
+uint32_t st_crc32_bytes(const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    uLong c = crc32(0L, Z_NULL, 0);
+    while (n > 0) { /* zlib takes uInt lengths */
+        uInt k = n > (1u << 30) ? (1u << 30) : (uInt)n;
+        c = crc32(c, b, k);
+        b += k;
+        n -= k;
+    }
+    return (uint32_t)c;
+}
+
+uint32_t st_crc32(const st_tensor *t, int n)
+{
+    uLong c = crc32(0L, Z_NULL, 0);
+    for (int i = 0; i < n; i++) {
+        size_t nb = st_tensor_numel(&t[i]) * st_dtype_size(t[i].dtype);
+        const unsigned char *b = t[i].data;
+        while (nb > 0) {
+            uInt k = nb > (1u << 30) ? (1u << 30) : (uInt)nb;
+            c = crc32(c, b, k);
+            b += k;
+            nb -= k;
+        }
+    }
+    return (uint32_t)c;
+}
+
+void st_crc_text(char buf[9], uint32_t crc)
+{
+    snprintf(buf, 9, "%08x", (unsigned)crc);
+}
+
+/* Checks f's ST_CRC_KEY, when it has one, against its data section (the
+ * bytes from data_at on) and sets f->crc_checked. */
+static int st_check_crc(st_file *f, size_t data_at, const char *what, grok_err *e)
+{
+    const char *want = st_meta_get(f, ST_CRC_KEY);
+    f->crc_checked = 0;
+    if (!want)
+        return GROK_OK;
+    int ok = strlen(want) == 8;
+    for (int i = 0; ok && i < 8; i++)
+        ok = (want[i] >= '0' && want[i] <= '9') || (want[i] >= 'a' && want[i] <= 'f');
+    if (!ok)
+        return grok_fail(e, GROK_EFORMAT,
+                         "%s: checksum mismatch: metadata \"" ST_CRC_KEY "\" is \"%.40s\", not 8 "
+                         "lowercase hex digits (the header is damaged)",
+                         what, want);
+    char found[9];
+    st_crc_text(found, st_crc32_bytes(f->bytes + data_at, f->n_bytes - data_at));
+    if (strcmp(found, want) != 0)
+        return grok_fail(e, GROK_EFORMAT,
+                         "%s: checksum mismatch: the header records CRC-32 %s for the data "
+                         "section, the data has %s (the file is damaged)",
+                         what, want, found);
+    f->crc_checked = 1;
+    return GROK_OK;
+}
+
 int st_parse(st_file *f, const unsigned char *bytes, size_t n, const char *what, grok_err *e)
 {
     GROK_ASSERT(st_host_is_little_endian());
@@ -693,6 +758,11 @@ int st_parse(st_file *f, const unsigned char *bytes, size_t n, const char *what,
     }
     f->n_tensors = n_ents;
     f->bytes = mem;
+    f->n_bytes = n;
+    if ((rc = st_check_crc(f, data_at, what, e)) != GROK_OK) {
+        f->bytes = NULL;
+        goto fail;
+    }
     f->n_bytes = n;
     free(ents);
     free(pool);

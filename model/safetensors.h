@@ -9,7 +9,15 @@
  * writes atomically.  The reader applies the reference loader's checks
  * (header size, JSON validity, offsets contiguous from 0 without gaps or
  * overlaps, byte counts matching shapes, no trailing bytes) and names the file
- * and the failed check in its message. */
+ * and the failed check in its message.
+ *
+ * Checksums.  A writer may store the CRC-32 (zlib's polynomial, as in gzip
+ * and PNG) of the data section, everything after the header, as 8 lowercase
+ * hex digits under the metadata key ST_CRC_KEY ("grok_crc32"); st_crc32
+ * computes it from the tensors before they are written.  The reader checks it
+ * whenever the key is present: a mismatch is GROK_EFORMAT, naming the file,
+ * the expected and the found checksum.  A file without the key is read as
+ * before (st_file.crc says which). */
 #ifndef GROK_SAFETENSORS_H
 #define GROK_SAFETENSORS_H
 
@@ -34,6 +42,16 @@ typedef struct {
     const char *key, *value;
 } st_meta;
 
+#define ST_CRC_KEY "grok_crc32"
+
+/* The CRC-32 of the data section st_serialize writes for t[0..n) (the
+ * tensors' bytes back to back, in order) ... */
+uint32_t st_crc32(const st_tensor *t, int n);
+/* ... and of any bytes. */
+uint32_t st_crc32_bytes(const void *p, size_t n);
+/* The metadata value for crc: 8 lowercase hex digits and a NUL in buf[9]. */
+void st_crc_text(char buf[9], uint32_t crc);
+
 /* Element size in bytes and the format's dtype name ("F32", ...). */
 size_t st_dtype_size(st_dtype d);
 const char *st_dtype_name(st_dtype d);
@@ -55,10 +73,12 @@ typedef struct {
     st_tensor *tensors; /* names owned by the file */
     int n_meta;
     st_meta *meta;      /* keys and values owned by the file */
+    int crc_checked;    /* 1: the file carried ST_CRC_KEY and it matched; 0: no checksum */
 } st_file;
 
-/* Reads and validates path.  Errors name the path and the check that failed
- * (for example "truncated: header says 8+N+END = 912384 bytes, file has 4096"). */
+/* Reads and validates path (and its checksum, when it has one).  Errors name
+ * the path and the check that failed (for example "truncated: header says
+ * 8+N+END = 912384 bytes, file has 4096", or "checksum mismatch: ..."). */
 int st_read(st_file *f, const char *path, grok_err *e);
 /* Same, from memory (copied); `what` names the source in messages. */
 int st_parse(st_file *f, const unsigned char *bytes, size_t n, const char *what, grok_err *e);

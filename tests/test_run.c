@@ -23,7 +23,7 @@
  *                 a non-resumable --set, a diverging loss: exit 2, a message
  *                 naming the file, key or value (or the last good
  *                 checkpoint), and no output directory where none is due;
- *                 a truncated state.safetensors: exit 1, named.
+ *                 a truncated state.safetensors: exit 2 (damaged, refused), named.
  *   kernels       BLIS's kernels chosen from CPUID against its generic ones:
  *                 the same losses to 1e-4.
  *   vector_clones the element-wise kernels chosen at load time (AVX-512,
@@ -1216,12 +1216,13 @@ static void test_bad_input(void **state)
     printf("   %s/state.safetensors unchanged\n", run);
     free(after);
 
-    /* A truncated state is a damaged file (exit 1), named in the message. */
+    /* A truncated state is a damaged file, named in the message: refused
+     * (exit 2) before anything is read. */
     assert_int_equal(truncate(state_path, (off_t)(n0 / 2)), 0);
     {
         char *argv[] = {"grok", "resume", run, "--threads", "1", NULL};
-        const char *want[] = {"state.safetensors", "truncated", NULL};
-        expect_fail(c, 1, "resume of a truncated state", NULL, argv, want);
+        const char *want[] = {"state.safetensors", "truncated", "damaged", NULL};
+        expect_fail(c, 2, "resume of a truncated state", NULL, argv, want);
     }
     free(before);
 }

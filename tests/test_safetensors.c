@@ -8,7 +8,11 @@
  * checked for the path and the name of the check; truncation at every length
  * and corruption of every header byte never crash; and an independent reading
  * of a written file by numpy (json + numpy.frombuffer), skipped when
- * /usr/bin/python3 has no numpy. */
+ * /usr/bin/python3 has no numpy.  Checksums: st_crc32 against the CRC-32
+ * check value of "123456789" (0xcbf43926, the gzip/PNG CRC) and against a
+ * bitwise CRC written here; a file carrying grok_crc32 reads back with
+ * crc_checked set; every single-bit flip of its data section and a damaged
+ * checksum value are refused with the expected and found values named. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -599,6 +603,78 @@ static const char check_py[] =
     "    print('meta', k.encode().hex() or '-', v.encode().hex() or '-')\n"
     "print('OK')\n";
 
+/* The reflected CRC-32 (polynomial 0xedb88320) one bit at a time. */
+static uint32_t crc32_bitwise(const unsigned char *p, size_t n)
+{
+    uint32_t c = 0xffffffffu;
+    for (size_t i = 0; i < n; i++) {
+        c ^= p[i];
+        for (int k = 0; k < 8; k++)
+            c = (c >> 1) ^ (0xedb88320u & (0u - (c & 1u)));
+    }
+    return ~c;
+}
+
+static void test_checksum(void **state)
+{
+    const char *dir = *state;
+    assert_int_equal(st_crc32_bytes("123456789", 9), 0xcbf43926u);
+    float a[5] = {1, -2, 3.5f, 0, 1e-30f};
+    int64_t b[2] = {7, -9};
+    st_tensor t[2] = {{"b", ST_I64, 1, {2}, b}, {"a", ST_F32, 1, {5}, a}};
+    unsigned char data[sizeof b + sizeof a];
+    memcpy(data, b, sizeof b);
+    memcpy(data + sizeof b, a, sizeof a);
+    uint32_t crc = st_crc32(t, 2);
+    assert_int_equal(crc, crc32_bitwise(data, sizeof data));
+    char txt[9];
+    st_crc_text(txt, crc);
+    st_meta meta[2] = {{"format", "x"}, {ST_CRC_KEY, txt}};
+    char *path = tu_path_in(dir, "c.safetensors");
+    grok_err e;
+    assert_int_equal(st_write(path, t, 2, meta, 2, &e), GROK_OK);
+    st_file f;
+    assert_int_equal(st_read(&f, path, &e), GROK_OK);
+    assert_int_equal(f.crc_checked, 1);
+    st_file_free(&f);
+    /* without the key: read as before, crc_checked 0 */
+    unsigned char *buf;
+    size_t n;
+    assert_int_equal(st_serialize(t, 2, meta, 1, &buf, &n, &e), GROK_OK);
+    assert_int_equal(st_parse(&f, buf, n, "plain", &e), GROK_OK);
+    assert_int_equal(f.crc_checked, 0);
+    st_file_free(&f);
+    free(buf);
+    /* every bit of the data section flipped, one at a time */
+    assert_int_equal(st_serialize(t, 2, meta, 2, &buf, &n, &e), GROK_OK);
+    size_t at = n - sizeof data;
+    for (size_t i = at; i < n; i++) {
+        for (int k = 0; k < 8; k++) {
+            buf[i] ^= (unsigned char)(1u << k);
+            assert_int_equal(st_parse(&f, buf, n, "flipped", &e), GROK_EFORMAT);
+            tu_assert_contains(e.msg, "checksum mismatch");
+            tu_assert_contains(e.msg, txt);
+            char found[9];
+            st_crc_text(found, crc32_bitwise(buf + at, sizeof data));
+            tu_assert_contains(e.msg, found);
+            buf[i] ^= (unsigned char)(1u << k);
+        }
+    }
+    assert_int_equal(st_parse(&f, buf, n, "intact", &e), GROK_OK);
+    st_file_free(&f);
+    /* a damaged checksum value */
+    unsigned char *v = NULL;
+    for (size_t i = 0; !v && i + 8 <= at; i++)
+        if (memcmp(buf + i, txt, 8) == 0)
+            v = buf + i;
+    assert_non_null(v);
+    v[0] = 'Z';
+    assert_int_equal(st_parse(&f, buf, n, "bad value", &e), GROK_EFORMAT);
+    tu_assert_contains(e.msg, "not 8 lowercase hex digits");
+    free(buf);
+    free(path);
+}
+
 static void test_numpy_reads_it(void **state)
 {
     const char *dir = *state;
@@ -680,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_corruption_never_crashes),
         cmocka_unit_test_setup_teardown(test_writer_errors, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_numpy_reads_it, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_checksum, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
