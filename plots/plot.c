@@ -120,7 +120,8 @@ static int plot_write_index(const char *dir, const plot_figure *figs, int n, int
 }
 
 int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n, int only,
-              unsigned mask, plot_script_fn script_fn, const void *data, sbuf *notes, grok_err *e)
+              unsigned mask, const plot_style *st, plot_script_fn script_fn, const void *data,
+              sbuf *notes, grok_err *e)
 {
     GROK_ASSERT(dir && figs && script_fn && mask != 0);
     char fig_dir[4096], tex_dir[4096];
@@ -143,7 +144,7 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
                 continue;
             sbuf_clear(&script);
             sbuf_clear(&why);
-            int built = script_fn(data, &figs[i], (plot_format)f, &script, &why, e);
+            int built = script_fn(data, &figs[i], (plot_format)f, st, &script, &why, e);
             if (built < 0) {
                 rc = built;
                 break;

@@ -63,6 +63,40 @@ typedef struct {
     int (*build)(const void *data, const plot_ctx *c, sbuf *s, sbuf *why);
 } plot_figure;
 
+/* The look a researcher chooses for a paper (grok plot's style flags).
+ * Every field has a "the figure's own" value, so a zeroed-then-defaulted
+ * style (plot_style_default) draws every figure exactly as before. */
+typedef enum { PLOT_SCHEME_DEFAULT, PLOT_SCHEME_GREY } plot_scheme;
+typedef struct {
+    double width_in;  /* figure width in inches; 0: each figure's own */
+    double height_in; /* figure height in inches; 0: each figure's own */
+    char font[64];    /* font family; "": DejaVu Sans */
+    double font_pt;   /* text size in points in the PDF; 0: 8 */
+    double line_w;    /* line width factor; 0: 1 */
+    plot_scheme scheme;
+    int log_epoch;    /* epoch axis log(1 + epoch), epoch 0 drawn */
+    double from, to;  /* epoch range; NaN: the data's */
+    int phases;       /* draw the three phases (default 1) */
+    int marks;        /* draw the memorised and grokked epochs (default 1) */
+} plot_style;
+
+/* The default style: every figure at its own size, 8 pt DejaVu Sans. */
+void plot_style_default(plot_style *st);
+
+/* Sets one style field from text, as `grok plot` flags give them:
+ *   width, height  a length with its unit ("3.4in", "8.6cm", "72pt") or a
+ *                  preset ("column" 3.4 in, "page" 7.0 in; width only)
+ *   font           a family name ("Times", "DejaVu Sans")
+ *   font-size      points ("8" or "8pt")
+ *   line-width     a factor (> 0)
+ *   colours        "default" (Okabe-Ito) or "grey"
+ *   epoch-axis     "linear" or "log"
+ *   from, to       an epoch (>= 0)
+ *   phases, marks  "on" or "off"
+ * GROK_EINVAL with a message naming the key, the value and what is valid
+ * (a negative or zero length, an unknown unit, an unknown key). */
+int plot_style_set(plot_style *st, const char *key, const char *value, grok_err *e);
+
 /* The run figures, in drawing order: [0, *n). */
 const plot_figure *plot_figures(int *n);
 
@@ -87,6 +121,11 @@ const plot_figure *plot_figures(int *n);
  * Training calls this at its end and only logs a failure. */
 int plot_run_dir(const char *dir, const char *formats, const char *only, sbuf *notes,
                  grok_err *e);
+
+/* plot_run_dir with a style (NULL: plot_style_default).  The style is
+ * checked before anything is drawn (from >= to is GROK_EINVAL). */
+int plot_run_dir_style(const char *dir, const char *formats, const char *only,
+                       const plot_style *st, sbuf *notes, grok_err *e);
 
 /* Parses a formats string as plot_run_dir does into a bit mask
  * (1u << PLOT_PNG | ...).  GROK_EINVAL names the bad entry and the valid ones. */

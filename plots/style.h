@@ -37,9 +37,14 @@ double plot_font_pt(plot_format f);
  * inches, the output file name.ext, and the style shared by all figures
  * (Okabe-Ito line colours, viridis palette, light grid, legend above the
  * plot).  enhanced: gnuplot's enhanced text (sub- and superscripts); 0 where
- * labels carry raw names such as config keys. */
+ * labels carry raw names such as config keys.  st (NULL: the default) may
+ * override the size and sets the font, line width and colours; the script
+ * starts with them as named variables (width_in, font_pt, c1..c8, ...) so a
+ * researcher can edit the copy in figures/src and redraw. */
 void plot_begin_figure(sbuf *s, plot_format f, const char *name, double w_in, double h_in,
-                       int enhanced);
+                       int enhanced, const plot_style *st);
+/* GROK_EINVAL when st's epoch range is empty; GROK_OK for NULL. */
+int plot_style_check(const plot_style *st, grok_err *e);
 
 /* Writes tex (LaTeX notation) as a gnuplot single-quoted string for f. */
 void plot_text(sbuf *s, plot_format f, const char *tex);

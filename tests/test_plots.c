@@ -729,8 +729,8 @@ static void test_attention_script(void **state)
     tu_assert_contains(s, "set cbrange [0:1]");
     assert_int_equal(count_substr(s, "with image"), 4);
     tu_assert_contains(s, "unset multiplot");
-    /* page width: 7 in at 1600 px per 3.4 in */
-    tu_assert_contains(s, "size 3294,");
+    /* page width: 7 in (3294 px at 1600 px per 3.4 in) */
+    tu_assert_contains(s, "width_in = 7 ");
     free(s);
 
     char *dir = tu_tmp_dir();
@@ -789,7 +789,10 @@ static void test_tex_and_pdf_text(void **state)
     tu_assert_contains(s, "set ylabel 'accuracy (\\%)'");
     free(s);
     s = script_of(fx->run, "loss", PLOT_PDF);
-    tu_assert_contains(s, "set terminal pdfcairo enhanced color size 3.40in,2.30in");
+    tu_assert_contains(s, "width_in = 3.4 ");
+    tu_assert_contains(s, "height_in = 2.3 ");
+    tu_assert_contains(s, "set terminal pdfcairo enhanced color size width_in * 1.0in, "
+                          "height_in * 1.0in font sprintf('%s,%g', font, font_pt)");
     tu_assert_contains(s, "set output 'loss.pdf'");
     free(s);
     s = script_of(fx->run, "loss", PLOT_SVG);
@@ -1052,6 +1055,22 @@ static void png_size(const char *path, uint32_t *w, uint32_t *h)
     *h = be32(b + 20);
 }
 
+/* The PNG size a script asks for: its width_in and height_in at 1600 px
+ * per 3.4 in, rounded as gnuplot's int(x + 0.5). */
+static void script_png_size(const char *s, long *w, long *h)
+{
+    double wi = 0, hi = 0;
+    const char *q = strstr(s, "width_in = ");
+    assert_non_null(q);
+    assert_int_equal(sscanf(q, "width_in = %lf", &wi), 1);
+    q = strstr(s, "height_in = ");
+    assert_non_null(q);
+    assert_int_equal(sscanf(q, "height_in = %lf", &hi), 1);
+    tu_assert_contains(s, "png_ppi = 1600.0 / 3.4");
+    *w = (long)(wi * (1600.0 / 3.4) + 0.5);
+    *h = (long)(hi * (1600.0 / 3.4) + 0.5);
+}
+
 static void assert_pdf(const char *path)
 {
     char *data;
@@ -1089,9 +1108,7 @@ static void test_end_to_end_png_pdf(void **state)
         const char *name = figs_t[i].name;
         char *s = script_of(fx->run, name, PLOT_PNG);
         long want_w = 0, want_h = 0;
-        const char *q = strstr(s, " size ");
-        assert_non_null(q);
-        assert_int_equal(sscanf(q, " size %ld,%ld", &want_w, &want_h), 2);
+        script_png_size(s, &want_w, &want_h);
         free(s);
         char path[4200];
         uint32_t w, h;
@@ -1522,7 +1539,7 @@ static void test_sweep_algorithm(void **state)
     snprintf(png, sizeof png, "%s/figures/sweep_algorithm.png", dir);
     uint32_t w, h;
     long want_w = 0, want_h = 0;
-    assert_int_equal(sscanf(strstr(s.data, " size "), " size %ld,%ld", &want_w, &want_h), 2);
+    script_png_size(s.data, &want_w, &want_h);
     png_size(png, &w, &h);
     printf("# sweep_algorithm.png %ux%u (script %ldx%ld)\n", w, h, want_w, want_h);
     assert_int_equal(w, want_w);
