@@ -42,4 +42,18 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
               unsigned mask, const plot_style *st, plot_script_fn script, const void *data,
               sbuf *notes, grok_err *e);
 
+/* Writes the editable copy of figure fig's script in format f (as sent to
+ * gnuplot) into fig_dir/src: NAME.gp (first: the first format drawn of the
+ * figure) or NAME.<ext>.gp, its data blocks moved to NAME.tsv or
+ * NAME_BLOCK.tsv and the script pointed at them (plot_src.c).
+ * GROK_EIO, GROK_ENOMEM. */
+int plot_save_src(const char *fig_dir, const char *fig, plot_format f, int first,
+                  const char *script, size_t n, grok_err *e);
+
+/* Appends script[0..n) to out with every data block $X (its `$X << EOD`
+ * line and its uses outside strings and comments) renamed $<prefix>X, so
+ * that several scripts can share one gnuplot session (panels).
+ * GROK_EINVAL when a block is not closed; GROK_ENOMEM. */
+int plot_rename_blocks(sbuf *out, const char *script, size_t n, const char *prefix);
+
 #endif

@@ -992,6 +992,16 @@ int plot_script(const plot_run *r, const char *name, plot_format f, sbuf *script
     return plot_run_script(r, &plot_run_figures[i], f, NULL, script, why, e);
 }
 
+int plot_script_style(const plot_run *r, const char *name, plot_format f, const plot_style *st,
+                      sbuf *script, sbuf *why, grok_err *e)
+{
+    GROK_ASSERT(r && name && script && why && f >= 0 && f < PLOT_N_FORMATS);
+    int i = plot_find_figure(plot_run_figures, PLOT_N_RUN_FIGURES, name, "figure", e);
+    if (i < 0)
+        return GROK_EINVAL;
+    return plot_run_script(r, &plot_run_figures[i], f, st, script, why, e);
+}
+
 int plot_run_dir(const char *dir, const char *formats, const char *only, sbuf *notes,
                  grok_err *e)
 {

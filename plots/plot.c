@@ -179,8 +179,12 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
                     first = me;
                 failed++;
                 fig_failed = 1;
-            } else if (!file[i][0]) {
-                snprintf(file[i], sizeof file[i], "%s%s", f == PLOT_TEX ? "tex/" : "", out[0]);
+            } else {
+                rc = plot_save_src(fig_dir, figs[i].name, (plot_format)f, !file[i][0],
+                                   script.data, script.len, e);
+                if (!file[i][0])
+                    snprintf(file[i], sizeof file[i], "%s%s", f == PLOT_TEX ? "tex/" : "",
+                             out[0]);
             }
         }
         if (rc == GROK_OK && !fig_failed && !fig_skipped)

@@ -127,6 +127,24 @@ int plot_run_dir(const char *dir, const char *formats, const char *only, sbuf *n
 int plot_run_dir_style(const char *dir, const char *formats, const char *only,
                        const plot_style *st, sbuf *notes, grok_err *e);
 
+/* Draws one figure of several panels (a), (b), ... (gnuplot multiplot):
+ *   one run (n_dirs 1): the run figures named in panels ("loss,progress,
+ *     fourier_embed"), one per panel;
+ *   several runs: the one figure named in panels for each run, side by
+ *     side, each letter followed by the run directory's name.
+ * layout "RxC" (NULL: 1 x n up to 3 panels, else 2 or 3 columns); the
+ * figure is page wide (7 in) with two columns or more, 2.3 in tall per row,
+ * unless st sets a size.  It is written to out_root/figures/<name>.<ext>
+ * (out_root NULL: dirs[0]; name NULL: "panels", or "compare" for several
+ * runs) with its editable copy in figures/src, and not listed in
+ * figures/index.tsv.  GROK_EINVAL for an unknown figure (the message lists
+ * the valid ones), a layout too small, a figure the run cannot draw, a
+ * figure that is itself multi-panel, or a bad name; nothing is drawn then.
+ * notes gets a line per file drawn and gnuplot's warnings. */
+int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const char *layout,
+                const char *out_root, const char *name, const char *formats,
+                const plot_style *st, sbuf *notes, grok_err *e);
+
 /* Parses a formats string as plot_run_dir does into a bit mask
  * (1u << PLOT_PNG | ...).  GROK_EINVAL names the bad entry and the valid ones. */
 int plot_parse_formats(const char *formats, unsigned *mask, grok_err *e);
@@ -154,6 +172,10 @@ void plot_run_free(plot_run *r);
  * GROK_EINVAL (message in e) for an unknown name. */
 int plot_script(const plot_run *r, const char *name, plot_format f, sbuf *script, sbuf *why,
                 grok_err *e);
+
+/* plot_script with a style (NULL: the default). */
+int plot_script_style(const plot_run *r, const char *name, plot_format f, const plot_style *st,
+                      sbuf *script, sbuf *why, grok_err *e);
 
 /* The files figure name writes in format f, bare names in the format's
  * directory (figures/ or figures/tex/): n[0] = "<name>.<ext>", and for tex

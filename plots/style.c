@@ -234,7 +234,7 @@ void plot_begin_figure(sbuf *s, plot_format f, const char *name, double w_in, do
     int grey = st->scheme == PLOT_SCHEME_GREY;
     const char *enh = enhanced ? "enhanced" : "noenhanced";
     sbuf_printf(s,
-                "# ---- style: edit these and redraw with `gnuplot %s.gp` ----\n"
+                "# ---- style of figure %s: sizes, fonts, colours ----\n"
                 "width_in = %.9g    # figure width (inches; 1 cm = 1/2.54 in)\n"
                 "height_in = %.9g   # figure height (inches)\n"
                 "font = '%s'\n"

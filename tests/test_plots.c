@@ -1120,8 +1120,8 @@ static void test_end_to_end_png_pdf(void **state)
         snprintf(path, sizeof path, "%s/%s.pdf", figs, name);
         assert_pdf(path);
     }
-    /* exactly the figures and index.tsv, no temporary directory left */
-    assert_int_equal(count_entries(figs), 2 * n_figs + 1);
+    /* exactly the figures, index.tsv and src/, no temporary directory left */
+    assert_int_equal(count_entries(figs), 2 * n_figs + 2);
     /* index.tsv: every figure in table order, its PNG (the first format) and
      * its caption, read back with the run directory's own TSV reader */
     rundir_tsv ix;
@@ -1713,6 +1713,240 @@ static void test_task_kinds(void **state)
     tu_rm_tmp_dir(dir);
 }
 
+/* ---- editable figures and the style ----------------------------------------- */
+
+static int files_equal(const char *a, const char *b)
+{
+    char *da, *db;
+    size_t na, nb;
+    grok_err e;
+    if (fileio_read_all(a, &da, &na, &e) != GROK_OK)
+        return 0;
+    if (fileio_read_all(b, &db, &nb, &e) != GROK_OK) {
+        free(da);
+        return 0;
+    }
+    int eq = na == nb && !memcmp(da, db, na);
+    free(da);
+    free(db);
+    return eq;
+}
+
+/* Every figure's figures/src/NAME.gp, run by gnuplot alone in a copy of
+ * figures/src, redraws a PNG byte for byte equal to grok's; the scripts
+ * hold no inline data and start with the named style variables. */
+static void test_src_redraw(void **state)
+{
+    fixture *fx = *state;
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_dir(fx->dir, "png,pdf", NULL, &notes, &e), GROK_OK);
+    sbuf_free(&notes);
+    char *copy = tu_tmp_dir();
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/figures/src' '%s/src'", fx->dir, copy);
+    assert_int_equal(system(cmd), 0);
+    int n_figs, n_checked = 0;
+    const plot_figure *figs = plot_figures(&n_figs);
+    for (int i = 0; i < n_figs; i++) {
+        char gp[4400], png[4400], grok_png[4400];
+        snprintf(gp, sizeof gp, "%s/src/%s.gp", copy, figs[i].name);
+        char *text;
+        size_t n;
+        if (fileio_read_all(gp, &text, &n, &e) != GROK_OK)
+            continue; /* not drawn for this run */
+        assert_lacks(text, "<< EOD");
+        tu_assert_contains(text, "width_in = ");
+        tu_assert_contains(text, "font_pt = ");
+        tu_assert_contains(text, "c1 = '#0072B2'");
+        tu_assert_contains(text, ".tsv'");
+        free(text);
+        /* a second format's script sits beside it */
+        snprintf(gp, sizeof gp, "%s/src/%s.pdf.gp", copy, figs[i].name);
+        assert_int_equal(access(gp, R_OK), 0);
+        snprintf(cmd, sizeof cmd, "cd '%s/src' && gnuplot -d '%s.gp' 2>&1", copy, figs[i].name);
+        assert_int_equal(system(cmd), 0);
+        snprintf(png, sizeof png, "%s/src/%s.png", copy, figs[i].name);
+        snprintf(grok_png, sizeof grok_png, "%s/figures/%s.png", fx->dir, figs[i].name);
+        uint32_t w1, h1, w2, h2;
+        png_size(png, &w1, &h1);
+        png_size(grok_png, &w2, &h2);
+        assert_int_equal(w1, w2);
+        assert_int_equal(h1, h2);
+        if (!files_equal(png, grok_png))
+            printf("# %s: the standalone redraw differs from grok's PNG\n", figs[i].name);
+        assert_true(files_equal(png, grok_png));
+        n_checked++;
+    }
+    printf("# %d standalone scripts redrew their PNG byte for byte\n", n_checked);
+    assert_true(n_checked >= 10);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", copy);
+    assert_int_equal(system(cmd), 0);
+    free(copy);
+}
+
+/* The MediaBox of a PDF: its width and height in points. */
+static void pdf_media_box(const char *path, double *w, double *h)
+{
+    char *data;
+    size_t n;
+    grok_err e;
+    assert_int_equal(fileio_read_all(path, &data, &n, &e), GROK_OK);
+    const char *q = NULL;
+    for (size_t i = 0; i + 9 < n && !q; i++)
+        if (!memcmp(data + i, "/MediaBox", 9))
+            q = data + i;
+    assert_non_null(q);
+    double x0, y0;
+    assert_int_equal(sscanf(q, "/MediaBox [ %lf %lf %lf %lf", &x0, &y0, w, h), 4);
+    *w -= x0;
+    *h -= y0;
+    free(data);
+}
+
+static void set_style(plot_style *st, const char *key, const char *v)
+{
+    grok_err e = {{0}};
+    int rc = plot_style_set(st, key, v, &e);
+    if (rc)
+        printf("# %s=%s: %s\n", key, v, e.msg);
+    assert_int_equal(rc, GROK_OK);
+}
+
+/* A PDF drawn at a requested width and height has that page size (read
+ * from its MediaBox; cairo writes whole points); the PNG scales with it. */
+static void test_style_page_size(void **state)
+{
+    fixture *fx = *state;
+    static const struct {
+        const char *w, *h;
+        double w_pt, h_pt;
+    } cases[] = {{"column", "2in", 3.4 * 72, 144}, {"page", "6cm", 7.0 * 72, 6 / 2.54 * 72},
+                 {"8.6cm", "50mm", 8.6 / 2.54 * 72, 50 / 25.4 * 72}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        plot_style st;
+        plot_style_default(&st);
+        set_style(&st, "width", cases[k].w);
+        set_style(&st, "height", cases[k].h);
+        set_style(&st, "font-size", "9pt");
+        grok_err e = {{0}};
+        assert_int_equal(plot_run_dir_style(fx->dir, "pdf,png", "loss", &st, NULL, &e), GROK_OK);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/figures/loss.pdf", fx->dir);
+        double w, h;
+        pdf_media_box(path, &w, &h);
+        printf("# --width %s --height %s: MediaBox %g x %g pt (want %.1f x %.1f)\n", cases[k].w,
+               cases[k].h, w, h, cases[k].w_pt, cases[k].h_pt);
+        assert_true(fabs(w - cases[k].w_pt) <= 1.0);
+        assert_true(fabs(h - cases[k].h_pt) <= 1.0);
+        snprintf(path, sizeof path, "%s/figures/loss.png", fx->dir);
+        uint32_t pw, ph;
+        png_size(path, &pw, &ph);
+        assert_int_equal(pw, (uint32_t)(cases[k].w_pt / 72 * (1600.0 / 3.4) + 0.5));
+        /* the text size is in the script the researcher edits */
+        snprintf(path, sizeof path, "%s/figures/src/loss.pdf.gp", fx->dir);
+        char *text;
+        size_t n;
+        assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+        tu_assert_contains(text, "font_pt = 9 ");
+        tu_assert_contains(text, "set terminal pdfcairo");
+        free(text);
+    }
+}
+
+/* Bad style values get a message naming the flag and what is valid. */
+static void test_style_bad_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *value, *msg;
+    } bad[] = {{"width", "-3in", "must be positive"},
+               {"width", "0cm", "must be positive"},
+               {"width", "3.4", "no unit"},
+               {"width", "3.4furlong", "unknown unit \"furlong\""},
+               {"height", "column", "not a length"},
+               {"font-size", "8px", "unknown unit"},
+               {"font-size", "big", "not a number"},
+               {"font-size", "1", "4 to 72"},
+               {"line-width", "-1", "above 0"},
+               {"colours", "rainbow", "default (Okabe-Ito), grey"},
+               {"epoch-axis", "sqrt", "linear, log"},
+               {"from", "-5", "epoch"},
+               {"phases", "maybe", "on, off"},
+               {"font", "Times'", "no quotes"},
+               {"size", "3in", "unknown style key"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        plot_style st;
+        plot_style_default(&st);
+        grok_err e = {{0}};
+        assert_int_equal(plot_style_set(&st, bad[k].key, bad[k].value, &e), GROK_EINVAL);
+        printf("# %s %s: %s\n", bad[k].key, bad[k].value, e.msg);
+        tu_assert_contains(e.msg, bad[k].msg);
+    }
+    /* an empty epoch range draws nothing */
+    char *dir = tu_tmp_dir();
+    fake_opts o = {0};
+    write_fake_run(dir, &o);
+    plot_style st;
+    plot_style_default(&st);
+    set_style(&st, "from", "500");
+    set_style(&st, "to", "100");
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_dir_style(dir, "png", NULL, &st, NULL, &e), GROK_EINVAL);
+    tu_assert_contains(e.msg, "range is empty");
+    char figs[4200];
+    snprintf(figs, sizeof figs, "%s/figures", dir);
+    assert_int_equal(count_entries(figs), 0);
+    free(dir);
+}
+
+/* The style reaches the scripts: a log epoch axis with epoch 0 as a tic,
+ * the epoch range, greys, no phases or marks. */
+static void test_style_scripts(void **state)
+{
+    fixture *fx = *state;
+    plot_style st;
+    plot_style_default(&st);
+    set_style(&st, "epoch-axis", "log");
+    set_style(&st, "colours", "grey");
+    set_style(&st, "to", "2000");
+    sbuf s, why;
+    sbuf_init(&s);
+    sbuf_init(&why);
+    grok_err e = {{0}};
+    assert_int_equal(plot_script_style(fx->run, "progress", PLOT_PNG, &st, &s, &why, &e), 1);
+    tu_assert_contains(s.data, "set nonlinear x via log10(x + 1) inverse 10**x - 1");
+    tu_assert_contains(s.data, "set xtics ('0' 0, '1' 1, '10' 10, '100' 100, '1000' 1000)");
+    assert_lacks(s.data, "'10000'");
+    tu_assert_contains(s.data, "set xrange [*:2000]");
+    tu_assert_contains(s.data, "c1 = '#000000'; dt1 = 1");
+    tu_assert_contains(s.data, "c3 = '#000000'; dt3 = 2");
+    tu_assert_contains(s.data, "set palette gray");
+    tu_assert_contains(s.data, "c_phase1");
+    sbuf_clear(&s);
+    set_style(&st, "phases", "off");
+    set_style(&st, "marks", "off");
+    set_style(&st, "from", "100");
+    assert_int_equal(plot_script_style(fx->run, "progress", PLOT_PNG, &st, &s, &why, &e), 1);
+    assert_lacks(s.data, "set object");
+    tu_assert_contains(s.data, "set xrange [100:2000]");
+    tu_assert_contains(s.data, "set xtics ('100' 100, '1000' 1000)");
+    sbuf_clear(&s);
+    assert_int_equal(plot_script_style(fx->run, "loss", PLOT_PNG, &st, &s, &why, &e), 1);
+    assert_lacks(s.data, "set arrow");
+    sbuf_free(&s);
+    sbuf_free(&why);
+    /* epoch 0 is drawn: the log-axis figure renders without a warning */
+    plot_style_default(&st);
+    set_style(&st, "epoch-axis", "log");
+    sbuf notes;
+    sbuf_init(&notes);
+    assert_int_equal(plot_run_dir_style(fx->dir, "png", "loss", &st, &notes, &e), GROK_OK);
+    assert_lacks(notes.data, "gnuplot:");
+    sbuf_free(&notes);
+}
+
 /* ---- the command line (experiments/plot_cmd.c) ----------------------------- */
 
 static int run_cmd(int argc, const char **argv)
@@ -1762,7 +1996,7 @@ static void test_plot_cmd(void **state)
     snprintf(path, sizeof path, "%s/figures/accuracy.pdf", fx->dir);
     assert_pdf(path);
     snprintf(path, sizeof path, "%s/figures", fx->dir);
-    assert_int_equal(count_entries(path), 2); /* accuracy.pdf, index.tsv */
+    assert_int_equal(count_entries(path), 3); /* accuracy.pdf, index.tsv, src/ */
     rundir_tsv ix;
     grok_err e = {{0}};
     assert_int_equal(rundir_tsv_read(&ix, fx->dir, RUNDIR_FIGURE_INDEX, 0, &e), 1);
@@ -1806,6 +2040,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_end_to_end_svg_tex_only, setup_run, teardown_run),
         cmocka_unit_test(test_end_to_end_partial_run),
         cmocka_unit_test_setup_teardown(test_plot_cmd, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_src_redraw, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_style_page_size, setup_run, teardown_run),
+        cmocka_unit_test(test_style_bad_values),
+        cmocka_unit_test_setup_teardown(test_style_scripts, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_algo_scripts, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_logit_sd, setup_run, teardown_run),
         cmocka_unit_test(test_algo_skips),
