@@ -11,7 +11,10 @@
 
 #include "fileio.h"
 
-#define PLOT_CMD_USAGE "grok plot DIR [--format png,pdf,svg,tex] [--only NAME]"
+#define PLOT_CMD_USAGE                                                                       \
+    "grok plot DIR [--format png,pdf,svg,tex] [--only NAME] [style flags] "                  \
+    "[--panels NAME,NAME,... [--layout RxC] [--name NAME]]; "                                \
+    "grok plot RUN RUN ... --panels NAME --out DIR"
 #define PLOT_CMD_ABOUT                                                                       \
     "draw a run's figures into DIR/figures (default png; tex: DIR/figures/tex); "            \
     "grok plot --help lists them"

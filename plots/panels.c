@@ -80,8 +80,13 @@ static int panels_script(const panel *p, int n, int rows, int cols, const char *
     double w = cols >= 2 ? PLOT_PAGE_W : PLOT_COL_W, h = PLOT_COL_H * rows;
     plot_begin_figure(s, f, name, w, h, 1, st);
     sbuf_puts(s, "set style fill solid 1.0 noborder\n");
-    sbuf_printf(s, "# ---- %d panels, %d row%s of %d ----\nset multiplot layout %d,%d\n", n,
-                rows, rows == 1 ? "" : "s", cols, rows, cols);
+    sbuf_printf(s,
+                "# ---- %d panels, %d row%s of %d ----\n"
+                "# margins in character heights: room for the legend rows above, the\n"
+                "# x label below, the tic labels and y label on the left\n"
+                "panel_tmargin = 5; panel_bmargin = 3.5; panel_lmargin = 10\n"
+                "set multiplot layout %d,%d\n",
+                n, rows, rows == 1 ? "" : "s", cols, rows, cols);
     sbuf sub, why;
     sbuf_init(&sub);
     sbuf_init(&why);
@@ -114,7 +119,10 @@ static int panels_script(const panel *p, int n, int rows, int cols, const char *
                  p[i].label ? p[i].label : "");
         sbuf_puts(s, "set label 1000 ");
         plot_text(s, f, letter);
-        sbuf_puts(s, " at graph 0, graph 1 offset char -5, char 1.2 left front\n");
+        sbuf_puts(s, " at graph 0, graph 1 offset char -8, char 4 left front\n"
+                     "# the same margins in every panel, so that the axes line up\n"
+                     "set tmargin panel_tmargin; set bmargin panel_bmargin; "
+                     "set lmargin panel_lmargin\n");
         char prefix[16];
         snprintf(prefix, sizeof prefix, "p%d_", i + 1);
         rc = plot_rename_blocks(s, sub.data + a, b - a, prefix);

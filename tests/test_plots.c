@@ -1947,6 +1947,110 @@ static void test_style_scripts(void **state)
     sbuf_free(&notes);
 }
 
+/* Panels: one figure with the requested panels, their letters, the data of
+ * each panel in its own file, redrawn unchanged by its standalone script;
+ * two runs side by side; bad requests draw nothing. */
+static void test_panels(void **state)
+{
+    fixture *fx = *state;
+    const char *dirs[2] = {fx->dir, NULL};
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    int rc = plot_panels(dirs, 1, "loss,progress,fourier_embed", NULL, NULL, NULL, "png,pdf",
+                         NULL, &notes, &e);
+    if (rc)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    printf("# %s", notes.data);
+    char path[4400], figs[4200];
+    snprintf(figs, sizeof figs, "%s/figures", fx->dir);
+    snprintf(path, sizeof path, "%s/panels.pdf", figs);
+    double w, h;
+    pdf_media_box(path, &w, &h);
+    assert_true(fabs(w - 7.0 * 72) <= 1.0); /* three columns: page wide */
+    snprintf(path, sizeof path, "%s/src/panels.gp", figs);
+    char *text;
+    size_t n;
+    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+    tu_assert_contains(text, "set multiplot layout 1,3");
+    assert_int_equal(count_substr(text, "# ---- panel ("), 3);
+    assert_int_equal(count_substr(text, "\nreset\n"), 3);
+    tu_assert_contains(text, "set label 1000 '(a)'");
+    tu_assert_contains(text, "set label 1000 '(b)'");
+    tu_assert_contains(text, "set label 1000 '(c)'");
+    assert_lacks(text, "'(d)'");
+    tu_assert_contains(text, "'panels_p1_loss.tsv'");
+    tu_assert_contains(text, "'panels_p2_progress.tsv'");
+    tu_assert_contains(text, "'panels_p3_embed.tsv'");
+    assert_lacks(text, "<< EOD");
+    free(text);
+    /* the standalone script redraws the same PNG */
+    char cmd[9000];
+    char *copy = tu_tmp_dir();
+    snprintf(cmd, sizeof cmd, "cp -r '%s/src' '%s/src' && cd '%s/src' && gnuplot -d panels.gp",
+             figs, copy, copy);
+    assert_int_equal(system(cmd), 0);
+    char a[4400], b[4400];
+    snprintf(a, sizeof a, "%s/src/panels.png", copy);
+    snprintf(b, sizeof b, "%s/panels.png", figs);
+    assert_true(files_equal(a, b));
+    /* a layout, a name */
+    sbuf_clear(&notes);
+    assert_int_equal(plot_panels(dirs, 1, "loss,accuracy,gini,weights", "2x2", NULL, "four",
+                                 "png", NULL, &notes, &e),
+                     GROK_OK);
+    snprintf(path, sizeof path, "%s/src/four.gp", figs);
+    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+    tu_assert_contains(text, "set multiplot layout 2,2");
+    assert_int_equal(count_substr(text, "# ---- panel ("), 4);
+    free(text);
+    /* bad requests: nothing drawn */
+    static const struct {
+        const char *panels, *layout, *name, *msg;
+    } bad[] = {{"loss,bogus", NULL, "bad1", "unknown figure \"bogus\": valid figures are loss"},
+               {"loss,progress,gini", "1x2", "bad2", "2 places for 3 panels"},
+               {"loss", "three", "bad3", "give rows x columns"},
+               {"attention", NULL, "bad4", "itself a figure of several panels"},
+               {"loss", NULL, "../x", "--name"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(plot_panels(dirs, 1, bad[k].panels, bad[k].layout, NULL, bad[k].name,
+                                     "png", NULL, NULL, &e),
+                         GROK_EINVAL);
+        printf("# --panels %s: %s\n", bad[k].panels, e.msg);
+        tu_assert_contains(e.msg, bad[k].msg);
+        snprintf(path, sizeof path, "%s/%s.png", figs, bad[k].name);
+        assert_int_equal(access(path, F_OK), -1);
+    }
+    /* two runs, one panel each, into another directory */
+    char *other = tu_tmp_dir();
+    fake_opts o = {.no_phases = 1};
+    write_fake_run(other, &o);
+    char *out = tu_tmp_dir();
+    dirs[1] = other;
+    sbuf_clear(&notes);
+    rc = plot_panels(dirs, 2, "progress", NULL, out, NULL, "png", NULL, &notes, &e);
+    if (rc)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    snprintf(path, sizeof path, "%s/figures/src/compare.gp", out);
+    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+    tu_assert_contains(text, "set multiplot layout 1,2");
+    assert_int_equal(count_substr(text, "# ---- panel ("), 2);
+    tu_assert_contains(text, "set label 1000 '(b) ");
+    free(text);
+    assert_int_equal(plot_panels(dirs, 2, "loss,progress", NULL, out, NULL, "png", NULL, NULL,
+                                 &e),
+                     GROK_EINVAL);
+    tu_assert_contains(e.msg, "give one figure");
+    sbuf_free(&notes);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s'", copy, other, out);
+    assert_int_equal(system(cmd), 0);
+    free(copy);
+    free(other);
+    free(out);
+}
+
 /* ---- the command line (experiments/plot_cmd.c) ----------------------------- */
 
 static int run_cmd(int argc, const char **argv)
@@ -2044,6 +2148,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_style_page_size, setup_run, teardown_run),
         cmocka_unit_test(test_style_bad_values),
         cmocka_unit_test_setup_teardown(test_style_scripts, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_panels, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_algo_scripts, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_logit_sd, setup_run, teardown_run),
         cmocka_unit_test(test_algo_skips),
