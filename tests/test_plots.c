@@ -2077,6 +2077,22 @@ static void test_plot_cmd(void **state)
     assert_int_equal(run_cmd(4, bad_fig), 2);
     const char *not_dir[] = {"plot", "/nonexistent/run"};
     assert_int_equal(run_cmd(2, not_dir), 2);
+    /* style and panel flags: bad values exit 2 before anything is drawn */
+    const char *neg_w[] = {"plot", fx->dir, "--width", "-3in"};
+    assert_int_equal(run_cmd(4, neg_w), 2);
+    const char *bad_pt[] = {"plot", fx->dir, "--font-size=8px"};
+    assert_int_equal(run_cmd(3, bad_pt), 2);
+    const char *bad_panel[] = {"plot", fx->dir, "--panels", "loss,lossy"};
+    assert_int_equal(run_cmd(4, bad_panel), 2);
+    const char *two_no_panels[] = {"plot", fx->dir, fx->dir};
+    assert_int_equal(run_cmd(3, two_no_panels), 2);
+    const char *two_no_out[] = {"plot", fx->dir, fx->dir, "--panels", "loss"};
+    assert_int_equal(run_cmd(5, two_no_out), 2);
+    const char *layout_alone[] = {"plot", fx->dir, "--layout", "1x2"};
+    assert_int_equal(run_cmd(4, layout_alone), 2);
+    char figs_dir[4200];
+    snprintf(figs_dir, sizeof figs_dir, "%s/figures", fx->dir);
+    assert_int_equal(count_entries(figs_dir), 0);
 
     setenv("GP_BIN", "/nonexistent/gnuplot", 1);
     const char *ok[] = {"plot", fx->dir, "--only", "accuracy", "--format", "pdf"};
