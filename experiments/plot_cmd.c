@@ -60,6 +60,8 @@ static void plot_cmd_help(FILE *f)
             "\npanels (one figure of several, letters (a), (b), ...):\n"
             "  --panels loss,progress,fourier_embed [--layout 1x3] [--name NAME]\n"
             "      DIR/figures/panels.png (or NAME.png)\n"
+            "  --preset paper          loss, progress, gini and fourier_embed in 2x2:\n"
+            "      DIR/figures/paper.png\n"
             "  grok plot RUN RUN ... --panels FIGURE --out DIR\n"
             "      one run per panel: DIR/figures/compare.png\n"
             "\nEvery figure also leaves figures/src/NAME.gp and its data: edit it and run\n"
@@ -108,6 +110,18 @@ int plot_cmd_main(int argc, char **argv)
             only = v;
             continue;
         }
+        if ((m = cli_opt(argc, argv, &i, "--preset", &v)) != 0) {
+            if (m < 0 || strcmp(v, "paper")) {
+                fprintf(stderr, "grok: plot: --preset%s%s: valid presets are paper\n",
+                        m < 0 ? "" : " ", m < 0 ? "" : v);
+                return 2;
+            }
+            /* the main results of Nanda et al. (2023) as one figure */
+            panels = "loss,progress,gini,fourier_embed";
+            layout = "2x2";
+            name = "paper";
+            continue;
+        }
         const char *const simple[4] = {"--panels", "--layout", "--out", "--name"};
         const char **dst[4] = {&panels, &layout, &out, &name};
         for (int k = 0; k < 4 && !m; k++)
@@ -140,7 +154,7 @@ int plot_cmd_main(int argc, char **argv)
             continue;
         if (arg[0] == '-' && arg[1] != '\0') {
             fprintf(stderr, "grok: plot: unknown option '%s'; valid: --format, --only, --panels, "
-                            "--layout, --out, --name, --width, --height, --font, --font-size, "
+                            "--layout, --out, --name, --preset, --width, --height, --font, --font-size, "
                             "--line-width, --colours, --epoch-axis, --from, --to, --phases, "
                             "--marks, --help\n",
                     arg);

@@ -66,6 +66,31 @@ static void panels_body(const char *s, size_t n, size_t *a, size_t *b)
         *b = n - (sizeof tail - 1);
 }
 
+/* The legend rows a panel's key needs at panel_w_in inches and font_pt:
+ * the key is horizontal with at most two rows (style.c), but gnuplot puts
+ * fewer columns, so more rows, when the titles do not fit across. */
+static int panels_key_rows(const char *sub, double panel_w_in, double font_pt)
+{
+    int entries = 0, longest = 0;
+    for (const char *q = strstr(sub, "title '"); q; q = strstr(q + 1, "title '")) {
+        if (q >= sub + 4 && !strncmp(q - 4, "set ", 4))
+            continue; /* a panel title, not a legend entry */
+        const char *t = q + 7, *end = strchr(t, '\'');
+        int len = end ? (int)(end - t) : 0;
+        entries++;
+        if (len > longest)
+            longest = len;
+    }
+    if (entries == 0)
+        return 0;
+    /* an entry: its sample and gaps (~3 em) and its text (~0.5 em a character) */
+    int fit = (int)(panel_w_in * 72.0 / (font_pt * (3.0 + 0.5 * longest)));
+    if (fit < 1)
+        fit = 1;
+    int rows = (entries + fit - 1) / fit;
+    return rows < 2 && entries >= 2 ? 2 : rows;
+}
+
 /* One panel: the run, the figure, an optional label after the letter. */
 typedef struct {
     const plot_run *r;
@@ -78,19 +103,32 @@ static int panels_script(const panel *p, int n, int rows, int cols, const char *
                          plot_format f, const plot_style *st, sbuf *s, grok_err *e)
 {
     double w = cols >= 2 ? PLOT_PAGE_W : PLOT_COL_W, h = PLOT_COL_H * rows;
+    if (st->width_in > 0)
+        w = st->width_in;
+    double font_pt = st->font_pt > 0 ? st->font_pt : 8.0;
+    sbuf sub, why;
+    sbuf_init(&sub);
+    sbuf_init(&why);
+    int rc = GROK_OK, key_rows = 2;
+    /* first pass: the legend rows of the fullest panel set the top margin */
+    for (int i = 0; i < n; i++) {
+        sbuf_clear(&sub);
+        sbuf_clear(&why);
+        if (plot_script_style(p[i].r, p[i].fig, f, st, &sub, &why, e) == 1) {
+            int k = panels_key_rows(sub.data, w / cols, font_pt);
+            if (k > key_rows)
+                key_rows = k;
+        }
+    }
     plot_begin_figure(s, f, name, w, h, 1, st);
     sbuf_puts(s, "set style fill solid 1.0 noborder\n");
     sbuf_printf(s,
                 "# ---- %d panels, %d row%s of %d ----\n"
                 "# margins in character heights: room for the legend rows above, the\n"
                 "# x label below, the tic labels and y label on the left\n"
-                "panel_tmargin = 5; panel_bmargin = 3.5; panel_lmargin = 10\n"
+                "panel_tmargin = %.3g; panel_bmargin = 3.5; panel_lmargin = 10\n"
                 "set multiplot layout %d,%d\n",
-                n, rows, rows == 1 ? "" : "s", cols, rows, cols);
-    sbuf sub, why;
-    sbuf_init(&sub);
-    sbuf_init(&why);
-    int rc = GROK_OK;
+                n, rows, rows == 1 ? "" : "s", cols, 1.5 + 1.1 * key_rows, rows, cols);
     for (int i = 0; i < n && rc == GROK_OK; i++) {
         sbuf_clear(&sub);
         sbuf_clear(&why);
@@ -119,7 +157,7 @@ static int panels_script(const panel *p, int n, int rows, int cols, const char *
                  p[i].label ? p[i].label : "");
         sbuf_puts(s, "set label 1000 ");
         plot_text(s, f, letter);
-        sbuf_puts(s, " at graph 0, graph 1 offset char -8, char 4 left front\n"
+        sbuf_puts(s, " at graph 0, graph 1 offset char -8, char panel_tmargin - 1 left front\n"
                      "# the same margins in every panel, so that the axes line up\n"
                      "set tmargin panel_tmargin; set bmargin panel_bmargin; "
                      "set lmargin panel_lmargin\n");
@@ -219,6 +257,11 @@ int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const c
         return rc;
     if ((rc = plot_style_check(st, e)) != GROK_OK)
         return rc;
+    plot_style def;
+    if (!st) {
+        plot_style_default(&def);
+        st = &def;
+    }
     if (name && (!name[0] || strlen(name) > 60 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
                                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                                  "0123456789_-") != strlen(name)))
