@@ -1805,6 +1805,29 @@ static void pdf_media_box(const char *path, double *w, double *h)
     free(data);
 }
 
+/* Every font of a PDF is embedded: each /FontDescriptor carries a font
+ * file (/FontFile, /FontFile2 or /FontFile3; cairo writes the objects
+ * uncompressed, no object streams). */
+static void assert_fonts_embedded(const char *path)
+{
+    char *data;
+    size_t n;
+    grok_err e;
+    assert_int_equal(fileio_read_all(path, &data, &n, &e), GROK_OK);
+    int desc = 0, files = 0, objstm = 0;
+    for (size_t i = 0; i + 16 < n; i++) {
+        desc += !memcmp(data + i, "/FontDescriptor", 15) && i >= 6 &&
+                !memcmp(data + i - 6, "/Type ", 6);
+        files += !memcmp(data + i, "/FontFile", 9);
+        objstm += !memcmp(data + i, "/ObjStm", 7);
+    }
+    free(data);
+    printf("# %s: %d font descriptors, %d embedded font files\n", path, desc, files);
+    assert_int_equal(objstm, 0);
+    assert_true(desc > 0);
+    assert_int_equal(files, desc);
+}
+
 static void set_style(plot_style *st, const char *key, const char *v)
 {
     grok_err e = {{0}};
@@ -1840,6 +1863,7 @@ static void test_style_page_size(void **state)
                cases[k].h, w, h, cases[k].w_pt, cases[k].h_pt);
         assert_true(fabs(w - cases[k].w_pt) <= 1.0);
         assert_true(fabs(h - cases[k].h_pt) <= 1.0);
+        assert_fonts_embedded(path);
         snprintf(path, sizeof path, "%s/figures/loss.png", fx->dir);
         uint32_t pw, ph;
         png_size(path, &pw, &ph);
@@ -1945,6 +1969,35 @@ static void test_style_scripts(void **state)
     assert_int_equal(plot_run_dir_style(fx->dir, "png", "loss", &st, &notes, &e), GROK_OK);
     assert_lacks(notes.data, "gnuplot:");
     sbuf_free(&notes);
+}
+
+/* The cairolatex output compiles with pdflatex, where Debian's texlive is
+ * installed (else skipped with a note). */
+static void test_tex_compiles(void **state)
+{
+    fixture *fx = *state;
+    if (system("command -v pdflatex >/dev/null 2>&1") != 0) {
+        printf("# pdflatex not installed (texlive-latex-base): the cairolatex compile check "
+               "is skipped\n");
+        skip();
+    }
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_dir(fx->dir, "tex", "loss", NULL, &e), GROK_OK);
+    char doc[4400], cmd[9000];
+    snprintf(doc, sizeof doc, "%s/doc.tex", fx->dir);
+    FILE *f = fopen(doc, "w");
+    assert_non_null(f);
+    fputs("\\documentclass{article}\n\\usepackage{graphicx,color}\n"
+          "\\graphicspath{{figures/tex/}}\n\\begin{document}\n"
+          "\\input{figures/tex/loss.tex}\n\\end{document}\n",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && pdflatex -interaction=nonstopmode -halt-on-error doc.tex >/dev/null",
+             fx->dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(doc, sizeof doc, "%s/doc.pdf", fx->dir);
+    assert_pdf(doc);
 }
 
 /* Panels: one figure with the requested panels, their letters, the data of
@@ -2165,6 +2218,7 @@ int main(void)
         cmocka_unit_test(test_style_bad_values),
         cmocka_unit_test_setup_teardown(test_style_scripts, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_panels, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_tex_compiles, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_algo_scripts, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_logit_sd, setup_run, teardown_run),
         cmocka_unit_test(test_algo_skips),
