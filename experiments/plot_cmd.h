@@ -1,5 +1,7 @@
-/* plot_cmd.h: `grok plot DIR [--format png,pdf,svg,tex] [--only NAME]`, and
- * the figures drawn at the end of `grok train` / `grok resume`.
+/* plot_cmd.h: `grok plot DIR [--format png,pdf,svg,tex] [--only NAME]` with
+ * the style flags (plot.h, plot_style_set) and the panels (--panels,
+ * --layout, --name, --out, --preset paper), and the figures drawn at the
+ * end of `grok train` / `grok resume`.
  *
  * The figures themselves are plots/plot.c's; this file owns only the
  * command-line side: flags, what is printed, exit codes.  Wiring into

@@ -18,6 +18,8 @@
  *   run_data.c    loading a run directory's tables for the recipes
  *   style.c       the look every figure shares (terminal, colours, text)
  *   sweep_plot.c  the sweep figures, sweep_data.c their data; gp.c gnuplot
+ *   plot_src.c    the editable copy of every figure (figures/src)
+ *   panels.c      several figures as lettered panels of one (multiplot)
  *
  * A figure whose file or column is missing is skipped with a note, never an
  * error; when summary.json says the Fourier measures do not apply to the
@@ -33,7 +35,10 @@
  *   \graphicspath{{figures/tex/}} ... \input{figures/tex/loss.tex}
  * and needs graphicx and color.  Every drawing also writes
  * DIR/figures/index.tsv (model/rundir.h, RUNDIR_FIGURE_INDEX): columns name,
- * file, caption, one row per figure drawn, in table order. */
+ * file, caption, one row per figure drawn, in table order.  Every figure
+ * drawn also leaves DIR/figures/src/<name>.gp (NAME.<ext>.gp for a second
+ * format) and its data files, which gnuplot alone redraws unchanged
+ * (plot_src.c); a plot_style (below) resizes and restyles every figure. */
 #ifndef GROK_PLOT_H
 #define GROK_PLOT_H
 

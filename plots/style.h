@@ -1,7 +1,8 @@
 /* style.h: inside plots/ only: the look every figure shares, run and sweep
  * figures alike (style.c).
  *
- * Geometry is that of a paper column: 3.4 in wide, 8 pt text in the PDF;
+ * Geometry (the default; a plot_style may change size, font, line width
+ * and colours) is that of a paper column: 3.4 in wide, 8 pt text in the PDF;
  * the PNG is the same page at 470 px per inch, so 1600 px wide, with text,
  * line widths and points scaled to match (checked by rendering the PDF at
  * the same resolution); the SVG is 180 px per inch.  Line colours are the
