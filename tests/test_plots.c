@@ -1660,7 +1660,7 @@ static char *train_and_plot(const char *bin, const char *dir, const char *name, 
     assert_int_equal(rundir_tsv_read(&ix, run, RUNDIR_FIGURE_INDEX, 0, &e), 1);
     char figs_dir[4300];
     snprintf(figs_dir, sizeof figs_dir, "%s/figures", run);
-    assert_int_equal(count_entries(figs_dir), ix.n_rows + 1); /* the PNGs and index.tsv */
+    assert_int_equal(count_entries(figs_dir), ix.n_rows + 2); /* the PNGs, index.tsv, src/ */
     int row = 0;
     for (int i = 0; i < n; i++) {
         char png[4400], note[128];
