@@ -46,6 +46,27 @@ static void plot_cmd_help(FILE *f)
         plot_cmd_wrap(f, figs[i].caption, 6);
     }
     fprintf(f,
+            "\nstyle (every figure; the default draws each at its own size):\n"
+            "  --width W, --height H   3.4in, 8.6cm, 86mm, 245pt; width also column (3.4 in)\n"
+            "                          or page (7.0 in)\n"
+            "  --font NAME             font family (default DejaVu Sans)\n"
+            "  --font-size PT          text size in the printed figure (default 8)\n"
+            "  --line-width F          line width factor (default 1)\n"
+            "  --colours default|grey  Okabe-Ito, or greys told apart by dash type\n"
+            "  --epoch-axis linear|log log(1 + epoch), epoch 0 drawn\n"
+            "  --from E, --to E        epoch range of the curves\n"
+            "  --phases on|off, --marks on|off   the shaded phases, the memorised and\n"
+            "                          grokked epochs\n"
+            "\npanels (one figure of several, letters (a), (b), ...):\n"
+            "  --panels loss,progress,fourier_embed [--layout 1x3] [--name NAME]\n"
+            "      DIR/figures/panels.png (or NAME.png)\n"
+            "  --preset paper          loss, progress, gini and fourier_embed in 2x2:\n"
+            "      DIR/figures/paper.png\n"
+            "  grok plot RUN RUN ... --panels FIGURE --out DIR\n"
+            "      one run per panel: DIR/figures/compare.png\n"
+            "\nEvery figure also leaves figures/src/NAME.gp and its data: edit it and run\n"
+            "`gnuplot NAME.gp` in figures/src to redraw it without grok.\n");
+    fprintf(f,
             "\nA figure whose data the run lacks is skipped with a note.  DIR/figures/index.tsv\n"
             "lists the figures drawn with their captions.  gnuplot is run from PATH, or\n"
             "$GP_BIN when set.\n");
@@ -58,12 +79,23 @@ static int plot_cmd_usage_error(const char *msg, const char *arg)
     return 2;
 }
 
+/* The style flags of grok plot: --KEY VALUE sets plot_style key KEY. */
+static const char *const plot_cmd_style_keys[] = {"width",      "height",  "font",
+                                                  "font-size",  "line-width", "colours",
+                                                  "colors",     "epoch-axis", "from",
+                                                  "to",         "phases",  "marks"};
+
 int plot_cmd_main(int argc, char **argv)
 {
-    const char *dir = NULL, *formats = NULL, *only = NULL;
+    const char *dirs[16];
+    int n_dirs = 0;
+    const char *formats = NULL, *only = NULL, *panels = NULL, *layout = NULL, *out = NULL,
+               *name = NULL;
+    plot_style st;
+    plot_style_default(&st);
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v = NULL;
-        int m;
+        int m = 0;
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             plot_cmd_help(stdout);
             return 0;
@@ -71,25 +103,84 @@ int plot_cmd_main(int argc, char **argv)
             if (m < 0)
                 return plot_cmd_usage_error("--format needs a list, e.g. --format png,pdf", NULL);
             formats = v;
+            continue;
         } else if ((m = cli_opt(argc, argv, &i, "--only", &v)) != 0) {
             if (m < 0 || !v[0])
                 return plot_cmd_usage_error("--only needs a figure name (grok plot --help)", NULL);
             only = v;
-        } else if (arg[0] == '-' && arg[1] != '\0') {
-            fprintf(stderr, "grok: plot: unknown option '%s'; valid: --format, --only, --help\n",
+            continue;
+        }
+        if ((m = cli_opt(argc, argv, &i, "--preset", &v)) != 0) {
+            if (m < 0 || strcmp(v, "paper")) {
+                fprintf(stderr, "grok: plot: --preset%s%s: valid presets are paper\n",
+                        m < 0 ? "" : " ", m < 0 ? "" : v);
+                return 2;
+            }
+            /* the main results of Nanda et al. (2023) as one figure */
+            panels = "loss,progress,gini,fourier_embed";
+            layout = "2x2";
+            name = "paper";
+            continue;
+        }
+        const char *const simple[4] = {"--panels", "--layout", "--out", "--name"};
+        const char **dst[4] = {&panels, &layout, &out, &name};
+        for (int k = 0; k < 4 && !m; k++)
+            if ((m = cli_opt(argc, argv, &i, simple[k], &v)) != 0) {
+                if (m < 0 || !v[0]) {
+                    fprintf(stderr, "grok: plot: %s needs a value\nusage: %s\n", simple[k],
+                            PLOT_CMD_USAGE);
+                    return 2;
+                }
+                *dst[k] = v;
+            }
+        for (size_t k = 0; k < sizeof plot_cmd_style_keys / sizeof plot_cmd_style_keys[0] && !m;
+             k++) {
+            char flag[32];
+            snprintf(flag, sizeof flag, "--%s", plot_cmd_style_keys[k]);
+            if ((m = cli_opt(argc, argv, &i, flag, &v)) != 0) {
+                grok_err e = {{0}};
+                if (m < 0) {
+                    fprintf(stderr, "grok: plot: %s needs a value\nusage: %s\n", flag,
+                            PLOT_CMD_USAGE);
+                    return 2;
+                }
+                if (plot_style_set(&st, plot_cmd_style_keys[k], v, &e) != GROK_OK) {
+                    fprintf(stderr, "grok: plot: %s\n", e.msg);
+                    return 2;
+                }
+            }
+        }
+        if (m)
+            continue;
+        if (arg[0] == '-' && arg[1] != '\0') {
+            fprintf(stderr, "grok: plot: unknown option '%s'; valid: --format, --only, --panels, "
+                            "--layout, --out, --name, --preset, --width, --height, --font, --font-size, "
+                            "--line-width, --colours, --epoch-axis, --from, --to, --phases, "
+                            "--marks, --help\n",
                     arg);
             fprintf(stderr, "usage: %s\n", PLOT_CMD_USAGE);
             return 2;
-        } else if (dir) {
-            fprintf(stderr, "grok: plot: unexpected argument '%s' (already have '%s')\nusage: %s\n",
-                    arg, dir, PLOT_CMD_USAGE);
-            return 2;
+        } else if (n_dirs == (int)(sizeof dirs / sizeof dirs[0])) {
+            return plot_cmd_usage_error("too many run directories", NULL);
         } else {
-            dir = arg;
+            dirs[n_dirs++] = arg;
         }
     }
-    if (!dir)
+    if (n_dirs == 0)
         return plot_cmd_usage_error("which run directory?", NULL);
+    if (n_dirs > 1 && !panels) {
+        fprintf(stderr, "grok: plot: unexpected argument '%s' (already have '%s'); several runs "
+                        "need --panels FIGURE\nusage: %s\n",
+                dirs[1], dirs[0], PLOT_CMD_USAGE);
+        return 2;
+    }
+    if (n_dirs > 1 && !out)
+        return plot_cmd_usage_error("several runs need --out DIR (the figure goes to "
+                                    "DIR/figures)", NULL);
+    if (panels && only)
+        return plot_cmd_usage_error("--panels and --only do not go together", NULL);
+    if (!panels && (layout || out || name))
+        return plot_cmd_usage_error("--layout, --out and --name go with --panels", NULL);
     if (formats && !formats[0])
         return plot_cmd_usage_error("--format is empty; valid formats are png, pdf, svg, tex",
                                     NULL);
@@ -97,7 +188,9 @@ int plot_cmd_main(int argc, char **argv)
     sbuf notes;
     sbuf_init(&notes);
     grok_err e = {{0}};
-    int rc = plot_run_dir(dir, formats, only, &notes, &e);
+    int rc = panels ? plot_panels(dirs, n_dirs, panels, layout, out, name, formats, &st, &notes,
+                                  &e)
+                    : plot_run_dir_style(dirs[0], formats, only, &st, &notes, &e);
     fputs(notes.data ? notes.data : "", stdout);
     fflush(stdout);
     sbuf_free(&notes);

@@ -1,5 +1,7 @@
-/* plot_cmd.h: `grok plot DIR [--format png,pdf,svg,tex] [--only NAME]`, and
- * the figures drawn at the end of `grok train` / `grok resume`.
+/* plot_cmd.h: `grok plot DIR [--format png,pdf,svg,tex] [--only NAME]` with
+ * the style flags (plot.h, plot_style_set) and the panels (--panels,
+ * --layout, --name, --out, --preset paper), and the figures drawn at the
+ * end of `grok train` / `grok resume`.
  *
  * The figures themselves are plots/plot.c's; this file owns only the
  * command-line side: flags, what is printed, exit codes.  Wiring into
@@ -11,7 +13,10 @@
 
 #include "fileio.h"
 
-#define PLOT_CMD_USAGE "grok plot DIR [--format png,pdf,svg,tex] [--only NAME]"
+#define PLOT_CMD_USAGE                                                                       \
+    "grok plot DIR [--format png,pdf,svg,tex] [--only NAME] [style flags] "                  \
+    "[--panels NAME,NAME,... [--layout RxC] [--name NAME]]; "                                \
+    "grok plot RUN RUN ... --panels NAME --out DIR"
 #define PLOT_CMD_ABOUT                                                                       \
     "draw a run's figures into DIR/figures (default png; tex: DIR/figures/tex); "            \
     "grok plot --help lists them"

@@ -158,7 +158,7 @@ int fig_coefs(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
         return GROK_ENOMEM;
     sbuf keys_s;
     sbuf_init(&keys_s);
-    plot_phases(s, &keys_s, r, c->f, plot_last_epoch(t));
+    plot_phases(s, &keys_s, r, c, plot_last_epoch(t));
     sbuf_puts(s, "set autoscale xfix\nset offsets 0, 0, graph 0.05, graph 0.05\n");
     sbuf_printf(s, "set multiplot\nset lmargin at screen %.4f\nset rmargin at screen %.4f\n",
                 m_left / w, 1 - m_right / w);
@@ -566,7 +566,7 @@ int fig_irreps(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
      * is never wider than its own plot), then the bands and the panels. */
     sbuf objs;
     sbuf_init(&objs);
-    plot_phases(&objs, &keys, r, c->f, plot_last_epoch(t));
+    plot_phases(&objs, &keys, r, c, plot_last_epoch(t));
     sbuf_printf(s, "set multiplot\nset tmargin at screen %.4f\nset bmargin at screen %.4f\n",
                 1 - m_top / h, m_bottom / h);
     sbuf_printf(s, "set lmargin at screen %.4f\nset rmargin at screen %.4f\n", m_left / w,

@@ -17,13 +17,14 @@
 struct plot_ctx {
     plot_format f;
     const char *name; /* the figure's name: the output file stem */
+    const plot_style *st; /* the chosen style (never NULL) */
 };
 
 /* Builds figure fig's whole script in format f for data (terminal, style,
  * data, commands, `unset output`): 1 built, 0 skipped (reason in why), or a
  * negative status with e filled. */
 typedef int (*plot_script_fn)(const void *data, const plot_figure *fig, plot_format f,
-                              sbuf *script, sbuf *why, grok_err *e);
+                              const plot_style *st, sbuf *script, sbuf *why, grok_err *e);
 
 /* The index of the figure called name in figs[0..n), or -1 with GROK_EINVAL
  * in e: "unknown <what> \"NAME\": valid <what>s are loss, accuracy, ...". */
@@ -38,6 +39,21 @@ int plot_find_figure(const plot_figure *figs, int n, const char *name, const cha
  * gnuplot's warnings and failures, and the summary line "<what>: N figures
  * drawn, M skipped[, K failed] (dir/figures)".  Returns as plot_run_dir. */
 int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n, int only,
-              unsigned mask, plot_script_fn script, const void *data, sbuf *notes, grok_err *e);
+              unsigned mask, const plot_style *st, plot_script_fn script, const void *data,
+              sbuf *notes, grok_err *e);
+
+/* Writes the editable copy of figure fig's script in format f (as sent to
+ * gnuplot) into fig_dir/src: NAME.gp (first: the first format drawn of the
+ * figure) or NAME.<ext>.gp, its data blocks moved to NAME.tsv or
+ * NAME_BLOCK.tsv and the script pointed at them (plot_src.c).
+ * GROK_EIO, GROK_ENOMEM. */
+int plot_save_src(const char *fig_dir, const char *fig, plot_format f, int first,
+                  const char *script, size_t n, grok_err *e);
+
+/* Appends script[0..n) to out with every data block $X (its `$X << EOD`
+ * line and its uses outside strings and comments) renamed $<prefix>X, so
+ * that several scripts can share one gnuplot session (panels).
+ * GROK_EINVAL when a block is not closed; GROK_ENOMEM. */
+int plot_rename_blocks(sbuf *out, const char *script, size_t n, const char *prefix);
 
 #endif

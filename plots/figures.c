@@ -92,7 +92,7 @@ void plot_key_tics(sbuf *s, const plot_run *r, int max_k, double min_gap, double
 /* The run figures: enhanced text, and solid fills for bars and bands. */
 void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in)
 {
-    plot_begin_figure(s, c->f, c->name, w_in, h_in, 1);
+    plot_begin_figure(s, c->f, c->name, w_in, h_in, 1, c->st);
     sbuf_puts(s, "set style fill solid 1.0 noborder\n");
 }
 
@@ -111,15 +111,20 @@ double plot_last_epoch(const plot_table *t)
 /* The marks for the memorised and grokked epochs up to xmax: dashed
  * vertical lines (set arrow) and their legend entries (appended to keys,
  * each starting ", "). */
-static void plot_marks(sbuf *s, sbuf *keys, const plot_run *r, plot_format f, double xmax)
+static void plot_marks(sbuf *s, sbuf *keys, const plot_run *r, const plot_ctx *c, double xmax)
 {
+    plot_format f = c->f;
+    if (!c->st->marks)
+        return;
+    if (c->st->to < xmax)
+        xmax = c->st->to;
     const struct {
         double epoch;
         const char *what;
         int dt;
     } m[2] = {{r->memorised, "memorised", 2}, {r->grokked, "grokked", 4}};
     for (int i = 0; i < 2; i++) {
-        if (!isfinite(m[i].epoch) || m[i].epoch > xmax)
+        if (!isfinite(m[i].epoch) || m[i].epoch > xmax || m[i].epoch < c->st->from)
             continue;
         sbuf_printf(s,
                     "set arrow from %.9g, graph 0 to %.9g, graph 1 nohead back "
@@ -134,10 +139,13 @@ static void plot_marks(sbuf *s, sbuf *keys, const plot_run *r, plot_format f, do
 
 /* The three phases as shaded bands (set object) with legend entries, cut
  * at xmax. */
-void plot_phases(sbuf *s, sbuf *keys, const plot_run *r, plot_format f, double xmax)
+void plot_phases(sbuf *s, sbuf *keys, const plot_run *r, const plot_ctx *c, double xmax)
 {
     static const char *const name[3] = {"memorisation", "circuit formation", "cleanup"};
-    static const char *const colour[3] = {"#E69F00", "#56B4E9", "#009E73"};
+    if (!c->st->phases)
+        return;
+    if (c->st->to < xmax)
+        xmax = c->st->to;
     double from = 0;
     for (int i = 0; i < 3; i++) {
         double to = r->phase_end[i];
@@ -145,14 +153,54 @@ void plot_phases(sbuf *s, sbuf *keys, const plot_run *r, plot_format f, double x
             break;
         if (to > xmax)
             to = xmax;
+        double a = from < c->st->from ? c->st->from : from; /* cut at --from */
+        from = to;
+        if (a >= to)
+            continue;
+        if (!keys->len || !strstr(keys->data, "c_phase"))
+            sbuf_puts(s, "# the three phases, shaded\n");
         sbuf_printf(s,
                     "set object %d rect from %.9g, graph 0 to %.9g, graph 1 behind "
-                    "fc rgb '%s' fs transparent solid 0.2 noborder\n",
-                    i + 1, from, to, colour[i]);
-        sbuf_printf(keys, ", keyentry with boxes fc rgb '%s' fs transparent solid 0.2 title ",
-                    colour[i]);
-        plot_text(keys, f, name[i]);
-        from = to;
+                    "fc rgb c_phase%d fs transparent solid 0.2 noborder\n",
+                    i + 1, a, to, i + 1);
+        sbuf_printf(keys, ", keyentry with boxes fc rgb c_phase%d fs transparent solid 0.2 title ",
+                    i + 1);
+        plot_text(keys, c->f, name[i]);
+    }
+}
+
+void plot_epoch_x(sbuf *s, const plot_ctx *c, double xmax)
+{
+    const plot_style *st = c->st;
+    sbuf_puts(s, "# epoch axis\nset autoscale xfix\n");
+    if (st->log_epoch) {
+        sbuf_puts(s, "# log(1 + epoch), so that epoch 0 is drawn\n"
+                     "set nonlinear x via log10(x + 1) inverse 10**x - 1\nset xtics (");
+        if (st->to < xmax)
+            xmax = st->to;
+        double lo = isfinite(st->from) ? st->from : 0;
+        int n = 0;
+        if (lo <= 0) {
+            sbuf_puts(s, "'0' 0");
+            n++;
+        }
+        for (double t = 1; t <= xmax * (1 + 1e-9); t *= 10)
+            if (t >= lo)
+                sbuf_printf(s, "%s'%.0f' %.0f", n++ ? ", " : "", t, t);
+        sbuf_puts(s, ")\n");
+    }
+    if (isfinite(st->from) || isfinite(st->to)) {
+        sbuf_puts(s, "set xrange [");
+        if (isfinite(st->from))
+            sbuf_printf(s, "%.9g", st->from);
+        else
+            sbuf_puts(s, "*");
+        sbuf_puts(s, ":");
+        if (isfinite(st->to))
+            sbuf_printf(s, "%.9g", st->to);
+        else
+            sbuf_puts(s, "*");
+        sbuf_puts(s, "]\n");
     }
 }
 
@@ -171,11 +219,11 @@ static int fig_loss(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
         return GROK_ENOMEM;
     sbuf keys;
     sbuf_init(&keys);
-    plot_marks(s, &keys, r, c->f, plot_last_epoch(&r->metrics));
+    plot_marks(s, &keys, r, c, plot_last_epoch(&r->metrics));
     plot_set_text(s, c->f, "xlabel", "epoch");
     plot_set_text(s, c->f, "ylabel", "cross-entropy loss (nats)");
     plot_log_y(s, c->f);
-    sbuf_puts(s, "set autoscale xfix\n");
+    plot_epoch_x(s, c, plot_last_epoch(&r->metrics));
     sbuf_puts(s, "plot $loss using 1:2 with lines lt 1 title ");
     plot_text(s, c->f, "train");
     sbuf_puts(s, ", \\\n     $loss using 1:3 with lines lt 2 title ");
@@ -199,10 +247,11 @@ static int fig_accuracy(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
         return GROK_ENOMEM;
     sbuf keys;
     sbuf_init(&keys);
-    plot_marks(s, &keys, r, c->f, plot_last_epoch(&r->metrics));
+    plot_marks(s, &keys, r, c, plot_last_epoch(&r->metrics));
     plot_set_text(s, c->f, "xlabel", "epoch");
     plot_set_text(s, c->f, "ylabel", "accuracy (\\%)");
-    sbuf_puts(s, "set yrange [-2:102]\nset ytics 0, 20, 100\nset autoscale xfix\n");
+    sbuf_puts(s, "set yrange [-2:102]\nset ytics 0, 20, 100\n");
+    plot_epoch_x(s, c, plot_last_epoch(&r->metrics));
     sbuf_puts(s, "plot $acc using 1:2 with lines lt 1 title ");
     plot_text(s, c->f, "train");
     sbuf_puts(s, ", \\\n     $acc using 1:3 with lines lt 2 title ");
@@ -234,7 +283,7 @@ static int fig_measures(const plot_run *r, const plot_ctx *c, sbuf *s, sbuf *why
         return GROK_ENOMEM;
     sbuf keys;
     sbuf_init(&keys);
-    plot_phases(s, &keys, r, c->f, plot_last_epoch(&r->measures));
+    plot_phases(s, &keys, r, c, plot_last_epoch(&r->measures));
     plot_set_text(s, c->f, "xlabel", "epoch");
     plot_set_text(s, c->f, "ylabel", ylabel);
     if (log_y)
@@ -243,7 +292,7 @@ static int fig_measures(const plot_run *r, const plot_ctx *c, sbuf *s, sbuf *why
         sbuf_printf(s, "set yrange %s\n", yrange);
     else if (!log_y) /* keep a linear curve off the frame */
         sbuf_puts(s, "set offsets 0, 0, graph 0.05, graph 0.05\n");
-    sbuf_puts(s, "set autoscale xfix\n");
+    plot_epoch_x(s, c, plot_last_epoch(&r->measures));
     sbuf_puts(s, "plot ");
     for (int i = 0; i < n; i++) {
         sbuf_printf(s, "%s$%s using 1:%d with lines lt %d", i ? ", \\\n     " : "", block, i + 2,
@@ -894,11 +943,16 @@ const plot_figure *plot_figures(int *n)
 /* Figure fig's script for run r: its files first (needs), then its recipe.
  * A Fourier figure skipped on a run where summary.json says the Fourier
  * measures do not apply gives that reason too. */
-static int plot_run_script(const void *data, const plot_figure *fig, plot_format f, sbuf *script,
-                           sbuf *why, grok_err *e)
+static int plot_run_script(const void *data, const plot_figure *fig, plot_format f,
+                           const plot_style *st, sbuf *script, sbuf *why, grok_err *e)
 {
     const plot_run *r = data;
-    plot_ctx c = {f, fig->name};
+    plot_style def;
+    if (!st) {
+        plot_style_default(&def);
+        st = &def;
+    }
+    plot_ctx c = {f, fig->name, st};
     size_t mark = script->len;
     int rc = 1;
     for (int i = 0; i < 3 && fig->needs[i] && rc == 1; i++) {
@@ -935,16 +989,34 @@ int plot_script(const plot_run *r, const char *name, plot_format f, sbuf *script
     int i = plot_find_figure(plot_run_figures, PLOT_N_RUN_FIGURES, name, "figure", e);
     if (i < 0)
         return GROK_EINVAL;
-    return plot_run_script(r, &plot_run_figures[i], f, script, why, e);
+    return plot_run_script(r, &plot_run_figures[i], f, NULL, script, why, e);
+}
+
+int plot_script_style(const plot_run *r, const char *name, plot_format f, const plot_style *st,
+                      sbuf *script, sbuf *why, grok_err *e)
+{
+    GROK_ASSERT(r && name && script && why && f >= 0 && f < PLOT_N_FORMATS);
+    int i = plot_find_figure(plot_run_figures, PLOT_N_RUN_FIGURES, name, "figure", e);
+    if (i < 0)
+        return GROK_EINVAL;
+    return plot_run_script(r, &plot_run_figures[i], f, st, script, why, e);
 }
 
 int plot_run_dir(const char *dir, const char *formats, const char *only, sbuf *notes,
                  grok_err *e)
 {
+    return plot_run_dir_style(dir, formats, only, NULL, notes, e);
+}
+
+int plot_run_dir_style(const char *dir, const char *formats, const char *only,
+                       const plot_style *st, sbuf *notes, grok_err *e)
+{
     GROK_ASSERT(dir);
     unsigned mask;
     int rc = plot_parse_formats(formats, &mask, e);
     if (rc)
+        return rc;
+    if ((rc = plot_style_check(st, e)) != GROK_OK)
         return rc;
     int only_i = -1;
     if (only && (only_i = plot_find_figure(plot_run_figures, PLOT_N_RUN_FIGURES, only, "figure",
@@ -960,7 +1032,7 @@ int plot_run_dir(const char *dir, const char *formats, const char *only, sbuf *n
         plot_run_free(r);
         return GROK_OK;
     }
-    rc = plot_draw(dir, "plots", plot_run_figures, PLOT_N_RUN_FIGURES, only_i, mask,
+    rc = plot_draw(dir, "plots", plot_run_figures, PLOT_N_RUN_FIGURES, only_i, mask, st,
                    plot_run_script, r, notes, e);
     plot_run_free(r);
     return rc;

@@ -120,7 +120,8 @@ static int plot_write_index(const char *dir, const plot_figure *figs, int n, int
 }
 
 int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n, int only,
-              unsigned mask, plot_script_fn script_fn, const void *data, sbuf *notes, grok_err *e)
+              unsigned mask, const plot_style *st, plot_script_fn script_fn, const void *data,
+              sbuf *notes, grok_err *e)
 {
     GROK_ASSERT(dir && figs && script_fn && mask != 0);
     char fig_dir[4096], tex_dir[4096];
@@ -143,7 +144,7 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
                 continue;
             sbuf_clear(&script);
             sbuf_clear(&why);
-            int built = script_fn(data, &figs[i], (plot_format)f, &script, &why, e);
+            int built = script_fn(data, &figs[i], (plot_format)f, st, &script, &why, e);
             if (built < 0) {
                 rc = built;
                 break;
@@ -178,8 +179,12 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
                     first = me;
                 failed++;
                 fig_failed = 1;
-            } else if (!file[i][0]) {
-                snprintf(file[i], sizeof file[i], "%s%s", f == PLOT_TEX ? "tex/" : "", out[0]);
+            } else {
+                rc = plot_save_src(fig_dir, figs[i].name, (plot_format)f, !file[i][0],
+                                   script.data, script.len, e);
+                if (!file[i][0])
+                    snprintf(file[i], sizeof file[i], "%s%s", f == PLOT_TEX ? "tex/" : "",
+                             out[0]);
             }
         }
         if (rc == GROK_OK && !fig_failed && !fig_skipped)

@@ -18,6 +18,8 @@
  *   run_data.c    loading a run directory's tables for the recipes
  *   style.c       the look every figure shares (terminal, colours, text)
  *   sweep_plot.c  the sweep figures, sweep_data.c their data; gp.c gnuplot
+ *   plot_src.c    the editable copy of every figure (figures/src)
+ *   panels.c      several figures as lettered panels of one (multiplot)
  *
  * A figure whose file or column is missing is skipped with a note, never an
  * error; when summary.json says the Fourier measures do not apply to the
@@ -33,7 +35,10 @@
  *   \graphicspath{{figures/tex/}} ... \input{figures/tex/loss.tex}
  * and needs graphicx and color.  Every drawing also writes
  * DIR/figures/index.tsv (model/rundir.h, RUNDIR_FIGURE_INDEX): columns name,
- * file, caption, one row per figure drawn, in table order. */
+ * file, caption, one row per figure drawn, in table order.  Every figure
+ * drawn also leaves DIR/figures/src/<name>.gp (NAME.<ext>.gp for a second
+ * format) and its data files, which gnuplot alone redraws unchanged
+ * (plot_src.c); a plot_style (below) resizes and restyles every figure. */
 #ifndef GROK_PLOT_H
 #define GROK_PLOT_H
 
@@ -63,6 +68,40 @@ typedef struct {
     int (*build)(const void *data, const plot_ctx *c, sbuf *s, sbuf *why);
 } plot_figure;
 
+/* The look a researcher chooses for a paper (grok plot's style flags).
+ * Every field has a "the figure's own" value, so a zeroed-then-defaulted
+ * style (plot_style_default) draws every figure exactly as before. */
+typedef enum { PLOT_SCHEME_DEFAULT, PLOT_SCHEME_GREY } plot_scheme;
+typedef struct {
+    double width_in;  /* figure width in inches; 0: each figure's own */
+    double height_in; /* figure height in inches; 0: each figure's own */
+    char font[64];    /* font family; "": DejaVu Sans */
+    double font_pt;   /* text size in points in the PDF; 0: 8 */
+    double line_w;    /* line width factor; 0: 1 */
+    plot_scheme scheme;
+    int log_epoch;    /* epoch axis log(1 + epoch), epoch 0 drawn */
+    double from, to;  /* epoch range; NaN: the data's */
+    int phases;       /* draw the three phases (default 1) */
+    int marks;        /* draw the memorised and grokked epochs (default 1) */
+} plot_style;
+
+/* The default style: every figure at its own size, 8 pt DejaVu Sans. */
+void plot_style_default(plot_style *st);
+
+/* Sets one style field from text, as `grok plot` flags give them:
+ *   width, height  a length with its unit ("3.4in", "8.6cm", "72pt") or a
+ *                  preset ("column" 3.4 in, "page" 7.0 in; width only)
+ *   font           a family name ("Times", "DejaVu Sans")
+ *   font-size      points ("8" or "8pt")
+ *   line-width     a factor (> 0)
+ *   colours        "default" (Okabe-Ito) or "grey"
+ *   epoch-axis     "linear" or "log"
+ *   from, to       an epoch (>= 0)
+ *   phases, marks  "on" or "off"
+ * GROK_EINVAL with a message naming the key, the value and what is valid
+ * (a negative or zero length, an unknown unit, an unknown key). */
+int plot_style_set(plot_style *st, const char *key, const char *value, grok_err *e);
+
 /* The run figures, in drawing order: [0, *n). */
 const plot_figure *plot_figures(int *n);
 
@@ -87,6 +126,29 @@ const plot_figure *plot_figures(int *n);
  * Training calls this at its end and only logs a failure. */
 int plot_run_dir(const char *dir, const char *formats, const char *only, sbuf *notes,
                  grok_err *e);
+
+/* plot_run_dir with a style (NULL: plot_style_default).  The style is
+ * checked before anything is drawn (from >= to is GROK_EINVAL). */
+int plot_run_dir_style(const char *dir, const char *formats, const char *only,
+                       const plot_style *st, sbuf *notes, grok_err *e);
+
+/* Draws one figure of several panels (a), (b), ... (gnuplot multiplot):
+ *   one run (n_dirs 1): the run figures named in panels ("loss,progress,
+ *     fourier_embed"), one per panel;
+ *   several runs: the one figure named in panels for each run, side by
+ *     side, each letter followed by the run directory's name.
+ * layout "RxC" (NULL: 1 x n up to 3 panels, else 2 or 3 columns); the
+ * figure is page wide (7 in) with two columns or more, 2.3 in tall per row,
+ * unless st sets a size.  It is written to out_root/figures/<name>.<ext>
+ * (out_root NULL: dirs[0]; name NULL: "panels", or "compare" for several
+ * runs) with its editable copy in figures/src, and not listed in
+ * figures/index.tsv.  GROK_EINVAL for an unknown figure (the message lists
+ * the valid ones), a layout too small, a figure the run cannot draw, a
+ * figure that is itself multi-panel, or a bad name; nothing is drawn then.
+ * notes gets a line per file drawn and gnuplot's warnings. */
+int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const char *layout,
+                const char *out_root, const char *name, const char *formats,
+                const plot_style *st, sbuf *notes, grok_err *e);
 
 /* Parses a formats string as plot_run_dir does into a bit mask
  * (1u << PLOT_PNG | ...).  GROK_EINVAL names the bad entry and the valid ones. */
@@ -115,6 +177,10 @@ void plot_run_free(plot_run *r);
  * GROK_EINVAL (message in e) for an unknown name. */
 int plot_script(const plot_run *r, const char *name, plot_format f, sbuf *script, sbuf *why,
                 grok_err *e);
+
+/* plot_script with a style (NULL: the default). */
+int plot_script_style(const plot_run *r, const char *name, plot_format f, const plot_style *st,
+                      sbuf *script, sbuf *why, grok_err *e);
 
 /* The files figure name writes in format f, bare names in the format's
  * directory (figures/ or figures/tex/): n[0] = "<name>.<ext>", and for tex

@@ -29,7 +29,11 @@ double plot_last_epoch(const plot_table *t);
 
 /* The three phases as shaded bands (set object 1..3) up to xmax, their
  * legend entries appended to keys (each starting ", "). */
-void plot_phases(sbuf *s, sbuf *keys, const plot_run *r, plot_format f, double xmax);
+void plot_phases(sbuf *s, sbuf *keys, const plot_run *r, const plot_ctx *c, double xmax);
+
+/* The epoch x axis: autoscaled to the data, log(1 + epoch) with epoch 0
+ * drawn when the style asks, cut to the style's --from/--to. */
+void plot_epoch_x(sbuf *s, const plot_ctx *c, double xmax);
 
 /* An epoch x k heatmap of table t (read from file): 1 when t has at least
  * two increasing epochs, else 0 with the reason in why. */

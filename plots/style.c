@@ -4,6 +4,7 @@
 #include "style.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const plot_exts[PLOT_N_FORMATS] = {"png", "pdf", "svg", "tex"};
@@ -85,54 +86,221 @@ void plot_log_y(sbuf *s, plot_format f)
     plot_set_text(s, f, "format y", "$10^{%L}$");
 }
 
-void plot_begin_figure(sbuf *s, plot_format f, const char *name, double w_in, double h_in,
-                       int enhanced)
+void plot_style_default(plot_style *st)
 {
+    GROK_ASSERT(st);
+    memset(st, 0, sizeof *st);
+    st->from = NAN;
+    st->to = NAN;
+    st->phases = 1;
+    st->marks = 1;
+}
+
+/* A length in inches from "3.4in", "8.6cm", "86mm", "245pt" or a preset;
+ * -1 with e filled when it is not one. */
+static double plot_length(const char *key, const char *v, int presets, grok_err *e)
+{
+    if (presets && !strcmp(v, "column"))
+        return PLOT_COL_W;
+    if (presets && !strcmp(v, "page"))
+        return PLOT_PAGE_W;
+    char *end;
+    double x = strtod(v, &end);
+    if (end == v || !isfinite(x)) {
+        grok_fail(e, GROK_EINVAL, "--%s \"%s\": not a length; give a number and a unit (in, cm, "
+                  "mm, pt)%s", key, v, presets ? ", or column (3.4 in) or page (7.0 in)" : "");
+        return -1;
+    }
+    static const struct {
+        const char *unit;
+        double per_in;
+    } units[] = {{"in", 1}, {"cm", 2.54}, {"mm", 25.4}, {"pt", 72}};
+    double per_in = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (!strcmp(end, units[i].unit))
+            per_in = units[i].per_in;
+    if (per_in == 0) {
+        grok_fail(e, GROK_EINVAL, "--%s \"%s\": %s unit \"%s\"; valid units are in, cm, mm, pt",
+                  key, v, end[0] ? "unknown" : "no", end);
+        return -1;
+    }
+    if (!(x > 0) || x / per_in > 100) {
+        grok_fail(e, GROK_EINVAL, "--%s \"%s\": a figure side must be positive and at most "
+                  "100 in", key, v);
+        return -1;
+    }
+    return x / per_in;
+}
+
+static int plot_on_off(const char *key, const char *v, int *out, grok_err *e)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true"))
+        *out = 1;
+    else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false"))
+        *out = 0;
+    else
+        return grok_fail(e, GROK_EINVAL, "--%s \"%s\": valid values are on, off", key, v);
+    return GROK_OK;
+}
+
+int plot_style_set(plot_style *st, const char *key, const char *v, grok_err *e)
+{
+    GROK_ASSERT(st && key && v);
+    char *end;
+    if (!strcmp(key, "width") || !strcmp(key, "height")) {
+        double x = plot_length(key, v, key[0] == 'w', e);
+        if (x < 0)
+            return GROK_EINVAL;
+        *(key[0] == 'w' ? &st->width_in : &st->height_in) = x;
+    } else if (!strcmp(key, "font")) {
+        if (!v[0] || strlen(v) >= sizeof st->font || strpbrk(v, "'\"\\,\n"))
+            return grok_fail(e, GROK_EINVAL, "--font \"%s\": give a font family name (no quotes "
+                             "or commas, under %zu characters)", v, sizeof st->font);
+        snprintf(st->font, sizeof st->font, "%s", v);
+    } else if (!strcmp(key, "font-size")) {
+        double x = strtod(v, &end);
+        if (end == v || (end[0] && strcmp(end, "pt")))
+            return grok_fail(e, GROK_EINVAL, "--font-size \"%s\": %s; give points, e.g. 8 or "
+                             "8pt", v, end == v ? "not a number" : "unknown unit");
+        if (!(x >= 4 && x <= 72))
+            return grok_fail(e, GROK_EINVAL, "--font-size \"%s\": must be 4 to 72 pt", v);
+        st->font_pt = x;
+    } else if (!strcmp(key, "line-width")) {
+        double x = strtod(v, &end);
+        if (end == v || end[0] || !(x > 0 && x <= 10))
+            return grok_fail(e, GROK_EINVAL, "--line-width \"%s\": give a factor above 0 and "
+                             "at most 10 (1: the default)", v);
+        st->line_w = x;
+    } else if (!strcmp(key, "colours") || !strcmp(key, "colors")) {
+        if (!strcmp(v, "default"))
+            st->scheme = PLOT_SCHEME_DEFAULT;
+        else if (!strcmp(v, "grey") || !strcmp(v, "gray"))
+            st->scheme = PLOT_SCHEME_GREY;
+        else
+            return grok_fail(e, GROK_EINVAL, "--colours \"%s\": valid schemes are default "
+                             "(Okabe-Ito), grey", v);
+    } else if (!strcmp(key, "epoch-axis")) {
+        if (!strcmp(v, "linear") || !strcmp(v, "log"))
+            st->log_epoch = v[1] == 'o';
+        else
+            return grok_fail(e, GROK_EINVAL, "--epoch-axis \"%s\": valid values are linear, log",
+                             v);
+    } else if (!strcmp(key, "from") || !strcmp(key, "to")) {
+        double x = strtod(v, &end);
+        if (end == v || end[0] || !(x >= 0) || !isfinite(x))
+            return grok_fail(e, GROK_EINVAL, "--%s \"%s\": give an epoch (a number >= 0)", key,
+                             v);
+        *(key[0] == 'f' ? &st->from : &st->to) = x;
+    } else if (!strcmp(key, "phases") || !strcmp(key, "marks")) {
+        return plot_on_off(key, v, key[0] == 'p' ? &st->phases : &st->marks, e);
+    } else {
+        return grok_fail(e, GROK_EINVAL, "unknown style key \"%s\": valid keys are width, height, "
+                         "font, font-size, line-width, colours, epoch-axis, from, to, phases, "
+                         "marks", key);
+    }
+    return GROK_OK;
+}
+
+int plot_style_check(const plot_style *st, grok_err *e)
+{
+    if (st && isfinite(st->from) && isfinite(st->to) && !(st->from < st->to))
+        return grok_fail(e, GROK_EINVAL, "--from %g --to %g: the range is empty (from must be "
+                         "below to)", st->from, st->to);
+    return GROK_OK;
+}
+
+/* The line colours of each scheme: Okabe-Ito (fixed per quantity), or
+ * greys told apart by dash type. */
+static const char *const plot_okabe[8] = {"#0072B2", "#D55E00", "#009E73", "#CC79A7",
+                                          "#E69F00", "#56B4E9", "#000000", "#F0E442"};
+static const char *const plot_greys[8] = {"#000000", "#707070", "#000000", "#707070",
+                                          "#404040", "#A0A0A0", "#000000", "#B0B0B0"};
+static const int plot_grey_dt[8] = {1, 1, 2, 2, 4, 4, 1, 5};
+static const char *const plot_phase_okabe[3] = {"#E69F00", "#56B4E9", "#009E73"};
+static const char *const plot_phase_greys[3] = {"#A0A0A0", "#E0E0E0", "#606060"};
+
+void plot_begin_figure(sbuf *s, plot_format f, const char *name, double w_in, double h_in,
+                       int enhanced, const plot_style *st)
+{
+    plot_style def;
+    if (!st) {
+        plot_style_default(&def);
+        st = &def;
+    }
+    if (st->width_in > 0)
+        w_in = st->width_in;
+    if (st->height_in > 0)
+        h_in = st->height_in;
+    int grey = st->scheme == PLOT_SCHEME_GREY;
     const char *enh = enhanced ? "enhanced" : "noenhanced";
+    sbuf_printf(s,
+                "# ---- style of figure %s: sizes, fonts, colours ----\n"
+                "width_in = %.9g    # figure width (inches; 1 cm = 1/2.54 in)\n"
+                "height_in = %.9g   # figure height (inches)\n"
+                "font = '%s'\n"
+                "font_pt = %.9g     # text size in points in the printed figure\n"
+                "line_w = %.9g      # line width factor\n",
+                name, w_in, h_in, st->font[0] ? st->font : "DejaVu Sans",
+                st->font_pt > 0 ? st->font_pt : 8.0, st->line_w > 0 ? st->line_w : 1.0);
+    sbuf_puts(s, "# line colours (linetype 1..8) and dash types, the phases' shades\n");
+    for (int i = 0; i < 8; i++)
+        sbuf_printf(s, "c%d = '%s'; dt%d = %d\n", i + 1, grey ? plot_greys[i] : plot_okabe[i],
+                    i + 1, grey ? plot_grey_dt[i] : 1);
+    for (int i = 0; i < 3; i++)
+        sbuf_printf(s, "c_phase%d = '%s'\n", i + 1,
+                    grey ? plot_phase_greys[i] : plot_phase_okabe[i]);
+    sbuf_puts(s, "# the terminal: text and lines scale with the page so that font_pt is "
+                 "font_pt\n");
     switch (f) {
     case PLOT_PNG:
         sbuf_printf(s,
-                    "set terminal pngcairo %s color size %ld,%ld "
-                    "font 'DejaVu Sans,26' linewidth 3.5 pointscale 3.2\n",
-                    enh, lround(w_in * PLOT_PNG_PPI), lround(h_in * PLOT_PNG_PPI));
+                    "png_ppi = 1600.0 / 3.4   # PNG pixels per inch\n"
+                    "set terminal pngcairo %s color "
+                    "size int(width_in * png_ppi + 0.5), int(height_in * png_ppi + 0.5) "
+                    "font sprintf('%%s,%%g', font, font_pt * 3.25) linewidth 3.5 * line_w "
+                    "pointscale 3.2\n",
+                    enh);
         break;
     case PLOT_PDF:
         sbuf_printf(s,
-                    "set terminal pdfcairo %s color size %.2fin,%.2fin "
-                    "font 'DejaVu Sans,8' linewidth 1.25 pointscale 0.45\n",
-                    enh, w_in, h_in);
+                    "set terminal pdfcairo %s color size width_in * 1.0in, height_in * 1.0in "
+                    "font sprintf('%%s,%%g', font, font_pt) linewidth 1.25 * line_w "
+                    "pointscale 0.45\n",
+                    enh);
         break;
     case PLOT_SVG:
         sbuf_printf(s,
-                    "set terminal svg %s size %ld,%ld dynamic "
-                    "font 'DejaVu Sans,16' linewidth 1.5 background '#ffffff'\n",
-                    enh, lround(w_in * PLOT_SVG_PPI), lround(h_in * PLOT_SVG_PPI));
+                    "svg_ppi = 180.0   # SVG pixels per inch\n"
+                    "set terminal svg %s size int(width_in * svg_ppi + 0.5), "
+                    "int(height_in * svg_ppi + 0.5) dynamic "
+                    "font sprintf('%%s,%%g', font, font_pt * 2) linewidth 1.5 * line_w "
+                    "background '#ffffff'\n",
+                    enh);
         break;
     case PLOT_TEX:
-        sbuf_printf(s,
-                    "set terminal cairolatex pdf color colortext size %.2fin,%.2fin "
-                    "font ',8' linewidth 1.25 pointscale 0.45\n",
-                    w_in, h_in);
+        sbuf_puts(s, "set terminal cairolatex pdf color colortext size width_in * 1.0in, "
+                     "height_in * 1.0in font sprintf(',%g', font_pt) linewidth 1.25 * line_w "
+                     "pointscale 0.45\n");
         break;
     default:
         GROK_ASSERT(0);
     }
     sbuf_printf(s, "set output '%s.%s'\n", name, plot_ext(f));
+    sbuf_puts(s, "set encoding utf8\n");
+    sbuf_puts(s, grey ? "# greys told apart by dash type, for print\n"
+                      : "# Okabe-Ito colour-blind-safe colours, fixed per quantity across "
+                        "figures\n");
+    for (int i = 1; i <= 8; i++)
+        sbuf_printf(s, "set linetype %d lc rgb c%d lw 1.5 pt 7 ps 0.5 dt dt%d\n", i, i, i);
+    sbuf_puts(s, "set linetype cycle 8\n");
+    if (grey)
+        sbuf_puts(s, "# heatmaps: black (low) to white (high)\nset palette gray\n");
+    else
+        sbuf_puts(s, "# viridis(9); gnuplot 5.4 has no built-in viridis\n"
+                     "set palette defined (0 '#440154', 1 '#472D7B', 2 '#3B528B', 3 '#2C728E', "
+                     "4 '#21908C', 5 '#27AD81', 6 '#5DC863', 7 '#AADC32', 8 '#FDE725')\n");
     sbuf_puts(s,
-              "set encoding utf8\n"
-              "# Okabe-Ito colour-blind-safe colours, fixed per quantity across figures\n"
-              "set linetype 1 lc rgb '#0072B2' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 2 lc rgb '#D55E00' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 3 lc rgb '#009E73' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 4 lc rgb '#CC79A7' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 5 lc rgb '#E69F00' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 6 lc rgb '#56B4E9' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 7 lc rgb '#000000' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype 8 lc rgb '#F0E442' lw 1.5 pt 7 ps 0.5 dt solid\n"
-              "set linetype cycle 8\n"
-              "# viridis(9); gnuplot 5.4 has no built-in viridis\n"
-              "set palette defined (0 '#440154', 1 '#472D7B', 2 '#3B528B', 3 '#2C728E', "
-              "4 '#21908C', 5 '#27AD81', 6 '#5DC863', 7 '#AADC32', 8 '#FDE725')\n"
+              "# axes, tics and a light grid\n"
               "set border 3 front lw 1\n"
               "set tics nomirror out scale 0.6\n"
               "set style line 100 lc rgb '#E0E0E0' lw 0.5 dt solid\n"

@@ -1,7 +1,8 @@
 /* style.h: inside plots/ only: the look every figure shares, run and sweep
  * figures alike (style.c).
  *
- * Geometry is that of a paper column: 3.4 in wide, 8 pt text in the PDF;
+ * Geometry (the default; a plot_style may change size, font, line width
+ * and colours) is that of a paper column: 3.4 in wide, 8 pt text in the PDF;
  * the PNG is the same page at 470 px per inch, so 1600 px wide, with text,
  * line widths and points scaled to match (checked by rendering the PDF at
  * the same resolution); the SVG is 180 px per inch.  Line colours are the
@@ -37,9 +38,14 @@ double plot_font_pt(plot_format f);
  * inches, the output file name.ext, and the style shared by all figures
  * (Okabe-Ito line colours, viridis palette, light grid, legend above the
  * plot).  enhanced: gnuplot's enhanced text (sub- and superscripts); 0 where
- * labels carry raw names such as config keys. */
+ * labels carry raw names such as config keys.  st (NULL: the default) may
+ * override the size and sets the font, line width and colours; the script
+ * starts with them as named variables (width_in, font_pt, c1..c8, ...) so a
+ * researcher can edit the copy in figures/src and redraw. */
 void plot_begin_figure(sbuf *s, plot_format f, const char *name, double w_in, double h_in,
-                       int enhanced);
+                       int enhanced, const plot_style *st);
+/* GROK_EINVAL when st's epoch range is empty; GROK_OK for NULL. */
+int plot_style_check(const plot_style *st, grok_err *e);
 
 /* Writes tex (LaTeX notation) as a gnuplot single-quoted string for f. */
 void plot_text(sbuf *s, plot_format f, const char *tex);

@@ -185,7 +185,8 @@ static int sp_phase(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
         lo -= pad;
         hi += pad;
     }
-    plot_begin_figure(s, f, "sweep_phase", PLOT_COL_W, 2.7, 0); /* noenhanced: raw key names */
+    /* noenhanced: raw key names */
+    plot_begin_figure(s, f, "sweep_phase", PLOT_COL_W, 2.7, 0, pc->st);
     sbuf_puts(s, "unset grid\nset tics scale 0\nset border 0\nset style fill solid 1.0 noborder\n");
     sbuf_printf(s, "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", nx - 1, ny - 1);
     sp_cat_tics(s, f, "x", &lx);
@@ -367,7 +368,8 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
         for (int i = 0; i < lx.n; i++)
             logx &= lx.x[i] > 0;
     int logy = ylo > 0 && yhi / ylo >= 10;
-    plot_begin_figure(s, f, "sweep_grokked", PLOT_COL_W, 2.5, 0); /* noenhanced: raw key names */
+    /* noenhanced: raw key names */
+    plot_begin_figure(s, f, "sweep_grokked", PLOT_COL_W, 2.5, 0, pc->st);
     sbuf_puts(s, "set xlabel ");
     sp_text(s, f, d->head[cx]);
     sbuf_puts(s, "\nset ylabel ");
@@ -520,7 +522,8 @@ static int sp_loss(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     if (logc)
         for (int i = 0; i < lx.n; i++)
             logc &= lx.x[i] > 0;
-    plot_begin_figure(s, f, "sweep_loss", PLOT_PAGE_W, 2.6, 0); /* noenhanced: raw key names */
+    /* noenhanced: raw key names */
+    plot_begin_figure(s, f, "sweep_loss", PLOT_PAGE_W, 2.6, 0, pc->st);
     sbuf_puts(s, "$c << EOD\n");
     for (long r = 0; r < d->n_rows; r++) {
         const sp_curve *c = &d->curve[r];
@@ -649,7 +652,8 @@ static int sp_algorithm(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why
     double pw = (w - m_left - m_right - gap) / 2;
     int labels = nx <= SWEEP_PLOT_LABELS_X && ny <= SWEEP_PLOT_LABELS_Y;
     double fs = plot_font_pt(f) * 0.8 * fmin(1.0, 6.0 / (nx > ny ? nx : ny));
-    plot_begin_figure(s, f, "sweep_algorithm", w, h, 0); /* noenhanced: raw key names */
+    /* noenhanced: raw key names */
+    plot_begin_figure(s, f, "sweep_algorithm", w, h, 0, pc->st);
     for (int i = 0; i < 2; i++) {
         sbuf_printf(s, "$m%d << EOD\n# x y mean label (%s)\n", i, meas[i]);
         for (size_t k = 0; k < nc; k++) {
@@ -780,8 +784,8 @@ const plot_figure *sweep_plot_figures(int *n)
     return sweep_figures;
 }
 
-static int sp_script(const void *data, const plot_figure *fig, plot_format f, sbuf *script,
-                     sbuf *why, grok_err *e)
+static int sp_script(const void *data, const plot_figure *fig, plot_format f,
+                     const plot_style *st, sbuf *script, sbuf *why, grok_err *e)
 {
     const sp_view *v = data;
     if (v->d->n_rows == 0) {
@@ -792,7 +796,12 @@ static int sp_script(const void *data, const plot_figure *fig, plot_format f, sb
         sbuf_puts(why, "no axis to draw against");
         return 0;
     }
-    plot_ctx c = {f, fig->name};
+    plot_style def;
+    if (!st) {
+        plot_style_default(&def);
+        st = &def;
+    }
+    plot_ctx c = {f, fig->name, st};
     int rc = fig->build(v, &c, script, why);
     if (rc == GROK_ENOMEM || script->oom)
         return grok_fail(e, GROK_ENOMEM, "out of memory building %s", fig->name);
@@ -817,7 +826,7 @@ int sweep_plot_script(const sweep_plot_data *d, const char *name, plot_format f,
     int rc = sp_view_of(d, opts, &v, e);
     if (rc != GROK_OK)
         return rc;
-    return sp_script(&v, &sweep_figures[i], f, script, why, e);
+    return sp_script(&v, &sweep_figures[i], f, NULL, script, why, e);
 }
 
 int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *opts, sbuf *notes,
@@ -835,8 +844,8 @@ int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *
     sp_view v;
     rc = sp_view_of(d, opts, &v, e);
     if (rc == GROK_OK)
-        rc = plot_draw(dir, "sweep figures", sweep_figures, SP_N_FIGURES, -1, mask, sp_script, &v,
-                       notes, e);
+        rc = plot_draw(dir, "sweep figures", sweep_figures, SP_N_FIGURES, -1, mask, NULL,
+                       sp_script, &v, notes, e);
     sweep_plot_free(d);
     return rc;
 }

@@ -729,8 +729,8 @@ static void test_attention_script(void **state)
     tu_assert_contains(s, "set cbrange [0:1]");
     assert_int_equal(count_substr(s, "with image"), 4);
     tu_assert_contains(s, "unset multiplot");
-    /* page width: 7 in at 1600 px per 3.4 in */
-    tu_assert_contains(s, "size 3294,");
+    /* page width: 7 in (3294 px at 1600 px per 3.4 in) */
+    tu_assert_contains(s, "width_in = 7 ");
     free(s);
 
     char *dir = tu_tmp_dir();
@@ -789,7 +789,10 @@ static void test_tex_and_pdf_text(void **state)
     tu_assert_contains(s, "set ylabel 'accuracy (\\%)'");
     free(s);
     s = script_of(fx->run, "loss", PLOT_PDF);
-    tu_assert_contains(s, "set terminal pdfcairo enhanced color size 3.40in,2.30in");
+    tu_assert_contains(s, "width_in = 3.4 ");
+    tu_assert_contains(s, "height_in = 2.3 ");
+    tu_assert_contains(s, "set terminal pdfcairo enhanced color size width_in * 1.0in, "
+                          "height_in * 1.0in font sprintf('%s,%g', font, font_pt)");
     tu_assert_contains(s, "set output 'loss.pdf'");
     free(s);
     s = script_of(fx->run, "loss", PLOT_SVG);
@@ -1052,6 +1055,22 @@ static void png_size(const char *path, uint32_t *w, uint32_t *h)
     *h = be32(b + 20);
 }
 
+/* The PNG size a script asks for: its width_in and height_in at 1600 px
+ * per 3.4 in, rounded as gnuplot's int(x + 0.5). */
+static void script_png_size(const char *s, long *w, long *h)
+{
+    double wi = 0, hi = 0;
+    const char *q = strstr(s, "width_in = ");
+    assert_non_null(q);
+    assert_int_equal(sscanf(q, "width_in = %lf", &wi), 1);
+    q = strstr(s, "height_in = ");
+    assert_non_null(q);
+    assert_int_equal(sscanf(q, "height_in = %lf", &hi), 1);
+    tu_assert_contains(s, "png_ppi = 1600.0 / 3.4");
+    *w = (long)(wi * (1600.0 / 3.4) + 0.5);
+    *h = (long)(hi * (1600.0 / 3.4) + 0.5);
+}
+
 static void assert_pdf(const char *path)
 {
     char *data;
@@ -1089,9 +1108,7 @@ static void test_end_to_end_png_pdf(void **state)
         const char *name = figs_t[i].name;
         char *s = script_of(fx->run, name, PLOT_PNG);
         long want_w = 0, want_h = 0;
-        const char *q = strstr(s, " size ");
-        assert_non_null(q);
-        assert_int_equal(sscanf(q, " size %ld,%ld", &want_w, &want_h), 2);
+        script_png_size(s, &want_w, &want_h);
         free(s);
         char path[4200];
         uint32_t w, h;
@@ -1103,8 +1120,8 @@ static void test_end_to_end_png_pdf(void **state)
         snprintf(path, sizeof path, "%s/%s.pdf", figs, name);
         assert_pdf(path);
     }
-    /* exactly the figures and index.tsv, no temporary directory left */
-    assert_int_equal(count_entries(figs), 2 * n_figs + 1);
+    /* exactly the figures, index.tsv and src/, no temporary directory left */
+    assert_int_equal(count_entries(figs), 2 * n_figs + 2);
     /* index.tsv: every figure in table order, its PNG (the first format) and
      * its caption, read back with the run directory's own TSV reader */
     rundir_tsv ix;
@@ -1522,7 +1539,7 @@ static void test_sweep_algorithm(void **state)
     snprintf(png, sizeof png, "%s/figures/sweep_algorithm.png", dir);
     uint32_t w, h;
     long want_w = 0, want_h = 0;
-    assert_int_equal(sscanf(strstr(s.data, " size "), " size %ld,%ld", &want_w, &want_h), 2);
+    script_png_size(s.data, &want_w, &want_h);
     png_size(png, &w, &h);
     printf("# sweep_algorithm.png %ux%u (script %ldx%ld)\n", w, h, want_w, want_h);
     assert_int_equal(w, want_w);
@@ -1643,7 +1660,7 @@ static char *train_and_plot(const char *bin, const char *dir, const char *name, 
     assert_int_equal(rundir_tsv_read(&ix, run, RUNDIR_FIGURE_INDEX, 0, &e), 1);
     char figs_dir[4300];
     snprintf(figs_dir, sizeof figs_dir, "%s/figures", run);
-    assert_int_equal(count_entries(figs_dir), ix.n_rows + 1); /* the PNGs and index.tsv */
+    assert_int_equal(count_entries(figs_dir), ix.n_rows + 2); /* the PNGs, index.tsv, src/ */
     int row = 0;
     for (int i = 0; i < n; i++) {
         char png[4400], note[128];
@@ -1696,6 +1713,397 @@ static void test_task_kinds(void **state)
     tu_rm_tmp_dir(dir);
 }
 
+/* ---- editable figures and the style ----------------------------------------- */
+
+static int files_equal(const char *a, const char *b)
+{
+    char *da, *db;
+    size_t na, nb;
+    grok_err e;
+    if (fileio_read_all(a, &da, &na, &e) != GROK_OK)
+        return 0;
+    if (fileio_read_all(b, &db, &nb, &e) != GROK_OK) {
+        free(da);
+        return 0;
+    }
+    int eq = na == nb && !memcmp(da, db, na);
+    free(da);
+    free(db);
+    return eq;
+}
+
+/* Every figure's figures/src/NAME.gp, run by gnuplot alone in a copy of
+ * figures/src, redraws a PNG byte for byte equal to grok's; the scripts
+ * hold no inline data and start with the named style variables. */
+static void test_src_redraw(void **state)
+{
+    fixture *fx = *state;
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_dir(fx->dir, "png,pdf", NULL, &notes, &e), GROK_OK);
+    sbuf_free(&notes);
+    char *copy = tu_tmp_dir();
+    char cmd[9000];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/figures/src' '%s/src'", fx->dir, copy);
+    assert_int_equal(system(cmd), 0);
+    int n_figs, n_checked = 0;
+    const plot_figure *figs = plot_figures(&n_figs);
+    for (int i = 0; i < n_figs; i++) {
+        char gp[4400], png[4400], grok_png[4400];
+        snprintf(gp, sizeof gp, "%s/src/%s.gp", copy, figs[i].name);
+        char *text;
+        size_t n;
+        if (fileio_read_all(gp, &text, &n, &e) != GROK_OK)
+            continue; /* not drawn for this run */
+        assert_lacks(text, "<< EOD");
+        tu_assert_contains(text, "width_in = ");
+        tu_assert_contains(text, "font_pt = ");
+        tu_assert_contains(text, "c1 = '#0072B2'");
+        tu_assert_contains(text, ".tsv'");
+        free(text);
+        /* a second format's script sits beside it */
+        snprintf(gp, sizeof gp, "%s/src/%s.pdf.gp", copy, figs[i].name);
+        assert_int_equal(access(gp, R_OK), 0);
+        snprintf(cmd, sizeof cmd, "cd '%s/src' && gnuplot -d '%s.gp' 2>&1", copy, figs[i].name);
+        assert_int_equal(system(cmd), 0);
+        snprintf(png, sizeof png, "%s/src/%s.png", copy, figs[i].name);
+        snprintf(grok_png, sizeof grok_png, "%s/figures/%s.png", fx->dir, figs[i].name);
+        uint32_t w1, h1, w2, h2;
+        png_size(png, &w1, &h1);
+        png_size(grok_png, &w2, &h2);
+        assert_int_equal(w1, w2);
+        assert_int_equal(h1, h2);
+        if (!files_equal(png, grok_png))
+            printf("# %s: the standalone redraw differs from grok's PNG\n", figs[i].name);
+        assert_true(files_equal(png, grok_png));
+        n_checked++;
+    }
+    printf("# %d standalone scripts redrew their PNG byte for byte\n", n_checked);
+    assert_true(n_checked >= 10);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", copy);
+    assert_int_equal(system(cmd), 0);
+    free(copy);
+}
+
+/* The MediaBox of a PDF: its width and height in points. */
+static void pdf_media_box(const char *path, double *w, double *h)
+{
+    char *data;
+    size_t n;
+    grok_err e;
+    assert_int_equal(fileio_read_all(path, &data, &n, &e), GROK_OK);
+    const char *q = NULL;
+    for (size_t i = 0; i + 9 < n && !q; i++)
+        if (!memcmp(data + i, "/MediaBox", 9))
+            q = data + i;
+    assert_non_null(q);
+    double x0, y0;
+    assert_int_equal(sscanf(q, "/MediaBox [ %lf %lf %lf %lf", &x0, &y0, w, h), 4);
+    *w -= x0;
+    *h -= y0;
+    free(data);
+}
+
+/* Every font of a PDF is embedded: each /FontDescriptor carries a font
+ * file (/FontFile, /FontFile2 or /FontFile3; cairo writes the objects
+ * uncompressed, no object streams). */
+static void assert_fonts_embedded(const char *path)
+{
+    char *data;
+    size_t n;
+    grok_err e;
+    assert_int_equal(fileio_read_all(path, &data, &n, &e), GROK_OK);
+    int desc = 0, files = 0, objstm = 0;
+    for (size_t i = 0; i + 16 < n; i++) {
+        desc += !memcmp(data + i, "/FontDescriptor", 15) && i >= 6 &&
+                !memcmp(data + i - 6, "/Type ", 6);
+        files += !memcmp(data + i, "/FontFile", 9);
+        objstm += !memcmp(data + i, "/ObjStm", 7);
+    }
+    free(data);
+    printf("# %s: %d font descriptors, %d embedded font files\n", path, desc, files);
+    assert_int_equal(objstm, 0);
+    assert_true(desc > 0);
+    assert_int_equal(files, desc);
+}
+
+static void set_style(plot_style *st, const char *key, const char *v)
+{
+    grok_err e = {{0}};
+    int rc = plot_style_set(st, key, v, &e);
+    if (rc)
+        printf("# %s=%s: %s\n", key, v, e.msg);
+    assert_int_equal(rc, GROK_OK);
+}
+
+/* A PDF drawn at a requested width and height has that page size (read
+ * from its MediaBox; cairo writes whole points); the PNG scales with it. */
+static void test_style_page_size(void **state)
+{
+    fixture *fx = *state;
+    static const struct {
+        const char *w, *h;
+        double w_pt, h_pt;
+    } cases[] = {{"column", "2in", 3.4 * 72, 144}, {"page", "6cm", 7.0 * 72, 6 / 2.54 * 72},
+                 {"8.6cm", "50mm", 8.6 / 2.54 * 72, 50 / 25.4 * 72}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        plot_style st;
+        plot_style_default(&st);
+        set_style(&st, "width", cases[k].w);
+        set_style(&st, "height", cases[k].h);
+        set_style(&st, "font-size", "9pt");
+        grok_err e = {{0}};
+        assert_int_equal(plot_run_dir_style(fx->dir, "pdf,png", "loss", &st, NULL, &e), GROK_OK);
+        char path[4200];
+        snprintf(path, sizeof path, "%s/figures/loss.pdf", fx->dir);
+        double w, h;
+        pdf_media_box(path, &w, &h);
+        printf("# --width %s --height %s: MediaBox %g x %g pt (want %.1f x %.1f)\n", cases[k].w,
+               cases[k].h, w, h, cases[k].w_pt, cases[k].h_pt);
+        assert_true(fabs(w - cases[k].w_pt) <= 1.0);
+        assert_true(fabs(h - cases[k].h_pt) <= 1.0);
+        assert_fonts_embedded(path);
+        snprintf(path, sizeof path, "%s/figures/loss.png", fx->dir);
+        uint32_t pw, ph;
+        png_size(path, &pw, &ph);
+        assert_int_equal(pw, (uint32_t)(cases[k].w_pt / 72 * (1600.0 / 3.4) + 0.5));
+        /* the text size is in the script the researcher edits */
+        snprintf(path, sizeof path, "%s/figures/src/loss.pdf.gp", fx->dir);
+        char *text;
+        size_t n;
+        assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+        tu_assert_contains(text, "font_pt = 9 ");
+        tu_assert_contains(text, "set terminal pdfcairo");
+        free(text);
+    }
+}
+
+/* Bad style values get a message naming the flag and what is valid. */
+static void test_style_bad_values(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *key, *value, *msg;
+    } bad[] = {{"width", "-3in", "must be positive"},
+               {"width", "0cm", "must be positive"},
+               {"width", "3.4", "no unit"},
+               {"width", "3.4furlong", "unknown unit \"furlong\""},
+               {"height", "column", "not a length"},
+               {"font-size", "8px", "unknown unit"},
+               {"font-size", "big", "not a number"},
+               {"font-size", "1", "4 to 72"},
+               {"line-width", "-1", "above 0"},
+               {"colours", "rainbow", "default (Okabe-Ito), grey"},
+               {"epoch-axis", "sqrt", "linear, log"},
+               {"from", "-5", "epoch"},
+               {"phases", "maybe", "on, off"},
+               {"font", "Times'", "no quotes"},
+               {"size", "3in", "unknown style key"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        plot_style st;
+        plot_style_default(&st);
+        grok_err e = {{0}};
+        assert_int_equal(plot_style_set(&st, bad[k].key, bad[k].value, &e), GROK_EINVAL);
+        printf("# %s %s: %s\n", bad[k].key, bad[k].value, e.msg);
+        tu_assert_contains(e.msg, bad[k].msg);
+    }
+    /* an empty epoch range draws nothing */
+    char *dir = tu_tmp_dir();
+    fake_opts o = {0};
+    write_fake_run(dir, &o);
+    plot_style st;
+    plot_style_default(&st);
+    set_style(&st, "from", "500");
+    set_style(&st, "to", "100");
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_dir_style(dir, "png", NULL, &st, NULL, &e), GROK_EINVAL);
+    tu_assert_contains(e.msg, "range is empty");
+    char figs[4200];
+    snprintf(figs, sizeof figs, "%s/figures", dir);
+    assert_int_equal(count_entries(figs), 0);
+    free(dir);
+}
+
+/* The style reaches the scripts: a log epoch axis with epoch 0 as a tic,
+ * the epoch range, greys, no phases or marks. */
+static void test_style_scripts(void **state)
+{
+    fixture *fx = *state;
+    plot_style st;
+    plot_style_default(&st);
+    set_style(&st, "epoch-axis", "log");
+    set_style(&st, "colours", "grey");
+    set_style(&st, "to", "2000");
+    sbuf s, why;
+    sbuf_init(&s);
+    sbuf_init(&why);
+    grok_err e = {{0}};
+    assert_int_equal(plot_script_style(fx->run, "progress", PLOT_PNG, &st, &s, &why, &e), 1);
+    tu_assert_contains(s.data, "set nonlinear x via log10(x + 1) inverse 10**x - 1");
+    tu_assert_contains(s.data, "set xtics ('0' 0, '1' 1, '10' 10, '100' 100, '1000' 1000)");
+    assert_lacks(s.data, "'10000'");
+    tu_assert_contains(s.data, "set xrange [*:2000]");
+    tu_assert_contains(s.data, "c1 = '#000000'; dt1 = 1");
+    tu_assert_contains(s.data, "c3 = '#000000'; dt3 = 2");
+    tu_assert_contains(s.data, "set palette gray");
+    tu_assert_contains(s.data, "c_phase1");
+    sbuf_clear(&s);
+    set_style(&st, "phases", "off");
+    set_style(&st, "marks", "off");
+    set_style(&st, "from", "100");
+    assert_int_equal(plot_script_style(fx->run, "progress", PLOT_PNG, &st, &s, &why, &e), 1);
+    assert_lacks(s.data, "set object");
+    tu_assert_contains(s.data, "set xrange [100:2000]");
+    tu_assert_contains(s.data, "set xtics ('100' 100, '1000' 1000)");
+    sbuf_clear(&s);
+    assert_int_equal(plot_script_style(fx->run, "loss", PLOT_PNG, &st, &s, &why, &e), 1);
+    assert_lacks(s.data, "set arrow");
+    sbuf_free(&s);
+    sbuf_free(&why);
+    /* epoch 0 is drawn: the log-axis figure renders without a warning */
+    plot_style_default(&st);
+    set_style(&st, "epoch-axis", "log");
+    sbuf notes;
+    sbuf_init(&notes);
+    assert_int_equal(plot_run_dir_style(fx->dir, "png", "loss", &st, &notes, &e), GROK_OK);
+    assert_lacks(notes.data, "gnuplot:");
+    sbuf_free(&notes);
+}
+
+/* The cairolatex output compiles with pdflatex, where Debian's texlive is
+ * installed (else skipped with a note). */
+static void test_tex_compiles(void **state)
+{
+    fixture *fx = *state;
+    if (system("command -v pdflatex >/dev/null 2>&1") != 0) {
+        printf("# pdflatex not installed (texlive-latex-base): the cairolatex compile check "
+               "is skipped\n");
+        skip();
+    }
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_dir(fx->dir, "tex", "loss", NULL, &e), GROK_OK);
+    char doc[4400], cmd[9000];
+    snprintf(doc, sizeof doc, "%s/doc.tex", fx->dir);
+    FILE *f = fopen(doc, "w");
+    assert_non_null(f);
+    fputs("\\documentclass{article}\n\\usepackage{graphicx,color}\n"
+          "\\graphicspath{{figures/tex/}}\n\\begin{document}\n"
+          "\\input{figures/tex/loss.tex}\n\\end{document}\n",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "cd '%s' && pdflatex -interaction=nonstopmode -halt-on-error doc.tex >/dev/null",
+             fx->dir);
+    assert_int_equal(system(cmd), 0);
+    snprintf(doc, sizeof doc, "%s/doc.pdf", fx->dir);
+    assert_pdf(doc);
+}
+
+/* Panels: one figure with the requested panels, their letters, the data of
+ * each panel in its own file, redrawn unchanged by its standalone script;
+ * two runs side by side; bad requests draw nothing. */
+static void test_panels(void **state)
+{
+    fixture *fx = *state;
+    const char *dirs[2] = {fx->dir, NULL};
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    int rc = plot_panels(dirs, 1, "loss,progress,fourier_embed", NULL, NULL, NULL, "png,pdf",
+                         NULL, &notes, &e);
+    if (rc)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    printf("# %s", notes.data);
+    char path[4400], figs[4200];
+    snprintf(figs, sizeof figs, "%s/figures", fx->dir);
+    snprintf(path, sizeof path, "%s/panels.pdf", figs);
+    double w, h;
+    pdf_media_box(path, &w, &h);
+    assert_true(fabs(w - 7.0 * 72) <= 1.0); /* three columns: page wide */
+    snprintf(path, sizeof path, "%s/src/panels.gp", figs);
+    char *text;
+    size_t n;
+    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+    tu_assert_contains(text, "set multiplot layout 1,3");
+    assert_int_equal(count_substr(text, "# ---- panel ("), 3);
+    assert_int_equal(count_substr(text, "\nreset\n"), 3);
+    tu_assert_contains(text, "set label 1000 '(a)'");
+    tu_assert_contains(text, "set label 1000 '(b)'");
+    tu_assert_contains(text, "set label 1000 '(c)'");
+    assert_lacks(text, "'(d)'");
+    tu_assert_contains(text, "'panels_p1_loss.tsv'");
+    tu_assert_contains(text, "'panels_p2_progress.tsv'");
+    tu_assert_contains(text, "'panels_p3_embed.tsv'");
+    assert_lacks(text, "<< EOD");
+    free(text);
+    /* the standalone script redraws the same PNG */
+    char cmd[9000];
+    char *copy = tu_tmp_dir();
+    snprintf(cmd, sizeof cmd, "cp -r '%s/src' '%s/src' && cd '%s/src' && gnuplot -d panels.gp",
+             figs, copy, copy);
+    assert_int_equal(system(cmd), 0);
+    char a[4400], b[4400];
+    snprintf(a, sizeof a, "%s/src/panels.png", copy);
+    snprintf(b, sizeof b, "%s/panels.png", figs);
+    assert_true(files_equal(a, b));
+    /* a layout, a name */
+    sbuf_clear(&notes);
+    assert_int_equal(plot_panels(dirs, 1, "loss,accuracy,gini,weights", "2x2", NULL, "four",
+                                 "png", NULL, &notes, &e),
+                     GROK_OK);
+    snprintf(path, sizeof path, "%s/src/four.gp", figs);
+    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+    tu_assert_contains(text, "set multiplot layout 2,2");
+    assert_int_equal(count_substr(text, "# ---- panel ("), 4);
+    free(text);
+    /* bad requests: nothing drawn */
+    static const struct {
+        const char *panels, *layout, *name, *msg;
+    } bad[] = {{"loss,bogus", NULL, "bad1", "unknown figure \"bogus\": valid figures are loss"},
+               {"loss,progress,gini", "1x2", "bad2", "2 places for 3 panels"},
+               {"loss", "three", "bad3", "give rows x columns"},
+               {"attention", NULL, "bad4", "itself a figure of several panels"},
+               {"loss", NULL, "../x", "--name"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(plot_panels(dirs, 1, bad[k].panels, bad[k].layout, NULL, bad[k].name,
+                                     "png", NULL, NULL, &e),
+                         GROK_EINVAL);
+        printf("# --panels %s: %s\n", bad[k].panels, e.msg);
+        tu_assert_contains(e.msg, bad[k].msg);
+        snprintf(path, sizeof path, "%s/%s.png", figs, bad[k].name);
+        assert_int_equal(access(path, F_OK), -1);
+    }
+    /* two runs, one panel each, into another directory */
+    char *other = tu_tmp_dir();
+    fake_opts o = {.no_phases = 1};
+    write_fake_run(other, &o);
+    char *out = tu_tmp_dir();
+    dirs[1] = other;
+    sbuf_clear(&notes);
+    rc = plot_panels(dirs, 2, "progress", NULL, out, NULL, "png", NULL, &notes, &e);
+    if (rc)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    snprintf(path, sizeof path, "%s/figures/src/compare.gp", out);
+    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+    tu_assert_contains(text, "set multiplot layout 1,2");
+    assert_int_equal(count_substr(text, "# ---- panel ("), 2);
+    tu_assert_contains(text, "set label 1000 '(b) ");
+    free(text);
+    assert_int_equal(plot_panels(dirs, 2, "loss,progress", NULL, out, NULL, "png", NULL, NULL,
+                                 &e),
+                     GROK_EINVAL);
+    tu_assert_contains(e.msg, "give one figure");
+    sbuf_free(&notes);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s'", copy, other, out);
+    assert_int_equal(system(cmd), 0);
+    free(copy);
+    free(other);
+    free(out);
+}
+
 /* ---- the command line (experiments/plot_cmd.c) ----------------------------- */
 
 static int run_cmd(int argc, const char **argv)
@@ -1722,6 +2130,22 @@ static void test_plot_cmd(void **state)
     assert_int_equal(run_cmd(4, bad_fig), 2);
     const char *not_dir[] = {"plot", "/nonexistent/run"};
     assert_int_equal(run_cmd(2, not_dir), 2);
+    /* style and panel flags: bad values exit 2 before anything is drawn */
+    const char *neg_w[] = {"plot", fx->dir, "--width", "-3in"};
+    assert_int_equal(run_cmd(4, neg_w), 2);
+    const char *bad_pt[] = {"plot", fx->dir, "--font-size=8px"};
+    assert_int_equal(run_cmd(3, bad_pt), 2);
+    const char *bad_panel[] = {"plot", fx->dir, "--panels", "loss,lossy"};
+    assert_int_equal(run_cmd(4, bad_panel), 2);
+    const char *two_no_panels[] = {"plot", fx->dir, fx->dir};
+    assert_int_equal(run_cmd(3, two_no_panels), 2);
+    const char *two_no_out[] = {"plot", fx->dir, fx->dir, "--panels", "loss"};
+    assert_int_equal(run_cmd(5, two_no_out), 2);
+    const char *layout_alone[] = {"plot", fx->dir, "--layout", "1x2"};
+    assert_int_equal(run_cmd(4, layout_alone), 2);
+    char figs_dir[4200];
+    snprintf(figs_dir, sizeof figs_dir, "%s/figures", fx->dir);
+    assert_int_equal(count_entries(figs_dir), 0);
 
     setenv("GP_BIN", "/nonexistent/gnuplot", 1);
     const char *ok[] = {"plot", fx->dir, "--only", "accuracy", "--format", "pdf"};
@@ -1745,7 +2169,7 @@ static void test_plot_cmd(void **state)
     snprintf(path, sizeof path, "%s/figures/accuracy.pdf", fx->dir);
     assert_pdf(path);
     snprintf(path, sizeof path, "%s/figures", fx->dir);
-    assert_int_equal(count_entries(path), 2); /* accuracy.pdf, index.tsv */
+    assert_int_equal(count_entries(path), 3); /* accuracy.pdf, index.tsv, src/ */
     rundir_tsv ix;
     grok_err e = {{0}};
     assert_int_equal(rundir_tsv_read(&ix, fx->dir, RUNDIR_FIGURE_INDEX, 0, &e), 1);
@@ -1789,6 +2213,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_end_to_end_svg_tex_only, setup_run, teardown_run),
         cmocka_unit_test(test_end_to_end_partial_run),
         cmocka_unit_test_setup_teardown(test_plot_cmd, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_src_redraw, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_style_page_size, setup_run, teardown_run),
+        cmocka_unit_test(test_style_bad_values),
+        cmocka_unit_test_setup_teardown(test_style_scripts, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_panels, setup_run, teardown_run),
+        cmocka_unit_test_setup_teardown(test_tex_compiles, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_algo_scripts, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_logit_sd, setup_run, teardown_run),
         cmocka_unit_test(test_algo_skips),
