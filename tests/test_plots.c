@@ -842,6 +842,9 @@ static void test_hostile_tables(void **state)
         /* empty (0-byte) tables */
         {"neurons.tsv", "", "neurons", "neurons.tsv: empty (no header row)"},
         {"attention.tsv", "", "attention", "attention.tsv: empty (no header row)"},
+        /* logit_sd.tsv sized its grid from its largest index too */
+        {"logit_sd.tsv", "s\td\tlogit\n99999\t99999\t1\n", "logit_sd",
+         "logit_sd.tsv row 1: s or d is not an index in 0..22 (config.cfg)"},
         {"logit_spectrum.tsv", "", "logit_spectrum", "logit_spectrum.tsv: empty (no rows)"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
@@ -1472,7 +1475,7 @@ static void test_algo_skips(void **state)
                    "columns"},
         {"embed_circles", "embed_circles.tsv row 1: k or token is not a small index"},
         {"excluded_freq", "excluded_freq.tsv has one measured epoch; the heatmap needs two"},
-        {"logit_sd", "logit_sd.tsv covers fewer than 2 x 2 inputs"},
+        {"logit_sd", "logit_sd.tsv has 1 rows, fewer than half the 23 x 23 grid"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *why = skip_reason(r, cases[i].fig);
