@@ -7,6 +7,8 @@
 #   make bench      the performance table (grok bench)
 #   make deps       apt-get install the packages the project needs
 #   make asan | make ubsan | make SANITIZER=address|undefined ...
+#   make fuzz       run each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS
+#                   (default 60) with ASan+UBSan (clang-14; tests/fuzz/README.md)
 #   make check-deps check every #include against the module map (tests/layering.txt)
 #   make clean
 #
@@ -41,12 +43,19 @@ else ifeq ($(SANITIZER),address)
 CFLAGS  += -fsanitize=address -fno-omit-frame-pointer
 LDLIBS  += -fsanitize=address
 BUILD   := build-asan
+else ifeq ($(SANITIZER),fuzz)
+# the library as `make fuzz` links it: clang, coverage for libFuzzer, ASan and
+# UBSan (clang's, with float-cast-overflow), every report fatal
+CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow \
+           -fno-sanitize-recover=all -fno-omit-frame-pointer
+LDLIBS  += -fsanitize=address,undefined
+BUILD   := build-fuzz
 else ifeq ($(SANITIZER),undefined)
 CFLAGS  += -fsanitize=undefined -fno-sanitize-recover=undefined
 LDLIBS  += -fsanitize=undefined
 BUILD   := build-ubsan
 else
-$(error SANITIZER=$(SANITIZER) is not valid; use SANITIZER=address or SANITIZER=undefined)
+$(error SANITIZER=$(SANITIZER) is not valid; use SANITIZER=address, undefined or fuzz)
 endif
 
 # BASELINE=1: the element-wise kernels for the x86-64 baseline only (no
@@ -84,7 +93,7 @@ SUPPORT_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench deps asan ubsan clean check-deps FORCE
+.PHONY: all run test bench deps deps-fuzz fuzz fuzz-build asan ubsan clean check-deps FORCE
 # The binary: ./grok, or build-asan/grok and build-ubsan/grok for the
 # sanitizer builds (so they never replace the ordinary one).
 GROK := $(if $(SANITIZER)$(BASELINE),$(BUILD)/grok,grok)
@@ -154,6 +163,46 @@ $(GROK_BASELINE): FORCE
 	@$(MAKE) --no-print-directory BASELINE=1 $(GROK_BASELINE)
 endif
 
+# ---- fuzzing (tests/fuzz/README.md) ---------------------------------------
+# Each tests/fuzz/fuzz_<target>.c is one libFuzzer binary build-fuzz/fuzz/<target>,
+# linked against a clang ASan+UBSan build of the library.  `make fuzz` runs
+# each for FUZZ_SECONDS on its committed corpus tests/fuzz/corpus/<target>/;
+# new inputs go to build-fuzz/corpus/<target>/ and crashes to
+# build-fuzz/crash-<target>-*: fix the bug, then commit the crash input into the
+# corpus (`make test` replays the corpora without clang: tests/test_fuzz.c).
+FUZZ_CC      ?= clang-14
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS   ?= -timeout=10 -rss_limit_mb=2048 -max_len=65536
+FUZZ_TARGETS := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+DEB_FUZZ     := clang-14 libfuzzer-14-dev
+
+deps-fuzz:
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $(DEB_FUZZ)
+
+fuzz:
+	@if ! command -v $(FUZZ_CC) >/dev/null || ! echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+	  $(FUZZ_CC) -fsanitize=fuzzer -x c - -o /dev/null 2>/dev/null; then \
+	  echo "make fuzz needs $(FUZZ_CC) with libFuzzer (Debian: $(DEB_FUZZ)); installing them (make deps-fuzz)"; \
+	  $(MAKE) --no-print-directory deps-fuzz || exit 1; fi
+	@$(MAKE) --no-print-directory SANITIZER=fuzz CC=$(FUZZ_CC) OPT=-O1 fuzz-build
+	@for t in $(FUZZ_TARGETS); do mkdir -p build-fuzz/corpus/$$t; \
+	  echo "== fuzz $$t: $(FUZZ_SECONDS) s"; \
+	  LSAN_OPTIONS=print_suppressions=0 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  build-fuzz/fuzz/$$t $(FUZZ_FLAGS) -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+	    -artifact_prefix=build-fuzz/crash-$$t- build-fuzz/corpus/$$t tests/fuzz/corpus/$$t \
+	    2>build-fuzz/$$t.log; rc=$$?; \
+	  grep -E '^stat::number_of_executed_units|^#[0-9]+ *DONE|cov:' build-fuzz/$$t.log | tail -2; \
+	  if [ $$rc -ne 0 ]; then echo "!! fuzz $$t failed (rc $$rc): see build-fuzz/$$t.log"; exit 1; fi; done
+
+ifeq ($(SANITIZER),fuzz)
+fuzz-build: $(FUZZ_TARGETS:%=$(BUILD)/fuzz/%)
+$(BUILD)/fuzz/%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz_util.h $(BUILD)/libgrok.a | $(DEPS_OK)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< $(BUILD)/libgrok.a $(LDLIBS)
+endif
+
 asan:
 	$(MAKE) SANITIZER=address test
 ubsan:
@@ -165,6 +214,6 @@ check-deps:
 	@sh tests/check_layering.sh
 
 clean:
-	rm -rf build build-asan build-ubsan build-baseline grok
+	rm -rf build build-asan build-ubsan build-baseline build-fuzz grok
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -497,12 +497,86 @@ static int cfg_is_name_char(int ch)
     return isalnum(ch) || ch == '_' || ch == '-' || ch == '*';
 }
 
+/* The @include chain being scanned: the files (device, inode) from the top
+ * file down to the one being read, and the number of includes followed in
+ * all.  libconfig 1.5 follows at most CFG_INCLUDE_DEPTH levels; a cycle, or a
+ * tree of includes larger than CFG_INCLUDE_TOTAL files, is refused here
+ * before libconfig sees it (a self-include would otherwise be read 10
+ * levels deep, repeated at every level). */
+enum { CFG_INCLUDE_DEPTH = 10, CFG_INCLUDE_TOTAL = 64 };
+typedef struct {
+    dev_t dev[CFG_INCLUDE_DEPTH + 1];
+    ino_t ino[CFG_INCLUDE_DEPTH + 1];
+    int depth; /* files on the chain */
+    int total; /* includes followed so far */
+} cfg_includes;
+
+static int cfg_scan_ints(const char *text, const cfg_origin *file, const char *inc_dir,
+                         const char *key, cfg_includes *inc, grok_err *e);
+
+/* Checks the target of `@include "name"` (name[0..len), at o) as libconfig
+ * 1.5 would open it (inc_dir/name whenever there is an include directory,
+ * even for an absolute name), then scans it.  Refused: an empty name, a name
+ * with a backslash or without its closing quote on the line, a target that
+ * is not a regular file (libconfig's scanner calls exit() on a directory),
+ * a cycle, and the limits above. */
+static int cfg_scan_include(const char *name, size_t len, int closed, const cfg_origin *o,
+                            const char *inc_dir, const char *key, cfg_includes *inc, grok_err *e)
+{
+    char where[600], rel[512], full[1024];
+    cfg_fmt_where(where, sizeof where, o, inc_dir);
+    if (!closed || memchr(name, '\\', len))
+        return grok_fail(e, GROK_EINVAL, "%s: @include: the file name needs a closing '\"' on "
+                         "its line and no backslash", where);
+    if (len == 0)
+        return grok_fail(e, GROK_EINVAL, "%s: @include \"\": empty file name", where);
+    if (len >= sizeof rel)
+        return grok_fail(e, GROK_EINVAL, "%s: @include: file name too long", where);
+    snprintf(rel, sizeof rel, "%.*s", (int)len, name);
+    int k = inc_dir ? snprintf(full, sizeof full, "%s/%s", inc_dir, rel)
+                    : snprintf(full, sizeof full, "%s", rel);
+    if (k < 0 || (size_t)k >= sizeof full)
+        return grok_fail(e, GROK_EINVAL, "%s: @include \"%s\": path too long", where, rel);
+    struct stat st;
+    if (stat(full, &st) != 0)
+        return grok_fail(e, GROK_EINVAL, "%s: @include \"%s\": cannot read '%s': %s", where, rel,
+                         full, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return grok_fail(e, GROK_EINVAL, "%s: @include \"%s\": '%s' is not a regular file", where,
+                         rel, full);
+    for (int i = 0; i < inc->depth; i++)
+        if (inc->dev[i] == st.st_dev && inc->ino[i] == st.st_ino)
+            return grok_fail(e, GROK_EINVAL, "%s: @include \"%s\": include cycle (the file is "
+                             "already being included)", where, rel);
+    if (inc->depth > CFG_INCLUDE_DEPTH)
+        return grok_fail(e, GROK_EINVAL, "%s: @include \"%s\": includes nested more than %d deep",
+                         where, rel, CFG_INCLUDE_DEPTH);
+    if (++inc->total > CFG_INCLUDE_TOTAL)
+        return grok_fail(e, GROK_EINVAL, "%s: @include \"%s\": more than %d includes in all",
+                         where, rel, CFG_INCLUDE_TOTAL);
+    int err = 0;
+    char *sub = cfg_read_text(full, &err);
+    if (!sub)
+        return grok_fail(e, err == ENOMEM ? GROK_ENOMEM : GROK_EINVAL,
+                         "%s: @include \"%s\": cannot read '%s': %s", where, rel, full,
+                         strerror(err));
+    inc->dev[inc->depth] = st.st_dev;
+    inc->ino[inc->depth] = st.st_ino;
+    inc->depth++;
+    cfg_origin so = {rel, 0, 1};
+    int rc = cfg_scan_ints(sub, &so, inc_dir, key, inc, e);
+    inc->depth--;
+    free(sub);
+    return rc;
+}
+
 /* Scans libconfig text for an integer literal without the L suffix that does
  * not fit in 32 bits, which libconfig 1.5 would silently wrap.  file is the
  * name for messages (o->file), key (when not NULL) the name to report
- * instead of the one found in the text.  Follows @include up to depth 10. */
+ * instead of the one found in the text.  Checks and follows every @include
+ * (cfg_scan_include); inc holds the chain. */
 static int cfg_scan_ints(const char *text, const cfg_origin *file, const char *inc_dir,
-                         const char *key, int depth, grok_err *e)
+                         const char *key, cfg_includes *inc, grok_err *e)
 {
     const char *groups[16];
     size_t glens[16];
@@ -548,24 +622,12 @@ static int cfg_scan_ints(const char *text, const cfg_origin *file, const char *i
             const char *name = ++s;
             while (*s && *s != '"' && *s != '\n')
                 s++;
-            if (*s != '"' || depth >= 10)
-                continue;
-            char rel[512], full[1024];
-            snprintf(rel, sizeof rel, "%.*s", (int)(s - name), name);
-            s++;
-            if (inc_dir && rel[0] != '/')
-                snprintf(full, sizeof full, "%s/%s", inc_dir, rel);
-            else
-                snprintf(full, sizeof full, "%s", rel);
-            int err = 0;
-            char *sub = cfg_read_text(full, &err);
-            if (!sub)
-                continue; /* libconfig reports the missing include */
-            cfg_origin o = {rel, 0, 1};
-            int rc = cfg_scan_ints(sub, &o, inc_dir, key, depth + 1, e);
-            free(sub);
+            cfg_origin o = *file;
+            o.line = line;
+            int rc = cfg_scan_include(name, (size_t)(s - name), *s == '"', &o, inc_dir, key, inc, e);
             if (rc != GROK_OK)
                 return rc;
+            s++;
         } else if (isalpha(ch) || ch == '*' || ch == '_') {
             last = s;
             while (cfg_is_name_char((unsigned char)*s))
@@ -745,7 +807,8 @@ static int cfg_set_from(cfg_run *c, cfg_origin *org, const char *assignment, gro
         }
     } else {
         snprintf(text, tn, "v = %s;", value);
-        rc = cfg_scan_ints(text, &set, NULL, k->name, 0, e);
+        cfg_includes inc = {.depth = 0};
+        rc = cfg_scan_ints(text, &set, NULL, k->name, &inc, e);
         if (rc == GROK_OK) {
             /* "v = 1; w = 2;" parses: exactly one value named v is required */
             int parsed = config_read_string(&tmp, text);
@@ -847,21 +910,29 @@ static int cfg_apply_root(cfg_loader *L, const config_t *cf, const char *path, g
     return GROK_OK;
 }
 
-static int cfg_read_into(cfg_loader *L, const char *path, grok_err *e)
+int cfg_prescan_file(const char *path, const char *inc_dir, grok_err *e)
 {
     struct stat st;
     if (stat(path, &st) != 0)
         return grok_fail(e, GROK_EIO, "cannot read config '%s': %s", path, strerror(errno));
-    if (S_ISDIR(st.st_mode))
-        return grok_fail(e, GROK_EIO, "cannot read config '%s': %s", path, strerror(EISDIR));
+    if (!S_ISREG(st.st_mode))
+        return grok_fail(e, GROK_EIO, "cannot read config '%s': %s", path,
+                         S_ISDIR(st.st_mode) ? strerror(EISDIR) : "not a regular file");
     int err = 0;
     char *text = cfg_read_text(path, &err);
     if (!text)
         return grok_fail(e, err == ENOMEM ? GROK_ENOMEM : GROK_EIO, "cannot read config '%s': %s",
                          path, strerror(err));
     cfg_origin file = {path, 0, 0};
-    int rc = cfg_scan_ints(text, &file, L->inc_dir, NULL, 0, e);
+    cfg_includes inc = {.dev = {st.st_dev}, .ino = {st.st_ino}, .depth = 1};
+    int rc = cfg_scan_ints(text, &file, inc_dir, NULL, &inc, e);
     free(text);
+    return rc;
+}
+
+static int cfg_read_into(cfg_loader *L, const char *path, grok_err *e)
+{
+    int rc = cfg_prescan_file(path, L->inc_dir, e);
     if (rc != GROK_OK)
         return rc;
 

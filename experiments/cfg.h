@@ -108,6 +108,15 @@ void cfg_fill_derived(cfg_run *c);
  * directory. */
 int cfg_load(cfg_run *c, const char *path, const char *const *sets, int n_sets, grok_err *e);
 
+/* What cfg_load checks in a libconfig file before libconfig reads it (the
+ * sweep files use it too): integer literals that libconfig 1.5 would wrap,
+ * and every @include target, followed as libconfig would (inc_dir/name when
+ * inc_dir is not NULL): an empty name, a target that is not a regular file
+ * (libconfig's scanner would call exit()), an include cycle, nesting deeper
+ * than 10 or more than 64 includes in all are GROK_EINVAL naming the file
+ * and line; an unreadable path, GROK_EIO. */
+int cfg_prescan_file(const char *path, const char *inc_dir, grok_err *e);
+
 /* Applies one override "key=value" (e.g. "model.d_model=256",
  * "optim.betas=[0.9, 0.99]", "task.op=sub" or "task.op=\"sub\"").  The value
  * is read with libconfig's grammar; integers are accepted for float keys;

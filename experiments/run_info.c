@@ -99,19 +99,28 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
         st_file f;
         if ((rc = st_read(&f, path, e)) != GROK_OK)
             return rc;
-        const st_tensor *te = st_find(&f, "epoch"), *th = st_find(&f, "metrics"),
-                        *tw = st_find(&f, "elapsed_s");
+        /* the same checks as resume's: one element each for epoch and
+         * elapsed_s (a zero-length tensor would read its neighbours' bytes) */
+        const void *pe, *pw, *ph;
+        const st_tensor *th = st_find(&f, "metrics");
         const char *st = st_meta_get(&f, "status");
-        if (!te || te->dtype != ST_I64 || !th || th->dtype != ST_F64 || th->ndim != 2 ||
-            th->shape[1] != RUN_METRICS_COLS || !tw || tw->dtype != ST_F64) {
+        if ((rc = run_state_tensor(&f, path, "epoch", ST_I64, 0, 1, &pe, e)) != GROK_OK ||
+            (rc = run_state_tensor(&f, path, "elapsed_s", ST_F64, 0, 1, &pw, e)) != GROK_OK ||
+            (rc = run_state_tensor(&f, path, "metrics", ST_F64, 2, (size_t)-1, &ph, e)) !=
+                GROK_OK) {
             st_file_free(&f);
-            return grok_fail(e, GROK_EFORMAT, "%s: not a grok state (tensors epoch, metrics, "
-                                              "elapsed_s missing or malformed)", path);
+            return rc;
+        }
+        if (th->shape[1] != RUN_METRICS_COLS) {
+            st_file_free(&f);
+            return grok_fail(e, GROK_EFORMAT, "%s: tensor 'metrics' has %" PRId64 " columns, not "
+                             "%d; the file is not a grok state", path, th->shape[1],
+                             RUN_METRICS_COLS);
         }
         int64_t ep;
         double wall;
-        memcpy(&ep, te->data, sizeof ep);
-        memcpy(&wall, tw->data, sizeof wall);
+        memcpy(&ep, pe, sizeof ep);
+        memcpy(&wall, pw, sizeof wall);
         size_t n_rows = (size_t)th->shape[0];
         const double *h = th->data;
         long mem, grk;

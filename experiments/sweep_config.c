@@ -655,10 +655,12 @@ int sweep_load(sweep_spec *s, const char *path, grok_err *e)
     else
         snprintf(dir, sizeof dir, ".");
 
+    int rc = cfg_prescan_file(path, dir, e);
+    if (rc != GROK_OK)
+        return rc;
     config_t cf;
     config_init(&cf);
     config_set_include_dir(&cf, dir);
-    int rc = GROK_OK;
     if (!config_read_file(&cf, path)) {
         if (config_error_type(&cf) == CONFIG_ERR_FILE_IO)
             rc = grok_fail(e, GROK_EIO, "cannot read sweep config '%s': %s", path,

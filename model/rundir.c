@@ -7,6 +7,8 @@
  * by libconfig, the library that wrote its syntax. */
 #include "rundir.h"
 
+#include "group.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
@@ -576,8 +578,31 @@ void rundir_summary_cell(const rundir_summary *s, const char *key, sbuf *b)
 
 /* ---- config.cfg ------------------------------------------------------------ */
 
+/* The first line of text that libconfig would read as an @include (blanks,
+ * then "@include"), or 0. */
+static int rundir_include_line(const char *text)
+{
+    int line = 1;
+    for (const char *s = text; *s; line++) {
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (strncmp(s, "@include", 8) == 0)
+            return line;
+        const char *nl = strchr(s, '\n');
+        if (!nl)
+            break;
+        s = nl + 1;
+    }
+    return 0;
+}
+
 int rundir_config_parse(rundir_config *c, const char *text, const char *what, grok_err *e)
 {
+    c->loaded = 0;
+    int inc = rundir_include_line(text);
+    if (inc)
+        return grok_fail(e, GROK_EFORMAT, "%s:%d: @include in a resolved config (grok writes "
+                         "none; libconfig would read the named file)", what, inc);
     config_init(&c->cf);
     c->loaded = 1;
     if (!config_read_string(&c->cf, text)) {
@@ -657,4 +682,22 @@ const char *rundir_config_text(const rundir_config *c, const char *path, char *b
     buf[0] = '\0';
     rundir_setting_text(s, buf, n, &k);
     return buf;
+}
+
+int rundir_config_operands(const rundir_config *c)
+{
+    const char *kind, *group;
+    int p, degree, order;
+    if (!c || !c->loaded || !config_lookup_string(&c->cf, "task.kind", &kind))
+        return 0;
+    if (!strcmp(kind, "modular"))
+        return config_lookup_int(&c->cf, "task.p", &p) && p >= 2 && p <= 1000 ? p : 0;
+    if (strcmp(kind, "group") || !config_lookup_string(&c->cf, "task.group", &group))
+        return 0;
+    int id = group_id_parse(group);
+    if (id < 0)
+        return 0;
+    group_family fam;
+    group_id_info(id, &fam, &degree, &order);
+    return order;
 }

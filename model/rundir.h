@@ -173,7 +173,9 @@ typedef struct {
     int loaded;
 } rundir_config;
 
-/* GROK_EFORMAT names the file and line libconfig could not read. */
+/* GROK_EFORMAT names the file and line libconfig could not read, or the
+ * line of an @include (refused: a resolved config has none, and libconfig
+ * would open the file it names, relative to the process's directory). */
 int rundir_config_parse(rundir_config *c, const char *text, const char *what, grok_err *e);
 /* Reads dir/config.cfg: 1 read, 0 absent, or a negative status. */
 int rundir_config_read(rundir_config *c, const char *dir, grok_err *e);
@@ -183,6 +185,13 @@ void rundir_config_free(rundir_config *c);
  * same (with ".0" when integral, as libconfig writes them), strings without
  * quotes, arrays as "[0.9, 0.98]".  Returns buf, or NULL when absent. */
 const char *rundir_config_text(const rundir_config *c, const char *path, char *buf, size_t n);
+
+/* The range of the two operands of the task config c describes (a, b in
+ * 0..range-1 for a modular task, x, y for a group task): task.p (2..1000) or
+ * the order of task.group; 0 when the config has no such task (parity, a
+ * missing or invalid key), so a reader can size and check operand indices
+ * from the config instead of from the largest index a file holds. */
+int rundir_config_operands(const rundir_config *c);
 
 /* The shortest "%.Ng" text of x that reads back as x (N <= 17). */
 void rundir_fmt_double(char *buf, size_t n, double x);

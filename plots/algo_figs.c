@@ -390,21 +390,27 @@ int fig_logit_sd(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
         return 0;
     int cs = plot_table_col(t, "s"), cd = plot_table_col(t, "d"), cl = plot_table_col(t, "logit");
     size_t n = t->n_rows;
-    int p = 0;
-    for (size_t i = 0; i < n; i++) {
-        int sv = algo_index(plot_table_at(t, i, cs)), dv = algo_index(plot_table_at(t, i, cd));
-        if (sv < 0 || dv < 0 || sv >= 100000 || dv >= 100000) {
-            sbuf_printf(why, "logit_sd.tsv row %zu: s or d is not a small index", i + 1);
-            return 0;
-        }
-        p = sv + 1 > p ? sv + 1 : p;
-        p = dv + 1 > p ? dv + 1 : p;
-    }
+    /* p x p from the run's config (task.p), never from the largest index
+     * in the file (a 35-byte row could ask for 80 GB) */
+    const int p = r->n_operands;
     if (p < 2) {
-        sbuf_puts(why, "logit_sd.tsv covers fewer than 2 x 2 inputs");
+        sbuf_puts(why, "config.cfg does not give the operand range (task.p) that sizes the "
+                       "logit_sd grid");
         return 0;
     }
+    for (size_t i = 0; i < n; i++) {
+        int sv = algo_index(plot_table_at(t, i, cs)), dv = algo_index(plot_table_at(t, i, cd));
+        if (sv < 0 || dv < 0 || sv >= p || dv >= p) {
+            sbuf_printf(why, "logit_sd.tsv row %zu: s or d is not an index in 0..%d (config.cfg)",
+                        i + 1, p - 1);
+            return 0;
+        }
+    }
     size_t pp = (size_t)p * (size_t)p;
+    if (2 * n < pp) {
+        sbuf_printf(why, "logit_sd.tsv has %zu rows, fewer than half the %d x %d grid", n, p, p);
+        return 0;
+    }
     double *L = malloc(pp * sizeof *L);
     if (!L)
         return GROK_ENOMEM;

@@ -529,6 +529,14 @@ static int plot_neuron_cmp(const void *pa, const void *pb)
     return a->neuron < b->neuron ? -1 : a->neuron > b->neuron;
 }
 
+/* Indices read from a table (neurons, frequencies) are integers in
+ * 0..PLOT_MAX_INDEX before they are cast to int. */
+enum { PLOT_MAX_INDEX = 100000000 };
+static int plot_small_int(double x)
+{
+    return x >= 0 && x <= PLOT_MAX_INDEX && x == floor(x);
+}
+
 static int plot_int_cmp(const void *pa, const void *pb)
 {
     int a = *(const int *)pa, b = *(const int *)pb;
@@ -544,6 +552,17 @@ static int fig_neurons(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     const plot_table *t = &r->neurons;
     int cn = plot_table_col(t, "neuron"), cf = plot_table_col(t, "freq"), cv = plot_table_col(t, "frac_explained");
     size_t n = t->n_rows;
+    /* neuron and freq are cast to int: each must be an integer in range
+     * (freq may be none/NaN: a neuron without a frequency) */
+    for (size_t i = 0; i < n; i++) {
+        double v = plot_table_at(t, i, cn), f = plot_table_at(t, i, cf);
+        if (!plot_small_int(v) || (f == f && !plot_small_int(f))) {
+            sbuf_printf(why, "neurons.tsv line %d: neuron %s, freq %s: not an integer in 0..%d",
+                        t->tsv.line[i], t->tsv.text[i * (size_t)t->tsv.n_cols + (size_t)cn],
+                        t->tsv.text[i * (size_t)t->tsv.n_cols + (size_t)cf], PLOT_MAX_INDEX);
+            return 0;
+        }
+    }
     plot_neuron *nv = malloc(n * sizeof *nv);
     int *groups = malloc((n + (size_t)r->n_key_freqs + 1) * sizeof *groups);
     if (!nv || !groups) {
@@ -696,23 +715,33 @@ static int fig_attention(const void *data, const plot_ctx *c, sbuf *s, sbuf *why
     snprintf(op_b, sizeof op_b, "$%s$", cols[1]);
     snprintf(att_to, sizeof att_to, "attention from = to $%s$", cols[0]);
     size_t n = t->n_rows;
-    int p = 0;
+    /* The grid is p x p per panel, p from the run's config (task.p or the
+     * group's order), never from the largest index in the file: a row
+     * outside 0..p-1 is refused. */
+    const int p = r->n_operands;
+    if (p < 2) {
+        sbuf_puts(why, "config.cfg does not give the operand range (task.p or task.group) "
+                       "that sizes the attention grid");
+        return 0;
+    }
     enum { MAX_PANELS = 64 };
     plot_panel panels[MAX_PANELS];
     int n_panels = 0;
     for (size_t i = 0; i < n; i++) {
         double a = plot_table_at(t, i, ca), b = plot_table_at(t, i, cb), h = plot_table_at(t, i, ch);
         double l = cl >= 0 ? plot_table_at(t, i, cl) : 0;
-        if (!(a >= 0 && b >= 0 && h >= 0 && l >= 0 && a < 100000 && b < 100000 && h < 1000 &&
-              l < 1000)) {
-            sbuf_printf(why, "attention.tsv row %zu: %s, %s, head or layer is not a small index",
-                        i + 1, cols[0], cols[1]);
+        if (!(a >= 0 && b >= 0 && a < p && b < p && a == floor(a) && b == floor(b))) {
+            sbuf_printf(why, "attention.tsv line %d: %s = %s, %s = %s: not an operand in 0..%d "
+                        "(config.cfg)", t->tsv.line[i], cols[0],
+                        t->tsv.text[i * (size_t)t->tsv.n_cols + (size_t)ca], cols[1],
+                        t->tsv.text[i * (size_t)t->tsv.n_cols + (size_t)cb], p - 1);
             return 0;
         }
-        if ((int)a + 1 > p)
-            p = (int)a + 1;
-        if ((int)b + 1 > p)
-            p = (int)b + 1;
+        if (!(h >= 0 && l >= 0 && h < 1000 && l < 1000 && h == floor(h) && l == floor(l))) {
+            sbuf_printf(why, "attention.tsv line %d: head or layer is not a small index",
+                        t->tsv.line[i]);
+            return 0;
+        }
         int found = 0;
         for (int k = 0; k < n_panels && !found; k++)
             found = panels[k].layer == (int)l && panels[k].head == (int)h;
@@ -734,11 +763,15 @@ static int fig_attention(const void *data, const plot_ctx *c, sbuf *s, sbuf *why
             panels[j] = panels[j - 1];
             panels[j - 1] = tmp;
         }
-    if (p < 2) {
-        sbuf_puts(why, "attention.tsv covers fewer than 2 x 2 inputs");
+    size_t pp = (size_t)p * (size_t)p;
+    /* every (operand pair, head) has its row (p (p - 1) pairs when b = 0
+     * is left out): a file with fewer than half the grid's cells is not one
+     * grok wrote, and sizes no allocation */
+    if (2 * n < pp * (size_t)n_panels) {
+        sbuf_printf(why, "attention.tsv has %zu rows, fewer than half the %d x %d grid of its %d "
+                    "heads", n, p, p, n_panels);
         return 0;
     }
-    size_t pp = (size_t)p * (size_t)p;
     double *grid = malloc(pp * (size_t)n_panels * sizeof *grid);
     if (!grid)
         return GROK_ENOMEM;

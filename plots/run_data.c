@@ -165,6 +165,11 @@ int plot_run_load(const char *dir, plot_run **out, grok_err *e)
         return rc;
     }
     summary_load(r);
+    rundir_config cf;
+    if (rundir_config_read(&cf, dir, NULL) > 0) {
+        r->n_operands = rundir_config_operands(&cf);
+        rundir_config_free(&cf);
+    }
     *out = r;
     return GROK_OK;
 }

@@ -53,6 +53,10 @@ struct plot_run {
     int key_freqs[PLOT_MAX_KEY_FREQS];
     char fourier_reason[256]; /* why the Fourier measures do not apply; "" when they do */
     char verdict[32];         /* algorithm.verdict ("clock", "pizza", ...); "" when absent */
+
+    /* config.cfg: the range of the task's two operands (rundir_config_operands);
+     * 0 when config.cfg is missing, unreadable or names no such task */
+    int n_operands;
 };
 
 /* The table read from file (a RUNDIR_* name), or NULL for a file the run

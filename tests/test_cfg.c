@@ -24,6 +24,7 @@
 #include <string.h>
 #include <dirent.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -519,6 +520,68 @@ static void test_include_relative_to_file(void **state)
     expect_error(sub, "main4.cfg", "@include \"wide.cfg\"\n", NULL, 0, GROK_EINVAL, want,
                  "32-bit int", (const char *)NULL);
     printf("# @include read relative to the config's directory; errors name the included file\n");
+}
+
+/* Include targets libconfig 1.5 cannot take: "" and a directory made its
+ * scanner call exit(2); a self-include was followed 10 levels deep (4 in one
+ * file took 12 s).  Each is refused before libconfig sees it, with the file
+ * and line, and the process survives to check the message. */
+static void test_include_bad_targets(void **state)
+{
+    const char *dir = *state;
+    char sub[512], want[700];
+    snprintf(sub, sizeof sub, "%s/inc2", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    assert_int_equal(mkdir(strcat(strcpy(want, sub), "/adir"), 0700), 0);
+    expect_error(sub, "empty.cfg", "seed = 1;\n@include \"\"\n", NULL, 0, GROK_EINVAL,
+                 "empty.cfg:2: @include \"\": empty file name", (const char *)NULL);
+    expect_error(sub, "dir.cfg", "@include \"adir\"\n", NULL, 0, GROK_EINVAL,
+                 "dir.cfg:1: @include \"adir\"", "is not a regular file", (const char *)NULL);
+    expect_error(sub, "miss.cfg", "\n\n@include \"nowhere.cfg\"\n", NULL, 0, GROK_EINVAL,
+                 "miss.cfg:3: @include \"nowhere.cfg\": cannot read", (const char *)NULL);
+    expect_error(sub, "open.cfg", "@include \"base.cfg\nseed = 1;\n", NULL, 0, GROK_EINVAL,
+                 "open.cfg:1: @include: the file name needs a closing", (const char *)NULL);
+    /* the issue's 94-byte file: four self-includes */
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    expect_error(sub, "self.cfg",
+                 "@include \"self.cfg\"\n@include \"self.cfg\"\n@include \"self.cfg\"\n"
+                 "@include \"self.cfg\"\n",
+                 NULL, 0, GROK_EINVAL, "self.cfg:1: @include \"self.cfg\": include cycle",
+                 (const char *)NULL);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double secs = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+    printf("# four self-includes refused in %.3f s\n", secs);
+    assert_true(secs < 1.0);
+    /* a cycle through a second file names the file that closes it */
+    free(write_file(sub, "b.cfg", "seed = 2;\n@include \"a.cfg\"\n"));
+    expect_error(sub, "a.cfg", "@include \"b.cfg\"\n", NULL, 0, GROK_EINVAL,
+                 "b.cfg:2: @include \"a.cfg\": include cycle", (const char *)NULL);
+    /* a diamond without a cycle, 2^8 paths: the total is capped */
+    for (int i = 0; i < 8; i++) {
+        char name[32], text[128];
+        snprintf(name, sizeof name, "d%d.cfg", i);
+        snprintf(text, sizeof text, "@include \"d%d.cfg\"\n@include \"d%d.cfg\"\n", i + 1, i + 1);
+        free(write_file(sub, name, text));
+    }
+    free(write_file(sub, "d8.cfg", "seed = 3;\n"));
+    expect_error(sub, "diamond.cfg", "@include \"d0.cfg\"\n", NULL, 0, GROK_EINVAL,
+                 "more than 64 includes in all", (const char *)NULL);
+    /* the same through --set (relative to the process's directory) */
+    char set[600];
+    snprintf(set, sizeof set, "seed=1;\n@include \"%s\"", sub);
+    const char *sets[] = {set};
+    expect_error(NULL, NULL, NULL, sets, 1, GROK_EINVAL, "is not a regular file", (const char *)NULL);
+    const char *sets2[] = {"seed=1;\n@include \"\""};
+    expect_error(NULL, NULL, NULL, sets2, 1, GROK_EINVAL, "empty file name", (const char *)NULL);
+    /* a good include still reads */
+    free(write_file(sub, "ok_base.cfg", "seed = 9;\n"));
+    char *ok = write_file(sub, "ok.cfg", "@include \"ok_base.cfg\"\n");
+    cfg_run c;
+    grok_err e = {{0}};
+    assert_int_equal(cfg_load(&c, ok, NULL, 0, &e), GROK_OK);
+    assert_true(c.seed == 9);
+    free(ok);
 }
 
 /* ---- errors in files ---------------------------------------------------------- */
@@ -1024,6 +1087,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip_exact, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_set_overrides),
         cmocka_unit_test_setup_teardown(test_include_relative_to_file, tu_setup_dir,
+                                        tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_include_bad_targets, tu_setup_dir,
                                         tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_file_unknown_keys, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_file_wrong_types, tu_setup_dir, tu_teardown_dir),

@@ -282,6 +282,11 @@ static void write_fake_run(const char *dir, const fake_opts *o)
     }
     write_text(dir, "neurons.tsv", s.data);
 
+    /* config.cfg: the operand range that sizes the attention grid */
+    sbuf_clear(&s);
+    sbuf_printf(&s, "task = {\n  kind = \"modular\";\n  p = %d;\n};\n", P);
+    write_text(dir, "config.cfg", s.data);
+
     /* attention.tsv: 4 heads, periodic in a */
     sbuf_clear(&s);
     sbuf_puts(&s, o->layer_col ? "layer\ta\tb\thead\tatt_a\tatt_b\tatt_eq\n"
@@ -805,6 +810,69 @@ static void test_tex_and_pdf_text(void **state)
     assert_string_equal(out[1], "loss.pdf");
     assert_int_equal(plot_outputs("loss", PLOT_PNG, out), 1);
     assert_string_equal(out[0], "loss.png");
+}
+
+/* Tables a user could hand the figures, each found by fuzzing: every one is
+ * refused with its reason, nothing is cast out of range and no allocation is
+ * sized from an index in the file. */
+static void test_hostile_tables(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    fake_opts o = {0};
+    write_fake_run(dir, &o);
+    static const struct {
+        const char *file, *text, *fig, *why;
+    } cases[] = {
+        /* double -> int casts of neurons.tsv (undefined behaviour before) */
+        {"neurons.tsv", "neuron\tfreq\tfrac_explained\n0\t3\t0.9\n1e300\t3\t0.9\n", "neurons",
+         "neurons.tsv line 3: neuron 1e300, freq 3: not an integer in 0..100000000"},
+        {"neurons.tsv", "neuron\tfreq\tfrac_explained\n0\t-1e20\t0.9\n", "neurons",
+         "neurons.tsv line 2: neuron 0, freq -1e20: not an integer"},
+        {"neurons.tsv", "neuron\tfreq\tfrac_explained\n0\tinf\t0.9\n", "neurons",
+         "neurons.tsv line 2: neuron 0, freq inf: not an integer"},
+        {"neurons.tsv", "neuron\tfreq\tfrac_explained\nnan\t2\t0.9\n", "neurons",
+         "neurons.tsv line 2: neuron nan, freq 2: not an integer"},
+        /* the 28-byte file that took 531 MB, and a row asking for 80 GB */
+        {"attention.tsv", "a\tb\thead\tatt_a\n4999\t0\t0\t1\n", "attention",
+         "attention.tsv line 2: a = 4999, b = 0: not an operand in 0..22 (config.cfg)"},
+        {"attention.tsv", "a\tb\thead\tatt_a\n0\t99999\t999\t1\n", "attention",
+         "attention.tsv line 2: a = 0, b = 99999: not an operand in 0..22"},
+        {"attention.tsv", "a\tb\thead\tatt_a\n1.5\t0\t0\t1\n", "attention",
+         "attention.tsv line 2: a = 1.5, b = 0: not an operand"},
+        {"attention.tsv", "a\tb\thead\tatt_a\n1\t0\t0\t1\n2\t2\t0\t1\n", "attention",
+         "attention.tsv has 2 rows, fewer than half the 23 x 23 grid of its 1 heads"},
+        /* empty (0-byte) tables */
+        {"neurons.tsv", "", "neurons", "neurons.tsv: empty (no header row)"},
+        {"attention.tsv", "", "attention", "attention.tsv: empty (no header row)"},
+        /* logit_sd.tsv sized its grid from its largest index too */
+        {"logit_sd.tsv", "s\td\tlogit\n99999\t99999\t1\n", "logit_sd",
+         "logit_sd.tsv row 1: s or d is not an index in 0..22 (config.cfg)"},
+        {"logit_spectrum.tsv", "", "logit_spectrum", "logit_spectrum.tsv: empty (no rows)"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        write_fake_run(dir, &o);
+        write_text(dir, cases[i].file, cases[i].text);
+        plot_run *r;
+        grok_err e = {{0}};
+        assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+        char *why = skip_reason(r, cases[i].fig);
+        printf("# %s: skipped: %s\n", cases[i].fig, why);
+        tu_assert_contains(why, cases[i].why);
+        free(why);
+        plot_run_free(r);
+    }
+    /* without config.cfg the attention grid has no size */
+    write_fake_run(dir, &o);
+    remove_file(dir, "config.cfg");
+    plot_run *r;
+    grok_err e = {{0}};
+    assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+    char *why = skip_reason(r, "attention");
+    tu_assert_contains(why, "config.cfg does not give the operand range");
+    free(why);
+    plot_run_free(r);
+    tu_rm_tmp_dir(dir);
 }
 
 static void test_skip_notes(void **state)
@@ -1424,7 +1492,7 @@ static void test_algo_skips(void **state)
                    "columns"},
         {"embed_circles", "embed_circles.tsv row 1: k or token is not a small index"},
         {"excluded_freq", "excluded_freq.tsv has one measured epoch; the heatmap needs two"},
-        {"logit_sd", "logit_sd.tsv covers fewer than 2 x 2 inputs"},
+        {"logit_sd", "logit_sd.tsv has 1 rows, fewer than half the 23 x 23 grid"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *why = skip_reason(r, cases[i].fig);
@@ -2205,6 +2273,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_logit_spectrum_script, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_tex_and_pdf_text, setup_run, teardown_run),
         cmocka_unit_test(test_skip_notes),
+        cmocka_unit_test(test_hostile_tables),
         cmocka_unit_test(test_thinning),
         cmocka_unit_test(test_bad_arguments),
         cmocka_unit_test(test_missing_gnuplot),

@@ -51,6 +51,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "run.h"
 #include "safetensors.h"
 #include "task.h"
 #include "testutil.h"
@@ -1232,6 +1233,56 @@ static void test_bad_input(void **state)
  * (other kernels sum in other orders), so losses are compared with a
  * tolerance: 1e-4 relative, far above fp32 rounding drift over 30 Adam steps
  * on this small model and far below any real difference in the arithmetic. */
+/* grok info on a state.safetensors whose epoch or elapsed_s tensor is not
+ * one element: it read the neighbouring tensors' bytes as the epoch ("60 of
+ * 60 epochs done"); now it names the tensor and refuses, as resume does.
+ * No training: the config and the state are written here. */
+static void test_info_state_counts(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    char *cfg = tu_path_in(dir, "config.cfg");
+    tu_write_text(cfg, "train = { epochs = 60; };\n");
+    char *path = tu_path_in(dir, "state.safetensors");
+    int64_t ep = 60;
+    double wall = 1.5, hist[2 * RUN_METRICS_COLS] = {0};
+    static const struct {
+        int ndim_e, n_e, ndim_w, n_w;
+        const char *want;
+    } cases[] = {
+        {0, 1, 0, 1, NULL},
+        {1, 0, 0, 1, "tensor 'epoch' is I64 with 1 dimensions and 0 elements"},
+        {0, 1, 1, 0, "tensor 'elapsed_s' is F64 with 1 dimensions and 0 elements"},
+        {1, 2, 0, 1, "tensor 'epoch' is I64 with 1 dimensions and 2 elements"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        int64_t two[2] = {ep, ep};
+        st_tensor t[3] = {
+            {"epoch", ST_I64, cases[i].ndim_e, {cases[i].n_e}, cases[i].n_e == 2 ? (void *)two : &ep},
+            {"elapsed_s", ST_F64, cases[i].ndim_w, {cases[i].n_w}, &wall},
+            {"metrics", ST_F64, 2, {2, RUN_METRICS_COLS}, hist},
+        };
+        grok_err e = {{0}};
+        assert_int_equal(st_write(path, t, 3, NULL, 0, &e), GROK_OK);
+        sbuf out;
+        sbuf_init(&out);
+        int rc = run_info(dir, &out, &e);
+        printf("   case %zu: rc %d: %s\n", i, rc, rc ? e.msg : "ok");
+        if (!cases[i].want) {
+            assert_int_equal(rc, GROK_OK);
+            tu_assert_contains(out.data, "60 of 60 epochs");
+        } else {
+            assert_int_equal(rc, GROK_EFORMAT);
+            tu_assert_contains(e.msg, cases[i].want);
+            tu_assert_contains(e.msg, "state.safetensors");
+        }
+        sbuf_free(&out);
+    }
+    free(cfg);
+    free(path);
+    tu_rm_tmp_dir(dir);
+}
+
 static void test_kernels(void **state)
 {
     ctx *c = *state;
@@ -1311,6 +1362,7 @@ int main(void)
         cmocka_unit_test(test_kill_resume),
         cmocka_unit_test(test_task_kinds),
         cmocka_unit_test(test_bad_input),
+        cmocka_unit_test(test_info_state_counts),
         cmocka_unit_test(test_kernels),
         cmocka_unit_test(test_vector_clones),
         cmocka_unit_test(test_rules_kill_resume),

@@ -315,6 +315,35 @@ static void test_config(void **state)
     printf("# %s\n", e.msg);
     tu_assert_contains(e.msg, "bad.cfg:3: ");
 
+    /* @include is refused before libconfig opens anything: an empty name or
+     * a directory made libconfig 1.5 call exit(2) */
+    static const char *const incs[] = {"a = 1;\n@include \"\"\n", "  @include \"/tmp\"\n",
+                                       "a = 1;\n\t@include \"config.cfg\"\n"};
+    static const char *const inc_at[] = {"inc.cfg:2: @include", "inc.cfg:1: @include",
+                                         "inc.cfg:2: @include"};
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(rundir_config_parse(&c, incs[i], "inc.cfg", &e), GROK_EFORMAT);
+        tu_assert_contains(e.msg, inc_at[i]);
+        rundir_config_free(&c);
+    }
+    /* the operand range: task.p, the group's order, 0 otherwise */
+    static const struct {
+        const char *text;
+        int want;
+    } ops[] = {{"task = { kind = \"modular\"; p = 59; };", 59},
+               {"task = { kind = \"modular\"; p = 5000; };", 0},
+               {"task = { kind = \"group\"; group = \"S5\"; p = 59; };", 120},
+               {"task = { kind = \"group\"; group = \"D7\"; };", 14},
+               {"task = { kind = \"group\"; group = \"S9\"; };", 0},
+               {"task = { kind = \"parity\"; p = 59; };", 0},
+               {"seed = 1;", 0}};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        assert_int_equal(rundir_config_parse(&c, ops[i].text, "ops.cfg", &e), GROK_OK);
+        assert_int_equal(rundir_config_operands(&c), ops[i].want);
+        rundir_config_free(&c);
+    }
+    assert_int_equal(rundir_config_operands(NULL), 0);
+
     /* the config grok writes, read back */
     cfg_run def;
     cfg_defaults(&def);
