@@ -560,6 +560,11 @@ static int cfg_scan_include(const char *name, size_t len, int closed, const cfg_
         return grok_fail(e, err == ENOMEM ? GROK_ENOMEM : GROK_EINVAL,
                          "%s: @include \"%s\": cannot read '%s': %s", where, rel, full,
                          strerror(err));
+    if ((off_t)strlen(sub) < st.st_size) {
+        free(sub);
+        return grok_fail(e, GROK_EINVAL, "%s: @include \"%s\": '%s' holds a NUL byte (not a "
+                         "config text)", where, rel, full);
+    }
     inc->dev[inc->depth] = st.st_dev;
     inc->ino[inc->depth] = st.st_ino;
     inc->depth++;
@@ -923,6 +928,12 @@ int cfg_prescan_file(const char *path, const char *inc_dir, grok_err *e)
     if (!text)
         return grok_fail(e, err == ENOMEM ? GROK_ENOMEM : GROK_EIO, "cannot read config '%s': %s",
                          path, strerror(err));
+    /* the scan stops at a NUL byte, libconfig's scanner does not: an
+     * @include after one would escape the checks */
+    if ((off_t)strlen(text) < st.st_size) {
+        free(text);
+        return grok_fail(e, GROK_EINVAL, "%s: holds a NUL byte (not a config text)", path);
+    }
     cfg_origin file = {path, 0, 0};
     cfg_includes inc = {.dev = {st.st_dev}, .ino = {st.st_ino}, .depth = 1};
     int rc = cfg_scan_ints(text, &file, inc_dir, NULL, &inc, e);

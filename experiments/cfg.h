@@ -114,7 +114,8 @@ int cfg_load(cfg_run *c, const char *path, const char *const *sets, int n_sets, 
  * inc_dir is not NULL): an empty name, a target that is not a regular file
  * (libconfig's scanner would call exit()), an include cycle, nesting deeper
  * than 10 or more than 64 includes in all are GROK_EINVAL naming the file
- * and line; an unreadable path, GROK_EIO. */
+ * and line, and so is a file holding a NUL byte (the checks stop there,
+ * libconfig's scanner does not); an unreadable path, GROK_EIO. */
 int cfg_prescan_file(const char *path, const char *inc_dir, grok_err *e);
 
 /* Applies one override "key=value" (e.g. "model.d_model=256",

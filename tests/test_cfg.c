@@ -574,6 +574,26 @@ static void test_include_bad_targets(void **state)
     expect_error(NULL, NULL, NULL, sets, 1, GROK_EINVAL, "is not a regular file", (const char *)NULL);
     const char *sets2[] = {"seed=1;\n@include \"\""};
     expect_error(NULL, NULL, NULL, sets2, 1, GROK_EINVAL, "empty file name", (const char *)NULL);
+    /* an @include after a NUL byte escaped the scan (found by fuzzing) */
+    {
+        char *nul = tu_path_in(sub, "nul.cfg");
+        FILE *f = fopen(nul, "wb");
+        assert_non_null(f);
+        static const char bytes[] = "seed = 1;\n\0\n@include \"\"\n";
+        assert_int_equal(fwrite(bytes, 1, sizeof bytes - 1, f), sizeof bytes - 1);
+        assert_int_equal(fclose(f), 0);
+        cfg_run c;
+        grok_err e = {{0}};
+        assert_int_equal(cfg_load(&c, nul, NULL, 0, &e), GROK_EINVAL);
+        tu_assert_contains(e.msg, "nul.cfg: holds a NUL byte");
+        free(write_file(sub, "incnul.cfg", "@include \"nul.cfg\"\n"));
+        char *inc = tu_path_in(sub, "incnul.cfg");
+        assert_int_equal(cfg_load(&c, inc, NULL, 0, &e), GROK_EINVAL);
+        tu_assert_contains(e.msg, "'" );
+        tu_assert_contains(e.msg, "holds a NUL byte");
+        free(inc);
+        free(nul);
+    }
     /* a good include still reads */
     free(write_file(sub, "ok_base.cfg", "seed = 9;\n"));
     char *ok = write_file(sub, "ok.cfg", "@include \"ok_base.cfg\"\n");
