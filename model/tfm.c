@@ -1380,13 +1380,17 @@ void tfm_forward_ref(const tfm_model *m, const int32_t *tokens, int N, double *l
  * gives that example's own gradient.  So examples go to the batch in order
  * until one would share a wanted (token, position) pair with an example
  * already in it; then the batch runs, and the next starts there. */
+/* position t wanted by pos_mask (0: every position; bits beyond 31 never) */
+static int pos_wanted(unsigned pos_mask, int t)
+{
+    return pos_mask == 0 || (t < 32 && (pos_mask >> t & 1u));
+}
+
 void tfm_embed_grad(tfm_model *m, tfm_acts *a, const int32_t *tokens, const int32_t *cls, int n,
                     unsigned pos_mask, float *out)
 {
     const tfm_config *c = &m->cfg;
     const int T = c->n_ctx, D = c->d_model, Vo = c->d_vocab_out;
-    if (pos_mask == 0 || T >= 32)
-        pos_mask = T >= 32 ? ~0u : (1u << T) - 1u;
     memset(out, 0, (size_t)n * T * D * sizeof(float));
     for (int i0 = 0; i0 < n;) {
         memset(a->eg_used, 0, (size_t)a->VT);
@@ -1395,11 +1399,11 @@ void tfm_embed_grad(tfm_model *m, tfm_acts *a, const int32_t *tokens, const int3
             const int32_t *tok = tokens + (size_t)i1 * T;
             int clash = 0;
             for (int t = 0; t < T && !clash; t++)
-                clash = (pos_mask >> t & 1u) && a->eg_used[tok[t] * T + t];
+                clash = pos_wanted(pos_mask, t) && a->eg_used[tok[t] * T + t];
             if (clash)
                 break;
             for (int t = 0; t < T; t++)
-                if (pos_mask >> t & 1u)
+                if (pos_wanted(pos_mask, t))
                     a->eg_used[tok[t] * T + t] = 1;
         }
         const int nb = i1 - i0;
@@ -1411,7 +1415,7 @@ void tfm_embed_grad(tfm_model *m, tfm_acts *a, const int32_t *tokens, const int3
         tfm_backward(m, a, tb, nb);
         for (int i = 0; i < nb; i++)
             for (int t = 0; t < T; t++)
-                if (pos_mask >> t & 1u) {
+                if (pos_wanted(pos_mask, t)) {
                     const int r = a->vt_row[tb[(size_t)i * T + t] * T + t];
                     memcpy(out + ((size_t)(i0 + i) * T + t) * D, a->d_tab + (size_t)r * D,
                            (size_t)D * sizeof(float));
