@@ -392,6 +392,7 @@ typedef struct {
     int reached;     /* first: the threshold was reached */
     double v;
     repro_phase phase;
+    char text[64];   /* last: a cell that is not a number ("41,32"), else "" */
 } repro_val;
 
 /* The first row of t whose column col passes (>= or <=) x, or -1. */
@@ -481,6 +482,12 @@ static void repro_point(const char *pdir, const cfg_run *c, const repro_metric *
             }
             out->have = isfinite(v);
             out->v = v;
+            const char *cell = t->text[(size_t)(t->n_rows - 1) * (size_t)t->n_cols + (size_t)col];
+            if (m->kind == RM_LAST && !isfinite(v) && cell && cell[0] && strcmp(cell, "none") &&
+                strcmp(cell, "null") && strcmp(cell, "nan")) {
+                out->have = 1;
+                snprintf(out->text, sizeof out->text, "%s", cell);
+            }
         }
     }
     rundir_tsv_free(&met);
@@ -513,7 +520,7 @@ static void repro_pool(sbuf *b, const repro_metric *m, const repro_val *v, int n
         n_done += v[i].done;
     }
     if (n_have == 0) {
-        sbuf_puts(b, "pending");
+        sbuf_puts(b, n_done > 0 ? "none" : "pending");
         return;
     }
     if (m->kind == RM_PHASE) {
@@ -536,6 +543,25 @@ static void repro_pool(sbuf *b, const repro_metric *m, const repro_val *v, int n
         }
         return;
     }
+    if (m->kind == RM_LAST && v[0].text[0]) {
+        /* text cells: each distinct one with its count, in order of first sight */
+        int first = 1;
+        for (int i = 0; i < n; i++) {
+            if (!v[i].have || !v[i].text[0])
+                continue;
+            int seen = 0, count = 0;
+            for (int j = 0; j < n; j++) {
+                seen |= j < i && v[j].have && strcmp(v[j].text, v[i].text) == 0;
+                count += v[j].have && strcmp(v[j].text, v[i].text) == 0;
+            }
+            if (!seen)
+                sbuf_printf(b, "%s%s x%d", first ? "" : "; ", v[i].text, count);
+            first = 0;
+        }
+        if (n_done < n)
+            sbuf_printf(b, " *%d/%d done", n_done, n);
+        return;
+    }
     double *x = malloc((size_t)n * sizeof *x);
     if (!x) {
         sbuf_puts(b, "?");
@@ -552,7 +578,7 @@ static void repro_pool(sbuf *b, const repro_metric *m, const repro_val *v, int n
         qsort(x, (size_t)k, sizeof *x, repro_cmp_double);
         double med = k % 2 ? x[k / 2] : 0.5 * (x[k / 2 - 1] + x[k / 2]);
         repro_num(b, med, integral && k % 2);
-        if (k > 1) {
+        if (k > 1 && x[0] != x[k - 1]) {
             sbuf_puts(b, " [");
             repro_num(b, x[0], integral);
             sbuf_puts(b, ", ");
@@ -815,6 +841,11 @@ static int repro_run(const char *name, const char *folder, const repro_args *a, 
     return status;
 }
 
+static int repro_cmp_name(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 /* --list: every claim file of the papers folder with its paper and claim. */
 static int repro_list(void)
 {
@@ -842,7 +873,7 @@ static int repro_list(void)
         }
     }
     closedir(d);
-    qsort(names, (size_t)n, sizeof *names, (int (*)(const void *, const void *))strcmp);
+    qsort(names, (size_t)n, sizeof *names, repro_cmp_name);
     int status = 0;
     for (int i = 0; i < n; i++) {
         char path[SWEEP_PATH_MAX];
