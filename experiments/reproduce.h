@@ -8,9 +8,10 @@
  *     says   = "weight decay decides the delay";   # the claim, one sentence
  *     theirs = ["never", "~10,000", ...];          # their number: one text, or
  *                                                  # one per value of `by`
- *     by     = "optim.weight_decay";               # optional: an axis of the
- *                                                  # sweep; a row per value, the
- *                                                  # other axes (seeds) pooled
+ *     by     = "optim.weight_decay";               # optional: an axis (or a list
+ *                                                  # of up to 3) of the sweep; a
+ *                                                  # row per value (combination),
+ *                                                  # the other axes (seeds) pooled
  *     report = ["first test_acc >= 0.99", ...];    # our numbers, one column each
  *     after  = ["varma2023_grok"];                 # optional: claims run first
  *                                                  # (their runs feed init.from)
@@ -21,8 +22,13 @@
  *   first COL >= X [steps]   the first evaluation whose metrics.tsv column COL
  *   first COL <= X [steps]   passes X: its epoch (or optimizer step); "never"
  *   last COL                 COL's value in the last row of metrics.tsv, else
- *                            of measures.tsv
+ *                            of measures.tsv (a text cell such as key_irreps
+ *                            "41,32" is pooled as each distinct text with
+ *                            its count)
  *   max COL | min COL        over the rows of metrics.tsv, else measures.tsv
+ *   delay [ACC] [steps]      epochs (or steps) from the first evaluation with
+ *                            train accuracy >= ACC (0.99) to the first with
+ *                            test accuracy >= ACC
  *   phase [ACC [GAP]]        Liu et al. 2022's phase from the first steps with
  *                            train and test accuracy >= ACC (0.9): comprehension
  *                            (both, test within GAP steps, 1000), grokking
