@@ -5,6 +5,8 @@
 #   make run        build and run the default experiment into runs/nanda2023_mod_add
 #   make test       build and run every test (prints "P passed, F failed")
 #   make bench      the performance table (grok bench)
+#   make torture    the kill torture: 100 SIGKILLs of a run, 20 of a sweep
+#                   (pool and mpirun), each resumed and compared byte for byte
 #   make deps       apt-get install the packages the project needs
 #   make asan | make ubsan | make SANITIZER=address|undefined ...
 #   make fuzz       run each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS
@@ -93,7 +95,7 @@ SUPPORT_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench deps deps-fuzz fuzz fuzz-build asan ubsan clean check-deps FORCE
+.PHONY: all run test bench torture deps deps-fuzz fuzz fuzz-build asan ubsan clean check-deps FORCE
 # The binary: ./grok, or build-asan/grok and build-ubsan/grok for the
 # sanitizer builds (so they never replace the ordinary one).
 GROK := $(if $(SANITIZER)$(BASELINE),$(BUILD)/grok,grok)
@@ -154,6 +156,15 @@ test: $(GROK) $(TEST_BIN) $(GROK_BASELINE)
 	  n=$$(echo "$$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p'); pass=$$((pass + $${n:-0})); \
 	  if [ $$rc -ne 0 ]; then echo "!! $$t exited with $$rc"; fail=$$((fail + ($$rc > 0 ? $$rc : 1))); fi; done; \
 	  echo "$$pass passed, $$fail failed"; test $$fail -eq 0
+
+# The kill torture (tests/torture.py): SIGKILL at KILLS random instants of a
+# run (default 100) and SWEEP_KILLS of a sweep under the pool and mpirun
+# (default 20), each resumed and compared byte for byte with an
+# uninterrupted one.  Minutes, so not part of `make test`.
+KILLS ?= 100
+SWEEP_KILLS ?= 20
+torture: $(GROK)
+	/usr/bin/python3 tests/torture.py --grok ./$(GROK) --kills $(KILLS) --sweep-kills $(SWEEP_KILLS)
 
 bench: grok
 	./grok bench

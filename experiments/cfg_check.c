@@ -159,9 +159,11 @@ static int cfg_cross_check(const cfg_run *c, const cfg_origin *org, const char *
                         n_train, words, frac, n_train);
     }
 
-    if (c->family == MODEL_TRANSFORMER && (int)c->model.act == MLP_ACT_TANH)
-        return cfg_fail(e, &org[cfg_find_key("model.act")], inc_dir, "model.act", "tanh",
-                        "the transformer family takes relu or gelu; tanh needs "
+    if (c->family == MODEL_TRANSFORMER &&
+        ((int)c->model.act == MLP_ACT_TANH || (int)c->model.act == MLP_ACT_SQUARE))
+        return cfg_fail(e, &org[cfg_find_key("model.act")], inc_dir, "model.act",
+                        mlp_act_name((mlp_act)c->model.act),
+                        "the transformer family takes relu or gelu; tanh and square need "
                         "model.family = \"mlp\"");
 
     if (c->init.optim && !c->init.from[0])

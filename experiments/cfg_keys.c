@@ -148,7 +148,7 @@ const cfg_key cfg_keys[] = {
           "width of one head (n_heads*d_head need not be d_model)"),
     CFG_I(CFG_INT, "model.d_mlp", model.d_mlp, 1, 16384, 512, NULL, "MLP hidden width"),
     CFG_E("model.act", model.act, cfg_enum_act, TFM_ACT_RELU,
-          "MLP activation (gelu: exact, erf; tanh: mlp family only)"),
+          "MLP activation (gelu: exact, erf; tanh, square = x^2: mlp family only)"),
     CFG_B("model.layernorm", model.layernorm, 0, "pre-LN blocks and a final LayerNorm"),
     CFG_B("model.attn_bias", model.attn_bias, 0, "attention biases b_Q, b_K, b_V, b_O"),
     CFG_B("model.causal", causal, 1,

@@ -27,6 +27,7 @@
 #include "linalg.h"
 #include "measure.h"
 #include "plot_cmd.h"
+#include "reproduce.h"
 #include "run.h"
 #include "sweep.h"
 
@@ -48,6 +49,7 @@ static int main_plot(int argc, char **argv, blisarch_info *bi);
 static int main_bench(int argc, char **argv, blisarch_info *bi);
 static int main_export(int argc, char **argv, blisarch_info *bi);
 static int main_sweep(int argc, char **argv, blisarch_info *bi);
+static int main_reproduce(int argc, char **argv, blisarch_info *bi);
 static int main_verify(int argc, char **argv, blisarch_info *bi);
 static int main_help(int argc, char **argv, blisarch_info *bi);
 
@@ -68,6 +70,7 @@ static const main_command main_commands[] = {
     {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT},
     {"export", main_export, EXPORT_CMD_USAGE, EXPORT_CMD_ABOUT},
     {"sweep", main_sweep, SWEEP_USAGE, SWEEP_ABOUT},
+    {"reproduce", main_reproduce, REPRODUCE_USAGE, REPRODUCE_ABOUT},
     {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N]",
      "the performance table: ms per step, per evaluation and per measure pass, GFLOP/s"},
     {"help", main_help, "grok help [COMMAND | config]",
@@ -329,6 +332,11 @@ static int main_plot(int argc, char **argv, blisarch_info *bi)
 /* The pool forks one worker per point: BLIS and OpenMP must not have started
  * in this process yet (main has only chosen the kernels). */
 static int main_sweep(int argc, char **argv, blisarch_info *bi) { return sweep_main(argc, argv, bi); }
+/* Runs sweeps: the same rule as main_sweep. */
+static int main_reproduce(int argc, char **argv, blisarch_info *bi)
+{
+    return reproduce_main(argc, argv, bi);
+}
 
 static int main_export(int argc, char **argv, blisarch_info *bi)
 {

@@ -12,9 +12,61 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gp.h"
+#include "plot_cmd.h"
 #include "rundir.h"
 #include "safetensors.h"
 #include "trainer.h"
+
+/* A complete run whose end a kill interrupted: the final measures (summary.json
+ * without "phases") and the figures (plots.formats set, no figures/index.tsv,
+ * which the drawing writes last) are done now, and the temporary files the
+ * killed writers left are removed.  Nothing else is touched. */
+static int run_finish_end(run_ctx *r, const run_opts *o, grok_err *e)
+{
+    rundir_summary sum = {NULL};
+    grok_err e2 = {{0}};
+    int read = rundir_summary_read(&sum, r->dir, &e2);
+    const char *st = read == 1 ? rundir_summary_str(&sum, "status") : NULL;
+    int need_measures = !(read == 1 && (rundir_summary_get(&sum, "phases") ||
+                                        (st && strcmp(st, "diverged") == 0)));
+    rundir_summary_free(&sum);
+    char figs[RUN_PATH_MAX], sub[RUN_PATH_MAX];
+    int rc = run_path(figs, r->dir, RUNDIR_FIGURES, e);
+    if (rc != GROK_OK)
+        return rc;
+    int need_figures = r->cfg.plots.formats[0] && !rundir_has(r->dir, RUNDIR_FIGURE_INDEX);
+    if (!need_measures && !need_figures)
+        return GROK_OK;
+    if (!(o && o->quiet))
+        fprintf(stderr, "grok: %s: its training is complete but its end was interrupted; %s%s%s\n",
+                r->dir, need_measures ? "measuring its checkpoints" : "",
+                need_measures && need_figures ? " and " : "",
+                need_figures ? "drawing its figures" : "");
+    run_remove_stale_tmp(r->dir);
+    if (need_measures) {
+        const int jobs = o && o->blis ? o->blis->threads : 0;
+        if ((rc = run_remeasure(r->dir, jobs > 0 ? jobs : 1, 1, e)) != GROK_OK)
+            return rc;
+    }
+    if (need_figures) {
+        static const char *const subs[] = {"", "/tex", "/src"};
+        for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
+            int n = snprintf(sub, sizeof sub, "%s%s", figs, subs[i]);
+            if (n > 0 && (size_t)n < sizeof sub) {
+                gp_remove_stale(sub);
+                run_remove_stale_tmp(sub);
+            }
+        }
+        sbuf notes;
+        sbuf_init(&notes);
+        plot_cmd_after_run(r->dir, r->cfg.plots.formats, &notes);
+        if (notes.len > 0 && !(o && o->quiet))
+            fputs(notes.data, stderr);
+        sbuf_free(&notes);
+    }
+    return GROK_OK;
+}
 
 /* 1 when a state's training_config that differs from this build's text is
  * the same config read with this build's defaults for the keys it lacks: a
@@ -266,6 +318,11 @@ int run_resume(const char *dir, const char *const *sets, int n_sets, const run_o
                               (strcmp(status, "stopped") == 0 && stop_row[COL_EPOCH] == r.epoch &&
                                s > 0 && stop_row[COL_TEST_ACC] >= s));
     if (complete) {
+        rc = run_finish_end(&r, o, e);
+        if (rc != GROK_OK) {
+            run_ctx_free(&r);
+            return rc;
+        }
         if (o && o->quiet) {
         } else if (strcmp(status, "stopped") == 0) {
             fprintf(stderr, "grok: %s is complete: stopped at epoch %ld by train.stop_test_acc = "

@@ -141,6 +141,8 @@ typedef struct {
     const char *positional, *out, *summary, *status, *format;
     long jobs, array_task;
     int plan, quiet;
+    char *sets[64]; /* --set key=value, in order */
+    int n_sets;
 } sweep_args;
 
 static int sweep_cmd_summary(const sweep_args *a)
@@ -204,6 +206,8 @@ static int sweep_cmd_run(const sweep_args *a, int argc, char **argv, blisarch_in
     sweep_spec s;
     grok_err e = {{0}};
     int rc = sweep_load(&s, cfg_path, &e);
+    if (rc == GROK_OK)
+        rc = sweep_apply_sets(&s, a->sets, a->n_sets, &e);
     if (rc != GROK_OK) {
         sweep_spec_free(&s);
         fprintf(stderr, "grok: %s\n", e.msg);
@@ -362,6 +366,13 @@ int sweep_main(int argc, char **argv, blisarch_info *bi)
             if (m < 0 || cli_parse_long(v, 1, 4096, &a.jobs) != 0)
                 return sweep_usage_error("--jobs '%s': expected a whole number from 1 to 4096",
                                          m < 0 ? "" : v);
+        } else if ((m = cli_opt(argc, argv, &i, "--set", &v)) != 0) {
+            if (m < 0 || !strchr(v, '='))
+                return sweep_usage_error("--set needs key=value, e.g. --set train.epochs=100");
+            if (a.n_sets >= (int)(sizeof a.sets / sizeof a.sets[0]))
+                return sweep_usage_error("more than %zu --set options",
+                                         sizeof a.sets / sizeof a.sets[0]);
+            a.sets[a.n_sets++] = (char *)v;
         } else if ((m = cli_opt(argc, argv, &i, "--array-task", &v)) != 0) {
             if (m < 0 || cli_parse_long(v, 0, SWEEP_POINTS_MAX - 1, &a.array_task) != 0)
                 return sweep_usage_error("--array-task '%s': expected a point index from 0 "
@@ -387,7 +398,7 @@ int sweep_main(int argc, char **argv, blisarch_info *bi)
             printf("usage: %s\n  %s\n", SWEEP_USAGE, SWEEP_ABOUT);
             return 0;
         } else if (arg[0] == '-' && arg[1] != '\0') {
-            return sweep_usage_error("unknown option '%s'; valid: --out, --jobs, --array-task, "
+            return sweep_usage_error("unknown option '%s'; valid: --out, --jobs, --set, --array-task, "
                                      "--plan, --quiet, --summary, --status, --format",
                                      arg);
         } else if (a.positional) {
@@ -402,11 +413,11 @@ int sweep_main(int argc, char **argv, blisarch_info *bi)
         return sweep_usage_error(modes ? "give one of SWEEP.cfg, --summary DIR, --status DIR"
                                        : "which sweep config?");
     if (a.summary)
-        return a.out || a.jobs || a.array_task >= 0 || a.plan
+        return a.out || a.jobs || a.array_task >= 0 || a.plan || a.n_sets
                    ? sweep_usage_error("--summary takes only --format and --quiet")
                    : sweep_cmd_summary(&a);
     if (a.status)
-        return a.out || a.jobs || a.array_task >= 0 || a.plan || a.format
+        return a.out || a.jobs || a.array_task >= 0 || a.plan || a.format || a.n_sets
                    ? sweep_usage_error("--status takes no other option")
                    : sweep_cmd_status(&a);
     if (a.format)

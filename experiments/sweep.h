@@ -108,7 +108,8 @@
 #define SWEEP_PATH_MAX 4096
 
 #define SWEEP_USAGE                                                                           \
-    "grok sweep SWEEP.cfg|DIR [--out DIR] [--jobs N] [--array-task I] [--plan] [--quiet]\n"  \
+    "grok sweep SWEEP.cfg|DIR [--out DIR] [--jobs N] [--set key=value ...] [--array-task I]\n"  \
+    "      [--plan] [--quiet]\n"  \
     "      grok sweep --summary DIR [--format png,pdf,svg,tex]\n"                              \
     "      grok sweep --status DIR"
 #define SWEEP_ABOUT                                                                           \
@@ -150,6 +151,11 @@ typedef struct {
  * failure). */
 int sweep_load(sweep_spec *s, const char *path, grok_err *e);
 void sweep_spec_free(sweep_spec *s);
+
+/* Applies n "key=value" assignments (grok sweep --set) to s's base and
+ * checks every point again.  A key that is an axis of the sweep, an unknown
+ * key or a bad value gives GROK_EINVAL naming it. */
+int sweep_apply_sets(sweep_spec *s, char *const *sets, int n, grok_err *e);
 
 /* Point i in [0, n_points): its value index along axis k (first axis most
  * significant), its name into buf, its config (base, axis values set,

@@ -16,7 +16,7 @@
 
 #include "plot.h"
 
-static const char *const sweep_top_keys = "name, base, set, axes, out, plots";
+static const char *const sweep_top_keys = "name, base, set, axes, out, plots, claim";
 static const char *const sweep_axis_keys = "key, name, values, from, to, step, n, log";
 static const char *const sweep_plots_keys = "formats, x, y";
 
@@ -678,7 +678,7 @@ int sweep_load(sweep_spec *s, const char *path, grok_err *e)
     for (int i = 0; i < n && rc == GROK_OK; i++) {
         const config_setting_t *st = config_setting_get_elem(root, (unsigned)i);
         const char *nm = config_setting_name(st);
-        static const char *const ok[] = {"name", "base", "set", "axes", "out", "plots"};
+        static const char *const ok[] = {"name", "base", "set", "axes", "out", "plots", "claim"};
         int found = 0;
         for (size_t j = 0; j < sizeof ok / sizeof ok[0]; j++)
             found |= strcmp(nm, ok[j]) == 0;
@@ -775,6 +775,14 @@ int sweep_load(sweep_spec *s, const char *path, grok_err *e)
                                SWEEP_POINTS_MAX);
         s->n_points = (long)np;
     }
+    /* claim: what a reproduction compares (experiments/reproduce.h reads it);
+     * a sweep only checks that it is a group. */
+    const config_setting_t *claim = config_setting_get_member(root, "claim");
+    if (rc == GROK_OK && claim && config_setting_type(claim) != CONFIG_TYPE_GROUP)
+        rc = sweep_fail_at(e, GROK_EINVAL, &L, claim,
+                           "claim is %s; expected a group { paper = ...; says = ...; ... } "
+                           "(docs/reproductions.md)",
+                           sweep_type_name(config_setting_type(claim)));
     const config_setting_t *plots = config_setting_get_member(root, "plots");
     if (rc == GROK_OK && plots)
         rc = sweep_read_plots(&L, plots, e);
@@ -782,4 +790,27 @@ int sweep_load(sweep_spec *s, const char *path, grok_err *e)
         rc = sweep_check_points(&L, e);
     config_destroy(&cf);
     return rc;
+}
+
+int sweep_apply_sets(sweep_spec *s, char *const *sets, int n, grok_err *e)
+{
+    for (int i = 0; i < n; i++) {
+        const char *eq = strchr(sets[i], '=');
+        size_t klen = eq ? (size_t)(eq - sets[i]) : strlen(sets[i]);
+        while (klen > 0 && sets[i][klen - 1] == ' ')
+            klen--;
+        for (int k = 0; k < s->n_axes; k++)
+            if (strlen(s->axes[k].key) == klen && strncmp(s->axes[k].key, sets[i], klen) == 0)
+                return grok_fail(e, GROK_EINVAL,
+                                 "--set %s: %s is an axis of the sweep; its values come from "
+                                 "the sweep file",
+                                 sets[i], s->axes[k].key);
+        grok_err e2 = {{0}};
+        if (cfg_set(&s->base, sets[i], &e2) != GROK_OK)
+            return grok_fail(e, GROK_EINVAL, "%s", e2.msg);
+    }
+    if (n == 0)
+        return GROK_OK;
+    sweep_loader L = {s, "--set"};
+    return sweep_check_points(&L, e);
 }

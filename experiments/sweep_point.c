@@ -43,6 +43,17 @@ sweep_pt_state sweep_point_state(const char *pdir)
     int done = sweep_final_status(status) &&
                (rundir_summary_get(&sum, "phases") || strcmp(status, "diverged") == 0);
     rundir_summary_free(&sum);
+    /* figures owed: drawing writes figures/index.tsv last */
+    if (done && !rundir_has(pdir, RUNDIR_FIGURE_INDEX)) {
+        rundir_config c;
+        grok_err e;
+        char buf[64];
+        if (rundir_config_read(&c, pdir, &e) == 1) {
+            const char *f = rundir_config_text(&c, "plots.formats", buf, sizeof buf);
+            done = !(f && f[0]);
+            rundir_config_free(&c);
+        }
+    }
     return done ? SWEEP_PT_DONE : SWEEP_PT_PARTIAL;
 }
 

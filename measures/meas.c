@@ -1180,6 +1180,49 @@ static void m_losses(meas_pass *ps, const meas_desc *d, meas_row *out)
     out->acc_test = (double)c / t->n_test;
 }
 
+/* Softmax Collapse (Prieto et al. 2025; docs/measures.md): over the training
+ * rows, the share whose sum of exp(x_j - max x) is exactly 1 and the share
+ * whose cross-entropy is exactly 0, with the logits, exps, sums and logs in
+ * float32 (as PyTorch's float32 cross_entropy) and in float64.  The logits
+ * in ws are the float32 forward's, so the float32 values are exact. */
+static void m_softmax_collapse(meas_pass *ps, const meas_desc *d, meas_row *out)
+{
+    (void)d;
+    const meas_workspace *ws = ps->ws;
+    const task_data *t = ps->t;
+    const int Vo = ws->Vo, n = t->n_train;
+    long sc32 = 0, z32 = 0, sc64 = 0, z64 = 0;
+    for (int i = 0; i < n; i++) {
+        const int32_t r = t->order[i];
+        const double *x = ws->logits + (size_t)r * (size_t)Vo;
+        const int y = t->label[r];
+        float mx32 = (float)x[0];
+        double mx64 = x[0];
+        for (int j = 1; j < Vo; j++) {
+            if ((float)x[j] > mx32)
+                mx32 = (float)x[j];
+            if (x[j] > mx64)
+                mx64 = x[j];
+        }
+        float s32 = 0.0f;
+        double s64 = 0.0;
+        for (int j = 0; j < Vo; j++) {
+            s32 += expf((float)x[j] - mx32);
+            s64 += exp(x[j] - mx64);
+        }
+        const float l32 = -(((float)x[y] - mx32) - logf(s32));
+        const double l64 = -((x[y] - mx64) - log(s64));
+        sc32 += s32 == 1.0f;
+        z32 += l32 == 0.0f;
+        sc64 += s64 == 1.0;
+        z64 += l64 == 0.0;
+    }
+    out->softmax_collapse_f32 = n > 0 ? (double)sc32 / n : NAN;
+    out->zero_loss_f32 = n > 0 ? (double)z32 / n : NAN;
+    out->softmax_collapse_f64 = n > 0 ? (double)sc64 / n : NAN;
+    out->zero_loss_f64 = n > 0 ? (double)z64 / n : NAN;
+}
+
 static void m_restricted(meas_pass *ps, const meas_desc *d, meas_row *out)
 {
     (void)d;
@@ -1476,6 +1519,12 @@ const meas_desc meas_table[] = {
     {"key_irreps", MEAS_FILE_MEASURES, GRP,
      COLS({"key_irreps", MEAS_COL_IRREP_LIST, offsetof(meas_row, key_irreps)}), m_key_irreps, 0,
      "the key irreps the row used (non-trivial irreps with >= 5% of the logit variance)"},
+    {"softmax_collapse", MEAS_FILE_MEASURES, 0,
+     COLS(COL(softmax_collapse_f32), COL(zero_loss_f32), COL(softmax_collapse_f64),
+          COL(zero_loss_f64)),
+     m_softmax_collapse, 0,
+     "Softmax Collapse: share of training rows whose sum of exp(x - max x) is exactly 1, and "
+     "whose cross-entropy is exactly 0, in float32 and in float64"},
 };
 const int meas_table_len = (int)(sizeof meas_table / sizeof meas_table[0]);
 

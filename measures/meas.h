@@ -160,6 +160,8 @@ typedef struct {
     int n_heads;                      /* H when the head rows were computed */
     int head_freq[MEAS_MAX_HEADS];    /* [H] best frequency of head h's pattern (0: constant) */
     double head_frac[MEAS_MAX_HEADS]; /* [H] its fraction of variance explained */
+    /* Softmax Collapse (Prieto et al. 2025), shares of the training rows */
+    double softmax_collapse_f32, zero_loss_f32, softmax_collapse_f64, zero_loss_f64;
 } meas_row;
 
 /* ---- the measure table ----

@@ -39,11 +39,6 @@ int loss_config_check(const loss_config *c, grok_err *e)
                          "train.loss = %d: must be softmax_ce, stablemax_ce or mse", (int)c->kind);
     if (c->f32 != 0 && c->f32 != 1)
         return grok_fail(e, GROK_EINVAL, "train.loss_dtype: f32 = %d must be 0 or 1", c->f32);
-    if (c->f32 && c->kind != LOSS_SOFTMAX_CE)
-        return grok_fail(e, GROK_EINVAL,
-                         "train.loss_dtype = float32 applies to train.loss = softmax_ce only, "
-                         "not %s (use float64)",
-                         kind_names[c->kind]);
     return GROK_OK;
 }
 
@@ -253,8 +248,7 @@ enum { LOSS_BLOCK = 1024 };
 
 static double run_rows(const loss_job *b, int n, double *per_example, int *n_correct)
 {
-    GROK_ASSERT(b->c->kind >= 0 && b->c->kind < LOSS_KIND_COUNT &&
-                (!b->c->f32 || b->c->kind == LOSS_SOFTMAX_CE));
+    GROK_ASSERT(b->c->kind >= 0 && b->c->kind < LOSS_KIND_COUNT);
     double buf[LOSS_BLOCK], total = 0;
     int correct = 0;
     for (int i0 = 0; i0 < n; i0 += LOSS_BLOCK) {

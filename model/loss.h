@@ -32,15 +32,17 @@ typedef enum { LOSS_SOFTMAX_CE, LOSS_STABLEMAX_CE, LOSS_MSE, LOSS_KIND_COUNT } l
 
 typedef struct {
     loss_kind kind;
-    int f32; /* 1: softmax cross-entropy in float32 (LOSS_SOFTMAX_CE only) */
+    int f32; /* 1: softmax cross-entropy in float32; the other kinds ignore it */
 } loss_config;
 
 /* "softmax_ce", "stablemax_ce", "mse"; loss_kind_parse gives -1 when unknown. */
 const char *loss_kind_name(loss_kind k);
 int loss_kind_parse(const char *name);
 
-/* Checks the kind and that f32 goes with softmax cross-entropy (the message
- * names train.loss and train.loss_dtype). */
+/* Checks the kind and f32 (the message names train.loss or train.loss_dtype).
+ * f32 with another kind than softmax cross-entropy is allowed and ignored:
+ * StableMax and squared error are computed in float64, so a sweep may vary
+ * train.loss with train.loss_dtype = float32 for its softmax points. */
 int loss_config_check(const loss_config *c, grok_err *e);
 
 /* Mean loss over n >= 1 rows of logits [n, k] (float) against labels [n]

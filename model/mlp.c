@@ -25,7 +25,7 @@
 /* ------------------------------------------------------------------------ */
 /* names */
 
-static const char *const act_names[MLP_ACT_COUNT] = {"relu", "gelu", "tanh"};
+static const char *const act_names[MLP_ACT_COUNT] = {"relu", "gelu", "tanh", "square"};
 static const char *const combine_names[MLP_COMBINE_COUNT] = {"concat", "sum"};
 
 static int name_index(const char *const *names, int count, const char *name)
@@ -70,7 +70,8 @@ int mlp_config_check(const mlp_config *c, grok_err *e)
         return grok_fail(e, GROK_EINVAL, "model.combine = %d: must be concat or sum",
                          (int)c->combine);
     if (c->act < 0 || c->act >= MLP_ACT_COUNT)
-        return grok_fail(e, GROK_EINVAL, "model.act = %d: must be relu, gelu or tanh", (int)c->act);
+        return grok_fail(e, GROK_EINVAL, "model.act = %d: must be relu, gelu, tanh or square",
+                         (int)c->act);
     if (!(c->init_scale > 0) || !isfinite(c->init_scale))
         return grok_fail(e, GROK_EINVAL, "model.init_scale = %g: must be > 0", c->init_scale);
     return GROK_OK;
@@ -329,6 +330,10 @@ static void bias_act_row(float *restrict post, float *restrict pre, const float 
         for (int j = 0; j < H; j++)
             post[j] = gelu(pre[j]);
         break;
+    case MLP_ACT_SQUARE:
+        for (int j = 0; j < H; j++)
+            post[j] = pre[j] * pre[j];
+        break;
     default:
         for (int j = 0; j < H; j++)
             post[j] = tanhf(pre[j]);
@@ -357,6 +362,10 @@ static void act_backward_row(float *restrict d, const float *restrict pre,
     case MLP_ACT_GELU:
         for (int j = 0; j < H; j++)
             d[j] *= gelu_grad(pre[j]);
+        break;
+    case MLP_ACT_SQUARE: /* (x^2)' = 2x */
+        for (int j = 0; j < H; j++)
+            d[j] *= 2.0f * pre[j];
         break;
     default: /* tanh' = 1 - tanh^2 */
         for (int j = 0; j < H; j++)
@@ -504,9 +513,10 @@ void mlp_forward_ref_embed(const mlp_model *m, const double *emb, int N, double 
                 double s = P->b[l][j];
                 for (int k = 0; k < K; k++)
                     s += h[k] * P->W[l][(size_t)k * H + j];
-                y[j] = c->act == MLP_ACT_RELU   ? (s > 0 ? s : 0)
-                       : c->act == MLP_ACT_GELU ? 0.5 * s * (1 + erf(s / sqrt(2.0)))
-                                                : tanh(s);
+                y[j] = c->act == MLP_ACT_RELU     ? (s > 0 ? s : 0)
+                       : c->act == MLP_ACT_GELU   ? 0.5 * s * (1 + erf(s / sqrt(2.0)))
+                       : c->act == MLP_ACT_SQUARE ? s * s
+                                                  : tanh(s);
             }
             memcpy(h, y, sizeof(double) * H);
             K = H;

@@ -46,7 +46,8 @@
 #include "rng.h"
 
 /* The values of MLP_ACT_RELU and MLP_ACT_GELU equal tfm_act's. */
-typedef enum { MLP_ACT_RELU, MLP_ACT_GELU, MLP_ACT_TANH, MLP_ACT_COUNT } mlp_act;
+/* MLP_ACT_SQUARE: x^2 (Gromov 2023). */
+typedef enum { MLP_ACT_RELU, MLP_ACT_GELU, MLP_ACT_TANH, MLP_ACT_SQUARE, MLP_ACT_COUNT } mlp_act;
 typedef enum { MLP_COMBINE_CONCAT, MLP_COMBINE_SUM, MLP_COMBINE_COUNT } mlp_combine;
 
 typedef struct {
@@ -57,7 +58,7 @@ typedef struct {
     mlp_combine combine; /* concat or sum of the T embeddings */
     int n_layers;        /* L >= 1 hidden layers */
     int d_hidden;        /* H */
-    mlp_act act;         /* ReLU, exact (erf) GELU or tanh */
+    mlp_act act;         /* ReLU, exact (erf) GELU, tanh or x^2 */
     double init_scale;   /* multiplies every initial Gaussian */
 } mlp_config;
 

@@ -439,3 +439,20 @@ out:
     gp_remove_dir(tmp);
     return rc;
 }
+
+void gp_remove_stale(const char *out_dir)
+{
+    DIR *d = opendir(out_dir);
+    if (!d)
+        return;
+    struct dirent *de;
+    char path[4096];
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, ".gp-", 4) != 0)
+            continue;
+        int len = snprintf(path, sizeof path, "%s/%s", out_dir, de->d_name);
+        if (len > 0 && (size_t)len < sizeof path)
+            gp_remove_dir(path);
+    }
+    closedir(d);
+}

@@ -49,4 +49,9 @@ const char *gp_bin(const char *bin);
 int gp_draw(const char *bin, const char *out_dir, const char *fig, const char *script, size_t n,
             const char *const *outputs, int n_outputs, sbuf *warnings, int *missing, grok_err *e);
 
+/* Removes the out_dir/.gp-* directories a killed drawing left behind.  Only
+ * for a caller that knows no other process draws into out_dir now (grok
+ * resume, under the run's lock). */
+void gp_remove_stale(const char *out_dir);
+
 #endif

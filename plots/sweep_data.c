@@ -33,6 +33,7 @@ int sp_number(const char *s, double *x)
 static int sp_read_curve(const char *dir, const char *name, sp_curve *c)
 {
     memset(c, 0, sizeof *c);
+    c->t_train = c->t_test = NAN;
     char *pdir = rundir_join(dir, name);
     if (!pdir)
         return GROK_ENOMEM;
@@ -55,6 +56,14 @@ static int sp_read_curve(const char *dir, const char *name, sp_curve *c)
         if (isfinite(rundir_tsv_at(&t, r, col[0])) && isfinite(rundir_tsv_at(&t, r, col[1])) &&
             isfinite(rundir_tsv_at(&t, r, col[2])))
             use[rows++] = r;
+    int c_acc[2] = {rundir_tsv_col(&t, "train_acc"), rundir_tsv_col(&t, "test_acc")};
+    double *t_acc[2] = {&c->t_train, &c->t_test};
+    for (int a = 0; a < 2; a++)
+        for (int r = 0; col[0] >= 0 && c_acc[a] >= 0 && r < t.n_rows; r++)
+            if (rundir_tsv_at(&t, r, c_acc[a]) >= SWEEP_PLOT_LIU_ACC) {
+                *t_acc[a] = rundir_tsv_at(&t, r, col[0]);
+                break;
+            }
     long keep = rows < SWEEP_PLOT_CURVE ? rows : SWEEP_PLOT_CURVE;
     c->epoch = keep ? malloc((size_t)keep * 3 * sizeof(double)) : NULL;
     if (keep && !c->epoch)

@@ -26,7 +26,16 @@
 typedef struct {
     long n;
     double *epoch, *train, *test; /* [n] */
+    /* the first epochs at train and at test accuracy >= SWEEP_PLOT_LIU_ACC,
+     * from every row of metrics.tsv; NaN when never (or no such column) */
+    double t_train, t_test;
 } sp_curve;
+
+/* Liu et al. 2022's phases (sweep_liu_phases): the accuracy that counts as
+ * learned, and the gap (in epochs: one step an epoch at full batch) between
+ * train and test beyond which a run groks rather than comprehends. */
+#define SWEEP_PLOT_LIU_ACC 0.9
+#define SWEEP_PLOT_LIU_GAP 1000.0
 
 struct sweep_plot_data {
     rundir_tsv table; /* sweep.tsv */

@@ -757,6 +757,138 @@ static int sp_algorithm(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why
     return 1;
 }
 
+/* ---- sweep_liu_phases ------------------------------------------------------ */
+
+/* Liu et al. 2022's phase of a finished point from its curve, or -1. */
+enum { SP_LIU_COMPREHENSION, SP_LIU_GROKKING, SP_LIU_MEMORISATION, SP_LIU_CONFUSION, SP_LIU_N };
+static const char *const sp_liu_names[SP_LIU_N] = {"comprehension", "grokking", "memorisation",
+                                                   "confusion"};
+static const char sp_liu_letter[SP_LIU_N] = {'C', 'G', 'M', 'X'};
+static const char *const sp_liu_colour[SP_LIU_N] = {"#1B9E77", "#D95F02", "#7570B3", "#BDBDBD"};
+
+static int sp_liu_of(const sp_curve *c)
+{
+    int tr = isfinite(c->t_train), te = isfinite(c->t_test);
+    if (te && (!tr || c->t_test - c->t_train < SWEEP_PLOT_LIU_GAP))
+        return SP_LIU_COMPREHENSION;
+    if (te)
+        return SP_LIU_GROKKING;
+    return tr ? SP_LIU_MEMORISATION : SP_LIU_CONFUSION;
+}
+
+static int sp_liu(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
+{
+    const sp_view *v = data;
+    const sweep_plot_data *d = v->d;
+    plot_format f = pc->f;
+    int cx = v->cx, cy = v->cy;
+    if (cy < 0) {
+        sbuf_puts(why, "the phase diagram needs two axes");
+        return 0;
+    }
+    sp_levels lx, ly;
+    int rc = sp_levels_of(d, cx, &lx);
+    if (rc != GROK_OK)
+        return rc;
+    if ((rc = sp_levels_of(d, cy, &ly)) != GROK_OK) {
+        sp_levels_free(&lx);
+        return rc;
+    }
+    int nx = lx.n, ny = ly.n;
+    size_t nc = (size_t)nx * (size_t)ny;
+    long *cnt = calloc(nc * (SP_LIU_N + 1), sizeof *cnt); /* per cell: each phase, then pending */
+    if (!cnt) {
+        sp_levels_free(&lx);
+        sp_levels_free(&ly);
+        return GROK_ENOMEM;
+    }
+    long n_done = 0;
+    for (long r = 0; r < d->n_rows; r++) {
+        size_t k = (size_t)sp_level_index(&ly, sp_cell(d, r, cy)) * (size_t)nx +
+                   (size_t)sp_level_index(&lx, sp_cell(d, r, cx));
+        double g, b;
+        if (sp_row_class(d, r, &g, &b) == SP_PENDING || d->curve[r].n == 0) {
+            cnt[k * (SP_LIU_N + 1) + SP_LIU_N]++;
+            continue;
+        }
+        cnt[k * (SP_LIU_N + 1) + (size_t)sp_liu_of(&d->curve[r])]++;
+        n_done++;
+    }
+    if (n_done == 0) {
+        sbuf_puts(why, "no point has finished yet");
+        free(cnt);
+        sp_levels_free(&lx);
+        sp_levels_free(&ly);
+        return 0;
+    }
+    plot_begin_figure(s, f, "sweep_liu_phases", PLOT_COL_W, 2.9, 0, pc->st);
+    sbuf_puts(s, "unset grid\nset tics scale 0\nset border 0\nset style fill solid 1.0 noborder\n");
+    sbuf_printf(s, "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", nx - 1, ny - 1);
+    sp_cat_tics(s, f, "x", &lx);
+    sp_cat_tics(s, f, "y", &ly);
+    sbuf_puts(s, "set xlabel ");
+    sp_text(s, f, d->head[cx]);
+    sbuf_puts(s, "\nset ylabel ");
+    sp_text(s, f, d->head[cy]);
+    sbuf_printf(s, "\nset key outside top center horizontal samplen 1 font ',%.1f'\n",
+                plot_font_pt(f) * 0.8);
+    int labels = nx <= SWEEP_PLOT_LABELS_X && ny <= SWEEP_PLOT_LABELS_Y;
+    double fs = plot_font_pt(f) * 0.8 * fmin(1.0, 10.0 / (nx > ny * 1.5 ? nx : ny * 1.5));
+    int present[SP_LIU_N] = {0}, any_pending = 0;
+    for (int ph = 0; ph < SP_LIU_N; ph++) {
+        sbuf_printf(s, "$ph%d << EOD\n", ph);
+        for (size_t k = 0; k < nc; k++) {
+            const long *c = cnt + k * (SP_LIU_N + 1);
+            int best = -1;
+            long total = 0;
+            for (int q = 0; q < SP_LIU_N; q++) {
+                total += c[q];
+                if (c[q] > 0 && (best < 0 || c[q] > c[best]))
+                    best = q;
+            }
+            if (best != ph)
+                continue;
+            present[ph] = 1;
+            /* the majority phase's letter; a '*' when the cell's points differ */
+            sbuf_printf(s, "%zu %zu \"%c%s\"\n", k % (size_t)nx, k / (size_t)nx,
+                        sp_liu_letter[ph], c[best] < total ? "*" : "");
+        }
+        sbuf_puts(s, "EOD\n");
+    }
+    sbuf_puts(s, "$pend << EOD\n");
+    for (size_t k = 0; k < nc; k++) {
+        const long *c = cnt + k * (SP_LIU_N + 1);
+        long done = c[0] + c[1] + c[2] + c[3];
+        if (!done && c[SP_LIU_N]) {
+            sbuf_printf(s, "%zu %zu\n", k % (size_t)nx, k / (size_t)nx);
+            any_pending = 1;
+        }
+    }
+    sbuf_puts(s, "EOD\nplot ");
+    int first = 1;
+    for (int ph = 0; ph < SP_LIU_N; ph++) {
+        if (!present[ph])
+            continue;
+        sbuf_printf(s, "%s$ph%d using 1:2:(0.5):(0.5) with boxxyerror fs solid 1.0 noborder "
+                       "lc rgb '%s' title ",
+                    first ? "" : ", \\\n     ", ph, sp_liu_colour[ph]);
+        sp_text(s, f, sp_liu_names[ph]);
+        first = 0;
+        if (labels)
+            sbuf_printf(s, ", \\\n     $ph%d using 1:2:3 with labels tc rgb '%s' font ',%.1f' "
+                           "notitle",
+                        ph, ph == SP_LIU_CONFUSION ? "#000000" : "#FFFFFF", fs);
+    }
+    if (any_pending)
+        sbuf_puts(s, ", \\\n     $pend using 1:2:(0.46):(0.46) with boxxyerror "
+                     "lc rgb '#808080' dt 2 lw 0.8 fs empty title 'not run yet'");
+    sbuf_puts(s, "\nunset output\n");
+    free(cnt);
+    sp_levels_free(&lx);
+    sp_levels_free(&ly);
+    return 1;
+}
+
 /* ---- the table and the entry points ------------------------------------------ */
 
 static const plot_figure sweep_figures[] = {
@@ -775,6 +907,12 @@ static const plot_figure sweep_figures[] = {
      "(left) and distance irrelevance (right) over two axes of the sweep, the mean over the "
      "points of a cell, with their verdicts (C clock, P pizza, N neither).",
      {RUNDIR_SWEEP_TABLE}, NULL, 0, sp_algorithm},
+    {"sweep_liu_phases",
+     "The phases of Liu et al. 2022 over two axes of the sweep: with t_train and t_test the "
+     "first epochs at 90% train and test accuracy, comprehension (test within 1,000 epochs "
+     "of train), grokking (test later), memorisation (train only), confusion (neither); each "
+     "cell the phase of most of its points, '*' when they differ.",
+     {RUNDIR_SWEEP_TABLE, RUNDIR_METRICS}, NULL, 0, sp_liu},
 };
 enum { SP_N_FIGURES = sizeof sweep_figures / sizeof sweep_figures[0] };
 

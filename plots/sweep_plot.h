@@ -25,6 +25,13 @@
  *                  clock, P pizza, N neither, the most frequent first; the
  *                  mean itself without that column); skipped without the
  *                  columns or any value.
+ *   sweep_liu_phases  Liu et al. 2022's phases over x and y: from each
+ *                  point's metrics.tsv, t_train and t_test the first epochs at
+ *                  90% train and test accuracy; comprehension (test within
+ *                  1,000 epochs of train), grokking (later), memorisation
+ *                  (train only), confusion (neither); a cell takes the phase
+ *                  of most of its points (letters C, G, M, X; '*' when its
+ *                  points differ).  Needs two axes.
  * The axes: x is opts->x when given, else the first axis that is not "seed"
  * (or the seed when it is the only axis); y is opts->y when given, else the
  * next axis that is not the seed, else "seed", else none (one row).

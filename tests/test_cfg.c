@@ -719,12 +719,12 @@ static void test_file_enums(void **state)
                  "valid: add, sub, mul, div, x2y2, x2xyy2, x3xy, x3xy2y, rand, x2xyy2x, mix1",
                  (const char *)NULL);
     expect_error(dir, "e2.cfg", "model = { act = \"swish\"; };\n", NULL, 0, GROK_EINVAL,
-                 "model.act = 'swish': unknown activation; valid: relu, gelu, tanh",
+                 "model.act = 'swish': unknown activation; valid: relu, gelu, tanh, square",
                  (const char *)NULL);
     /* tanh exists, for the mlp family only */
     expect_error(dir, "e2t.cfg", "model = { act = \"tanh\"; };\n", NULL, 0, GROK_EINVAL,
-                 "model.act = tanh: the transformer family takes relu or gelu; tanh needs "
-                 "model.family = \"mlp\"",
+                 "model.act = tanh: the transformer family takes relu or gelu; tanh and square "
+                 "need model.family = \"mlp\"",
                  (const char *)NULL);
     expect_error(dir, "e3.cfg", "optim = { kind = \"rmsprop\"; };\n", NULL, 0, GROK_EINVAL,
                  "optim.kind = 'rmsprop': unknown optimizer; valid: adamw, adam, sgd",
@@ -1087,7 +1087,7 @@ static void test_list_keys(void **state)
                           "filters.ema_alpha", "filters.ema_lambda", "filters.ma",
                           "filters.ma_window", "filters.ma_lambda", "filters.ortho",
                           "filters.clip_norm", "init.from", "init.optim", "1..4096",
-                          "relu, gelu, tanh",
+                          "relu, gelu, tanh, square",
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);

@@ -63,10 +63,26 @@ static void test_names_and_check(void **state)
     grok_err e = {{0}};
     for (int i = 0; i < N_CONFIGS; i++)
         assert_int_equal(loss_config_check(&CONFIGS[i], &e), GROK_OK);
-    const loss_config bad32 = {LOSS_MSE, 1}, badkind = {LOSS_KIND_COUNT, 0};
+    const loss_config badkind = {LOSS_KIND_COUNT, 0}, bad32 = {LOSS_SOFTMAX_CE, 2};
     assert_int_equal(loss_config_check(&bad32, &e), GROK_EINVAL);
     tu_assert_contains(e.msg, "train.loss_dtype");
-    tu_assert_contains(e.msg, "mse");
+    /* float32 with StableMax or MSE: accepted and ignored, the same bits */
+    enum { N = 5, K = 7 };
+    float x[N * K], d0[N * K], d1[N * K];
+    int32_t y[N];
+    double scr[N * K];
+    for (int i = 0; i < N * K; i++)
+        x[i] = (float)(0.37 * (i % 11) - 1.5);
+    for (int i = 0; i < N; i++)
+        y[i] = (int32_t)((3 * i) % K);
+    for (int kind = LOSS_STABLEMAX_CE; kind <= LOSS_MSE; kind++) {
+        const loss_config c0 = {(loss_kind)kind, 0}, c1 = {(loss_kind)kind, 1};
+        assert_int_equal(loss_config_check(&c1, &e), GROK_OK);
+        double l0 = loss_rows(&c0, x, y, N, K, scr, NULL, d0, NULL);
+        double l1 = loss_rows(&c1, x, y, N, K, scr, NULL, d1, NULL);
+        assert_memory_equal(&l0, &l1, sizeof l0);
+        assert_memory_equal(d0, d1, sizeof d0);
+    }
     assert_int_equal(loss_config_check(&badkind, &e), GROK_EINVAL);
     tu_assert_contains(e.msg, "train.loss");
 }

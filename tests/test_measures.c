@@ -983,6 +983,51 @@ static void test_golden_nanda(void **state)
 /* ------------------------------------------------------------------------ */
 /* tasks without Fourier measures */
 
+/* Softmax Collapse: at a small weight scale no training row's softmax sum
+ * is exactly 1; with the logits blown up (every weight times 100, logits
+ * grow as the cube in a 1-layer transformer) every row's float32 sum is 1,
+ * and a row's float32 loss is then exactly 0 iff its largest logit is the
+ * label: zero_loss_f32 equals the training accuracy.  float64 collapses no
+ * later than float32 does. */
+static void test_softmax_collapse(void **state)
+{
+    (void)state;
+    const int p = 13;
+    task_config tc = {.op = TASK_OP_ADD, .p = p, .frac_train = 0.5};
+    tfm_config mc = {.n_layers = 1, .d_model = 8, .n_heads = 2, .d_head = 4, .d_mlp = 16,
+                     .d_vocab = p + 1, .d_vocab_out = p, .n_ctx = 3, .act = TFM_ACT_RELU,
+                     .init_scale = 1};
+    task_data t;
+    model m;
+    grok_err e;
+    meas_workspace *ws;
+    assert_int_equal(task_init(&t, &tc, 3, &e), GROK_OK);
+    assert_int_equal(model_init(&m, &(model_config){.family = MODEL_TRANSFORMER, .tfm = mc}, &e),
+                     GROK_OK);
+    tu_xs g = {11};
+    for (size_t j = 0; j < m.n_params; j++)
+        m.params[j] = (float)(0.05 * tu_xs_normal(&g));
+    assert_int_equal(meas_workspace_alloc(&ws, &m, &t, NULL, &e), GROK_OK);
+    meas_row row;
+    assert_int_equal(meas_compute(ws, &m, &t, NULL, &row, &e), GROK_OK);
+    assert_true(row.softmax_collapse_f32 == 0 && row.zero_loss_f32 == 0);
+    assert_true(row.softmax_collapse_f64 == 0 && row.zero_loss_f64 == 0);
+    for (size_t j = 0; j < m.n_params; j++)
+        m.params[j] *= 100.0f;
+    assert_int_equal(meas_compute(ws, &m, &t, NULL, &row, &e), GROK_OK);
+    printf("# scaled: collapse f32 %.3f f64 %.3f, zero loss f32 %.3f f64 %.3f, train acc %.3f\n",
+           row.softmax_collapse_f32, row.softmax_collapse_f64, row.zero_loss_f32,
+           row.zero_loss_f64, row.acc_train);
+    assert_true(row.softmax_collapse_f32 == 1.0);
+    assert_true(row.zero_loss_f32 == row.acc_train);
+    assert_true(row.acc_train > 0 && row.acc_train < 1);
+    assert_true(row.softmax_collapse_f64 <= row.softmax_collapse_f32);
+    assert_true(row.zero_loss_f64 <= row.zero_loss_f32);
+    meas_workspace_free(ws);
+    model_free(&m);
+    task_free(&t);
+}
+
 static void test_non_fourier_tasks(void **state)
 {
     (void)state;
@@ -1026,7 +1071,7 @@ static void test_non_fourier_tasks(void **state)
         int tabs = 0;
         for (const char *q = b.data; *q; q++)
             tabs += *q == '\t';
-        assert_int_equal(tabs, 5 + m.n_tensors); /* epoch + 4 + sum + tensors */
+        assert_int_equal(tabs, 5 + m.n_tensors + 4); /* epoch + 4 + sum + tensors + collapse */
         assert_int_equal(meas_format_logit_spectrum(ws, 0, &b, &e), GROK_EINVAL);
         sbuf_clear(&b);
         assert_int_equal(meas_format_attention(ws, &t, &b, &e), GROK_OK);
@@ -1615,6 +1660,7 @@ int main(void)
         cmocka_unit_test(test_non_fourier_tasks),
         cmocka_unit_test(test_table),
         cmocka_unit_test(test_mlp_measures),
+        cmocka_unit_test(test_softmax_collapse),
         cmocka_unit_test(test_phases),
         cmocka_unit_test_setup_teardown(test_tsv_put, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_run_dir, tu_setup_dir, tu_teardown_dir),

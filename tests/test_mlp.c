@@ -207,7 +207,7 @@ static void test_config_errors(void **state)
         {2, 0, "model.n_layers = 0: must be between 1 and 64"},
         {2, 65, "model.n_layers = 65: must be between 1 and 64"},
         {3, 0, "model.d_hidden = 0: must be between 1 and"},
-        {4, 3, "model.act = 3: must be relu, gelu or tanh"},
+        {4, 4, "model.act = 4: must be relu, gelu, tanh or square"},
         {5, 0, "model.init_scale = 0: must be > 0"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -1544,6 +1544,93 @@ static void test_algo_end_to_end_without(void **state)
  * hand-written sweep.tsv with grad_sym, dist_irrel and algorithm (cell
  * means, verdict letters, a cell without a value outlined), listed in
  * index.tsv; skipped with the reason without the columns. */
+/* sweep_liu_phases: each cell's phase from its points' metrics.tsv (first
+ * epochs at 90% train and test accuracy), the majority with '*' when the
+ * points differ, pending points left out. */
+static void test_sweep_liu_phases(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    sbuf t;
+    sbuf_init(&t);
+    sbuf_puts(&t, "index\tname\toptim.lr\toptim.weight_decay\tseed\tstatus\tepochs_done"
+                  "\tepochs_total\tgrokked_epoch\n");
+    /* per point: cell (x, y), status, first epoch at train >= 0.9, at test >= 0.9 (-1: never) */
+    static const struct {
+        int x, y;
+        const char *status;
+        int t_train, t_test;
+    } pt[8] = {
+        {0, 0, "finished", 10, 50},   {0, 0, "stopped", 20, 30},     /* comprehension x2 */
+        {1, 0, "stopped", 10, 2000},  {1, 0, "stopped", 30, 1500},   /* grokking x2 */
+        {0, 1, "finished", 10, -1},   {0, 1, "finished", -1, -1},    /* memorisation, confusion */
+        {1, 1, "pending", -1, -1},    {1, 1, "finished", -1, -1},    /* pending, confusion */
+    };
+    static const char *const lr[2] = {"0.001", "0.01"}, *const wd[2] = {"0", "1"};
+    for (int i = 0; i < 8; i++) {
+        sbuf_printf(&t, "%d\tp%d\t%s\t%s\t%d\t%s\t3000\t3000\tnone\n", i, i, lr[pt[i].x],
+                    wd[pt[i].y], i % 2, pt[i].status);
+        if (!strcmp(pt[i].status, "pending"))
+            continue;
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        char *pdir = tu_path_in(dir, name);
+        assert_int_equal(mkdir(pdir, 0755), 0);
+        sbuf m;
+        sbuf_init(&m);
+        sbuf_puts(&m, "epoch\tlr\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\telapsed_s\n");
+        for (int ep = 0; ep <= 3000; ep += 10) {
+            int tr = pt[i].t_train >= 0 && ep >= pt[i].t_train;
+            int te = pt[i].t_test >= 0 && ep >= pt[i].t_test;
+            sbuf_printf(&m, "%d\t0.001\t%g\t%g\t%s\t%s\t0\n", ep, 1.0 / (ep + 1),
+                        2.0 / (ep + 1), tr ? "0.95" : "0.5", te ? "0.92" : "0.1");
+        }
+        char *mp = tu_path_in(pdir, "metrics.tsv");
+        tu_write_text(mp, m.data);
+        free(mp);
+        free(pdir);
+        sbuf_free(&m);
+    }
+    char *path = tu_path_in(dir, "sweep.tsv");
+    tu_write_text(path, t.data);
+    sweep_plot_data *d;
+    grok_err e = {{0}};
+    assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
+    sweep_plot_opts o = {NULL, NULL, -1};
+    sbuf s, why;
+    sbuf_init(&s);
+    sbuf_init(&why);
+    assert_int_equal(sweep_plot_script(d, "sweep_liu_phases", PLOT_PNG, &o, &s, &why, &e), 1);
+    static const char *const want[4] = {"0 0 \"C\"\n", "1 0 \"G\"\n", "0 1 \"M*\"\n",
+                                        "1 1 \"X\"\n"};
+    for (int ph = 0; ph < 4; ph++) {
+        char name[8];
+        snprintf(name, sizeof name, "ph%d", ph);
+        char *b = data_block(s.data, name);
+        assert_string_equal(b, want[ph]);
+        free(b);
+    }
+    tu_assert_contains(s.data, "$pend << EOD\nEOD\n"); /* a cell with a finished point is not pending */
+    tu_assert_contains(s.data, "title 'comprehension'");
+    tu_assert_contains(s.data, "title 'confusion'");
+    sweep_plot_free(d);
+    sbuf notes;
+    sbuf_init(&notes);
+    assert_int_equal(sweep_plot_dir(dir, "png", NULL, &notes, &e), GROK_OK);
+    printf("# notes:\n%s", notes.data);
+    assert_lacks(notes.data, "sweep_liu_phases: skipped");
+    assert_lacks(notes.data, "gnuplot:");
+    char png[4200];
+    snprintf(png, sizeof png, "%s/figures/sweep_liu_phases.png", dir);
+    assert_true(access(png, F_OK) == 0);
+    sbuf_free(&notes);
+    sbuf_free(&s);
+    sbuf_free(&why);
+    sbuf_free(&t);
+    free(path);
+    tu_rm_tmp_dir(dir);
+}
+
 static void test_sweep_algorithm(void **state)
 {
     (void)state;
@@ -2293,6 +2380,7 @@ int main(void)
         cmocka_unit_test(test_algo_skips),
         cmocka_unit_test(test_algo_end_to_end_without),
         cmocka_unit_test(test_sweep_algorithm),
+        cmocka_unit_test(test_sweep_liu_phases),
         cmocka_unit_test(test_figure_table),
         cmocka_unit_test(test_task_kinds),
     };

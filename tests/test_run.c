@@ -925,7 +925,7 @@ static void test_mlp_measures(void **state)
         "gini_WE_nonconst\tgini_WE_freq\tsum_sq_weights\tsq_embed.W_E\tsq_mlp.0.W\tsq_mlp.0.b\t"
         "sq_unembed.W_U\tsq_unembed.b_U\tn_key_freqs\tkey_freqs\tloss_excluded_max\t"
         "loss_excluded_3d\tcoef_residual\tdist_irrel\tgrad_sym\tcircularity\tfve_clock\t"
-        "fve_pizza\n";
+        "fve_pizza\tsoftmax_collapse_f32\tzero_loss_f32\tsoftmax_collapse_f64\tzero_loss_f64\n";
     const char *nl = strchr(m, '\n');
     printf("   MLP measures.tsv: %d lines; header %.*s\n", count_lines(m), (int)(nl - m), m);
     assert_int_equal(strncmp(m, want, strlen(want)), 0);

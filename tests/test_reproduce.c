@@ -1,0 +1,290 @@
+/* test_reproduce.c: `grok reproduce` (experiments/reproduce.h), driven
+ * through the built binary (GROK_BIN, set by make test).
+ *
+ *  - every claim of experiments/papers/ loads, and a --smoke run of each (a
+ *    tiny model for a few epochs, the claims it depends on first) runs end
+ *    to end and writes its comparison table with every run done;
+ *  - the comparison's numbers, from hand-written run directories whose
+ *    answers are known: first epoch and step over a threshold, the delay,
+ *    Liu et al.'s phases, max and last, median [min, max], "(k/n)" and
+ *    pending runs;
+ *  - bad claim files and names are refused with a message naming the file,
+ *    the line and the key. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+static const char *grok_bin(void)
+{
+    const char *b = getenv("GROK_BIN");
+    return b && b[0] ? b : NULL;
+}
+
+/* Runs "GROK ARGS" in dir; the exit status, the output in *log. */
+static int run_grok(const char *dir, char **log, const char *fmt, ...)
+{
+    char args[4096], cmd[8192];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(args, sizeof args, fmt, ap);
+    va_end(ap);
+    snprintf(cmd, sizeof cmd, "cd '%s' && '%s' %s", dir, grok_bin(), args);
+    return tu_run_shell(dir, cmd, log);
+}
+
+/* The number of lines of text that are not empty and not '#' comments. */
+static int table_rows(const char *text)
+{
+    int n = 0;
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        if (len > 0 && p[0] != '#')
+            n++;
+        p += len + (nl != NULL);
+    }
+    return n;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void test_claims_smoke(void **state)
+{
+    const char *dir = *state;
+    if (!grok_bin()) {
+        printf("# GROK_BIN is not set: skipped\n");
+        skip();
+    }
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    char papers[4200];
+    snprintf(papers, sizeof papers, "%s/experiments/papers", cwd);
+    DIR *d = opendir(papers);
+    assert_non_null(d);
+    char *log = NULL;
+    int rc = run_grok(cwd, &log, "reproduce --list");
+    printf("# grok reproduce --list:\n%s", log);
+    assert_int_equal(rc, 0);
+    int n = 0;
+    for (struct dirent *ent; (ent = readdir(d)) != NULL;) {
+        size_t len = strlen(ent->d_name);
+        if (len < 5 || strcmp(ent->d_name + len - 4, ".cfg") != 0)
+            continue;
+        char name[256];
+        snprintf(name, sizeof name, "%.*s", (int)(len - 4), ent->d_name);
+        assert_non_null(strstr(log, name)); /* --list names it */
+        char *out = NULL;
+        rc = run_grok(dir, &out, "reproduce '%s/%s' --smoke --jobs 2 --quiet", papers,
+                      ent->d_name);
+        if (rc != 0)
+            printf("# %s: exit %d\n%s\n", name, rc, out);
+        assert_int_equal(rc, 0);
+        free(out);
+        char tsv[4400];
+        snprintf(tsv, sizeof tsv, "%s/runs/papers/%s/reproduce.tsv", dir, name);
+        char *t = tu_read_file(tsv, NULL);
+        assert_non_null(t);
+        assert_true(strncmp(t, "# ", 2) == 0);
+        assert_non_null(strstr(t, "\ttheirs\t"));
+        /* every row's last cell: all its runs done */
+        int rows = table_rows(t) - 1;
+        assert_true(rows >= 1);
+        const char *p = strchr(strchr(t, '\n') + 1, '\n') + 1; /* after comment and header */
+        for (int r = 0; r < rows; r++) {
+            const char *nl = strchr(p, '\n');
+            assert_non_null(nl);
+            const char *tab = nl;
+            while (tab > p && tab[-1] != '\t')
+                tab--;
+            int a, b;
+            assert_int_equal(sscanf(tab, "%d/%d", &a, &b), 2);
+            assert_int_equal(a, b);
+            p = nl + 1;
+        }
+        printf("# %-24s %d rows\n", name, rows);
+        free(t);
+        n++;
+    }
+    closedir(d);
+    free(log);
+    assert_true(n >= 16);
+}
+
+/* ------------------------------------------------------------------------ */
+/* the numbers, from hand-made runs */
+
+static void fake_run(const char *dir, const char *name, const char *status, const char *rows)
+{
+    char p[4096];
+    snprintf(p, sizeof p, "%s/fake/%s", dir, name);
+    assert_int_equal(mkdir(p, 0755), 0);
+    char *f = tu_path_in(p, "summary.json");
+    char js[256];
+    snprintf(js, sizeof js, "{\"status\": \"%s\", \"n_train\": 60}\n", status);
+    tu_write_text(f, js);
+    free(f);
+    f = tu_path_in(p, "metrics.tsv");
+    char *m = malloc(strlen(rows) + 128);
+    sprintf(m, "epoch\tlr\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\telapsed_s\n%s", rows);
+    tu_write_text(f, m);
+    free(m);
+    free(f);
+}
+
+static const char fake_claim[] =
+    "name = \"fake\";\n"
+    "out = \"fake\";\n"
+    "set = { task = { p = 11; frac_train = 0.5; }; train = { batch = 10; epochs = 100; }; };\n"
+    "axes = ( { key = \"optim.weight_decay\"; values = [0.0, 1.0]; name = \"wd\"; },\n"
+    "         { key = \"seed\"; values = [0, 1, 2]; } );\n"
+    "claim = {\n"
+    "  paper = \"P 2000\"; says = \"S\"; by = \"optim.weight_decay\"; theirs = [\"a\", \"b\"];\n"
+    "  report = [\"first test_acc >= 0.9\", \"first test_acc >= 0.9 steps\", \"delay 0.9\",\n"
+    "            \"phase 0.9 100\", \"max test_acc\", \"last train_loss\"];\n"
+    "  note = \"N\";\n"
+    "};\n";
+
+static void test_numbers(void **state)
+{
+    const char *dir = *state;
+    if (!grok_bin()) {
+        printf("# GROK_BIN is not set: skipped\n");
+        skip();
+    }
+    char *cfg = tu_path_in(dir, "fake.cfg");
+    tu_write_text(cfg, fake_claim);
+    char *log = NULL;
+    /* before any run: refused, pointing to the command */
+    int rc = run_grok(dir, &log, "reproduce fake.cfg --report");
+    printf("# %s", log);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(log, "has not run yet"));
+    free(log);
+
+    char p[4096];
+    snprintf(p, sizeof p, "%s/fake", dir);
+    assert_int_equal(mkdir(p, 0755), 0);
+    char *sc = tu_path_in(p, "sweep.cfg");
+    tu_write_text(sc, "# made by the test\n");
+    free(sc);
+    /* wd 0: memorisation only; grokking (test 40 epochs = 240 steps after
+     * train); comprehension (60 steps after) */
+    fake_run(dir, "wd=0,seed=0", "finished",
+             "0\t0\t4\t4\t0.1\t0.1\t0\n10\t0\t0.5\t4\t0.95\t0.2\t0\n20\t0\t0.25\t4\t1\t0.3\t0\n");
+    fake_run(dir, "wd=0,seed=1", "stopped",
+             "0\t0\t4\t4\t0.1\t0.1\t0\n10\t0\t0.5\t4\t0.9\t0.2\t0\n50\t0\t0.125\t4\t1\t0.95\t0\n");
+    fake_run(dir, "wd=0,seed=2", "stopped",
+             "0\t0\t4\t4\t0.1\t0.1\t0\n10\t0\t0.5\t4\t0.9\t0.5\t0\n20\t0\t0.5\t4\t1\t0.9\t0\n");
+    /* wd 1: one run missing, two confused */
+    fake_run(dir, "wd=1,seed=1", "finished", "0\t0\t4\t4\t0.1\t0.1\t0\n100\t0\t3\t4\t0.5\t0.1\t0\n");
+    fake_run(dir, "wd=1,seed=2", "finished", "0\t0\t4\t4\t0.1\t0.1\t0\n100\t0\t2\t4\t0.4\t0.1\t0\n");
+
+    rc = run_grok(dir, &log, "reproduce fake.cfg --report");
+    printf("%s", log);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(log, "P 2000: S"));
+    assert_non_null(strstr(log, "here: N"));
+    free(log);
+    char *tsv = tu_path_in(p, "reproduce.tsv");
+    char *t = tu_read_file(tsv, NULL);
+    assert_non_null(t);
+    const char *want =
+        "# P 2000: S\n"
+        "optim.weight_decay\ttheirs\tfirst test_acc >= 0.9\tfirst test_acc >= 0.9 steps\t"
+        "delay 0.9\tphase 0.9 100\tmax test_acc\tlast train_loss\truns\n"
+        "0\ta\t35 [20, 50] (2/3)\t210 [120, 300] (2/3)\t25 [10, 40] (2/3)\t"
+        "comprehension 1/3, grokking 1/3, memorisation 1/3\t0.9 [0.3, 0.95]\t"
+        "0.25 [0.125, 0.5]\t3/3\n"
+        "1\tb\tnever (0/3) *2/3 done\tnever (0/3) *2/3 done\tnever (0/3) *2/3 done\t"
+        "confusion 2/3\t0.1 *2/3 done\t2.5 [2, 3] *2/3 done\t2/3\n";
+    if (strcmp(t, want) != 0)
+        printf("# got:\n%s# want:\n%s", t, want);
+    assert_string_equal(t, want);
+    free(t);
+    free(tsv);
+    free(cfg);
+}
+
+/* ------------------------------------------------------------------------ */
+/* refusals */
+
+static void expect_refusal(const char *dir, const char *claim_body, const char *needle)
+{
+    char *cfg = tu_path_in(dir, "bad.cfg");
+    char text[4096];
+    snprintf(text, sizeof text,
+             "name = \"bad\";\nset = { task = { p = 11; }; train = { epochs = 2; }; };\n"
+             "axes = ( { key = \"seed\"; values = [0, 1]; } );\n%s",
+             claim_body);
+    tu_write_text(cfg, text);
+    char *log = NULL;
+    int rc = run_grok(dir, &log, "reproduce bad.cfg --report");
+    printf("# %s", log);
+    assert_int_equal(rc, 2);
+    tu_assert_contains_at(log, needle, __FILE__, __LINE__);
+    free(log);
+    free(cfg);
+}
+
+static void test_refusals(void **state)
+{
+    const char *dir = *state;
+    if (!grok_bin()) {
+        printf("# GROK_BIN is not set: skipped\n");
+        skip();
+    }
+    expect_refusal(dir, "", "bad.cfg: no claim group");
+    expect_refusal(dir, "claim = 3;\n", "bad.cfg:4: claim is an integer; expected a group");
+    expect_refusal(dir,
+                   "claim = { paper = \"P\"; says = \"S\"; theirs = \"T\"; report = [\"last "
+                   "test_acc\"]; colour = \"red\"; };\n",
+                   "bad.cfg:4: claim: unknown key 'colour'; valid: paper, says, theirs, by");
+    expect_refusal(dir, "claim = { says = \"S\"; theirs = \"T\"; report = [\"last x\"]; };\n",
+                   "bad.cfg:4: claim: no 'paper'");
+    expect_refusal(dir,
+                   "claim = { paper = \"P\"; says = \"S\"; theirs = \"T\"; report = [\"first "
+                   "test_acc > 0.9\"]; };\n",
+                   "claim.report \"first test_acc > 0.9\": expected 'first COLUMN >= X'");
+    expect_refusal(dir,
+                   "claim = { paper = \"P\"; says = \"S\"; theirs = \"T\"; report = [\"median "
+                   "x\"]; };\n",
+                   "unknown kind 'median'; valid: first, last, max, min, delay, phase");
+    expect_refusal(dir,
+                   "claim = { paper = \"P\"; says = \"S\"; theirs = \"T\"; by = \"task.p\"; "
+                   "report = [\"last x\"]; };\n",
+                   "claim.by \"task.p\" is not an axis of the sweep; its axes: seed");
+    expect_refusal(dir,
+                   "claim = { paper = \"P\"; says = \"S\"; theirs = [\"a\", \"b\", \"c\"]; by = "
+                   "\"seed\"; report = [\"last x\"]; };\n",
+                   "claim.theirs has 3 entries; give one, or one per value of claim.by (2)");
+    char *log = NULL;
+    int rc = run_grok(dir, &log, "reproduce no_such_claim");
+    printf("# %s", log);
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(log, "no claim 'no_such_claim'"));
+    free(log);
+    rc = run_grok(dir, &log, "reproduce --smoke");
+    assert_int_equal(rc, 2);
+    assert_non_null(strstr(log, "which claim?"));
+    free(log);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_numbers, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_refusals, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_claims_smoke, tu_setup_dir, tu_teardown_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
