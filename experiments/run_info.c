@@ -1,6 +1,6 @@
 /* run_info.c: `grok info DIR` (run.h: run_info): a one-screen description of
- * a run directory from its config.cfg, state.safetensors, summary.json,
- * checkpoints and file list. */
+ * a run directory from its config.cfg, split.tsv, state.safetensors,
+ * summary.json, checkpoints and file list. */
 #include "run_internal.h"
 
 #include <dirent.h>
@@ -38,6 +38,10 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     task_data t;
     if ((rc = task_init(&t, &c.task, c.seed, e)) != GROK_OK)
         return rc;
+    if ((rc = measure_split_read(&t, dir, e)) != GROK_OK) {
+        task_free(&t);
+        return rc;
+    }
     const tfm_config *mc = &c.model;
     sbuf_printf(out, "run          %s\n", dir);
     char task[128], frac[48] = "";
