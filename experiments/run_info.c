@@ -89,7 +89,17 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
         n_ck = 0;
     long last_ck = n_ck > 0 ? ck[n_ck - 1] : -1;
     free(ck);
-    if (!fileio_exists(path) && n_ck > 1) {
+    rundir_summary imp = {NULL};
+    rundir_summary_read(&imp, dir, NULL);
+    const char *imp_status = rundir_summary_str(&imp, "status");
+    const int imported = !fileio_exists(path) && imp_status && strcmp(imp_status, "imported") == 0;
+    rundir_summary_free(&imp);
+    if (imported) {
+        sbuf_printf(out, "status       imported (grok import: weights trained elsewhere, no "
+                         "optimizer state); to train on: 'grok train %s/config.cfg --init-from "
+                         "%s@%ld --out NEWDIR'\n",
+                    dir, dir, last_ck);
+    } else if (!fileio_exists(path) && n_ck > 1) {
         /* not the leftovers of a first commit: resume would refuse it */
         sbuf_printf(out, "status       no state.safetensors but %d checkpoints: not a run that "
                          "resume can continue bit for bit; to train on from the weights: 'grok train "
