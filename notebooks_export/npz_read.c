@@ -68,6 +68,33 @@ static char *npz_utf8(const unsigned char *p, size_t n)
     return out;
 }
 
+/* A Fortran-order array (numpy writes a transposed view so) copied into C
+ * order: en->mem is replaced by the copy. */
+static int npz_to_c_order(npz_entry *en, const unsigned char *data, size_t nb, const char *what,
+                          grok_err *e)
+{
+    st_tensor *t = &en->t;
+    const size_t el = st_dtype_size(t->dtype), n = nb / el;
+    unsigned char *c = malloc(nb ? nb : 1);
+    if (!c)
+        return grok_fail(e, GROK_ENOMEM, "%s: out of memory", what);
+    size_t fstride[ST_MAX_DIMS];
+    for (int d = 0; d < t->ndim; d++)
+        fstride[d] = d ? fstride[d - 1] * (size_t)t->shape[d - 1] : 1;
+    for (size_t i = 0; i < n; i++) {
+        size_t rest = i, off = 0;
+        for (int d = t->ndim - 1; d >= 0; d--) {
+            off += (rest % (size_t)t->shape[d]) * fstride[d];
+            rest /= (size_t)t->shape[d];
+        }
+        memcpy(c + i * el, data + off * el, el);
+    }
+    free(en->mem);
+    en->mem = c;
+    t->data = c;
+    return GROK_OK;
+}
+
 /* Parses the .npy bytes mem[0..n) of entry en (named `what` in messages). */
 static int npz_parse(npz_entry *en, const unsigned char *mem, size_t n, const char *what,
                      grok_err *e)
@@ -127,13 +154,12 @@ static int npz_parse(npz_entry *en, const unsigned char *mem, size_t n, const ch
     }
     const unsigned char *data = mem + at + hlen;
     const size_t nb = n - at - hlen;
-    if (strncmp(f, "False", 5) == 0) {
-        for (size_t i = 0; i < sizeof npz_dtypes / sizeof npz_dtypes[0]; i++)
-            if (strcmp(en->descr, npz_dtypes[i].descr) == 0) {
-                t->dtype = npz_dtypes[i].dtype;
-                en->loaded = 1;
-            }
-    }
+    const int fortran = strncmp(f, "True", 4) == 0;
+    for (size_t i = 0; i < sizeof npz_dtypes / sizeof npz_dtypes[0]; i++)
+        if (strcmp(en->descr, npz_dtypes[i].descr) == 0) {
+            t->dtype = npz_dtypes[i].dtype;
+            en->loaded = 1;
+        }
     if (en->loaded) {
         size_t want = st_dtype_size(t->dtype);
         for (int k = 0; k < t->ndim; k++)
@@ -145,6 +171,8 @@ static int npz_parse(npz_entry *en, const unsigned char *mem, size_t n, const ch
             goto out;
         }
         t->data = data;
+        if (fortran && t->ndim > 1 && (rc = npz_to_c_order(en, data, want, what, e)) != GROK_OK)
+            goto out;
     } else if (en->descr[0] == '<' && en->descr[1] == 'U' && t->ndim == 0) {
         const long units = strtol(en->descr + 2, NULL, 10);
         if (units < 0 || (size_t)units * 4 != nb) {

@@ -5,7 +5,8 @@
  * write them; ZIP64 as numpy marks every entry) become tensors in
  * safetensors.h's st_tensor form, so a caller treats a .npz and a
  * .safetensors file alike.  Numeric arrays of the little-endian dtypes <f4,
- * <f8, <f2, <i4, <i8 and |u1 in C order are loaded; a 0-d unicode array
+ * <f8, <f2, <i4, <i8 and |u1 are loaded (in C order: a Fortran-order array,
+ * as numpy writes a transposed view, is reordered); a 0-d unicode array
  * (<UN, as grok export writes meta.config) is decoded to UTF-8 text; any
  * other entry is listed with its descr and not loaded, so the caller can
  * name it.  Headers of .npy versions 1, 2 and 3 are read.  Nothing is
