@@ -24,6 +24,7 @@
 #include "export_cmd.h"
 #include "fileio.h"
 #include "grok.h"
+#include "import_cmd.h"
 #include "linalg.h"
 #include "measure.h"
 #include "plot_cmd.h"
@@ -48,6 +49,7 @@ static int main_measure(int argc, char **argv, blisarch_info *bi);
 static int main_plot(int argc, char **argv, blisarch_info *bi);
 static int main_bench(int argc, char **argv, blisarch_info *bi);
 static int main_export(int argc, char **argv, blisarch_info *bi);
+static int main_import(int argc, char **argv, blisarch_info *bi);
 static int main_sweep(int argc, char **argv, blisarch_info *bi);
 static int main_reproduce(int argc, char **argv, blisarch_info *bi);
 static int main_verify(int argc, char **argv, blisarch_info *bi);
@@ -69,6 +71,7 @@ static const main_command main_commands[] = {
      "recompute the progress measures (measures.tsv and friends) from a run's checkpoints"},
     {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT},
     {"export", main_export, EXPORT_CMD_USAGE, EXPORT_CMD_ABOUT},
+    {"import", main_import, IMPORT_CMD_USAGE, IMPORT_CMD_ABOUT},
     {"sweep", main_sweep, SWEEP_USAGE, SWEEP_ABOUT},
     {"reproduce", main_reproduce, REPRODUCE_USAGE, REPRODUCE_ABOUT},
     {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N]",
@@ -342,6 +345,11 @@ static int main_export(int argc, char **argv, blisarch_info *bi)
 {
     (void)bi;
     return export_cmd_main(argc, argv);
+}
+
+static int main_import(int argc, char **argv, blisarch_info *bi)
+{
+    return import_cmd_main(argc, argv, bi);
 }
 
 static int main_bench(int argc, char **argv, blisarch_info *bi)

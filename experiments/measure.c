@@ -1,8 +1,9 @@
 /* measure.c: `grok measure DIR`, the live measure pass, and the phase rule
  * (measure.h).
  *
- * A pass over a run directory: read config.cfg (cfg_load) and rebuild the
- * task from its seed (task_init), list checkpoints/epoch-*.safetensors in
+ * A pass over a run directory: read config.cfg (cfg_load), build the task
+ * (task_init) and take its split from split.tsv (measure_split_read: the
+ * rows the run was trained on, never the seed's), list checkpoints/epoch-*.safetensors in
  * epoch order, find the key frequencies on the last checkpoint (rule R1,
  * meas_key_freqs) and write the final-checkpoint files from that forward,
  * then compute one row per checkpoint with those key frequencies.  The rows
@@ -337,6 +338,93 @@ static int write_file(const char *dir, const char *name, const sbuf *b, grok_err
 /* ------------------------------------------------------------------------ */
 /* a run directory */
 
+int measure_split_read(task_data *t, const char *dir, grok_err *e)
+{
+    rundir_tsv s;
+    char what[MEASURE_PATH_MAX];
+    int rc = measure_path(what, dir, RUNDIR_SPLIT, e);
+    if (rc != GROK_OK)
+        return rc;
+    if ((rc = rundir_tsv_read(&s, dir, RUNDIR_SPLIT, 0, e)) == 0)
+        return grok_fail(e, GROK_EINVAL,
+                         "%s is missing: the measures are computed on the run's own split, "
+                         "which grok train and grok import write there",
+                         what);
+    if (rc < 0)
+        return rc;
+    rc = GROK_OK;
+    /* the operand columns of the task kind, then index, label, split */
+    char ops[64];
+    snprintf(ops, sizeof ops, "%s", task_operand_header(t));
+    const char *op_names[2] = {ops, NULL};
+    char *tab = strchr(ops, '\t');
+    if (tab) {
+        *tab = '\0';
+        op_names[1] = tab + 1;
+    }
+    const int c_index = rundir_tsv_col(&s, "index"), c_label = rundir_tsv_col(&s, "label"),
+              c_split = rundir_tsv_col(&s, "split"), c_op0 = rundir_tsv_col(&s, op_names[0]),
+              c_op1 = op_names[1] ? rundir_tsv_col(&s, op_names[1]) : -2;
+    int32_t *order = NULL;
+    if (c_index < 0 || c_label < 0 || c_split < 0 || c_op0 < 0 || c_op1 == -1) {
+        rc = grok_fail(e, GROK_EFORMAT, "%s: the header must be 'index\t%s\tlabel\tsplit'",
+                       what, task_operand_header(t));
+        goto out;
+    }
+    if (s.n_rows != t->n_all) {
+        rc = grok_fail(e, GROK_EFORMAT,
+                       "%s has %d examples; the task of config.cfg has %d (another task's "
+                       "split?)",
+                       what, s.n_rows, t->n_all);
+        goto out;
+    }
+    order = malloc((size_t)t->n_all * sizeof *order);
+    if (!order) {
+        rc = grok_fail(e, GROK_ENOMEM, "out of memory reading %s", what);
+        goto out;
+    }
+    int n_train = 0;
+    for (int i = 0; i < s.n_rows && rc == GROK_OK; i++) {
+        const double x = rundir_tsv_at(&s, i, c_index);
+        const char *side = s.text[(size_t)i * s.n_cols + c_split];
+        const int train = strcmp(side, "train") == 0;
+        char want[TASK_PARITY_N_MAX + 32], have[TASK_PARITY_N_MAX + 32];
+        if (!(x >= 0 && x < t->n_all && x == floor(x))) {
+            rc = grok_fail(e, GROK_EFORMAT, "%s:%d: index '%s' is not an example of the task (0..%d)",
+                           what, s.line[i], s.text[(size_t)i * s.n_cols + c_index], t->n_all - 1);
+            break;
+        }
+        const int r = (int)x;
+        task_format_operands(t, r, want, sizeof want);
+        snprintf(have, sizeof have, "%s%s%s", s.text[(size_t)i * s.n_cols + c_op0],
+                 c_op1 >= 0 ? "\t" : "", c_op1 >= 0 ? s.text[(size_t)i * s.n_cols + c_op1] : "");
+        if (strcmp(want, have) != 0 || rundir_tsv_at(&s, i, c_label) != t->label[r])
+            rc = grok_fail(e, GROK_EFORMAT,
+                           "%s:%d: example %d is '%s' with label %s; the task of config.cfg has "
+                           "'%s' with label %d",
+                           what, s.line[i], r, have, s.text[(size_t)i * s.n_cols + c_label], want,
+                           (int)t->label[r]);
+        else if (!train && strcmp(side, "test") != 0)
+            rc = grok_fail(e, GROK_EFORMAT, "%s:%d: split '%s': must be train or test", what,
+                           s.line[i], side);
+        else if (train && n_train != i)
+            rc = grok_fail(e, GROK_EFORMAT,
+                           "%s:%d: a train row after the test rows (train rows come first)", what,
+                           s.line[i]);
+        order[i] = r;
+        n_train += train;
+    }
+    if (rc == GROK_OK && (rc = task_set_order(t, order, n_train, e)) != GROK_OK) {
+        char why[sizeof e->msg];
+        snprintf(why, sizeof why, "%s", e ? e->msg : "");
+        rc = grok_fail(e, GROK_EFORMAT, "%s: %s", what, why);
+    }
+out:
+    free(order);
+    rundir_tsv_free(&s);
+    return rc;
+}
+
 /* What the final files are formatted from. */
 typedef struct {
     const task_data *t;
@@ -403,6 +491,10 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
         return rc;
     if ((rc = task_init(&task, &c.task, c.seed, e)) != GROK_OK)
         return rc;
+    if ((rc = measure_split_read(&task, dir, e)) != GROK_OK) {
+        task_free(&task);
+        return rc;
+    }
     long *ck = NULL;
     int n = 0;
     if ((rc = rundir_ckpt_list(dir, &ck, &n, e)) != GROK_OK) {

@@ -134,6 +134,12 @@ void measure_result_needs(measure_result *r, const model *m, const task_data *t)
 int measure_load_checkpoint(const param_tensor *t, int n_tensors, float *params, const char *path,
                             long *epoch, grok_err *e);
 
+/* Replaces t's split (built from the config) by the run's split.tsv in dir:
+ * every example once, its operands and label those of t's example `index`,
+ * train rows first.  GROK_EINVAL when split.tsv is missing, GROK_EFORMAT
+ * naming the file and line of a row that does not fit the task. */
+int measure_split_read(task_data *t, const char *dir, grok_err *e);
+
 /* `grok measure DIR`: recomputes every file listed above from dir's
  * config.cfg and checkpoints/epoch-NNNNNN.safetensors.  The key frequencies
  * are those of the last checkpoint (docs/measures.md: computed once on the final

@@ -75,6 +75,35 @@ int run_info(const char *dir, sbuf *out, grok_err *e);
  * replaces the measure members of summary.json.  Prints one line unless quiet. */
 int run_remeasure(const char *dir, int jobs, int quiet, grok_err *e);
 
+/* `grok import` (run_import.c): a run directory made from weights trained
+ * elsewhere (docs/formats.md, "Import"). */
+typedef struct {
+    const char *out;                 /* the new run directory (must not exist) */
+    const char *const *inputs;       /* checkpoint files, .safetensors or .npz */
+    int n_inputs;
+    const long *epochs;              /* one per checkpoint, in input order; NULL: from
+                                        metadata or file names */
+    int n_epochs;
+    const char *config;              /* a grok config file, or NULL */
+    const char *tl_config;           /* a TransformerLens config (JSON), or NULL */
+    const char *const *sets;         /* --set key=value, applied last */
+    int n_sets;
+    const char *split;               /* split.tsv, training pairs or indices; NULL: the seed's */
+    const char *curves;              /* a TSV of loss curves for metrics.tsv, or NULL */
+    int ignore_extra, allow_missing; /* drop tensors the model lacks; fill missing ones */
+    int jobs;                        /* threads of the measure pass (0: all) */
+    int quiet;
+    const blisarch_info *blis;       /* threads and kernel for summary.json; may be NULL */
+} run_import_opts;
+
+/* Checks every input, then writes OUT atomically (a sibling temporary
+ * directory renamed into place; nothing is left on failure): config.cfg,
+ * split.tsv, manifest.tsv, the checkpoints, the measures, metrics.tsv,
+ * summary.json (status "imported") and log.txt.  GROK_EINVAL for bad input
+ * (each unknown, missing or misshapen tensor named), GROK_EFORMAT for a
+ * damaged file, GROK_EIO, GROK_ENOMEM. */
+int run_import(const run_import_opts *o, grok_err *e);
+
 /* What run_verify found. */
 typedef struct {
     int runs;      /* run directories checked */

@@ -28,8 +28,9 @@
  * checkpoints/epoch-NNNNNN.safetensors: one F32 tensor per parameter-table
  * entry (TransformerLens names and shapes, table order, so the data section
  * is the parameter buffer); metadata "format" = "grok-checkpoint-1", "epoch",
- * the model dimensions, "op", "p" and "config" (the resolved config text);
- * no wall-clock time, so reruns write identical checkpoints.
+ * the model dimensions, "op", "p" and "config" (the resolved config text),
+ * and for a run made by grok import "imported_from" (the source file); no
+ * wall-clock time, so reruns write identical checkpoints.
  *
  * state.safetensors: "epoch" I64 [], "optim.step" I64 [], "elapsed_s" F64 [],
  * "metrics" F64 [rows, 7] (every row recorded so far, the row of "epoch"
@@ -248,7 +249,7 @@ int run_write_metrics(const run_ctx *r, grok_err *e)
 
 /* The weights after `ep` epochs: one F32 tensor per parameter-table entry,
  * in table order, so the data section is the parameter buffer itself. */
-static int run_write_checkpoint(const run_ctx *r, long ep, grok_err *e)
+int run_write_checkpoint(const run_ctx *r, long ep, grok_err *e)
 {
     const model *m = &r->model;
     st_tensor *t = calloc((size_t)m->n_tensors, sizeof *t);
@@ -293,6 +294,8 @@ static int run_write_checkpoint(const run_ctx *r, long ep, grok_err *e)
     META_STR("op", task_op_name(r->cfg.task.op));
     META_INT("p", r->cfg.task.p);
     META_STR("config", r->cfg_text.data);
+    if (r->ckpt_note)
+        META_STR("imported_from", r->ckpt_note);
     char crc[9];
     st_crc_text(crc, st_crc32(t, m->n_tensors));
     META_STR(ST_CRC_KEY, crc);
@@ -418,10 +421,12 @@ int run_write_summary(const run_ctx *r, long ep, const char *status, grok_err *e
     sbuf_printf(&b, ",\n  \"seed\": %" PRIu64 ",\n  \"n_params\": %zu,\n", r->cfg.seed,
                 r->model.n_params);
     sbuf_printf(&b, "  \"n_train\": %d,\n  \"n_test\": %d,\n", r->task.n_train, r->task.n_test);
+    if (r->import_json) /* trained elsewhere: no training time */
+        sbuf_puts(&b, r->import_json);
     sbuf_puts(&b, "  \"wall_s\": ");
-    run_json_num(&b, wall);
+    run_json_num(&b, r->import_json ? NAN : wall);
     sbuf_puts(&b, ",\n  \"ms_per_epoch\": ");
-    run_json_num(&b, ep > 0 ? 1000.0 * wall / (double)ep : NAN);
+    run_json_num(&b, ep > 0 && !r->import_json ? 1000.0 * wall / (double)ep : NAN);
     const blisarch_info *bi = r->opts ? r->opts->blis : NULL;
     if (bi) {
         sbuf_printf(&b, ",\n  \"threads\": %d,\n  \"blis_kernel\": ", bi->threads);

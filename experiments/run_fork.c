@@ -1,6 +1,7 @@
 /* run_fork.c: init.from = "RUN[@EPOCH]" (`grok train --init-from`): a new
  * run's initial weights taken from another run's checkpoint, and with
- * init.optim its optimizer state (run_internal.h). */
+ * init.optim its optimizer state (run_internal.h).  RUN may lack a state
+ * (a run made by grok import): then only its weights are taken. */
 #include "run_internal.h"
 
 #include <stdint.h>
@@ -10,6 +11,7 @@
 
 #include "measure.h"
 #include "model.h"
+#include "rundir.h"
 #include "safetensors.h"
 #include "trainer.h"
 
@@ -37,15 +39,36 @@ int run_fork(run_ctx *r, grok_err *e)
         *at = '\0';
         want = strtol(at + 1, NULL, 10); /* digits only: cfg checked it */
     }
-    st_file f;
+    st_file f = {0};
     int rc = run_path(path, src, "state.safetensors", e);
-    if (rc == GROK_OK && (rc = st_read(&f, path, e)) != GROK_OK)
-        return run_fork_fail(r, rc, e);
     if (rc != GROK_OK)
         return rc;
+    if (!fileio_exists(path)) {
+        /* a run without a state (imported by grok import): its weights, from
+         * its last checkpoint by default, and no optimizer state */
+        long *ck = NULL;
+        int n = 0;
+        if ((rc = rundir_ckpt_list(src, &ck, &n, e)) != GROK_OK)
+            return run_fork_fail(r, rc, e);
+        if (want < 0 && n > 0)
+            want = ck[n - 1];
+        free(ck);
+        if (n == 0)
+            return run_fork_fail(r, grok_fail(e, GROK_EINVAL, "%s has no state.safetensors and no "
+                                              "checkpoints", src), e);
+        if (r->cfg.init.optim)
+            return grok_fail(e, GROK_EINVAL,
+                             "init.optim = true with init.from = '%s': '%s' has no "
+                             "state.safetensors (an imported run has no optimizer state); fork "
+                             "without init.optim",
+                             r->cfg.init.from, src);
+    } else if ((rc = st_read(&f, path, e)) != GROK_OK) {
+        return run_fork_fail(r, rc, e);
+    }
     const void *epoch, *step;
     int64_t last = -1, stp = 0;
-    if ((rc = run_state_tensor(&f, path, "epoch", ST_I64, 0, 1, &epoch, e)) == GROK_OK &&
+    if (f.bytes &&
+        (rc = run_state_tensor(&f, path, "epoch", ST_I64, 0, 1, &epoch, e)) == GROK_OK &&
         (rc = run_state_tensor(&f, path, "optim.step", ST_I64, 0, 1, &step, e)) == GROK_OK) {
         memcpy(&last, epoch, sizeof last);
         memcpy(&stp, step, sizeof stp);

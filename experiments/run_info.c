@@ -1,6 +1,6 @@
 /* run_info.c: `grok info DIR` (run.h: run_info): a one-screen description of
- * a run directory from its config.cfg, state.safetensors, summary.json,
- * checkpoints and file list. */
+ * a run directory from its config.cfg, split.tsv, state.safetensors,
+ * summary.json, checkpoints and file list. */
 #include "run_internal.h"
 
 #include <dirent.h>
@@ -38,6 +38,10 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     task_data t;
     if ((rc = task_init(&t, &c.task, c.seed, e)) != GROK_OK)
         return rc;
+    if ((rc = measure_split_read(&t, dir, e)) != GROK_OK) {
+        task_free(&t);
+        return rc;
+    }
     const tfm_config *mc = &c.model;
     sbuf_printf(out, "run          %s\n", dir);
     char task[128], frac[48] = "";
@@ -85,7 +89,17 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
         n_ck = 0;
     long last_ck = n_ck > 0 ? ck[n_ck - 1] : -1;
     free(ck);
-    if (!fileio_exists(path) && n_ck > 1) {
+    rundir_summary imp = {NULL};
+    rundir_summary_read(&imp, dir, NULL);
+    const char *imp_status = rundir_summary_str(&imp, "status");
+    const int imported = !fileio_exists(path) && imp_status && strcmp(imp_status, "imported") == 0;
+    rundir_summary_free(&imp);
+    if (imported) {
+        sbuf_printf(out, "status       imported (grok import: weights trained elsewhere, no "
+                         "optimizer state); to train on: 'grok train %s/config.cfg --init-from "
+                         "%s@%ld --out NEWDIR'\n",
+                    dir, dir, last_ck);
+    } else if (!fileio_exists(path) && n_ck > 1) {
         /* not the leftovers of a first commit: resume would refuse it */
         sbuf_printf(out, "status       no state.safetensors but %d checkpoints: not a run that "
                          "resume can continue bit for bit; to train on from the weights: 'grok train "

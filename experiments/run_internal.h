@@ -8,7 +8,8 @@
  *   run_resume.c     reading a state back; run_resume
  *   run_info.c       run_info
  *   run_remeasure.c  run_remeasure
- *   run_verify.c     run_verify, run_verify_use: checksums of a run directory */
+ *   run_verify.c     run_verify, run_verify_use: checksums of a run directory
+ *   run_import.c     run_import: a run directory from weights trained elsewhere */
 #ifndef GROK_RUN_INTERNAL_H
 #define GROK_RUN_INTERNAL_H
 
@@ -58,6 +59,10 @@ typedef struct {
     measure_live meas;        /* progress measures from the live parameters */
     int meas_ready;
     sbuf measure_json;        /* "fourier", "key_freqs", "phases" for summary.json */
+    const char *ckpt_note;    /* grok import: the "imported_from" metadata of the next
+                                 checkpoint written; NULL otherwise */
+    const char *import_json;  /* grok import: the "import" member of summary.json (whose
+                                 wall_s and ms_per_epoch are then null); NULL otherwise */
 } run_ctx;
 
 
@@ -76,6 +81,9 @@ int run_write_text(const run_ctx *r, const char *name, const sbuf *b, grok_err *
 int run_write_split(const run_ctx *r, grok_err *e);
 int run_write_metrics(const run_ctx *r, grok_err *e);
 int run_write_summary(const run_ctx *r, long ep, const char *status, grok_err *e);
+/* checkpoints/epoch-NNNNNN.safetensors of r's parameters (never overwriting
+ * other weights: run_files.c, written once). */
+int run_write_checkpoint(const run_ctx *r, long ep, grok_err *e);
 /* The commit at epoch ep: metrics, checkpoint, state (the commit point),
  * summary, log. */
 int run_commit(run_ctx *r, long ep, const char *status, grok_err *e);

@@ -215,6 +215,23 @@ static int run_restart_ok(const run_ctx *r, grok_err *e)
         return GROK_OK;
     }
     char name[64], path[RUN_PATH_MAX];
+    /* a run made by grok import: weights without an optimizer state */
+    run_ckpt_name(name, sizeof name, ck[n - 1]);
+    if (run_path(path, r->dir, name, NULL) == GROK_OK) {
+        st_file f = {0};
+        const int imported = st_read(&f, path, NULL) == GROK_OK &&
+                             st_meta_get(&f, "imported_from") != NULL;
+        st_file_free(&f);
+        if (imported) {
+            const long last = ck[n - 1];
+            free(ck);
+            return grok_fail(e, GROK_EINVAL,
+                             "%s was made by grok import from weights trained elsewhere: it has "
+                             "no optimizer state, so it cannot be resumed. To train on from its "
+                             "weights: grok train %s/config.cfg --init-from %s@%ld --out NEWDIR",
+                             r->dir, r->dir, r->dir, last);
+        }
+    }
     run_ckpt_name(name, sizeof name, ck[0]);
     if (n > 1) {
         ok = 0;

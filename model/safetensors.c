@@ -24,11 +24,12 @@
  * stricter than the reference only there; the reference ignores unknown
  * tensor fields.
  *
- * Only the five dtypes of st_dtype are supported.  All data is little-endian
+ * Only the dtypes of st_dtype are supported.  All data is little-endian
  * and copied as raw bytes, so the host must be little-endian (asserted). */
 #include "safetensors.h"
 
 #include <jansson.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -39,15 +40,15 @@
 
 #define ST_HEADER_MAX 100000000ull /* the reference loader's MAX_HEADER_SIZE */
 
-static const char *const st_names[] = {"F32", "F64", "I32", "I64", "U8"};
-static const size_t st_sizes[] = {4, 8, 4, 8, 1};
+static const char *const st_names[] = {"F32", "F64", "I32", "I64", "U8", "BF16", "F16"};
+static const size_t st_sizes[] = {4, 8, 4, 8, 1, 2, 2};
 #define ST_N_DTYPES ((int)(sizeof st_names / sizeof st_names[0]))
 
 /* dtypes of the format that this reader does not load (docs/formats.md, safetensors). */
 static const char *const st_other_names[] = {
-    "BOOL", "I8",      "I16",     "U16",         "F16",        "BF16",
-    "U32",  "U64",     "C64",     "F8_E5M2",     "F8_E4M3",    "F8_E8M0",
-    "F4",   "F6_E2M3", "F6_E3M2", "F8_E4M3FNUZ", "F8_E5M2FNUZ"};
+    "BOOL", "I8",      "I16",     "U16",         "U32",        "U64",
+    "C64",  "F8_E5M2", "F8_E4M3", "F8_E8M0",     "F4",         "F6_E2M3",
+    "F6_E3M2", "F8_E4M3FNUZ", "F8_E5M2FNUZ"};
 
 static int st_host_is_little_endian(void)
 {
@@ -75,6 +76,64 @@ size_t st_tensor_numel(const st_tensor *t)
     for (int i = 0; i < t->ndim; i++)
         n *= (size_t)t->shape[i];
     return n;
+}
+
+/* IEEE binary16 bits to float32 (subnormals, infinities and NaN included). */
+static float st_half_to_f32(uint16_t h)
+{
+    const uint32_t sign = (uint32_t)(h >> 15) << 31, ex = (h >> 10) & 0x1f, man = h & 0x3ff;
+    uint32_t bits;
+    if (ex == 0x1f) {
+        bits = sign | 0x7f800000u | (man << 13);
+    } else if (ex != 0) {
+        bits = sign | ((ex + 112) << 23) | (man << 13);
+    } else {
+        float v = ldexpf((float)man, -24); /* exact: 10 bits of mantissa */
+        return sign ? -v : v;
+    }
+    float f;
+    memcpy(&f, &bits, sizeof f);
+    return f;
+}
+
+int st_to_f32(const st_tensor *t, float *out, size_t *inexact)
+{
+    const size_t n = st_tensor_numel(t);
+    const unsigned char *p = t->data;
+    size_t bad = 0;
+    switch (t->dtype) {
+    case ST_F32:
+        memcpy(out, p, n * sizeof(float));
+        break;
+    case ST_F64:
+        for (size_t i = 0; i < n; i++) {
+            double x;
+            memcpy(&x, p + 8 * i, sizeof x);
+            out[i] = (float)x;
+            bad += (double)out[i] != x && !(isnan(x) && isnan(out[i]));
+        }
+        break;
+    case ST_BF16:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, sizeof h);
+            const uint32_t bits = (uint32_t)h << 16;
+            memcpy(&out[i], &bits, sizeof bits);
+        }
+        break;
+    case ST_F16:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, p + 2 * i, sizeof h);
+            out[i] = st_half_to_f32(h);
+        }
+        break;
+    default:
+        return -1;
+    }
+    if (inexact)
+        *inexact = bad;
+    return 0;
 }
 
 /* numel * elem as a byte count; -1 on overflow or a negative dimension. */
@@ -366,10 +425,10 @@ static int st_parse_dtype(st_hdr *h, const json_t *v, const char *tname, int *dt
             return grok_fail(
                 h->e, GROK_EFORMAT,
                 "%s: unsupported dtype \"%s\" for tensor \"%s\": a safetensors dtype this "
-                "reader does not load (it reads F32, F64, I32, I64, U8)",
+                "reader does not load (it reads " ST_DTYPES_READ ")",
                 h->what, name, tname);
     return grok_fail(h->e, GROK_EFORMAT,
-                     "%s: unknown dtype \"%s\" for tensor \"%s\" (valid: F32, F64, I32, I64, U8)",
+                     "%s: unknown dtype \"%s\" for tensor \"%s\" (valid: " ST_DTYPES_READ ")",
                      h->what, name, tname);
 }
 

@@ -26,7 +26,10 @@
 
 #include "grok.h"
 
-typedef enum { ST_F32, ST_F64, ST_I32, ST_I64, ST_U8 } st_dtype;
+/* ST_BF16 and ST_F16 (bfloat16, IEEE half) are read and written as raw
+ * 2-byte words; st_to_f32 converts them (and F64) to float32. */
+typedef enum { ST_F32, ST_F64, ST_I32, ST_I64, ST_U8, ST_BF16, ST_F16 } st_dtype;
+#define ST_DTYPES_READ "F32, F64, I32, I64, U8, BF16, F16"
 
 #define ST_MAX_DIMS 8
 
@@ -56,6 +59,12 @@ void st_crc_text(char buf[9], uint32_t crc);
 size_t st_dtype_size(st_dtype d);
 const char *st_dtype_name(st_dtype d);
 size_t st_tensor_numel(const st_tensor *t);
+
+/* out[0..numel) = t's elements as float32, for a float dtype (F32, F64,
+ * BF16, F16; F64 rounded to nearest); the data may be unaligned.  Returns 0,
+ * or -1 for another dtype.  *inexact (may be NULL) counts the F64 values
+ * that float32 does not hold exactly (rounded, or out of its range). */
+int st_to_f32(const st_tensor *t, float *out, size_t *inexact);
 
 /* Serialises tensors t[0..n) and metadata meta[0..n_meta) into a buffer
  * (malloc'ed, caller frees) ... */

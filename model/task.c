@@ -19,6 +19,7 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rng.h"
@@ -644,5 +645,54 @@ int task_init(task_data *t, const task_config *cfg, uint64_t seed, grok_err *e)
     task_gather(t, t->order + t->n_train, t->n_test, t->test_tokens, t->test_labels);
     if (e)
         e->msg[0] = '\0';
+    return GROK_OK;
+}
+
+int task_set_order(task_data *t, const int32_t *order, int n_train, grok_err *e)
+{
+    GROK_ASSERT(t != NULL && order != NULL);
+    const int N = t->n_all, T = t->n_ctx;
+    if (n_train < 1 || n_train >= N)
+        return grok_fail(e, GROK_EINVAL,
+                         "a split of %d examples into %d train and %d test: each side needs at "
+                         "least one",
+                         N, n_train, N - n_train);
+    unsigned char *seen = calloc((size_t)N, 1);
+    if (!seen)
+        return grok_fail(e, GROK_ENOMEM, "task: out of memory checking a split");
+    for (int i = 0; i < N; i++) {
+        const int32_t r = order[i];
+        if (r < 0 || r >= N || seen[r]) {
+            free(seen);
+            return grok_fail(e, GROK_EINVAL, "split entry %d: example %d %s", i, (int)r,
+                             r < 0 || r >= N ? "is out of range" : "appears twice");
+        }
+        seen[r] = 1;
+    }
+    free(seen);
+    int32_t *tr_tok = grok_alloc((size_t)n_train * T * sizeof(int32_t)),
+            *tr_lab = grok_alloc((size_t)n_train * sizeof(int32_t)),
+            *te_tok = grok_alloc((size_t)(N - n_train) * T * sizeof(int32_t)),
+            *te_lab = grok_alloc((size_t)(N - n_train) * sizeof(int32_t));
+    if (!tr_tok || !tr_lab || !te_tok || !te_lab) {
+        grok_free(tr_tok);
+        grok_free(tr_lab);
+        grok_free(te_tok);
+        grok_free(te_lab);
+        return grok_fail(e, GROK_ENOMEM, "task: out of memory for a split of %d examples", N);
+    }
+    memcpy(t->order, order, (size_t)N * sizeof *order);
+    grok_free(t->train_tokens);
+    grok_free(t->train_labels);
+    grok_free(t->test_tokens);
+    grok_free(t->test_labels);
+    t->train_tokens = tr_tok;
+    t->train_labels = tr_lab;
+    t->test_tokens = te_tok;
+    t->test_labels = te_lab;
+    t->n_train = n_train;
+    t->n_test = N - n_train;
+    task_gather(t, t->order, t->n_train, t->train_tokens, t->train_labels);
+    task_gather(t, t->order + t->n_train, t->n_test, t->test_tokens, t->test_labels);
     return GROK_OK;
 }

@@ -27,7 +27,8 @@
  * and test by a permutation drawn from the seed's split stream: the first
  * floor(frac_train * n_all) entries of the permutation are the training set,
  * in that order.  A sampled kind (TASK_CAP_SAMPLED) has order = identity:
- * n_all = n_train + n_test.
+ * n_all = n_train + n_test.  task_set_order replaces the split by a given one
+ * (a run's split.tsv, which every reader of a run directory uses).
  *
  * Capabilities (task_data.caps) tell the measures what applies:
  *   TASK_CAP_ZP_GRID  the Fourier measures of Nanda et al.: a modular
@@ -162,6 +163,12 @@ void task_describe(const task_config *cfg, char *buf, size_t n);
  * error returns a grok_status, fills e and leaves t zeroed. */
 int task_init(task_data *t, const task_config *cfg, uint64_t seed, grok_err *e);
 void task_free(task_data *t);
+
+/* Replaces the split of t by order[0..n_all), a permutation of the examples
+ * with the n_train training examples first (what a run's split.tsv lists),
+ * and regathers the train and test arrays.  GROK_EINVAL (t unchanged) when
+ * order is not a permutation or a side would be empty; GROK_ENOMEM. */
+int task_set_order(task_data *t, const int32_t *order, int n_train, grok_err *e);
 
 /* op(a, b) mod p for the arithmetic ops (not RAND). */
 int task_apply(task_op op, int p, int a, int b);

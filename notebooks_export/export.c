@@ -287,6 +287,8 @@ static const char *export_descr(st_dtype d)
     case ST_I32: return "<i4";
     case ST_I64: return "<i8";
     case ST_U8: return "|u1";
+    case ST_F16: return "<f2";
+    case ST_BF16: break; /* numpy has no bfloat16 (grok's checkpoints are F32) */
     }
     return "?";
 }

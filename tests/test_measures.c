@@ -1464,6 +1464,27 @@ static int write_ckpt(const model *m, const char *dir, long ep, grok_err *e)
     return st_write(path, t, m->n_tensors, meta, 1, e);
 }
 
+/* dir/split.tsv as grok train writes it: the seed's split, train rows first */
+static void write_split(const cfg_run *c, const char *dir)
+{
+    task_data t;
+    grok_err e;
+    assert_int_equal(task_init(&t, &c->task, c->seed, &e), GROK_OK);
+    sbuf b;
+    sbuf_init(&b);
+    sbuf_puts(&b, "index\ta\tb\tlabel\tsplit\n");
+    for (int i = 0; i < t.n_all; i++) {
+        const int r = t.order[i];
+        sbuf_printf(&b, "%d\t%d\t%d\t%d\t%s\n", r, (int)t.a[r], (int)t.b[r], (int)t.label[r],
+                    i < t.n_train ? "train" : "test");
+    }
+    char *path = tu_path_in(dir, "split.tsv");
+    assert_int_equal(fileio_write_atomic(path, b.data, b.len, &e), GROK_OK);
+    free(path);
+    sbuf_free(&b);
+    task_free(&t);
+}
+
 static char *slurp(const char *dir, const char *name)
 {
     char *path = tu_path_in(dir, name), *d = tu_read_file(path, NULL);
@@ -1490,6 +1511,12 @@ static void test_run_dir(void **state)
     cfg_fill_derived(&c);
     snprintf(path, sizeof path, "%s/config.cfg", dir);
     assert_int_equal(cfg_write(&c, path, &e), GROK_OK);
+
+    /* no split.tsv: refused, named */
+    assert_int_equal(measure_run_dir(dir, 1, &e), GROK_EINVAL);
+    printf("# no split.tsv: %s\n", e.msg);
+    assert_non_null(strstr(e.msg, "split.tsv is missing"));
+    write_split(&c, dir);
 
     /* no checkpoints yet */
     assert_int_equal(measure_run_dir(dir, 1, &e), GROK_EINVAL);

@@ -18,6 +18,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,8 +386,8 @@ static void test_rejections(void **state)
 
     write_hand(path, "{\"w\":{\"dtype\":\"F33\",\"shape\":[2],\"data_offsets\":[0,8]}}", 8);
     expect_reject(path, "unknown dtype", "dtype F33");
-    write_hand(path, "{\"w\":{\"dtype\":\"BF16\",\"shape\":[2],\"data_offsets\":[0,4]}}", 4);
-    expect_reject(path, "unsupported dtype", "dtype BF16");
+    write_hand(path, "{\"w\":{\"dtype\":\"F8_E4M3\",\"shape\":[4],\"data_offsets\":[0,4]}}", 4);
+    expect_reject(path, "unsupported dtype", "dtype F8_E4M3");
 
     write_hand(path,
                "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
@@ -743,11 +744,53 @@ static void test_numpy_reads_it(void **state)
     free(path);
 }
 
+/* The half-width floats and float64 to float32: values whose bits are known
+ * by hand (bfloat16 is the top half of a float32; binary16 per IEEE 754). */
+static void test_to_f32(void **state)
+{
+    (void)state;
+    const uint16_t bf[4] = {0x3f80, 0xc000, 0x7f80, 0x3e20}; /* 1, -2, inf, 0.15625 */
+    const uint16_t hf[6] = {0x3c00, 0xc000, 0x0001, 0x7c00, 0xfbff, 0x3555};
+    /* 1, -2, 2^-24 (smallest subnormal), inf, -65504 (largest finite), 0.333251953125 */
+    const double d[3] = {0.5, 0.1, 1e300};
+    float out[6];
+    size_t inexact = 99;
+    st_tensor t = {"b", ST_BF16, 1, {4}, bf};
+    assert_int_equal(st_to_f32(&t, out, &inexact), 0);
+    assert_true(out[0] == 1.0f && out[1] == -2.0f && isinf(out[2]) && out[3] == 0.15625f);
+    assert_int_equal(inexact, 0);
+    t = (st_tensor){"h", ST_F16, 1, {6}, hf};
+    assert_int_equal(st_to_f32(&t, out, NULL), 0);
+    assert_true(out[0] == 1.0f && out[1] == -2.0f && out[2] == ldexpf(1.0f, -24));
+    assert_true(isinf(out[3]) && out[4] == -65504.0f && out[5] == 0.333251953125f);
+    t = (st_tensor){"d", ST_F64, 1, {3}, d};
+    assert_int_equal(st_to_f32(&t, out, &inexact), 0);
+    assert_true(out[0] == 0.5f && out[1] == (float)0.1 && isinf(out[2]));
+    assert_int_equal(inexact, 2); /* 0.1 rounded, 1e300 out of range */
+    const int32_t i[1] = {1};
+    t = (st_tensor){"i", ST_I32, 1, {1}, i};
+    assert_int_equal(st_to_f32(&t, out, NULL), -1);
+    /* a BF16 file reads back as written */
+    unsigned char *buf;
+    size_t n;
+    grok_err e;
+    t = (st_tensor){"b", ST_BF16, 1, {4}, bf};
+    assert_int_equal(st_serialize(&t, 1, NULL, 0, &buf, &n, &e), GROK_OK);
+    st_file f;
+    assert_int_equal(st_parse(&f, buf, n, "bf16", &e), GROK_OK);
+    assert_int_equal(f.tensors[0].dtype, ST_BF16);
+    assert_memory_equal(f.tensors[0].data, bf, sizeof bf);
+    st_file_free(&f);
+    free(buf);
+    printf("# BF16, F16 and F64 to float32: known bits, 2 inexact F64 values counted\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_round_trip, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test(test_exact_bytes),
+        cmocka_unit_test(test_to_f32),
         cmocka_unit_test(test_reference_vectors),
         cmocka_unit_test(test_header_padding),
         cmocka_unit_test_setup_teardown(test_rejections, tu_setup_dir, tu_teardown_dir),
