@@ -2257,6 +2257,125 @@ static void test_plot_cmd(void **state)
     rundir_tsv_free(&ix);
 }
 
+/* ---- few checkpoints ------------------------------------------------------ */
+
+/* Trains a tiny run into dir/name (p = 23, 20 epochs, checkpoints at epochs
+ * 0 and 20 only, no figures) with the extra --set flags; the run's path
+ * (malloc'ed). */
+static char *train_tiny(const char *bin, const char *dir, const char *name, const char *sets)
+{
+    char *run = malloc(4200), cmd[9000], *log = NULL;
+    assert_non_null(run);
+    snprintf(run, 4200, "%s/%s", dir, name);
+    snprintf(cmd, sizeof cmd,
+             "%s train --set task.p=23 --set model.d_model=32 --set model.d_mlp=64 "
+             "--set train.epochs=20 --set checkpoint.every=1000 --set checkpoint.early_until=0 "
+             "--set 'plots.formats=\"\"' %s --threads 1 --quiet --out %s",
+             bin, sets, run);
+    int rc = tu_run_shell(dir, cmd, &log);
+    if (rc)
+        printf("# grok train %s: exit %d\n%s\n", name, rc, log ? log : "");
+    assert_int_equal(rc, 0);
+    free(log);
+    return run;
+}
+
+/* 1 when the file holds a line with a number that is not a comment. */
+static int has_data_row(const char *path)
+{
+    char *text = tu_read_file(path, NULL);
+    int found = 0;
+    for (char *line = text; line && *line && !found;) {
+        char *eol = strchr(line, '\n');
+        if (eol)
+            *eol = '\0';
+        if (line[0] != '#') {
+            char *end;
+            strtod(line, &end);
+            found = end != line;
+        }
+        line = eol ? eol + 1 : line + strlen(line);
+    }
+    free(text);
+    return found;
+}
+
+/* A run with one checkpoint: `grok measure` then `grok plot` draw every
+ * curve figure with points (a line through one point draws nothing, and
+ * autoscale gives an empty epoch range), without gnuplot warnings, every
+ * data file holding rows; the heatmaps, which need two epochs, are skipped
+ * with that reason. */
+static void test_one_checkpoint(void **state)
+{
+    (void)state;
+    const char *bin = getenv("GROK_BIN");
+    if (!bin || !bin[0]) {
+        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
+        skip();
+    }
+    char *dir = tu_tmp_dir();
+    char *run = train_tiny(bin, dir, "one", "");
+    char cmd[9000], path[4400], *log = NULL;
+    snprintf(path, sizeof path, "%s/checkpoints/epoch-000000.safetensors", run);
+    assert_int_equal(unlink(path), 0);
+    snprintf(cmd, sizeof cmd, "%s measure %s --threads 1 && %s plot %s --format png,pdf", bin,
+             run, bin, run);
+    int rc = tu_run_shell(dir, cmd, &log);
+    printf("# grok measure, grok plot (one checkpoint): exit %d\n%s", rc, log ? log : "");
+    assert_int_equal(rc, 0);
+    assert_lacks(log, "Warning");
+    assert_lacks(log, "gnuplot:");
+    tu_assert_contains(log, "fourier_embed_epochs: skipped: fourier_embed.tsv has one measured "
+                            "epoch; the heatmap needs two");
+    tu_assert_contains(log, "excluded_freq: skipped: excluded_freq.tsv has one measured epoch");
+    rundir_tsv m;
+    grok_err e = {{0}};
+    assert_int_equal(rundir_tsv_read(&m, run, RUNDIR_MEASURES, 0, &e), 1);
+    assert_int_equal(m.n_rows, 1);
+    rundir_tsv_free(&m);
+    free(log);
+
+    /* the curves of measures.tsv (one row) as points, of metrics.tsv (epochs
+     * 0, 10, 20) as lines with points */
+    static const struct {
+        const char *fig, *with;
+    } curves[] = {{"loss", "with linespoints"}, {"accuracy", "with linespoints"},
+                  {"progress", "with points"},  {"gini", "with points"},
+                  {"weights", "with points"},   {"coefs", "with points"}};
+    for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++) {
+        snprintf(path, sizeof path, "%s/figures/src/%s.gp", run, curves[i].fig);
+        char *gp = tu_read_file(path, NULL);
+        assert_non_null(gp);
+        tu_assert_contains(gp, curves[i].with);
+        assert_lacks(gp, " with lines lt");
+        if (!strcmp(curves[i].with, "with points"))
+            tu_assert_contains(gp, "set xrange [10:30]"); /* around epoch 20 */
+        free(gp);
+    }
+    /* every figure drawn has data: each data file of figures/src has rows */
+    snprintf(path, sizeof path, "%s/figures/src", run);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    int n_data = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".tsv"))
+            continue;
+        char file[4700];
+        snprintf(file, sizeof file, "%s/%s", path, de->d_name);
+        if (!has_data_row(file))
+            printf("# %s holds no data row\n", de->d_name);
+        assert_true(has_data_row(file));
+        n_data++;
+    }
+    closedir(d);
+    printf("# %d data files, each with rows\n", n_data);
+    assert_true(n_data >= 12);
+    free(run);
+    tu_rm_tmp_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2295,6 +2414,7 @@ int main(void)
         cmocka_unit_test(test_sweep_algorithm),
         cmocka_unit_test(test_figure_table),
         cmocka_unit_test(test_task_kinds),
+        cmocka_unit_test(test_one_checkpoint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
