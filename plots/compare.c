@@ -258,7 +258,7 @@ static int cmp_draw(const cmp_data *d, const plot_ctx *c, sbuf *s, sbuf *why,
     for (int i = 0; i < d->n; i++) {
         const plot_table *t = cmp_table(d->run[i], sp->file);
         size_t mark = reasons.len;
-        sbuf_printf(&reasons, "%s%s: ", reasons.len ? "; " : "", d->label[i]);
+        sbuf_printf(&reasons, "%srun %d: ", reasons.len ? "; " : "", i + 1);
         ok[i] = plot_need(t, sp->file, cols, nc, &reasons);
         if (!ok[i])
             continue;
@@ -274,7 +274,7 @@ static int cmp_draw(const cmp_data *d, const plot_ctx *c, sbuf *s, sbuf *why,
         }
     }
     if (n_ok == 0) {
-        sbuf_printf(why, "no run has the data: %s", reasons.data ? reasons.data : "");
+        sbuf_printf(why, "no run has the data (%s)", reasons.data ? reasons.data : "");
         sbuf_free(&reasons);
         return 0;
     }
