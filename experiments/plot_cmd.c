@@ -1,6 +1,7 @@
 /* plot_cmd.c: `grok plot` and the end-of-run figures declared in
- * plot_cmd.h.  Flag parsing and printing only; the figures are
- * plots/plot.c's, the gnuplot process plots/gp.c's. */
+ * plot_cmd.h.  Flag parsing and printing only (with the progress line of
+ * progress.h); the figures are plots/plot.c's, the gnuplot process
+ * plots/gp.c's. */
 #include "plot_cmd.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "grok.h"
 #include "plot.h"
+#include "progress.h"
 
 /* Prints text word-wrapped to 78 columns, each line indented by indent. */
 static void plot_cmd_wrap(FILE *f, const char *text, int indent)
@@ -69,7 +71,7 @@ static void plot_cmd_help(FILE *f)
             "  grok plot SWEEP --compare [--out DIR]   its point runs; default SWEEP/compare\n"
             "      DIR/figures/compare_loss.png, compare_accuracy, compare_progress\n"
             "      (restricted and excluded loss), compare_gini, compare_weights; each run\n"
-            "      labelled by the config.cfg keys that differ, its grokked epoch dotted;\n"
+            "      labelled by the config.cfg keys that differ, its grokked epoch dash-dot;\n"
             "      --only compare_loss draws one; the style flags apply\n"
             "\nEvery figure also leaves figures/src/NAME.gp and its data: edit it and run\n"
             "`gnuplot NAME.gp` in figures/src to redraw it without grok.\n");
@@ -204,10 +206,16 @@ int plot_cmd_main(int argc, char **argv)
     sbuf notes;
     sbuf_init(&notes);
     grok_err e = {{0}};
+    progress_task task;
+    progress_task_start(&task, stderr, "plot", "figures", 0);
+    const grok_progress hook = progress_task_hook(&task);
+    plot_set_progress(&hook);
     int rc = compare  ? plot_compare(dirs, n_dirs, out, formats, only, &st, &notes, &e)
              : panels ? plot_panels(dirs, n_dirs, panels, layout, out, name, formats, &st, &notes,
                                     &e)
                       : plot_run_dir_style(dirs[0], formats, only, &st, &notes, &e);
+    plot_set_progress(NULL);
+    progress_task_end(&task);
     fputs(notes.data ? notes.data : "", stdout);
     fflush(stdout);
     sbuf_free(&notes);

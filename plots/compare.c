@@ -10,7 +10,7 @@
  * the runs' config.cfg files ("optim.weight_decay=0.3": the differing keys
  * in the file's order, at most CMP_LABEL_KEYS of them), else by its
  * directory name, followed by its grokked epoch (summary.json), which is
- * also drawn as a dotted line in the run's colour.  Colours are the style's
+ * also drawn as a dash-dot line in the run's colour.  Colours are the style's
  * line types in run order, so --colours grey tells the runs apart by grey
  * and dash type.  The runs' rows go to one data block, one gnuplot index per
  * run (a comment line naming it first), so figures/src/NAME.tsv holds every
@@ -338,7 +338,7 @@ static int cmp_draw(const cmp_data *d, const plot_ctx *c, sbuf *s, sbuf *why,
     }
     if (any_mark) {
         sbuf_puts(s, ", \\\n     keyentry with lines lc rgb '#000000' lw 0.8 dt 4 title ");
-        plot_raw_text(s, c->f, "grokked epoch (dotted, the run's colour)");
+        plot_raw_text(s, c->f, "grokked epoch (dash-dot, in the run's colour)");
     }
     sbuf_puts(s, "\nunset key\nset border 3 front lw 1\nset xtics\nset ytics\n"
                  "set tics nomirror out scale 0.6\nset grid back ls 100, ls 100\n");
@@ -436,10 +436,10 @@ static int cmp_weights(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
 static const plot_figure cmp_figures[] = {
     {"compare_loss",
      "Train (left) and test (right) cross-entropy loss of each run against epoch, log scale; "
-     "dotted: each run's grokked epoch.",
+     "dash-dot: each run's grokked epoch.",
      {RUNDIR_METRICS}, RUNDIR_SUMMARY, 0, cmp_loss},
     {"compare_accuracy",
-     "Train (left) and test (right) accuracy of each run against epoch; dotted: each run's "
+     "Train (left) and test (right) accuracy of each run against epoch; dash-dot: each run's "
      "grokked epoch.",
      {RUNDIR_METRICS}, RUNDIR_SUMMARY, 0, cmp_accuracy},
     {"compare_progress",

@@ -167,7 +167,7 @@ const plot_figure *plot_compare_figures(int *n);
  * at least, PLOT_COMPARE_MAX at most.  Each run is labelled by the
  * config.cfg keys whose values differ between the runs ("optim.weight_
  * decay=0.3"), else by its directory name, with its grokked epoch
- * (summary.json), drawn as a dotted line in its colour.  out_root NULL is
+ * (summary.json), drawn as a dash-dot line in its colour.  out_root NULL is
  * DIR/compare for one sweep directory, else an error; it may not be a run
  * or sweep directory.  formats, only (a compare figure's name or NULL), st
  * (NULL: the default) and notes as plot_run_dir_style; notes also get one
@@ -176,6 +176,12 @@ const plot_figure *plot_compare_figures(int *n);
  * a bad --out, format, figure name or style; otherwise as plot_run_dir. */
 int plot_compare(const char *const *dirs, int n_dirs, const char *out_root, const char *formats,
                  const char *only, const plot_style *st, sbuf *notes, grok_err *e);
+
+/* Reports each figure that the following drawings (plot_run_dir_style,
+ * plot_compare, sweep_plot_dir) draw or skip to prog: done of total
+ * figures, item the figure's name.  NULL stops the reports.  The hook is
+ * copied and process-wide: `grok plot` sets it around its drawing. */
+void plot_set_progress(const grok_progress *prog);
 
 /* Parses a formats string as plot_run_dir does into a bit mask
  * (1u << PLOT_PNG | ...).  GROK_EINVAL names the bad entry and the valid ones. */

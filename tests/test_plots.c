@@ -2471,7 +2471,7 @@ static void test_compare_scripts(void **state)
     tu_assert_contains(gp, "title 'optim.weight_decay=0.3: not grokked'");
     assert_lacks(gp, "task.p"); /* the same in both: not a label */
     assert_lacks(gp, "optim.lr");
-    /* one dotted mark, run 1's colour; run 2 never grokked */
+    /* one dash-dot mark, run 1's colour; run 2 never grokked */
     tu_assert_contains(gp, "set arrow from 1900, graph 0 to 1900, graph 1 nohead back lc rgb c1");
     assert_int_equal(count_substr(gp, "set arrow"), 1);
     tu_assert_contains(gp, "'compare_loss.tsv' index 0 using 1:2 with lines lt 1 notitle");
