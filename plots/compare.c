@@ -321,27 +321,7 @@ static int cmp_draw(const cmp_data *d, const plot_ctx *c, sbuf *s, sbuf *why,
     }
     sbuf_puts(s, "EOD\n");
 
-    /* the legend first, as a frameless plot across the whole width */
-    sbuf_printf(s, "set multiplot\nset key at screen 0.5, screen %.4f center top horizontal "
-                   "maxcols %d maxrows %d\n",
-                1 - 0.05 / h, per_row, key_rows);
-    sbuf_puts(s, "set border 0\nunset xtics\nunset ytics\nunset grid\n"
-                 "plot [0:1] [0:1] NaN notitle");
-    for (int i = 0; i < d->n; i++) {
-        char title[CMP_LABEL + 16];
-        snprintf(title, sizeof title, "%s%s", d->label[i], ok[i] ? "" : " (no data)");
-        sbuf_printf(s, ", \\\n     keyentry with %s ",
-                    ok[i] ? plot_with(cmp_table(d->run[i], sp->file)->n_rows) : "lines");
-        cmp_lt(s, i);
-        sbuf_puts(s, " title ");
-        plot_raw_text(s, c->f, title);
-    }
-    if (any_mark) {
-        sbuf_puts(s, ", \\\n     keyentry with lines lc rgb '#000000' lw 0.8 dt 4 title ");
-        plot_raw_text(s, c->f, "grokked epoch (dash-dot, in the run's colour)");
-    }
-    sbuf_puts(s, "\nunset key\nset border 3 front lw 1\nset xtics\nset ytics\n"
-                 "set tics nomirror out scale 0.6\nset grid back ls 100, ls 100\n");
+    sbuf_puts(s, "set multiplot\n");
 
     /* the grokked epochs, the axes */
     for (int i = 0; i < d->n && any_mark; i++) {
@@ -382,7 +362,7 @@ static int cmp_draw(const cmp_data *d, const plot_ctx *c, sbuf *s, sbuf *why,
         }
         sbuf_puts(s, "set ylabel ");
         plot_raw_text(s, c->f, sp->ylabel);
-        sbuf_puts(s, "\nplot ");
+        sbuf_puts(s, "\nunset key\nplot ");
         idx = 0;
         for (int i = 0; i < d->n; i++) {
             if (!ok[i])
@@ -395,7 +375,30 @@ static int cmp_draw(const cmp_data *d, const plot_ctx *c, sbuf *s, sbuf *why,
         }
         sbuf_puts(s, "\n");
     }
-    sbuf_puts(s, "unset multiplot\n");
+    /* the legend last, as a frameless plot across the whole width (a key
+     * is never wider than its own plot; drawn after the panels, so that
+     * the epoch axis's settings come before any plot) */
+    sbuf_printf(s, "# ---- the legend ----\nunset arrow\nunset title\nunset xlabel\nunset ylabel\n"
+                   "unset logscale y\nset lmargin at screen 0.01\nset rmargin at screen 0.99\n"
+                   "set key at screen 0.5, screen %.4f center top horizontal maxcols %d "
+                   "maxrows %d\n",
+                1 - 0.05 / h, per_row, key_rows);
+    sbuf_puts(s, "set border 0\nunset xtics\nunset ytics\nunset grid\n"
+                 "plot [0:1] [0:1] NaN notitle");
+    for (int i = 0; i < d->n; i++) {
+        char title[CMP_LABEL + 16];
+        snprintf(title, sizeof title, "%s%s", d->label[i], ok[i] ? "" : " (no data)");
+        sbuf_printf(s, ", \\\n     keyentry with %s ",
+                    ok[i] ? plot_with(cmp_table(d->run[i], sp->file)->n_rows) : "lines");
+        cmp_lt(s, i);
+        sbuf_puts(s, " title ");
+        plot_raw_text(s, c->f, title);
+    }
+    if (any_mark) {
+        sbuf_puts(s, ", \\\n     keyentry with lines lc rgb '#000000' lw 0.8 dt 4 title ");
+        plot_raw_text(s, c->f, "grokked epoch (dash-dot, in the run's colour)");
+    }
+    sbuf_puts(s, "\nunset multiplot\n");
     return s->oom ? GROK_ENOMEM : 1;
 }
 

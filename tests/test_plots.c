@@ -2473,7 +2473,7 @@ static void test_compare_scripts(void **state)
     assert_lacks(gp, "optim.lr");
     /* one dash-dot mark, run 1's colour; run 2 never grokked */
     tu_assert_contains(gp, "set arrow from 1900, graph 0 to 1900, graph 1 nohead back lc rgb c1");
-    assert_int_equal(count_substr(gp, "set arrow"), 1);
+    assert_int_equal(count_substr(gp, "\nset arrow"), 1);
     tu_assert_contains(gp, "'compare_loss.tsv' index 0 using 1:2 with lines lt 1 notitle");
     tu_assert_contains(gp, "'compare_loss.tsv' index 1 using 1:3 with lines lt 2 notitle");
     free(gp);
@@ -2522,7 +2522,7 @@ static void test_compare_scripts(void **state)
     tu_assert_contains(gp, "set nonlinear x via log10(x + 1)");
     tu_assert_contains(gp, "set xrange [100:1500]");
     tu_assert_contains(gp, "width_in = 7");
-    assert_lacks(gp, "set arrow");
+    assert_lacks(gp, "\nset arrow");
     free(gp);
     assert_int_equal(rundir_tsv_read(&ix, out, RUNDIR_FIGURE_INDEX, 0, &e), 1);
     assert_int_equal(ix.n_rows, 5); /* --only keeps the other rows */
