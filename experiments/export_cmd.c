@@ -1,5 +1,6 @@
 /* export_cmd.c: `grok export`, declared in export_cmd.h.  Flag parsing and
- * printing only; the exports are notebooks_export/export.c's. */
+ * printing only (with the progress line of progress.h); the exports are
+ * notebooks_export/export.c's. */
 #include "export_cmd.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include "cli.h"
 #include "export.h"
 #include "grok.h"
+#include "progress.h"
 #include "run.h"
 
 static void export_cmd_help(FILE *f)
@@ -179,7 +181,10 @@ int export_cmd_main(int argc, char **argv)
         }
     }
 
-    export_opts o = {.epochs = epochs, .n_epochs = n_epochs, .out = out};
+    progress_task task;
+    progress_task_start(&task, stderr, "export", "steps", 0);
+    const grok_progress hook = progress_task_hook(&task);
+    export_opts o = {.epochs = epochs, .n_epochs = n_epochs, .out = out, .progress = &hook};
     export_result res;
     grok_err e = {{0}};
     int unchecked = 0, rc = run_verify_use(dir, &unchecked, &e);
@@ -195,6 +200,7 @@ int export_cmd_main(int argc, char **argv)
     rc = kind == TO_IPYNB ? export_ipynb(dir, &o, &res, &e)
              : kind == TO_NPZ ? export_npz(dir, &o, &res, &e)
                               : export_safetensors(dir, &o, &res, &e);
+    progress_task_end(&task);
     free(epochs);
     if (rc != GROK_OK) {
         fprintf(stderr, "grok: export: %s%s\n", e.msg,

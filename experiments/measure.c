@@ -481,6 +481,12 @@ static const char *const table_files[MEAS_FILE_COUNT] = {
 
 int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e)
 {
+    return measure_run_dir_progress(dir, jobs, res, NULL, e);
+}
+
+int measure_run_dir_progress(const char *dir, int jobs, measure_result *res,
+                             const grok_progress *prog, grok_err *e)
+{
     char path[MEASURE_PATH_MAX];
     cfg_run c;
     task_data task;
@@ -567,6 +573,7 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
 
     /* every row, in parallel over checkpoints */
     const meas_freqs *key = r.fourier || (r.have & MEAS_NEED_GROUP) ? &r.key : NULL;
+    long n_done = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs) if (jobs > 1)
     for (int i = 0; i < n; i++) {
         const int tid = omp_get_thread_num();
@@ -574,6 +581,14 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
         rows[i].epoch = ck[i];
         if (row_rc[i] == GROK_OK)
             row_rc[i] = meas_compute(ws[tid], &models[tid], &task, key, &rows[i], &row_err[i]);
+        if (prog) {
+#pragma omp critical(measure_progress)
+            {
+                char item[40];
+                snprintf(item, sizeof item, "epoch %ld", ck[i]);
+                grok_progress_step(prog, ++n_done, n, item);
+            }
+        }
     }
     for (int i = 0; i < n; i++)
         if (row_rc[i] != GROK_OK) {

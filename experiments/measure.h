@@ -150,6 +150,11 @@ int measure_split_read(task_data *t, const char *dir, grok_err *e);
  * GROK_EINVAL when dir has no checkpoints or its config is bad;
  * GROK_EFORMAT for a checkpoint that does not match the config; GROK_EIO. */
 int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e);
+/* measure_run_dir_result reporting each checkpoint measured to prog (may be
+ * NULL): done of total checkpoints, item "epoch E" (from whichever thread
+ * finished it, one call at a time). */
+int measure_run_dir_progress(const char *dir, int jobs, measure_result *res,
+                             const grok_progress *prog, grok_err *e);
 int measure_run_dir(const char *dir, int jobs, grok_err *e);
 
 /* The live pass during training: the model's own key frequencies at each

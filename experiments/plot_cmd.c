@@ -1,6 +1,7 @@
 /* plot_cmd.c: `grok plot` and the end-of-run figures declared in
- * plot_cmd.h.  Flag parsing and printing only; the figures are
- * plots/plot.c's, the gnuplot process plots/gp.c's. */
+ * plot_cmd.h.  Flag parsing and printing only (with the progress line of
+ * progress.h); the figures are plots/plot.c's, the gnuplot process
+ * plots/gp.c's. */
 #include "plot_cmd.h"
 
 #include <stdio.h>
@@ -9,6 +10,7 @@
 #include "cli.h"
 #include "grok.h"
 #include "plot.h"
+#include "progress.h"
 
 /* Prints text word-wrapped to 78 columns, each line indented by indent. */
 static void plot_cmd_wrap(FILE *f, const char *text, int indent)
@@ -64,6 +66,13 @@ static void plot_cmd_help(FILE *f)
             "      DIR/figures/paper.png\n"
             "  grok plot RUN RUN ... --panels FIGURE --out DIR\n"
             "      one run per panel: DIR/figures/compare.png\n"
+            "\ncomparing runs (one figure per quantity, a curve per run):\n"
+            "  grok plot RUN RUN ... --compare --out DIR\n"
+            "  grok plot SWEEP --compare [--out DIR]   its point runs; default SWEEP/compare\n"
+            "      DIR/figures/compare_loss.png, compare_accuracy, compare_progress\n"
+            "      (restricted and excluded loss), compare_gini, compare_weights; each run\n"
+            "      labelled by the config.cfg keys that differ, its grokked epoch dash-dot;\n"
+            "      --only compare_loss draws one; the style flags apply\n"
             "\nEvery figure also leaves figures/src/NAME.gp and its data: edit it and run\n"
             "`gnuplot NAME.gp` in figures/src to redraw it without grok.\n");
     fprintf(f,
@@ -91,6 +100,7 @@ int plot_cmd_main(int argc, char **argv)
     int n_dirs = 0;
     const char *formats = NULL, *only = NULL, *panels = NULL, *layout = NULL, *out = NULL,
                *name = NULL;
+    int compare = 0;
     plot_style st;
     plot_style_default(&st);
     for (int i = 1; i < argc; i++) {
@@ -108,6 +118,10 @@ int plot_cmd_main(int argc, char **argv)
             if (m < 0 || !v[0])
                 return plot_cmd_usage_error("--only needs a figure name (grok plot --help)", NULL);
             only = v;
+            continue;
+        }
+        if (!strcmp(arg, "--compare")) {
+            compare = 1;
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--preset", &v)) != 0) {
@@ -153,7 +167,7 @@ int plot_cmd_main(int argc, char **argv)
         if (m)
             continue;
         if (arg[0] == '-' && arg[1] != '\0') {
-            fprintf(stderr, "grok: plot: unknown option '%s'; valid: --format, --only, --panels, "
+            fprintf(stderr, "grok: plot: unknown option '%s'; valid: --format, --only, --compare, --panels, "
                             "--layout, --out, --name, --preset, --width, --height, --font, --font-size, "
                             "--line-width, --colours, --epoch-axis, --from, --to, --phases, "
                             "--marks, --help\n",
@@ -168,19 +182,23 @@ int plot_cmd_main(int argc, char **argv)
     }
     if (n_dirs == 0)
         return plot_cmd_usage_error("which run directory?", NULL);
-    if (n_dirs > 1 && !panels) {
+    if (compare && (panels || layout || name))
+        return plot_cmd_usage_error("--compare does not go with --panels, --preset, --layout or "
+                                    "--name", NULL);
+    if (n_dirs > 1 && !panels && !compare) {
         fprintf(stderr, "grok: plot: unexpected argument '%s' (already have '%s'); several runs "
-                        "need --panels FIGURE\nusage: %s\n",
+                        "need --compare, or --panels FIGURE\nusage: %s\n",
                 dirs[1], dirs[0], PLOT_CMD_USAGE);
         return 2;
     }
-    if (n_dirs > 1 && !out)
+    if (n_dirs > 1 && !out && !compare)
         return plot_cmd_usage_error("several runs need --out DIR (the figure goes to "
                                     "DIR/figures)", NULL);
     if (panels && only)
         return plot_cmd_usage_error("--panels and --only do not go together", NULL);
-    if (!panels && (layout || out || name))
-        return plot_cmd_usage_error("--layout, --out and --name go with --panels", NULL);
+    if (!panels && (layout || name || (out && !compare)))
+        return plot_cmd_usage_error("--layout, --out and --name go with --panels (--out also "
+                                    "with --compare)", NULL);
     if (formats && !formats[0])
         return plot_cmd_usage_error("--format is empty; valid formats are png, pdf, svg, tex",
                                     NULL);
@@ -188,9 +206,16 @@ int plot_cmd_main(int argc, char **argv)
     sbuf notes;
     sbuf_init(&notes);
     grok_err e = {{0}};
-    int rc = panels ? plot_panels(dirs, n_dirs, panels, layout, out, name, formats, &st, &notes,
-                                  &e)
-                    : plot_run_dir_style(dirs[0], formats, only, &st, &notes, &e);
+    progress_task task;
+    progress_task_start(&task, stderr, "plot", "figures", 0);
+    const grok_progress hook = progress_task_hook(&task);
+    plot_set_progress(&hook);
+    int rc = compare  ? plot_compare(dirs, n_dirs, out, formats, only, &st, &notes, &e)
+             : panels ? plot_panels(dirs, n_dirs, panels, layout, out, name, formats, &st, &notes,
+                                    &e)
+                      : plot_run_dir_style(dirs[0], formats, only, &st, &notes, &e);
+    plot_set_progress(NULL);
+    progress_task_end(&task);
     fputs(notes.data ? notes.data : "", stdout);
     fflush(stdout);
     sbuf_free(&notes);

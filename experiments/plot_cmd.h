@@ -1,7 +1,8 @@
 /* plot_cmd.h: `grok plot DIR [--format png,pdf,svg,tex] [--only NAME]` with
- * the style flags (plot.h, plot_style_set) and the panels (--panels,
- * --layout, --name, --out, --preset paper), and the figures drawn at the
- * end of `grok train` / `grok resume`.
+ * the style flags (plot.h, plot_style_set), the panels (--panels,
+ * --layout, --name, --out, --preset paper), several runs compared
+ * (--compare [--out DIR], plot_compare), and the figures drawn at the end
+ * of `grok train` / `grok resume`.
  *
  * The figures themselves are plots/plot.c's; this file owns only the
  * command-line side: flags, what is printed, exit codes.  Wiring into
@@ -16,7 +17,8 @@
 #define PLOT_CMD_USAGE                                                                       \
     "grok plot DIR [--format png,pdf,svg,tex] [--only NAME] [style flags] "                  \
     "[--panels NAME,NAME,... [--layout RxC] [--name NAME]]; "                                \
-    "grok plot RUN RUN ... --panels NAME --out DIR"
+    "grok plot RUN RUN ... --panels NAME --out DIR; "                                        \
+    "grok plot RUN RUN ... | SWEEP --compare [--out DIR]"
 #define PLOT_CMD_ABOUT                                                                       \
     "draw a run's figures into DIR/figures (default png; tex: DIR/figures/tex); "            \
     "grok plot --help lists them"

@@ -115,3 +115,78 @@ void progress_end(progress *p)
     }
     p->line_open = 0;
 }
+
+/* ---- a command's steps -------------------------------------------------- */
+
+void progress_task_start(progress_task *t, FILE *out, const char *what, const char *unit,
+                         long total)
+{
+    memset(t, 0, sizeof *t);
+    t->out = out;
+    t->tty = out ? isatty(fileno(out)) : 0;
+    snprintf(t->what, sizeof t->what, "%s", what);
+    snprintf(t->unit, sizeof t->unit, "%s", unit);
+    t->total = total;
+    t->t_start = progress_now();
+    t->t_draw = -1e30;
+    t->plain_after_s = PROGRESS_PLAIN_S;
+    t->first_done = -1;
+}
+
+void progress_task_step(progress_task *t, long done, long total, const char *item)
+{
+    if (total > 0)
+        t->total = total;
+    t->done = done;
+    if (!t->out)
+        return;
+    double now = progress_now(), dt = now - t->t_start;
+    if (t->first_done < 0) { /* the rate is counted from the first step: setup excluded */
+        t->first_done = done;
+        t->t_first = now;
+    }
+    int quarter = t->total > 0 ? (int)(4 * done / t->total) : 0;
+    int plain = !t->tty && quarter > t->plain && quarter < 4 && dt >= t->plain_after_s;
+    int draw = t->tty && (now - t->t_draw >= 0.1 || done == t->total);
+    if (!plain && !draw)
+        return;
+    double rate = done > t->first_done && now > t->t_first
+                      ? (double)(done - t->first_done) / (now - t->t_first)
+                      : NAN;
+    char eta[32], line[256];
+    progress_hms(eta, sizeof eta, rate > 0 ? (double)(t->total - done) / rate : NAN);
+    int len = snprintf(line, sizeof line, "%s: %ld/%ld %s", t->what, done, t->total, t->unit);
+    if (item && len >= 0 && (size_t)len < sizeof line)
+        len += snprintf(line + len, sizeof line - (size_t)len, " (%s)", item);
+    if (rate > 0 && len >= 0 && (size_t)len < sizeof line)
+        snprintf(line + len, sizeof line - (size_t)len, "  %.3g/s  ETA %s", rate, eta);
+    if (plain) {
+        t->plain = quarter;
+        fprintf(t->out, "%s\n", line);
+        fflush(t->out);
+    } else {
+        t->t_draw = now;
+        fprintf(t->out, "\r%s\033[K", line);
+        fflush(t->out);
+        t->line_open = 1;
+    }
+}
+
+void progress_task_end(progress_task *t)
+{
+    if (t->out && t->line_open) {
+        fputs("\r\033[K", t->out);
+        fflush(t->out);
+    }
+    t->line_open = 0;
+}
+
+static void progress_task_fn(void *ctx, long done, long total, const char *item)
+{
+    progress_task_step(ctx, done, total, item);
+}
+
+grok_progress progress_task_hook(progress_task *t)
+{
+    return (grok_progress){progress_task_fn, t};
+}

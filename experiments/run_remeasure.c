@@ -1,6 +1,6 @@
 /* run_remeasure.c: `grok measure DIR` (run.h: run_remeasure): the progress
- * measures recomputed from a run's checkpoints (measure.h) and the measure
- * members of its summary.json replaced. */
+ * measures recomputed from a run's checkpoints (measure.h), with a progress
+ * line (progress.h), and the measure members of its summary.json replaced. */
 #include "run_internal.h"
 
 #include <stdio.h>
@@ -25,7 +25,11 @@ int run_remeasure(const char *dir, int jobs, int quiet, grok_err *e)
         fprintf(stderr, "grok: note: %d file%s of %s carr%s no checksum (written before "
                         "checksums); accepted\n",
                 unchecked, unchecked == 1 ? "" : "s", dir, unchecked == 1 ? "ies" : "y");
-    rc = measure_run_dir_result(dir, jobs, &res, e);
+    progress_task task;
+    progress_task_start(&task, quiet ? NULL : stderr, "measure", "checkpoints", 0);
+    const grok_progress hook = progress_task_hook(&task);
+    rc = measure_run_dir_progress(dir, jobs, &res, &hook, e);
+    progress_task_end(&task);
     if (rc != GROK_OK)
         return rc;
     char path[RUN_PATH_MAX];

@@ -2,8 +2,8 @@
  *
  * Owns the status convention (library functions return 0 on success and a
  * negative grok_status on failure, writing a human-readable message into a
- * caller-provided grok_err), the always-on assert for broken invariants, and
- * aligned allocation.  Nothing here prints except GROK_ASSERT, which aborts.
+ * caller-provided grok_err), the always-on assert for broken invariants, the
+ * progress hook of long tasks, and aligned allocation.  Nothing here prints except GROK_ASSERT, which aborts.
  * Only experiments/ turns errors into exit codes. */
 #ifndef GROK_H
 #define GROK_H
@@ -69,6 +69,22 @@ extern double exp(double);
 #else
 #define GROK_VECTOR_EXP 0
 #endif
+
+/* A long task's progress, for a command to show (experiments/progress.h):
+ * library code calls grok_progress_step after each of `total` steps, item
+ * naming the step just done ("epoch 1200", "loss.png") or NULL; it never
+ * prints.  A NULL hook, or a NULL fn, means that nobody listens. */
+typedef struct {
+    void (*fn)(void *ctx, long done, long total, const char *item);
+    void *ctx;
+} grok_progress;
+
+static inline void grok_progress_step(const grok_progress *p, long done, long total,
+                                      const char *item)
+{
+    if (p && p->fn)
+        p->fn(p->ctx, done, total, item);
+}
 
 /* 64-byte aligned, zero-filled allocation of n bytes (n may be 0); NULL on
  * failure.  Free with grok_free. */

@@ -129,8 +129,16 @@ static char *export_strdup(const char *s, int *oom)
     return d;
 }
 
-/* Reads and checks checkpoints idx[0..C); fills L. */
-static int export_check(const rdir *r, const int *idx, int C, export_layout *L, grok_err *e)
+/* The progress hook of o, or NULL. */
+static const grok_progress *export_prog(const export_opts *o)
+{
+    return o ? o->progress : NULL;
+}
+
+/* Reads and checks checkpoints idx[0..C), each a step of `steps` on prog;
+ * fills L. */
+static int export_check(const rdir *r, const int *idx, int C, export_layout *L,
+                        const grok_progress *prog, long steps, grok_err *e)
 {
     memset(L, 0, sizeof *L);
     L->file_size = calloc((size_t)C, sizeof *L->file_size);
@@ -223,6 +231,9 @@ static int export_check(const rdir *r, const int *idx, int C, export_layout *L, 
                 rc = grok_fail(e, GROK_ENOMEM, "out of memory");
         }
         st_file_free(&f);
+        char item[48];
+        snprintf(item, sizeof item, "checked epoch %ld", r->ckpt_epoch[idx[c]]);
+        grok_progress_step(prog, c + 1, steps, item);
     }
     if (rc != GROK_OK)
         export_layout_free(L);
@@ -433,7 +444,7 @@ int export_npz(const char *dir, const export_opts *o, export_result *res, grok_e
     void *buf = NULL;
     if ((rc = export_choose(&r, o, &idx, &C, e)) != GROK_OK)
         goto out;
-    if ((rc = export_check(&r, idx, C, &L, e)) != GROK_OK)
+    if ((rc = export_check(&r, idx, C, &L, export_prog(o), 2L * C, e)) != GROK_OK)
         goto out;
     rc = export_out_file(path, sizeof path, o, dir, EXPORT_NPZ_NAME, e);
     if (rc != GROK_OK || (rc = export_mkdir_parent(path, e)) != GROK_OK)
@@ -467,6 +478,7 @@ int export_npz(const char *dir, const export_opts *o, export_result *res, grok_e
         }
         if (rc == GROK_OK)
             rc = npy_zip_end(z, e);
+        grok_progress_step(export_prog(o), C + (long)(k + 1) * C / L.n, 2L * C, L.names[k]);
     }
     if (rc == GROK_OK) {
         int64_t *ep = malloc((size_t)C * sizeof *ep);
@@ -567,7 +579,7 @@ int export_safetensors(const char *dir, const export_opts *o, export_result *res
     size_t total = 0;
     if ((rc = export_choose(&r, o, &idx, &C, e)) != GROK_OK)
         goto out;
-    if ((rc = export_check(&r, idx, C, &L, e)) != GROK_OK)
+    if ((rc = export_check(&r, idx, C, &L, export_prog(o), 2L * C, e)) != GROK_OK)
         goto out;
     if (o && o->out)
         rc = export_path(odir, sizeof odir, o->out, NULL, e);
@@ -615,6 +627,9 @@ int export_safetensors(const char *dir, const export_opts *o, export_result *res
         free(meta);
         sbuf_free(&tl);
         st_file_free(&f);
+        char item[48];
+        snprintf(item, sizeof item, "wrote epoch %ld", r.ckpt_epoch[idx[c]]);
+        grok_progress_step(export_prog(o), C + c + 1, 2L * C, item);
     }
     if (rc == GROK_OK && res) {
         export_set_result(res, odir);
@@ -747,7 +762,7 @@ int export_ipynb(const char *dir, const export_opts *o, export_result *res, grok
         export_layout L;
         memset(&L, 0, sizeof L);
         if ((rc = export_choose(&r, NULL, &idx, &C, e)) == GROK_OK &&
-            (rc = export_check(&r, idx, C, &L, e)) == GROK_OK &&
+            (rc = export_check(&r, idx, C, &L, export_prog(o), C, e)) == GROK_OK &&
             (rc = export_mkdir_parent(path, e)) == GROK_OK &&
             (rc = export_nb_dir(path, r.real, rel, sizeof rel, e)) == GROK_OK)
             rc = notebook_run(&r, rel, &nb, &info, e);

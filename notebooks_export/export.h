@@ -55,6 +55,9 @@ typedef struct {
     int n_epochs;
     const char *out;    /* output file (ipynb, npz; an existing directory gets the default
                            name inside it) or directory (safetensors); NULL: default */
+    const grok_progress *progress; /* npz, safetensors: each checkpoint checked, then each
+                                      array (npz) or file (safetensors) written, as steps of
+                                      2 x checkpoints; may be NULL */
 } export_opts;
 
 typedef struct {

@@ -160,6 +160,8 @@ int fig_coefs(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     sbuf_init(&keys_s);
     plot_phases(s, &keys_s, r, c, plot_last_epoch(t));
     sbuf_puts(s, "set autoscale xfix\nset offsets 0, 0, graph 0.05, graph 0.05\n");
+    plot_single_epoch_x(s, c, t);
+    const char *with = plot_with(t->n_rows);
     sbuf_printf(s, "set multiplot\nset lmargin at screen %.4f\nset rmargin at screen %.4f\n",
                 m_left / w, 1 - m_right / w);
     sbuf_printf(s, "set tmargin at screen %.4f\nset bmargin at screen %.4f\n", 1 - m_top / h,
@@ -169,15 +171,16 @@ int fig_coefs(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     sbuf_puts(s, "plot ");
     int col = 2;
     if (cn >= 0) {
-        sbuf_printf(s, "$coefs using 1:%d with lines lc rgb '#000000' lw 1 dt 2 title ", col++);
+        sbuf_printf(s, "$coefs using 1:%d with %s lc rgb '#000000' lw 1 dt 2 title ", col++,
+                    with);
         plot_text(s, c->f, "$\\|L\\|_F$");
         sbuf_puts(s, ", \\\n     ");
     }
     for (int i = 0; i < n; i++) {
         char title[48];
         snprintf(title, sizeof title, "$k=%d$", keys[i]);
-        sbuf_printf(s, "%s$coefs using 1:%d with lines lt %d title ", i ? ", \\\n     " : "",
-                    col + i, i % 8 + 1);
+        sbuf_printf(s, "%s$coefs using 1:%d with %s lt %d title ", i ? ", \\\n     " : "",
+                    col + i, with, i % 8 + 1);
         plot_text(s, c->f, title);
     }
     if (top) { /* the run names no key frequencies */
@@ -195,8 +198,8 @@ int fig_coefs(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     plot_set_text(s, c->f, "ylabel", "$\\alpha_k / \\|L\\|_F$");
     sbuf_puts(s, "plot ");
     for (int i = 0; i < n; i++)
-        sbuf_printf(s, "%s$coefs using 1:%d with lines lt %d", i ? ", \\\n     " : "",
-                    col + n + i, i % 8 + 1);
+        sbuf_printf(s, "%s$coefs using 1:%d with %s lt %d", i ? ", \\\n     " : "",
+                    col + n + i, with, i % 8 + 1);
     sbuf_puts(s, "\nunset multiplot\n");
     return 1;
 }
@@ -594,6 +597,7 @@ int fig_irreps(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     sbuf_puts(s, objs.data ? objs.data : "");
     sbuf_free(&objs);
     sbuf_puts(s, "set autoscale xfix\nset yrange [0:1.02]\n");
+    plot_single_epoch_x(s, c, t);
     plot_set_text(s, c->f, "xlabel", "epoch");
     for (int q = 0; q < n_p; q++) {
         double x0 = m_left + q * (pw + gap);
@@ -606,8 +610,8 @@ int fig_irreps(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
             sbuf_puts(s, "unset ylabel\nset format y ''\n");
         sbuf_puts(s, "plot ");
         for (int i = 0; i < n_irr; i++)
-            sbuf_printf(s, "%s$irr using 1:%d with lines lt %d dt %d", i ? ", \\\n     " : "",
-                        2 + q * n_irr + i, i % 8 + 1, i / 8 + 1);
+            sbuf_printf(s, "%s$irr using 1:%d with %s lt %d dt %d", i ? ", \\\n     " : "",
+                        2 + q * n_irr + i, plot_with(t->n_rows), i % 8 + 1, i / 8 + 1);
         sbuf_puts(s, "\n");
     }
     sbuf_free(&keys);

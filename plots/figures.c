@@ -204,6 +204,49 @@ void plot_epoch_x(sbuf *s, const plot_ctx *c, double xmax)
     }
 }
 
+const char *plot_with(size_t n)
+{
+    return n <= 1 ? "points ps 1.2" : n <= PLOT_FEW_ROWS ? "linespoints" : "lines";
+}
+
+void plot_single_epoch_x(sbuf *s, const plot_ctx *c, const plot_table *t)
+{
+    if (isfinite(c->st->from) || isfinite(c->st->to) || t->n_rows == 0)
+        return;
+    int ce = plot_table_col(t, "epoch");
+    double e0 = plot_table_at(t, 0, ce);
+    for (size_t i = 1; i < t->n_rows; i++)
+        if (plot_table_at(t, i, ce) != e0)
+            return;
+    if (!isfinite(e0))
+        return;
+    /* half the epoch either side (1 at epoch 0): never below 0, so the log
+     * axis's log(1 + epoch) is defined */
+    double d = e0 > 0 ? 0.5 * e0 : 1;
+    sbuf_printf(s, "# one measured epoch: a range around it\nset xrange [%.9g:%.9g]\n", e0 - d,
+                e0 + d);
+}
+
+void plot_flat_y(sbuf *s, const plot_table *t, const char *const *cols, int n, int log_y)
+{
+    double lo = INFINITY, hi = -INFINITY;
+    for (int k = 0; k < n; k++) {
+        int col = plot_table_col(t, cols[k]);
+        for (size_t i = 0; i < t->n_rows && col >= 0; i++) {
+            double v = plot_table_at(t, i, col);
+            if (!isfinite(v) || (log_y && !(v > 0)))
+                continue;
+            lo = v < lo ? v : lo;
+            hi = v > hi ? v : hi;
+        }
+    }
+    if (!(lo == hi))
+        return; /* no finite value, or a range gnuplot can scale */
+    double a = log_y ? lo / 2 : lo - (lo != 0 ? 0.1 * fabs(lo) : 1);
+    double b = log_y ? lo * 2 : lo + (lo != 0 ? 0.1 * fabs(lo) : 1);
+    sbuf_printf(s, "# one value: a range around it\nset yrange [%.9g:%.9g]\n", a, b);
+}
+
 /* ---- recipes ------------------------------------------------------------ */
 
 
@@ -224,9 +267,12 @@ static int fig_loss(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     plot_set_text(s, c->f, "ylabel", "cross-entropy loss (nats)");
     plot_log_y(s, c->f);
     plot_epoch_x(s, c, plot_last_epoch(&r->metrics));
-    sbuf_puts(s, "plot $loss using 1:2 with lines lt 1 title ");
+    plot_single_epoch_x(s, c, &r->metrics);
+    plot_flat_y(s, &r->metrics, cols + 1, 2, 1);
+    const char *with = plot_with(r->metrics.n_rows);
+    sbuf_printf(s, "plot $loss using 1:2 with %s lt 1 title ", with);
     plot_text(s, c->f, "train");
-    sbuf_puts(s, ", \\\n     $loss using 1:3 with lines lt 2 title ");
+    sbuf_printf(s, ", \\\n     $loss using 1:3 with %s lt 2 title ", with);
     plot_text(s, c->f, "test");
     sbuf_puts(s, keys.data ? keys.data : "");
     sbuf_puts(s, "\n");
@@ -252,9 +298,11 @@ static int fig_accuracy(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     plot_set_text(s, c->f, "ylabel", "accuracy (\\%)");
     sbuf_puts(s, "set yrange [-2:102]\nset ytics 0, 20, 100\n");
     plot_epoch_x(s, c, plot_last_epoch(&r->metrics));
-    sbuf_puts(s, "plot $acc using 1:2 with lines lt 1 title ");
+    plot_single_epoch_x(s, c, &r->metrics);
+    const char *with = plot_with(r->metrics.n_rows);
+    sbuf_printf(s, "plot $acc using 1:2 with %s lt 1 title ", with);
     plot_text(s, c->f, "train");
-    sbuf_puts(s, ", \\\n     $acc using 1:3 with lines lt 2 title ");
+    sbuf_printf(s, ", \\\n     $acc using 1:3 with %s lt 2 title ", with);
     plot_text(s, c->f, "test");
     sbuf_puts(s, keys.data ? keys.data : "");
     sbuf_puts(s, "\n");
@@ -292,11 +340,14 @@ static int fig_measures(const plot_run *r, const plot_ctx *c, sbuf *s, sbuf *why
         sbuf_printf(s, "set yrange %s\n", yrange);
     else if (!log_y) /* keep a linear curve off the frame */
         sbuf_puts(s, "set offsets 0, 0, graph 0.05, graph 0.05\n");
+    if (!yrange)
+        plot_flat_y(s, &r->measures, cols + 1, n, log_y);
     plot_epoch_x(s, c, plot_last_epoch(&r->measures));
+    plot_single_epoch_x(s, c, &r->measures);
     sbuf_puts(s, "plot ");
     for (int i = 0; i < n; i++) {
-        sbuf_printf(s, "%s$%s using 1:%d with lines lt %d", i ? ", \\\n     " : "", block, i + 2,
-                    curves[i].lt);
+        sbuf_printf(s, "%s$%s using 1:%d with %s lt %d", i ? ", \\\n     " : "", block, i + 2,
+                    plot_with(r->measures.n_rows), curves[i].lt);
         if (curves[i].title) {
             sbuf_puts(s, " title ");
             plot_text(s, c->f, curves[i].title);

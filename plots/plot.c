@@ -1,7 +1,7 @@
 /* plot.c: the driver that draws a table of figures (figure.h, plot_draw)
  * for the run figures (figures.c) and the sweep figures (sweep_plot.c):
  * the formats, the output names, one gnuplot run per figure and format
- * (gp.c), the notes, and figures/index.tsv.
+ * (gp.c), the notes, the progress hook, and figures/index.tsv.
  *
  * figures/index.tsv (RUNDIR_FIGURE_INDEX): a header "name file caption"
  * and one row per figure drawn in every requested format, in table order;
@@ -17,6 +17,14 @@
 #include "plot.h"
 #include "rundir.h"
 #include "style.h"
+
+/* The progress hook of plot_set_progress (fn NULL: none). */
+static grok_progress plot_prog;
+
+void plot_set_progress(const grok_progress *prog)
+{
+    plot_prog = prog ? *prog : (grok_progress){NULL, NULL};
+}
 
 int plot_outputs(const char *name, plot_format f, char out[2][96])
 {
@@ -130,7 +138,7 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
     char(*file)[104] = calloc((size_t)n, sizeof *file); /* what index.tsv names */
     if (!file)
         return grok_fail(e, GROK_ENOMEM, "%s: out of memory", what);
-    int drawn = 0, skipped = 0, failed = 0, rc = GROK_OK;
+    int drawn = 0, skipped = 0, failed = 0, rc = GROK_OK, done = 0;
     grok_err first = {{0}};
     sbuf script, why;
     sbuf_init(&script);
@@ -187,6 +195,7 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
                              out[0]);
             }
         }
+        grok_progress_step(&plot_prog, ++done, only >= 0 ? 1 : n, figs[i].name);
         if (rc == GROK_OK && !fig_failed && !fig_skipped)
             drawn++;
         else if (fig_failed)

@@ -20,6 +20,7 @@
  *   sweep_plot.c  the sweep figures, sweep_data.c their data; gp.c gnuplot
  *   plot_src.c    the editable copy of every figure (figures/src)
  *   panels.c      several figures as lettered panels of one (multiplot)
+ *   compare.c     several runs' curves in one figure per quantity
  *
  * A figure whose file or column is missing is skipped with a note, never an
  * error; when summary.json says the Fourier measures do not apply to the
@@ -149,6 +150,38 @@ int plot_run_dir_style(const char *dir, const char *formats, const char *only,
 int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const char *layout,
                 const char *out_root, const char *name, const char *formats,
                 const plot_style *st, sbuf *notes, grok_err *e);
+
+/* ---- several runs compared (compare.c) ------------------------------------ */
+
+/* Runs one comparison draws, at most. */
+#define PLOT_COMPARE_MAX 16
+
+/* The comparison figures, in drawing order: [0, *n). */
+const plot_figure *plot_compare_figures(int *n);
+
+/* Draws the curves of several runs in one figure per quantity (loss,
+ * accuracy, restricted and excluded loss, Gini coefficients, weight norm;
+ * plot_compare_figures) into out_root/figures, with their editable copies
+ * in figures/src and figures/index.tsv.  dirs are run directories or sweep
+ * directories (points.tsv: their point runs that have started); two runs
+ * at least, PLOT_COMPARE_MAX at most.  Each run is labelled by the
+ * config.cfg keys whose values differ between the runs ("optim.weight_
+ * decay=0.3"), else by its directory name, with its grokked epoch
+ * (summary.json), drawn as a dash-dot line in its colour.  out_root NULL is
+ * DIR/compare for one sweep directory, else an error; it may not be a run
+ * or sweep directory.  formats, only (a compare figure's name or NULL), st
+ * (NULL: the default) and notes as plot_run_dir_style; notes also get one
+ * line per run with its label.  GROK_EINVAL (nothing drawn) for fewer than
+ * two runs, a directory that is neither a run nor a sweep, too many runs,
+ * a bad --out, format, figure name or style; otherwise as plot_run_dir. */
+int plot_compare(const char *const *dirs, int n_dirs, const char *out_root, const char *formats,
+                 const char *only, const plot_style *st, sbuf *notes, grok_err *e);
+
+/* Reports each figure that the following drawings (plot_run_dir_style,
+ * plot_compare, sweep_plot_dir) draw or skip to prog: done of total
+ * figures, item the figure's name.  NULL stops the reports.  The hook is
+ * copied and process-wide: `grok plot` sets it around its drawing. */
+void plot_set_progress(const grok_progress *prog);
 
 /* Parses a formats string as plot_run_dir does into a bit mask
  * (1u << PLOT_PNG | ...).  GROK_EINVAL names the bad entry and the valid ones. */

@@ -137,7 +137,9 @@ void plot_run_free(plot_run *r)
     free(r);
 }
 
-int plot_run_load(const char *dir, plot_run **out, grok_err *e)
+/* Loads dir's tables (all, or with curves_only metrics.tsv and measures.tsv
+ * alone), summary.json and config.cfg's operand range. */
+static int plot_run_load_some(const char *dir, int curves_only, plot_run **out, grok_err *e)
 {
     GROK_ASSERT(dir && out);
     *out = NULL;
@@ -156,10 +158,14 @@ int plot_run_load(const char *dir, plot_run **out, grok_err *e)
     for (int i = 0; i < 3; i++)
         r->phase_end[i] = NAN;
     int rc = GROK_OK;
-    for (int i = 0; i < N_RUN_TABLES && !rc; i++)
+    for (int i = 0; i < N_RUN_TABLES && !rc; i++) {
+        if (curves_only && run_tables[i].off != offsetof(plot_run, metrics) &&
+            run_tables[i].off != offsetof(plot_run, measures))
+            continue;
         rc = strcmp(run_tables[i].file, RUNDIR_LOGIT_SPECTRUM)
                  ? table_load(run_table(r, i), dir, run_tables[i].file, 0, e)
                  : spectrum_load(r, e);
+    }
     if (rc) {
         plot_run_free(r);
         return rc;
@@ -172,6 +178,16 @@ int plot_run_load(const char *dir, plot_run **out, grok_err *e)
     }
     *out = r;
     return GROK_OK;
+}
+
+int plot_run_load(const char *dir, plot_run **out, grok_err *e)
+{
+    return plot_run_load_some(dir, 0, out, e);
+}
+
+int plot_run_load_curves(const char *dir, plot_run **out, grok_err *e)
+{
+    return plot_run_load_some(dir, 1, out, e);
 }
 
 /* 1 when table t (read from file) can serve a figure; else 0 with the
@@ -226,10 +242,8 @@ static void plot_thin(const plot_table *t, int ce, const double *marks, int n_ma
     }
 }
 
-/* $name << EOD ... EOD with the columns cols[0..n) of t (cols[0] is the
- * epoch), each multiplied by scale[i] when scale is not NULL. */
-int plot_block(sbuf *s, const char *name, const plot_table *t, const char *const *cols,
-                      int n, const double *scale, const double *marks, int n_marks)
+int plot_block_rows(sbuf *s, const plot_table *t, const char *const *cols, int n,
+                    const double *scale, const double *marks, int n_marks)
 {
     int idx[16];
     GROK_ASSERT(n <= 16);
@@ -241,7 +255,7 @@ int plot_block(sbuf *s, const char *name, const plot_table *t, const char *const
     if (!keep)
         return GROK_ENOMEM;
     plot_thin(t, idx[0], marks, n_marks, keep);
-    sbuf_printf(s, "$%s << EOD\n#", name);
+    sbuf_puts(s, "#");
     for (int i = 0; i < n; i++)
         sbuf_printf(s, " %s", cols[i]);
     sbuf_puts(s, "\n");
@@ -255,7 +269,17 @@ int plot_block(sbuf *s, const char *name, const plot_table *t, const char *const
         }
         sbuf_puts(s, "\n");
     }
-    sbuf_puts(s, "EOD\n");
     free(keep);
     return GROK_OK;
+}
+
+/* $name << EOD ... EOD with the columns cols[0..n) of t (cols[0] is the
+ * epoch), each multiplied by scale[i] when scale is not NULL. */
+int plot_block(sbuf *s, const char *name, const plot_table *t, const char *const *cols,
+                      int n, const double *scale, const double *marks, int n_marks)
+{
+    sbuf_printf(s, "$%s << EOD\n", name);
+    int rc = plot_block_rows(s, t, cols, n, scale, marks, n_marks);
+    sbuf_puts(s, "EOD\n");
+    return rc;
 }

@@ -77,4 +77,13 @@ int plot_need(const plot_table *t, const char *file, const char *const *cols, in
 int plot_block(sbuf *s, const char *name, const plot_table *t, const char *const *cols, int n,
                const double *scale, const double *marks, int n_marks);
 
+/* The rows of plot_block without the block's first and last lines: a
+ * comment naming the columns, then the rows.  GROK_ENOMEM. */
+int plot_block_rows(sbuf *s, const plot_table *t, const char *const *cols, int n,
+                    const double *scale, const double *marks, int n_marks);
+
+/* plot_run_load reading only metrics.tsv and measures.tsv of the tables
+ * (with summary.json and config.cfg): the curves that runs are compared by. */
+int plot_run_load_curves(const char *dir, plot_run **out, grok_err *e);
+
 #endif

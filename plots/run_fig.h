@@ -27,6 +27,26 @@ void plot_begin(sbuf *s, const plot_ctx *c, double w_in, double h_in);
 /* The largest epoch in t's column "epoch". */
 double plot_last_epoch(const plot_table *t);
 
+/* Curves of at most PLOT_FEW_ROWS rows are drawn with their points marked
+ * (linespoints), a curve of one row as a point alone: a line through one
+ * point draws nothing, and a few points joined by straight lines hide
+ * where the measurements are. */
+#define PLOT_FEW_ROWS 25
+
+/* The `with` clause of a curve of n rows: "lines", "linespoints" or
+ * "points ps 1.2". */
+const char *plot_with(size_t n);
+
+/* When every epoch of t is the same one (a single checkpoint), an x range
+ * around it (autoscale would give an empty range and a gnuplot warning),
+ * unless the style sets --from or --to. */
+void plot_single_epoch_x(sbuf *s, const plot_ctx *c, const plot_table *t);
+
+/* When columns cols[0..n) of t hold one value only (one row), a y range
+ * around it (a factor of 2 on a log axis, 10% on a linear one), so that
+ * gnuplot does not warn of an empty range. */
+void plot_flat_y(sbuf *s, const plot_table *t, const char *const *cols, int n, int log_y);
+
 /* The three phases as shaded bands (set object 1..3) up to xmax, their
  * legend entries appended to keys (each starting ", "). */
 void plot_phases(sbuf *s, sbuf *keys, const plot_run *r, const plot_ctx *c, double xmax);

@@ -63,6 +63,20 @@ void plot_text(sbuf *s, plot_format f, const char *tex)
     sbuf_puts(s, "'");
 }
 
+void plot_raw_text(sbuf *s, plot_format f, const char *t)
+{
+    sbuf_puts(s, "'");
+    for (; *t; t++) {
+        if (*t == '\'')
+            sbuf_puts(s, "''");
+        else if (f == PLOT_TEX && strchr("_%&#$", *t))
+            sbuf_printf(s, "\\%c", *t);
+        else
+            sbuf_append(s, t, 1);
+    }
+    sbuf_puts(s, "'");
+}
+
 /* "set <what> '<text>'\n" with text through plot_text. */
 void plot_set_text(sbuf *s, plot_format f, const char *what, const char *tex)
 {

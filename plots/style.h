@@ -49,6 +49,10 @@ int plot_style_check(const plot_style *st, grok_err *e);
 
 /* Writes tex (LaTeX notation) as a gnuplot single-quoted string for f. */
 void plot_text(sbuf *s, plot_format f, const char *tex);
+/* Writes raw text (config keys, directory names: not LaTeX notation) as a
+ * gnuplot single-quoted string, escaping _ % & # $ for tex; for figures
+ * drawn without enhanced text. */
+void plot_raw_text(sbuf *s, plot_format f, const char *text);
 /* "set <what> '<text>'\n" with text through plot_text. */
 void plot_set_text(sbuf *s, plot_format f, const char *what, const char *tex);
 /* A number for a data block: %.9g, or NaN (gnuplot skips the point). */

@@ -29,21 +29,6 @@ typedef struct {
 
 /* ---- drawing helpers --------------------------------------------------------- */
 
-/* A text in the script: '...' with LaTeX escapes for tex. */
-static void sp_text(sbuf *s, plot_format f, const char *t)
-{
-    sbuf_puts(s, "'");
-    for (; *t; t++) {
-        if (*t == '\'')
-            sbuf_puts(s, "''");
-        else if (f == PLOT_TEX && strchr("_%&#$", *t))
-            sbuf_printf(s, "\\%c", *t);
-        else
-            sbuf_append(s, t, 1);
-    }
-    sbuf_puts(s, "'");
-}
-
 /* "set <which>tics (...)": the levels' texts at 0, 1, ...; every step-th. */
 static void sp_cat_tics(sbuf *s, plot_format f, const char *which, const sp_levels *l)
 {
@@ -54,7 +39,7 @@ static void sp_cat_tics(sbuf *s, plot_format f, const char *which, const sp_leve
         if (!first)
             sbuf_puts(s, ", ");
         first = 0;
-        sp_text(s, f, l->v[i]);
+        plot_raw_text(s, f, l->v[i]);
         sbuf_printf(s, " %d", i);
     }
     sbuf_puts(s, ")\n");
@@ -191,12 +176,12 @@ static int sp_phase(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     sbuf_printf(s, "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", nx - 1, ny - 1);
     sp_cat_tics(s, f, "x", &lx);
     sbuf_puts(s, "set xlabel ");
-    sp_text(s, f, d->head[cx]);
+    plot_raw_text(s, f, d->head[cx]);
     sbuf_puts(s, "\n");
     if (cy >= 0) {
         sp_cat_tics(s, f, "y", &ly);
         sbuf_puts(s, "set ylabel ");
-        sp_text(s, f, d->head[cy]);
+        plot_raw_text(s, f, d->head[cy]);
         sbuf_puts(s, "\n");
     } else {
         sbuf_puts(s, "unset ytics\n");
@@ -205,7 +190,7 @@ static int sp_phase(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     long most = 0; /* the most points in one cell */
     for (size_t k = 0; k < nc; k++)
         most = ng[k] + nd[k] + np[k] > most ? ng[k] + nd[k] + np[k] : most;
-    sp_text(s, f, most > 1 ? "grokked epoch (mean)" : "grokked epoch");
+    plot_raw_text(s, f, most > 1 ? "grokked epoch (mean)" : "grokked epoch");
     sbuf_puts(s, " offset 0.5,0\nset rmargin 8.5\nset cbtics scale 0.6\n");
     if (logcb) {
         sbuf_puts(s, "set logscale cb\n");
@@ -268,7 +253,7 @@ static int sp_phase(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
         sbuf_printf(s, "%s$dng using 1:2:(0.5):(0.5) with boxxyerror fs solid 1.0 noborder "
                        "lc rgb '#C8C8C8' title ",
                     SP_SEP());
-        sp_text(s, f, t);
+        plot_raw_text(s, f, t);
         sbuf_printf(s, "%s$dng using 1:2:3 with labels tc rgb '#505050' font ',%.1f' notitle",
                     SP_SEP(), fs * 1.3);
     }
@@ -371,9 +356,9 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     /* noenhanced: raw key names */
     plot_begin_figure(s, f, "sweep_grokked", PLOT_COL_W, 2.5, 0, pc->st);
     sbuf_puts(s, "set xlabel ");
-    sp_text(s, f, d->head[cx]);
+    plot_raw_text(s, f, d->head[cx]);
     sbuf_puts(s, "\nset ylabel ");
-    sp_text(s, f, "grokked epoch");
+    plot_raw_text(s, f, "grokked epoch");
     sbuf_puts(s, "\n");
     if (lx.numeric) {
         double lo = INFINITY, hi = -INFINITY;
@@ -472,9 +457,9 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
             if (cg >= 0) {
                 char t[160];
                 snprintf(t, sizeof t, "%s = %s", d->head[cg], lg.v[g]);
-                sp_text(s, f, t);
+                plot_raw_text(s, f, t);
             } else {
-                sp_text(s, f, "mean (bars: min to max)");
+                plot_raw_text(s, f, "mean (bars: min to max)");
             }
         }
         if (has_p)
@@ -490,7 +475,7 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
         char t[128];
         snprintf(t, sizeof t, "did not grok (at its budget, %.0f epochs)", budget);
         sbuf_printf(s, "%skeyentry with points lc rgb '#000000' pt 8 ps 0.9 title ", SP_SEP());
-        sp_text(s, f, t);
+        plot_raw_text(s, f, t);
     }
 #undef SP_SEP
     sbuf_puts(s, "\nunset output\n");
@@ -559,16 +544,16 @@ static int sp_loss(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
         sbuf_puts(s, "]\n");
     }
     sbuf_puts(s, "set cblabel ");
-    sp_text(s, f, d->head[cx]);
+    plot_raw_text(s, f, d->head[cx]);
     sbuf_puts(s, "\nset logscale y\n");
     sbuf_puts(s, f == PLOT_TEX ? "set format y '$10^{%L}$'\n" : "set format y '%g'\n");
     sbuf_puts(s, "set xlabel ");
-    sp_text(s, f, "epoch");
+    plot_raw_text(s, f, "epoch");
     sbuf_puts(s, "\nset multiplot layout 1,2\nunset colorbox\nset ylabel ");
-    sp_text(s, f, "train loss");
+    plot_raw_text(s, f, "train loss");
     sbuf_puts(s, "\nplot $c using 1:2:4 with lines lc palette lw 0.5 notitle\n"
                  "set colorbox\nset ylabel ");
-    sp_text(s, f, "test loss");
+    plot_raw_text(s, f, "test loss");
     sbuf_puts(s, "\nplot $c using 1:3:4 with lines lc palette lw 0.5 notitle\n"
                  "unset multiplot\nunset output\n");
     sp_levels_free(&lx);
@@ -696,18 +681,18 @@ static int sp_algorithm(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why
     sbuf_printf(s, "set xrange [-0.5:%d.5]\nset yrange [-0.5:%d.5]\n", nx - 1, ny - 1);
     sp_cat_tics(s, f, "x", &lx);
     sbuf_puts(s, "set xlabel ");
-    sp_text(s, f, d->head[cx]);
+    plot_raw_text(s, f, d->head[cx]);
     sbuf_puts(s, "\nset cbrange [");
     sp_num(s, lo);
     sbuf_puts(s, ":");
     sp_num(s, hi);
     sbuf_puts(s, "]\nset cbtics scale 0.6\nset cblabel ");
-    sp_text(s, f, "cell mean");
+    plot_raw_text(s, f, "cell mean");
     sbuf_printf(s, "\nset colorbox user origin %.4f, %.4f size %.4f, %.4f\n",
                 (w - m_right + 0.12) / w, m_bottom / h, 0.1 / w, 1 - (m_bottom + m_top) / h);
     if (n_verdict > 0) {
         sbuf_printf(s, "set label 1 at screen 0.5, screen %.4f center ", 1 - 0.08 / h);
-        sp_text(s, f, "letters: the points' verdicts, most frequent first "
+        plot_raw_text(s, f, "letters: the points' verdicts, most frequent first "
                       "(C clock, P pizza, N neither)");
         sbuf_puts(s, "\n");
     }
@@ -718,12 +703,12 @@ static int sp_algorithm(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why
         sbuf_printf(s, "set lmargin at screen %.4f\nset rmargin at screen %.4f\n", x0 / w,
                     (x0 + pw) / w);
         sbuf_puts(s, "set title ");
-        sp_text(s, f, title[i]);
+        plot_raw_text(s, f, title[i]);
         sbuf_puts(s, "\n");
         if (i == 0 && cy >= 0) {
             sp_cat_tics(s, f, "y", &ly);
             sbuf_puts(s, "set ylabel ");
-            sp_text(s, f, d->head[cy]);
+            plot_raw_text(s, f, d->head[cy]);
             sbuf_puts(s, "\n");
         } else {
             sbuf_puts(s, "unset ylabel\nunset ytics\n");

@@ -2344,6 +2344,415 @@ static void test_plot_cmd(void **state)
     rundir_tsv_free(&ix);
 }
 
+/* ---- few checkpoints ------------------------------------------------------ */
+
+/* Trains a tiny run into dir/name (p = 23, 20 epochs, checkpoints at epochs
+ * 0 and 20 only, no figures) with the extra --set flags; the run's path
+ * (malloc'ed). */
+static char *train_tiny(const char *bin, const char *dir, const char *name, const char *sets)
+{
+    char *run = malloc(4200), cmd[9000], *log = NULL;
+    assert_non_null(run);
+    snprintf(run, 4200, "%s/%s", dir, name);
+    snprintf(cmd, sizeof cmd,
+             "%s train --set task.p=23 --set model.d_model=32 --set model.d_mlp=64 "
+             "--set train.epochs=20 --set checkpoint.every=1000 --set checkpoint.early_until=0 "
+             "--set 'plots.formats=\"\"' %s --threads 1 --quiet --out %s",
+             bin, sets, run);
+    int rc = tu_run_shell(dir, cmd, &log);
+    if (rc)
+        printf("# grok train %s: exit %d\n%s\n", name, rc, log ? log : "");
+    assert_int_equal(rc, 0);
+    free(log);
+    return run;
+}
+
+/* 1 when the file holds a line with a number that is not a comment. */
+static int has_data_row(const char *path)
+{
+    char *text = tu_read_file(path, NULL);
+    int found = 0;
+    for (char *line = text; line && *line && !found;) {
+        char *eol = strchr(line, '\n');
+        if (eol)
+            *eol = '\0';
+        if (line[0] != '#') {
+            char *end;
+            strtod(line, &end);
+            found = end != line;
+        }
+        line = eol ? eol + 1 : line + strlen(line);
+    }
+    free(text);
+    return found;
+}
+
+/* A run with one checkpoint: `grok measure` then `grok plot` draw every
+ * curve figure with points (a line through one point draws nothing, and
+ * autoscale gives an empty epoch range), without gnuplot warnings, every
+ * data file holding rows; the heatmaps, which need two epochs, are skipped
+ * with that reason. */
+static void test_one_checkpoint(void **state)
+{
+    (void)state;
+    const char *bin = getenv("GROK_BIN");
+    if (!bin || !bin[0]) {
+        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
+        skip();
+    }
+    char *dir = tu_tmp_dir();
+    char *run = train_tiny(bin, dir, "one", "");
+    char cmd[9000], path[4400], *log = NULL;
+    snprintf(path, sizeof path, "%s/checkpoints/epoch-000000.safetensors", run);
+    assert_int_equal(unlink(path), 0);
+    snprintf(cmd, sizeof cmd, "%s measure %s --threads 1 && %s plot %s --format png,pdf", bin,
+             run, bin, run);
+    int rc = tu_run_shell(dir, cmd, &log);
+    printf("# grok measure, grok plot (one checkpoint): exit %d\n%s", rc, log ? log : "");
+    assert_int_equal(rc, 0);
+    assert_lacks(log, "Warning");
+    assert_lacks(log, "gnuplot:");
+    tu_assert_contains(log, "fourier_embed_epochs: skipped: fourier_embed.tsv has one measured "
+                            "epoch; the heatmap needs two");
+    tu_assert_contains(log, "excluded_freq: skipped: excluded_freq.tsv has one measured epoch");
+    rundir_tsv m;
+    grok_err e = {{0}};
+    assert_int_equal(rundir_tsv_read(&m, run, RUNDIR_MEASURES, 0, &e), 1);
+    assert_int_equal(m.n_rows, 1);
+    rundir_tsv_free(&m);
+    free(log);
+
+    /* the curves of measures.tsv (one row) as points, of metrics.tsv (epochs
+     * 0, 10, 20) as lines with points */
+    static const struct {
+        const char *fig, *with;
+    } curves[] = {{"loss", "with linespoints"}, {"accuracy", "with linespoints"},
+                  {"progress", "with points"},  {"gini", "with points"},
+                  {"weights", "with points"},   {"coefs", "with points"}};
+    for (size_t i = 0; i < sizeof curves / sizeof curves[0]; i++) {
+        snprintf(path, sizeof path, "%s/figures/src/%s.gp", run, curves[i].fig);
+        char *gp = tu_read_file(path, NULL);
+        assert_non_null(gp);
+        tu_assert_contains(gp, curves[i].with);
+        assert_lacks(gp, " with lines lt");
+        if (!strcmp(curves[i].with, "with points"))
+            tu_assert_contains(gp, "set xrange [10:30]"); /* around epoch 20 */
+        free(gp);
+    }
+    /* every figure drawn has data: each data file of figures/src has rows */
+    snprintf(path, sizeof path, "%s/figures/src", run);
+    DIR *d = opendir(path);
+    assert_non_null(d);
+    int n_data = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        if (len < 5 || strcmp(de->d_name + len - 4, ".tsv"))
+            continue;
+        char file[4700];
+        snprintf(file, sizeof file, "%s/%s", path, de->d_name);
+        if (!has_data_row(file))
+            printf("# %s holds no data row\n", de->d_name);
+        assert_true(has_data_row(file));
+        n_data++;
+    }
+    closedir(d);
+    printf("# %d data files, each with rows\n", n_data);
+    assert_true(n_data >= 12);
+    free(run);
+    tu_rm_tmp_dir(dir);
+}
+
+/* ---- runs compared ----------------------------------------------------------- */
+
+/* A fake run in parent/name whose config.cfg also sets the weight decay;
+ * grokked (summary.json) at `grokked` (< 0: never). */
+static void fake_wd_run(const char *path, const char *wd, int grokked)
+{
+    assert_int_equal(mkdir(path, 0755), 0);
+    fake_opts o = {0};
+    o.no_algo = 1;
+    write_fake_run(path, &o);
+    char text[512];
+    snprintf(text, sizeof text,
+             "task = {\n  kind = \"modular\";\n  p = %d;\n};\noptim = {\n  lr = 0.001;\n"
+             "  weight_decay = %s;\n};\n",
+             P, wd);
+    write_text(path, "config.cfg", text);
+    if (grokked >= 0)
+        snprintf(text, sizeof text, "{\"memorised_epoch\": 250, \"grokked_epoch\": %d}\n",
+                 grokked);
+    else
+        snprintf(text, sizeof text, "{\"memorised_epoch\": 250, \"grokked_epoch\": null}\n");
+    write_text(path, "summary.json", text);
+}
+
+/* The data rows (not comments, not blank) of each gnuplot index of a data
+ * file (indices separated by two blank lines); returns the index count. */
+static int index_rows(const char *text, int *rows, int max)
+{
+    int n = 0, blank = 0, open = 0;
+    for (const char *p = text; *p;) {
+        const char *eol = strchr(p, '\n');
+        size_t len = eol ? (size_t)(eol - p) : strlen(p);
+        if (len == 0) {
+            blank++;
+        } else if (p[0] != '#') {
+            if (!open || blank >= 2) {
+                assert_true(n < max);
+                rows[n++] = 0;
+            }
+            open = 1;
+            rows[n - 1]++;
+            blank = 0;
+        } else {
+            blank = blank >= 2 ? blank : 0;
+        }
+        p = eol ? eol + 1 : p + len;
+    }
+    return n;
+}
+
+/* Two fake runs differing in weight decay: five figures, the labels name
+ * the key with both values and nothing else, each run's rows in its own
+ * index of the data file, the grokked epochs marked in the runs' colours,
+ * the style flags honoured, and the editable copy redraws the same PNG. */
+static void test_compare_scripts(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    char a[4200], b[4200], out[4200], path[4600];
+    snprintf(a, sizeof a, "%s/wd1", dir);
+    snprintf(b, sizeof b, "%s/wd03", dir);
+    snprintf(out, sizeof out, "%s/cmp", dir);
+    fake_wd_run(a, "1.0", 1900);
+    fake_wd_run(b, "0.3", -1);
+    const char *dirs[2] = {a, b};
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    int rc = plot_compare(dirs, 2, out, "png", NULL, NULL, &notes, &e);
+    printf("# %s%s\n", notes.data ? notes.data : "", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    tu_assert_contains(notes.data, "compare: run 1: optim.weight_decay=1.0: grokked at 1900");
+    tu_assert_contains(notes.data, "compare: run 2: optim.weight_decay=0.3: not grokked");
+    tu_assert_contains(notes.data, "compare: 5 figures drawn, 0 skipped");
+    int n_figs;
+    const plot_figure *figs = plot_compare_figures(&n_figs);
+    assert_int_equal(n_figs, 5);
+    for (int i = 0; i < n_figs; i++) {
+        snprintf(path, sizeof path, "%s/figures/%s.png", out, figs[i].name);
+        uint32_t w, h;
+        png_size(path, &w, &h);
+        assert_true(w > 1000 && h > 500);
+    }
+    rundir_tsv ix;
+    assert_int_equal(rundir_tsv_read(&ix, out, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    assert_int_equal(ix.n_rows, 5);
+    assert_string_equal(ix.text[0], "compare_loss");
+    rundir_tsv_free(&ix);
+
+    snprintf(path, sizeof path, "%s/figures/src/compare_loss.gp", out);
+    char *gp = tu_read_file(path, NULL);
+    tu_assert_contains(gp, "title 'optim.weight_decay=1.0: grokked at 1900'");
+    tu_assert_contains(gp, "title 'optim.weight_decay=0.3: not grokked'");
+    assert_lacks(gp, "task.p"); /* the same in both: not a label */
+    assert_lacks(gp, "optim.lr");
+    /* one dash-dot mark, run 1's colour; run 2 never grokked */
+    tu_assert_contains(gp, "set arrow from 1900, graph 0 to 1900, graph 1 nohead back lc rgb c1");
+    assert_int_equal(count_substr(gp, "\nset arrow"), 1);
+    tu_assert_contains(gp, "'compare_loss.tsv' index 0 using 1:2 with lines lt 1 notitle");
+    tu_assert_contains(gp, "'compare_loss.tsv' index 1 using 1:3 with lines lt 2 notitle");
+    free(gp);
+    snprintf(path, sizeof path, "%s/figures/src/compare_loss.tsv", out);
+    char *data = tu_read_file(path, NULL);
+    tu_assert_contains(data, "# run 1: optim.weight_decay=1.0");
+    tu_assert_contains(data, "# run 2: optim.weight_decay=0.3");
+    int rows[4];
+    assert_int_equal(index_rows(data, rows, 4), 2);
+    assert_int_equal(rows[0], 301); /* every metrics.tsv row of each run */
+    assert_int_equal(rows[1], 301);
+    free(data);
+    snprintf(path, sizeof path, "%s/figures/src/compare_accuracy.tsv", out);
+    data = tu_read_file(path, NULL);
+    assert_int_equal(index_rows(data, rows, 4), 2);
+    tu_assert_contains(data, "\n3000\t100\t100\n"); /* accuracy in percent */
+    free(data);
+
+    /* the editable copy redraws the PNG byte for byte */
+    char cmd[9800];
+    char *copy = tu_tmp_dir();
+    snprintf(cmd, sizeof cmd, "cp -r '%s/figures/src' '%s/src' && cd '%s/src' && "
+             "gnuplot -d compare_gini.gp", out, copy, copy);
+    assert_int_equal(system(cmd), 0);
+    char redrawn[4600];
+    snprintf(redrawn, sizeof redrawn, "%s/src/compare_gini.png", copy);
+    snprintf(path, sizeof path, "%s/figures/compare_gini.png", out);
+    assert_true(files_equal(redrawn, path));
+    tu_rm_tmp_dir(copy);
+
+    /* the style: greys, a log epoch axis, an epoch range (the mark at 1900
+     * outside it is left out) */
+    plot_style st;
+    plot_style_default(&st);
+    set_style(&st, "colours", "grey");
+    set_style(&st, "epoch-axis", "log");
+    set_style(&st, "from", "100");
+    set_style(&st, "to", "1500");
+    set_style(&st, "width", "page");
+    sbuf_clear(&notes);
+    assert_int_equal(plot_compare(dirs, 2, out, "png", "compare_weights", &st, &notes, &e),
+                     GROK_OK);
+    snprintf(path, sizeof path, "%s/figures/src/compare_weights.gp", out);
+    gp = tu_read_file(path, NULL);
+    tu_assert_contains(gp, "c1 = '#000000'");
+    tu_assert_contains(gp, "set nonlinear x via log10(x + 1)");
+    tu_assert_contains(gp, "set xrange [100:1500]");
+    tu_assert_contains(gp, "width_in = 7");
+    assert_lacks(gp, "\nset arrow");
+    free(gp);
+    assert_int_equal(rundir_tsv_read(&ix, out, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    assert_int_equal(ix.n_rows, 5); /* --only keeps the other rows */
+    rundir_tsv_free(&ix);
+
+    /* a run without measures.tsv: left out of those figures, named in the legend */
+    snprintf(path, sizeof path, "%s/measures.tsv", b);
+    assert_int_equal(unlink(path), 0);
+    sbuf_clear(&notes);
+    assert_int_equal(plot_compare(dirs, 2, out, "png", "compare_gini", NULL, &notes, &e),
+                     GROK_OK);
+    snprintf(path, sizeof path, "%s/figures/src/compare_gini.gp", out);
+    gp = tu_read_file(path, NULL);
+    tu_assert_contains(gp, "title 'optim.weight_decay=0.3: not grokked (no data)'");
+    assert_lacks(gp, "index 1");
+    free(gp);
+    /* ... and with neither run's measures.tsv the figure is skipped */
+    snprintf(path, sizeof path, "%s/measures.tsv", a);
+    assert_int_equal(unlink(path), 0);
+    sbuf_clear(&notes);
+    assert_int_equal(plot_compare(dirs, 2, out, "png", NULL, NULL, &notes, &e), GROK_OK);
+    printf("# %s", notes.data);
+    tu_assert_contains(notes.data, "compare_gini: skipped: no run has the data (run 1: no "
+                                   "measures.tsv; run 2: no measures.tsv)");
+    tu_assert_contains(notes.data, "compare: 2 figures drawn, 3 skipped");
+    sbuf_free(&notes);
+    tu_rm_tmp_dir(dir);
+}
+
+/* Bad input: one run, a directory that is no run, --out a run, a missing
+ * directory; each is GROK_EINVAL (exit 2) with a message and draws
+ * nothing.  A sweep directory gives its point runs (those started), its
+ * figures by default in SWEEP/compare. */
+static void test_compare_runs(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    char a[4200], b[4200], sweep[4200], empty[4200], out[4200], path[4600];
+    snprintf(a, sizeof a, "%s/a", dir);
+    snprintf(b, sizeof b, "%s/b", dir);
+    snprintf(sweep, sizeof sweep, "%s/sweep", dir);
+    snprintf(empty, sizeof empty, "%s/empty", dir);
+    snprintf(out, sizeof out, "%s/out", dir);
+    fake_wd_run(a, "1.0", 1900);
+    fake_wd_run(b, "0.3", 2500);
+    assert_int_equal(mkdir(empty, 0755), 0);
+    grok_err e = {{0}};
+    const char *one[1] = {a};
+    assert_int_equal(plot_compare(one, 1, out, "png", NULL, NULL, NULL, &e), GROK_EINVAL);
+    printf("# one run: %s\n", e.msg);
+    tu_assert_contains(e.msg, "--compare needs two runs or more; got one run");
+    const char *not_run[2] = {a, empty};
+    assert_int_equal(plot_compare(not_run, 2, out, "png", NULL, NULL, NULL, &e), GROK_EINVAL);
+    printf("# not a run: %s\n", e.msg);
+    tu_assert_contains(e.msg, "not a run directory (no config.cfg or metrics.tsv) nor a sweep");
+    const char *gone[2] = {a, "/nonexistent/run"};
+    assert_int_equal(plot_compare(gone, 2, out, "png", NULL, NULL, NULL, &e), GROK_EINVAL);
+    tu_assert_contains(e.msg, "/nonexistent/run");
+    const char *two[2] = {a, b};
+    assert_int_equal(plot_compare(two, 2, a, "png", NULL, NULL, NULL, &e), GROK_EINVAL);
+    printf("# --out a run: %s\n", e.msg);
+    tu_assert_contains(e.msg, "is a run or sweep directory");
+    assert_int_equal(plot_compare(two, 2, NULL, "png", NULL, NULL, NULL, &e), GROK_EINVAL);
+    tu_assert_contains(e.msg, "--out DIR");
+    assert_int_equal(plot_compare(two, 2, out, "png", "loss", NULL, NULL, &e), GROK_EINVAL);
+    tu_assert_contains(e.msg, "valid compare figures are compare_loss");
+    assert_false(fileio_exists(out));
+    /* the command line: exit 2 for each */
+    const char *cmd_one[] = {"plot", a, "--compare", "--out", out};
+    assert_int_equal(run_cmd(5, cmd_one), 2);
+    const char *cmd_panels[] = {"plot", a, b, "--compare", "--panels", "loss", "--out", out};
+    assert_int_equal(run_cmd(8, cmd_panels), 2);
+    const char *cmd_no_out[] = {"plot", a, b, "--compare"};
+    assert_int_equal(run_cmd(4, cmd_no_out), 2);
+    assert_false(fileio_exists(out));
+
+    /* a sweep of three points, two of them run */
+    assert_int_equal(mkdir(sweep, 0755), 0);
+    write_text(sweep, "points.tsv", "index\tname\toptim.weight_decay\n0\twd=1.0\t1.0\n"
+                                    "1\twd=0.3\t0.3\n2\twd=3.0\t3.0\n");
+    snprintf(path, sizeof path, "%s/wd=1.0", sweep);
+    fake_wd_run(path, "1.0", 1900);
+    const char *sw[1] = {sweep};
+    assert_int_equal(plot_compare(sw, 1, NULL, "png", NULL, NULL, NULL, &e), GROK_EINVAL);
+    printf("# sweep of one run: %s\n", e.msg);
+    tu_assert_contains(e.msg, "the sweep has one point run so far");
+    snprintf(path, sizeof path, "%s/wd=0.3", sweep);
+    fake_wd_run(path, "0.3", 2500);
+    const char *cmd_sweep[] = {"plot", sweep, "--compare", "--only", "compare_loss"};
+    assert_int_equal(run_cmd(5, cmd_sweep), 0);
+    snprintf(path, sizeof path, "%s/compare/figures/src/compare_loss.gp", sweep);
+    char *gp = tu_read_file(path, NULL);
+    tu_assert_contains(gp, "title 'optim.weight_decay=1.0: grokked at 1900'");
+    tu_assert_contains(gp, "title 'optim.weight_decay=0.3: grokked at 2500'");
+    tu_assert_contains(gp, "lc rgb c2"); /* run 2's mark */
+    free(gp);
+    sbuf notes;
+    sbuf_init(&notes);
+    snprintf(out, sizeof out, "%s/out2", dir);
+    assert_int_equal(plot_compare(sw, 1, out, "svg", NULL, NULL, &notes, &e), GROK_OK);
+    tu_assert_contains(notes.data, "compare: 1 point of ");
+    tu_assert_contains(notes.data, "not run yet, left out");
+    snprintf(path, sizeof path, "%s/figures/compare_progress.svg", out);
+    assert_true(fileio_exists(path));
+    sbuf_free(&notes);
+    tu_rm_tmp_dir(dir);
+}
+
+/* Two tiny runs trained with weight decay 1 and 0.3: `grok plot A B
+ * --compare --out DIR` draws the five figures, labelled by the one key. */
+static void test_compare_trained(void **state)
+{
+    (void)state;
+    const char *bin = getenv("GROK_BIN");
+    if (!bin || !bin[0]) {
+        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
+        skip();
+    }
+    char *dir = tu_tmp_dir();
+    char *a = train_tiny(bin, dir, "wd1", "");
+    char *b = train_tiny(bin, dir, "wd03", "--set optim.weight_decay=0.3");
+    char cmd[9000], path[4400], *log = NULL;
+    snprintf(cmd, sizeof cmd, "%s plot %s %s --compare --out %s/cmp", bin, a, b, dir);
+    int rc = tu_run_shell(dir, cmd, &log);
+    printf("# grok plot --compare: exit %d\n%s", rc, log ? log : "");
+    assert_int_equal(rc, 0);
+    tu_assert_contains(log, "compare: run 1: optim.weight_decay=1.0: not grokked");
+    tu_assert_contains(log, "compare: run 2: optim.weight_decay=0.3: not grokked");
+    tu_assert_contains(log, "compare: 5 figures drawn, 0 skipped");
+    assert_lacks(log, "Warning");
+    free(log);
+    snprintf(path, sizeof path, "%s/cmp/figures/src/compare_progress.tsv", dir);
+    char *data = tu_read_file(path, NULL);
+    int rows[4];
+    assert_int_equal(index_rows(data, rows, 4), 2);
+    assert_int_equal(rows[0], 2); /* the checkpoints at epochs 0 and 20 */
+    assert_int_equal(rows[1], 2);
+    free(data);
+    free(a);
+    free(b);
+    tu_rm_tmp_dir(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -2383,6 +2792,10 @@ int main(void)
         cmocka_unit_test(test_sweep_liu_phases),
         cmocka_unit_test(test_figure_table),
         cmocka_unit_test(test_task_kinds),
+        cmocka_unit_test(test_one_checkpoint),
+        cmocka_unit_test(test_compare_scripts),
+        cmocka_unit_test(test_compare_runs),
+        cmocka_unit_test(test_compare_trained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
