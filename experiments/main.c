@@ -29,6 +29,7 @@
 #include "plot_cmd.h"
 #include "run.h"
 #include "sweep.h"
+#include "view_cmd.h"
 
 #define MAIN_THREADS_MAX 1024
 
@@ -47,6 +48,7 @@ static int main_measure(int argc, char **argv, blisarch_info *bi);
 static int main_plot(int argc, char **argv, blisarch_info *bi);
 static int main_bench(int argc, char **argv, blisarch_info *bi);
 static int main_export(int argc, char **argv, blisarch_info *bi);
+static int main_view(int argc, char **argv, blisarch_info *bi);
 static int main_sweep(int argc, char **argv, blisarch_info *bi);
 static int main_verify(int argc, char **argv, blisarch_info *bi);
 static int main_help(int argc, char **argv, blisarch_info *bi);
@@ -67,6 +69,7 @@ static const main_command main_commands[] = {
      "recompute the progress measures (measures.tsv and friends) from a run's checkpoints"},
     {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT},
     {"export", main_export, EXPORT_CMD_USAGE, EXPORT_CMD_ABOUT},
+    {"view", main_view, VIEW_CMD_USAGE, VIEW_CMD_ABOUT},
     {"sweep", main_sweep, SWEEP_USAGE, SWEEP_ABOUT},
     {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N]",
      "the performance table: ms per step, per evaluation and per measure pass, GFLOP/s"},
@@ -334,6 +337,11 @@ static int main_export(int argc, char **argv, blisarch_info *bi)
 {
     (void)bi;
     return export_cmd_main(argc, argv);
+}
+
+static int main_view(int argc, char **argv, blisarch_info *bi)
+{
+    return view_cmd_main(argc, argv, bi);
 }
 
 static int main_bench(int argc, char **argv, blisarch_info *bi)
