@@ -29,7 +29,7 @@ OPT     ?= -O3
 CFLAGS  := -std=c17 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE $(OPT) -g -fopenmp -ffp-contract=off $(WARN) \
            -Imodel -Imeasures -Iplots -Inotebooks_export -Iexperiments -MMD -MP
 # GSL's BLAS layer binds to BLIS's CBLAS: never -lgslcblas (see docs/formats.md, BLIS).
-LDLIBS  := -lconfig -ljansson -lgsl -lblis -lz -lm -fopenmp
+LDLIBS  := -lconfig -ljansson -lgsl -lblis -lzip -lz -lm -fopenmp
 TESTLIBS := -lcmocka
 # glibc's vector math library (GROK_VECTOR_EXP in model/grok.h)
 ifeq ($(shell uname -sm),Linux x86_64)
@@ -80,9 +80,9 @@ LDLIBS    += $(shell $(MPICC) -showme:link)
 endif
 
 # Debian packages: headers the build needs, and tools the tests need.
-DEB_BUILD := libblis-openmp-dev libgsl-dev libconfig-dev libjansson-dev libcmocka-dev zlib1g-dev gnuplot-nox libopenmpi-dev
+DEB_BUILD := libblis-openmp-dev libgsl-dev libconfig-dev libjansson-dev libcmocka-dev zlib1g-dev libzip-dev gnuplot-nox libopenmpi-dev
 DEB_TEST  := python3-numpy openmpi-bin python3-nbformat jupyter-nbconvert python3-ipykernel python3-pandas python3-matplotlib chromium
-HEADERS   := blis.h gsl/gsl_rng.h libconfig.h jansson.h cmocka.h zlib.h
+HEADERS   := blis.h gsl/gsl_rng.h libconfig.h jansson.h cmocka.h zlib.h zip.h
 
 MODULES  := model measures plots notebooks_export experiments
 LIB_SRC  := $(filter-out experiments/main.c,$(wildcard $(addsuffix /*.c,$(MODULES))))
