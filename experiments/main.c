@@ -31,6 +31,7 @@
 #include "reproduce.h"
 #include "run.h"
 #include "sweep.h"
+#include "view_cmd.h"
 
 #define MAIN_THREADS_MAX 1024
 
@@ -50,6 +51,7 @@ static int main_plot(int argc, char **argv, blisarch_info *bi);
 static int main_bench(int argc, char **argv, blisarch_info *bi);
 static int main_export(int argc, char **argv, blisarch_info *bi);
 static int main_import(int argc, char **argv, blisarch_info *bi);
+static int main_view(int argc, char **argv, blisarch_info *bi);
 static int main_sweep(int argc, char **argv, blisarch_info *bi);
 static int main_reproduce(int argc, char **argv, blisarch_info *bi);
 static int main_verify(int argc, char **argv, blisarch_info *bi);
@@ -72,6 +74,7 @@ static const main_command main_commands[] = {
     {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT},
     {"export", main_export, EXPORT_CMD_USAGE, EXPORT_CMD_ABOUT},
     {"import", main_import, IMPORT_CMD_USAGE, IMPORT_CMD_ABOUT},
+    {"view", main_view, VIEW_CMD_USAGE, VIEW_CMD_ABOUT},
     {"sweep", main_sweep, SWEEP_USAGE, SWEEP_ABOUT},
     {"reproduce", main_reproduce, REPRODUCE_USAGE, REPRODUCE_ABOUT},
     {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N]",
@@ -350,6 +353,11 @@ static int main_export(int argc, char **argv, blisarch_info *bi)
 static int main_import(int argc, char **argv, blisarch_info *bi)
 {
     return import_cmd_main(argc, argv, bi);
+}
+
+static int main_view(int argc, char **argv, blisarch_info *bi)
+{
+    return view_cmd_main(argc, argv, bi);
 }
 
 static int main_bench(int argc, char **argv, blisarch_info *bi)

@@ -479,6 +479,29 @@ static const char *const table_files[MEAS_FILE_COUNT] = {
     [MEAS_FILE_COEFS] = RUNDIR_COEFS,
 };
 
+/* The pass over the checkpoint of `epoch` loaded in m: its key frequencies
+ * into r->key (rule R1; a group task's key irreps; neither: its whole row
+ * into *row), then each final file that applies formatted from that
+ * forward into b_final[0..N_FINAL_FILES). */
+static int final_pass(meas_workspace *ws, const model *m, const task_data *t, measure_result *r,
+                      long epoch, meas_row *row, sbuf *b_final, grok_err *e)
+{
+    int rc = GROK_OK;
+    if (r->fourier) {
+        rc = meas_key_freqs(ws, m, &r->key, e);
+    } else if (r->have & MEAS_NEED_GROUP) {
+        rc = meas_key_irreps(ws, m, &r->key, e);
+    } else {
+        row->epoch = epoch;
+        rc = meas_compute(ws, m, t, NULL, row, e);
+    }
+    const final_ctx fc = {t, m, &r->key, epoch};
+    for (int i = 0; i < N_FINAL_FILES && rc == GROK_OK; i++)
+        if ((final_files[i].needs & ~r->have) == 0)
+            rc = final_files[i].format(ws, &fc, &b_final[i], e);
+    return rc;
+}
+
 int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e)
 {
     return measure_run_dir_progress(dir, jobs, res, NULL, e);
@@ -554,22 +577,9 @@ int measure_run_dir_progress(const char *dir, int jobs, measure_result *res,
     /* the final checkpoint: key frequencies and the files read from its forward */
     if ((rc = load_entry(&models[0], dir, ck[n - 1], e)) != GROK_OK)
         goto done;
-    if (r.fourier) {
-        if ((rc = meas_key_freqs(ws[0], &models[0], &r.key, e)) != GROK_OK)
-            goto done;
-    } else if (r.have & MEAS_NEED_GROUP) {
-        if ((rc = meas_key_irreps(ws[0], &models[0], &r.key, e)) != GROK_OK)
-            goto done;
-    } else {
-        rows[n - 1].epoch = ck[n - 1];
-        if ((rc = meas_compute(ws[0], &models[0], &task, NULL, &rows[n - 1], e)) != GROK_OK)
-            goto done;
-    }
-    const final_ctx fc = {&task, &models[0], &r.key, ck[n - 1]};
-    for (int i = 0; i < N_FINAL_FILES; i++)
-        if ((final_files[i].needs & ~r.have) == 0 &&
-            (rc = final_files[i].format(ws[0], &fc, &b_final[i], e)) != GROK_OK)
-            goto done;
+    if ((rc = final_pass(ws[0], &models[0], &task, &r, ck[n - 1], &rows[n - 1], b_final, e)) !=
+        GROK_OK)
+        goto done;
 
     /* every row, in parallel over checkpoints */
     const meas_freqs *key = r.fourier || (r.have & MEAS_NEED_GROUP) ? &r.key : NULL;
@@ -650,6 +660,50 @@ done:
 int measure_run_dir(const char *dir, int jobs, grok_err *e)
 {
     return measure_run_dir_result(dir, jobs, NULL, e);
+}
+
+int measure_checkpoint_files(const char *dir, long epoch, const char *out_dir, grok_err *e)
+{
+    char path[MEASURE_PATH_MAX];
+    cfg_run c;
+    task_data task;
+    int rc = measure_path(path, dir, RUNDIR_CONFIG, e);
+    if (rc == GROK_OK)
+        rc = cfg_load(&c, path, NULL, 0, e);
+    if (rc != GROK_OK)
+        return rc;
+    if ((rc = task_init(&task, &c.task, c.seed, e)) != GROK_OK)
+        return rc;
+    const model_config mc = cfg_model_config(&c);
+    model m;
+    meas_workspace *ws = NULL;
+    measure_result r;
+    memset(&r, 0, sizeof r);
+    meas_row row;
+    memset(&row, 0, sizeof row);
+    sbuf b_final[N_FINAL_FILES];
+    for (int i = 0; i < N_FINAL_FILES; i++)
+        sbuf_init(&b_final[i]);
+    if ((rc = model_init(&m, &mc, e)) != GROK_OK)
+        goto out;
+    if ((rc = meas_workspace_alloc(&ws, &m, &task, NULL, e)) == GROK_OK) {
+        meas_workspace_set_key_rule(ws, (meas_key_rule)c.measures.key_freq_rule,
+                                    c.measures.key_freq_share);
+        measure_result_needs(&r, &m, &task);
+        rc = load_entry(&m, dir, epoch, e);
+        if (rc == GROK_OK)
+            rc = final_pass(ws, &m, &task, &r, epoch, &row, b_final, e);
+        for (int i = 0; i < N_FINAL_FILES && rc == GROK_OK; i++)
+            if ((final_files[i].needs & ~r.have) == 0)
+                rc = write_file(out_dir, final_files[i].file, &b_final[i], e);
+        meas_workspace_free(ws);
+    }
+    model_free(&m);
+out:
+    for (int i = 0; i < N_FINAL_FILES; i++)
+        sbuf_free(&b_final[i]);
+    task_free(&task);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -157,6 +157,14 @@ int measure_run_dir_progress(const char *dir, int jobs, measure_result *res,
                              const grok_progress *prog, grok_err *e);
 int measure_run_dir(const char *dir, int jobs, grok_err *e);
 
+/* The final-checkpoint files (neurons.tsv, attention.tsv, logit_spectrum.tsv,
+ * logit_sd.tsv, embed_circles.tsv, whichever apply) of dir's checkpoint of
+ * `epoch`, written into out_dir (an existing directory), with that
+ * checkpoint's own key frequencies: what `grok view` shows per checkpoint.
+ * Each file is over every input pair, so the train/test split does not
+ * enter.  Errors as measure_run_dir's. */
+int measure_checkpoint_files(const char *dir, long epoch, const char *out_dir, grok_err *e);
+
 /* The live pass during training: the model's own key frequencies at each
  * measured epoch (the end of training then calls measure_run_dir, which
  * recomputes every row with the final key frequencies). */

@@ -400,33 +400,54 @@ static int export_npz_table(npy_zip *z, const rundir_tsv *t, const char *prefix,
     return rc;
 }
 
-/* Reads n bytes at off of path into buf (the file was checked before). */
-static int export_pread(const char *path, off_t off, off_t expect_size, void *buf, size_t n,
-                        grok_err *e)
+/* Tensor k stacked over the exported checkpoints, as npy_zip_add_stream
+ * pulls it: bytes [c * bytes_k, (c + 1) * bytes_k) are checkpoint c's copy,
+ * read with pread from its file (kept open while its bytes are served; its
+ * size is checked against the one export_check saw when it is opened). */
+typedef struct {
+    const rdir *r;
+    const int *idx;
+    const export_layout *L;
+    int k;
+    int c, fd; /* the open checkpoint, -1 when none */
+} export_stream;
+
+static int export_fill(void *ctx, uint64_t off, void *buf, size_t n, grok_err *e)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return grok_fail(e, GROK_EIO, "cannot read %s: %s", path, strerror(errno));
-    struct stat st;
-    int rc = GROK_OK;
-    if (fstat(fd, &st) != 0 || st.st_size != expect_size) {
-        rc = grok_fail(e, GROK_EFORMAT, "%s changed while it was being exported (%lld bytes, "
-                                        "%lld when checked)",
-                       path, (long long)st.st_size, (long long)expect_size);
-    }
+    export_stream *s = ctx;
+    const export_layout *L = s->L;
+    const uint64_t bytes = L->bytes[s->k];
     size_t done = 0;
-    while (rc == GROK_OK && done < n) {
-        ssize_t got = pread(fd, (char *)buf + done, n - done, off + (off_t)done);
+    while (done < n) {
+        int c = (int)((off + done) / bytes);
+        uint64_t within = (off + done) % bytes;
+        size_t take = n - done;
+        if (take > bytes - within)
+            take = (size_t)(bytes - within);
+        const char *path = s->r->ckpt_path[s->idx[c]];
+        if (c != s->c) {
+            if (s->fd >= 0)
+                close(s->fd);
+            s->c = c;
+            s->fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (s->fd < 0)
+                return grok_fail(e, GROK_EIO, "cannot read %s: %s", path, strerror(errno));
+            struct stat st;
+            if (fstat(s->fd, &st) != 0 || st.st_size != L->file_size[c])
+                return grok_fail(e, GROK_EFORMAT, "%s changed while it was being exported "
+                                                  "(%lld bytes, %lld when checked)",
+                                 path, (long long)st.st_size, (long long)L->file_size[c]);
+        }
+        off_t at = L->offset[(size_t)c * (size_t)L->n + (size_t)s->k] + (off_t)within;
+        ssize_t got = pread(s->fd, (char *)buf + done, take, at);
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0)
-            rc = grok_fail(e, got == 0 ? GROK_EFORMAT : GROK_EIO, "cannot read %s: %s", path,
-                           got == 0 ? "unexpected end of file" : strerror(errno));
-        else
-            done += (size_t)got;
+            return grok_fail(e, got == 0 ? GROK_EFORMAT : GROK_EIO, "cannot read %s: %s", path,
+                             got == 0 ? "unexpected end of file" : strerror(errno));
+        done += (size_t)got;
     }
-    close(fd);
-    return rc;
+    return GROK_OK;
 }
 
 int export_npz(const char *dir, const export_opts *o, export_result *res, grok_err *e)
@@ -441,7 +462,8 @@ int export_npz(const char *dir, const export_opts *o, export_result *res, grok_e
     memset(&L, 0, sizeof L);
     char path[4096];
     npy_zip *z = NULL;
-    void *buf = NULL;
+    export_stream *streams = NULL;
+    int n_streams = 0;
     if ((rc = export_choose(&r, o, &idx, &C, e)) != GROK_OK)
         goto out;
     if ((rc = export_check(&r, idx, C, &L, export_prog(o), 2L * C, e)) != GROK_OK)
@@ -452,14 +474,12 @@ int export_npz(const char *dir, const export_opts *o, export_result *res, grok_e
     if ((rc = npy_zip_open(&z, path, e)) != GROK_OK)
         goto out;
 
-    size_t maxb = 0;
-    for (int k = 0; k < L.n; k++)
-        maxb = L.bytes[k] > maxb ? L.bytes[k] : maxb;
-    if (!(buf = malloc(maxb ? maxb : 1))) {
+    if (!(streams = calloc((size_t)L.n + 1, sizeof *streams))) {
         rc = grok_fail(e, GROK_ENOMEM, "out of memory");
         goto out;
     }
-    /* one [C, *shape] array per tensor, read across the checkpoints */
+    /* one [C, *shape] array per tensor, read across the checkpoints when the
+     * archive is written */
     for (int k = 0; k < L.n && rc == GROK_OK; k++) {
         int64_t shape[NPY_MAX_DIMS];
         if (L.ndim[k] + 1 > NPY_MAX_DIMS) {
@@ -469,15 +489,10 @@ int export_npz(const char *dir, const export_opts *o, export_result *res, grok_e
         }
         shape[0] = C;
         memcpy(shape + 1, L.shape[k], (size_t)L.ndim[k] * sizeof shape[0]);
-        rc = npy_zip_begin(z, L.names[k], export_descr(L.dtype[k]), L.ndim[k] + 1, shape, e);
-        for (int c = 0; c < C && rc == GROK_OK; c++) {
-            rc = export_pread(r.ckpt_path[idx[c]], L.offset[(size_t)c * (size_t)L.n + (size_t)k],
-                              L.file_size[c], buf, L.bytes[k], e);
-            if (rc == GROK_OK)
-                rc = npy_zip_write(z, buf, L.bytes[k], e);
-        }
-        if (rc == GROK_OK)
-            rc = npy_zip_end(z, e);
+        streams[k] = (export_stream){&r, idx, &L, k, -1, -1};
+        n_streams = k + 1;
+        rc = npy_zip_add_stream(z, L.names[k], export_descr(L.dtype[k]), L.ndim[k] + 1, shape,
+                                export_fill, &streams[k], e);
         grok_progress_step(export_prog(o), C + (long)(k + 1) * C / L.n, 2L * C, L.names[k]);
     }
     if (rc == GROK_OK) {
@@ -521,7 +536,10 @@ int export_npz(const char *dir, const export_opts *o, export_result *res, grok_e
     }
 out:
     npy_zip_abort(z);
-    free(buf);
+    for (int k = 0; k < n_streams; k++)
+        if (streams[k].fd >= 0)
+            close(streams[k].fd);
+    free(streams);
     free(idx);
     export_layout_free(&L);
     rdir_free(&r);

@@ -1,19 +1,15 @@
-/* npy.c: the .npy header and the streaming stored-ZIP writer declared in
- * npy.h.
+/* npy.c: the .npy header and the .npz writer declared in npy.h, on libzip.
  *
- * ZIP layout (PKWARE APPNOTE 6.3.x, sections 4.3.7, 4.3.12, 4.3.16), all
- * integers little-endian:
- *   local file header  sig 0x04034b50, version needed 20, flags 0, method 0
- *                      (stored), time 0, date 0x0021 (1980-01-01), CRC-32,
- *                      compressed size, size, name length, extra length 0,
- *                      name; then the entry's bytes (.npy header + data)
- *   central directory  one 46-byte record + name per entry (sig 0x02014b50)
- *                      with the local header's offset
- *   end record         sig 0x06054b50, entry counts, directory size/offset
- * The CRC and sizes of a local header are known only at the end of its
- * entry; npy_zip_end writes them back into place with pwrite (no data
- * descriptor, so every reader is happy).  Python's zipfile checks the
- * central directory's CRC when numpy reads an entry (docs/formats.md, .npz). */
+ * Each entry is a libzip callback source (zip_source_function) that serves
+ * the .npy header and then the array's bytes, which it asks of the caller's
+ * fill function (or a copy in memory) in pieces of NPY_ZIP_CHUNK bytes;
+ * libzip pulls the sources in order when zip_close writes the archive, and
+ * computes the CRC-32 itself.  The source tells libzip the entry's size up
+ * front (ZIP_STAT_SIZE), so libzip writes ZIP64 fields exactly where sizes
+ * or offsets need them; NPY_ZIP_FORCE_ZIP64 withholds the size, which makes
+ * libzip write ZIP64 local headers (docs/formats.md, .npy and .npz).
+ * Python's zipfile checks the central directory's CRC when numpy reads an
+ * entry. */
 #include "npy.h"
 
 #include <errno.h>
@@ -22,14 +18,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
-#include <zlib.h>
+#include <zip.h>
 
 #include "fileio.h"
 
 #define NPY_ZIP_NAME_MAX 4096
-#define NPY_ZIP_MAX_ENTRIES 65535u
-#define NPY_ZIP_LIMIT 0xFFFFFFFFull /* past this, offsets and sizes need ZIP64 */
+/* bytes asked of a fill function at a time */
+#define NPY_ZIP_CHUNK (1u << 20)
 
 void npy_header(sbuf *out, const char *descr, int ndim, const int64_t *shape)
 {
@@ -74,61 +71,142 @@ static size_t npy_itemsize(const char *descr)
     return 0;
 }
 
-typedef struct {
-    char *name;          /* "<name>.npy" */
-    uint32_t crc, size;
-    uint64_t offset;     /* of the local header */
-} npy_zip_entry;
+/* One entry: its .npy header, then its data from fill (or mem). */
+typedef struct npy_zip_src {
+    npy_zip *z;
+    char *name;           /* for messages */
+    unsigned char *head;  /* the .npy header */
+    size_t head_n;
+    uint64_t data_n;      /* bytes of data */
+    npy_zip_fill_fn fill; /* NULL: mem */
+    void *ctx;
+    unsigned char *mem;   /* the copy npy_zip_add made */
+    unsigned char *buf;   /* NPY_ZIP_CHUNK bytes from fill */
+    size_t buf_n, buf_at; /* bytes in buf, bytes of it served */
+    uint64_t pos;         /* bytes served so far (header included) */
+    zip_error_t err;
+} npy_zip_src;
 
 struct npy_zip {
     char *path, *tmp;
-    int fd;
-    uint64_t pos;        /* bytes written so far */
-    npy_zip_entry *entries;
-    unsigned n, cap;
-    int open_entry;      /* 1 between begin and end */
-    uint64_t expect;     /* bytes the open entry still needs */
-    uint32_t crc;        /* of the open entry so far */
-    uint64_t entry_bytes;
+    zip_t *za;
+    unsigned flags;
+    grok_err cb_err;      /* the first fill error */
+    int cb_failed;
+    void (*progress)(double, void *);
+    void *progress_ud;
 };
 
-static void npy_put16(unsigned char *b, unsigned v)
+static time_t npy_zip_mtime(void)
 {
-    b[0] = (unsigned char)(v & 0xFF);
-    b[1] = (unsigned char)((v >> 8) & 0xFF);
+    struct tm t = {0};
+    t.tm_year = 80; /* 1980-01-01 00:00 local time: DOS date 0x0021, time 0 */
+    t.tm_mday = 1;
+    t.tm_isdst = -1;
+    return mktime(&t);
 }
 
-static void npy_put32(unsigned char *b, uint32_t v)
+/* Serves up to n bytes at the source's position into out; -1 on error. */
+static zip_int64_t npy_zip_src_read(npy_zip_src *s, unsigned char *out, uint64_t n)
 {
-    for (int k = 0; k < 4; k++)
-        b[k] = (unsigned char)((v >> (8 * k)) & 0xFF);
-}
-
-/* Writes n bytes at the current end; GROK_EIO names the archive. */
-static int npy_zip_raw(npy_zip *z, const void *data, size_t n, grok_err *e)
-{
-    const unsigned char *p = data;
-    size_t done = 0;
+    uint64_t total = s->head_n + s->data_n, done = 0;
+    if (n > total - s->pos)
+        n = total - s->pos;
     while (done < n) {
-        ssize_t w = write(z->fd, p + done, n - done);
-        if (w < 0 && errno == EINTR)
+        if (s->pos < s->head_n) {
+            size_t k = s->head_n - (size_t)s->pos;
+            if (k > n - done)
+                k = (size_t)(n - done);
+            memcpy(out + done, s->head + s->pos, k);
+            s->pos += k;
+            done += k;
             continue;
-        if (w <= 0)
-            return grok_fail(e, GROK_EIO, "cannot write %s: write %s failed after %llu bytes: %s",
-                             z->path, z->tmp, (unsigned long long)(z->pos + done),
-                             w < 0 ? strerror(errno) : "no progress");
-        done += (size_t)w;
+        }
+        uint64_t off = s->pos - s->head_n;
+        if (!s->fill) {
+            uint64_t k = n - done;
+            memcpy(out + done, s->mem + off, (size_t)k);
+            s->pos += k;
+            done += k;
+            continue;
+        }
+        if (s->buf_at == s->buf_n) {
+            uint64_t want = s->data_n - off;
+            s->buf_n = want > NPY_ZIP_CHUNK ? NPY_ZIP_CHUNK : (size_t)want;
+            s->buf_at = 0;
+            grok_err fe = {{0}};
+            int rc = s->fill(s->ctx, off, s->buf, s->buf_n, &fe);
+            if (rc != GROK_OK) {
+                if (!s->z->cb_failed) {
+                    s->z->cb_failed = rc;
+                    s->z->cb_err = fe;
+                }
+                s->buf_n = s->buf_at = 0;
+                zip_error_set(&s->err, ZIP_ER_READ, EIO);
+                return -1;
+            }
+        }
+        size_t k = s->buf_n - s->buf_at;
+        if (k > n - done)
+            k = (size_t)(n - done);
+        memcpy(out + done, s->buf + s->buf_at, k);
+        s->buf_at += k;
+        s->pos += k;
+        done += k;
     }
-    z->pos += n;
-    if (z->pos > NPY_ZIP_LIMIT)
-        return grok_fail(e, GROK_EINVAL,
-                         "cannot write %s: the archive passes 4 GiB, which needs ZIP64 (not "
-                         "written here); export fewer checkpoints with --epochs",
-                         z->path);
-    return GROK_OK;
+    return (zip_int64_t)done;
 }
 
-int npy_zip_open(npy_zip **out, const char *path, grok_err *e)
+static void npy_zip_src_free(npy_zip_src *s)
+{
+    free(s->name);
+    free(s->head);
+    free(s->mem);
+    free(s->buf);
+    zip_error_fini(&s->err);
+    free(s);
+}
+
+static zip_int64_t npy_zip_src_cb(void *ud, void *data, zip_uint64_t len, zip_source_cmd_t cmd)
+{
+    npy_zip_src *s = ud;
+    switch (cmd) {
+    case ZIP_SOURCE_OPEN:
+        s->pos = 0;
+        s->buf_n = s->buf_at = 0;
+        return 0;
+    case ZIP_SOURCE_READ:
+        return npy_zip_src_read(s, data, len);
+    case ZIP_SOURCE_CLOSE:
+        return 0;
+    case ZIP_SOURCE_STAT: {
+        zip_stat_t *st = data;
+        zip_stat_init(st);
+        st->valid = ZIP_STAT_MTIME | ZIP_STAT_COMP_METHOD;
+        st->mtime = npy_zip_mtime();
+        st->comp_method = ZIP_CM_STORE;
+        if (!(s->z->flags & NPY_ZIP_FORCE_ZIP64)) {
+            st->valid |= ZIP_STAT_SIZE;
+            st->size = s->head_n + s->data_n;
+        }
+        return sizeof *st;
+    }
+    case ZIP_SOURCE_ERROR:
+        return zip_error_to_data(&s->err, data, len);
+    case ZIP_SOURCE_FREE:
+        npy_zip_src_free(s);
+        return 0;
+    case ZIP_SOURCE_SUPPORTS:
+        return zip_source_make_command_bitmap(ZIP_SOURCE_OPEN, ZIP_SOURCE_READ, ZIP_SOURCE_CLOSE,
+                                              ZIP_SOURCE_STAT, ZIP_SOURCE_ERROR, ZIP_SOURCE_FREE,
+                                              -1);
+    default:
+        zip_error_set(&s->err, ZIP_ER_OPNOTSUPP, 0);
+        return -1;
+    }
+}
+
+int npy_zip_open_flags(npy_zip **out, const char *path, unsigned flags, grok_err *e)
 {
     GROK_ASSERT(out && path);
     *out = NULL;
@@ -146,11 +224,17 @@ int npy_zip_open(npy_zip **out, const char *path, grok_err *e)
         free(z);
         return grok_fail(e, GROK_ENOMEM, "cannot write %s: out of memory", path);
     }
+    z->flags = flags;
     snprintf(z->tmp, tl, "%s.tmp.%ld", path, (long)getpid());
-    z->fd = open(z->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (z->fd < 0) {
-        int rc = grok_fail(e, GROK_EIO, "cannot write %s: open %s: %s", path, z->tmp,
-                           strerror(errno));
+    unlink(z->tmp); /* a stale one from a killed process with this pid */
+    int zerr = 0;
+    z->za = zip_open(z->tmp, ZIP_CREATE | ZIP_TRUNCATE, &zerr);
+    if (!z->za) {
+        zip_error_t ze;
+        zip_error_init_with_code(&ze, zerr);
+        int rc = grok_fail(e, GROK_EIO, "cannot write %s: libzip: %s: %s", path, z->tmp,
+                           zip_error_strerror(&ze));
+        zip_error_fini(&ze);
         free(z->path);
         free(z->tmp);
         free(z);
@@ -160,11 +244,26 @@ int npy_zip_open(npy_zip **out, const char *path, grok_err *e)
     return GROK_OK;
 }
 
-int npy_zip_begin(npy_zip *z, const char *name, const char *descr, int ndim, const int64_t *shape,
-                  grok_err *e)
+int npy_zip_open(npy_zip **z, const char *path, grok_err *e)
 {
-    GROK_ASSERT(z && name && descr && !z->open_entry);
+    return npy_zip_open_flags(z, path, 0, e);
+}
+
+void npy_zip_set_progress(npy_zip *z, void (*fn)(double done, void *ud), void *ud)
+{
+    GROK_ASSERT(z);
+    z->progress = fn;
+    z->progress_ud = ud;
+}
+
+/* Checks name and descr and makes the entry's source (not yet added). */
+static int npy_zip_src_new(npy_zip *z, const char *name, const char *descr, int ndim,
+                           const int64_t *shape, npy_zip_src **out, char **full, grok_err *e)
+{
+    GROK_ASSERT(z && name && descr && out && full);
     GROK_ASSERT(ndim >= 0 && ndim <= NPY_MAX_DIMS && (shape || ndim == 0));
+    *out = NULL;
+    *full = NULL;
     size_t item = npy_itemsize(descr);
     if (item == 0)
         return grok_fail(e, GROK_EINVAL, "%s: array '%s': dtype '%s' is not one of <fN <iN <uN |b1 <UN",
@@ -173,125 +272,108 @@ int npy_zip_begin(npy_zip *z, const char *name, const char *descr, int ndim, con
     if (nlen == 0 || nlen + 4 > NPY_ZIP_NAME_MAX)
         return grok_fail(e, GROK_EINVAL, "%s: array name '%.64s' must have 1 to %d bytes", z->path,
                          name, NPY_ZIP_NAME_MAX - 4);
-    if (z->n >= NPY_ZIP_MAX_ENTRIES)
-        return grok_fail(e, GROK_EINVAL, "%s: more than %u arrays needs ZIP64 (not written here)",
-                         z->path, NPY_ZIP_MAX_ENTRIES);
-    char *full = malloc(nlen + 5);
-    if (!full)
+    char *f = malloc(nlen + 5);
+    if (!f)
         return grok_fail(e, GROK_ENOMEM, "%s: out of memory", z->path);
-    memcpy(full, name, nlen);
-    memcpy(full + nlen, ".npy", 5);
-    for (unsigned i = 0; i < z->n; i++)
-        if (strcmp(z->entries[i].name, full) == 0) {
-            free(full);
-            return grok_fail(e, GROK_EINVAL, "%s: two arrays are called '%s'", z->path, name);
-        }
-    if (z->n == z->cap) {
-        unsigned nc = z->cap ? 2 * z->cap : 16;
-        npy_zip_entry *en = realloc(z->entries, nc * sizeof *en);
-        if (!en) {
-            free(full);
-            return grok_fail(e, GROK_ENOMEM, "%s: out of memory", z->path);
-        }
-        z->entries = en;
-        z->cap = nc;
+    memcpy(f, name, nlen);
+    memcpy(f + nlen, ".npy", 5);
+    if (zip_name_locate(z->za, f, 0) >= 0) {
+        free(f);
+        return grok_fail(e, GROK_EINVAL, "%s: two arrays are called '%s'", z->path, name);
     }
     uint64_t numel = 1;
     for (int d = 0; d < ndim; d++) {
         GROK_ASSERT(shape[d] >= 0);
-        numel *= (uint64_t)shape[d];
-        if (numel > NPY_ZIP_LIMIT) {
-            free(full);
-            return grok_fail(e, GROK_EINVAL,
-                             "%s: array '%s' is larger than 4 GiB, which needs ZIP64 (not "
-                             "written here); export fewer checkpoints with --epochs",
-                             z->path, name);
+        if (shape[d] > 0 && numel > UINT64_MAX / 64 / (uint64_t)shape[d]) {
+            free(f);
+            return grok_fail(e, GROK_EINVAL, "%s: array '%s' is too large", z->path, name);
         }
+        numel *= (uint64_t)shape[d];
     }
-    npy_zip_entry *en = &z->entries[z->n++];
-    en->name = full;
-    en->offset = z->pos;
-    en->crc = 0;
-    en->size = 0;
-
-    unsigned char lh[30] = {0};
-    npy_put32(lh, 0x04034b50u);
-    npy_put16(lh + 4, 20);
-    npy_put16(lh + 12, 0x0021); /* 1980-01-01 */
-    npy_put16(lh + 26, (unsigned)(nlen + 4));
-    int rc = npy_zip_raw(z, lh, sizeof lh, e);
-    if (rc == GROK_OK)
-        rc = npy_zip_raw(z, full, nlen + 4, e);
-    if (rc != GROK_OK)
-        return rc;
-    z->open_entry = 1;
-    z->crc = (uint32_t)crc32(0L, Z_NULL, 0);
-    z->entry_bytes = 0;
-    z->expect = numel * item;
+    npy_zip_src *s = calloc(1, sizeof *s);
     sbuf h;
     sbuf_init(&h);
     npy_header(&h, descr, ndim, shape);
-    if (h.oom) {
+    if (!s || h.oom || !(s->name = strdup(name))) {
+        free(s);
+        free(f);
         sbuf_free(&h);
         return grok_fail(e, GROK_ENOMEM, "%s: out of memory", z->path);
     }
-    z->expect += h.len;
-    rc = npy_zip_write(z, h.data, h.len, e);
-    sbuf_free(&h);
+    s->z = z;
+    s->head = (unsigned char *)h.data; /* the sbuf's buffer changes owner */
+    s->head_n = h.len;
+    s->data_n = numel * item;
+    zip_error_init(&s->err);
+    *out = s;
+    *full = f;
+    return GROK_OK;
+}
+
+/* Adds source s as entry full (stored, dated 1980-01-01); frees both on
+ * failure. */
+static int npy_zip_src_add(npy_zip *z, npy_zip_src *s, char *full, grok_err *e)
+{
+    zip_source_t *src = zip_source_function(z->za, npy_zip_src_cb, s);
+    if (!src) {
+        npy_zip_src_free(s);
+        free(full);
+        return grok_fail(e, GROK_ENOMEM, "%s: libzip: %s", z->path, zip_strerror(z->za));
+    }
+    zip_int64_t idx = zip_file_add(z->za, full, src, 0);
+    int rc = GROK_OK;
+    if (idx < 0) {
+        zip_source_free(src); /* frees s */
+        rc = grok_fail(e, GROK_EIO, "%s: libzip: cannot add %s: %s", z->path, full,
+                       zip_strerror(z->za));
+    } else if (zip_set_file_compression(z->za, (zip_uint64_t)idx, ZIP_CM_STORE, 0) != 0 ||
+               zip_file_set_mtime(z->za, (zip_uint64_t)idx, npy_zip_mtime(), 0) != 0) {
+        rc = grok_fail(e, GROK_EIO, "%s: libzip: %s: %s", z->path, full, zip_strerror(z->za));
+    }
+    free(full);
     return rc;
 }
 
-int npy_zip_write(npy_zip *z, const void *data, size_t n, grok_err *e)
+int npy_zip_add_stream(npy_zip *z, const char *name, const char *descr, int ndim,
+                       const int64_t *shape, npy_zip_fill_fn fill, void *ctx, grok_err *e)
 {
-    GROK_ASSERT(z && z->open_entry && (data || n == 0));
-    GROK_ASSERT(z->entry_bytes + n <= z->expect);
-    /* zlib's crc32 takes a uInt length: feed it in pieces. */
-    const unsigned char *p = data;
-    for (size_t off = 0; off < n;) {
-        size_t k = n - off > (1u << 30) ? (1u << 30) : n - off;
-        z->crc = (uint32_t)crc32(z->crc, p + off, (uInt)k);
-        off += k;
+    GROK_ASSERT(fill);
+    npy_zip_src *s;
+    char *full;
+    int rc = npy_zip_src_new(z, name, descr, ndim, shape, &s, &full, e);
+    if (rc != GROK_OK)
+        return rc;
+    s->fill = fill;
+    s->ctx = ctx;
+    if (!(s->buf = malloc(NPY_ZIP_CHUNK))) {
+        npy_zip_src_free(s);
+        free(full);
+        return grok_fail(e, GROK_ENOMEM, "%s: out of memory", z->path);
     }
-    z->entry_bytes += n;
-    return npy_zip_raw(z, data, n, e);
-}
-
-int npy_zip_end(npy_zip *z, grok_err *e)
-{
-    GROK_ASSERT(z && z->open_entry);
-    GROK_ASSERT(z->entry_bytes == z->expect);
-    npy_zip_entry *en = &z->entries[z->n - 1];
-    en->crc = z->crc;
-    en->size = (uint32_t)z->entry_bytes;
-    z->open_entry = 0;
-    unsigned char patch[12];
-    npy_put32(patch, en->crc);
-    npy_put32(patch + 4, en->size);
-    npy_put32(patch + 8, en->size);
-    ssize_t w = pwrite(z->fd, patch, sizeof patch, (off_t)(en->offset + 14));
-    if (w != (ssize_t)sizeof patch)
-        return grok_fail(e, GROK_EIO, "cannot write %s: pwrite %s: %s", z->path, z->tmp,
-                         w < 0 ? strerror(errno) : "short write");
-    return GROK_OK;
+    return npy_zip_src_add(z, s, full, e);
 }
 
 int npy_zip_add(npy_zip *z, const char *name, const char *descr, int ndim, const int64_t *shape,
                 const void *data, grok_err *e)
 {
-    int rc = npy_zip_begin(z, name, descr, ndim, shape, e);
+    npy_zip_src *s;
+    char *full;
+    int rc = npy_zip_src_new(z, name, descr, ndim, shape, &s, &full, e);
     if (rc != GROK_OK)
         return rc;
-    size_t bytes = (size_t)(z->expect - z->entry_bytes);
-    if ((rc = npy_zip_write(z, data, bytes, e)) != GROK_OK)
-        return rc;
-    return npy_zip_end(z, e);
+    GROK_ASSERT(data || s->data_n == 0);
+    if (s->data_n > SIZE_MAX || !(s->mem = malloc(s->data_n ? (size_t)s->data_n : 1))) {
+        npy_zip_src_free(s);
+        free(full);
+        return grok_fail(e, GROK_ENOMEM, "%s: out of memory", z->path);
+    }
+    if (s->data_n)
+        memcpy(s->mem, data, (size_t)s->data_n);
+    return npy_zip_src_add(z, s, full, e);
 }
 
 static void npy_zip_free(npy_zip *z)
 {
-    for (unsigned i = 0; i < z->n; i++)
-        free(z->entries[i].name);
-    free(z->entries);
     free(z->path);
     free(z->tmp);
     free(z);
@@ -301,53 +383,45 @@ void npy_zip_abort(npy_zip *z)
 {
     if (!z)
         return;
-    if (z->fd >= 0)
-        close(z->fd);
+    if (z->za)
+        zip_discard(z->za); /* nothing was written yet: libzip writes at zip_close */
     unlink(z->tmp);
     npy_zip_free(z);
 }
 
+static void npy_zip_progress_cb(zip_t *za, double done, void *ud)
+{
+    (void)za;
+    npy_zip *z = ud;
+    if (z->progress)
+        z->progress(done, z->progress_ud);
+}
+
 int npy_zip_close(npy_zip *z, size_t *bytes, grok_err *e)
 {
-    GROK_ASSERT(z && !z->open_entry);
-    const uint64_t cd_start = z->pos;
+    GROK_ASSERT(z && z->za);
+    if (z->progress)
+        zip_register_progress_callback_with_state(z->za, 0.01, npy_zip_progress_cb, NULL, z);
     int rc = GROK_OK;
-    for (unsigned i = 0; i < z->n && rc == GROK_OK; i++) {
-        const npy_zip_entry *en = &z->entries[i];
-        size_t nlen = strlen(en->name);
-        unsigned char ch[46] = {0};
-        npy_put32(ch, 0x02014b50u);
-        npy_put16(ch + 4, 20);  /* version made by: 2.0, MS-DOS attributes */
-        npy_put16(ch + 6, 20);  /* version needed */
-        npy_put16(ch + 14, 0x0021);
-        npy_put32(ch + 16, en->crc);
-        npy_put32(ch + 20, en->size);
-        npy_put32(ch + 24, en->size);
-        npy_put16(ch + 28, (unsigned)nlen);
-        npy_put32(ch + 42, (uint32_t)en->offset);
-        rc = npy_zip_raw(z, ch, sizeof ch, e);
-        if (rc == GROK_OK)
-            rc = npy_zip_raw(z, en->name, nlen, e);
+    if (zip_close(z->za) != 0) {
+        if (z->cb_failed)
+            rc = grok_fail(e, z->cb_failed, "%s", z->cb_err.msg);
+        else
+            rc = grok_fail(e, GROK_EIO, "cannot write %s: libzip: %s", z->path,
+                           zip_strerror(z->za));
+        zip_discard(z->za); /* removes libzip's own temporary file */
+        z->za = NULL;
+        npy_zip_abort(z);
+        return rc;
     }
-    if (rc == GROK_OK) {
-        unsigned char eocd[22] = {0};
-        npy_put32(eocd, 0x06054b50u);
-        npy_put16(eocd + 8, z->n);
-        npy_put16(eocd + 10, z->n);
-        npy_put32(eocd + 12, (uint32_t)(z->pos - cd_start));
-        npy_put32(eocd + 16, (uint32_t)cd_start);
-        rc = npy_zip_raw(z, eocd, sizeof eocd, e);
-    }
-    if (rc == GROK_OK && fsync(z->fd) != 0)
+    z->za = NULL;
+    int fd = open(z->tmp, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || fsync(fd) != 0)
         rc = grok_fail(e, GROK_EIO, "cannot write %s: fsync %s: %s", z->path, z->tmp,
                        strerror(errno));
-    if (rc == GROK_OK) {
-        int fd = z->fd;
-        z->fd = -1;
-        if (close(fd) != 0)
-            rc = grok_fail(e, GROK_EIO, "cannot write %s: close %s: %s", z->path, z->tmp,
-                           strerror(errno));
-    }
+    if (fd >= 0)
+        close(fd);
     if (rc == GROK_OK && rename(z->tmp, z->path) != 0)
         rc = grok_fail(e, GROK_EIO, "cannot write %s: rename %s -> %s: %s", z->path, z->tmp,
                        z->path, strerror(errno));
@@ -356,7 +430,7 @@ int npy_zip_close(npy_zip *z, size_t *bytes, grok_err *e)
         return rc;
     }
     if (bytes)
-        *bytes = (size_t)z->pos;
+        *bytes = (size_t)st.st_size;
     if (fileio_fsync_parent(z->path) != 0)
         rc = grok_fail(e, GROK_EIO, "wrote %s but could not fsync its directory: %s", z->path,
                        strerror(errno));

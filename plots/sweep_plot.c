@@ -812,9 +812,9 @@ static int sp_liu(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     sp_cat_tics(s, f, "x", &lx);
     sp_cat_tics(s, f, "y", &ly);
     sbuf_puts(s, "set xlabel ");
-    sp_text(s, f, d->head[cx]);
+    plot_raw_text(s, f, d->head[cx]);
     sbuf_puts(s, "\nset ylabel ");
-    sp_text(s, f, d->head[cy]);
+    plot_raw_text(s, f, d->head[cy]);
     sbuf_printf(s, "\nset key outside top center horizontal samplen 1 font ',%.1f'\n",
                 plot_font_pt(f) * 0.8);
     int labels = nx <= SWEEP_PLOT_LABELS_X && ny <= SWEEP_PLOT_LABELS_Y;
@@ -857,7 +857,7 @@ static int sp_liu(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
         sbuf_printf(s, "%s$ph%d using 1:2:(0.5):(0.5) with boxxyerror fs solid 1.0 noborder "
                        "lc rgb '%s' title ",
                     first ? "" : ", \\\n     ", ph, sp_liu_colour[ph]);
-        sp_text(s, f, sp_liu_names[ph]);
+        plot_raw_text(s, f, sp_liu_names[ph]);
         first = 0;
         if (labels)
             sbuf_printf(s, ", \\\n     $ph%d using 1:2:3 with labels tc rgb '%s' font ',%.1f' "

@@ -8,6 +8,11 @@
  *               (its own bitwise CRC-32, not zlib's): names, dtypes, shapes,
  *               and every stacked array equal to the checkpoints' tensors;
  *               the epochs, the metrics columns and the metadata; --epochs.
+ *   npz_zip64   an archive forced to ZIP64 local headers (NPY_ZIP_FORCE_ZIP64):
+ *               the ZIP64 extra field holds the entry's true size, numpy
+ *               reads every byte back; a source that fails leaves nothing;
+ *               with GROK_TEST_ZIP64_BIG=1 a 4.3 GB archive (ZIP64 end
+ *               records, directory past 4 GiB) read back by numpy.
  *   safetensors the chosen checkpoints re-read equal, with a "tl_config".
  *   ipynb       the notebook is JSON of nbformat 4.5: unique cell ids, code
  *               cells unexecuted, the summary table, the figure attachment
@@ -508,6 +513,200 @@ static void test_npz(void **state)
         check_stacked(en, n_en, k, picked, 2);
     printf("# npz --epochs 20,0,last: epochs 20 and 0, in that order\n");
     free(buf);
+}
+
+/* ---- ZIP64 (libzip) ---------------------------------------------------------- */
+
+/* Byte i of the streamed test arrays: a pattern that tells positions apart. */
+static unsigned char zip64_byte(uint64_t i)
+{
+    return (unsigned char)((i * 2654435761u) >> 13);
+}
+
+static int zip64_fill(void *ctx, uint64_t off, void *buf, size_t n, grok_err *e)
+{
+    (void)ctx;
+    (void)e;
+    unsigned char *b = buf;
+    for (size_t i = 0; i < n; i++)
+        b[i] = zip64_byte(off + i);
+    return GROK_OK;
+}
+
+/* Serves the first piece, then fails. */
+static int failing_fill(void *ctx, uint64_t off, void *buf, size_t n, grok_err *e)
+{
+    int *calls = ctx;
+    (*calls)++;
+    if (off > 0)
+        return grok_fail(e, GROK_EIO, "test: the source broke at byte %llu",
+                         (unsigned long long)off);
+    memset(buf, 0, n);
+    return GROK_OK;
+}
+
+static uint64_t le64(const unsigned char *p)
+{
+    return (uint64_t)le32(p) | (uint64_t)le32(p + 4) << 32;
+}
+
+/* numpy.load reads big (n bytes of zip64_byte) and small ([1, 2, 3, -4]) */
+static void zip64_numpy_check(const char *dir, const char *path, uint64_t n, int whole)
+{
+    if (!have_python_module("numpy")) {
+        printf("# numpy not installed: numpy.load check skipped\n");
+        return;
+    }
+    char cmd[2 * PATH_N], *log = NULL;
+    /* whole: every byte of big against the pattern; else its first and last
+     * MiB through zipfile (a 4 GiB array is not read into memory) */
+    snprintf(cmd, sizeof cmd,
+             PYTHON " -c \"import numpy as np, sys, zipfile; n = %llu; p = sys.argv[1]; "
+                    "z = np.load(p); assert list(z['small']) == [1, 2, 3, -4], z['small']; "
+                    "pat = lambda i: ((i * np.uint64(2654435761)) >> np.uint64(13)) & np.uint64(255); "
+                    "zf = zipfile.ZipFile(p); info = zf.getinfo('big.npy'); "
+                    "assert info.compress_type == zipfile.ZIP_STORED; "
+                    "f = zf.open('big.npy'); hdr = np.lib.format.read_magic(f); "
+                    "shape = np.lib.format.read_array_header_1_0(f)[0]; assert shape == (n,), shape; "
+                    "h = info.file_size - n; "
+                    "ok = lambda a, at: bool(np.all(a == pat(np.arange(at, at + len(a), dtype=np.uint64)).astype(np.uint8))); "
+                    "a = z['big'] if %d else np.frombuffer(f.read(1 << 20), np.uint8); assert ok(a, 0); "
+                    "f.seek(h + n - (1 << 20)); b = np.frombuffer(f.read(), np.uint8); "
+                    "assert len(b) == 1 << 20 and ok(b, n - (1 << 20)); "
+                    "print('numpy.load: big', info.file_size, 'bytes, header', h, '; small', list(z['small']))\" %s",
+             (unsigned long long)n, whole, path);
+    int rc = tu_run_shell(dir, cmd, &log);
+    printf("# %s", log ? log : "(no output)\n");
+    assert_int_equal(rc, 0);
+    free(log);
+}
+
+static void test_npz_zip64(void **state)
+{
+    const char *dir = *state;
+    char path[PATH_N];
+    grok_err e = {{0}};
+    const int64_t small[4] = {1, 2, 3, -4};
+    const int64_t small_shape[1] = {4};
+
+    /* a small archive forced to ZIP64 local headers, as an entry past 4 GiB
+     * gets them: 3 MB streamed in three pieces, then an array in memory */
+    const uint64_t n = 3000000;
+    const int64_t shape[1] = {(int64_t)n};
+    snprintf(path, sizeof path, "%s/z64.npz", dir);
+    npy_zip *z;
+    assert_int_equal(npy_zip_open_flags(&z, path, NPY_ZIP_FORCE_ZIP64, &e), GROK_OK);
+    assert_int_equal(npy_zip_add_stream(z, "big", "|u1", 1, shape, zip64_fill, NULL, &e), GROK_OK);
+    assert_int_equal(npy_zip_add(z, "small", "<i8", 1, small_shape, small, &e), GROK_OK);
+    size_t bytes = 0;
+    int rc = npy_zip_close(z, &bytes, &e);
+    if (rc)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    size_t fn;
+    unsigned char *buf = (unsigned char *)tu_read_file(path, &fn);
+    assert_int_equal(fn, bytes);
+    sbuf h;
+    sbuf_init(&h);
+    npy_header(&h, "|u1", 1, shape);
+    const uint64_t entry = h.len + n;
+    sbuf_free(&h);
+    /* the local header: version 4.5 (ZIP64) needed, the sizes in the ZIP64
+     * extra field (id 1: uncompressed, then compressed size, 8 bytes each);
+     * libzip 1.7 also leaves them in the 32-bit fields when they fit there,
+     * later versions write 0xFFFFFFFF */
+    assert_int_equal(le32(buf), 0x04034b50u);
+    assert_int_equal(le16(buf + 4), 45);
+    assert_int_equal(le16(buf + 8), 0); /* stored */
+    assert_true(le32(buf + 18) == 0xFFFFFFFFu || le32(buf + 18) == entry);
+    assert_true(le32(buf + 22) == 0xFFFFFFFFu || le32(buf + 22) == entry);
+    size_t nlen = le16(buf + 26), elen = le16(buf + 28);
+    assert_memory_equal(buf + 30, "big.npy", nlen);
+    int found = 0;
+    for (size_t at = 30 + nlen; at + 4 <= 30 + nlen + elen;) {
+        unsigned id = le16(buf + at), len = le16(buf + at + 2);
+        if (id == 1) {
+            assert_true(len >= 16);
+            assert_true(le64(buf + at + 4) == entry);
+            assert_true(le64(buf + at + 12) == entry);
+            found = 1;
+        }
+        at += 4 + len;
+    }
+    assert_true(found);
+    /* the data follows, and the central directory's CRC is the data's */
+    const unsigned char *data = buf + 30 + nlen + elen;
+    assert_memory_equal(data, "\x93NUMPY", 6);
+    assert_int_equal(data[entry - 1], zip64_byte(n - 1));
+    const unsigned char *eocd = buf + fn - 22;
+    assert_int_equal(le32(eocd), 0x06054b50u);
+    const unsigned char *cd = buf + le32(eocd + 16);
+    assert_int_equal(le32(cd), 0x02014b50u);
+    assert_int_equal(le32(cd + 16), crc32_bitwise(data, entry));
+    printf("# forced ZIP64: %zu bytes, local header with a ZIP64 extra field of %zu bytes\n", fn,
+           elen);
+    free(buf);
+    zip64_numpy_check(dir, path, n, 1);
+
+    /* a source that fails mid-way: its message, nothing written */
+    snprintf(path, sizeof path, "%s/fail.npz", dir);
+    int calls = 0;
+    assert_int_equal(npy_zip_open(&z, path, &e), GROK_OK);
+    assert_int_equal(npy_zip_add_stream(z, "big", "|u1", 1, shape, failing_fill, &calls, &e),
+                     GROK_OK);
+    rc = npy_zip_close(z, NULL, &e);
+    assert_int_equal(rc, GROK_EIO);
+    tu_assert_contains(e.msg, "test: the source broke at byte 1048576");
+    assert_int_equal(calls, 2);
+    DIR *d = opendir(dir);
+    assert_non_null(d);
+    struct dirent *de;
+    while ((de = readdir(d)))
+        assert_true(strncmp(de->d_name, "fail.npz", 8) != 0);
+    closedir(d);
+
+    /* the real thing, past 4 GiB (GROK_TEST_ZIP64_BIG=1: writes 4.3 GB) */
+    const char *big = getenv("GROK_TEST_ZIP64_BIG");
+    if (!big || strcmp(big, "1")) {
+        printf("# GROK_TEST_ZIP64_BIG is not 1: the 4.3 GB archive is skipped\n");
+        return;
+    }
+    const uint64_t nb = (4ull << 30) + (64ull << 20);
+    const int64_t big_shape[1] = {(int64_t)nb};
+    snprintf(path, sizeof path, "%s/big.npz", dir);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(npy_zip_open(&z, path, &e), GROK_OK);
+    assert_int_equal(npy_zip_add_stream(z, "big", "|u1", 1, big_shape, zip64_fill, NULL, &e),
+                     GROK_OK);
+    assert_int_equal(npy_zip_add(z, "small", "<i8", 1, small_shape, small, &e), GROK_OK);
+    rc = npy_zip_close(z, &bytes, &e);
+    if (rc)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    printf("# %zu bytes written in %.1f s\n", bytes,
+           (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
+    /* the ZIP64 end records: the end of central directory record 64 and its
+     * locator before the plain end record */
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char tail[22 + 20];
+    assert_int_equal(fseeko(f, -(off_t)sizeof tail, SEEK_END), 0);
+    assert_int_equal(fread(tail, 1, sizeof tail, f), sizeof tail);
+    assert_int_equal(le32(tail), 0x07064b50u); /* the ZIP64 locator */
+    uint64_t eocd64 = le64(tail + 8);
+    unsigned char rec[56];
+    assert_int_equal(fseeko(f, (off_t)eocd64, SEEK_SET), 0);
+    assert_int_equal(fread(rec, 1, sizeof rec, f), sizeof rec);
+    assert_int_equal(le32(rec), 0x06064b50u);
+    assert_true(le64(rec + 48) > (4ull << 30)); /* the directory starts past 4 GiB */
+    fclose(f);
+    zip64_numpy_check(dir, path, nb, 0);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    printf("# numpy check done in %.1f s\n",
+           (double)(t0.tv_sec - t1.tv_sec) + 1e-9 * (double)(t0.tv_nsec - t1.tv_nsec));
+    unlink(path);
 }
 
 static void test_safetensors(void **state)
@@ -1256,6 +1455,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_npy_header),
         cmocka_unit_test_setup_teardown(test_npz, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_npz_zip64, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_safetensors, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_ipynb, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_sweep, tu_setup_dir, tu_teardown_dir),
