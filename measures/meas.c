@@ -1,9 +1,11 @@
 /* meas.c: the progress measures declared in meas.h, from a model's parameters
  * and its activations over all inputs (docs/measures.md).
  *
- * A pass: one model_forward (any family) over the n_all inputs in canonical
- * order (r = a*p+b) into the workspace's activations; the logits are copied
- * to double.  Then every row of meas_table whose needs are met computes its
+ * A pass: model_forward (any family) over the n_all inputs in canonical
+ * order (r = a*p+b), in blocks of MEAS_FORWARD_ROWS inputs through a small
+ * activation workspace; the logits are kept in double and the attention
+ * patterns in float (the neurons, needed by rule R1 only, are gathered by
+ * further forwards, one block of neurons at a time).  Then every row of meas_table whose needs are met computes its
  * columns; what several rows share (the key frequencies, the projection, the
  * W_E and W_L spectra) is computed on first use and kept for the pass
  * (meas_pass).  The general measures (losses, accuracies, sums of squares)
@@ -51,6 +53,13 @@
  * [p, p*64]). */
 #define MEAS_NEURON_BLOCK 64
 
+/* Inputs per forward: the pass runs the model over the n_all inputs in
+ * blocks of this many rows through a small activation workspace (a row's
+ * results do not depend on the block), keeping only what the measures read:
+ * the logits, the attention patterns and, block by block of neurons, the
+ * last hidden layer. */
+#define MEAS_FORWARD_ROWS 1024
+
 struct meas_workspace {
     model_config mc;
     unsigned have; /* MEAS_NEED_* met by the model and task */
@@ -58,11 +67,12 @@ struct meas_workspace {
     int p, K, N, Vo, M, D, H, T, L;
     int fourier;
     char reason[160];
-    model_acts *acts;
+    model_acts *acts; /* for `rows` inputs at a time */
     int own_acts;
+    int rows;        /* inputs per forward block */
     int32_t *tokens; /* [N, T] canonical order */
     double *logits;  /* [N, Vo] the last forward, in double */
-    float *attn;     /* [N, H, T] (a transformer) */
+    float *attn;     /* [L, N, H, T] (a transformer): tfm_attn_last of each layer */
     int have_forward;
     /* Fourier buffers (NULL when the Fourier measures do not apply) */
     double *F;           /* [p, p] */
@@ -764,8 +774,10 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
     int ok = 1;
     if (acts) {
         ws->acts = acts;
+        ws->rows = model_acts_n_max(acts) < ws->N ? model_acts_n_max(acts) : ws->N;
     } else {
-        ws->acts = model_acts_alloc(m, ws->N);
+        ws->rows = ws->N < MEAS_FORWARD_ROWS ? ws->N : MEAS_FORWARD_ROWS;
+        ws->acts = model_acts_alloc(m, ws->rows);
         ws->own_acts = 1;
         ok = ws->acts != NULL;
     }
@@ -773,7 +785,8 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
     ws->logits = ws_alloc(N * Vo, sizeof(double), &bytes);
     ok = ok && ws->tokens && ws->logits;
     if (tm) {
-        ws->attn = ws_alloc(N * (size_t)ws->H * (size_t)ws->T, sizeof(float), &bytes);
+        ws->attn = ws_alloc((size_t)ws->L * N * (size_t)ws->H * (size_t)ws->T, sizeof(float),
+                            &bytes);
         ok = ok && ws->attn;
     }
     if (ws->fourier) {
@@ -899,38 +912,65 @@ static int ws_check_model(const meas_workspace *ws, const model *m, grok_err *e)
     return GROK_OK;
 }
 
+/* The forward over the inputs [r0, r0 + n) into ws->acts. */
+static void ws_forward_block(meas_workspace *ws, const model *m, int r0, int n)
+{
+    model_forward(m, ws->acts, ws->tokens + (size_t)r0 * ws->T, n);
+}
+
+/* The forward over all inputs, block by block: the logits in double and (a
+ * transformer) every layer's attention from the last position. */
 static void ws_forward(meas_workspace *ws, const model *m)
 {
-    model_forward(m, ws->acts, ws->tokens, ws->N);
-    const float *lg = model_logits(ws->acts);
-    const size_t n = (size_t)ws->N * ws->Vo;
-    for (size_t i = 0; i < n; i++)
-        ws->logits[i] = lg[i];
+    const size_t Vo = (size_t)ws->Vo, HT = (size_t)ws->H * ws->T;
+    for (int r0 = 0; r0 < ws->N; r0 += ws->rows) {
+        const int n = ws->N - r0 < ws->rows ? ws->N - r0 : ws->rows;
+        ws_forward_block(ws, m, r0, n);
+        const float *lg = model_logits(ws->acts);
+        double *dst = ws->logits + (size_t)r0 * Vo;
+        for (size_t i = 0; i < (size_t)n * Vo; i++)
+            dst[i] = lg[i];
+        if (ws->transformer)
+            for (int l = 0; l < ws->L; l++)
+                tfm_attn_last(model_acts_tfm(ws->acts), l,
+                              ws->attn + ((size_t)l * ws->N + r0) * HT);
+    }
     ws->have_forward = 1;
     ws->have_neurons = 0;
 }
 
-/* R1 over the neurons of the last hidden layer of the last forward, block
- * by block, into nbest/nfrac; then the key frequencies and clusters into
- * out. */
-static void ws_neurons(meas_workspace *ws, meas_freqs *out)
+/* layer l's attention from the last position, [N, H, T], of the last forward */
+static const float *ws_attn(const meas_workspace *ws, int l)
 {
-    const int N = ws->N, p = ws->p, K = ws->K;
-    int M;
-    const float *post = model_hidden_last(ws->acts, &M); /* [N, M] */
-    GROK_ASSERT(M == ws->M);
+    return ws->attn + (size_t)l * ws->N * ws->H * ws->T;
+}
+
+/* R1 over the neurons of the last hidden layer of model m, block by block of
+ * neurons (each block's columns gathered from forwards over the inputs, in
+ * input order), into nbest/nfrac; then the key frequencies and clusters into
+ * out. */
+static void ws_neurons(meas_workspace *ws, const model *m, meas_freqs *out)
+{
+    const int N = ws->N, p = ws->p, K = ws->K, M = ws->M;
     const int block = M < MEAS_NEURON_BLOCK ? M : MEAS_NEURON_BLOCK;
     for (int n0 = 0; n0 < M; n0 += block) {
         const int c = M - n0 < block ? M - n0 : block;
         double *X = ws->bufA, *mu = ws->scratch;
         for (int j = 0; j < c; j++)
             mu[j] = 0;
-        for (int r = 0; r < N; r++)
-            for (int j = 0; j < c; j++) {
-                const double x = post[(size_t)r * M + n0 + j];
-                X[(size_t)r * c + j] = x;
-                mu[j] += x;
-            }
+        for (int r0 = 0; r0 < N; r0 += ws->rows) {
+            const int n = N - r0 < ws->rows ? N - r0 : ws->rows;
+            int width;
+            ws_forward_block(ws, m, r0, n);
+            const float *post = model_hidden_last(ws->acts, &width); /* [n, M] */
+            GROK_ASSERT(width == M);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < c; j++) {
+                    const double x = post[(size_t)i * M + n0 + j];
+                    X[(size_t)(r0 + i) * c + j] = x;
+                    mu[j] += x;
+                }
+        }
         for (int j = 0; j < c; j++)
             mu[j] /= N;
         for (int r = 0; r < N; r++)
@@ -951,7 +991,7 @@ int meas_key_freqs(meas_workspace *ws, const model *m, meas_freqs *out, grok_err
     if (rc != GROK_OK)
         return rc;
     ws_forward(ws, m);
-    ws_neurons(ws, out);
+    ws_neurons(ws, m, out);
     return GROK_OK;
 }
 
@@ -1065,7 +1105,7 @@ static const double *pass_gPL(meas_pass *ps)
 static const meas_freqs *pass_key(meas_pass *ps)
 {
     if (!ps->key) {
-        ws_neurons(ps->ws, &ps->own);
+        ws_neurons(ps->ws, ps->m, &ps->own);
         ps->key = &ps->own;
     }
     return ps->key;
@@ -1373,11 +1413,11 @@ static void m_heads(meas_pass *ps, const meas_desc *d, meas_row *out)
     meas_workspace *ws = ps->ws;
     const int N = ws->N, H = ws->H, T = ws->T;
     GROK_ASSERT(H <= MEAS_MAX_HEADS && H <= ws->width);
-    tfm_attn_last(model_acts_tfm(ws->acts), ws->L - 1, ws->attn);
+    const float *attn = ws_attn(ws, ws->L - 1);
     double *X = ws->bufA, *mu = ws->scratch;
     for (int r = 0; r < N; r++)
         for (int h = 0; h < H; h++)
-            X[(size_t)r * H + h] = ws->attn[((size_t)r * H + h) * T];
+            X[(size_t)r * H + h] = attn[((size_t)r * H + h) * T];
     column_means(mu, X, N, H);
     for (int r = 0; r < N; r++)
         for (int h = 0; h < H; h++)
@@ -1698,11 +1738,11 @@ int meas_format_attention(meas_workspace *ws, const task_data *t, sbuf *out, gro
         sbuf_printf(out, "\tatt_%s", task_position_name(t, i, name, sizeof name));
     sbuf_puts(out, "\n");
     for (int l = 0; l < ws->L; l++) {
-        tfm_attn_last(model_acts_tfm(ws->acts), l, ws->attn);
+        const float *attn = ws_attn(ws, l);
         for (int r = 0; r < ws->N; r++) {
             task_format_operands(t, r, ops, sizeof ops);
             for (int h = 0; h < H; h++) {
-                const float *x = ws->attn + ((size_t)r * H + h) * T;
+                const float *x = attn + ((size_t)r * H + h) * T;
                 if (many)
                     sbuf_printf(out, "%d\t", l);
                 sbuf_printf(out, "%s\t%d", ops, h);

@@ -250,8 +250,9 @@ typedef struct meas_workspace meas_workspace;
 /* Allocates into *out everything a measure pass needs for models shaped as
  * m (any family) on task t: the token rows of all n_all inputs in canonical
  * order, the Fourier basis and sum directions, and the double buffers.
- * acts: an activation workspace of m's family for at least t->n_all
- * examples to borrow (not freed here), or NULL to allocate one.
+ * acts: an activation workspace of m's family to borrow (not freed here;
+ * the pass streams the inputs through it in blocks of its rows), or NULL to
+ * allocate a small one.
  * GROK_EINVAL when m does not fit t (input vocabulary, classes and
  * positions must be the task's d_vocab, n_classes, n_ctx); GROK_ENOMEM with
  * the size when memory runs out; *out is NULL then.  The task must outlive
