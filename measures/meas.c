@@ -77,9 +77,10 @@ struct meas_workspace {
     /* Fourier buffers (NULL when the Fourier measures do not apply) */
     double *F;           /* [p, p] */
     double *Dsum;        /* [2K, P2] sum directions */
+    int own_basis;       /* 1: F and Dsum allocated here; 0: another workspace's */
     double *PL, *Lx;     /* [N, Vo] projection; restricted/excluded logits */
     double *coef;        /* [2K, Vo] coefficients on the sum directions */
-    int width;           /* columns of bufA..C: max(block, Vo) */
+    int width;           /* columns of bufA..C: max(neuron block, H) */
     double *bufA, *bufB, *bufC; /* [P2, width] */
     double *WE, *E;      /* [p, D] (D: the width of embed.W_E) */
     double *WU;          /* [D, Vo] (a transformer) */
@@ -604,8 +605,10 @@ void meas_workspace_free(meas_workspace *ws)
     grok_free(ws->tokens);
     grok_free(ws->logits);
     grok_free(ws->attn);
-    grok_free(ws->F);
-    grok_free(ws->Dsum);
+    if (ws->own_basis) {
+        grok_free(ws->F);
+        grok_free(ws->Dsum);
+    }
     grok_free(ws->PL);
     grok_free(ws->Lx);
     grok_free(ws->coef);
@@ -720,8 +723,8 @@ void meas_need_reason(const model *m, const task_data *t, unsigned needs, char *
     }
 }
 
-int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *t,
-                         model_acts *acts, grok_err *e)
+static int ws_alloc_all(meas_workspace **out, const model *m, const task_data *t,
+                        model_acts *acts, const meas_workspace *share, grok_err *e)
 {
     *out = NULL;
     if (model_d_vocab(m) != t->d_vocab || model_n_classes(m) != t->n_classes ||
@@ -791,11 +794,17 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
     }
     if (ws->fourier) {
         const int block = ws->M < MEAS_NEURON_BLOCK ? ws->M : MEAS_NEURON_BLOCK;
-        ws->width = block > ws->Vo ? block : ws->Vo;
+        ws->width = block;
         if (ws->H > ws->width) /* the heads' patterns are transformed in one block */
             ws->width = ws->H;
-        ws->F = ws_alloc(P2, sizeof(double), &bytes);
-        ws->Dsum = ws_alloc(2 * K * P2, sizeof(double), &bytes);
+        if (share && share->fourier && share->p == p) {
+            ws->F = share->F;
+            ws->Dsum = share->Dsum;
+        } else {
+            ws->own_basis = 1;
+            ws->F = ws_alloc(P2, sizeof(double), &bytes);
+            ws->Dsum = ws_alloc(2 * K * P2, sizeof(double), &bytes);
+        }
         ws->PL = ws_alloc(N * Vo, sizeof(double), &bytes);
         ws->Lx = ws_alloc(N * Vo, sizeof(double), &bytes);
         ws->coef = ws_alloc(2 * K * Vo, sizeof(double), &bytes);
@@ -851,14 +860,14 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
                          bytes >> 20, n_inputs);
     }
     if (ws->fourier && D > 0) {
-        int rc = algo_workspace_alloc(&ws->algo, m, t, e);
+        int rc = algo_workspace_alloc(&ws->algo, m, t, ws->acts, ws->Lx, e);
         if (rc != GROK_OK) {
             meas_workspace_free(ws);
             return rc;
         }
     }
     memcpy(ws->tokens, t->tokens, N * (size_t)ws->T * sizeof(int32_t));
-    if (ws->fourier) {
+    if (ws->fourier && ws->own_basis) {
         fourier_basis(ws->F, p);
         fourier_sum_dirs(ws->Dsum, ws->F, p);
     }
@@ -868,6 +877,18 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
         e->msg[0] = '\0';
     *out = ws;
     return GROK_OK;
+}
+
+int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *t,
+                         model_acts *acts, grok_err *e)
+{
+    return ws_alloc_all(out, m, t, acts, NULL, e);
+}
+
+int meas_workspace_alloc_sharing(meas_workspace **out, const model *m, const task_data *t,
+                                 const meas_workspace *share, grok_err *e)
+{
+    return ws_alloc_all(out, m, t, NULL, share, e);
 }
 
 unsigned meas_workspace_have(const meas_workspace *ws) { return ws->have; }
@@ -1762,23 +1783,33 @@ int meas_format_logit_spectrum(meas_workspace *ws, long epoch, sbuf *out, grok_e
     if (!ws->have_forward)
         return grok_fail(e, GROK_EINVAL, "measures: no forward pass to read logits from");
     const int p = ws->p, N = ws->N, Vo = ws->Vo;
+    const size_t P2 = (size_t)p * p;
     double *X = ws->bufA, *mu = ws->coef; /* coef has room for 2K Vo >= Vo */
+    double *s2 = ws->Lx; /* [P2] the sums of squares over the classes, in class order */
     column_means(mu, ws->logits, N, Vo);
-    for (int r = 0; r < N; r++)
-        for (int j = 0; j < Vo; j++)
-            X[(size_t)r * Vo + j] = ws->logits[(size_t)r * Vo + j] - mu[j];
-    fourier_2d(ws->bufB, X, ws->bufC, ws->F, p, Vo, 0);
+    for (size_t fg = 0; fg < P2; fg++)
+        s2[fg] = 0;
+    /* the classes a block of ws->width columns at a time (a column's transform
+     * does not depend on the others) */
+    for (int j0 = 0; j0 < Vo; j0 += ws->width) {
+        const int c = Vo - j0 < ws->width ? Vo - j0 : ws->width;
+        for (int r = 0; r < N; r++)
+            for (int j = 0; j < c; j++)
+                X[(size_t)r * c + j] = ws->logits[(size_t)r * Vo + j0 + j] - mu[j0 + j];
+        fourier_2d(ws->bufB, X, ws->bufC, ws->F, p, c, 0);
+        for (size_t fg = 0; fg < P2; fg++) {
+            const double *x = ws->bufB + fg * c;
+            for (int j = 0; j < c; j++)
+                s2[fg] += x[j] * x[j];
+        }
+    }
     sbuf_printf(out, "# logit 2D Fourier spectrum, epoch %ld, rows/cols: const", epoch);
     for (int k = 1; k <= ws->K; k++)
         sbuf_printf(out, " cos%d sin%d", k, k);
     sbuf_puts(out, "\n");
     for (int f = 0; f < p; f++) {
         for (int g = 0; g < p; g++) {
-            const double *x = ws->bufB + ((size_t)f * p + g) * Vo;
-            double s = 0;
-            for (int j = 0; j < Vo; j++)
-                s += x[j] * x[j];
-            sbuf_printf(out, g ? "\t%.9g" : "%.9g", sqrt(s));
+            sbuf_printf(out, g ? "\t%.9g" : "%.9g", sqrt(s2[(size_t)f * p + g]));
         }
         sbuf_puts(out, "\n");
     }

@@ -259,6 +259,11 @@ typedef struct meas_workspace meas_workspace;
  * the workspace. */
 int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *t,
                          model_acts *acts, grok_err *e);
+/* meas_workspace_alloc with its own activations, borrowing the constant
+ * tables (the Fourier basis and the sum directions) from share, which must
+ * outlive it: the workspaces of parallel passes hold them once. */
+int meas_workspace_alloc_sharing(meas_workspace **out, const model *m, const task_data *t,
+                                 const meas_workspace *share, grok_err *e);
 void meas_workspace_free(meas_workspace *ws);
 
 /* The rule meas_key_freqs and meas_compute (key NULL) pick the key
