@@ -561,8 +561,10 @@ int measure_run_dir_progress(const char *dir, int jobs, measure_result *res,
     for (; n_models < jobs; n_models++) {
         if ((rc = model_init(&models[n_models], &mc, e)) != GROK_OK)
             goto done;
-        if ((rc = meas_workspace_alloc(&ws[n_models], &models[n_models], &task, NULL, e)) !=
-            GROK_OK) {
+        rc = n_models == 0
+                 ? meas_workspace_alloc(&ws[0], &models[0], &task, NULL, e)
+                 : meas_workspace_alloc_sharing(&ws[n_models], &models[n_models], &task, ws[0], e);
+        if (rc != GROK_OK) {
             model_free(&models[n_models]);
             goto done;
         }

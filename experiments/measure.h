@@ -177,8 +177,9 @@ typedef struct {
 } measure_live;
 
 /* Builds the workspace for model m (any family) and task t (which must
- * outlive lv).  acts: an activation workspace of m for >= t->n_all inputs to
- * borrow, or NULL. */
+ * outlive lv).  acts: an activation workspace of m to borrow (any rows: the
+ * inputs stream through it; a step's backward may use it between passes),
+ * or NULL. */
 int measure_live_init(measure_live *lv, const model *m, const task_data *t, model_acts *acts,
                       grok_err *e);
 void measure_live_free(measure_live *lv);

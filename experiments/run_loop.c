@@ -111,18 +111,21 @@ int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_opts *o, 
     model_config mc = cfg_model_config(c);
     if ((rc = model_init(&r->model, &mc, e)) != GROK_OK)
         return rc;
-    int n_train = r->task.n_train, n_test = r->task.n_test;
+    int n_train = r->task.n_train;
     r->batch = c->train.batch > 0 && c->train.batch < n_train ? (int)c->train.batch : n_train;
     trainer_config tc = cfg_trainer_config(c);
-    if ((rc = trainer_init(&r->tr, &r->model, &tc, r->batch > n_test ? r->batch : n_test, e)) !=
-        GROK_OK)
+    /* the workspace holds one training batch; evaluations stream through it */
+    if ((rc = trainer_init(&r->tr, &r->model, &tc, r->batch, e)) != GROK_OK)
         return rc;
     r->perm = malloc((size_t)n_train * sizeof *r->perm);
     r->batch_tokens = malloc((size_t)r->batch * r->task.n_ctx * sizeof *r->batch_tokens);
     r->batch_labels = malloc((size_t)r->batch * sizeof *r->batch_labels);
     if (!r->perm || !r->batch_tokens || !r->batch_labels)
         return grok_fail(e, GROK_ENOMEM, "out of memory for a minibatch of %d examples", r->batch);
-    if ((rc = measure_live_init(&r->meas, &r->model, &r->task, NULL, e)) != GROK_OK)
+    /* the live measures stream the inputs through the trainer's workspace: they
+     * run between a step's backward and its update, which reads only the
+     * gradients */
+    if ((rc = measure_live_init(&r->meas, &r->model, &r->task, r->tr.acts, e)) != GROK_OK)
         return rc;
     meas_workspace_set_key_rule(r->meas.ws, (meas_key_rule)r->cfg.measures.key_freq_rule,
                                 r->cfg.measures.key_freq_share);
@@ -397,6 +400,11 @@ static int run_finish(run_ctx *r, int rc, grok_err *e)
             snprintf(grk, sizeof grk, "grokked at epoch %ld", r->grokked);
         progress_event(&r->prog, "done: %ld epochs, %.1f s; %s, %s; final test acc %.2f%%",
                        r->epoch, run_elapsed(r), mem, grk, last ? 100 * last[COL_TEST_ACC] : NAN);
+        /* training is over: its workspaces go before the final pass takes its own */
+        if (r->meas_ready)
+            measure_live_free(&r->meas); /* borrows the trainer's workspace */
+        r->meas_ready = 0;
+        trainer_drop_workspace(&r->tr);
         rc = run_final_measures(r, e);
         if (rc == GROK_OK)
             rc = run_write_text(r, "log.txt", &r->log, e);

@@ -274,7 +274,8 @@ struct algo_workspace {
     const task_data *t;
     int p, N, Vo, T, D, pa, pb;
     model priv;            /* the private copy: same config, own buffers */
-    model_acts *acts;      /* for max(n_triples, ALGO_CHUNK) inputs */
+    model_acts *acts;      /* the forwards' workspace, own or borrowed */
+    int own_acts, own_L;   /* 1: acts, L allocated here */
     int n_trip;
     int32_t trip[3 * ALGO_N_TRIPLES];
     int32_t *tok, *cls;    /* [n_trip, T], [n_trip] */
@@ -292,7 +293,8 @@ void algo_workspace_free(algo_workspace *aw)
 {
     if (!aw)
         return;
-    model_acts_free(aw->acts);
+    if (aw->own_acts)
+        model_acts_free(aw->acts);
     if (aw->priv.params)
         model_free(&aw->priv);
     grok_free(aw->tok);
@@ -302,7 +304,8 @@ void algo_workspace_free(algo_workspace *aw)
     grok_free(aw->G);
     grok_free(aw->lam);
     grok_free(aw->mu);
-    grok_free(aw->L);
+    if (aw->own_L)
+        grok_free(aw->L);
     grok_free(aw->tb.c);
     if (aw->evec)
         gsl_matrix_free(aw->evec);
@@ -311,7 +314,8 @@ void algo_workspace_free(algo_workspace *aw)
     free(aw);
 }
 
-int algo_workspace_alloc(algo_workspace **out, const model *m, const task_data *t, grok_err *e)
+int algo_workspace_alloc(algo_workspace **out, const model *m, const task_data *t,
+                         model_acts *acts, double *L, grok_err *e)
 {
     *out = NULL;
     const param_tensor *we = model_find(m, "embed.W_E");
@@ -352,10 +356,11 @@ int algo_workspace_alloc(algo_workspace **out, const model *m, const task_data *
         goto fail;
     }
     const size_t p = (size_t)aw->p, D = (size_t)aw->D, T = (size_t)aw->T, nt = (size_t)aw->n_trip;
-    int rows = aw->N < ALGO_CHUNK ? aw->N : ALGO_CHUNK;
-    if (rows < aw->n_trip)
-        rows = aw->n_trip;
-    aw->acts = model_acts_alloc(m, rows);
+    aw->acts = acts;
+    if (!acts) {
+        aw->acts = model_acts_alloc(m, aw->N < ALGO_CHUNK ? aw->N : ALGO_CHUNK);
+        aw->own_acts = 1;
+    }
     aw->tok = grok_alloc(nt * T * sizeof *aw->tok);
     aw->cls = grok_alloc(nt * sizeof *aw->cls);
     aw->grad = grok_alloc(nt * T * D * sizeof *aw->grad);
@@ -363,7 +368,11 @@ int algo_workspace_alloc(algo_workspace **out, const model *m, const task_data *
     aw->G = grok_alloc(p * p * sizeof *aw->G);
     aw->lam = grok_alloc(p * sizeof *aw->lam);
     aw->mu = grok_alloc(D * sizeof *aw->mu);
-    aw->L = grok_alloc((size_t)aw->N * aw->Vo * sizeof *aw->L);
+    aw->L = L;
+    if (!L) {
+        aw->L = grok_alloc((size_t)aw->N * aw->Vo * sizeof *aw->L);
+        aw->own_L = 1;
+    }
     aw->evec = gsl_matrix_alloc(p, p);
     aw->eig = gsl_eigen_symmv_alloc(p);
     if (!aw->acts || !aw->tok || !aw->cls || !aw->grad || !aw->X || !aw->G || !aw->lam ||
@@ -466,8 +475,9 @@ void algo_model_fve(algo_workspace *aw, const model *m, double *fve_clock, doubl
         for (int t = 0; t < p; t++)
             W[(size_t)t * D + j] = (float)(aw->mu[j] + u1[t] * c1 + u2[t] * c2);
     }
-    for (int r0 = 0; r0 < N; r0 += ALGO_CHUNK) {
-        const int n = N - r0 < ALGO_CHUNK ? N - r0 : ALGO_CHUNK;
+    const int chunk = model_acts_n_max(aw->acts); /* a row's logits do not depend on it */
+    for (int r0 = 0; r0 < N; r0 += chunk) {
+        const int n = N - r0 < chunk ? N - r0 : chunk;
         model_forward(&aw->priv, aw->acts, aw->t->tokens + (size_t)r0 * aw->T, n);
         const float *lg = model_logits(aw->acts);
         for (size_t i = 0; i < (size_t)n * Vo; i++)

@@ -51,7 +51,7 @@
 #define ALGO_N_TRIPLES 100
 #define ALGO_TRIPLE_SEED 42
 #define ALGO_N_PCS 4
-/* inputs per forward of the restricted-embedding model */
+/* inputs per forward of the restricted-embedding model (own workspace) */
 #define ALGO_CHUNK 1024
 
 /* The verdict (algo_verdict):
@@ -114,9 +114,15 @@ typedef struct algo_workspace algo_workspace;
 /* Everything the measures need for models shaped as m on task t (which
  * must have the Z_p grid and a model with embed.W_E rows for 0..p-1): a
  * private copy of the model (the gradients and the restricted forward never
- * touch the caller's model or activations), the triples and their tokens.
+ * touch the caller's model), the triples and their tokens.  acts: an
+ * activation workspace of m's family to borrow (any rows; the forwards run
+ * in chunks of its rows, the results do not depend on them), or NULL to
+ * allocate one of ALGO_CHUNK rows; L: [t->n_all, Vo] doubles of scratch to
+ * borrow (its contents are not kept between calls), or NULL.  Borrowed
+ * buffers must outlive the workspace and are not freed by it.
  * GROK_EINVAL when the task has no Z_p grid; GROK_ENOMEM. */
-int algo_workspace_alloc(algo_workspace **out, const model *m, const task_data *t, grok_err *e);
+int algo_workspace_alloc(algo_workspace **out, const model *m, const task_data *t,
+                         model_acts *acts, double *L, grok_err *e);
 void algo_workspace_free(algo_workspace *aw);
 
 /* Gradient symmetricity of m over the workspace's triples. */

@@ -1,9 +1,11 @@
 /* meas.c: the progress measures declared in meas.h, from a model's parameters
  * and its activations over all inputs (docs/measures.md).
  *
- * A pass: one model_forward (any family) over the n_all inputs in canonical
- * order (r = a*p+b) into the workspace's activations; the logits are copied
- * to double.  Then every row of meas_table whose needs are met computes its
+ * A pass: model_forward (any family) over the n_all inputs in canonical
+ * order (r = a*p+b), in blocks of MEAS_FORWARD_ROWS inputs through a small
+ * activation workspace; the logits are kept in double and the attention
+ * patterns in float (the neurons, needed by rule R1 only, are gathered by
+ * further forwards, one block of neurons at a time).  Then every row of meas_table whose needs are met computes its
  * columns; what several rows share (the key frequencies, the projection, the
  * W_E and W_L spectra) is computed on first use and kept for the pass
  * (meas_pass).  The general measures (losses, accuracies, sums of squares)
@@ -51,6 +53,13 @@
  * [p, p*64]). */
 #define MEAS_NEURON_BLOCK 64
 
+/* Inputs per forward: the pass runs the model over the n_all inputs in
+ * blocks of this many rows through a small activation workspace (a row's
+ * results do not depend on the block), keeping only what the measures read:
+ * the logits, the attention patterns and, block by block of neurons, the
+ * last hidden layer. */
+#define MEAS_FORWARD_ROWS 1024
+
 struct meas_workspace {
     model_config mc;
     unsigned have; /* MEAS_NEED_* met by the model and task */
@@ -58,18 +67,20 @@ struct meas_workspace {
     int p, K, N, Vo, M, D, H, T, L;
     int fourier;
     char reason[160];
-    model_acts *acts;
+    model_acts *acts; /* for `rows` inputs at a time */
     int own_acts;
+    int rows;        /* inputs per forward block */
     int32_t *tokens; /* [N, T] canonical order */
     double *logits;  /* [N, Vo] the last forward, in double */
-    float *attn;     /* [N, H, T] (a transformer) */
+    float *attn;     /* [L, N, H, T] (a transformer): tfm_attn_last of each layer */
     int have_forward;
     /* Fourier buffers (NULL when the Fourier measures do not apply) */
     double *F;           /* [p, p] */
     double *Dsum;        /* [2K, P2] sum directions */
+    int own_basis;       /* 1: F and Dsum allocated here; 0: another workspace's */
     double *PL, *Lx;     /* [N, Vo] projection; restricted/excluded logits */
     double *coef;        /* [2K, Vo] coefficients on the sum directions */
-    int width;           /* columns of bufA..C: max(block, Vo) */
+    int width;           /* columns of bufA..C: max(neuron block, H) */
     double *bufA, *bufB, *bufC; /* [P2, width] */
     double *WE, *E;      /* [p, D] (D: the width of embed.W_E) */
     double *WU;          /* [D, Vo] (a transformer) */
@@ -594,8 +605,10 @@ void meas_workspace_free(meas_workspace *ws)
     grok_free(ws->tokens);
     grok_free(ws->logits);
     grok_free(ws->attn);
-    grok_free(ws->F);
-    grok_free(ws->Dsum);
+    if (ws->own_basis) {
+        grok_free(ws->F);
+        grok_free(ws->Dsum);
+    }
     grok_free(ws->PL);
     grok_free(ws->Lx);
     grok_free(ws->coef);
@@ -710,8 +723,8 @@ void meas_need_reason(const model *m, const task_data *t, unsigned needs, char *
     }
 }
 
-int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *t,
-                         model_acts *acts, grok_err *e)
+static int ws_alloc_all(meas_workspace **out, const model *m, const task_data *t,
+                        model_acts *acts, const meas_workspace *share, grok_err *e)
 {
     *out = NULL;
     if (model_d_vocab(m) != t->d_vocab || model_n_classes(m) != t->n_classes ||
@@ -764,8 +777,10 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
     int ok = 1;
     if (acts) {
         ws->acts = acts;
+        ws->rows = model_acts_n_max(acts) < ws->N ? model_acts_n_max(acts) : ws->N;
     } else {
-        ws->acts = model_acts_alloc(m, ws->N);
+        ws->rows = ws->N < MEAS_FORWARD_ROWS ? ws->N : MEAS_FORWARD_ROWS;
+        ws->acts = model_acts_alloc(m, ws->rows);
         ws->own_acts = 1;
         ok = ws->acts != NULL;
     }
@@ -773,16 +788,23 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
     ws->logits = ws_alloc(N * Vo, sizeof(double), &bytes);
     ok = ok && ws->tokens && ws->logits;
     if (tm) {
-        ws->attn = ws_alloc(N * (size_t)ws->H * (size_t)ws->T, sizeof(float), &bytes);
+        ws->attn = ws_alloc((size_t)ws->L * N * (size_t)ws->H * (size_t)ws->T, sizeof(float),
+                            &bytes);
         ok = ok && ws->attn;
     }
     if (ws->fourier) {
         const int block = ws->M < MEAS_NEURON_BLOCK ? ws->M : MEAS_NEURON_BLOCK;
-        ws->width = block > ws->Vo ? block : ws->Vo;
+        ws->width = block;
         if (ws->H > ws->width) /* the heads' patterns are transformed in one block */
             ws->width = ws->H;
-        ws->F = ws_alloc(P2, sizeof(double), &bytes);
-        ws->Dsum = ws_alloc(2 * K * P2, sizeof(double), &bytes);
+        if (share && share->fourier && share->p == p) {
+            ws->F = share->F;
+            ws->Dsum = share->Dsum;
+        } else {
+            ws->own_basis = 1;
+            ws->F = ws_alloc(P2, sizeof(double), &bytes);
+            ws->Dsum = ws_alloc(2 * K * P2, sizeof(double), &bytes);
+        }
         ws->PL = ws_alloc(N * Vo, sizeof(double), &bytes);
         ws->Lx = ws_alloc(N * Vo, sizeof(double), &bytes);
         ws->coef = ws_alloc(2 * K * Vo, sizeof(double), &bytes);
@@ -838,14 +860,14 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
                          bytes >> 20, n_inputs);
     }
     if (ws->fourier && D > 0) {
-        int rc = algo_workspace_alloc(&ws->algo, m, t, e);
+        int rc = algo_workspace_alloc(&ws->algo, m, t, ws->acts, ws->Lx, e);
         if (rc != GROK_OK) {
             meas_workspace_free(ws);
             return rc;
         }
     }
     memcpy(ws->tokens, t->tokens, N * (size_t)ws->T * sizeof(int32_t));
-    if (ws->fourier) {
+    if (ws->fourier && ws->own_basis) {
         fourier_basis(ws->F, p);
         fourier_sum_dirs(ws->Dsum, ws->F, p);
     }
@@ -855,6 +877,18 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
         e->msg[0] = '\0';
     *out = ws;
     return GROK_OK;
+}
+
+int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *t,
+                         model_acts *acts, grok_err *e)
+{
+    return ws_alloc_all(out, m, t, acts, NULL, e);
+}
+
+int meas_workspace_alloc_sharing(meas_workspace **out, const model *m, const task_data *t,
+                                 const meas_workspace *share, grok_err *e)
+{
+    return ws_alloc_all(out, m, t, NULL, share, e);
 }
 
 unsigned meas_workspace_have(const meas_workspace *ws) { return ws->have; }
@@ -899,38 +933,65 @@ static int ws_check_model(const meas_workspace *ws, const model *m, grok_err *e)
     return GROK_OK;
 }
 
+/* The forward over the inputs [r0, r0 + n) into ws->acts. */
+static void ws_forward_block(meas_workspace *ws, const model *m, int r0, int n)
+{
+    model_forward(m, ws->acts, ws->tokens + (size_t)r0 * ws->T, n);
+}
+
+/* The forward over all inputs, block by block: the logits in double and (a
+ * transformer) every layer's attention from the last position. */
 static void ws_forward(meas_workspace *ws, const model *m)
 {
-    model_forward(m, ws->acts, ws->tokens, ws->N);
-    const float *lg = model_logits(ws->acts);
-    const size_t n = (size_t)ws->N * ws->Vo;
-    for (size_t i = 0; i < n; i++)
-        ws->logits[i] = lg[i];
+    const size_t Vo = (size_t)ws->Vo, HT = (size_t)ws->H * ws->T;
+    for (int r0 = 0; r0 < ws->N; r0 += ws->rows) {
+        const int n = ws->N - r0 < ws->rows ? ws->N - r0 : ws->rows;
+        ws_forward_block(ws, m, r0, n);
+        const float *lg = model_logits(ws->acts);
+        double *dst = ws->logits + (size_t)r0 * Vo;
+        for (size_t i = 0; i < (size_t)n * Vo; i++)
+            dst[i] = lg[i];
+        if (ws->transformer)
+            for (int l = 0; l < ws->L; l++)
+                tfm_attn_last(model_acts_tfm(ws->acts), l,
+                              ws->attn + ((size_t)l * ws->N + r0) * HT);
+    }
     ws->have_forward = 1;
     ws->have_neurons = 0;
 }
 
-/* R1 over the neurons of the last hidden layer of the last forward, block
- * by block, into nbest/nfrac; then the key frequencies and clusters into
- * out. */
-static void ws_neurons(meas_workspace *ws, meas_freqs *out)
+/* layer l's attention from the last position, [N, H, T], of the last forward */
+static const float *ws_attn(const meas_workspace *ws, int l)
 {
-    const int N = ws->N, p = ws->p, K = ws->K;
-    int M;
-    const float *post = model_hidden_last(ws->acts, &M); /* [N, M] */
-    GROK_ASSERT(M == ws->M);
+    return ws->attn + (size_t)l * ws->N * ws->H * ws->T;
+}
+
+/* R1 over the neurons of the last hidden layer of model m, block by block of
+ * neurons (each block's columns gathered from forwards over the inputs, in
+ * input order), into nbest/nfrac; then the key frequencies and clusters into
+ * out. */
+static void ws_neurons(meas_workspace *ws, const model *m, meas_freqs *out)
+{
+    const int N = ws->N, p = ws->p, K = ws->K, M = ws->M;
     const int block = M < MEAS_NEURON_BLOCK ? M : MEAS_NEURON_BLOCK;
     for (int n0 = 0; n0 < M; n0 += block) {
         const int c = M - n0 < block ? M - n0 : block;
         double *X = ws->bufA, *mu = ws->scratch;
         for (int j = 0; j < c; j++)
             mu[j] = 0;
-        for (int r = 0; r < N; r++)
-            for (int j = 0; j < c; j++) {
-                const double x = post[(size_t)r * M + n0 + j];
-                X[(size_t)r * c + j] = x;
-                mu[j] += x;
-            }
+        for (int r0 = 0; r0 < N; r0 += ws->rows) {
+            const int n = N - r0 < ws->rows ? N - r0 : ws->rows;
+            int width;
+            ws_forward_block(ws, m, r0, n);
+            const float *post = model_hidden_last(ws->acts, &width); /* [n, M] */
+            GROK_ASSERT(width == M);
+            for (int i = 0; i < n; i++)
+                for (int j = 0; j < c; j++) {
+                    const double x = post[(size_t)i * M + n0 + j];
+                    X[(size_t)(r0 + i) * c + j] = x;
+                    mu[j] += x;
+                }
+        }
         for (int j = 0; j < c; j++)
             mu[j] /= N;
         for (int r = 0; r < N; r++)
@@ -951,7 +1012,7 @@ int meas_key_freqs(meas_workspace *ws, const model *m, meas_freqs *out, grok_err
     if (rc != GROK_OK)
         return rc;
     ws_forward(ws, m);
-    ws_neurons(ws, out);
+    ws_neurons(ws, m, out);
     return GROK_OK;
 }
 
@@ -1065,7 +1126,7 @@ static const double *pass_gPL(meas_pass *ps)
 static const meas_freqs *pass_key(meas_pass *ps)
 {
     if (!ps->key) {
-        ws_neurons(ps->ws, &ps->own);
+        ws_neurons(ps->ws, ps->m, &ps->own);
         ps->key = &ps->own;
     }
     return ps->key;
@@ -1416,11 +1477,11 @@ static void m_heads(meas_pass *ps, const meas_desc *d, meas_row *out)
     meas_workspace *ws = ps->ws;
     const int N = ws->N, H = ws->H, T = ws->T;
     GROK_ASSERT(H <= MEAS_MAX_HEADS && H <= ws->width);
-    tfm_attn_last(model_acts_tfm(ws->acts), ws->L - 1, ws->attn);
+    const float *attn = ws_attn(ws, ws->L - 1);
     double *X = ws->bufA, *mu = ws->scratch;
     for (int r = 0; r < N; r++)
         for (int h = 0; h < H; h++)
-            X[(size_t)r * H + h] = ws->attn[((size_t)r * H + h) * T];
+            X[(size_t)r * H + h] = attn[((size_t)r * H + h) * T];
     column_means(mu, X, N, H);
     for (int r = 0; r < N; r++)
         for (int h = 0; h < H; h++)
@@ -1747,11 +1808,11 @@ int meas_format_attention(meas_workspace *ws, const task_data *t, sbuf *out, gro
         sbuf_printf(out, "\tatt_%s", task_position_name(t, i, name, sizeof name));
     sbuf_puts(out, "\n");
     for (int l = 0; l < ws->L; l++) {
-        tfm_attn_last(model_acts_tfm(ws->acts), l, ws->attn);
+        const float *attn = ws_attn(ws, l);
         for (int r = 0; r < ws->N; r++) {
             task_format_operands(t, r, ops, sizeof ops);
             for (int h = 0; h < H; h++) {
-                const float *x = ws->attn + ((size_t)r * H + h) * T;
+                const float *x = attn + ((size_t)r * H + h) * T;
                 if (many)
                     sbuf_printf(out, "%d\t", l);
                 sbuf_printf(out, "%s\t%d", ops, h);
@@ -1771,23 +1832,33 @@ int meas_format_logit_spectrum(meas_workspace *ws, long epoch, sbuf *out, grok_e
     if (!ws->have_forward)
         return grok_fail(e, GROK_EINVAL, "measures: no forward pass to read logits from");
     const int p = ws->p, N = ws->N, Vo = ws->Vo;
+    const size_t P2 = (size_t)p * p;
     double *X = ws->bufA, *mu = ws->coef; /* coef has room for 2K Vo >= Vo */
+    double *s2 = ws->Lx; /* [P2] the sums of squares over the classes, in class order */
     column_means(mu, ws->logits, N, Vo);
-    for (int r = 0; r < N; r++)
-        for (int j = 0; j < Vo; j++)
-            X[(size_t)r * Vo + j] = ws->logits[(size_t)r * Vo + j] - mu[j];
-    fourier_2d(ws->bufB, X, ws->bufC, ws->F, p, Vo, 0);
+    for (size_t fg = 0; fg < P2; fg++)
+        s2[fg] = 0;
+    /* the classes a block of ws->width columns at a time (a column's transform
+     * does not depend on the others) */
+    for (int j0 = 0; j0 < Vo; j0 += ws->width) {
+        const int c = Vo - j0 < ws->width ? Vo - j0 : ws->width;
+        for (int r = 0; r < N; r++)
+            for (int j = 0; j < c; j++)
+                X[(size_t)r * c + j] = ws->logits[(size_t)r * Vo + j0 + j] - mu[j0 + j];
+        fourier_2d(ws->bufB, X, ws->bufC, ws->F, p, c, 0);
+        for (size_t fg = 0; fg < P2; fg++) {
+            const double *x = ws->bufB + fg * c;
+            for (int j = 0; j < c; j++)
+                s2[fg] += x[j] * x[j];
+        }
+    }
     sbuf_printf(out, "# logit 2D Fourier spectrum, epoch %ld, rows/cols: const", epoch);
     for (int k = 1; k <= ws->K; k++)
         sbuf_printf(out, " cos%d sin%d", k, k);
     sbuf_puts(out, "\n");
     for (int f = 0; f < p; f++) {
         for (int g = 0; g < p; g++) {
-            const double *x = ws->bufB + ((size_t)f * p + g) * Vo;
-            double s = 0;
-            for (int j = 0; j < Vo; j++)
-                s += x[j] * x[j];
-            sbuf_printf(out, g ? "\t%.9g" : "%.9g", sqrt(s));
+            sbuf_printf(out, g ? "\t%.9g" : "%.9g", sqrt(s2[(size_t)f * p + g]));
         }
         sbuf_puts(out, "\n");
     }

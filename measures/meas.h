@@ -252,14 +252,20 @@ typedef struct meas_workspace meas_workspace;
 /* Allocates into *out everything a measure pass needs for models shaped as
  * m (any family) on task t: the token rows of all n_all inputs in canonical
  * order, the Fourier basis and sum directions, and the double buffers.
- * acts: an activation workspace of m's family for at least t->n_all
- * examples to borrow (not freed here), or NULL to allocate one.
+ * acts: an activation workspace of m's family to borrow (not freed here;
+ * the pass streams the inputs through it in blocks of its rows), or NULL to
+ * allocate a small one.
  * GROK_EINVAL when m does not fit t (input vocabulary, classes and
  * positions must be the task's d_vocab, n_classes, n_ctx); GROK_ENOMEM with
  * the size when memory runs out; *out is NULL then.  The task must outlive
  * the workspace. */
 int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *t,
                          model_acts *acts, grok_err *e);
+/* meas_workspace_alloc with its own activations, borrowing the constant
+ * tables (the Fourier basis and the sum directions) from share, which must
+ * outlive it: the workspaces of parallel passes hold them once. */
+int meas_workspace_alloc_sharing(meas_workspace **out, const model *m, const task_data *t,
+                                 const meas_workspace *share, grok_err *e);
 void meas_workspace_free(meas_workspace *ws);
 
 /* The rule meas_key_freqs and meas_compute (key NULL) pick the key

@@ -11,6 +11,7 @@
 struct model_acts {
     model_family family;
     int width; /* of the hidden layer model_hidden_last returns */
+    int n_max; /* rows it holds */
     tfm_acts *tfm;
     mlp_acts *mlp;
 };
@@ -118,6 +119,7 @@ model_acts *model_acts_alloc(const model *m, int n_max)
     if (!a)
         return NULL;
     a->family = m->cfg.family;
+    a->n_max = n_max;
     if (a->family == MODEL_TRANSFORMER) {
         a->tfm = tfm_acts_alloc(&m->tfm, n_max);
         a->width = m->cfg.tfm.d_mlp;
@@ -142,6 +144,8 @@ void model_acts_free(model_acts *a)
 }
 
 tfm_acts *model_acts_tfm(model_acts *a) { return a->tfm; }
+
+int model_acts_n_max(const model_acts *a) { return a->n_max; }
 
 void model_acts_profile(model_acts *a, tfm_profile *prof)
 {

@@ -81,6 +81,8 @@ const float *model_hidden_last(const model_acts *a, int *width);
 
 model_acts *model_acts_alloc(const model *m, int n_max);
 void model_acts_free(model_acts *a);
+/* The rows a forward on a may hold (its n_max). */
+int model_acts_n_max(const model_acts *a);
 /* The transformer's workspace behind a, or NULL for another family (the
  * attention pattern is read from it). */
 tfm_acts *model_acts_tfm(model_acts *a);

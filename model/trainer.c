@@ -51,6 +51,16 @@ void trainer_free(trainer *t)
     memset(t, 0, sizeof *t);
 }
 
+void trainer_drop_workspace(trainer *t)
+{
+    model_acts_free(t->acts);
+    free(t->loss_scratch);
+    free(t->loss_rows);
+    t->acts = NULL;
+    t->loss_scratch = t->loss_rows = NULL;
+    t->n_max = 0;
+}
+
 void trainer_start(trainer *t)
 {
     if (t->cfg.optim.decay_to == OPTIM_DECAY_INIT)
@@ -83,23 +93,24 @@ void trainer_update(trainer *t)
 double trainer_eval(trainer *t, const int32_t *tokens, const int32_t *labels, int n,
                     long *n_correct)
 {
+    /* Chunks of n_max rows; the per-row losses are added in row order across
+     * chunks and divided by n once, which is loss_rows's own arithmetic over
+     * all n rows: the result does not depend on n_max. */
     const int T = model_n_ctx(t->m), k = model_n_classes(t->m);
-    double sum = 0.0; /* sum of chunk mean losses times chunk sizes */
+    double total = 0.0;
     long correct = 0;
     for (int i = 0; i < n; i += t->n_max) {
         int c = 0, rows = n - i < t->n_max ? n - i : t->n_max;
         model_forward(t->m, t->acts, tokens + (size_t)i * T, rows);
-        double l = loss_rows(&t->cfg.loss, model_logits(t->acts), labels + i, rows, k,
-                             t->loss_scratch, t->loss_rows, NULL, &c);
+        loss_rows(&t->cfg.loss, model_logits(t->acts), labels + i, rows, k, t->loss_scratch,
+                  t->loss_rows, NULL, &c);
         correct += c;
-        if (rows == n) /* one chunk: no rescaling, so no rounding */
-            sum = l;
-        else
-            sum += l * (double)rows;
+        for (int r = 0; r < rows; r++)
+            total += t->loss_rows[r];
     }
     if (n_correct)
         *n_correct = correct;
-    return n <= t->n_max ? sum : sum / (double)n;
+    return n > 0 ? total / n : NAN;
 }
 
 double trainer_lr(const trainer *t) { return optim_lr(&t->opt); }

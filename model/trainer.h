@@ -48,6 +48,10 @@ typedef struct {
  * to n_max rows, the optimizer and the filters for m. */
 int trainer_init(trainer *t, model *m, const trainer_config *c, int n_max, grok_err *e);
 void trainer_free(trainer *t);
+/* Frees the activation workspace and the loss scratch (the bulk of the
+ * trainer's memory) and keeps the rest (parameters, optimizer, filters:
+ * trainer_buffers still works); no step or evaluation may follow. */
+void trainer_drop_workspace(trainer *t);
 
 /* To be called once the initial parameters are in place (drawn, or taken
  * from another run): remembers what decay toward the initial weights
@@ -64,8 +68,10 @@ double trainer_grad(trainer *t, const int32_t *tokens, const int32_t *labels, in
 /* Gradient filters, the optimizer update and the norm constraint. */
 void trainer_update(trainer *t);
 
-/* Mean loss over any n rows, forward only, in chunks of n_max (one chunk
- * gives the loss unchanged); *n_correct as above. */
+/* Mean loss over any n rows, forward only, in chunks of n_max: the per-row
+ * losses are added in row order and divided by n, so the result is the same
+ * bits whatever n_max (the model's rows do not depend on the chunk);
+ * *n_correct as above. */
 double trainer_eval(trainer *t, const int32_t *tokens, const int32_t *labels, int n,
                     long *n_correct);
 
