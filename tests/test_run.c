@@ -1243,6 +1243,26 @@ static void test_info_state_counts(void **state)
     char *dir = tu_tmp_dir();
     char *cfg = tu_path_in(dir, "config.cfg");
     tu_write_text(cfg, "train = { epochs = 60; };\n");
+    {
+        /* the seed's split.tsv, which info reads for the split's sizes */
+        cfg_run c;
+        task_data t;
+        grok_err e;
+        assert_int_equal(cfg_load(&c, cfg, NULL, 0, &e), GROK_OK);
+        assert_int_equal(task_init(&t, &c.task, c.seed, &e), GROK_OK);
+        sbuf b;
+        sbuf_init(&b);
+        sbuf_puts(&b, "index\ta\tb\tlabel\tsplit\n");
+        for (int i = 0; i < t.n_all; i++)
+            sbuf_printf(&b, "%d\t%d\t%d\t%d\t%s\n", (int)t.order[i], (int)t.a[t.order[i]],
+                        (int)t.b[t.order[i]], (int)t.label[t.order[i]],
+                        i < t.n_train ? "train" : "test");
+        char *sp = tu_path_in(dir, "split.tsv");
+        tu_write_text(sp, b.data);
+        free(sp);
+        sbuf_free(&b);
+        task_free(&t);
+    }
     char *path = tu_path_in(dir, "state.safetensors");
     int64_t ep = 60;
     double wall = 1.5, hist[2 * RUN_METRICS_COLS] = {0};
