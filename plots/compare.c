@@ -118,18 +118,6 @@ static const char *cmp_kv_get(const cmp_kv *kv, const char *key)
     return NULL;
 }
 
-/* The last path component of dir, without trailing slashes. */
-static void cmp_base(const char *dir, char *out, size_t cap)
-{
-    size_t len = strlen(dir);
-    while (len > 1 && dir[len - 1] == '/')
-        len--;
-    size_t start = len;
-    while (start > 0 && dir[start - 1] != '/')
-        start--;
-    snprintf(out, cap, "%.*s", (int)(len - start), dir + start);
-}
-
 /* 1 when a key differs between the runs that have a config. */
 static int cmp_differs(const cmp_kv *kv, int n, const char *key)
 {
@@ -194,7 +182,7 @@ static int cmp_labels(cmp_data *d)
             }
         }
         if (!l[0])
-            cmp_base(d->dir[i], l, 128);
+            plot_dir_base(d->dir[i], l, 128);
     }
     /* labels that are still the same (identical configs, the same
      * directory names): the directory as given */
@@ -470,18 +458,7 @@ static int cmp_script(const void *data, const plot_figure *fig, plot_format f,
     plot_ctx c = {f, fig->name, st};
     size_t mark = script->len;
     int rc = fig->build(data, &c, script, why);
-    if (rc == 1) {
-        sbuf_puts(script, "unset output\n");
-        if (script->oom)
-            rc = GROK_ENOMEM;
-    }
-    if (rc != 1 && script->data && script->len > mark) { /* drop a partial script */
-        script->len = mark;
-        script->data[mark] = '\0';
-    }
-    if (rc < 0)
-        return grok_fail(e, GROK_ENOMEM, "figure %s: out of memory", fig->name);
-    return rc;
+    return plot_finish_script(rc, fig, script, mark, e);
 }
 
 /* ---- the runs ------------------------------------------------------------------ */
@@ -550,16 +527,10 @@ int plot_compare(const char *const *dirs, int n_dirs, const char *out_root, cons
 {
     GROK_ASSERT(dirs && n_dirs >= 1);
     unsigned mask;
-    int rc = plot_parse_formats(formats, &mask, e);
+    plot_style def;
+    int rc = plot_prepare(formats, &st, &def, &mask, e);
     if (rc)
         return rc;
-    if ((rc = plot_style_check(st, e)) != GROK_OK)
-        return rc;
-    plot_style def;
-    if (!st) {
-        plot_style_default(&def);
-        st = &def;
-    }
     int only_i = -1;
     if (only && (only_i = plot_find_figure(cmp_figures, CMP_N_FIGURES, only, "compare figure",
                                            e)) < 0)

@@ -6,7 +6,8 @@
  * the caller's script function for the script, runs it through gp_draw,
  * notes skips and failures, then writes figures/index.tsv (name, file,
  * caption; one row per figure drawn) atomically and appends the summary
- * line.  It is defined in plot.c. */
+ * line.  It is defined in plot.c, with the helpers the table walkers
+ * share (the end of a script, a directory's base name). */
 #ifndef GROK_FIGURE_H
 #define GROK_FIGURE_H
 
@@ -41,6 +42,21 @@ int plot_find_figure(const plot_figure *figs, int n, const char *name, const cha
 int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n, int only,
               unsigned mask, const plot_style *st, plot_script_fn script, const void *data,
               sbuf *notes, grok_err *e);
+
+/* The end of a figure's script function: rc is the recipe's result (1
+ * built, 0 skipped, < 0 failed).  When built, appends `unset output`;
+ * otherwise drops what the recipe appended after mark.  Returns rc, or
+ * GROK_ENOMEM with e filled ("figure NAME: out of memory"). */
+int plot_finish_script(int rc, const plot_figure *fig, sbuf *script, size_t mark, grok_err *e);
+
+/* The checks before a drawing: formats parsed into *mask (plot_parse_formats),
+ * the style checked (plot_style_check) and, when *st is NULL, pointed at
+ * def filled with the default style.  GROK_EINVAL with e filled. */
+int plot_prepare(const char *formats, const plot_style **st, plot_style *def, unsigned *mask,
+                 grok_err *e);
+
+/* The last path component of dir, without trailing slashes, into out. */
+void plot_dir_base(const char *dir, char *out, size_t cap);
 
 /* Writes the editable copy of figure fig's script in format f (as sent to
  * gnuplot) into fig_dir/src: NAME.gp (first: the first format drawn of the

@@ -1052,18 +1052,7 @@ static int plot_run_script(const void *data, const plot_figure *fig, plot_format
     if (rc == 0 && (fig->flags & PLOT_FIG_FOURIER) && r->fourier_reason[0])
         sbuf_printf(why, " (no Fourier measures for this run: %s)",
                     r->fourier_reason);
-    if (rc == 1) {
-        sbuf_puts(script, "unset output\n");
-        if (script->oom)
-            rc = GROK_ENOMEM;
-    }
-    if (rc != 1 && script->data && script->len > mark) { /* drop a partial script */
-        script->len = mark;
-        script->data[mark] = '\0';
-    }
-    if (rc < 0)
-        return grok_fail(e, GROK_ENOMEM, "figure %s: out of memory", fig->name);
-    return rc;
+    return plot_finish_script(rc, fig, script, mark, e);
 }
 
 int plot_script(const plot_run *r, const char *name, plot_format f, sbuf *script, sbuf *why,

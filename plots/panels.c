@@ -234,34 +234,16 @@ static int panels_split(char *buf, const char **names, grok_err *e)
     return n;
 }
 
-/* The last path component of dir, without trailing slashes, into out. */
-static void panels_base(const char *dir, char *out, size_t cap)
-{
-    size_t len = strlen(dir);
-    while (len > 1 && dir[len - 1] == '/')
-        len--;
-    size_t start = len;
-    while (start > 0 && dir[start - 1] != '/')
-        start--;
-    snprintf(out, cap, "%.*s", (int)(len - start), dir + start);
-}
-
 int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const char *layout,
                 const char *out_root, const char *name, const char *formats,
                 const plot_style *st, sbuf *notes, grok_err *e)
 {
     GROK_ASSERT(dirs && n_dirs >= 1 && panels);
     unsigned mask;
-    int rc = plot_parse_formats(formats, &mask, e);
+    plot_style def;
+    int rc = plot_prepare(formats, &st, &def, &mask, e);
     if (rc)
         return rc;
-    if ((rc = plot_style_check(st, e)) != GROK_OK)
-        return rc;
-    plot_style def;
-    if (!st) {
-        plot_style_default(&def);
-        st = &def;
-    }
     if (name && (!name[0] || strlen(name) > 60 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
                                                                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                                                  "0123456789_-") != strlen(name)))
@@ -290,7 +272,7 @@ int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const c
     char bases[PANELS_MAX][128];
     for (int i = 0; i < n_dirs && rc == GROK_OK; i++) {
         rc = plot_run_load(dirs[i], &runs[i], e);
-        panels_base(dirs[i], bases[i], sizeof bases[i]);
+        plot_dir_base(dirs[i], bases[i], sizeof bases[i]);
     }
     if (rc == GROK_OK && mask) {
         panel p[PANELS_MAX];

@@ -70,6 +70,46 @@ int plot_parse_formats(const char *formats, unsigned *mask, grok_err *e)
     return GROK_OK;
 }
 
+int plot_finish_script(int rc, const plot_figure *fig, sbuf *script, size_t mark, grok_err *e)
+{
+    if (rc == 1) {
+        sbuf_puts(script, "unset output\n");
+        if (script->oom)
+            rc = GROK_ENOMEM;
+    }
+    if (rc != 1 && script->data && script->len > mark) { /* drop a partial script */
+        script->len = mark;
+        script->data[mark] = '\0';
+    }
+    if (rc < 0)
+        return grok_fail(e, GROK_ENOMEM, "figure %s: out of memory", fig->name);
+    return rc;
+}
+
+int plot_prepare(const char *formats, const plot_style **st, plot_style *def, unsigned *mask,
+                 grok_err *e)
+{
+    int rc = plot_parse_formats(formats, mask, e);
+    if (rc == GROK_OK)
+        rc = plot_style_check(*st, e);
+    if (rc == GROK_OK && !*st) {
+        plot_style_default(def);
+        *st = def;
+    }
+    return rc;
+}
+
+void plot_dir_base(const char *dir, char *out, size_t cap)
+{
+    size_t len = strlen(dir);
+    while (len > 1 && dir[len - 1] == '/')
+        len--;
+    size_t start = len;
+    while (start > 0 && dir[start - 1] != '/')
+        start--;
+    snprintf(out, cap, "%.*s", (int)(len - start), dir + start);
+}
+
 int plot_find_figure(const plot_figure *figs, int n, const char *name, const char *what,
                      grok_err *e)
 {

@@ -1791,20 +1791,12 @@ static void test_figure_table(void **state)
  * Returns the notes (malloc'ed). */
 static char *train_and_plot(const char *bin, const char *dir, const char *name, const char *sets)
 {
-    char run[4200], cmd[8192], *log = NULL;
-    snprintf(run, sizeof run, "%s/%s", dir, name);
-    snprintf(cmd, sizeof cmd,
-             "%s train %s --set train.epochs=50 --set 'plots.formats=\"\"' --threads 1 --quiet "
-             "--out %s",
-             bin, sets, run);
-    int rc = tu_run_shell(dir, cmd, &log);
-    printf("# %s: grok train %s: exit %d\n", name, sets, rc);
-    if (rc)
-        printf("%s\n", log ? log : "");
-    assert_int_equal(rc, 0);
-    free(log);
+    char cmd[8192], *log = NULL;
+    snprintf(cmd, sizeof cmd, "--set train.epochs=50 %s", sets);
+    char *run = tu_grok_train(bin, dir, name, cmd);
+    printf("# %s: grok train %s: exit 0\n", name, sets);
     snprintf(cmd, sizeof cmd, "%s plot %s", bin, run);
-    rc = tu_run_shell(dir, cmd, &log);
+    int rc = tu_run_shell(dir, cmd, &log);
     printf("# grok plot %s: exit %d\n%s", name, rc, log ? log : "");
     assert_int_equal(rc, 0);
 
@@ -1834,17 +1826,14 @@ static char *train_and_plot(const char *bin, const char *dir, const char *name, 
     assert_int_equal(row, ix.n_rows); /* every row a figure, in table order */
     printf("# %s: %d figures in index.tsv\n", name, ix.n_rows);
     rundir_tsv_free(&ix);
+    free(run);
     return log;
 }
 
 static void test_task_kinds(void **state)
 {
     (void)state;
-    const char *bin = getenv("GROK_BIN");
-    if (!bin || !bin[0]) {
-        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
-        skip();
-    }
+    const char *bin = tu_grok_bin();
     char *dir = tu_tmp_dir();
     char *log = train_and_plot(bin, dir, "group",
                                "--set task.kind=group --set task.group=S3 "
@@ -2351,20 +2340,12 @@ static void test_plot_cmd(void **state)
  * (malloc'ed). */
 static char *train_tiny(const char *bin, const char *dir, const char *name, const char *sets)
 {
-    char *run = malloc(4200), cmd[9000], *log = NULL;
-    assert_non_null(run);
-    snprintf(run, 4200, "%s/%s", dir, name);
-    snprintf(cmd, sizeof cmd,
-             "%s train --set task.p=23 --set model.d_model=32 --set model.d_mlp=64 "
-             "--set train.epochs=20 --set checkpoint.every=1000 --set checkpoint.early_until=0 "
-             "--set 'plots.formats=\"\"' %s --threads 1 --quiet --out %s",
-             bin, sets, run);
-    int rc = tu_run_shell(dir, cmd, &log);
-    if (rc)
-        printf("# grok train %s: exit %d\n%s\n", name, rc, log ? log : "");
-    assert_int_equal(rc, 0);
-    free(log);
-    return run;
+    char all[2000];
+    snprintf(all, sizeof all,
+             "--set task.p=23 --set model.d_model=32 --set model.d_mlp=64 --set train.epochs=20 "
+             "--set checkpoint.every=1000 --set checkpoint.early_until=0 %s",
+             sets);
+    return tu_grok_train(bin, dir, name, all);
 }
 
 /* 1 when the file holds a line with a number that is not a comment. */
@@ -2395,11 +2376,7 @@ static int has_data_row(const char *path)
 static void test_one_checkpoint(void **state)
 {
     (void)state;
-    const char *bin = getenv("GROK_BIN");
-    if (!bin || !bin[0]) {
-        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
-        skip();
-    }
+    const char *bin = tu_grok_bin();
     char *dir = tu_tmp_dir();
     char *run = train_tiny(bin, dir, "one", "");
     char cmd[9000], path[4400], *log = NULL;
@@ -2723,11 +2700,7 @@ static void test_compare_runs(void **state)
 static void test_compare_trained(void **state)
 {
     (void)state;
-    const char *bin = getenv("GROK_BIN");
-    if (!bin || !bin[0]) {
-        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
-        skip();
-    }
+    const char *bin = tu_grok_bin();
     char *dir = tu_tmp_dir();
     char *a = train_tiny(bin, dir, "wd1", "");
     char *b = train_tiny(bin, dir, "wd03", "--set optim.weight_decay=0.3");

@@ -147,25 +147,13 @@ static void record_fn(void *ctx, long done, long total, const char *item)
 static void test_hooks(void **state)
 {
     (void)state;
-    const char *bin = getenv("GROK_BIN");
-    if (!bin || !bin[0]) {
-        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
-        skip();
-    }
+    const char *bin = tu_grok_bin();
     char *dir = tu_tmp_dir();
-    char cmd[9000], run[4200];
-    snprintf(run, sizeof run, "%s/run", dir);
-    snprintf(cmd, sizeof cmd,
-             "%s train --set task.p=23 --set model.d_model=32 --set model.d_mlp=64 "
-             "--set train.epochs=50 --set checkpoint.every=10 --set checkpoint.early_until=0 "
-             "--set 'plots.formats=\"\"' --threads 1 --quiet --out %s",
-             bin, run);
-    char *log = NULL;
-    int rc = tu_run_shell(dir, cmd, &log);
-    if (rc)
-        printf("%s\n", log ? log : "");
-    free(log);
-    assert_int_equal(rc, 0);
+    char *run = tu_grok_train(bin, dir, "run",
+                              "--set task.p=23 --set model.d_model=32 --set model.d_mlp=64 "
+                              "--set train.epochs=50 --set checkpoint.every=10 "
+                              "--set checkpoint.early_until=0");
+    int rc;
 
     record r = {0, 0, 0, 1, "", ""};
     grok_progress h = {record_fn, &r};
@@ -211,6 +199,7 @@ static void test_hooks(void **state)
     assert_int_equal(r.calls, 12);
     assert_true(r.in_order);
     assert_string_equal(r.last_item, "wrote epoch 50");
+    free(run);
     tu_rm_tmp_dir(dir);
 }
 

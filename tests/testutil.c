@@ -82,6 +82,33 @@ int tu_run_shell(const char *dir, const char *cmd, char **log)
     return st != -1 && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+const char *tu_grok_bin(void)
+{
+    const char *bin = getenv("GROK_BIN");
+    if (!bin || !bin[0]) {
+        printf("# GROK_BIN is not set: skipped (make test sets it to the built ./grok)\n");
+        skip();
+    }
+    return bin;
+}
+
+char *tu_grok_train(const char *bin, const char *dir, const char *name, const char *sets)
+{
+    char *run = tu_path_in(dir, name);
+    size_t n = strlen(bin) + strlen(sets) + strlen(run) + 128;
+    char *cmd = malloc(n), *log = NULL;
+    assert_non_null(cmd);
+    snprintf(cmd, n, "%s train %s --set 'plots.formats=\"\"' --threads 1 --quiet --out %s", bin,
+             sets, run);
+    int rc = tu_run_shell(dir, cmd, &log);
+    if (rc)
+        printf("# %s: exit %d\n%s\n", cmd, rc, log ? log : "");
+    free(cmd);
+    free(log);
+    assert_int_equal(rc, 0);
+    return run;
+}
+
 char *tu_path_in(const char *dir, const char *name)
 {
     size_t n = strlen(dir) + strlen(name) + 2;

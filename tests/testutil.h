@@ -52,6 +52,15 @@ void tu_write_text(const char *path, const char *text);
  * the exit status, or -1 when the command did not exit normally. */
 int tu_run_shell(const char *dir, const char *cmd, char **log);
 
+/* $GROK_BIN (make test sets it to the built ./grok); when it is not set,
+ * says so and skips the calling cmocka test. */
+const char *tu_grok_bin(void);
+
+/* Trains a run into dir/name with `bin train SETS --set plots.formats=""
+ * --threads 1 --quiet` and fails the test (printing grok's output) unless it
+ * exits 0; returns the run's path (malloc'ed). */
+char *tu_grok_train(const char *bin, const char *dir, const char *name, const char *sets);
+
 /* The whole file, NUL-terminated, in a malloc'ed buffer (caller frees), its
  * length without the NUL in *n when n is not NULL; NULL when it cannot be
  * read. */
