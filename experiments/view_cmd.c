@@ -403,10 +403,16 @@ int view_cmd_main(int argc, char **argv, blisarch_info *bi)
             }
         }
         double dt = progress_now() - t0;
-        progress_event(&pg, "view: checkpoint %d/%d (epoch %ld): %d of %d views drawn, %.1f s, "
-                            "ETA %.0f s",
-                       c + 1, n_chosen, chosen[c], drawn, n_views, dt,
-                       dt / (c + 1) * (n_chosen - c - 1));
+        char line[256];
+        snprintf(line, sizeof line,
+                 "view: checkpoint %d/%d (epoch %ld): %d of %d views drawn, %.1f s, ETA %.0f s",
+                 c + 1, n_chosen, chosen[c], drawn, n_views, dt, dt / (c + 1) * (n_chosen - c - 1));
+        if (pg.out && pg.tty) { /* one line rewritten in place on a terminal */
+            fprintf(pg.out, "\r%s\033[K%s", line, c + 1 == n_chosen ? "\n" : "");
+            fflush(pg.out);
+        } else {
+            progress_event(&pg, "%s", line);
+        }
     }
 
     const char *captions[VIEW_CMD_N_VIEWS];

@@ -25,8 +25,9 @@
 /* The per-checkpoint views drawn when --views is not given. */
 #define VIEW_CMD_DEFAULT_VIEWS "fourier_embed,neurons,attention,logit_spectrum"
 
-/* Runs `grok view`; argv[0] is "view".  Prints one progress line per
- * checkpoint on stderr (unless --quiet) and a last line naming the page and
+/* Runs `grok view`; argv[0] is "view".  Prints a progress line on stderr
+ * (unless --quiet): rewritten in place per checkpoint on a terminal, one
+ * plain line per checkpoint otherwise; then a last line naming the page and
  * its size on stdout; errors on stderr as "grok: view: ...".  Returns the
  * exit code: 0 written; 2 for bad flags, a directory that is not a run, an
  * epoch without a checkpoint, an unknown view; 1 for damaged files and I/O
