@@ -502,6 +502,28 @@ static int final_pass(meas_workspace *ws, const model *m, const task_data *t, me
     return rc;
 }
 
+/* models[*n] and ws[*n] for a parallel pass, then ++*n: the first workspace
+ * owns the tables, the others share them. */
+static int measure_add_workspace(model *models, meas_workspace **ws, int *n,
+                                 const model_config *mc, const task_data *task, const cfg_run *c,
+                                 grok_err *e)
+{
+    const int i = *n;
+    int rc = model_init(&models[i], mc, e);
+    if (rc != GROK_OK)
+        return rc;
+    rc = i == 0 ? meas_workspace_alloc(&ws[0], &models[0], task, NULL, e)
+                : meas_workspace_alloc_sharing(&ws[i], &models[i], task, ws[0], e);
+    if (rc != GROK_OK) {
+        model_free(&models[i]);
+        return rc;
+    }
+    meas_workspace_set_key_rule(ws[i], (meas_key_rule)c->measures.key_freq_rule,
+                                c->measures.key_freq_share);
+    *n = i + 1;
+    return GROK_OK;
+}
+
 int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e)
 {
     return measure_run_dir_progress(dir, jobs, res, NULL, e);
@@ -558,19 +580,11 @@ int measure_run_dir_progress(const char *dir, int jobs, measure_result *res,
         rc = grok_fail(e, GROK_ENOMEM, "out of memory measuring %d checkpoints", n);
         goto done;
     }
-    for (; n_models < jobs; n_models++) {
-        if ((rc = model_init(&models[n_models], &mc, e)) != GROK_OK)
-            goto done;
-        rc = n_models == 0
-                 ? meas_workspace_alloc(&ws[0], &models[0], &task, NULL, e)
-                 : meas_workspace_alloc_sharing(&ws[n_models], &models[n_models], &task, ws[0], e);
-        if (rc != GROK_OK) {
-            model_free(&models[n_models]);
-            goto done;
-        }
-        meas_workspace_set_key_rule(ws[n_models], (meas_key_rule)c.measures.key_freq_rule,
-                                    c.measures.key_freq_share);
-    }
+    /* the first workspace now, the others (sharing its tables, without room
+     * for rule R1) once it has found the key frequencies and given back R1's
+     * buffers: the peak holds one set of R1 buffers at most */
+    if ((rc = measure_add_workspace(models, ws, &n_models, &mc, &task, &c, e)) != GROK_OK)
+        goto done;
     measure_result_needs(&r, &models[0], &task);
     r.n_checkpoints = n;
     r.first_epoch = ck[0];
@@ -583,7 +597,12 @@ int measure_run_dir_progress(const char *dir, int jobs, measure_result *res,
         GROK_OK)
         goto done;
 
-    /* every row, in parallel over checkpoints */
+    /* every row, in parallel over checkpoints, given the key frequencies */
+    if ((rc = meas_workspace_drop_r1(ws[0], e)) != GROK_OK)
+        goto done;
+    while (n_models < jobs)
+        if ((rc = measure_add_workspace(models, ws, &n_models, &mc, &task, &c, e)) != GROK_OK)
+            goto done;
     const meas_freqs *key = r.fourier || (r.have & MEAS_NEED_GROUP) ? &r.key : NULL;
     long n_done = 0;
 #pragma omp parallel for schedule(dynamic, 1) num_threads(jobs) if (jobs > 1)

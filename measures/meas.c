@@ -58,7 +58,7 @@
  * results do not depend on the block), keeping only what the measures read:
  * the logits, the attention patterns and, block by block of neurons, the
  * last hidden layer. */
-#define MEAS_FORWARD_ROWS 1024
+#define MEAS_FORWARD_ROWS 256
 
 struct meas_workspace {
     model_config mc;
@@ -80,7 +80,8 @@ struct meas_workspace {
     int own_basis;       /* 1: F and Dsum allocated here; 0: another workspace's */
     double *PL, *Lx;     /* [N, Vo] projection; restricted/excluded logits */
     double *coef;        /* [2K, Vo] coefficients on the sum directions */
-    int width;           /* columns of bufA..C: max(neuron block, H) */
+    int width;           /* columns of bufA..C: max(neuron block, H), or H when !r1 */
+    int r1;              /* 1: rule R1 may run (the buffers hold a block of neurons) */
     double *bufA, *bufB, *bufC; /* [P2, width] */
     double *WE, *E;      /* [p, D] (D: the width of embed.W_E) */
     double *WU;          /* [D, Vo] (a transformer) */
@@ -794,7 +795,11 @@ static int ws_alloc_all(meas_workspace **out, const model *m, const task_data *t
     }
     if (ws->fourier) {
         const int block = ws->M < MEAS_NEURON_BLOCK ? ws->M : MEAS_NEURON_BLOCK;
-        ws->width = block;
+        /* a workspace sharing another's tables serves passes given their key
+         * frequencies: its buffers hold the heads' patterns, not a block of
+         * neurons for rule R1 */
+        ws->r1 = share == NULL;
+        ws->width = ws->r1 ? block : 1;
         if (ws->H > ws->width) /* the heads' patterns are transformed in one block */
             ws->width = ws->H;
         if (share && share->fourier && share->p == p) {
@@ -889,6 +894,26 @@ int meas_workspace_alloc_sharing(meas_workspace **out, const model *m, const tas
                                  const meas_workspace *share, grok_err *e)
 {
     return ws_alloc_all(out, m, t, NULL, share, e);
+}
+
+int meas_workspace_drop_r1(meas_workspace *ws, grok_err *e)
+{
+    if (!ws->fourier || !ws->r1)
+        return GROK_OK;
+    const int width = ws->H > 1 ? ws->H : 1;
+    const size_t n = (size_t)ws->p * ws->p * (size_t)width;
+    size_t bytes = 0;
+    double *a = ws_alloc(n, sizeof(double), &bytes), *b = ws_alloc(n, sizeof(double), &bytes),
+           *c = ws_alloc(n, sizeof(double), &bytes);
+    if (!a || !b || !c) {
+        grok_free(a), grok_free(b), grok_free(c);
+        return grok_fail(e, GROK_ENOMEM, "measures: out of memory (%zu MB)", bytes >> 20);
+    }
+    grok_free(ws->bufA), grok_free(ws->bufB), grok_free(ws->bufC);
+    ws->bufA = a, ws->bufB = b, ws->bufC = c;
+    ws->width = width;
+    ws->r1 = 0;
+    return GROK_OK;
 }
 
 unsigned meas_workspace_have(const meas_workspace *ws) { return ws->have; }
@@ -1008,6 +1033,9 @@ int meas_key_freqs(meas_workspace *ws, const model *m, meas_freqs *out, grok_err
 {
     if (!ws->fourier)
         return grok_fail(e, GROK_EINVAL, "measures: no key frequencies: %s", ws->reason);
+    if (!ws->r1)
+        return grok_fail(e, GROK_EINVAL, "measures: this workspace shares another's tables and "
+                                         "has no room for rule R1; give the key frequencies");
     int rc = ws_check_model(ws, m, e);
     if (rc != GROK_OK)
         return rc;
@@ -1609,6 +1637,9 @@ int meas_compute(meas_workspace *ws, const model *m, const task_data *t, const m
                          t->cfg.p, t->n_all, t->n_ctx, ws->p, ws->N, ws->T);
     if (ws->fourier && key && (rc = check_keys(ws, key, e)) != GROK_OK)
         return rc;
+    if (ws->fourier && !key && !ws->r1)
+        return grok_fail(e, GROK_EINVAL, "measures: this workspace shares another's tables and "
+                                         "has no room for rule R1; give the key frequencies");
     if (ws->group && key && (rc = check_key_irreps(ws, key, e)) != GROK_OK)
         return rc;
     const long epoch = out->epoch;

@@ -263,10 +263,19 @@ int meas_workspace_alloc(meas_workspace **out, const model *m, const task_data *
                          model_acts *acts, grok_err *e);
 /* meas_workspace_alloc with its own activations, borrowing the constant
  * tables (the Fourier basis and the sum directions) from share, which must
- * outlive it: the workspaces of parallel passes hold them once. */
+ * outlive it: the workspaces of parallel passes hold them once.  Such a
+ * workspace serves passes given their key frequencies (meas_compute with
+ * key) and the formatters: it has no room for rule R1, so meas_key_freqs,
+ * and meas_compute without key on a Fourier task, fail with GROK_EINVAL. */
 int meas_workspace_alloc_sharing(meas_workspace **out, const model *m, const task_data *t,
                                  const meas_workspace *share, grok_err *e);
 void meas_workspace_free(meas_workspace *ws);
+/* Gives back the buffers of rule R1 (a block of neurons over all inputs)
+ * once the key frequencies are known: the workspace then serves as one
+ * built by meas_workspace_alloc_sharing (the neuron table of the last R1
+ * stays readable).  GROK_ENOMEM when the small buffers cannot be had; the
+ * workspace is unchanged then. */
+int meas_workspace_drop_r1(meas_workspace *ws, grok_err *e);
 
 /* The rule meas_key_freqs and meas_compute (key NULL) pick the key
  * frequencies by, and the cluster rule's share in (0, 1]; a new workspace
