@@ -21,6 +21,7 @@
 #include "run.h"
 #include "safetensors.h"
 #include "task.h"
+#include "threadtune.h"
 #include "trainer.h"
 
 #define RUN_PATH_MAX 4096
@@ -58,6 +59,7 @@ typedef struct {
     measure_live meas;        /* progress measures from the live parameters */
     int meas_ready;
     sbuf measure_json;        /* "fourier", "key_freqs", "phases" for summary.json */
+    threadtune tune;          /* the loop's thread count (threadtune.h) */
 } run_ctx;
 
 
