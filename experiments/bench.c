@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 #include "linalg.h"
@@ -146,6 +147,8 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
                      gemm = median(t_gemm, o->reps), meas = median(t_meas, o->reps);
         const double machine = sgemm_rate(o->sgemm_n, o->reps < 5 ? 5 : o->reps);
         const double rate = flops / gemm / 1e9;
+        if (o->step_ms)
+            *o->step_ms = step * 1e3;
         sbuf_printf(out, "%-8d %10.2f %10.2f %10.1f %11.1f %11.1f %6.0f%% %8.0f%%\n", threads,
                     step * 1e3, eval * 1e3, meas * 1e3, rate, machine, 100 * rate / machine,
                     100 * (1 - gemm / step));
@@ -158,6 +161,10 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
                      "GF/s: a %d^3 sgemm in this process;\nratio: step GF/s over sgemm GF/s; "
                      "non-GEMM: share of the step outside matrix products.\n",
                 optim_kind_name(c->optim.kind), N, n_all, step_gflop, o->sgemm_n);
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) == 0)
+        sbuf_printf(out, "peak resident memory of this process: %.1f MB (getrusage ru_maxrss)\n",
+                    ru.ru_maxrss / 1024.0);
 done_ws:
     meas_workspace_free(ws);
 done_tr:

@@ -15,6 +15,7 @@ typedef struct {
     int threads[BENCH_MAX_THREADS]; /* thread counts to measure, e.g. {1, 2} */
     int sgemm_n;                    /* size of the square sgemm that measures the machine */
     char kernel[160];               /* BLIS kernel description for the header line, or "" */
+    double *step_ms;                /* when not NULL: receives the last thread count's step ms */
 } bench_opts;
 
 /* Runs the benchmark for config c and appends the table to out.  Allocation

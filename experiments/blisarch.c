@@ -93,6 +93,7 @@ void blisarch_start(blisarch_info *info, int threads)
     /* bli_arch_query_id before bli_init aborts when BLIS_ARCH_TYPE is set. */
     bli_init();
     snprintf(info->kernel, sizeof info->kernel, "%s", bli_arch_string(bli_arch_query_id()));
+    info->threads_auto = threads <= 0;
     if (threads <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         threads = n > 0 ? (int)n : 1;

@@ -27,6 +27,8 @@ typedef struct {
     char reason[64];    /* why: "AVX-512 F/DQ/BW/VL", "AVX2+FMA, AMD", ... */
     char kernel[32];    /* bli_arch_string(bli_arch_query_id()) after start */
     int threads;        /* OpenMP and BLIS threads */
+    int threads_auto;   /* 1: threads was not asked for (all online CPUs): training
+                           may use fewer on a busy machine (threadtune.h) */
     int flush_denormals; /* 1: subnormal floats flushed to zero (la_flush_denormals) */
 } blisarch_info;
 

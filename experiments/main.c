@@ -77,7 +77,7 @@ static const main_command main_commands[] = {
     {"view", main_view, VIEW_CMD_USAGE, VIEW_CMD_ABOUT},
     {"sweep", main_sweep, SWEEP_USAGE, SWEEP_ABOUT},
     {"reproduce", main_reproduce, REPRODUCE_USAGE, REPRODUCE_ABOUT},
-    {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N]",
+    {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N] [--peer]",
      "the performance table: ms per step, per evaluation and per measure pass, GFLOP/s"},
     {"help", main_help, "grok help [COMMAND | config]",
      "this list, one command's usage, or every config key"},
@@ -360,14 +360,45 @@ static int main_view(int argc, char **argv, blisarch_info *bi)
     return view_cmd_main(argc, argv, bi);
 }
 
+/* grok bench --peer: tools/peer_torch.py timed right after grok's own
+ * measurement, on the same threads and (BLIS_ARCH_TYPE, set by
+ * blisarch_select, is inherited) the same BLIS kernels; the ratio of the
+ * steps, loop against loop.  Says why when the peer cannot run. */
+static void main_bench_peer(double step_ms, int threads)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 tools/peer_torch.py --bench --steps 10 --threads %d 2>&1", threads);
+    FILE *p = popen(cmd, "r");
+    char line[512];
+    double peer_ms = 0;
+    while (p && fgets(line, sizeof line, p))
+        if (sscanf(line, "peer_ms_per_step %lf", &peer_ms) != 1)
+            fputs(line, stdout);
+    const int rc = p ? pclose(p) : -1;
+    if (rc != 0 || !(peer_ms > 0)) {
+        printf("\npeer: tools/peer_torch.py did not run (from the repository root, with Debian's "
+               "python3-torch): no ratio\n");
+        return;
+    }
+    printf("\npeer: tools/peer_torch.py, %d threads, same BLIS kernels: %.1f ms per step; grok "
+           "%.2f ms: %.1fx faster (loop against loop)\n",
+           threads, peer_ms, step_ms, peer_ms / step_ms);
+}
+
 static int main_bench(int argc, char **argv, blisarch_info *bi)
 {
     const main_command *cmd = main_find("bench");
-    bench_opts bo = {.warmup = 3, .reps = 15, .sgemm_n = 1024};
-    /* --reps is bench's own flag: take it out before the shared parser */
-    int kept = 1;
+    double step_ms = 0;
+    bench_opts bo = {.warmup = 3, .reps = 15, .sgemm_n = 1024, .step_ms = &step_ms};
+    /* --reps and --peer are bench's own flags: take them out before the shared parser */
+    int kept = 1, peer = 0;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
+        if (strcmp(argv[i], "--peer") == 0) {
+            peer = 1;
+            continue;
+        }
         int m = cli_opt(argc, argv, &i, "--reps", &v);
         long reps;
         if (m < 0 || (m > 0 && cli_parse_long(v, 1, 1000, &reps) != 0))
@@ -405,6 +436,8 @@ static int main_bench(int argc, char **argv, blisarch_info *bi)
     if (out.data)
         fputs(out.data, stdout);
     sbuf_free(&out);
+    if (rc == GROK_OK && peer)
+        main_bench_peer(step_ms, bi->threads);
     return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
 }
 

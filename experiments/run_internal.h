@@ -22,6 +22,7 @@
 #include "run.h"
 #include "safetensors.h"
 #include "task.h"
+#include "threadtune.h"
 #include "trainer.h"
 
 #define RUN_PATH_MAX 4096
@@ -63,6 +64,7 @@ typedef struct {
                                  checkpoint written; NULL otherwise */
     const char *import_json;  /* grok import: the "import" member of summary.json (whose
                                  wall_s and ms_per_epoch are then null); NULL otherwise */
+    threadtune tune;          /* the loop's thread count (threadtune.h) */
 } run_ctx;
 
 

@@ -130,6 +130,8 @@ int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_opts *o, 
     meas_workspace_set_key_rule(r->meas.ws, (meas_key_rule)r->cfg.measures.key_freq_rule,
                                 r->cfg.measures.key_freq_share);
     r->meas_ready = 1;
+    threadtune_init(&r->tune, o && o->blis ? o->blis->threads : 1,
+                    o && o->blis && o->blis->threads_auto);
     if (cfg_format(&r->cfg, &r->cfg_text) != GROK_OK ||
         run_core_text(&r->cfg, &r->core_text) != GROK_OK)
         return grok_fail(e, GROK_ENOMEM, "out of memory formatting the config");
@@ -299,10 +301,12 @@ static int run_loop(run_ctx *r, grok_err *e)
             return run_commit(r, ep, "finished", e);
         }
         int eval = ep % c->train.eval_every == 0;
+        double t_step = progress_now(), step_s = 0; /* the step's time, for r->tune */
         if (full) {
             int correct = 0;
             double loss = trainer_grad(&r->tr, t->train_tokens, t->train_labels, t->n_train,
                                        &correct);
+            step_s = progress_now() - t_step;
             if (!isfinite(loss))
                 return run_diverged(r, ep, "train loss", loss, e);
             if (eval) { /* same parameters; the workspace is free after the backward */
@@ -331,10 +335,12 @@ static int run_loop(run_ctx *r, grok_err *e)
             if ((rc = run_commit(r, ep, "running", e)) != GROK_OK)
                 return rc;
         }
+        t_step = progress_now();
         if (full)
             trainer_update(&r->tr);
         else if ((rc = run_minibatch_epoch(r, ep, e)) != GROK_OK)
             return rc;
+        threadtune_step(&r->tune, step_s + progress_now() - t_step);
         if (ep + 1 < c->train.epochs)
             progress_update(&r->prog, ep + 1, run_last_row(r), 0);
     }
@@ -400,6 +406,9 @@ static int run_finish(run_ctx *r, int rc, grok_err *e)
             snprintf(grk, sizeof grk, "grokked at epoch %ld", r->grokked);
         progress_event(&r->prog, "done: %ld epochs, %.1f s; %s, %s; final test acc %.2f%%",
                        r->epoch, run_elapsed(r), mem, grk, last ? 100 * last[COL_TEST_ACC] : NAN);
+        if (r->tune.enabled)
+            progress_event(&r->prog, "threads: %ld steps on %d, %ld on 1 (chosen by step time)",
+                           r->tune.steps[0], r->tune.max, r->tune.steps[1]);
         /* training is over: its workspaces go before the final pass takes its own */
         if (r->meas_ready)
             measure_live_free(&r->meas); /* borrows the trainer's workspace */

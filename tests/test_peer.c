@@ -1,0 +1,95 @@
+/* test_peer.c: grok and its PyTorch peer (tools/peer_torch.py) agree.
+ *
+ * grok trains the default experiment for 10 epochs with the loss recorded at
+ * every epoch; the peer, an independent PyTorch implementation of the same
+ * model and step, loads grok's initial weights (checkpoints/epoch-000000)
+ * and training split (split.tsv) and trains 10 full-batch steps.  Their
+ * train losses before each update must agree to 1e-5 relative (they agree
+ * to about 1e-9: the products are summed in other orders), and must fall (the
+ * warmup's second step moves the weights).  Needs GROK_BIN; skips, saying
+ * so, when Debian's python3-torch is absent (the peer exits 77). */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#define STEPS 10
+#define CMD_N 8192
+
+/* train_loss of metrics.tsv rows 0..STEPS-1 (epoch = row) into loss */
+static void grok_losses(const char *run, double *loss)
+{
+    char *path = tu_path_in(run, "metrics.tsv");
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    char *line = strchr(text, '\n'); /* after the header: epoch lr train_loss ... */
+    int n = 0;
+    while (line && n < STEPS) {
+        long ep;
+        double lr, l;
+        if (sscanf(line + 1, "%ld\t%lf\t%lf", &ep, &lr, &l) == 3) {
+            assert_int_equal(ep, n);
+            loss[n++] = l;
+        }
+        line = strchr(line + 1, '\n');
+    }
+    assert_int_equal(n, STEPS);
+    free(text);
+    free(path);
+}
+
+static void test_first_steps(void **state)
+{
+    const char *bin = getenv("GROK_BIN");
+    if (!bin || !*bin)
+        skip();
+    char *run = tu_path_in(*state, "run"), *out = tu_path_in(*state, "peer.tsv");
+    char cmd[CMD_N];
+    snprintf(cmd, sizeof cmd,
+             "'%s' train --out '%s' --quiet --threads 1 --set train.epochs=%d "
+             "--set train.eval_every=1 --set plots.formats='\"\"'",
+             bin, run, STEPS);
+    assert_int_equal(system(cmd), 0);
+    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tools/peer_torch.py --run '%s' --steps %d > '%s'",
+             run, STEPS, out);
+    const int rc = system(cmd);
+    if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
+        printf("   python3-torch is not installed: the peer cannot run; skipped\n");
+        skip();
+    }
+    assert_int_equal(rc, 0);
+    double want[STEPS], got[STEPS];
+    grok_losses(run, want);
+    FILE *f = fopen(out, "r");
+    assert_non_null(f);
+    for (int i = 0; i < STEPS; i++) {
+        int s;
+        assert_int_equal(fscanf(f, "%d %lf", &s, &got[i]), 2);
+        assert_int_equal(s, i);
+        const double rel = fabs(got[i] - want[i]) / fabs(want[i]);
+        printf("   step %d: grok %.9g, peer %.9g, relative difference %.2g\n", i, want[i], got[i],
+               rel);
+        assert_true(rel < 1e-5);
+    }
+    fclose(f);
+    assert_true(want[STEPS - 1] < want[0] - 1e-3);
+    free(run);
+    free(out);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_first_steps, tu_setup_dir, tu_teardown_dir),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
