@@ -524,6 +524,24 @@ static int measure_add_workspace(model *models, meas_workspace **ws, int *n,
     return GROK_OK;
 }
 
+/* dir's config.cfg into *c and its task into *task, the training rows those
+ * of split.tsv (never rebuilt from the seed).  On success free task with
+ * task_free. */
+static int measure_load_run(const char *dir, cfg_run *c, task_data *task, grok_err *e)
+{
+    char path[MEASURE_PATH_MAX];
+    int rc = measure_path(path, dir, RUNDIR_CONFIG, e);
+    if (rc == GROK_OK)
+        rc = cfg_load(c, path, NULL, 0, e);
+    if (rc != GROK_OK)
+        return rc;
+    if ((rc = task_init(task, &c->task, c->seed, e)) != GROK_OK)
+        return rc;
+    if ((rc = measure_split_read(task, dir, e)) != GROK_OK)
+        task_free(task);
+    return rc;
+}
+
 int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_err *e)
 {
     return measure_run_dir_progress(dir, jobs, res, NULL, e);
@@ -532,20 +550,11 @@ int measure_run_dir_result(const char *dir, int jobs, measure_result *res, grok_
 int measure_run_dir_progress(const char *dir, int jobs, measure_result *res,
                              const grok_progress *prog, grok_err *e)
 {
-    char path[MEASURE_PATH_MAX];
     cfg_run c;
     task_data task;
-    int rc = measure_path(path, dir, RUNDIR_CONFIG, e);
-    if (rc == GROK_OK)
-        rc = cfg_load(&c, path, NULL, 0, e);
+    int rc = measure_load_run(dir, &c, &task, e);
     if (rc != GROK_OK)
         return rc;
-    if ((rc = task_init(&task, &c.task, c.seed, e)) != GROK_OK)
-        return rc;
-    if ((rc = measure_split_read(&task, dir, e)) != GROK_OK) {
-        task_free(&task);
-        return rc;
-    }
     long *ck = NULL;
     int n = 0;
     if ((rc = rundir_ckpt_list(dir, &ck, &n, e)) != GROK_OK) {
@@ -685,15 +694,10 @@ int measure_run_dir(const char *dir, int jobs, grok_err *e)
 
 int measure_checkpoint_files(const char *dir, long epoch, const char *out_dir, grok_err *e)
 {
-    char path[MEASURE_PATH_MAX];
     cfg_run c;
     task_data task;
-    int rc = measure_path(path, dir, RUNDIR_CONFIG, e);
-    if (rc == GROK_OK)
-        rc = cfg_load(&c, path, NULL, 0, e);
+    int rc = measure_load_run(dir, &c, &task, e);
     if (rc != GROK_OK)
-        return rc;
-    if ((rc = task_init(&task, &c.task, c.seed, e)) != GROK_OK)
         return rc;
     const model_config mc = cfg_model_config(&c);
     model m;

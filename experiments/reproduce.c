@@ -91,6 +91,17 @@ static int repro_usage_error(const char *fmt, ...)
 /* ------------------------------------------------------------------------ */
 /* finding a claim */
 
+/* The folder of path into out ("." for a bare name). */
+static void repro_dirname(char *out, size_t n, const char *path)
+{
+    snprintf(out, n, "%s", path);
+    char *slash = strrchr(out, '/');
+    if (slash)
+        *(slash == out ? slash + 1 : slash) = '\0';
+    else
+        snprintf(out, n, ".");
+}
+
 /* "a/b" + ext into out; -1 when it does not fit. */
 static int repro_join(char *out, size_t n, const char *a, const char *b, const char *ext)
 {
@@ -291,12 +302,7 @@ static int repro_claim_read(repro_claim *c, const char *path, const sweep_spec *
     config_t cf;
     config_init(&cf);
     char dir[SWEEP_PATH_MAX];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(dir, sizeof dir, ".");
+    repro_dirname(dir, sizeof dir, path);
     config_set_include_dir(&cf, dir);
     int rc = GROK_OK;
     if (!config_read_file(&cf, path)) {
@@ -791,12 +797,7 @@ static int repro_run(const char *name, const char *folder, const repro_args *a, 
 
     int status = 0;
     char folder_of[SWEEP_PATH_MAX];
-    snprintf(folder_of, sizeof folder_of, "%s", path);
-    char *slash = strrchr(folder_of, '/');
-    if (slash)
-        *slash = '\0';
-    else
-        snprintf(folder_of, sizeof folder_of, ".");
+    repro_dirname(folder_of, sizeof folder_of, path);
     for (int i = 0; i < c->n_after && status == 0 && !a->report_only; i++) {
         if (!a->quiet)
             fprintf(stderr, "grok: reproduce: %s needs %s first\n", s.name, c->after[i]);
