@@ -145,6 +145,28 @@ trainer_config cfg_trainer_config(const cfg_run *c)
                             .weight_norm = c->train.weight_norm};
 }
 
+void cfg_plot_style(const cfg_run *c, plot_style *st)
+{
+    plot_style_default(st);
+    grok_err e = {{0}};
+    const struct {
+        const char *key, *value;
+    } text[3] = {{"width", c->plots.width}, {"height", c->plots.height}, {"font", c->plots.font}};
+    for (int i = 0; i < 3; i++)
+        if (text[i].value[0]) {
+            int rc = plot_style_set(st, text[i].key, text[i].value, &e);
+            GROK_ASSERT(rc == GROK_OK); /* cfg_check ran the same check */
+        }
+    st->font_pt = c->plots.font_size;
+    st->line_w = c->plots.line_width;
+    st->scheme = (plot_scheme)c->plots.colours;
+    st->log_epoch = c->plots.epoch_axis;
+    st->from = c->plots.from > 0 ? c->plots.from : NAN;
+    st->to = c->plots.to > 0 ? c->plots.to : NAN;
+    st->phases = c->plots.phases;
+    st->marks = c->plots.marks;
+}
+
 void cfg_fill_derived(cfg_run *c)
 {
     task_shape s;

@@ -32,11 +32,13 @@
 #include "fileio.h"
 #include "grok.h"
 #include "model.h"
+#include "plot.h"
 #include "task.h"
 #include "trainer.h"
 
 #define CFG_FORMATS_MAX 64
 #define CFG_PATH_MAX 1024
+#define CFG_LENGTH_MAX 32
 
 typedef struct {
     uint64_t seed;         /* "seed": 0..2^63-1; derives every RNG stream */
@@ -79,17 +81,34 @@ typedef struct {
     } init;
     struct {
         char formats[CFG_FORMATS_MAX]; /* comma list from png,pdf,svg,tex; "" = none */
+        /* the style of every figure (cfg_plot_style; grok plot's flags win) */
+        char width[CFG_LENGTH_MAX];  /* "" (each figure's own), "3.4in", "8.6cm", "column" */
+        char height[CFG_LENGTH_MAX]; /* "" (each figure's own) or a length */
+        char font[64];               /* font family */
+        double font_size;            /* points in the printed figure, 4..72 */
+        double line_width;           /* line width factor, (0, 10] */
+        int colours;                 /* plot_scheme: default (Okabe-Ito), grey */
+        int epoch_axis;              /* 0 linear, 1 log (log10(1 + epoch)) */
+        double from, to;             /* epoch range; 0: the first, the last epoch */
+        int phases, marks;           /* draw the shaded phases, the memorised and
+                                        grokked epochs */
     } plots;
 } cfg_run;
 
 /* Fills c with the table's defaults (the Nanda et al. 2023 mainline run),
- * derived fields included.  Unused bytes (padding, the tail of
- * plots.formats) are zero, so two default structs compare equal with memcmp. */
+ * derived fields included.  Unused bytes (padding, the tails of the
+ * string keys) are zero, so two default structs compare equal with memcmp. */
 void cfg_defaults(cfg_run *c);
 
 /* The model and the training step c describes. */
 model_config cfg_model_config(const cfg_run *c);
 trainer_config cfg_trainer_config(const cfg_run *c);
+
+/* The figure style c's plots group describes (plots/plot.h), for the
+ * figures drawn at the end of a run, by grok plot (its flags then override
+ * it) and for a sweep's figures (its base config's).  c must have passed
+ * cfg_check; the defaults give plot_style_default's figures. */
+void cfg_plot_style(const cfg_run *c, plot_style *st);
 
 /* Sets model.d_vocab, model.d_vocab_out and model.n_ctx to the task's input
  * vocabulary, classes and positions (task_shape_of: p + 1, p and 3 for the
@@ -129,7 +148,8 @@ int cfg_set(cfg_run *c, const char *assignment, grok_err *e);
 /* Checks every key's range and the cross-field rules (div and mix1 need a
  * prime p; parity needs task.k <= task.n;
  * 1 <= batch <= training examples unless 0; the split leaves at least one
- * training and one test example; n_layers etc. bounded).  n_heads * d_head
+ * training and one test example; n_layers etc. bounded; a plots.to above
+ * plots.from unless 0).  n_heads * d_head
  * need not equal d_model.  Messages start with "<config>: ".  Does not look
  * at the derived fields. */
 int cfg_check(const cfg_run *c, grok_err *e);
@@ -150,7 +170,7 @@ void cfg_list_keys(sbuf *out);
 
 /* Resumable keys: those the key table marks as not changing the parameters'
  * trajectory (train.epochs, train.stop_test_acc, train.eval_every,
- * checkpoint.*, measures.*, plots.formats), so a resumed run may change
+ * checkpoint.*, measures.*, plots.*), so a resumed run may change
  * them.  cfg_key_resumable: 1 when name is such a key.  cfg_reset_resumable:
  * sets each of them in c to its default (what a run's state stores as its
  * training_config).  cfg_format_resumable_sets: appends one "key=value" line

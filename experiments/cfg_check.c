@@ -171,6 +171,14 @@ static int cfg_cross_check(const cfg_run *c, const cfg_origin *org, const char *
                         "the optimizer state of which run? set init.from (grok train "
                         "--init-from RUN) or leave init.optim false");
 
+    if (c->plots.to > 0 && !(c->plots.from < c->plots.to)) {
+        snprintf(val, sizeof val, "%.9g", c->plots.to);
+        return cfg_fail(e, &org[cfg_find_key("plots.to")], inc_dir, "plots.to", val,
+                        "the epoch range is empty (plots.from = %.9g); valid: 0 (the last "
+                        "epoch) or above plots.from",
+                        c->plots.from);
+    }
+
     long qkv = (long)c->model.n_heads * c->model.d_head;
     if (qkv > 16384) {
         snprintf(val, sizeof val, "%d", c->model.n_heads);

@@ -6,9 +6,10 @@
  * trajectory).  Reading a file, --set, the checks, the written config.cfg,
  * `grok help config` and resume's rule walk this table; nothing else names a
  * key.  Also here: the enums the keys take (names and parsers from the model
- * and task headers) and the checks of the two string keys, init.from and
- * plots.formats.  Adding a key: one row here, one field in cfg_run (cfg.h),
- * and CFG_N_KEYS in cfg_internal.h. */
+ * and task headers, the figure style's from plots/plot.h) and the checks
+ * of the string keys (init.from, plots.formats, and plots.width, height and
+ * font through plot_style_value_ok).  Adding a key: one row here, one field
+ * in cfg_run (cfg.h), and CFG_N_KEYS in cfg_internal.h. */
 #include "cfg_internal.h"
 
 #include <limits.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "meas.h"
+#include "plot.h"
 
 static const char *cfg_task_kind_name(int v) { return task_kind_name((task_kind)v); }
 static const char *cfg_op_name(int v) { return task_op_name((task_op)v); }
@@ -69,6 +71,11 @@ static const cfg_enum cfg_enum_key_rule = {"key frequency rule", MEAS_KEY_RULE_C
                                             meas_key_rule_name, meas_key_rule_parse, NULL};
 static const cfg_enum cfg_enum_decay = {"decay target", OPTIM_DECAY_COUNT, cfg_decay_name,
                                         optim_decay_parse, NULL};
+/* plots.colours and plots.epoch_axis: the names of plots/plot.h */
+static const cfg_enum cfg_enum_scheme = {"colour scheme", PLOT_N_SCHEMES, plot_scheme_name,
+                                         plot_scheme_parse, NULL};
+static const cfg_enum cfg_enum_epoch_axis = {"epoch axis", 2, plot_epoch_axis_name,
+                                             plot_epoch_axis_parse, NULL};
 
 /* The enums are read and written through an int. */
 _Static_assert(sizeof(task_kind) == sizeof(int), "task_kind is not int-sized");
@@ -81,6 +88,7 @@ _Static_assert(sizeof(model_family) == sizeof(int), "model_family is not int-siz
 _Static_assert(sizeof(loss_kind) == sizeof(int), "loss_kind is not int-sized");
 _Static_assert(sizeof(optim_decay) == sizeof(int), "optim_decay is not int-sized");
 _Static_assert(sizeof(meas_key_rule) == sizeof(int), "meas_key_rule is not int-sized");
+_Static_assert(sizeof(plot_scheme) == sizeof(int), "plot_scheme is not int-sized");
 
 #define CFG_OFF(field) offsetof(cfg_run, field)
 /* The last argument of each macro is the description, optionally followed by
@@ -106,6 +114,9 @@ _Static_assert(sizeof(meas_key_rule) == sizeof(int), "meas_key_rule is not int-s
 
 static int cfg_formats_ok(const char *s, char *what, size_t n);
 static int cfg_init_from_ok(const char *s, char *what, size_t n);
+static int cfg_width_ok(const char *s, char *what, size_t n);
+static int cfg_height_ok(const char *s, char *what, size_t n);
+static int cfg_font_ok(const char *s, char *what, size_t n);
 
 /* Defaults: the mainline run of Nanda et al. 2023 (p = 113 addition, 30% of
  * pairs for training, one layer, d_model 128, 4 heads of 32, d_mlp 512, ReLU,
@@ -251,6 +262,34 @@ const cfg_key cfg_keys[] = {
      .smax = CFG_FORMATS_MAX, .scheck = cfg_formats_ok,
      .range = "comma list of png, pdf, svg, tex; \"\" = none",
      .doc = "figure formats drawn at the end of a run", .resumable = 1},
+    /* the figure style (cfg_plot_style; grok plot's style flags override it) */
+    {.name = "plots.width", .type = CFG_STRING, .off = CFG_OFF(plots.width), .sdef = "",
+     .smax = CFG_LENGTH_MAX, .scheck = cfg_width_ok,
+     .range = "\"\" (each figure's own), a length (3.4in, 8.6cm, 86mm, 245pt), column, page",
+     .doc = "figure width", .resumable = 1},
+    {.name = "plots.height", .type = CFG_STRING, .off = CFG_OFF(plots.height), .sdef = "",
+     .smax = CFG_LENGTH_MAX, .scheck = cfg_height_ok,
+     .range = "\"\" (each figure's own) or a length (2.3in, 6cm, 60mm, 166pt)",
+     .doc = "figure height", .resumable = 1},
+    {.name = "plots.font", .type = CFG_STRING, .off = CFG_OFF(plots.font), .sdef = "DejaVu Sans",
+     .smax = sizeof(((cfg_run *)0)->plots.font), .scheck = cfg_font_ok,
+     .range = "a font family name", .doc = "font of every text", .resumable = 1},
+    CFG_D("plots.font_size", plots.font_size, 4.0, 72.0, 0, 8.0, NULL,
+          "text size in points in the printed figure, at any width", .resumable = 1),
+    CFG_D("plots.line_width", plots.line_width, 0.0, 10.0, CFG_LO_OPEN, 1.0, NULL,
+          "line width factor", .resumable = 1),
+    CFG_E("plots.colours", plots.colours, cfg_enum_scheme, PLOT_SCHEME_DEFAULT,
+          "line colours: Okabe-Ito (colour-blind safe) or greys told apart by dash type",
+          .resumable = 1),
+    CFG_E("plots.epoch_axis", plots.epoch_axis, cfg_enum_epoch_axis, 0,
+          "epoch axis; log draws log10(1 + epoch), epoch 0 included", .resumable = 1),
+    CFG_D("plots.from", plots.from, 0.0, INFINITY, 0, 0.0, "0 (the first epoch) or > 0",
+          "first epoch of the curves", .resumable = 1),
+    CFG_D("plots.to", plots.to, 0.0, INFINITY, 0, 0.0, "0 (the last epoch) or > plots.from",
+          "last epoch of the curves", .resumable = 1),
+    CFG_B("plots.phases", plots.phases, 1, "shade the three phases", .resumable = 1),
+    CFG_B("plots.marks", plots.marks, 1, "mark the memorised and grokked epochs",
+          .resumable = 1),
 };
 
 _Static_assert(sizeof cfg_keys / sizeof cfg_keys[0] == CFG_N_KEYS,
@@ -275,6 +314,23 @@ static int cfg_init_from_ok(const char *s, char *what, size_t n)
         return 0;
     }
     return 1;
+}
+
+/* plots.width, plots.height ("" or a length) and plots.font: the checks of
+ * grok plot's --width, --height and --font. */
+static int cfg_width_ok(const char *s, char *what, size_t n)
+{
+    return !s[0] || plot_style_value_ok("width", s, what, n);
+}
+
+static int cfg_height_ok(const char *s, char *what, size_t n)
+{
+    return !s[0] || plot_style_value_ok("height", s, what, n);
+}
+
+static int cfg_font_ok(const char *s, char *what, size_t n)
+{
+    return plot_style_value_ok("font", s, what, n);
 }
 
 /* Checks a comma list of figure formats; on error writes the problem into

@@ -1,16 +1,21 @@
 /* plot_cmd.c: `grok plot` and the end-of-run figures declared in
- * plot_cmd.h.  Flag parsing and printing only (with the progress line of
- * progress.h); the figures are plots/plot.c's, the gnuplot process
- * plots/gp.c's. */
+ * plot_cmd.h.  Flag parsing, the style a directory's config gives
+ * (cfg_plot_style; a sweep's through sweep_figure_opts) and printing only
+ * (with the progress line of progress.h); the figures are plots/'s, the
+ * gnuplot process plots/gp.c's. */
 #include "plot_cmd.h"
 
 #include <stdio.h>
 #include <string.h>
 
+#include "cfg.h"
 #include "cli.h"
 #include "grok.h"
 #include "plot.h"
 #include "progress.h"
+#include "rundir.h"
+#include "sweep.h"
+#include "sweep_plot.h"
 
 /* Prints text word-wrapped to 78 columns, each line indented by indent. */
 static void plot_cmd_wrap(FILE *f, const char *text, int indent)
@@ -48,7 +53,8 @@ static void plot_cmd_help(FILE *f)
         plot_cmd_wrap(f, figs[i].caption, 6);
     }
     fprintf(f,
-            "\nstyle (every figure; the default draws each at its own size):\n"
+            "\nstyle (every figure; the default draws each at its own size; the plots group\n"
+            "of the run's config.cfg, or of a sweep's base.cfg, first, then these flags):\n"
             "  --width W, --height H   3.4in, 8.6cm, 86mm, 245pt; width also column (3.4 in)\n"
             "                          or page (7.0 in)\n"
             "  --font NAME             font family (default DejaVu Sans)\n"
@@ -62,10 +68,16 @@ static void plot_cmd_help(FILE *f)
             "\npanels (one figure of several, letters (a), (b), ...):\n"
             "  --panels loss,progress,fourier_embed [--layout 1x3] [--name NAME]\n"
             "      DIR/figures/panels.png (or NAME.png)\n"
-            "  --preset paper          loss, progress, gini and fourier_embed in 2x2:\n"
-            "      DIR/figures/paper.png\n"
+            "  --preset paper          loss, progress, gini, weights, fourier_embed and\n"
+            "      fourier_embed_epochs in 3x2: DIR/figures/paper.png\n"
             "  grok plot RUN RUN ... --panels FIGURE --out DIR\n"
             "      one run per panel: DIR/figures/compare.png\n"
+            "  one legend above all panels when their legends list the same curves\n"
+            "\nsweeps (a directory of grok sweep):\n"
+            "  grok plot SWEEP [--only NAME]   its figures (sweep_phase, sweep_grokked,\n"
+            "      sweep_loss, sweep_algorithm, sweep_liu_phases) into SWEEP/figures\n"
+            "  --preset sweep          the phase diagram beside the grokked-epoch curve:\n"
+            "      SWEEP/figures/sweep.png; --panels takes sweep figures too\n"
             "\ncomparing runs (one figure per quantity, a curve per run):\n"
             "  grok plot RUN RUN ... --compare --out DIR\n"
             "  grok plot SWEEP --compare [--out DIR]   its point runs; default SWEEP/compare\n"
@@ -93,16 +105,48 @@ static const char *const plot_cmd_style_keys[] = {"width",      "height",  "font
                                                   "font-size",  "line-width", "colours",
                                                   "colors",     "epoch-axis", "from",
                                                   "to",         "phases",  "marks"};
+enum { PLOT_CMD_MAX_STYLE = 32 };
+
+/* The style before the flags: the plots group of the first directory's
+ * config (a sweep: its base config, with its figure axes into sw), or the
+ * default when it has none.  Exit code 2 with the config's message when it
+ * does not load. */
+static int plot_cmd_base_style(const char *dir, int sweep, sweep_figure_setup *sw,
+                               plot_style *st)
+{
+    grok_err e = {{0}};
+    plot_style_default(st);
+    if (sweep) {
+        if (sweep_figure_opts(dir, sw, &e) != GROK_OK) {
+            fprintf(stderr, "grok: plot: %s\n", e.msg);
+            return 2;
+        }
+        *st = sw->st;
+        return 0;
+    }
+    if (!rundir_has(dir, RUNDIR_CONFIG))
+        return 0;
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, RUNDIR_CONFIG);
+    cfg_run c;
+    if (cfg_load(&c, path, NULL, 0, &e) != GROK_OK) {
+        fprintf(stderr, "grok: plot: %s\n", e.msg);
+        return 2;
+    }
+    cfg_plot_style(&c, st);
+    return 0;
+}
 
 int plot_cmd_main(int argc, char **argv)
 {
     const char *dirs[16];
     int n_dirs = 0;
     const char *formats = NULL, *only = NULL, *panels = NULL, *layout = NULL, *out = NULL,
-               *name = NULL;
+               *name = NULL, *preset = NULL;
     int compare = 0;
-    plot_style st;
-    plot_style_default(&st);
+    /* the style flags in order: checked here, applied over the config's style */
+    const char *style_key[PLOT_CMD_MAX_STYLE], *style_val[PLOT_CMD_MAX_STYLE];
+    int n_style = 0;
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *v = NULL;
         int m = 0;
@@ -125,15 +169,12 @@ int plot_cmd_main(int argc, char **argv)
             continue;
         }
         if ((m = cli_opt(argc, argv, &i, "--preset", &v)) != 0) {
-            if (m < 0 || strcmp(v, "paper")) {
-                fprintf(stderr, "grok: plot: --preset%s%s: valid presets are paper\n",
+            if (m < 0 || (strcmp(v, "paper") && strcmp(v, "sweep"))) {
+                fprintf(stderr, "grok: plot: --preset%s%s: valid presets are paper, sweep\n",
                         m < 0 ? "" : " ", m < 0 ? "" : v);
                 return 2;
             }
-            /* the main results of Nanda et al. (2023) as one figure */
-            panels = "loss,progress,gini,fourier_embed";
-            layout = "2x2";
-            name = "paper";
+            preset = v;
             continue;
         }
         const char *const simple[4] = {"--panels", "--layout", "--out", "--name"};
@@ -153,15 +194,21 @@ int plot_cmd_main(int argc, char **argv)
             snprintf(flag, sizeof flag, "--%s", plot_cmd_style_keys[k]);
             if ((m = cli_opt(argc, argv, &i, flag, &v)) != 0) {
                 grok_err e = {{0}};
+                plot_style scratch;
+                plot_style_default(&scratch);
                 if (m < 0) {
                     fprintf(stderr, "grok: plot: %s needs a value\nusage: %s\n", flag,
                             PLOT_CMD_USAGE);
                     return 2;
                 }
-                if (plot_style_set(&st, plot_cmd_style_keys[k], v, &e) != GROK_OK) {
+                if (plot_style_set(&scratch, plot_cmd_style_keys[k], v, &e) != GROK_OK) {
                     fprintf(stderr, "grok: plot: %s\n", e.msg);
                     return 2;
                 }
+                if (n_style == PLOT_CMD_MAX_STYLE)
+                    return plot_cmd_usage_error("too many style flags", NULL);
+                style_key[n_style] = plot_cmd_style_keys[k];
+                style_val[n_style++] = v;
             }
         }
         if (m)
@@ -182,6 +229,27 @@ int plot_cmd_main(int argc, char **argv)
     }
     if (n_dirs == 0)
         return plot_cmd_usage_error("which run directory?", NULL);
+    int sweep = rundir_has(dirs[0], RUNDIR_SWEEP_CFG);
+    if (preset && (panels || layout || name))
+        return plot_cmd_usage_error("--preset chooses the panels, the layout and the name; it "
+                                    "does not go with --panels, --layout or --name", NULL);
+    if (preset && !strcmp(preset, "paper")) {
+        if (sweep)
+            return plot_cmd_usage_error("--preset paper draws a run's figures; for a sweep, "
+                                        "--preset sweep", NULL);
+        /* the main results of Nanda et al. (2023) as one figure */
+        panels = "loss,progress,gini,weights,fourier_embed,fourier_embed_epochs";
+        layout = "3x2";
+        name = "paper";
+    } else if (preset) {
+        if (!sweep || n_dirs > 1)
+            return plot_cmd_usage_error("--preset sweep needs one sweep directory (with "
+                                        "sweep.cfg, made by grok sweep)", NULL);
+        /* the phase diagram beside the grokked-epoch curve */
+        panels = "sweep_phase,sweep_grokked";
+        layout = "1x2";
+        name = "sweep";
+    }
     if (compare && (panels || layout || name))
         return plot_cmd_usage_error("--compare does not go with --panels, --preset, --layout or "
                                     "--name", NULL);
@@ -199,9 +267,28 @@ int plot_cmd_main(int argc, char **argv)
     if (!panels && (layout || name || (out && !compare)))
         return plot_cmd_usage_error("--layout, --out and --name go with --panels (--out also "
                                     "with --compare)", NULL);
+    if (sweep && !compare && out)
+        return plot_cmd_usage_error("a sweep's figures go to SWEEP/figures; --out goes with "
+                                    "--compare or several runs", NULL);
     if (formats && !formats[0])
         return plot_cmd_usage_error("--format is empty; valid formats are png, pdf, svg, tex",
                                     NULL);
+
+    /* the style: the config's plots group, then the flags in order */
+    plot_style st;
+    sweep_figure_setup sw;
+    int brc = plot_cmd_base_style(dirs[0], sweep && !compare, &sw, &st);
+    if (brc)
+        return brc;
+    for (int k = 0; k < n_style; k++) {
+        grok_err e = {{0}};
+        int src = plot_style_set(&st, style_key[k], style_val[k], &e);
+        GROK_ASSERT(src == GROK_OK); /* checked while reading the flags */
+    }
+    if (sweep && !compare) {
+        sw.opts.st = &st;
+        sw.opts.only = only;
+    }
 
     sbuf notes;
     sbuf_init(&notes);
@@ -210,10 +297,17 @@ int plot_cmd_main(int argc, char **argv)
     progress_task_start(&task, stderr, "plot", "figures", 0);
     const grok_progress hook = progress_task_hook(&task);
     plot_set_progress(&hook);
-    int rc = compare  ? plot_compare(dirs, n_dirs, out, formats, only, &st, &notes, &e)
-             : panels ? plot_panels(dirs, n_dirs, panels, layout, out, name, formats, &st, &notes,
-                                    &e)
-                      : plot_run_dir_style(dirs[0], formats, only, &st, &notes, &e);
+    int rc;
+    if (compare)
+        rc = plot_compare(dirs, n_dirs, out, formats, only, &st, &notes, &e);
+    else if (sweep && panels)
+        rc = sweep_plot_panels(dirs[0], panels, layout, name, formats, &sw.opts, &notes, &e);
+    else if (sweep)
+        rc = sweep_plot_dir(dirs[0], formats, &sw.opts, &notes, &e);
+    else if (panels)
+        rc = plot_panels(dirs, n_dirs, panels, layout, out, name, formats, &st, &notes, &e);
+    else
+        rc = plot_run_dir_style(dirs[0], formats, only, &st, &notes, &e);
     plot_set_progress(NULL);
     progress_task_end(&task);
     fputs(notes.data ? notes.data : "", stdout);
@@ -225,11 +319,11 @@ int plot_cmd_main(int argc, char **argv)
     return rc == GROK_EINVAL ? 2 : 1;
 }
 
-int plot_cmd_after_run(const char *dir, const char *formats, sbuf *log)
+int plot_cmd_after_run(const char *dir, const char *formats, const plot_style *st, sbuf *log)
 {
     GROK_ASSERT(dir && log);
     grok_err e = {{0}};
-    int rc = plot_run_dir(dir, formats ? formats : "png", NULL, log, &e);
+    int rc = plot_run_dir_style(dir, formats ? formats : "png", NULL, st, log, &e);
     if (rc != GROK_OK) {
         if (log->len > 0 && log->data[log->len - 1] != '\n')
             sbuf_puts(log, "\n");

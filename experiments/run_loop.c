@@ -386,7 +386,9 @@ static int run_final_measures(run_ctx *r, grok_err *e)
     if (r->cfg.plots.formats[0]) {
         sbuf notes;
         sbuf_init(&notes);
-        plot_cmd_after_run(r->dir, r->cfg.plots.formats, &notes);
+        plot_style st;
+        cfg_plot_style(&r->cfg, &st);
+        plot_cmd_after_run(r->dir, r->cfg.plots.formats, &st, &notes);
         if (notes.len > 0)
             progress_event(&r->prog, "%s", notes.data);
         sbuf_free(&notes);

@@ -60,7 +60,9 @@ static int run_finish_end(run_ctx *r, const run_opts *o, grok_err *e)
         }
         sbuf notes;
         sbuf_init(&notes);
-        plot_cmd_after_run(r->dir, r->cfg.plots.formats, &notes);
+        plot_style style;
+        cfg_plot_style(&r->cfg, &style);
+        plot_cmd_after_run(r->dir, r->cfg.plots.formats, &style, &notes);
         if (notes.len > 0 && !(o && o->quiet))
             fputs(notes.data, stderr);
         sbuf_free(&notes);

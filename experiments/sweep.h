@@ -49,7 +49,11 @@
  *                   blis_kernel: what differs from one execution to the next,
  *                   kept out of sweep.tsv so that sweep.tsv can be compared
  *                   with cmp
- *   figures/        sweep_phase, sweep_grokked, sweep_loss (plots/sweep_plot.h)
+ *   figures/        sweep_phase, sweep_grokked, sweep_loss, ... (plots/sweep_plot.h),
+ *                   in the style of the base config's plots group (`set = {
+ *                   plots = { width = "page"; }; }` restyles them and the
+ *                   points' figures alike); `grok plot DIR` redraws them,
+ *                   `grok plot DIR --preset sweep` as one two-panel figure
  *
  * sweep.tsv: one header row, then one row per point in index order, tab
  * separated:
@@ -100,6 +104,7 @@
 #include "cfg.h"
 #include "fileio.h"
 #include "grok.h"
+#include "sweep_plot.h"
 
 #define SWEEP_AXES_MAX 8
 #define SWEEP_VALUES_MAX 10000
@@ -192,6 +197,20 @@ sweep_pt_state sweep_point_state(const char *point_dir);
  * its summary.json), not an error: GROK_OK. */
 int sweep_run_point(const sweep_spec *s, const char *dir, long i, const blisarch_info *bi,
                     int quiet, int *skipped, grok_err *e);
+
+/* What a sweep's figures are drawn with: the axes of its plots group, the
+ * x axis's log hint and the style of its base config's plots group
+ * (cfg_plot_style); opts points into the struct (x, y, st). */
+typedef struct {
+    char x[SWEEP_KEY_MAX], y[SWEEP_KEY_MAX];
+    plot_style st;
+    sweep_plot_opts opts;
+} sweep_figure_setup;
+
+/* Fills out for the sweep in dir (its sweep.cfg and base.cfg), for `grok
+ * plot SWEEP`: GROK_EINVAL (or GROK_EIO) when they cannot be read, with the
+ * message of sweep_load. */
+int sweep_figure_opts(const char *dir, sweep_figure_setup *out, grok_err *e);
 
 /* Rebuilds dir/sweep.tsv and dir/sweep_time.tsv from dir/sweep.cfg's plan
  * and the points' run directories; counts (may be NULL) receive the

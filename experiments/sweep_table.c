@@ -246,6 +246,37 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
     return out->oom ? grok_fail(e, GROK_ENOMEM, "out of memory") : GROK_OK;
 }
 
+/* The options of s's figures: its plots group's axes (pointing into s),
+ * the x axis's log hint, the style of its base config's plots group. */
+static void sweep_plot_opts_of(const sweep_spec *s, sweep_plot_opts *po, plot_style *st)
+{
+    int x_log = -1;
+    const char *xkey = s->plot_x[0] ? s->plot_x : NULL;
+    for (int k = 0; k < s->n_axes; k++)
+        if (xkey && strcmp(s->axes[k].key, xkey) == 0)
+            x_log = s->axes[k].log;
+    cfg_plot_style(&s->base, st);
+    *po = (sweep_plot_opts){xkey, s->plot_y[0] ? s->plot_y : NULL, x_log, st, NULL};
+}
+
+int sweep_figure_opts(const char *dir, sweep_figure_setup *out, grok_err *e)
+{
+    sweep_spec s;
+    int rc = sweep_load_dir(&s, dir, e);
+    if (rc == GROK_OK) {
+        sweep_plot_opts po;
+        sweep_plot_opts_of(&s, &po, &out->st);
+        snprintf(out->x, sizeof out->x, "%s", s.plot_x);
+        snprintf(out->y, sizeof out->y, "%s", s.plot_y);
+        out->opts = po;
+        out->opts.x = out->x[0] ? out->x : NULL;
+        out->opts.y = out->y[0] ? out->y : NULL;
+        out->opts.st = &out->st;
+    }
+    sweep_spec_free(&s);
+    return rc;
+}
+
 /* The table, then (when draw) the figures; prints what it wrote.  Returns
  * the number of points done. */
 long sweep_finish_table(const sweep_spec *s, const char *dir, const char *formats, int draw,
@@ -264,12 +295,9 @@ long sweep_finish_table(const sweep_spec *s, const char *dir, const char *format
                 n_total);
     if (!draw || !formats[0])
         return n_done;
-    int x_log = -1;
-    const char *xkey = s->plot_x[0] ? s->plot_x : NULL;
-    for (int k = 0; k < s->n_axes; k++)
-        if (xkey && strcmp(s->axes[k].key, xkey) == 0)
-            x_log = s->axes[k].log;
-    sweep_plot_opts po = {xkey, s->plot_y[0] ? s->plot_y : NULL, x_log};
+    sweep_plot_opts po;
+    plot_style st;
+    sweep_plot_opts_of(s, &po, &st);
     sbuf notes;
     sbuf_init(&notes);
     rc = sweep_plot_dir(dir, formats, &po, &notes, &e);

@@ -319,7 +319,7 @@ int fig_embed_circles(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     sbuf_printf(s, "unset key\nunset colorbox\nset size ratio -1\nset cbrange [0:%d]\n",
                 p > 1 ? p - 1 : 1);
 
-    double fs = plot_font_pt(c->f) * (p > 30 ? 0.55 : 0.7);
+    double fs = plot_font_pt(c->f, c->st) * (p > 30 ? 0.55 : 0.7);
     for (int j = 0; j < n_k; j++) {
         double lim = 1.3 * (R[j] > 0 ? R[j] : 1);
         char title[48];

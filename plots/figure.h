@@ -27,6 +27,35 @@ struct plot_ctx {
 typedef int (*plot_script_fn)(const void *data, const plot_figure *fig, plot_format f,
                               const plot_style *st, sbuf *script, sbuf *why, grok_err *e);
 
+/* The run figures' script function (figures.c): the files figure fig
+ * needs, then its recipe, for the plot_run data. */
+int plot_run_script(const void *data, const plot_figure *fig, plot_format f,
+                    const plot_style *st, sbuf *script, sbuf *why, grok_err *e);
+
+/* One panel of a multi-panel figure: figure fig of data, its script built
+ * by script (its table's script function), label (NULL: none) written
+ * after its letter. */
+typedef struct {
+    plot_script_fn script;
+    const void *data;
+    const plot_figure *fig;
+    const char *label;
+} plot_panel;
+
+/* Draws p[0..n) as the panels (a), (b), ... of one figure (panels.c) into
+ * out_root/figures/<name>.<ext> (tex: figures/tex) in every format of
+ * mask, with its editable copy in figures/src; not listed in
+ * figures/index.tsv.  layout "RxC" (NULL: 1 x n up to 3 panels, else 2 or
+ * 3 columns); the figure is page wide (7 in) with two columns or more, 2.3
+ * in tall per row, unless st sets a size.  enhanced: gnuplot's enhanced
+ * text (0 for figures whose labels are raw names).  One legend above all
+ * panels when their legends list the same titles.  GROK_EINVAL for a
+ * layout too small, a panel that cannot be drawn or is itself multi-panel
+ * (nothing is drawn then); notes gets a line per file drawn. */
+int plot_panels_draw(const char *out_root, const char *name, const plot_panel *p, int n,
+                     const char *layout, unsigned mask, const plot_style *st, int enhanced,
+                     sbuf *notes, grok_err *e);
+
 /* The index of the figure called name in figs[0..n), or -1 with GROK_EINVAL
  * in e: "unknown <what> \"NAME\": valid <what>s are loss, accuracy, ...". */
 int plot_find_figure(const plot_figure *figs, int n, const char *name, const char *what,

@@ -189,6 +189,26 @@ void plot_epoch_x(sbuf *s, const plot_ctx *c, double xmax)
                 sbuf_printf(s, "%s'%.0f' %.0f", n++ ? ", " : "", t, t);
         sbuf_puts(s, ")\n");
     }
+    /* a narrow figure (a panel of a column-wide figure): as many epoch
+     * labels as fit, a step of 1, 2 or 5 x 10^k (gnuplot's own step
+     * assumes the room of a column) */
+    double w_in = st->width_in > 0 ? st->width_in : PLOT_COL_W;
+    double hi = isfinite(st->to) && st->to < xmax ? st->to : xmax;
+    double lo = isfinite(st->from) ? st->from : 0;
+    if (!st->log_epoch && w_in < 2.6 && isfinite(hi) && hi > lo) {
+        double pt = st->font_pt > 0 ? st->font_pt : 8.0;
+        int digits = (int)floor(log10(fmax(hi, 1))) + 1;
+        double label_pt = (0.64 * digits + 1.5) * pt; /* the label and a gap */
+        int fit = (int)((w_in - 0.75) * 72.0 / label_pt);
+        if (fit < 2)
+            fit = 2;
+        /* the smallest step whose labels number at most fit */
+        double p10 = pow(10, floor(log10((hi - lo) / fit))), step = p10;
+        static const double nice[4] = {2, 5, 10, 20};
+        for (int i = 0; i < 4 && floor((hi - lo) / step) + 1 > fit; i++)
+            step = nice[i] * p10;
+        sbuf_printf(s, "# a narrow figure: as many epoch labels as fit\nset xtics %.9g\n", step);
+    }
     if (isfinite(st->from) || isfinite(st->to)) {
         sbuf_puts(s, "set xrange [");
         if (isfinite(st->from))
@@ -739,7 +759,7 @@ static int fig_neurons(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
 /* One attention panel: a (layer, head) pair. */
 typedef struct {
     int layer, head;
-} plot_panel;
+} att_panel;
 
 static int fig_attention(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
 {
@@ -776,7 +796,7 @@ static int fig_attention(const void *data, const plot_ctx *c, sbuf *s, sbuf *why
         return 0;
     }
     enum { MAX_PANELS = 64 };
-    plot_panel panels[MAX_PANELS];
+    att_panel panels[MAX_PANELS];
     int n_panels = 0;
     for (size_t i = 0; i < n; i++) {
         double a = plot_table_at(t, i, ca), b = plot_table_at(t, i, cb), h = plot_table_at(t, i, ch);
@@ -801,7 +821,7 @@ static int fig_attention(const void *data, const plot_ctx *c, sbuf *s, sbuf *why
                 sbuf_printf(why, "attention.tsv has more than %d heads", MAX_PANELS);
                 return 0;
             }
-            panels[n_panels++] = (plot_panel){(int)l, (int)h};
+            panels[n_panels++] = (att_panel){(int)l, (int)h};
         }
     }
     /* panels in (layer, head) order */
@@ -810,7 +830,7 @@ static int fig_attention(const void *data, const plot_ctx *c, sbuf *s, sbuf *why
                                   (panels[j - 1].layer == panels[j].layer &&
                                    panels[j - 1].head > panels[j].head));
              j--) {
-            plot_panel tmp = panels[j];
+            att_panel tmp = panels[j];
             panels[j] = panels[j - 1];
             panels[j - 1] = tmp;
         }
@@ -1027,8 +1047,8 @@ const plot_figure *plot_figures(int *n)
 /* Figure fig's script for run r: its files first (needs), then its recipe.
  * A Fourier figure skipped on a run where summary.json says the Fourier
  * measures do not apply gives that reason too. */
-static int plot_run_script(const void *data, const plot_figure *fig, plot_format f,
-                           const plot_style *st, sbuf *script, sbuf *why, grok_err *e)
+int plot_run_script(const void *data, const plot_figure *fig, plot_format f,
+                    const plot_style *st, sbuf *script, sbuf *why, grok_err *e)
 {
     const plot_run *r = data;
     plot_style def;

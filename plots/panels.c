@@ -1,16 +1,25 @@
-/* panels.c: multi-panel figures (plot.h, plot_panels): several run figures
- * as panels (a), (b), (c) of one gnuplot multiplot, either several recipes
- * of one run or one recipe of several runs side by side.
+/* panels.c: multi-panel figures (figure.h, plot_panels_draw): several
+ * figures as panels (a), (b), (c) of one gnuplot multiplot: several recipes
+ * of one run, one recipe of several runs side by side (plot.h,
+ * plot_panels), or sweep figures (sweep_plot.h, sweep_plot_panels).
  *
- * Each panel is the recipe's own script (plot_script_style) without its
- * terminal and output lines, its data blocks renamed $p<i>_<name> so the
- * panels share one gnuplot session, after a `reset` that clears what the
- * previous panel set.  The figure's header (size, fonts, colours as named
- * variables, style.c) is written once, for the whole figure; every panel
- * repeats the shared settings after its reset.  The figure is drawn like
- * any other (gp.c), and its editable copy written to figures/src
- * (plot_src.c).  It is not listed in figures/index.tsv: that index is the
- * run's own figures. */
+ * Each panel is the recipe's own script (the table's script function)
+ * without its terminal and output lines, its data blocks renamed
+ * $p<i>_<name> so the panels share one gnuplot session, after a `reset`
+ * that clears what the previous panel set, placed by `set origin` and `set
+ * size` in a grid of rows x cols.  The figure's header (size, fonts,
+ * colours as named variables, style.c) is written once, for the whole
+ * figure; every panel repeats the shared settings after its reset.
+ *
+ * One legend for all: when every panel's legend lists the same titles
+ * (several runs of one recipe, or recipes of the same curves), the panels
+ * draw none and a last frameless plot across the top draws the first
+ * panel's entries once (keyentry clauses of the same styles); otherwise
+ * each panel keeps its own above it, and the top margin fits the fullest.
+ *
+ * The figure is drawn like any other (gp.c), and its editable copy written
+ * to figures/src (plot_src.c).  It is not listed in figures/index.tsv: that
+ * index is the run's own figures. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,123 +75,346 @@ static void panels_body(const char *s, size_t n, size_t *a, size_t *b)
         *b = n - (sizeof tail - 1);
 }
 
-/* The legend rows a panel's key needs at panel_w_in inches and font_pt:
- * the key is horizontal with at most two rows (style.c), but gnuplot puts
- * fewer columns, so more rows, when the titles do not fit across. */
-static int panels_key_rows(const char *sub, double panel_w_in, double font_pt)
+/* The legend entries of one panel: its plot command's clauses that carry
+ * a title, each as a `keyentry` clause of the same style, for a legend drawn
+ * apart from the data.  n is -1 when the panel's script has no single plot
+ * command, or a clause draws with a palette: its legend is not shared. */
+enum { PANELS_MAX_ENTRIES = 24 };
+typedef struct {
+    int n;
+    int titled;                            /* the key has a title: one row more */
+    size_t plot_at;                        /* the plot command's offset in the body */
+    char *title[PANELS_MAX_ENTRIES];       /* the title as written: 'train' */
+    char *entry[PANELS_MAX_ENTRIES];       /* keyentry with ... title 'train' */
+} panel_keys;
+
+static void panel_keys_free(panel_keys *k)
 {
-    int entries = 0, longest = 0;
-    for (const char *q = strstr(sub, "title '"); q; q = strstr(q + 1, "title '")) {
-        if (q >= sub + 4 && !strncmp(q - 4, "set ", 4))
-            continue; /* a panel title, not a legend entry */
-        const char *t = q + 7, *end = strchr(t, '\'');
-        int len = end ? (int)(end - t) : 0;
-        entries++;
+    for (int i = 0; i < k->n; i++) {
+        free(k->title[i]);
+        free(k->entry[i]);
+    }
+    k->n = 0;
+}
+
+/* The end of the quoted string starting at s[i] (a quote character), or n. */
+static size_t panels_quote_end(const char *s, size_t i, size_t n)
+{
+    char q = s[i];
+    for (i++; i < n; i++) {
+        if (q == '\'' && s[i] == '\'' && i + 1 < n && s[i + 1] == '\'')
+            i++; /* '' inside a single-quoted string */
+        else if (q == '"' && s[i] == '\\')
+            i++;
+        else if (s[i] == q)
+            return i + 1;
+    }
+    return n;
+}
+
+static char *panels_strndup(const char *s, size_t n)
+{
+    char *t = malloc(n + 1);
+    if (t) {
+        memcpy(t, s, n);
+        t[n] = '\0';
+    }
+    return t;
+}
+
+/* Reads one clause [a, b) of a plot command into k (when it has a title). */
+static int panels_clause(const char *s, size_t a, size_t b, panel_keys *k)
+{
+    while (a < b && strchr(" \\\n", s[a]))
+        a++;
+    size_t t = 0; /* the title's quote */
+    int palette = 0;
+    for (size_t i = a; i < b; i++) {
+        if (s[i] == '\'' || s[i] == '"') {
+            i = panels_quote_end(s, i, b) - 1;
+            continue;
+        }
+        if (!strncmp(s + i, " title ", 7) && i + 7 < b && (s[i + 7] == '\'' || s[i + 7] == '"'))
+            t = i + 7;
+        palette |= !strncmp(s + i, "palette", 7);
+    }
+    if (!t)
+        return 0; /* notitle, or no title: not in the legend */
+    if (palette || k->n == PANELS_MAX_ENTRIES)
+        return -1;
+    size_t t_end = panels_quote_end(s, t, b);
+    const char *with = NULL;
+    if (!strncmp(s + a, "keyentry", 8)) {
+        with = s + a + 8;
+    } else {
+        for (size_t i = a; i + 6 < b && !with; i++)
+            if (!strncmp(s + i, " with ", 6))
+                with = s + i;
+    }
+    if (!with)
+        return -1;
+    sbuf e;
+    sbuf_init(&e);
+    sbuf_puts(&e, "keyentry");
+    sbuf_append(&e, with, (size_t)(s + t_end - with));
+    k->title[k->n] = panels_strndup(s + t, t_end - t);
+    k->entry[k->n] = e.data ? panels_strndup(e.data, e.len) : NULL;
+    sbuf_free(&e);
+    k->n++;
+    return k->title[k->n - 1] && k->entry[k->n - 1] ? 0 : GROK_ENOMEM;
+}
+
+/* The legend entries of the panel body s[0..n). */
+static int panels_keys(const char *s, size_t n, panel_keys *k)
+{
+    memset(k, 0, sizeof *k);
+    size_t at = n;
+    for (size_t i = 0; i < n; i = (size_t)((const char *)memchr(s + i, '\n', n - i) - s) + 1) {
+        if (!strncmp(s + i, "plot ", 5)) {
+            if (at != n) {
+                k->n = -1; /* several plot commands */
+                return 0;
+            }
+            at = i;
+        }
+        if (!memchr(s + i, '\n', n - i))
+            break;
+    }
+    if (at == n) {
+        k->n = -1;
+        return 0;
+    }
+    k->plot_at = at;
+    k->titled = strstr(s, "\nset key title ") != NULL;
+    /* the command runs to the first line that does not end in a backslash */
+    size_t end = at;
+    for (;;) {
+        const char *eol = memchr(s + end, '\n', n - end);
+        end = eol ? (size_t)(eol - s) : n;
+        if (end == n || end == 0 || s[end - 1] != '\\')
+            break;
+        end++;
+    }
+    /* clauses: split at the commas outside quotes and brackets */
+    int depth = 0, rc = 0;
+    size_t a = at + 5;
+    for (size_t i = a; i <= end && rc == 0; i++) {
+        if (i < end && (s[i] == '\'' || s[i] == '"')) {
+            i = panels_quote_end(s, i, end) - 1;
+            continue;
+        }
+        if (i < end && (s[i] == '(' || s[i] == '['))
+            depth++;
+        else if (i < end && (s[i] == ')' || s[i] == ']'))
+            depth--;
+        else if (i == end || (s[i] == ',' && depth == 0)) {
+            rc = panels_clause(s, a, i, k);
+            a = i + 1;
+        }
+    }
+    if (rc < 0) {
+        panel_keys_free(k);
+        k->n = -1;
+        return rc == GROK_ENOMEM ? rc : 0;
+    }
+    return 0;
+}
+
+/* 1 when every panel has a legend and all of them list the same titles. */
+static int panels_same_keys(const panel_keys *k, int n)
+{
+    if (n < 2 || k[0].n <= 0 || k[0].titled)
+        return 0;
+    for (int i = 1; i < n; i++) {
+        if (k[i].n != k[0].n)
+            return 0;
+        for (int j = 0; j < k[0].n; j++)
+            if (strcmp(k[i].title[j], k[0].title[j]))
+                return 0;
+    }
+    return 1;
+}
+
+/* The rows a horizontal legend of k's entries needs across w_in inches at
+ * font_pt: gnuplot makes every column as wide as the longest title, its
+ * sample and gaps, about 4.3 em and 0.33 em a character (measured on
+ * gnuplot 5.4's cairo terminals), and puts fewer columns, so more rows,
+ * when they do not fit across.  At least two rows for two entries or more
+ * when cap2 (a panel's own legend, style.c's maxrows 2). */
+static int panels_key_rows(const panel_keys *k, double w_in, double font_pt, int cap2)
+{
+    if (k->n <= 0)
+        return 0;
+    int longest = 0;
+    for (int i = 0; i < k->n; i++) {
+        int len = (int)strlen(k->title[i]) - 2;
         if (len > longest)
             longest = len;
     }
-    if (entries == 0)
-        return 0;
-    /* an entry: its sample and gaps (~3 em) and its text (~0.5 em a character) */
-    int fit = (int)(panel_w_in * 72.0 / (font_pt * (3.0 + 0.5 * longest)));
+    int fit = (int)(w_in * 72.0 / (font_pt * (4.3 + 0.33 * longest)));
     if (fit < 1)
         fit = 1;
-    int rows = (entries + fit - 1) / fit;
-    return rows < 2 && entries >= 2 ? 2 : rows;
+    int rows = (k->n + fit - 1) / fit;
+    return (cap2 && rows < 2 && k->n >= 2 ? 2 : rows) + k->titled;
 }
 
-/* One panel: the run, the figure, an optional label after the letter. */
-typedef struct {
-    const plot_run *r;
-    const char *fig;
-    const char *label;
-} panel;
-
 /* The whole script of the panel figure in format f. */
-static int panels_script(const panel *p, int n, int rows, int cols, const char *name,
-                         plot_format f, const plot_style *st, sbuf *s, grok_err *e)
+static int panels_script(const plot_panel *p, int n, int rows, int cols, const char *name,
+                         plot_format f, const plot_style *st, int enhanced, sbuf *s,
+                         grok_err *e)
 {
     double w = cols >= 2 ? PLOT_PAGE_W : PLOT_COL_W, h = PLOT_COL_H * rows;
     if (st->width_in > 0)
         w = st->width_in;
+    if (st->height_in > 0)
+        h = st->height_in;
     double font_pt = st->font_pt > 0 ? st->font_pt : 8.0;
-    sbuf sub, why;
-    sbuf_init(&sub);
+    sbuf *sub = calloc((size_t)n, sizeof *sub);
+    panel_keys *keys = calloc((size_t)n, sizeof *keys);
+    sbuf why, body;
     sbuf_init(&why);
-    int rc = GROK_OK, key_rows = 2;
-    /* first pass: the legend rows of the fullest panel set the top margin */
-    for (int i = 0; i < n; i++) {
-        sbuf_clear(&sub);
-        sbuf_clear(&why);
-        if (plot_script_style(p[i].r, p[i].fig, f, st, &sub, &why, e) == 1) {
-            int k = panels_key_rows(sub.data, w / cols, font_pt);
-            if (k > key_rows)
-                key_rows = k;
-        }
-    }
-    plot_begin_figure(s, f, name, w, h, 1, st);
-    sbuf_puts(s, "set style fill solid 1.0 noborder\n");
-    sbuf_printf(s,
-                "# ---- %d panels, %d row%s of %d ----\n"
-                "# margins in character heights: room for the legend rows above, the\n"
-                "# x label below, the tic labels and y label on the left\n"
-                "panel_tmargin = %.3g; panel_bmargin = 3.5; panel_lmargin = 10\n"
-                "set multiplot layout %d,%d\n",
-                n, rows, rows == 1 ? "" : "s", cols, 1.5 + 1.1 * key_rows, rows, cols);
+    sbuf_init(&body);
+    int rc = sub && keys ? GROK_OK : grok_fail(e, GROK_ENOMEM, "panels: out of memory");
+    /* every panel's script first, at the panel's size (so that its recipe
+     * sizes tics for it): its legend decides the margins */
+    plot_style pst = *st;
+    pst.width_in = w / cols;
+    pst.height_in = h / rows;
     for (int i = 0; i < n && rc == GROK_OK; i++) {
-        sbuf_clear(&sub);
+        sbuf_init(&sub[i]);
         sbuf_clear(&why);
-        int built = plot_script_style(p[i].r, p[i].fig, f, st, &sub, &why, e);
+        int built = p[i].script(p[i].data, p[i].fig, f, &pst, &sub[i], &why, e);
         if (built < 0) {
             rc = built;
-            break;
-        }
-        if (built == 0) {
+        } else if (built == 0) {
             rc = grok_fail(e, GROK_EINVAL, "panel (%c), %s%s%s: cannot be drawn: %s", 'a' + i,
-                           p[i].fig, p[i].label ? " of " : "", p[i].label ? p[i].label : "",
+                           p[i].fig->name, p[i].label ? " of " : "", p[i].label ? p[i].label : "",
                            why.data ? why.data : "");
-            break;
-        }
-        if (strstr(sub.data, "set multiplot")) {
+        } else if (strstr(sub[i].data, "set multiplot")) {
             rc = grok_fail(e, GROK_EINVAL, "panel (%c): %s is itself a figure of several "
-                           "panels; it cannot be one panel", 'a' + i, p[i].fig);
-            break;
+                           "panels; it cannot be one panel", 'a' + i, p[i].fig->name);
+        } else {
+            size_t a, b;
+            panels_body(sub[i].data, sub[i].len, &a, &b);
+            sbuf_clear(&body);
+            sbuf_append(&body, sub[i].data + a, b - a);
+            if (body.oom || panels_keys(body.data, body.len, &keys[i]))
+                rc = grok_fail(e, GROK_ENOMEM, "panels: out of memory");
         }
+    }
+    int shared = rc == GROK_OK && panels_same_keys(keys, n);
+    /* the legend rows: of the shared legend, or each row's fullest panel's */
+    int key_rows = 0, row_keys[PANELS_MAX] = {0};
+    for (int i = 0; i < n && rc == GROK_OK; i++) {
+        /* a panel's own legend is as wide as its plot: the panel less its
+         * left margin (10 characters, about 0.7 in at 8 pt) */
+        int k = shared ? panels_key_rows(&keys[0], w * 0.98, font_pt, 0)
+                       : panels_key_rows(&keys[i], w / cols - 0.7 * font_pt / 8.0, font_pt, 1);
+        key_rows = k > key_rows ? k : key_rows;
+        row_keys[i / cols] = k > row_keys[i / cols] ? k : row_keys[i / cols];
+    }
+    /* the shared legend's band: its rows and a little room above and below */
+    double legend_h = shared ? (0.4 + 1.15 * key_rows) * font_pt / 72.0 / h : 0;
+    if (rc == GROK_OK) {
+        plot_begin_figure(s, f, name, w, h, enhanced, st);
+        sbuf_puts(s, "set style fill solid 1.0 noborder\n");
+        sbuf_printf(s,
+                    "# ---- %d panels, %d row%s of %d ----\n"
+                    "rows = %d; cols = %d\n"
+                    "# the shared legend's band at the top (a share of the figure height; 0: "
+                    "each panel has its own legend)\n"
+                    "legend_h = %.4f\n"
+                    "panel_w = 1.0 / cols; panel_h = (1.0 - legend_h) / rows\n"
+                    "# margins in character heights: room for the %s above (each\n"
+                    "# row's own), the x label below, the tic labels and y label on the left\n",
+                    n, rows, rows == 1 ? "" : "s", cols, rows, cols, legend_h,
+                    shared ? "panel letter" : "legend rows");
+        for (int r = 0; r < rows; r++)
+            sbuf_printf(s, "tmargin_row%d = %.3g\n", r + 1,
+                        shared ? 2.0 : 1.5 + 1.1 * (row_keys[r] > 1 ? row_keys[r] : 1));
+        sbuf_puts(s, "panel_bmargin = 3.5; panel_lmargin = 10\nset multiplot\n");
+    }
+    for (int i = 0; i < n && rc == GROK_OK; i++) {
         size_t a, b;
-        panels_body(sub.data, sub.len, &a, &b);
-        sbuf_printf(s, "# ---- panel (%c): %s%s%s ----\nreset\n", 'a' + i, p[i].fig,
+        panels_body(sub[i].data, sub[i].len, &a, &b);
+        sbuf_printf(s, "# ---- panel (%c): %s%s%s ----\nreset\n", 'a' + i, p[i].fig->name,
                     p[i].label ? " of " : "", p[i].label ? p[i].label : "");
+        sbuf_printf(s, "set origin %d * panel_w, %d * panel_h; set size panel_w, panel_h\n",
+                    i % cols, rows - 1 - i / cols);
         char letter[160];
         snprintf(letter, sizeof letter, "(%c)%s%s", 'a' + i, p[i].label ? " " : "",
                  p[i].label ? p[i].label : "");
         sbuf_puts(s, "set label 1000 ");
-        plot_text(s, f, letter);
-        sbuf_puts(s, " at graph 0, graph 1 offset char -8, char panel_tmargin - 1 left front\n"
-                     "# the same margins in every panel, so that the axes line up\n"
-                     "set tmargin panel_tmargin; set bmargin panel_bmargin; "
-                     "set lmargin panel_lmargin\n");
+        if (enhanced)
+            plot_text(s, f, letter);
+        else
+            plot_raw_text(s, f, letter);
+        sbuf_printf(s, " at graph 0, graph 1 offset char -8, char tmargin_row%d - 1 left front\n"
+                       "# the same margins in every panel of a row, so that the axes line up\n"
+                       "set tmargin tmargin_row%d; set bmargin panel_bmargin; "
+                       "set lmargin panel_lmargin\n",
+                    i / cols + 1, i / cols + 1);
         char prefix[16];
         snprintf(prefix, sizeof prefix, "p%d_", i + 1);
-        rc = plot_rename_blocks(s, sub.data + a, b - a, prefix);
-        if (rc == GROK_EINVAL)
+        sbuf_clear(&body);
+        rc = plot_rename_blocks(&body, sub[i].data + a, b - a, prefix);
+        if (rc == GROK_EINVAL) {
             rc = grok_fail(e, rc, "panel (%c): %s: a data block is not closed", 'a' + i,
-                           p[i].fig);
-        else if (rc)
+                           p[i].fig->name);
+            break;
+        } else if (rc) {
             rc = grok_fail(e, rc, "panels: out of memory");
+            break;
+        }
+        panel_keys renamed;
+        if (shared && (panels_keys(body.data, body.len, &renamed) || renamed.n < 0)) {
+            rc = grok_fail(e, GROK_ENOMEM, "panels: out of memory");
+            break;
+        }
+        if (shared) {
+            sbuf_append(s, body.data, renamed.plot_at);
+            sbuf_puts(s, "# the legend is shared: drawn once, above the panels\nunset key\n");
+            sbuf_append(s, body.data + renamed.plot_at, body.len - renamed.plot_at);
+            panel_keys_free(&renamed);
+        } else {
+            sbuf_append(s, body.data, body.len);
+        }
     }
-    sbuf_puts(s, "unset multiplot\nunset output\n");
-    sbuf_free(&sub);
+    if (rc == GROK_OK && shared) {
+        /* a frameless plot across the whole width (a key is never wider than
+         * its own plot), its entries those of the first panel */
+        sbuf_printf(s,
+                    "# ---- the shared legend, across the top ----\nreset\nset encoding utf8\n"
+                    "set origin 0, 1 - legend_h; set size 1, legend_h\n"
+                    "set lmargin at screen 0.01; set rmargin at screen 0.99\n"
+                    "set tmargin at screen 1; set bmargin at screen 1 - legend_h\n"
+                    "set border 0; unset xtics; unset ytics; unset grid\n"
+                    "set key at screen 0.5, screen 1 - 0.3 * legend_h / %d center top "
+                    "horizontal reverse Left noautotitle samplen 2 spacing 1.1 maxrows %d\n"
+                    "plot [0:1] [0:1] NaN notitle",
+                    key_rows + 1, key_rows);
+        for (int j = 0; j < keys[0].n; j++)
+            sbuf_printf(s, ", \\\n     %s", keys[0].entry[j]);
+        sbuf_puts(s, "\n");
+    }
+    if (rc == GROK_OK)
+        sbuf_puts(s, "unset multiplot\nunset output\n");
+    for (int i = 0; i < n && sub && keys; i++) {
+        sbuf_free(&sub[i]);
+        panel_keys_free(&keys[i]);
+    }
+    free(sub);
+    free(keys);
     sbuf_free(&why);
+    sbuf_free(&body);
     if (rc == GROK_OK && s->oom)
         rc = grok_fail(e, GROK_ENOMEM, "panels: out of memory");
     return rc;
 }
 
-/* Draws the panel figure into out_root/figures (tex: figures/tex) in every
- * format of mask, with its editable copy in figures/src. */
-static int panels_draw(const char *out_root, const char *name, const panel *p, int n,
-                       const char *layout, unsigned mask, const plot_style *st, sbuf *notes,
-                       grok_err *e)
+int plot_panels_draw(const char *out_root, const char *name, const plot_panel *p, int n,
+                     const char *layout, unsigned mask, const plot_style *st, int enhanced,
+                     sbuf *notes, grok_err *e)
 {
     int rows = 1, cols = 1;
     int rc = panels_layout(layout, n, &rows, &cols, e);
@@ -198,7 +430,8 @@ static int panels_draw(const char *out_root, const char *name, const panel *p, i
         if (!(mask & (1u << f)))
             continue;
         sbuf_clear(&s);
-        if ((rc = panels_script(p, n, rows, cols, name, (plot_format)f, st, &s, e)) != GROK_OK)
+        if ((rc = panels_script(p, n, rows, cols, name, (plot_format)f, st, enhanced, &s, e)) !=
+            GROK_OK)
             break;
         const char *out_dir = f == PLOT_TEX ? tex_dir : fig_dir;
         if ((rc = fileio_mkdir_p(out_dir, e)) != GROK_OK)
@@ -258,10 +491,10 @@ int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const c
     memcpy(buf, panels, len + 1);
     const char *names[PANELS_MAX];
     int n_names = panels_split(buf, names, e);
-    int n_figs;
+    int n_figs, fig_i[PANELS_MAX];
     const plot_figure *figs = plot_figures(&n_figs);
     for (int i = 0; i < n_names && rc == GROK_OK; i++)
-        if (plot_find_figure(figs, n_figs, names[i], "figure", e) < 0)
+        if ((fig_i[i] = plot_find_figure(figs, n_figs, names[i], "figure", e)) < 0)
             rc = GROK_EINVAL;
     if (n_names < 0)
         rc = n_names;
@@ -275,17 +508,19 @@ int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const c
         plot_dir_base(dirs[i], bases[i], sizeof bases[i]);
     }
     if (rc == GROK_OK && mask) {
-        panel p[PANELS_MAX];
+        plot_panel p[PANELS_MAX];
         int n = n_dirs > 1 ? n_dirs : n_names;
         for (int i = 0; i < n; i++)
-            p[i] = n_dirs > 1 ? (panel){runs[i], names[0], bases[i]}
-                              : (panel){runs[0], names[i], NULL};
+            p[i] = n_dirs > 1
+                       ? (plot_panel){plot_run_script, runs[i], &figs[fig_i[0]], bases[i]}
+                       : (plot_panel){plot_run_script, runs[0], &figs[fig_i[i]], NULL};
         char stem[80];
         if (name && name[0])
             snprintf(stem, sizeof stem, "%s", name);
         else
             snprintf(stem, sizeof stem, "%s", n_dirs > 1 ? "compare" : "panels");
-        rc = panels_draw(out_root ? out_root : dirs[0], stem, p, n, layout, mask, st, notes, e);
+        rc = plot_panels_draw(out_root ? out_root : dirs[0], stem, p, n, layout, mask, st, 1,
+                              notes, e);
     }
     for (int i = 0; i < n_dirs; i++)
         if (runs[i])

@@ -72,7 +72,7 @@ typedef struct {
 /* The look a researcher chooses for a paper (grok plot's style flags).
  * Every field has a "the figure's own" value, so a zeroed-then-defaulted
  * style (plot_style_default) draws every figure exactly as before. */
-typedef enum { PLOT_SCHEME_DEFAULT, PLOT_SCHEME_GREY } plot_scheme;
+typedef enum { PLOT_SCHEME_DEFAULT, PLOT_SCHEME_GREY, PLOT_N_SCHEMES } plot_scheme;
 typedef struct {
     double width_in;  /* figure width in inches; 0: each figure's own */
     double height_in; /* figure height in inches; 0: each figure's own */
@@ -102,6 +102,18 @@ void plot_style_default(plot_style *st);
  * GROK_EINVAL with a message naming the key, the value and what is valid
  * (a negative or zero length, an unknown unit, an unknown key). */
 int plot_style_set(plot_style *st, const char *key, const char *value, grok_err *e);
+
+/* Whether value is valid for style key (as plot_style_set, nothing set):
+ * 1, or 0 with the problem written into why (n bytes; no key or value in
+ * it), for a config key's check. */
+int plot_style_value_ok(const char *key, const char *value, char *why, size_t n);
+
+/* The names of the colour schemes ("default", "grey") and of the epoch axes
+ * (0 "linear", 1 "log"), and their parsers (-1: unknown; "gray" is grey). */
+const char *plot_scheme_name(int v);
+int plot_scheme_parse(const char *name);
+const char *plot_epoch_axis_name(int v);
+int plot_epoch_axis_parse(const char *name);
 
 /* The run figures, in drawing order: [0, *n). */
 const plot_figure *plot_figures(int *n);

@@ -16,10 +16,10 @@ const char *plot_ext(plot_format f)
     return plot_exts[f];
 }
 
-double plot_font_pt(plot_format f)
+double plot_font_pt(plot_format f, const plot_style *st)
 {
     GROK_ASSERT(f >= 0 && f < PLOT_N_FORMATS);
-    return plot_fonts[f];
+    return plot_fonts[f] * (st && st->font_pt > 0 ? st->font_pt / 8.0 : 1.0);
 }
 
 /* Writes tex as a gnuplot single-quoted string.  tex uses LaTeX notation;
@@ -110,9 +110,39 @@ void plot_style_default(plot_style *st)
     st->marks = 1;
 }
 
+/* The names of the colour schemes and of the epoch axes (plot.h). */
+static const char *const plot_scheme_names[PLOT_N_SCHEMES] = {"default", "grey"};
+static const char *const plot_axis_names[2] = {"linear", "log"};
+
+const char *plot_scheme_name(int v)
+{
+    return v >= 0 && v < PLOT_N_SCHEMES ? plot_scheme_names[v] : "?";
+}
+
+int plot_scheme_parse(const char *name)
+{
+    for (int i = 0; i < PLOT_N_SCHEMES; i++)
+        if (!strcmp(name, plot_scheme_names[i]))
+            return i;
+    return !strcmp(name, "gray") ? PLOT_SCHEME_GREY : -1;
+}
+
+const char *plot_epoch_axis_name(int v)
+{
+    return v == 0 || v == 1 ? plot_axis_names[v] : "?";
+}
+
+int plot_epoch_axis_parse(const char *name)
+{
+    for (int i = 0; i < 2; i++)
+        if (!strcmp(name, plot_axis_names[i]))
+            return i;
+    return -1;
+}
+
 /* A length in inches from "3.4in", "8.6cm", "86mm", "245pt" or a preset;
- * -1 with e filled when it is not one. */
-static double plot_length(const char *key, const char *v, int presets, grok_err *e)
+ * -1 with the problem in why when it is not one. */
+static double plot_length(const char *v, int presets, char *why, size_t n)
 {
     if (presets && !strcmp(v, "column"))
         return PLOT_COL_W;
@@ -121,8 +151,8 @@ static double plot_length(const char *key, const char *v, int presets, grok_err 
     char *end;
     double x = strtod(v, &end);
     if (end == v || !isfinite(x)) {
-        grok_fail(e, GROK_EINVAL, "--%s \"%s\": not a length; give a number and a unit (in, cm, "
-                  "mm, pt)%s", key, v, presets ? ", or column (3.4 in) or page (7.0 in)" : "");
+        snprintf(why, n, "not a length; give a number and a unit (in, cm, mm, pt)%s",
+                 presets ? ", or column (3.4 in) or page (7.0 in)" : "");
         return -1;
     }
     static const struct {
@@ -134,85 +164,108 @@ static double plot_length(const char *key, const char *v, int presets, grok_err 
         if (!strcmp(end, units[i].unit))
             per_in = units[i].per_in;
     if (per_in == 0) {
-        grok_fail(e, GROK_EINVAL, "--%s \"%s\": %s unit \"%s\"; valid units are in, cm, mm, pt",
-                  key, v, end[0] ? "unknown" : "no", end);
+        snprintf(why, n, "%s unit \"%.16s\"; valid units are in, cm, mm, pt",
+                 end[0] ? "unknown" : "no", end);
         return -1;
     }
     if (!(x > 0) || x / per_in > 100) {
-        grok_fail(e, GROK_EINVAL, "--%s \"%s\": a figure side must be positive and at most "
-                  "100 in", key, v);
+        snprintf(why, n, "a figure side must be positive and at most 100 in");
         return -1;
     }
     return x / per_in;
 }
 
-static int plot_on_off(const char *key, const char *v, int *out, grok_err *e)
+/* Sets key from v; 0 with the problem (no key or value in it) in why. */
+static int plot_style_parse(plot_style *st, const char *key, const char *v, char *why, size_t n)
 {
-    if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true"))
-        *out = 1;
-    else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false"))
-        *out = 0;
-    else
-        return grok_fail(e, GROK_EINVAL, "--%s \"%s\": valid values are on, off", key, v);
-    return GROK_OK;
+    char *end;
+    if (!strcmp(key, "width") || !strcmp(key, "height")) {
+        double x = plot_length(v, key[0] == 'w', why, n);
+        if (x < 0)
+            return 0;
+        *(key[0] == 'w' ? &st->width_in : &st->height_in) = x;
+    } else if (!strcmp(key, "font")) {
+        if (!v[0] || strlen(v) >= sizeof st->font || strpbrk(v, "'\"\\,\n")) {
+            snprintf(why, n, "give a font family name (no quotes or commas, under %zu "
+                     "characters)", sizeof st->font);
+            return 0;
+        }
+        snprintf(st->font, sizeof st->font, "%s", v);
+    } else if (!strcmp(key, "font-size")) {
+        double x = strtod(v, &end);
+        if (end == v || (end[0] && strcmp(end, "pt"))) {
+            snprintf(why, n, "%s; give points, e.g. 8 or 8pt",
+                     end == v ? "not a number" : "unknown unit");
+            return 0;
+        }
+        if (!(x >= 4 && x <= 72)) {
+            snprintf(why, n, "must be 4 to 72 pt");
+            return 0;
+        }
+        st->font_pt = x;
+    } else if (!strcmp(key, "line-width")) {
+        double x = strtod(v, &end);
+        if (end == v || end[0] || !(x > 0 && x <= 10)) {
+            snprintf(why, n, "give a factor above 0 and at most 10 (1: the default)");
+            return 0;
+        }
+        st->line_w = x;
+    } else if (!strcmp(key, "colours") || !strcmp(key, "colors")) {
+        int k = plot_scheme_parse(v);
+        if (k < 0) {
+            snprintf(why, n, "valid schemes are default (Okabe-Ito), grey");
+            return 0;
+        }
+        st->scheme = (plot_scheme)k;
+    } else if (!strcmp(key, "epoch-axis")) {
+        int k = plot_epoch_axis_parse(v);
+        if (k < 0) {
+            snprintf(why, n, "valid values are linear, log");
+            return 0;
+        }
+        st->log_epoch = k;
+    } else if (!strcmp(key, "from") || !strcmp(key, "to")) {
+        double x = strtod(v, &end);
+        if (end == v || end[0] || !(x >= 0) || !isfinite(x)) {
+            snprintf(why, n, "give an epoch (a number >= 0)");
+            return 0;
+        }
+        *(key[0] == 'f' ? &st->from : &st->to) = x;
+    } else if (!strcmp(key, "phases") || !strcmp(key, "marks")) {
+        int *out = key[0] == 'p' ? &st->phases : &st->marks;
+        if (!strcmp(v, "on") || !strcmp(v, "yes") || !strcmp(v, "true")) {
+            *out = 1;
+        } else if (!strcmp(v, "off") || !strcmp(v, "no") || !strcmp(v, "false")) {
+            *out = 0;
+        } else {
+            snprintf(why, n, "valid values are on, off");
+            return 0;
+        }
+    } else {
+        snprintf(why, n, "unknown style key: valid keys are width, height, font, font-size, "
+                 "line-width, colours, epoch-axis, from, to, phases, marks");
+        return 0;
+    }
+    return 1;
 }
 
 int plot_style_set(plot_style *st, const char *key, const char *v, grok_err *e)
 {
     GROK_ASSERT(st && key && v);
-    char *end;
-    if (!strcmp(key, "width") || !strcmp(key, "height")) {
-        double x = plot_length(key, v, key[0] == 'w', e);
-        if (x < 0)
-            return GROK_EINVAL;
-        *(key[0] == 'w' ? &st->width_in : &st->height_in) = x;
-    } else if (!strcmp(key, "font")) {
-        if (!v[0] || strlen(v) >= sizeof st->font || strpbrk(v, "'\"\\,\n"))
-            return grok_fail(e, GROK_EINVAL, "--font \"%s\": give a font family name (no quotes "
-                             "or commas, under %zu characters)", v, sizeof st->font);
-        snprintf(st->font, sizeof st->font, "%s", v);
-    } else if (!strcmp(key, "font-size")) {
-        double x = strtod(v, &end);
-        if (end == v || (end[0] && strcmp(end, "pt")))
-            return grok_fail(e, GROK_EINVAL, "--font-size \"%s\": %s; give points, e.g. 8 or "
-                             "8pt", v, end == v ? "not a number" : "unknown unit");
-        if (!(x >= 4 && x <= 72))
-            return grok_fail(e, GROK_EINVAL, "--font-size \"%s\": must be 4 to 72 pt", v);
-        st->font_pt = x;
-    } else if (!strcmp(key, "line-width")) {
-        double x = strtod(v, &end);
-        if (end == v || end[0] || !(x > 0 && x <= 10))
-            return grok_fail(e, GROK_EINVAL, "--line-width \"%s\": give a factor above 0 and "
-                             "at most 10 (1: the default)", v);
-        st->line_w = x;
-    } else if (!strcmp(key, "colours") || !strcmp(key, "colors")) {
-        if (!strcmp(v, "default"))
-            st->scheme = PLOT_SCHEME_DEFAULT;
-        else if (!strcmp(v, "grey") || !strcmp(v, "gray"))
-            st->scheme = PLOT_SCHEME_GREY;
-        else
-            return grok_fail(e, GROK_EINVAL, "--colours \"%s\": valid schemes are default "
-                             "(Okabe-Ito), grey", v);
-    } else if (!strcmp(key, "epoch-axis")) {
-        if (!strcmp(v, "linear") || !strcmp(v, "log"))
-            st->log_epoch = v[1] == 'o';
-        else
-            return grok_fail(e, GROK_EINVAL, "--epoch-axis \"%s\": valid values are linear, log",
-                             v);
-    } else if (!strcmp(key, "from") || !strcmp(key, "to")) {
-        double x = strtod(v, &end);
-        if (end == v || end[0] || !(x >= 0) || !isfinite(x))
-            return grok_fail(e, GROK_EINVAL, "--%s \"%s\": give an epoch (a number >= 0)", key,
-                             v);
-        *(key[0] == 'f' ? &st->from : &st->to) = x;
-    } else if (!strcmp(key, "phases") || !strcmp(key, "marks")) {
-        return plot_on_off(key, v, key[0] == 'p' ? &st->phases : &st->marks, e);
-    } else {
-        return grok_fail(e, GROK_EINVAL, "unknown style key \"%s\": valid keys are width, height, "
-                         "font, font-size, line-width, colours, epoch-axis, from, to, phases, "
-                         "marks", key);
-    }
-    return GROK_OK;
+    char why[256];
+    if (plot_style_parse(st, key, v, why, sizeof why))
+        return GROK_OK;
+    if (!strncmp(why, "unknown style key", 17))
+        return grok_fail(e, GROK_EINVAL, "unknown style key \"%s\"%s", key, why + 17);
+    return grok_fail(e, GROK_EINVAL, "--%s \"%s\": %s", key, v, why);
+}
+
+int plot_style_value_ok(const char *key, const char *v, char *why, size_t n)
+{
+    GROK_ASSERT(key && v && why);
+    plot_style scratch;
+    plot_style_default(&scratch);
+    return plot_style_parse(&scratch, key, v, why, n);
 }
 
 int plot_style_check(const plot_style *st, grok_err *e)
@@ -292,9 +345,12 @@ void plot_begin_figure(sbuf *s, plot_format f, const char *name, double w_in, do
                     enh);
         break;
     case PLOT_TEX:
+        /* the document's font at font_pt, so that the text is the size the
+         * margins were made for */
         sbuf_puts(s, "set terminal cairolatex pdf color colortext size width_in * 1.0in, "
                      "height_in * 1.0in font sprintf(',%g', font_pt) linewidth 1.25 * line_w "
-                     "pointscale 0.45\n");
+                     "pointscale 0.45 header sprintf('\\fontsize{%g}{%g}\\selectfont', "
+                     "font_pt, 1.2 * font_pt)\n");
         break;
     default:
         GROK_ASSERT(0);

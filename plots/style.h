@@ -31,8 +31,9 @@
 
 /* The file extension of format f: png, pdf, svg, tex. */
 const char *plot_ext(plot_format f);
-/* The base font size of format f in points (the terminal's). */
-double plot_font_pt(plot_format f);
+/* The base font size of format f in points (the terminal's) for style st
+ * (NULL: the default, 8 pt in print). */
+double plot_font_pt(plot_format f, const plot_style *st);
 
 /* The start of every figure script: the terminal for format f at w_in x h_in
  * inches, the output file name.ext, and the style shared by all figures

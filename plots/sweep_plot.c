@@ -205,7 +205,7 @@ static int sp_phase(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
         sbuf_puts(s, "unset colorbox\n");
 
     int labels = nx <= SWEEP_PLOT_LABELS_X && ny <= SWEEP_PLOT_LABELS_Y;
-    double fs = plot_font_pt(f) * 0.8 * fmin(1.0, 10.0 / (nx > ny * 1.5 ? nx : ny * 1.5));
+    double fs = plot_font_pt(f, pc->st) * 0.8 * fmin(1.0, 10.0 / (nx > ny * 1.5 ? nx : ny * 1.5));
     sbuf_puts(s, "$grok << EOD\n");
     for (size_t k = 0; k < nc; k++)
         if (ng[k]) {
@@ -401,6 +401,11 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
         sp_num(s, budget);
         sbuf_puts(s, " nohead back lc rgb '#000000' lw 0.8 dt 2\n");
     }
+    if (cg >= 0) { /* the colour groups' key, once, above their values */
+        sbuf_puts(s, "set key title ");
+        plot_raw_text(s, f, d->head[cg]);
+        sbuf_puts(s, "\n");
+    }
     /* data: per group, the means, the points, the non-grokking points */
     for (int g = 0; g < ngr; g++) {
         sbuf_printf(s, "$m%d << EOD\n", g);
@@ -455,9 +460,7 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
             sbuf_printf(s, "%s$m%d using 1:2:3:4 with yerrorlines lt %d pt 7 ps 0.6 title ",
                         SP_SEP(), g, lt);
             if (cg >= 0) {
-                char t[160];
-                snprintf(t, sizeof t, "%s = %s", d->head[cg], lg.v[g]);
-                plot_raw_text(s, f, t);
+                plot_raw_text(s, f, lg.v[g]); /* the key's name is the legend's title */
             } else {
                 plot_raw_text(s, f, "mean (bars: min to max)");
             }
@@ -471,12 +474,11 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     }
     sbuf_printf(s, "%skeyentry with points lc rgb '#000000' pt 6 ps 0.7 title 'each point'",
                 SP_SEP());
-    if (n_d > 0) {
-        char t[128];
-        snprintf(t, sizeof t, "did not grok (at its budget, %.0f epochs)", budget);
-        sbuf_printf(s, "%skeyentry with points lc rgb '#000000' pt 8 ps 0.9 title ", SP_SEP());
-        plot_raw_text(s, f, t);
-    }
+    if (n_d > 0) /* short titles, so that the legend fits in few rows */
+        sbuf_printf(s, "%skeyentry with points lc rgb '#000000' pt 8 ps 0.9 title 'not grokked', "
+                       "\\\n     keyentry with lines lc rgb '#000000' lw 0.8 dt 2 "
+                       "title 'epoch budget'",
+                    SP_SEP());
 #undef SP_SEP
     sbuf_puts(s, "\nunset output\n");
     free(sum), free(mn), free(mx), free(cnt);
@@ -636,7 +638,7 @@ static int sp_algorithm(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why
                  m_top = 0.45, gap = 0.35;
     double pw = (w - m_left - m_right - gap) / 2;
     int labels = nx <= SWEEP_PLOT_LABELS_X && ny <= SWEEP_PLOT_LABELS_Y;
-    double fs = plot_font_pt(f) * 0.8 * fmin(1.0, 6.0 / (nx > ny ? nx : ny));
+    double fs = plot_font_pt(f, pc->st) * 0.8 * fmin(1.0, 6.0 / (nx > ny ? nx : ny));
     /* noenhanced: raw key names */
     plot_begin_figure(s, f, "sweep_algorithm", w, h, 0, pc->st);
     for (int i = 0; i < 2; i++) {
@@ -816,9 +818,9 @@ static int sp_liu(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     sbuf_puts(s, "\nset ylabel ");
     plot_raw_text(s, f, d->head[cy]);
     sbuf_printf(s, "\nset key outside top center horizontal samplen 1 font ',%.1f'\n",
-                plot_font_pt(f) * 0.8);
+                plot_font_pt(f, pc->st) * 0.8);
     int labels = nx <= SWEEP_PLOT_LABELS_X && ny <= SWEEP_PLOT_LABELS_Y;
-    double fs = plot_font_pt(f) * 0.8 * fmin(1.0, 10.0 / (nx > ny * 1.5 ? nx : ny * 1.5));
+    double fs = plot_font_pt(f, pc->st) * 0.8 * fmin(1.0, 10.0 / (nx > ny * 1.5 ? nx : ny * 1.5));
     int present[SP_LIU_N] = {0}, any_pending = 0;
     for (int ph = 0; ph < SP_LIU_N; ph++) {
         sbuf_printf(s, "$ph%d << EOD\n", ph);
@@ -956,9 +958,15 @@ int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *
                    grok_err *e)
 {
     unsigned mask;
-    int rc = plot_parse_formats(formats, &mask, e);
+    const plot_style *st = opts ? opts->st : NULL;
+    plot_style def;
+    int rc = plot_prepare(formats, &st, &def, &mask, e);
     if (rc != GROK_OK)
         return rc;
+    int only = -1;
+    if (opts && opts->only &&
+        (only = plot_find_figure(sweep_figures, SP_N_FIGURES, opts->only, "sweep figure", e)) < 0)
+        return GROK_EINVAL;
     if (mask == 0)
         return GROK_OK;
     sweep_plot_data *d;
@@ -967,8 +975,60 @@ int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *
     sp_view v;
     rc = sp_view_of(d, opts, &v, e);
     if (rc == GROK_OK)
-        rc = plot_draw(dir, "sweep figures", sweep_figures, SP_N_FIGURES, -1, mask, NULL,
+        rc = plot_draw(dir, "sweep figures", sweep_figures, SP_N_FIGURES, only, mask, st,
                        sp_script, &v, notes, e);
+    sweep_plot_free(d);
+    return rc;
+}
+
+int sweep_plot_panels(const char *dir, const char *panels, const char *layout, const char *name,
+                      const char *formats, const sweep_plot_opts *opts, sbuf *notes,
+                      grok_err *e)
+{
+    GROK_ASSERT(dir && panels);
+    enum { SP_MAX_PANELS = 12 };
+    unsigned mask;
+    const plot_style *st = opts ? opts->st : NULL;
+    plot_style def;
+    int rc = plot_prepare(formats, &st, &def, &mask, e);
+    if (rc != GROK_OK)
+        return rc;
+    if (!name)
+        name = "panels";
+    if (!name[0] || strlen(name) > 60 ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+            strlen(name))
+        return grok_fail(e, GROK_EINVAL, "--name \"%s\": use letters, digits, _ and - (at most "
+                         "60)", name);
+    plot_panel p[SP_MAX_PANELS];
+    int n = 0;
+    char buf[512];
+    if (strlen(panels) >= sizeof buf)
+        return grok_fail(e, GROK_EINVAL, "--panels: the list is too long");
+    snprintf(buf, sizeof buf, "%s", panels);
+    for (char *tok = strtok(buf, ", "); tok && rc == GROK_OK; tok = strtok(NULL, ", ")) {
+        int i = plot_find_figure(sweep_figures, SP_N_FIGURES, tok, "sweep figure", e);
+        if (i < 0)
+            rc = GROK_EINVAL;
+        else if (n == SP_MAX_PANELS)
+            rc = grok_fail(e, GROK_EINVAL, "--panels: at most %d panels", SP_MAX_PANELS);
+        else
+            p[n++] = (plot_panel){sp_script, NULL, &sweep_figures[i], NULL};
+    }
+    if (rc == GROK_OK && n == 0)
+        rc = grok_fail(e, GROK_EINVAL, "--panels needs figure names, e.g. sweep_phase,"
+                       "sweep_grokked");
+    if (rc != GROK_OK || mask == 0)
+        return rc;
+    sweep_plot_data *d;
+    if ((rc = sweep_plot_load(dir, &d, e)) != GROK_OK)
+        return rc;
+    sp_view v;
+    rc = sp_view_of(d, opts, &v, e);
+    for (int i = 0; i < n; i++)
+        p[i].data = &v;
+    if (rc == GROK_OK)
+        rc = plot_panels_draw(dir, name, p, n, layout, mask, st, 0, notes, e);
     sweep_plot_free(d);
     return rc;
 }

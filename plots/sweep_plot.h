@@ -14,7 +14,7 @@
  *                  circle, the mean over the cell as a line with min-max bars;
  *                  points that did not grok are open triangles at their epoch
  *                  budget (a dashed line); one colour per value of the y axis
- *                  unless y is the seed.
+ *                  unless y is the seed (the legend titled by its key).
  *   sweep_loss     train (left) and test (right) loss of every point against
  *                  epoch, log y, each curve coloured by its x value.
  *   sweep_algorithm  which algorithm each cell learned (Zhong et al. 2023):
@@ -53,16 +53,32 @@ typedef struct {
     const char *x; /* axis column (a config key) for the x axis; NULL: automatic */
     const char *y; /* for the heatmap's y axis and the colour groups; NULL: automatic */
     int x_log;     /* 1: log x axis (a log-spaced range), 0: linear, -1: decide from the values */
+    const plot_style *st; /* the style (plot.h); NULL: the default */
+    const char *only;     /* one sweep figure's name; NULL: all */
 } sweep_plot_opts;
 
-/* Draws every sweep figure of the sweep directory dir in formats (as
- * plot_run_dir: comma list of png, pdf, svg, tex; NULL = png; "" = none).
- * notes (may be NULL) receives a line per skipped or failed figure and a
- * summary line.  GROK_EINVAL when sweep.tsv is missing or malformed or a
- * format is unknown; GROK_EIO when gnuplot is missing (GP_MISSING_MSG) or a
- * figure failed; GROK_ENOMEM. */
+/* Draws every sweep figure (opts->only: that one) of the sweep directory
+ * dir in formats (as plot_run_dir: comma list of png, pdf, svg, tex; NULL
+ * = png; "" = none) in style opts->st.  notes (may be NULL) receives a line
+ * per skipped or failed figure and a summary line.  GROK_EINVAL when
+ * sweep.tsv is missing or malformed, a format or figure name is unknown or
+ * the style's epoch range is empty; GROK_EIO when gnuplot is missing
+ * (GP_MISSING_MSG) or a figure failed; GROK_ENOMEM. */
 int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *opts, sbuf *notes,
                    grok_err *e);
+
+/* Draws the sweep figures named in panels ("sweep_phase,sweep_grokked")
+ * as the panels (a), (b), ... of one figure, dir/figures/<name>.<ext>
+ * (name NULL: "panels"), with its editable copy in figures/src (plot.h,
+ * plot_panels, for the layout, the size and the shared legend).  The
+ * sweep preset is panels "sweep_phase,sweep_grokked", layout 1x2, name
+ * "sweep": the phase diagram beside the grokked-epoch curve.  GROK_EINVAL
+ * (nothing drawn) for an unknown or multi-panel figure (sweep_loss,
+ * sweep_algorithm), one the sweep cannot draw yet, a layout too small, a
+ * bad name; otherwise as sweep_plot_dir. */
+int sweep_plot_panels(const char *dir, const char *panels, const char *layout, const char *name,
+                      const char *formats, const sweep_plot_opts *opts, sbuf *notes,
+                      grok_err *e);
 
 /* The sweep figures, in drawing order: [0, *n) (plot.h's plot_figure; a
  * recipe's data is sweep_plot.c's view of a sweep_plot_data). */

@@ -741,6 +741,100 @@ static void test_file_enums(void **state)
                  "unknown format ' pdf'", (const char *)NULL);
 }
 
+/* The figure style of the plots group: bad values name the file, the line,
+ * the key and the value, and nothing is loaded; a config without the keys
+ * (a run directory written before them) loads their defaults, which give
+ * the default style; set values reach cfg_plot_style. */
+static void test_plots_style(void **state)
+{
+    const char *dir = *state;
+    expect_error(dir, "s1.cfg", "plots = {\n  width = \"-3in\";\n};\n", NULL, 0, GROK_EINVAL,
+                 "s1.cfg:2: plots.width = '-3in': a figure side must be positive",
+                 (const char *)NULL);
+    expect_error(dir, "s2.cfg", "plots = { height = \"6furlong\"; };\n", NULL, 0, GROK_EINVAL,
+                 "s2.cfg:1: plots.height = '6furlong': unknown unit \"furlong\"",
+                 (const char *)NULL);
+    expect_error(dir, "s3.cfg", "plots = { colours = \"rainbow\"; };\n", NULL, 0, GROK_EINVAL,
+                 "s3.cfg:1: plots.colours = 'rainbow': unknown colour scheme; valid: default, "
+                 "grey",
+                 (const char *)NULL);
+    expect_error(dir, "s4.cfg", "plots = { epoch_axis = \"sqrt\"; };\n", NULL, 0, GROK_EINVAL,
+                 "s4.cfg:1: plots.epoch_axis = 'sqrt': unknown epoch axis; valid: linear, log",
+                 (const char *)NULL);
+    expect_error(dir, "s5.cfg", "plots = { font_size = 2; };\n", NULL, 0, GROK_EINVAL,
+                 "s5.cfg:1: plots.font_size = 2", "[4, 72]", (const char *)NULL);
+    expect_error(dir, "s6.cfg", "plots = { font_size = \"8pt\"; };\n", NULL, 0, GROK_EINVAL,
+                 "s6.cfg:1: plots.font_size = '8pt': expected a number in [4, 72]",
+                 (const char *)NULL);
+    expect_error(dir, "s7.cfg", "plots = { line_width = 0; };\n", NULL, 0, GROK_EINVAL,
+                 "plots.line_width = 0", (const char *)NULL);
+    expect_error(dir, "s8.cfg", "plots = { from = 500.0;\n  to = 100.0; };\n", NULL, 0,
+                 GROK_EINVAL,
+                 "s8.cfg:2: plots.to = 100: the epoch range is empty (plots.from = 500)",
+                 (const char *)NULL);
+    expect_error(dir, "s9.cfg", "plots = { font = \"Times, serif\"; };\n", NULL, 0, GROK_EINVAL,
+                 "plots.font = 'Times, serif': give a font family name", (const char *)NULL);
+    const char *bad_set[] = {"plots.width=\"3.4\""};
+    expect_error(dir, NULL, NULL, bad_set, 1, GROK_EINVAL,
+                 "--set: plots.width = '3.4': no unit", (const char *)NULL);
+
+    /* an old run's config.cfg: the plots group holds formats alone */
+    char *path = write_file(dir, "old.cfg", "plots = { formats = \"png,pdf\"; };\n");
+    cfg_run c, d;
+    grok_err e = {{0}};
+    assert_int_equal(cfg_load(&c, path, NULL, 0, &e), GROK_OK);
+    free(path);
+    cfg_defaults(&d);
+    assert_string_equal(c.plots.formats, "png,pdf");
+    assert_string_equal(c.plots.width, "");
+    assert_string_equal(c.plots.font, "DejaVu Sans");
+    assert_true(c.plots.font_size == 8.0 && c.plots.line_width == 1.0);
+    assert_int_equal(c.plots.phases, 1);
+    assert_int_equal(c.plots.marks, 1);
+    plot_style st, def;
+    cfg_plot_style(&c, &st);
+    plot_style_default(&def);
+    /* the default style draws as plot_style_default does: sizes 0 (each
+     * figure's own), no epoch range, the same scheme, axis, phases, marks */
+    assert_true(st.width_in == 0 && st.height_in == 0);
+    assert_true(isnan(st.from) && isnan(st.to));
+    assert_int_equal(st.scheme, def.scheme);
+    assert_int_equal(st.log_epoch, def.log_epoch);
+    assert_int_equal(st.phases, def.phases);
+    assert_int_equal(st.marks, def.marks);
+    printf("# default plots group -> font '%s' %g pt, line width %g\n", st.font, st.font_pt,
+           st.line_w);
+
+    /* set values reach the style */
+    const char *sets[] = {"plots.width=\"8.6cm\"", "plots.height=\"2in\"",
+                          "plots.font=\"Times\"", "plots.font_size=9", "plots.line_width=1.5",
+                          "plots.colours=\"grey\"", "plots.epoch_axis=\"log\"", "plots.from=10",
+                          "plots.to=2000", "plots.phases=false", "plots.marks=false"};
+    assert_int_equal(cfg_load(&c, NULL, sets, 11, &e), GROK_OK);
+    cfg_plot_style(&c, &st);
+    assert_true(fabs(st.width_in - 8.6 / 2.54) < 1e-12);
+    assert_true(st.height_in == 2.0);
+    assert_string_equal(st.font, "Times");
+    assert_true(st.font_pt == 9.0 && st.line_w == 1.5);
+    assert_int_equal(st.scheme, PLOT_SCHEME_GREY);
+    assert_int_equal(st.log_epoch, 1);
+    assert_true(st.from == 10 && st.to == 2000);
+    assert_int_equal(st.phases, 0);
+    assert_int_equal(st.marks, 0);
+    /* and write -> load keeps them */
+    sbuf b;
+    sbuf_init(&b);
+    assert_int_equal(cfg_format(&c, &b), GROK_OK);
+    tu_assert_contains(b.data, "width = \"8.6cm\";");
+    tu_assert_contains(b.data, "colours = \"grey\";");
+    tu_assert_contains(b.data, "epoch_axis = \"log\";");
+    path = write_file(dir, "styled.cfg", b.data);
+    assert_int_equal(cfg_load(&d, path, NULL, 0, &e), GROK_OK);
+    assert_memory_equal(&c, &d, sizeof c);
+    free(path);
+    sbuf_free(&b);
+}
+
 static void test_file_cross_field(void **state)
 {
     const char *dir = *state;
@@ -1004,7 +1098,10 @@ static void test_resumable_keys(void **state)
                                       "train.eval_every",      "checkpoint.every",
                                       "checkpoint.every_early", "checkpoint.early_until",
                                       "measures.every",        "plots.formats",
-                                      "measures.key_freq_rule", "measures.key_freq_share"};
+                                      "measures.key_freq_rule", "measures.key_freq_share",
+                                      "plots.width",           "plots.font_size",
+                                      "plots.colours",         "plots.epoch_axis",
+                                      "plots.to",              "plots.marks"};
     static const char *const no[] = {"seed",        "task.p",       "train.batch", "optim.lr",
                                      "init.from",   "train.loss",   "checkpoint",  "train",
                                      "train.epoch", "nonexistent", ""};
@@ -1020,8 +1117,9 @@ static void test_resumable_keys(void **state)
                           "checkpoint.every_early=3", "checkpoint.early_until=20",
                           "measures.every=11",      "plots.formats=\"pdf,svg\"",
                           "measures.key_freq_rule=\"cluster\"", "measures.key_freq_share=0.1",
+                          "plots.width=\"8.6cm\"",  "plots.colours=\"grey\"",
                           "task.p=97",              "optim.lr=0.003"};
-    assert_int_equal(cfg_load(&c, NULL, sets, 12, &e), GROK_OK);
+    assert_int_equal(cfg_load(&c, NULL, sets, 14, &e), GROK_OK);
     cfg_defaults(&d);
     hand = c;
     hand.train.epochs = d.train.epochs;
@@ -1047,7 +1145,7 @@ static void test_resumable_keys(void **state)
         *nl = '\0';
         assert_int_equal(cfg_set(&back, line, &e), GROK_OK);
     }
-    assert_int_equal(n, 10);
+    assert_int_equal(n, 21); /* 10 keys, and the 11 of the plots group */
     back.task.p = c.task.p;
     back.optim.lr = c.optim.lr;
     cfg_fill_derived(&back);
@@ -1057,7 +1155,7 @@ static void test_resumable_keys(void **state)
     sbuf_init(&b);
     cfg_list_resumable(&b);
     assert_string_equal(b.data, "train.epochs, train.eval_every, train.stop_test_acc, "
-                                "checkpoint.*, measures.*, plots.formats");
+                                "checkpoint.*, measures.*, plots.*");
     sbuf_free(&b);
 }
 
@@ -1086,13 +1184,16 @@ static void test_list_keys(void **state)
                           "train.loss_dtype", "train.weight_norm", "filters.ema",
                           "filters.ema_alpha", "filters.ema_lambda", "filters.ma",
                           "filters.ma_window", "filters.ma_lambda", "filters.ortho",
-                          "filters.clip_norm", "init.from", "init.optim", "1..4096",
+                          "filters.clip_norm", "init.from", "init.optim", "plots.width",
+                          "plots.height", "plots.font", "plots.font_size", "plots.line_width",
+                          "plots.colours", "plots.epoch_axis", "plots.from", "plots.to",
+                          "plots.phases", "plots.marks", "1..4096",
                           "relu, gelu, tanh, square",
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 59 keys)\n", lines);
-    assert_int_equal(lines, 1 + 59);
+    printf("# cfg_list_keys: %d lines (header + 70 keys)\n", lines);
+    assert_int_equal(lines, 1 + 70);
     sbuf_free(&out);
 }
 
@@ -1115,6 +1216,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_file_out_of_range, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_file_enums, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_file_cross_field, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_plots_style, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_task_kinds, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_file_syntax_and_io, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_set_errors, tu_setup_dir, tu_teardown_dir),

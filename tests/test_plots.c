@@ -1596,7 +1596,7 @@ static void test_sweep_liu_phases(void **state)
     sweep_plot_data *d;
     grok_err e = {{0}};
     assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
-    sweep_plot_opts o = {NULL, NULL, -1};
+    sweep_plot_opts o = {NULL, NULL, -1, NULL, NULL};
     sbuf s, why;
     sbuf_init(&s);
     sbuf_init(&why);
@@ -1661,7 +1661,7 @@ static void test_sweep_algorithm(void **state)
     sweep_plot_data *d;
     grok_err e = {{0}};
     assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
-    sweep_plot_opts o = {NULL, NULL, -1};
+    sweep_plot_opts o = {NULL, NULL, -1, NULL, NULL};
     sbuf s, why;
     sbuf_init(&s);
     sbuf_init(&why);
@@ -2115,8 +2115,9 @@ static void test_style_scripts(void **state)
     sbuf_free(&notes);
 }
 
-/* The cairolatex output compiles with pdflatex, where Debian's texlive is
- * installed (else skipped with a note). */
+/* The cairolatex output compiles with pdflatex, a figure and a panel
+ * figure, where Debian's texlive is installed (texlive-latex-base; else
+ * skipped with a note). */
 static void test_tex_compiles(void **state)
 {
     fixture *fx = *state;
@@ -2127,13 +2128,19 @@ static void test_tex_compiles(void **state)
     }
     grok_err e = {{0}};
     assert_int_equal(plot_run_dir(fx->dir, "tex", "loss", NULL, &e), GROK_OK);
+    /* a panel figure with its shared legend, in LaTeX text too */
+    const char *dirs[1] = {fx->dir};
+    assert_int_equal(plot_panels(dirs, 1, "loss,accuracy", NULL, NULL, "pair", "tex", NULL, NULL,
+                                 &e),
+                     GROK_OK);
     char doc[4400], cmd[9000];
     snprintf(doc, sizeof doc, "%s/doc.tex", fx->dir);
     FILE *f = fopen(doc, "w");
     assert_non_null(f);
     fputs("\\documentclass{article}\n\\usepackage{graphicx,color}\n"
           "\\graphicspath{{figures/tex/}}\n\\begin{document}\n"
-          "\\input{figures/tex/loss.tex}\n\\end{document}\n",
+          "\\input{figures/tex/loss.tex}\n\n\\input{figures/tex/pair.tex}\n"
+          "\\end{document}\n",
           f);
     fclose(f);
     snprintf(cmd, sizeof cmd,
@@ -2170,8 +2177,12 @@ static void test_panels(void **state)
     char *text;
     size_t n;
     assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
-    tu_assert_contains(text, "set multiplot layout 1,3");
+    tu_assert_contains(text, "rows = 1; cols = 3");
+    tu_assert_contains(text, "set origin 2 * panel_w, 0 * panel_h");
     assert_int_equal(count_substr(text, "# ---- panel ("), 3);
+    /* three recipes of different curves: a legend in each panel */
+    tu_assert_contains(text, "legend_h = 0.0000");
+    assert_lacks(text, "# ---- the shared legend");
     assert_int_equal(count_substr(text, "\nreset\n"), 3);
     tu_assert_contains(text, "set label 1000 '(a)'");
     tu_assert_contains(text, "set label 1000 '(b)'");
@@ -2199,9 +2210,32 @@ static void test_panels(void **state)
                      GROK_OK);
     snprintf(path, sizeof path, "%s/src/four.gp", figs);
     assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
-    tu_assert_contains(text, "set multiplot layout 2,2");
+    tu_assert_contains(text, "rows = 2; cols = 2");
+    tu_assert_contains(text, "set origin 1 * panel_w, 0 * panel_h"); /* (d), bottom right */
     assert_int_equal(count_substr(text, "# ---- panel ("), 4);
     free(text);
+    /* loss and accuracy have the same curves and marks: one legend above
+     * both, drawn once, the panels without theirs; redrawn unchanged */
+    sbuf_clear(&notes);
+    assert_int_equal(plot_panels(dirs, 1, "loss,accuracy", NULL, NULL, "same", "png", NULL,
+                                 &notes, &e),
+                     GROK_OK);
+    snprintf(path, sizeof path, "%s/src/same.gp", figs);
+    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+    assert_int_equal(count_substr(text, "# ---- the shared legend"), 1);
+    assert_int_equal(count_substr(text, "shared: drawn once, above the panels\nunset key\n"), 2);
+    assert_lacks(text, "legend_h = 0.0000");
+    tu_assert_contains(text, "keyentry with lines lt 1 title 'train'");
+    tu_assert_contains(text, "keyentry with lines lt 2 title 'test'");
+    tu_assert_contains(text, "set label 1000 '(a)'");
+    tu_assert_contains(text, "set label 1000 '(b)'");
+    free(text);
+    snprintf(cmd, sizeof cmd, "cp '%s/src/same'* '%s/src/' && cd '%s/src' && gnuplot -d same.gp",
+             figs, copy, copy);
+    assert_int_equal(system(cmd), 0);
+    snprintf(a, sizeof a, "%s/src/same.png", copy);
+    snprintf(b, sizeof b, "%s/same.png", figs);
+    assert_true(files_equal(a, b));
     /* bad requests: nothing drawn */
     static const struct {
         const char *panels, *layout, *name, *msg;
@@ -2232,20 +2266,142 @@ static void test_panels(void **state)
     assert_int_equal(rc, GROK_OK);
     snprintf(path, sizeof path, "%s/figures/src/compare.gp", out);
     assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
-    tu_assert_contains(text, "set multiplot layout 1,2");
+    tu_assert_contains(text, "rows = 1; cols = 2");
     assert_int_equal(count_substr(text, "# ---- panel ("), 2);
     tu_assert_contains(text, "set label 1000 '(b) ");
+    /* the second run has no phases: its legend differs, each panel keeps its own */
+    tu_assert_contains(text, "legend_h = 0.0000");
     free(text);
     assert_int_equal(plot_panels(dirs, 2, "loss,progress", NULL, out, NULL, "png", NULL, NULL,
                                  &e),
                      GROK_EINVAL);
     tu_assert_contains(e.msg, "give one figure");
+    /* two runs with the same curves and phases: one legend above both */
+    fake_opts same = {0};
+    write_fake_run(other, &same);
+    sbuf_clear(&notes);
+    assert_int_equal(plot_panels(dirs, 2, "progress", NULL, out, "twins", "png,pdf", NULL,
+                                 &notes, &e),
+                     GROK_OK);
+    printf("# %s", notes.data);
+    snprintf(path, sizeof path, "%s/figures/src/twins.gp", out);
+    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
+    assert_int_equal(count_substr(text, "# ---- the shared legend"), 1);
+    assert_int_equal(count_substr(text, "\nunset key\n"), 2);
+    tu_assert_contains(text, "keyentry with boxes fc rgb c_phase2");
+    tu_assert_contains(text, "set label 1000 '(a) ");
+    tu_assert_contains(text, "set label 1000 '(b) ");
+    free(text);
+    snprintf(path, sizeof path, "%s/figures/twins.pdf", out);
+    assert_fonts_embedded(path);
     sbuf_free(&notes);
     snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s' '%s'", copy, other, out);
     assert_int_equal(system(cmd), 0);
     free(copy);
     free(other);
     free(out);
+}
+
+/* The sweep preset's figure: the phase diagram beside the grokked-epoch
+ * curve as panels (a) and (b) of a hand-written sweep.tsv, noenhanced text
+ * (axis keys hold underscores), page wide, fonts embedded, redrawn
+ * unchanged by its standalone script; a style resizes it; multi-panel and
+ * unknown sweep figures draw nothing. */
+static void test_sweep_panels(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    sbuf t;
+    sbuf_init(&t);
+    sbuf_puts(&t, "index\tname\ttask.frac_train\toptim.weight_decay\tstatus\tepochs_done"
+                  "\tepochs_total\tgrokked_epoch\n");
+    static const char *const frac[3] = {"0.4", "0.6", "0.8"}, *const wd[3] = {"0.3", "1", "3"};
+    int i = 0;
+    for (int x = 0; x < 3; x++)
+        for (int y = 0; y < 3; y++, i++) {
+            int grok = x > 0 || y == 2;
+            sbuf_printf(&t, "%d\tp%d\t%s\t%s\t%s\t%d\t1500\t", i, i, frac[x], wd[y],
+                        grok ? "stopped" : "finished", grok ? 900 - 200 * x - 100 * y : 1500);
+            if (grok)
+                sbuf_printf(&t, "%d\n", 900 - 200 * x - 100 * y);
+            else
+                sbuf_puts(&t, "none\n");
+        }
+    char *path = tu_path_in(dir, "sweep.tsv");
+    tu_write_text(path, t.data);
+    free(path);
+    sbuf_free(&t);
+    sweep_plot_opts o = {"task.frac_train", "optim.weight_decay", -1, NULL, NULL};
+    sbuf notes;
+    sbuf_init(&notes);
+    grok_err e = {{0}};
+    int rc = sweep_plot_panels(dir, "sweep_phase,sweep_grokked", "1x2", "sweep", "png,pdf", &o,
+                               &notes, &e);
+    if (rc)
+        printf("# %s\n", e.msg);
+    assert_int_equal(rc, GROK_OK);
+    printf("# %s", notes.data);
+    assert_lacks(notes.data, "gnuplot:");
+    char p[4400], figs[4200];
+    snprintf(figs, sizeof figs, "%s/figures", dir);
+    snprintf(p, sizeof p, "%s/src/sweep.gp", figs);
+    char *text;
+    size_t n;
+    assert_int_equal(fileio_read_all(p, &text, &n, &e), GROK_OK);
+    tu_assert_contains(text, "rows = 1; cols = 2");
+    assert_int_equal(count_substr(text, "# ---- panel ("), 2);
+    tu_assert_contains(text, "# ---- panel (a): sweep_phase");
+    tu_assert_contains(text, "# ---- panel (b): sweep_grokked");
+    tu_assert_contains(text, "set label 1000 '(a)'");
+    tu_assert_contains(text, "set label 1000 '(b)'");
+    assert_lacks(text, "'(c)'");
+    tu_assert_contains(text, "set terminal pngcairo noenhanced");
+    tu_assert_contains(text, "set key title 'optim.weight_decay'");
+    free(text);
+    snprintf(p, sizeof p, "%s/sweep.pdf", figs);
+    double w, h;
+    pdf_media_box(p, &w, &h);
+    printf("# sweep.pdf: %g x %g pt\n", w, h);
+    assert_true(fabs(w - 7.0 * 72) <= 1.0);
+    assert_fonts_embedded(p);
+    char *copy = tu_tmp_dir(), cmd[9000];
+    snprintf(cmd, sizeof cmd, "cp -r '%s/src' '%s/src' && cd '%s/src' && gnuplot -d sweep.gp",
+             figs, copy, copy);
+    assert_int_equal(system(cmd), 0);
+    char a[4400], b[4400];
+    snprintf(a, sizeof a, "%s/src/sweep.png", copy);
+    snprintf(b, sizeof b, "%s/sweep.png", figs);
+    assert_true(files_equal(a, b));
+    /* a column-wide version */
+    plot_style st;
+    plot_style_default(&st);
+    set_style(&st, "width", "column");
+    o.st = &st;
+    assert_int_equal(sweep_plot_panels(dir, "sweep_phase,sweep_grokked", "2x1", "col", "pdf",
+                                       &o, NULL, &e),
+                     GROK_OK);
+    snprintf(p, sizeof p, "%s/col.pdf", figs);
+    pdf_media_box(p, &w, &h);
+    assert_true(fabs(w - 3.4 * 72) <= 1.0);
+    assert_true(fabs(h - 2 * 2.3 * 72) <= 1.0);
+    /* bad requests draw nothing */
+    static const struct {
+        const char *panels, *name, *msg;
+    } bad[] = {{"sweep_phase,bogus", "bad1", "unknown sweep figure \"bogus\""},
+               {"sweep_loss", "bad2", "sweep_loss: cannot be drawn: no point has a metrics.tsv"},
+               {"sweep_phase", "../x", "--name"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        assert_int_equal(sweep_plot_panels(dir, bad[k].panels, NULL, bad[k].name, "png", &o,
+                                           NULL, &e),
+                         GROK_EINVAL);
+        printf("# --panels %s: %s\n", bad[k].panels, e.msg);
+        tu_assert_contains(e.msg, bad[k].msg);
+        snprintf(p, sizeof p, "%s/%s.png", figs, bad[k].name);
+        assert_int_equal(access(p, F_OK), -1);
+    }
+    sbuf_free(&notes);
+    tu_rm_tmp_dir(copy);
+    tu_rm_tmp_dir(dir);
 }
 
 /* ---- the command line (experiments/plot_cmd.c) ----------------------------- */
@@ -2297,14 +2453,14 @@ static void test_plot_cmd(void **state)
     /* after training: reported in the log, never an error for the run */
     sbuf log;
     sbuf_init(&log);
-    int rc = plot_cmd_after_run(fx->dir, "png", &log);
+    int rc = plot_cmd_after_run(fx->dir, "png", NULL, &log);
     unsetenv("GP_BIN");
     printf("# after run, no gnuplot: %s", log.data);
     assert_int_equal(rc, GROK_EIO);
     tu_assert_contains(log.data, GP_MISSING_MSG);
     tu_assert_contains(log.data, "the run itself is unaffected");
     sbuf_clear(&log);
-    assert_int_equal(plot_cmd_after_run(fx->dir, "", &log), GROK_OK);
+    assert_int_equal(plot_cmd_after_run(fx->dir, "", NULL, &log), GROK_OK);
     tu_assert_contains(log.data, "no formats requested");
     sbuf_free(&log);
 
@@ -2331,6 +2487,42 @@ static void test_plot_cmd(void **state)
     assert_string_equal(ix.text[3], "accuracy");
     assert_string_equal(ix.text[4], "accuracy.pdf");
     rundir_tsv_free(&ix);
+
+    /* the style of config.cfg's plots group, the flags over it */
+    char *cfg = tu_read_file((snprintf(path, sizeof path, "%s/config.cfg", fx->dir), path), NULL);
+    sbuf c;
+    sbuf_init(&c);
+    sbuf_printf(&c, "%splots = { width = \"8.6cm\"; height = \"2in\"; };\n", cfg);
+    write_text(fx->dir, "config.cfg", c.data);
+    const char *by_cfg[] = {"plot", fx->dir, "--only", "loss", "--format", "pdf"};
+    assert_int_equal(run_cmd(6, by_cfg), 0);
+    snprintf(path, sizeof path, "%s/figures/loss.pdf", fx->dir);
+    double w, h;
+    pdf_media_box(path, &w, &h);
+    printf("# config.cfg plots.width 8.6cm, height 2in: %g x %g pt\n", w, h);
+    assert_true(fabs(w - 8.6 / 2.54 * 72) <= 1.0 && fabs(h - 144) <= 1.0);
+    const char *by_flag[] = {"plot", fx->dir, "--only", "loss", "--format", "pdf", "--width",
+                             "3in"};
+    assert_int_equal(run_cmd(8, by_flag), 0);
+    pdf_media_box(path, &w, &h);
+    printf("# and --width 3in: %g x %g pt\n", w, h);
+    assert_true(fabs(w - 216) <= 1.0 && fabs(h - 144) <= 1.0);
+    /* a bad value there: the config's message, nothing drawn */
+    sbuf_clear(&c);
+    sbuf_printf(&c, "%splots = { colours = \"rainbow\"; };\n", cfg);
+    write_text(fx->dir, "config.cfg", c.data);
+    const char *bad_cfg[] = {"plot", fx->dir, "--only", "weights", "--format", "svg"};
+    assert_int_equal(run_cmd(6, bad_cfg), 2);
+    snprintf(path, sizeof path, "%s/figures/weights.svg", fx->dir);
+    assert_int_equal(access(path, F_OK), -1);
+    write_text(fx->dir, "config.cfg", cfg);
+    sbuf_free(&c);
+    free(cfg);
+    /* the presets name their kind of directory */
+    const char *sweep_preset[] = {"plot", fx->dir, "--preset", "sweep"};
+    assert_int_equal(run_cmd(4, sweep_preset), 2);
+    const char *preset_panels[] = {"plot", fx->dir, "--preset", "paper", "--panels", "loss"};
+    assert_int_equal(run_cmd(6, preset_panels), 2);
 }
 
 /* ---- few checkpoints ------------------------------------------------------ */
@@ -2756,6 +2948,7 @@ int main(void)
         cmocka_unit_test(test_style_bad_values),
         cmocka_unit_test_setup_teardown(test_style_scripts, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_panels, setup_run, teardown_run),
+        cmocka_unit_test(test_sweep_panels),
         cmocka_unit_test_setup_teardown(test_tex_compiles, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_algo_scripts, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_logit_sd, setup_run, teardown_run),
