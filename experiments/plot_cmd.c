@@ -68,8 +68,8 @@ static void plot_cmd_help(FILE *f)
             "\npanels (one figure of several, letters (a), (b), ...):\n"
             "  --panels loss,progress,fourier_embed [--layout 1x3] [--name NAME]\n"
             "      DIR/figures/panels.png (or NAME.png)\n"
-            "  --preset paper          loss, progress, gini, weights, fourier_embed and\n"
-            "      fourier_embed_epochs in 3x2: DIR/figures/paper.png\n"
+            "  --preset paper          loss, accuracy, progress, gini, weights and\n"
+            "      fourier_embed in 3x2: DIR/figures/paper.png\n"
             "  grok plot RUN RUN ... --panels FIGURE --out DIR\n"
             "      one run per panel: DIR/figures/compare.png\n"
             "  one legend above all panels when their legends list the same curves\n"
@@ -238,7 +238,7 @@ int plot_cmd_main(int argc, char **argv)
             return plot_cmd_usage_error("--preset paper draws a run's figures; for a sweep, "
                                         "--preset sweep", NULL);
         /* the main results of Nanda et al. (2023) as one figure */
-        panels = "loss,progress,gini,weights,fourier_embed,fourier_embed_epochs";
+        panels = "loss,accuracy,progress,gini,weights,fourier_embed";
         layout = "3x2";
         name = "paper";
     } else if (preset) {

@@ -2113,6 +2113,21 @@ static void test_style_scripts(void **state)
     assert_int_equal(plot_run_dir_style(fx->dir, "png", "loss", &st, &notes, &e), GROK_OK);
     assert_lacks(notes.data, "gnuplot:");
     sbuf_free(&notes);
+    /* its data start at epoch 0 (log10(1 + 0) = 0, the left edge), a tic there */
+    char path[4200];
+    snprintf(path, sizeof path, "%s/figures/src/loss.tsv", fx->dir);
+    char *data = tu_read_file(path, NULL);
+    const char *row = data;
+    while (row && *row == '#')
+        row = strchr(row, '\n') + 1;
+    assert_non_null(row);
+    assert_int_equal(strncmp(row, "0\t", 2), 0);
+    free(data);
+    snprintf(path, sizeof path, "%s/figures/src/loss.gp", fx->dir);
+    data = tu_read_file(path, NULL);
+    tu_assert_contains(data, "set xtics ('0' 0, '1' 1");
+    tu_assert_contains(data, "set autoscale xfix");
+    free(data);
 }
 
 /* The cairolatex output compiles with pdflatex, a figure and a panel

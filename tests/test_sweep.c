@@ -20,7 +20,9 @@
  *                  identical sweep.tsv (cmp: every column, as the table holds
  *                  no wall time; that is in sweep_time.tsv) and identical
  *                  checkpoints and measures.tsv; --summary rebuilds the same
- *                  bytes and draws the figures; --status counts the points.
+ *                  bytes and draws the figures; `grok plot DIR --preset
+ *                  sweep` draws the two-panel figure; --status counts the
+ *                  points.
  *                  The MPI half is skipped with a message when mpirun is
  *                  missing.
  *   array          the same sweep as four SLURM-style array tasks
@@ -415,7 +417,7 @@ static void test_plot_scripts(void **state)
     sweep_plot_data *d;
     grok_err e = {{0}};
     assert_int_equal(sweep_plot_load(sdir, &d, &e), GROK_OK);
-    sweep_plot_opts o = {NULL, NULL, -1};
+    sweep_plot_opts o = {NULL, NULL, -1, NULL, NULL};
     sbuf s, why;
     sbuf_init(&s);
     sbuf_init(&why);
@@ -434,7 +436,7 @@ static void test_plot_scripts(void **state)
 
     /* With x = seed, y = frac: cells transpose. */
     sbuf_clear(&s);
-    sweep_plot_opts o2 = {"seed", "task.frac_train", -1};
+    sweep_plot_opts o2 = {"seed", "task.frac_train", -1, NULL, NULL};
     assert_int_equal(sweep_plot_script(d, "sweep_phase", PLOT_PDF, &o2, &s, &why, &e), 1);
     tu_assert_contains(s.data, "$grok << EOD\n0 1 1480\n0 2 400\nEOD");
 
@@ -458,7 +460,7 @@ static void test_plot_scripts(void **state)
     assert_int_equal(built, 0);
     tu_assert_contains(why.data, "no point has a metrics.tsv");
 
-    sweep_plot_opts bad = {"optim.lr", NULL, -1};
+    sweep_plot_opts bad = {"optim.lr", NULL, -1, NULL, NULL};
     assert_int_equal(sweep_plot_script(d, "sweep_phase", PLOT_PNG, &bad, &s, &why, &e), GROK_EINVAL);
     printf("   x = optim.lr -> %s\n", e.msg);
     tu_assert_contains(e.msg, "valid: task.frac_train, seed");
@@ -535,6 +537,24 @@ static void test_pool_vs_mpi(void **state)
             printf("   %s: %s\n", figs[i], ok ? "drawn" : "MISSING");
             assert_true(ok);
         }
+        /* grok plot on the sweep directory: the sweep preset, one figure of
+         * two panels; the run preset is refused there */
+        char *argv_p[] = {(char *)c->bin, "plot", c->ref, "--preset", "sweep", NULL};
+        fmt_path(log, "%s/preset.out", c->dir);
+        assert_int_equal(run_cmd(log, 60, argv_p), 0);
+        char f[PATH_N];
+        fmt_path(f, "%s/figures/src/sweep.gp", c->ref);
+        char *gpx = tu_read_file(f, NULL);
+        assert_non_null(gpx);
+        tu_assert_contains(gpx, "# ---- panel (a): sweep_phase");
+        tu_assert_contains(gpx, "# ---- panel (b): sweep_grokked");
+        free(gpx);
+        fmt_path(f, "%s/figures/sweep.png", c->ref);
+        struct stat st;
+        assert_true(stat(f, &st) == 0 && st.st_size > 1000);
+        printf("   grok plot --preset sweep: figures/sweep.png drawn\n");
+        char *argv_bad[] = {(char *)c->bin, "plot", c->ref, "--preset", "paper", NULL};
+        assert_int_equal(run_cmd(log, 30, argv_bad), 2);
     } else {
         printf("   gnuplot not found: figures not checked\n");
     }
