@@ -42,6 +42,20 @@ typedef struct {
     const char *label;
 } plot_panel;
 
+/* The most panels of one figure. */
+#define PLOT_PANELS_MAX 12
+
+/* The figures named in the comma list panels, as indices of figs[0..n_figs)
+ * into idx (PLOT_PANELS_MAX entries): their count, or GROK_EINVAL for an
+ * unknown name ("unknown <what> ...", the valid ones listed), an empty or
+ * too long list. */
+int plot_panel_names(const char *panels, const plot_figure *figs, int n_figs, const char *what,
+                     int *idx, grok_err *e);
+
+/* GROK_EINVAL unless name (NULL: none) is a file stem of letters, digits,
+ * _ and -, at most 60 characters. */
+int plot_check_name(const char *name, grok_err *e);
+
 /* Draws p[0..n) as the panels (a), (b), ... of one figure (panels.c) into
  * out_root/figures/<name>.<ext> (tex: figures/tex) in every format of
  * mask, with its editable copy in figures/src; not listed in

@@ -29,7 +29,6 @@
 #include "run_data.h"
 #include "style.h"
 
-enum { PANELS_MAX = 12 };
 
 /* Parses "RxC" into rows and columns; GROK_EINVAL unless n panels fit. */
 static int panels_layout(const char *layout, int n, int *rows, int *cols, grok_err *e)
@@ -48,7 +47,7 @@ static int panels_layout(const char *layout, int n, int *rows, int *cols, grok_e
         if (end == p)
             c = 0;
     }
-    if (r < 1 || c < 1 || r > PANELS_MAX || c > PANELS_MAX || *end)
+    if (r < 1 || c < 1 || r > PLOT_PANELS_MAX || c > PLOT_PANELS_MAX || *end)
         return grok_fail(e, GROK_EINVAL, "--layout \"%s\": give rows x columns, e.g. 1x3 or 2x2",
                          layout);
     if (r * c < n)
@@ -79,13 +78,13 @@ static void panels_body(const char *s, size_t n, size_t *a, size_t *b)
  * a title, each as a `keyentry` clause of the same style, for a legend drawn
  * apart from the data.  n is -1 when the panel's script has no single plot
  * command, or a clause draws with a palette: its legend is not shared. */
-enum { PANELS_MAX_ENTRIES = 24 };
+enum { PLOT_PANELS_MAX_ENTRIES = 24 };
 typedef struct {
     int n;
     int titled;                            /* the key has a title: one row more */
     size_t plot_at;                        /* the plot command's offset in the body */
-    char *title[PANELS_MAX_ENTRIES];       /* the title as written: 'train' */
-    char *entry[PANELS_MAX_ENTRIES];       /* keyentry with ... title 'train' */
+    char *title[PLOT_PANELS_MAX_ENTRIES];       /* the title as written: 'train' */
+    char *entry[PLOT_PANELS_MAX_ENTRIES];       /* keyentry with ... title 'train' */
 } panel_keys;
 
 static void panel_keys_free(panel_keys *k)
@@ -112,16 +111,6 @@ static size_t panels_quote_end(const char *s, size_t i, size_t n)
     return n;
 }
 
-static char *panels_strndup(const char *s, size_t n)
-{
-    char *t = malloc(n + 1);
-    if (t) {
-        memcpy(t, s, n);
-        t[n] = '\0';
-    }
-    return t;
-}
-
 /* Reads one clause [a, b) of a plot command into k (when it has a title). */
 static int panels_clause(const char *s, size_t a, size_t b, panel_keys *k)
 {
@@ -140,7 +129,7 @@ static int panels_clause(const char *s, size_t a, size_t b, panel_keys *k)
     }
     if (!t)
         return 0; /* notitle, or no title: not in the legend */
-    if (palette || k->n == PANELS_MAX_ENTRIES)
+    if (palette || k->n == PLOT_PANELS_MAX_ENTRIES)
         return -1;
     size_t t_end = panels_quote_end(s, t, b);
     const char *with = NULL;
@@ -157,8 +146,8 @@ static int panels_clause(const char *s, size_t a, size_t b, panel_keys *k)
     sbuf_init(&e);
     sbuf_puts(&e, "keyentry");
     sbuf_append(&e, with, (size_t)(s + t_end - with));
-    k->title[k->n] = panels_strndup(s + t, t_end - t);
-    k->entry[k->n] = e.data ? panels_strndup(e.data, e.len) : NULL;
+    k->title[k->n] = strndup(s + t, t_end - t);
+    k->entry[k->n] = e.data ? strndup(e.data, e.len) : NULL;
     sbuf_free(&e);
     k->n++;
     return k->title[k->n - 1] && k->entry[k->n - 1] ? 0 : GROK_ENOMEM;
@@ -304,7 +293,7 @@ static int panels_script(const plot_panel *p, int n, int rows, int cols, const c
     }
     int shared = rc == GROK_OK && panels_same_keys(keys, n);
     /* the legend rows: of the shared legend, or each row's fullest panel's */
-    int key_rows = 0, row_keys[PANELS_MAX] = {0};
+    int key_rows = 0, row_keys[PLOT_PANELS_MAX] = {0};
     for (int i = 0; i < n && rc == GROK_OK; i++) {
         /* a panel's own legend is as wide as its plot: the panel less its
          * left margin (10 characters, about 0.7 in at 8 pt) */
@@ -453,18 +442,34 @@ int plot_panels_draw(const char *out_root, const char *name, const plot_panel *p
     return rc;
 }
 
-/* Splits a comma list into at most PANELS_MAX names (pointers into buf). */
-static int panels_split(char *buf, const char **names, grok_err *e)
+int plot_panel_names(const char *panels, const plot_figure *figs, int n_figs, const char *what,
+                     int *idx, grok_err *e)
 {
+    char buf[1024];
+    if (strlen(panels) >= sizeof buf)
+        return grok_fail(e, GROK_EINVAL, "--panels: the list is too long");
+    snprintf(buf, sizeof buf, "%s", panels);
     int n = 0;
     for (char *tok = strtok(buf, ", "); tok; tok = strtok(NULL, ", ")) {
-        if (n == PANELS_MAX)
-            return grok_fail(e, GROK_EINVAL, "--panels: at most %d panels", PANELS_MAX);
-        names[n++] = tok;
+        if (n == PLOT_PANELS_MAX)
+            return grok_fail(e, GROK_EINVAL, "--panels: at most %d panels", PLOT_PANELS_MAX);
+        if ((idx[n++] = plot_find_figure(figs, n_figs, tok, what, e)) < 0)
+            return GROK_EINVAL;
     }
     if (n == 0)
-        return grok_fail(e, GROK_EINVAL, "--panels needs figure names, e.g. loss,progress");
+        return grok_fail(e, GROK_EINVAL, "--panels needs figure names, e.g. %s,%s", figs[0].name,
+                         figs[n_figs > 1].name);
     return n;
+}
+
+int plot_check_name(const char *name, grok_err *e)
+{
+    if (name && (!name[0] || strlen(name) > 60 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
+                                                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                                 "0123456789_-") != strlen(name)))
+        return grok_fail(e, GROK_EINVAL, "--name \"%s\": use letters, digits, _ and - (at most "
+                         "60)", name);
+    return GROK_OK;
 }
 
 int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const char *layout,
@@ -477,38 +482,26 @@ int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const c
     int rc = plot_prepare(formats, &st, &def, &mask, e);
     if (rc)
         return rc;
-    if (name && (!name[0] || strlen(name) > 60 || strspn(name, "abcdefghijklmnopqrstuvwxyz"
-                                                                 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                                 "0123456789_-") != strlen(name)))
-        return grok_fail(e, GROK_EINVAL, "--name \"%s\": use letters, digits, _ and - (at most "
-                         "60)", name);
-    if (n_dirs > PANELS_MAX)
-        return grok_fail(e, GROK_EINVAL, "panels: at most %d runs", PANELS_MAX);
-    size_t len = strlen(panels);
-    char *buf = malloc(len + 1);
-    if (!buf)
-        return grok_fail(e, GROK_ENOMEM, "panels: out of memory");
-    memcpy(buf, panels, len + 1);
-    const char *names[PANELS_MAX];
-    int n_names = panels_split(buf, names, e);
-    int n_figs, fig_i[PANELS_MAX];
+    if ((rc = plot_check_name(name, e)) != GROK_OK)
+        return rc;
+    if (n_dirs > PLOT_PANELS_MAX)
+        return grok_fail(e, GROK_EINVAL, "panels: at most %d runs", PLOT_PANELS_MAX);
+    int n_figs, fig_i[PLOT_PANELS_MAX];
     const plot_figure *figs = plot_figures(&n_figs);
-    for (int i = 0; i < n_names && rc == GROK_OK; i++)
-        if ((fig_i[i] = plot_find_figure(figs, n_figs, names[i], "figure", e)) < 0)
-            rc = GROK_EINVAL;
+    int n_names = plot_panel_names(panels, figs, n_figs, "figure", fig_i, e);
     if (n_names < 0)
-        rc = n_names;
-    else if (rc == GROK_OK && n_dirs > 1 && n_names != 1)
-        rc = grok_fail(e, GROK_EINVAL, "--panels with %d runs: give one figure (one panel per "
-                       "run), not %d", n_dirs, n_names);
-    plot_run *runs[PANELS_MAX] = {0};
-    char bases[PANELS_MAX][128];
+        return n_names;
+    if (n_dirs > 1 && n_names != 1)
+        return grok_fail(e, GROK_EINVAL, "--panels with %d runs: give one figure (one panel per "
+                         "run), not %d", n_dirs, n_names);
+    plot_run *runs[PLOT_PANELS_MAX] = {0};
+    char bases[PLOT_PANELS_MAX][128];
     for (int i = 0; i < n_dirs && rc == GROK_OK; i++) {
         rc = plot_run_load(dirs[i], &runs[i], e);
         plot_dir_base(dirs[i], bases[i], sizeof bases[i]);
     }
     if (rc == GROK_OK && mask) {
-        plot_panel p[PANELS_MAX];
+        plot_panel p[PLOT_PANELS_MAX];
         int n = n_dirs > 1 ? n_dirs : n_names;
         for (int i = 0; i < n; i++)
             p[i] = n_dirs > 1
@@ -525,6 +518,5 @@ int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const c
     for (int i = 0; i < n_dirs; i++)
         if (runs[i])
             plot_run_free(runs[i]);
-    free(buf);
     return rc;
 }

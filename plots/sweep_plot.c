@@ -986,40 +986,21 @@ int sweep_plot_panels(const char *dir, const char *panels, const char *layout, c
                       grok_err *e)
 {
     GROK_ASSERT(dir && panels);
-    enum { SP_MAX_PANELS = 12 };
     unsigned mask;
     const plot_style *st = opts ? opts->st : NULL;
     plot_style def;
     int rc = plot_prepare(formats, &st, &def, &mask, e);
-    if (rc != GROK_OK)
-        return rc;
-    if (!name)
-        name = "panels";
-    if (!name[0] || strlen(name) > 60 ||
-        strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-            strlen(name))
-        return grok_fail(e, GROK_EINVAL, "--name \"%s\": use letters, digits, _ and - (at most "
-                         "60)", name);
-    plot_panel p[SP_MAX_PANELS];
-    int n = 0;
-    char buf[512];
-    if (strlen(panels) >= sizeof buf)
-        return grok_fail(e, GROK_EINVAL, "--panels: the list is too long");
-    snprintf(buf, sizeof buf, "%s", panels);
-    for (char *tok = strtok(buf, ", "); tok && rc == GROK_OK; tok = strtok(NULL, ", ")) {
-        int i = plot_find_figure(sweep_figures, SP_N_FIGURES, tok, "sweep figure", e);
-        if (i < 0)
-            rc = GROK_EINVAL;
-        else if (n == SP_MAX_PANELS)
-            rc = grok_fail(e, GROK_EINVAL, "--panels: at most %d panels", SP_MAX_PANELS);
-        else
-            p[n++] = (plot_panel){sp_script, NULL, &sweep_figures[i], NULL};
-    }
-    if (rc == GROK_OK && n == 0)
-        rc = grok_fail(e, GROK_EINVAL, "--panels needs figure names, e.g. sweep_phase,"
-                       "sweep_grokked");
-    if (rc != GROK_OK || mask == 0)
-        return rc;
+    if (rc == GROK_OK)
+        rc = plot_check_name(name, e);
+    int idx[PLOT_PANELS_MAX];
+    int n = rc == GROK_OK ? plot_panel_names(panels, sweep_figures, SP_N_FIGURES, "sweep figure",
+                                             idx, e)
+                          : rc;
+    if (n < 0 || mask == 0)
+        return n < 0 ? n : GROK_OK;
+    plot_panel p[PLOT_PANELS_MAX];
+    for (int i = 0; i < n; i++)
+        p[i] = (plot_panel){sp_script, NULL, &sweep_figures[idx[i]], NULL};
     sweep_plot_data *d;
     if ((rc = sweep_plot_load(dir, &d, e)) != GROK_OK)
         return rc;
@@ -1028,7 +1009,7 @@ int sweep_plot_panels(const char *dir, const char *panels, const char *layout, c
     for (int i = 0; i < n; i++)
         p[i].data = &v;
     if (rc == GROK_OK)
-        rc = plot_panels_draw(dir, name, p, n, layout, mask, st, 0, notes, e);
+        rc = plot_panels_draw(dir, name ? name : "panels", p, n, layout, mask, st, 0, notes, e);
     sweep_plot_free(d);
     return rc;
 }

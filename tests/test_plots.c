@@ -2166,6 +2166,22 @@ static void test_tex_compiles(void **state)
     assert_pdf(doc);
 }
 
+/* A two-panel figure's script at path draws one legend above both panels
+ * (holding entry) and none in either panel, letters (a) and (b). */
+static void assert_shared_legend(const char *path, const char *entry)
+{
+    char *text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    assert_int_equal(count_substr(text, "# ---- the shared legend"), 1);
+    assert_int_equal(count_substr(text, "shared: drawn once, above the panels\nunset key\n"), 2);
+    assert_lacks(text, "legend_h = 0.0000");
+    tu_assert_contains(text, "keyentry with lines lt 1 title 'train'");
+    tu_assert_contains(text, entry);
+    tu_assert_contains(text, "set label 1000 '(a)");
+    tu_assert_contains(text, "set label 1000 '(b)");
+    free(text);
+}
+
 /* Panels: one figure with the requested panels, their letters, the data of
  * each panel in its own file, redrawn unchanged by its standalone script;
  * two runs side by side; bad requests draw nothing. */
@@ -2236,15 +2252,7 @@ static void test_panels(void **state)
                                  &notes, &e),
                      GROK_OK);
     snprintf(path, sizeof path, "%s/src/same.gp", figs);
-    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
-    assert_int_equal(count_substr(text, "# ---- the shared legend"), 1);
-    assert_int_equal(count_substr(text, "shared: drawn once, above the panels\nunset key\n"), 2);
-    assert_lacks(text, "legend_h = 0.0000");
-    tu_assert_contains(text, "keyentry with lines lt 1 title 'train'");
-    tu_assert_contains(text, "keyentry with lines lt 2 title 'test'");
-    tu_assert_contains(text, "set label 1000 '(a)'");
-    tu_assert_contains(text, "set label 1000 '(b)'");
-    free(text);
+    assert_shared_legend(path, "keyentry with lines lt 2 title 'test'");
     snprintf(cmd, sizeof cmd, "cp '%s/src/same'* '%s/src/' && cd '%s/src' && gnuplot -d same.gp",
              figs, copy, copy);
     assert_int_equal(system(cmd), 0);
@@ -2300,13 +2308,7 @@ static void test_panels(void **state)
                      GROK_OK);
     printf("# %s", notes.data);
     snprintf(path, sizeof path, "%s/figures/src/twins.gp", out);
-    assert_int_equal(fileio_read_all(path, &text, &n, &e), GROK_OK);
-    assert_int_equal(count_substr(text, "# ---- the shared legend"), 1);
-    assert_int_equal(count_substr(text, "\nunset key\n"), 2);
-    tu_assert_contains(text, "keyentry with boxes fc rgb c_phase2");
-    tu_assert_contains(text, "set label 1000 '(a) ");
-    tu_assert_contains(text, "set label 1000 '(b) ");
-    free(text);
+    assert_shared_legend(path, "keyentry with boxes fc rgb c_phase2");
     snprintf(path, sizeof path, "%s/figures/twins.pdf", out);
     assert_fonts_embedded(path);
     sbuf_free(&notes);
