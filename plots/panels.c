@@ -378,6 +378,7 @@ static int panels_script(const plot_panel *p, int n, int rows, int cols, const c
                     "set lmargin at screen 0.01; set rmargin at screen 0.99\n"
                     "set tmargin at screen 1; set bmargin at screen 1 - legend_h\n"
                     "set border 0; unset xtics; unset ytics; unset grid\n"
+                    "set style fill solid 1.0 noborder\n"
                     "set key at screen 0.5, screen 1 - 0.3 * legend_h / %d center top "
                     "horizontal reverse Left noautotitle samplen 2 spacing 1.1 maxrows %d\n"
                     "plot [0:1] [0:1] NaN notitle",
