@@ -5,9 +5,10 @@
  * everything else), its activation workspace and the hand-written forward and
  * backward passes; the model and its initialisation are described in mlp.h.
  * It computes no loss: the caller fills mlp_dlogits.  Every matrix product is
- * la_gemm (BLIS) with strides; a bias gradient, a sum over the examples, is a
- * product with a vector of ones (BLIS never splits the k loop, so its order
- * is fixed); element-wise loops are parallel over outputs only; the gradient
+ * la_gemm (BLIS) with strides; a bias gradient, a sum over the examples, is
+ * summed in fixed blocks of rows and then over the blocks in block order
+ * (fused with the activation's backward where there is one), whatever the
+ * thread count; element-wise loops are parallel over outputs only; the gradient
  * of a table whose rows are selected by tokens (the embedding, and the first
  * layer of the onehot input) is gathered per row from a list of the row's
  * occurrences in (example, position) order.  So the bits do not depend on the
@@ -179,17 +180,21 @@ struct mlp_acts {
     int n_max, n;
     la_profile *prof;            /* NULL, or where the products' time and flops are added */
     float *x;                    /* [N, Din] the combined embeddings, h_0 (not for onehot) */
-    float *pre[MLP_MAX_LAYERS];  /* [N, H] h_l @ W_l + b_l */
+    float *pre[MLP_MAX_LAYERS];  /* [N, H] h_l @ W_l + b_l (ReLU: post itself, which holds
+                                    what the backward needs, pre > 0) */
     float *post[MLP_MAX_LAYERS]; /* [N, H] act(pre), h_{l+1} */
     float *logits;               /* [N, Vo] */
     float *dlogits;              /* [N, Vo] written by the caller */
     float *dh, *dh2;             /* [N, H] backward scratch */
     float *dx;                   /* [N, Din] d / d x (not for onehot) */
-    float *ones;                 /* [N] 1.0f: sums over examples as products */
+    float *part;                 /* [N / SUM_BLOCK + 1, max(H, Vo)] partial column sums */
     int32_t *occ_start;          /* [R + 1] table row r's occurrences are */
     int32_t *occ;                /* [N*T]   occ[occ_start[r] .. occ_start[r+1]), as n*T + t */
     float *block;                /* owns every float array above */
 };
+
+/* Rows per block of the bias gradients' sums (acts_layout sizes `part` by it). */
+enum { SUM_BLOCK = 64 };
 
 /* The rows of the table that tokens select: W_E's V, or the onehot W_0's T*V. */
 static int token_rows(const mlp_config *c)
@@ -212,15 +217,18 @@ static size_t acts_layout(const mlp_config *c, int N, mlp_acts *a, float *base)
     } while (0)
     C(a->x, n * Din);
     for (int l = 0; l < c->n_layers; l++) {
-        C(a->pre[l], n * H);
+        if (c->act != MLP_ACT_RELU)
+            C(a->pre[l], n * H);
         C(a->post[l], n * H);
+        if (base && c->act == MLP_ACT_RELU) /* in place */
+            a->pre[l] = a->post[l];
     }
     C(a->logits, n * Vo);
     C(a->dlogits, n * Vo);
     C(a->dh, n * H);
     C(a->dh2, n * H);
     C(a->dx, n * Din);
-    C(a->ones, n);
+    C(a->part, (n / SUM_BLOCK + 1) * (H > Vo ? H : Vo));
 #undef C
     return total;
 }
@@ -241,8 +249,6 @@ mlp_acts *mlp_acts_alloc(const mlp_model *m, int n_max)
         return NULL;
     }
     acts_layout(c, n_max, a, a->block);
-    for (int i = 0; i < n_max; i++)
-        a->ones[i] = 1.0f;
     return a;
 }
 
@@ -264,11 +270,14 @@ const float *mlp_hidden_last(const mlp_acts *a) { return a->post[a->cfg.n_layers
 /* ------------------------------------------------------------------------ */
 /* layer kernels: outputs first, then inputs, then sizes */
 
+static void bias_act_row(float *post, float *pre, const float *b, int H, mlp_act act);
+
 /* out[n] = sum_t table[t*pos_rows + tok[n,t]] ([width] each, summed in
  * position order): the sum combine (pos_rows 0) and the onehot first layer
- * (pos_rows V). */
+ * (pos_rows V).  With post, each row then goes on through bias_act_row
+ * (out[n] += b, post[n] = act(out[n])) while it is in cache. */
 static void rows_sum(float *out, const float *table, const int32_t *tok, int N, int T, int width,
-                     int V, int pos_rows)
+                     int V, int pos_rows, float *post, const float *b, mlp_act act)
 {
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
@@ -281,6 +290,8 @@ static void rows_sum(float *out, const float *table, const int32_t *tok, int N, 
             for (int e = 0; e < width; e++)
                 o[e] += w[e];
         }
+        if (post)
+            bias_act_row(post + (size_t)n * width, o, b, width, act);
     }
 }
 
@@ -290,7 +301,7 @@ static void embed_forward(float *x, const float *W_E, const int32_t *tok, int N,
                           int V, mlp_combine combine)
 {
     if (combine == MLP_COMBINE_SUM) {
-        rows_sum(x, W_E, tok, N, T, E, V, 0);
+        rows_sum(x, W_E, tok, N, T, E, V, 0, NULL, NULL, MLP_ACT_RELU);
         return;
     }
 #pragma omp parallel for schedule(static)
@@ -345,10 +356,20 @@ static inline float gelu_grad(float x)
     return cdf + x * pdf;
 }
 
-/* One row of bias_act_forward. */
+/* x = relu(x + b) in place, [H]: bias_act_row's ReLU when post is pre. */
 GROK_VECTOR_CLONES
-static void bias_act_row(float *restrict post, float *restrict pre, const float *restrict b, int H,
-                         mlp_act act)
+static void bias_relu_row(float *restrict x, const float *restrict b, int H)
+{
+    for (int j = 0; j < H; j++) {
+        const float v = x[j] + b[j];
+        x[j] = v > 0 ? v : 0;
+    }
+}
+
+/* The other cases of bias_act_row. */
+GROK_VECTOR_CLONES
+static void bias_act_row2(float *restrict post, float *restrict pre, const float *restrict b,
+                          int H, mlp_act act)
 {
     for (int j = 0; j < H; j++)
         pre[j] += b[j];
@@ -370,6 +391,16 @@ static void bias_act_row(float *restrict post, float *restrict pre, const float 
             post[j] = tanhf(pre[j]);
         break;
     }
+}
+
+/* One row of bias_act_forward: pre += b, post = act(pre); for the ReLU post
+ * may be pre (the workspace's layers are in place). */
+static void bias_act_row(float *post, float *pre, const float *b, int H, mlp_act act)
+{
+    if (post == pre && act == MLP_ACT_RELU)
+        bias_relu_row(pre, b, H);
+    else
+        bias_act_row2(post, pre, b, H, act);
 }
 
 /* pre += b (per column); post = act(pre).  [rows, H]. */
@@ -405,6 +436,34 @@ static void act_backward_row(float *restrict d, const float *restrict pre,
     }
 }
 
+/* part[0..W) = the sum of the rows x[0..rows) ([W] each) in row order. */
+GROK_VECTOR_CLONES
+static void block_colsum(float *restrict part, const float *restrict x, int rows, int W)
+{
+    memcpy(part, x, sizeof(float) * W);
+    for (int r = 1; r < rows; r++)
+        for (int j = 0; j < W; j++)
+            part[j] += x[(size_t)r * W + j];
+}
+
+/* sum[j] = the sum over rows of x [rows, W]: the partial sums of blocks of
+ * SUM_BLOCK rows (part, [rows / SUM_BLOCK + 1, W]), then those added in block
+ * order; the same bits for any thread count.  With pre (and post), first
+ * x *= act'(pre) in place, each block just before its sum (act_backward). */
+static void colsum(float *sum, float *part, float *x, const float *pre, const float *post,
+                   int rows, int W, mlp_act act)
+{
+    const int nblk = (rows + SUM_BLOCK - 1) / SUM_BLOCK;
+#pragma omp parallel for schedule(static)
+    for (int blk = 0; blk < nblk; blk++) {
+        const int r0 = blk * SUM_BLOCK, r1 = rows < r0 + SUM_BLOCK ? rows : r0 + SUM_BLOCK;
+        for (int r = r0; r < r1 && pre; r++)
+            act_backward_row(x + (size_t)r * W, pre + (size_t)r * W, post + (size_t)r * W, W, act);
+        block_colsum(part + (size_t)blk * W, x + (size_t)r0 * W, r1 - r0, W);
+    }
+    block_colsum(sum, part, nblk, W);
+}
+
 /* d *= act'(pre) in place (tanh's from post), [rows, H]. */
 static void act_backward(float *d, const float *pre, const float *post, int rows, int H,
                          mlp_act act)
@@ -428,8 +487,8 @@ void mlp_forward(const mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
     int K = Din, l0 = 0;
     if (c->combine == MLP_COMBINE_ONEHOT) {
         /* pre_0 = x @ W_0 + b_0: the rows of W_0 that the one-hot vectors select */
-        rows_sum(a->pre[0], P->W[0], tokens, N, c->n_ctx, H, c->d_vocab, c->d_vocab);
-        bias_act_forward(a->post[0], a->pre[0], P->b[0], N, H, c->act);
+        rows_sum(a->pre[0], P->W[0], tokens, N, c->n_ctx, H, c->d_vocab, c->d_vocab, a->post[0],
+                 P->b[0], c->act);
         h = a->post[0];
         K = H;
         l0 = 1;
@@ -463,8 +522,12 @@ static float *hidden_backward(const mlp_model *m, mlp_acts *a, const int32_t *to
     const int H = c->d_hidden, Din = mlp_d_in(c);
     float *d = a->dh, *d_other = a->dh2;
     for (int l = c->n_layers - 1; l >= 0; l--) {
-        /* h_{l+1} = act(pre_l): d becomes d / d pre_l */
-        act_backward(d, a->pre[l], a->post[l], N, H, c->act);
+        /* h_{l+1} = act(pre_l): d becomes d / d pre_l (and b_l's gradient its
+         * sum over the examples) */
+        if (G)
+            colsum(G->b[l], a->part, d, a->pre[l], a->post[l], N, H, c->act);
+        else
+            act_backward(d, a->pre[l], a->post[l], N, H, c->act);
         /* pre_l = h_l @ W_l + b_l */
         const float *h = l > 0 ? a->post[l - 1] : a->x;
         const int K = l > 0 ? H : Din;
@@ -473,8 +536,6 @@ static float *hidden_backward(const mlp_model *m, mlp_acts *a, const int32_t *to
                           c->d_vocab, token_rows(c));
         else if (G)
             la_gemm_prof(a->prof, K, H, N, 1.0f, h, 1, K, d, H, 1, 0.0f, G->W[l], H, 1);
-        if (G)
-            la_gemm_prof(a->prof, 1, H, N, 1.0f, a->ones, N, 1, d, H, 1, 0.0f, G->b[l], H, 1);
         if (l > 0) {
             la_gemm_prof(a->prof, N, H, H, 1.0f, d, H, 1, m->p.W[l], 1, H, 0.0f, d_other, H, 1);
             float *tmp = d;
@@ -494,7 +555,7 @@ void mlp_backward(mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
     /* logits = h_L @ W_U + b_U */
     const float *h = a->post[c->n_layers - 1];
     la_gemm_prof(a->prof, H, Vo, N, 1.0f, h, 1, H, a->dlogits, Vo, 1, 0.0f, G->W_U, Vo, 1);
-    la_gemm_prof(a->prof, 1, Vo, N, 1.0f, a->ones, N, 1, a->dlogits, Vo, 1, 0.0f, G->b_U, Vo, 1);
+    colsum(G->b_U, a->part, a->dlogits, NULL, NULL, N, Vo, c->act);
     la_gemm_prof(a->prof, N, H, Vo, 1.0f, a->dlogits, Vo, 1, m->p.W_U, 1, Vo, 0.0f, a->dh, H, 1);
     const float *dpre0 = hidden_backward(m, a, tokens, N, G);
     if (c->combine == MLP_COMBINE_ONEHOT)
