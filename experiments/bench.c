@@ -245,6 +245,7 @@ static double setup_step(bench_setup *s, tfm_profile *prof)
 typedef struct {
     int done;
     double step_ms, gemm_ms, gflop;
+    double best_ms; /* the fastest step */
 } row_time;
 
 /* Times row c's step at every thread count into t[]; warmup untimed steps
@@ -269,7 +270,7 @@ static int time_row(const cfg_run *c, const bench_opts *o, int warmup, row_time 
                 ts[it - warmup] = dt, tg[it - warmup] = prof.gemm_seconds;
         }
         t[ti] = (row_time){1, 1e3 * median(ts, o->reps), 1e3 * median(tg, o->reps),
-                           prof.gemm_flops / 1e9};
+                           prof.gemm_flops / 1e9, 1e3 * ts[0] /* sorted by median */};
     }
     free(ts), free(tg);
     setup_free(&s);
@@ -342,7 +343,7 @@ static int config_table(const cfg_run *c, const bench_opts *o, row_time *rt, sbu
                      gemm = median(t_gemm, o->reps), meas = median(t_meas, o->reps);
         const double machine = sgemm_rate(o->sgemm_n, o->reps < 5 ? 5 : o->reps);
         const double rate = flops / gemm / 1e9;
-        rt[ti] = (row_time){1, step * 1e3, gemm * 1e3, step_gflop};
+        rt[ti] = (row_time){1, step * 1e3, gemm * 1e3, step_gflop, t_step[0] * 1e3};
         sbuf_printf(out, "%-8d %10.2f %10.2f %10.1f %11.1f %11.1f %6.0f%% %8.0f%%\n", threads,
                     step * 1e3, eval * 1e3, meas * 1e3, rate, machine, 100 * rate / machine,
                     100 * (1 - gemm / step));
@@ -375,7 +376,7 @@ done:
 int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
 {
     const unsigned rows = o->rows ? o->rows : BENCH_ROWS_DEFAULT;
-    static row_time rt[BENCH_ROW_COUNT][BENCH_MAX_THREADS];
+    row_time rt[BENCH_ROW_COUNT][BENCH_MAX_THREADS];
     memset(rt, 0, sizeof rt);
     cfg_run rc_cfg[BENCH_ROW_COUNT];
     int rc = GROK_OK;
@@ -396,10 +397,20 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     }
     if (rc != GROK_OK)
         return rc;
-    for (int r = 0; r < BENCH_ROW_COUNT && o->step_ms; r++)
+    for (int r = 0; r < BENCH_ROW_COUNT; r++) {
+        if (o->step_ms)
+            o->step_ms[r] = 0;
+        if (o->best_ms)
+            o->best_ms[r] = 0;
+    }
+    for (int r = 0; r < BENCH_ROW_COUNT; r++)
         for (int ti = 0; ti < o->n_threads; ti++)
-            if (rt[r][ti].done)
-                o->step_ms[r] = rt[r][ti].step_ms;
+            if (rt[r][ti].done) {
+                if (o->step_ms)
+                    o->step_ms[r] = rt[r][ti].step_ms;
+                if (o->best_ms)
+                    o->best_ms[r] = rt[r][ti].best_ms;
+            }
     if (rows == (1u << BENCH_ROW_CONFIG))
         return GROK_OK; /* the table above says it all */
 
@@ -408,8 +419,8 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
     sbuf_printf(out, "rows: ms per training step (median of %d after %d warm-up), the GEMM rate "
                      "and share\n\n",
                 o->reps, o->warmup);
-    sbuf_printf(out, "%-7s %-44s %7s %9s %9s %10s %10s\n", "row", "model", "threads", "step ms",
-                "GFLOP", "GEMM GF/s", "GEMM share");
+    sbuf_printf(out, "%-7s %-44s %7s %9s %9s %9s %10s %10s\n", "row", "model", "threads",
+                "step ms", "best ms", "GFLOP", "GEMM GF/s", "GEMM share");
     for (int r = 0; r < BENCH_ROW_COUNT; r++) {
         if (!(rows & (1u << r)))
             continue;
@@ -419,14 +430,17 @@ int bench_run(const cfg_run *c, const bench_opts *o, sbuf *out, grok_err *e)
             const row_time *t = &rt[r][ti];
             if (!t->done)
                 continue;
-            sbuf_printf(out, "%-7s %-44s %7d %9.2f %9.3f %10.1f %9.0f%%\n", bench_rows[r].name,
-                        ti == 0 ? what : "", o->threads[ti], t->step_ms, t->gflop,
+            sbuf_printf(out, "%-7s %-44s %7d %9.2f %9.2f %9.3f %10.1f %9.0f%%\n",
+                        bench_rows[r].name, ti == 0 ? what : "", o->threads[ti], t->step_ms,
+                        t->best_ms, t->gflop,
                         t->gemm_ms > 0 ? t->gflop / t->gemm_ms * 1e3 : 0.0,
                         100 * t->gemm_ms / t->step_ms);
         }
     }
-    sbuf_printf(out, "\nGFLOP: the step's matrix products; GEMM GF/s: their rate over their own "
-                     "time; GEMM share: their share of the step.\nEach row is CONFIG (config "
+    sbuf_printf(out, "\nstep ms: the median step; best ms: the fastest (on a machine shared with "
+                     "other work, the nearest to its idle speed);\nGFLOP: the step's matrix "
+                     "products; GEMM GF/s: their rate over their own time; GEMM share: their share "
+                     "of the (median) step.\nEach row is CONFIG (config "
                      "and the filters) or the defaults (mlp) with:\n");
     for (int r = 0; r < BENCH_ROW_COUNT; r++) {
         if (!(rows & (1u << r)))

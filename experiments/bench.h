@@ -40,7 +40,8 @@ typedef struct {
     char kernel[160];               /* BLIS kernel description for the header line, or "" */
     unsigned rows;                  /* the rows to run, bit r for row r (0: BENCH_ROWS_DEFAULT) */
     double *step_ms;                /* when not NULL: [BENCH_ROW_COUNT], receives each row's
-                                       step ms at the last thread count (0: not run) */
+                                       median step ms at the last thread count (0: not run) */
+    double *best_ms;                /* the same for the fastest step */
 } bench_opts;
 
 /* Runs the benchmark for config c (the config row and the base of the

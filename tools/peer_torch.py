@@ -31,7 +31,8 @@ Two uses:
       update, as grok's metrics.tsv with train.eval_every = 1);
   peer_torch.py [--model M] --bench --steps N [--threads T]
       times N steps on a fresh random model and split (after 3 warm-up
-      steps) and prints "peer_ms_per_step<TAB>X" (the median).
+      steps) and prints "peer_ms_per_step<TAB>X" (the median) and
+      "peer_best_ms<TAB>Y" (the fastest step).
 --threads T sets both torch's threads and BLIS's (BLIS_NUM_THREADS, read
 when BLIS starts: without it the BLIS under torch runs one thread); the BLIS
 kernels are those of BLIS_ARCH_TYPE, which `grok bench --peer` passes on.
@@ -243,6 +244,7 @@ def main():
         step(args.model, w, opt, sched, tokens, labels)
         times.append(time.perf_counter() - t0)
     print(f"peer_ms_per_step\t{1e3 * statistics.median(times):.3f}")
+    print(f"peer_best_ms\t{1e3 * min(times):.3f}")
 
 
 if __name__ == "__main__":
