@@ -11,8 +11,10 @@
  * MLP, the config with each filter on), each row's config built from
  * assignments listed under the table, so that `grok train --set ...`
  * reproduces it.  Each figure is the median of repeated steps after a
- * warm-up, for each thread count asked.  Speed is measured here, never
- * asserted in a test. */
+ * warm-up (the measure pass, which costs several steps, at most
+ * BENCH_MEAS_REPS times), for each thread count asked, beside the fastest
+ * step (on a shared machine the nearest to the idle speed).  Speed is
+ * measured here, never asserted in a test. */
 #include "bench.h"
 
 #include <math.h>
@@ -241,6 +243,9 @@ static double setup_step(bench_setup *s, tfm_profile *prof)
     return t1 - t0;
 }
 
+/* timed measure passes of the config table, at most */
+#define BENCH_MEAS_REPS 5
+
 /* medians of one row at one thread count */
 typedef struct {
     int done;
@@ -307,9 +312,12 @@ static int config_table(const cfg_run *c, const bench_opts *o, row_time *rt, sbu
 
     char what[96];
     describe_model(c, what, sizeof what);
+    /* the measure pass costs several steps: timed fewer times */
+    const int meas_reps = o->reps < BENCH_MEAS_REPS ? o->reps : BENCH_MEAS_REPS;
     sbuf_printf(out, "grok bench: %s p=%d, %s; training batch %d, evaluation of all %d inputs; "
-                     "median of %d after %d warm-up\n",
-                task_op_name(c->task.op), c->task.p, what, N, n_all, o->reps, o->warmup);
+                     "median of %d after %d warm-up (measure: of %d)\n",
+                task_op_name(c->task.op), c->task.p, what, N, n_all, o->reps, o->warmup,
+                meas_reps);
     if (o->kernel[0])
         sbuf_printf(out, "BLIS kernels: %s\n", o->kernel);
     sbuf_printf(out, "\n%-8s %10s %10s %10s %11s %11s %7s %9s\n", "threads", "step ms", "eval ms",
@@ -326,21 +334,23 @@ static int config_table(const cfg_run *c, const bench_opts *o, row_time *rt, sbu
             trainer_eval(&s.tr, all_tokens, all_labels, n_all, NULL);
             const double t2 = now_seconds();
             meas_row row;
-            if ((rc = meas_compute(ws, &s.m, task, NULL, &row, e)))
+            const int timed = it - o->warmup, meas = it == 0 || (timed >= 0 && timed < meas_reps);
+            if (meas && (rc = meas_compute(ws, &s.m, task, NULL, &row, e)))
                 goto done;
             const double t3 = now_seconds();
-            if (it >= o->warmup) {
-                t_step[it - o->warmup] = step;
-                t_eval[it - o->warmup] = t2 - t1;
-                t_gemm[it - o->warmup] = prof.gemm_seconds;
-                t_meas[it - o->warmup] = t3 - t2;
+            if (timed >= 0) {
+                t_step[timed] = step;
+                t_eval[timed] = t2 - t1;
+                t_gemm[timed] = prof.gemm_seconds;
+                if (meas)
+                    t_meas[timed] = t3 - t2;
             }
         }
         /* prof holds the last step's counts: the flops are the same every step */
         const double flops = prof.gemm_flops;
         step_gflop = flops / 1e9;
         const double step = median(t_step, o->reps), eval = median(t_eval, o->reps),
-                     gemm = median(t_gemm, o->reps), meas = median(t_meas, o->reps);
+                     gemm = median(t_gemm, o->reps), meas = median(t_meas, meas_reps);
         const double machine = sgemm_rate(o->sgemm_n, o->reps < 5 ? 5 : o->reps);
         const double rate = flops / gemm / 1e9;
         rt[ti] = (row_time){1, step * 1e3, gemm * 1e3, step_gflop, t_step[0] * 1e3};
