@@ -89,34 +89,25 @@ static double softmax64_row(double *restrict ex, float *restrict d, const float 
     return log1p(rest) - ((double)x[y] - xb);
 }
 
-/* The first index of the largest x[j], as softmax64_row finds it. */
-GROK_VECTOR_CLONES
-static int argmax_d(const double *x, int k)
-{
-    double mx = x[0];
-#pragma omp simd reduction(max : mx)
-    for (int j = 1; j < k; j++)
-        mx = x[j] > mx ? x[j] : mx;
-    int j = 0; /* (a NaN first entry wins, as in a scan) */
-    while (j < k - 1 && !isnan(mx) && !(x[j] == mx))
-        j++;
-    return j;
-}
-
-/* The first index of the largest x[j] of float logits: argmax_d of them
- * converted to double (the conversion is exact). */
-GROK_VECTOR_CLONES
-static int argmax_f(const float *x, int k)
-{
-    float mx = x[0];
-#pragma omp simd reduction(max : mx)
-    for (int j = 1; j < k; j++)
-        mx = x[j] > mx ? x[j] : mx;
-    int j = 0; /* (a NaN first entry wins, as in a scan) */
-    while (j < k - 1 && !isnan(mx) && !(x[j] == mx))
-        j++;
-    return j;
-}
+/* argmax_d, argmax_f: the first index of the largest x[j] of double or float
+ * values, as softmax64_row finds it (a float's argmax is that of its exact
+ * double value).  The max is exact in any order, so the vectorised reduction
+ * finds the same element as a scan; a NaN first entry wins, as in a scan. */
+#define GROK_ARGMAX(name, T)                                                                      \
+    GROK_VECTOR_CLONES                                                                            \
+    static int name(const T *x, int k)                                                            \
+    {                                                                                             \
+        T mx = x[0];                                                                              \
+        _Pragma("omp simd reduction(max : mx)") for (int j = 1; j < k; j++) mx =                  \
+            x[j] > mx ? x[j] : mx;                                                                \
+        int j = 0;                                                                                \
+        while (j < k - 1 && !isnan(mx) && !(x[j] == mx))                                          \
+            j++;                                                                                  \
+        return j;                                                                                 \
+    }
+GROK_ARGMAX(argmax_d, double)
+GROK_ARGMAX(argmax_f, float)
+#undef GROK_ARGMAX
 
 enum { CHUNK = 256 }; /* exps per stack buffer of the chunked kernels */
 
