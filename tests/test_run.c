@@ -5,7 +5,8 @@
  *   grok          a small run (a + b mod 23, 80% train) memorises, then
  *                 generalises inside the test; summary.json, metrics.tsv,
  *                 split.tsv, the checkpoints and `grok info` agree.
- *   determinism   the same config twice, and 1 versus 2 threads, give
+ *   determinism   the same config twice, and 1 versus 2 threads (the
+ *                 transformer, and the MLP with the one-hot input), give
  *                 identical checkpoints (cmp) and metrics.tsv (without
  *                 elapsed_s); full batch and minibatches.
  *   kill_resume   SIGKILL at random moments, then `grok resume`, gives the
@@ -529,6 +530,17 @@ static void test_determinism(void **state)
     train_quiet(c, t1, "1", mb);
     train_quiet(c, t2, "2", mb);
     printf("   minibatches of 64 (7 steps an epoch), 12 epochs: 1 thread vs 2 threads\n");
+    same_run(t1, t2, -1);
+
+    const char *const mlp[] = {"train.epochs=30",         "task.layout=\"a b\"",
+                               "model.family=\"mlp\"",    "model.combine=\"onehot\"",
+                               "model.n_layers=2",        "model.d_hidden=200",
+                               "train.loss_dtype=\"float32\"", NULL};
+    path_join(t1, c->dir, "mlp-1thread");
+    path_join(t2, c->dir, "mlp-2threads");
+    train_quiet(c, t1, "1", mlp);
+    train_quiet(c, t2, "2", mlp);
+    printf("   the MLP, one-hot input, full batch, 30 epochs: 1 thread vs 2 threads\n");
     same_run(t1, t2, -1);
 }
 
