@@ -172,7 +172,8 @@ const cfg_key cfg_keys[] = {
     CFG_I(CFG_INT, "model.d_embed", mlp.d_embed, 1, 16384, 128, NULL,
           "mlp family: token embedding width"),
     CFG_E("model.combine", mlp.combine, cfg_enum_combine, MLP_COMBINE_CONCAT,
-          "mlp family: the input embeddings concatenated or summed"),
+          "mlp family: the input embeddings concatenated or summed; onehot: no embedding, the "
+          "one-hot tokens concatenated (d_embed unused)"),
     CFG_I(CFG_INT, "model.d_hidden", mlp.d_hidden, 1, 16384, 512, NULL,
           "mlp family: width of each hidden layer (model.n_layers of them)"),
 

@@ -77,8 +77,16 @@ static const main_command main_commands[] = {
     {"view", main_view, VIEW_CMD_USAGE, VIEW_CMD_ABOUT},
     {"sweep", main_sweep, SWEEP_USAGE, SWEEP_ABOUT},
     {"reproduce", main_reproduce, REPRODUCE_USAGE, REPRODUCE_ABOUT},
-    {"bench", main_bench, "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N] [--peer]",
-     "the performance table: ms per step, per evaluation and per measure pass, GFLOP/s"},
+    {"bench", main_bench,
+     "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N] [--only ROWS] [--peer]",
+     "the performance table: ms per step, per evaluation and per measure pass, GFLOP/s; then a "
+     "row per model family and gradient filter with its ms per step and GEMM share.  Rows "
+     "(--only, comma-separated, or all): config (CONFIG itself, by default the Nanda et al. "
+     "transformer: the full table), mlp (Prieto et al. 2025's MLP on a + b mod 113: the one-hot "
+     "pair, two hidden layers of 200, full batch), ema, ma, ortho, clip (CONFIG with that "
+     "gradient filter); without --only every row but ma (whose 100-gradient window must fill "
+     "first).  --peer: the PyTorch peers (tools/peer_torch.py) of the config and mlp rows, "
+     "timed right after on the same threads and BLIS kernels, and the ratios"},
     {"help", main_help, "grok help [COMMAND | config]",
      "this list, one command's usage, or every config key"},
 };
@@ -360,20 +368,24 @@ static int main_view(int argc, char **argv, blisarch_info *bi)
     return view_cmd_main(argc, argv, bi);
 }
 
-/* grok bench --peer: tools/peer_torch.py timed right after grok's own
- * measurement, on the same threads and (BLIS_ARCH_TYPE, set by
- * blisarch_select, is inherited) the same BLIS kernels; the ratio of the
- * steps, loop against loop.  Says why when the peer cannot run. */
-static void main_bench_peer(double step_ms, int threads)
+/* grok bench --peer: tools/peer_torch.py (--model transformer or mlp) timed
+ * right after grok's own measurement, on the same threads and
+ * (BLIS_ARCH_TYPE, set by blisarch_select, is inherited) the same BLIS
+ * kernels; the ratio of the steps, loop against loop.  Says why when the
+ * peer cannot run. */
+static void main_bench_peer(const char *peer_model, double step_ms, double best_ms, int threads,
+                            int reps)
 {
     char cmd[256];
     snprintf(cmd, sizeof cmd,
-             "/usr/bin/python3 tools/peer_torch.py --bench --steps 10 --threads %d 2>&1", threads);
+             "/usr/bin/python3 tools/peer_torch.py --model %s --bench --steps %d --threads %d 2>&1",
+             peer_model, reps, threads);
     FILE *p = popen(cmd, "r");
     char line[512];
-    double peer_ms = 0;
+    double peer_ms = 0, peer_best = 0;
     while (p && fgets(line, sizeof line, p))
-        if (sscanf(line, "peer_ms_per_step %lf", &peer_ms) != 1)
+        if (sscanf(line, "peer_ms_per_step %lf", &peer_ms) != 1 &&
+            sscanf(line, "peer_best_ms %lf", &peer_best) != 1)
             fputs(line, stdout);
     const int rc = p ? pclose(p) : -1;
     if (rc != 0 || !(peer_ms > 0)) {
@@ -381,17 +393,21 @@ static void main_bench_peer(double step_ms, int threads)
                "python3-torch): no ratio\n");
         return;
     }
-    printf("\npeer: tools/peer_torch.py, %d threads, same BLIS kernels: %.1f ms per step; grok "
-           "%.2f ms: %.1fx faster (loop against loop)\n",
-           threads, peer_ms, step_ms, peer_ms / step_ms);
+    printf("\npeer (%s): tools/peer_torch.py --model %s, %d threads, same BLIS kernels: %.1f ms "
+           "per step; grok %.2f ms: %.1fx faster (loop against loop)\n",
+           peer_model, peer_model, threads, peer_ms, step_ms, peer_ms / step_ms);
+    if (peer_best > 0 && best_ms > 0)
+        printf("  fastest steps: peer %.1f ms, grok %.2f ms: %.1fx\n", peer_best, best_ms,
+               peer_best / best_ms);
 }
 
 static int main_bench(int argc, char **argv, blisarch_info *bi)
 {
     const main_command *cmd = main_find("bench");
-    double step_ms = 0;
-    bench_opts bo = {.warmup = 3, .reps = 15, .sgemm_n = 1024, .step_ms = &step_ms};
-    /* --reps and --peer are bench's own flags: take them out before the shared parser */
+    double step_ms[BENCH_ROW_COUNT] = {0}, best_ms[BENCH_ROW_COUNT] = {0};
+    bench_opts bo = {.warmup = 3, .reps = 15, .sgemm_n = 1024, .step_ms = step_ms,
+                     .best_ms = best_ms};
+    /* --reps, --only and --peer are bench's own flags: take them out before the shared parser */
     int kept = 1, peer = 0;
     for (int i = 1; i < argc; i++) {
         const char *v = NULL;
@@ -399,7 +415,16 @@ static int main_bench(int argc, char **argv, blisarch_info *bi)
             peer = 1;
             continue;
         }
-        int m = cli_opt(argc, argv, &i, "--reps", &v);
+        int m = cli_opt(argc, argv, &i, "--only", &v);
+        if (m < 0)
+            return main_usage_error(cmd, "--only: expected a list of rows");
+        if (m > 0) {
+            grok_err e = {{0}};
+            if (bench_rows_parse(v, &bo.rows, &e) != GROK_OK)
+                return main_usage_error(cmd, "%s", e.msg);
+            continue;
+        }
+        m = cli_opt(argc, argv, &i, "--reps", &v);
         long reps;
         if (m < 0 || (m > 0 && cli_parse_long(v, 1, 1000, &reps) != 0))
             return main_usage_error(cmd, "--reps '%s': expected a whole number from 1 to 1000",
@@ -436,8 +461,12 @@ static int main_bench(int argc, char **argv, blisarch_info *bi)
     if (out.data)
         fputs(out.data, stdout);
     sbuf_free(&out);
-    if (rc == GROK_OK && peer)
-        main_bench_peer(step_ms, bi->threads);
+    if (rc == GROK_OK && peer && step_ms[BENCH_ROW_CONFIG] > 0)
+        main_bench_peer("transformer", step_ms[BENCH_ROW_CONFIG], best_ms[BENCH_ROW_CONFIG],
+                        bi->threads, bo.reps);
+    if (rc == GROK_OK && peer && step_ms[BENCH_ROW_MLP] > 0)
+        main_bench_peer("mlp", step_ms[BENCH_ROW_MLP], best_ms[BENCH_ROW_MLP], bi->threads,
+                        bo.reps);
     return rc == GROK_OK ? 0 : main_fail(rc, e.msg);
 }
 

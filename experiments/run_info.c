@@ -54,7 +54,11 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     char attn[48] = "";
     if (c.attn_rate != 1)
         snprintf(attn, sizeof attn, ", attn_rate %g", c.attn_rate);
-    if (c.family == MODEL_MLP)
+    if (c.family == MODEL_MLP && c.mlp.combine == MLP_COMBINE_ONEHOT)
+        sbuf_printf(out, "model        mlp: one-hot input, %d hidden layer%s of %d, %s\n",
+                    mc->n_layers, mc->n_layers == 1 ? "" : "s", c.mlp.d_hidden,
+                    mlp_act_name((mlp_act)mc->act));
+    else if (c.family == MODEL_MLP)
         sbuf_printf(out, "model        mlp: d_embed %d (%s), %d hidden layer%s of %d, %s\n",
                     c.mlp.d_embed, mlp_combine_name(c.mlp.combine), mc->n_layers,
                     mc->n_layers == 1 ? "" : "s", c.mlp.d_hidden,

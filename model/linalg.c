@@ -1,5 +1,8 @@
-/* linalg.c: la_gemm over BLIS, and the reference triple loop. */
+/* linalg.c: la_gemm over BLIS, its timed variant, and the reference triple
+ * loop. */
 #include "linalg.h"
+
+#include <time.h>
 
 #include <blis.h>
 #include <omp.h>
@@ -32,6 +35,28 @@ void la_gemm(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, pt
     bli_sgemm(BLIS_NO_TRANSPOSE, BLIS_NO_TRANSPOSE, (dim_t)m, (dim_t)n, (dim_t)k, &alpha,
               (float *)A, (inc_t)rsa, (inc_t)csa, (float *)B, (inc_t)rsb, (inc_t)csb, &beta, C,
               (inc_t)rsc, (inc_t)csc);
+}
+
+static double la_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void la_gemm_prof(la_profile *prof, int m, int n, int k, float alpha, const float *A,
+                  ptrdiff_t rsa, ptrdiff_t csa, const float *B, ptrdiff_t rsb, ptrdiff_t csb,
+                  float beta, float *C, ptrdiff_t rsc, ptrdiff_t csc)
+{
+    if (!prof) {
+        la_gemm(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+        return;
+    }
+    const double t0 = la_now();
+    la_gemm(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
+    prof->gemm_seconds += la_now() - t0;
+    prof->gemm_flops += 2.0 * m * n * k;
+    prof->gemm_calls++;
 }
 
 void la_gemm_ref(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,

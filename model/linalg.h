@@ -24,6 +24,19 @@ void la_gemm(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, pt
              const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t rsc,
              ptrdiff_t csc);
 
+/* A matrix-product profile (for grok bench): each product run through
+ * la_gemm_prof adds its wall time, 2 m n k flops and one call. */
+typedef struct {
+    double gemm_seconds, gemm_flops;
+    long gemm_calls;
+} la_profile;
+
+/* la_gemm, timed into prof when prof is not NULL (one clock read on each
+ * side of the product). */
+void la_gemm_prof(la_profile *prof, int m, int n, int k, float alpha, const float *A,
+                  ptrdiff_t rsa, ptrdiff_t csa, const float *B, ptrdiff_t rsb, ptrdiff_t csb,
+                  float beta, float *C, ptrdiff_t rsc, ptrdiff_t csc);
+
 /* The same product by the definition, accumulated in double. */
 void la_gemm_ref(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa, ptrdiff_t csa,
                  const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C, ptrdiff_t rsc,

@@ -89,19 +89,25 @@ static double softmax64_row(double *restrict ex, float *restrict d, const float 
     return log1p(rest) - ((double)x[y] - xb);
 }
 
-/* The first index of the largest x[j], as softmax64_row finds it. */
-GROK_VECTOR_CLONES
-static int argmax_d(const double *x, int k)
-{
-    double mx = x[0];
-#pragma omp simd reduction(max : mx)
-    for (int j = 1; j < k; j++)
-        mx = x[j] > mx ? x[j] : mx;
-    int j = 0; /* (a NaN first entry wins, as in a scan) */
-    while (j < k - 1 && !isnan(mx) && !(x[j] == mx))
-        j++;
-    return j;
-}
+/* argmax_d, argmax_f: the first index of the largest x[j] of double or float
+ * values, as softmax64_row finds it (a float's argmax is that of its exact
+ * double value).  The max is exact in any order, so the vectorised reduction
+ * finds the same element as a scan; a NaN first entry wins, as in a scan. */
+#define GROK_ARGMAX(name, T)                                                                      \
+    GROK_VECTOR_CLONES                                                                            \
+    static int name(const T *x, int k)                                                            \
+    {                                                                                             \
+        T mx = x[0];                                                                              \
+        _Pragma("omp simd reduction(max : mx)") for (int j = 1; j < k; j++) mx =                  \
+            x[j] > mx ? x[j] : mx;                                                                \
+        int j = 0;                                                                                \
+        while (j < k - 1 && !isnan(mx) && !(x[j] == mx))                                          \
+            j++;                                                                                  \
+        return j;                                                                                 \
+    }
+GROK_ARGMAX(argmax_d, double)
+GROK_ARGMAX(argmax_f, float)
+#undef GROK_ARGMAX
 
 enum { CHUNK = 256 }; /* exps per stack buffer of the chunked kernels */
 
@@ -126,19 +132,21 @@ static double softmax64_row_d(const double *restrict x, int y, int k, int best)
     return log1p(rest) - (x[y] - xb);
 }
 
-/* Softmax cross-entropy in float of x rounded to float: s = sum_j
- * expf(x_j - x_best) in j order (exactly 1 when every other term is below
- * half an ulp of 1), loss logf(s) - (x_y - x_best); d (NULL or [k]) holds the
- * exps, then (e_j / s - onehot_j) * inv_n, all in float. */
-static double softmax32_row(const double *restrict x, int y, int k, int best, float *restrict d,
-                            double inv_n)
+/* Softmax cross-entropy in float of x rounded to float (float logits xf, or
+ * double ones xd when xf is NULL): s = sum_j expf(x_j - x_best) in j order
+ * (exactly 1 when every other term is below half an ulp of 1), loss logf(s) -
+ * (x_y - x_best); d (NULL or [k]) holds the exps, then (e_j / s - onehot_j) *
+ * inv_n, all in float. */
+#define X32(j) (xf ? xf[j] : (float)xd[j])
+static double softmax32_row(const float *restrict xf, const double *restrict xd, int y, int k,
+                            int best, float *restrict d, double inv_n)
 {
     float buf[CHUNK], s = 0;
-    const float xb = (float)x[best];
+    const float xb = X32(best);
     for (int j0 = 0; j0 < k; j0 += CHUNK) {
         const int nj = k - j0 < CHUNK ? k - j0 : CHUNK;
         for (int j = 0; j < nj; j++)
-            buf[j] = expf((float)x[j0 + j] - xb);
+            buf[j] = expf(X32(j0 + j) - xb);
         for (int j = 0; j < nj; j++)
             s += buf[j];
         if (d)
@@ -149,8 +157,9 @@ static double softmax32_row(const double *restrict x, int y, int k, int best, fl
         for (int j = 0; j < k; j++)
             d[j] = (d[j] / s - (float)(j == y)) * fn;
     }
-    return (double)(logf(s) - ((float)x[y] - xb));
+    return (double)(logf(s) - (X32(y) - xb));
 }
+#undef X32
 
 /* s(v) of StableMax and its derivative. */
 static inline double stablemax_s(double v) { return v >= 0 ? v + 1.0 : 1.0 / (1.0 - v + 1e-30); }
@@ -221,6 +230,11 @@ static double row_loss(const loss_job *b, int i, int *correct)
             *correct = best == y;
             return loss;
         }
+        if (b->c->kind == LOSS_SOFTMAX_CE) { /* float32: straight from the floats */
+            best = argmax_f(xf, k);
+            *correct = best == y;
+            return softmax32_row(xf, NULL, y, k, best, d, b->inv_n);
+        }
         for (int j = 0; j < k; j++)
             w[j] = xf[j];
         x = w;
@@ -231,7 +245,8 @@ static double row_loss(const loss_job *b, int i, int *correct)
     *correct = best == y;
     switch (b->c->kind) {
     case LOSS_SOFTMAX_CE:
-        return b->c->f32 ? softmax32_row(x, y, k, best, d, b->inv_n) : softmax64_row_d(x, y, k, best);
+        return b->c->f32 ? softmax32_row(NULL, x, y, k, best, d, b->inv_n)
+                         : softmax64_row_d(x, y, k, best);
     case LOSS_STABLEMAX_CE:
         return stablemax_row(x, y, k, d, b->inv_n);
     case LOSS_MSE:

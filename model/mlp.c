@@ -5,10 +5,12 @@
  * everything else), its activation workspace and the hand-written forward and
  * backward passes; the model and its initialisation are described in mlp.h.
  * It computes no loss: the caller fills mlp_dlogits.  Every matrix product is
- * la_gemm (BLIS) with strides; a bias gradient, a sum over the examples, is a
- * product with a vector of ones (BLIS never splits the k loop, so its order
- * is fixed); element-wise loops are parallel over outputs only; the embedding
- * gradient is gathered per vocabulary row from a list of the row's
+ * la_gemm (BLIS) with strides; a bias gradient, a sum over the examples, is
+ * summed in fixed blocks of rows and then over the blocks in block order
+ * (fused with the activation's backward where there is one), whatever the
+ * thread count; element-wise loops are parallel over outputs only; the gradient
+ * of a table whose rows are selected by tokens (the embedding, and the first
+ * layer of the onehot input) is gathered per row from a list of the row's
  * occurrences in (example, position) order.  So the bits do not depend on the
  * thread count.  The naive double-precision reference, mlp_forward_ref, is at
  * the end of the file.
@@ -26,7 +28,7 @@
 /* names */
 
 static const char *const act_names[MLP_ACT_COUNT] = {"relu", "gelu", "tanh", "square"};
-static const char *const combine_names[MLP_COMBINE_COUNT] = {"concat", "sum"};
+static const char *const combine_names[MLP_COMBINE_COUNT] = {"concat", "sum", "onehot"};
 
 static int name_index(const char *const *names, int count, const char *name)
 {
@@ -45,9 +47,14 @@ const char *mlp_combine_name(mlp_combine c)
 }
 int mlp_combine_parse(const char *name) { return name_index(combine_names, MLP_COMBINE_COUNT, name); }
 
+int mlp_embed_width(const mlp_config *c)
+{
+    return c->combine == MLP_COMBINE_ONEHOT ? c->d_vocab : c->d_embed;
+}
+
 int mlp_d_in(const mlp_config *c)
 {
-    return c->combine == MLP_COMBINE_CONCAT ? c->n_ctx * c->d_embed : c->d_embed;
+    return c->combine == MLP_COMBINE_SUM ? c->d_embed : c->n_ctx * mlp_embed_width(c);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -62,12 +69,13 @@ int mlp_config_check(const mlp_config *c, grok_err *e)
     CHECK_RANGE(n_ctx, 1, 64);
     CHECK_RANGE(d_vocab, 1, 100000);
     CHECK_RANGE(d_vocab_out, 1, 100000);
-    CHECK_RANGE(d_embed, 1, 16384);
+    if (c->combine != MLP_COMBINE_ONEHOT)
+        CHECK_RANGE(d_embed, 1, 16384);
     CHECK_RANGE(n_layers, 1, MLP_MAX_LAYERS);
     CHECK_RANGE(d_hidden, 1, 65536);
 #undef CHECK_RANGE
     if (c->combine < 0 || c->combine >= MLP_COMBINE_COUNT)
-        return grok_fail(e, GROK_EINVAL, "model.combine = %d: must be concat or sum",
+        return grok_fail(e, GROK_EINVAL, "model.combine = %d: must be concat, sum or onehot",
                          (int)c->combine);
     if (c->act < 0 || c->act >= MLP_ACT_COUNT)
         return grok_fail(e, GROK_EINVAL, "model.act = %d: must be relu, gelu, tanh or square",
@@ -84,7 +92,8 @@ static void table_build(param_table *b, const mlp_config *c)
 {
     const int E = c->d_embed, H = c->d_hidden, Din = mlp_d_in(c);
     char name[PARAM_NAME_MAX];
-    params_add(b, "embed.W_E", 2, c->d_vocab, E, 0, 1.0 / sqrt((double)E), 0);
+    if (c->combine != MLP_COMBINE_ONEHOT)
+        params_add(b, "embed.W_E", 2, c->d_vocab, E, 0, 1.0 / sqrt((double)E), 0);
     for (int l = 0; l < c->n_layers; l++) {
         const int fan_in = l == 0 ? Din : H;
         snprintf(name, sizeof name, "mlp.%d.W", l);
@@ -169,25 +178,36 @@ void mlp_init_params(mlp_model *m, rng *r)
 struct mlp_acts {
     mlp_config cfg;
     int n_max, n;
-    float *x;                    /* [N, Din] the combined embeddings, h_0 */
-    float *pre[MLP_MAX_LAYERS];  /* [N, H] h_l @ W_l + b_l */
+    la_profile *prof;            /* NULL, or where the products' time and flops are added */
+    float *x;                    /* [N, Din] the combined embeddings, h_0 (not for onehot) */
+    float *pre[MLP_MAX_LAYERS];  /* [N, H] h_l @ W_l + b_l (ReLU: post itself, which holds
+                                    what the backward needs, pre > 0) */
     float *post[MLP_MAX_LAYERS]; /* [N, H] act(pre), h_{l+1} */
     float *logits;               /* [N, Vo] */
     float *dlogits;              /* [N, Vo] written by the caller */
     float *dh, *dh2;             /* [N, H] backward scratch */
-    float *dx;                   /* [N, Din] d / d x */
-    float *ones;                 /* [N] 1.0f: sums over examples as products */
-    int32_t *occ_start;          /* [V + 1] embedding row v's occurrences are */
-    int32_t *occ;                /* [N*T]   occ[occ_start[v] .. occ_start[v+1]), as n*T + t */
+    float *dx;                   /* [N, Din] d / d x (not for onehot) */
+    float *part;                 /* [N / SUM_BLOCK + 1, max(H, Vo)] partial column sums */
+    int32_t *occ_start;          /* [R + 1] table row r's occurrences are */
+    int32_t *occ;                /* [N*T]   occ[occ_start[r] .. occ_start[r+1]), as n*T + t */
     float *block;                /* owns every float array above */
 };
+
+/* Rows per block of the bias gradients' sums (acts_layout sizes `part` by it). */
+enum { SUM_BLOCK = 64 };
+
+/* The rows of the table that tokens select: W_E's V, or the onehot W_0's T*V. */
+static int token_rows(const mlp_config *c)
+{
+    return c->combine == MLP_COMBINE_ONEHOT ? c->n_ctx * c->d_vocab : c->d_vocab;
+}
 
 /* Lays the float arrays of `a` out from base (each 64-byte aligned); with
  * base NULL only counts floats. */
 static size_t acts_layout(const mlp_config *c, int N, mlp_acts *a, float *base)
 {
     const size_t n = (size_t)N, H = (size_t)c->d_hidden, Vo = (size_t)c->d_vocab_out,
-                 Din = (size_t)mlp_d_in(c);
+                 Din = c->combine == MLP_COMBINE_ONEHOT ? 0 : (size_t)mlp_d_in(c);
     size_t total = 0;
 #define C(field, count)                                                                           \
     do {                                                                                          \
@@ -197,15 +217,18 @@ static size_t acts_layout(const mlp_config *c, int N, mlp_acts *a, float *base)
     } while (0)
     C(a->x, n * Din);
     for (int l = 0; l < c->n_layers; l++) {
-        C(a->pre[l], n * H);
+        if (c->act != MLP_ACT_RELU)
+            C(a->pre[l], n * H);
         C(a->post[l], n * H);
+        if (base && c->act == MLP_ACT_RELU) /* in place */
+            a->pre[l] = a->post[l];
     }
     C(a->logits, n * Vo);
     C(a->dlogits, n * Vo);
     C(a->dh, n * H);
     C(a->dh2, n * H);
     C(a->dx, n * Din);
-    C(a->ones, n);
+    C(a->part, (n / SUM_BLOCK + 1) * (H > Vo ? H : Vo));
 #undef C
     return total;
 }
@@ -219,15 +242,13 @@ mlp_acts *mlp_acts_alloc(const mlp_model *m, int n_max)
     a->cfg = *c;
     a->n_max = n_max;
     a->block = grok_alloc(acts_layout(c, n_max, a, NULL) * sizeof(float));
-    a->occ_start = malloc(((size_t)c->d_vocab + 1) * sizeof(int32_t));
+    a->occ_start = malloc(((size_t)token_rows(c) + 1) * sizeof(int32_t));
     a->occ = malloc((size_t)n_max * (size_t)c->n_ctx * sizeof(int32_t));
     if (!a->block || !a->occ_start || !a->occ) {
         mlp_acts_free(a);
         return NULL;
     }
     acts_layout(c, n_max, a, a->block);
-    for (int i = 0; i < n_max; i++)
-        a->ones[i] = 1.0f;
     return a;
 }
 
@@ -241,6 +262,7 @@ void mlp_acts_free(mlp_acts *a)
     free(a);
 }
 
+void mlp_acts_profile(mlp_acts *a, la_profile *prof) { a->prof = prof; }
 const float *mlp_logits(const mlp_acts *a) { return a->logits; }
 float *mlp_dlogits(mlp_acts *a) { return a->dlogits; }
 const float *mlp_hidden_last(const mlp_acts *a) { return a->post[a->cfg.n_layers - 1]; }
@@ -248,58 +270,78 @@ const float *mlp_hidden_last(const mlp_acts *a) { return a->post[a->cfg.n_layers
 /* ------------------------------------------------------------------------ */
 /* layer kernels: outputs first, then inputs, then sizes */
 
-/* x[n] = concat_t W_E[tok[n,t]] ([T*E]) or sum_t W_E[tok[n,t]] ([E], summed
- * in position order). */
-static void embed_forward(float *x, const float *W_E, const int32_t *tok, int N, int T, int E,
-                          int V, mlp_combine combine)
+static void bias_act_row(float *post, float *pre, const float *b, int H, mlp_act act);
+
+/* out[n] = sum_t table[t*pos_rows + tok[n,t]] ([width] each, summed in
+ * position order): the sum combine (pos_rows 0) and the onehot first layer
+ * (pos_rows V).  With post, each row then goes on through bias_act_row
+ * (out[n] += b, post[n] = act(out[n])) while it is in cache. */
+static void rows_sum(float *out, const float *table, const int32_t *tok, int N, int T, int width,
+                     int V, int pos_rows, float *post, const float *b, mlp_act act)
 {
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
         for (int t = 0; t < T; t++)
             GROK_ASSERT(tok[n * T + t] >= 0 && tok[n * T + t] < V);
-        if (combine == MLP_COMBINE_CONCAT) {
-            for (int t = 0; t < T; t++)
-                memcpy(x + ((size_t)n * T + t) * E, W_E + (size_t)tok[n * T + t] * E,
-                       sizeof(float) * E);
-        } else {
-            float *xn = x + (size_t)n * E;
-            memcpy(xn, W_E + (size_t)tok[n * T] * E, sizeof(float) * E);
-            for (int t = 1; t < T; t++) {
-                const float *w = W_E + (size_t)tok[n * T + t] * E;
-                for (int e = 0; e < E; e++)
-                    xn[e] += w[e];
-            }
+        float *o = out + (size_t)n * width;
+        memcpy(o, table + (size_t)tok[n * T] * width, sizeof(float) * width);
+        for (int t = 1; t < T; t++) {
+            const float *w = table + ((size_t)t * pos_rows + tok[n * T + t]) * width;
+            for (int e = 0; e < width; e++)
+                o[e] += w[e];
         }
+        if (post)
+            bias_act_row(post + (size_t)n * width, o, b, width, act);
     }
 }
 
-/* Backward of embed_forward: dW_E[v] += dx[n] (its slice t for concat) for
- * every occurrence (n, t) of token v.  The occurrences are listed per row by
- * a counting sort in (n, t) order, then each row is summed by one thread in
- * that order.  occ_start: [V + 1], occ: [N*T] scratch. */
-static void embed_backward(float *dW_E, int32_t *occ_start, int32_t *occ, const float *dx,
-                           const int32_t *tok, int N, int T, int E, int V, mlp_combine combine)
+/* x[n] = concat_t W_E[tok[n,t]] ([T*E]) or sum_t W_E[tok[n,t]] ([E], summed
+ * in position order). */
+static void embed_forward(float *x, const float *W_E, const int32_t *tok, int N, int T, int E,
+                          int V, mlp_combine combine)
 {
-    const int NT = N * T, Din = combine == MLP_COMBINE_CONCAT ? T * E : E;
-    memset(occ_start, 0, sizeof(int32_t) * ((size_t)V + 1));
+    if (combine == MLP_COMBINE_SUM) {
+        rows_sum(x, W_E, tok, N, T, E, V, 0, NULL, NULL, MLP_ACT_RELU);
+        return;
+    }
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++)
+        for (int t = 0; t < T; t++) {
+            GROK_ASSERT(tok[n * T + t] >= 0 && tok[n * T + t] < V);
+            memcpy(x + ((size_t)n * T + t) * E, W_E + (size_t)tok[n * T + t] * E,
+                   sizeof(float) * E);
+        }
+}
+
+/* The backward of a table whose row t*pos_rows + tok[n,t] enters example n:
+ * dW[r] = sum of src_n,t over the occurrences (n, t) of row r, src_n,t =
+ * src + n*rs + t*ps ([width]), every row of dW written (0 where none).  The
+ * occurrences are listed per row by a counting sort in (n, t) order, then
+ * each row is summed by one thread in that order.  R rows; occ_start:
+ * [R + 1], occ: [N*T] scratch. */
+static void rows_backward(float *dW, int32_t *occ_start, int32_t *occ, const float *src,
+                          ptrdiff_t rs, ptrdiff_t ps, const int32_t *tok, int N, int T, int width,
+                          int pos_rows, int R)
+{
+    const int NT = N * T;
+    memset(occ_start, 0, sizeof(int32_t) * ((size_t)R + 1));
     for (int i = 0; i < NT; i++)
-        occ_start[tok[i] + 1]++;
-    for (int v = 0; v < V; v++)
-        occ_start[v + 1] += occ_start[v];
-    for (int i = 0; i < NT; i++) /* occ_start[v] advances to row v+1's start ... */
-        occ[occ_start[tok[i]]++] = i;
-    for (int v = V; v > 0; v--) /* ... and is shifted back */
-        occ_start[v] = occ_start[v - 1];
+        occ_start[(i % T) * pos_rows + tok[i] + 1]++;
+    for (int r = 0; r < R; r++)
+        occ_start[r + 1] += occ_start[r];
+    for (int i = 0; i < NT; i++) /* occ_start[r] advances to row r+1's start ... */
+        occ[occ_start[(i % T) * pos_rows + tok[i]]++] = i;
+    for (int r = R; r > 0; r--) /* ... and is shifted back */
+        occ_start[r] = occ_start[r - 1];
     occ_start[0] = 0;
 #pragma omp parallel for schedule(static)
-    for (int v = 0; v < V; v++) {
-        float *g = dW_E + (size_t)v * E;
-        for (int i = occ_start[v]; i < occ_start[v + 1]; i++) {
-            const int n = occ[i] / T, t = occ[i] % T;
-            const float *src =
-                dx + (size_t)n * Din + (combine == MLP_COMBINE_CONCAT ? (size_t)t * E : 0);
-            for (int e = 0; e < E; e++)
-                g[e] += src[e];
+    for (int r = 0; r < R; r++) {
+        float *g = dW + (size_t)r * width;
+        memset(g, 0, sizeof(float) * width);
+        for (int i = occ_start[r]; i < occ_start[r + 1]; i++) {
+            const float *x = src + (ptrdiff_t)(occ[i] / T) * rs + (ptrdiff_t)(occ[i] % T) * ps;
+            for (int e = 0; e < width; e++)
+                g[e] += x[e];
         }
     }
 }
@@ -314,10 +356,20 @@ static inline float gelu_grad(float x)
     return cdf + x * pdf;
 }
 
-/* One row of bias_act_forward. */
+/* x = relu(x + b) in place, [H]: bias_act_row's ReLU when post is pre. */
 GROK_VECTOR_CLONES
-static void bias_act_row(float *restrict post, float *restrict pre, const float *restrict b, int H,
-                         mlp_act act)
+static void bias_relu_row(float *restrict x, const float *restrict b, int H)
+{
+    for (int j = 0; j < H; j++) {
+        const float v = x[j] + b[j];
+        x[j] = v > 0 ? v : 0;
+    }
+}
+
+/* The other cases of bias_act_row. */
+GROK_VECTOR_CLONES
+static void bias_act_row2(float *restrict post, float *restrict pre, const float *restrict b,
+                          int H, mlp_act act)
 {
     for (int j = 0; j < H; j++)
         pre[j] += b[j];
@@ -339,6 +391,16 @@ static void bias_act_row(float *restrict post, float *restrict pre, const float 
             post[j] = tanhf(pre[j]);
         break;
     }
+}
+
+/* One row of bias_act_forward: pre += b, post = act(pre); for the ReLU post
+ * may be pre (the workspace's layers are in place). */
+static void bias_act_row(float *post, float *pre, const float *b, int H, mlp_act act)
+{
+    if (post == pre && act == MLP_ACT_RELU)
+        bias_relu_row(pre, b, H);
+    else
+        bias_act_row2(post, pre, b, H, act);
 }
 
 /* pre += b (per column); post = act(pre).  [rows, H]. */
@@ -374,6 +436,34 @@ static void act_backward_row(float *restrict d, const float *restrict pre,
     }
 }
 
+/* part[0..W) = the sum of the rows x[0..rows) ([W] each) in row order. */
+GROK_VECTOR_CLONES
+static void block_colsum(float *restrict part, const float *restrict x, int rows, int W)
+{
+    memcpy(part, x, sizeof(float) * W);
+    for (int r = 1; r < rows; r++)
+        for (int j = 0; j < W; j++)
+            part[j] += x[(size_t)r * W + j];
+}
+
+/* sum[j] = the sum over rows of x [rows, W]: the partial sums of blocks of
+ * SUM_BLOCK rows (part, [rows / SUM_BLOCK + 1, W]), then those added in block
+ * order; the same bits for any thread count.  With pre (and post), first
+ * x *= act'(pre) in place, each block just before its sum (act_backward). */
+static void colsum(float *sum, float *part, float *x, const float *pre, const float *post,
+                   int rows, int W, mlp_act act)
+{
+    const int nblk = (rows + SUM_BLOCK - 1) / SUM_BLOCK;
+#pragma omp parallel for schedule(static)
+    for (int blk = 0; blk < nblk; blk++) {
+        const int r0 = blk * SUM_BLOCK, r1 = rows < r0 + SUM_BLOCK ? rows : r0 + SUM_BLOCK;
+        for (int r = r0; r < r1 && pre; r++)
+            act_backward_row(x + (size_t)r * W, pre + (size_t)r * W, post + (size_t)r * W, W, act);
+        block_colsum(part + (size_t)blk * W, x + (size_t)r0 * W, r1 - r0, W);
+    }
+    block_colsum(sum, part, nblk, W);
+}
+
 /* d *= act'(pre) in place (tanh's from post), [rows, H]. */
 static void act_backward(float *d, const float *pre, const float *post, int rows, int H,
                          mlp_act act)
@@ -393,18 +483,26 @@ void mlp_forward(const mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
     const mlp_views *P = &m->p;
     GROK_ASSERT(N >= 1 && N <= a->n_max);
     a->n = N;
-    embed_forward(a->x, P->W_E, tokens, N, c->n_ctx, c->d_embed, c->d_vocab, c->combine);
-    /* pre_l = h_l @ W_l + b_l;  h_{l+1} = act(pre_l) */
     const float *h = a->x;
-    int K = Din;
-    for (int l = 0; l < c->n_layers; l++) {
-        la_gemm(N, H, K, 1.0f, h, K, 1, P->W[l], H, 1, 0.0f, a->pre[l], H, 1);
+    int K = Din, l0 = 0;
+    if (c->combine == MLP_COMBINE_ONEHOT) {
+        /* pre_0 = x @ W_0 + b_0: the rows of W_0 that the one-hot vectors select */
+        rows_sum(a->pre[0], P->W[0], tokens, N, c->n_ctx, H, c->d_vocab, c->d_vocab, a->post[0],
+                 P->b[0], c->act);
+        h = a->post[0];
+        K = H;
+        l0 = 1;
+    } else
+        embed_forward(a->x, P->W_E, tokens, N, c->n_ctx, c->d_embed, c->d_vocab, c->combine);
+    /* pre_l = h_l @ W_l + b_l;  h_{l+1} = act(pre_l) */
+    for (int l = l0; l < c->n_layers; l++) {
+        la_gemm_prof(a->prof, N, H, K, 1.0f, h, K, 1, P->W[l], H, 1, 0.0f, a->pre[l], H, 1);
         bias_act_forward(a->post[l], a->pre[l], P->b[l], N, H, c->act);
         h = a->post[l];
         K = H;
     }
     /* logits = h_L @ W_U + b_U */
-    la_gemm(N, Vo, H, 1.0f, h, H, 1, P->W_U, Vo, 1, 0.0f, a->logits, Vo, 1);
+    la_gemm_prof(a->prof, N, Vo, H, 1.0f, h, H, 1, P->W_U, Vo, 1, 0.0f, a->logits, Vo, 1);
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++)
         for (int o = 0; o < Vo; o++)
@@ -416,24 +514,30 @@ void mlp_forward(const mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
 
 /* From a->dh = d / d h_L back through the hidden layers to d / d pre_0, which
  * it returns (a->dh or a->dh2).  With G, also writes the gradients of W_l and
- * b_l there (overwriting). */
-static float *hidden_backward(const mlp_model *m, mlp_acts *a, int N, mlp_views *G)
+ * b_l there (overwriting; the onehot W_0's from the tokens). */
+static float *hidden_backward(const mlp_model *m, mlp_acts *a, const int32_t *tokens, int N,
+                              mlp_views *G)
 {
     const mlp_config *c = &m->cfg;
     const int H = c->d_hidden, Din = mlp_d_in(c);
     float *d = a->dh, *d_other = a->dh2;
     for (int l = c->n_layers - 1; l >= 0; l--) {
-        /* h_{l+1} = act(pre_l): d becomes d / d pre_l */
-        act_backward(d, a->pre[l], a->post[l], N, H, c->act);
+        /* h_{l+1} = act(pre_l): d becomes d / d pre_l (and b_l's gradient its
+         * sum over the examples) */
+        if (G)
+            colsum(G->b[l], a->part, d, a->pre[l], a->post[l], N, H, c->act);
+        else
+            act_backward(d, a->pre[l], a->post[l], N, H, c->act);
         /* pre_l = h_l @ W_l + b_l */
         const float *h = l > 0 ? a->post[l - 1] : a->x;
         const int K = l > 0 ? H : Din;
-        if (G) {
-            la_gemm(K, H, N, 1.0f, h, 1, K, d, H, 1, 0.0f, G->W[l], H, 1);
-            la_gemm(1, H, N, 1.0f, a->ones, N, 1, d, H, 1, 0.0f, G->b[l], H, 1);
-        }
+        if (G && l == 0 && c->combine == MLP_COMBINE_ONEHOT)
+            rows_backward(G->W[0], a->occ_start, a->occ, d, H, 0, tokens, N, c->n_ctx, H,
+                          c->d_vocab, token_rows(c));
+        else if (G)
+            la_gemm_prof(a->prof, K, H, N, 1.0f, h, 1, K, d, H, 1, 0.0f, G->W[l], H, 1);
         if (l > 0) {
-            la_gemm(N, H, H, 1.0f, d, H, 1, m->p.W[l], 1, H, 0.0f, d_other, H, 1);
+            la_gemm_prof(a->prof, N, H, H, 1.0f, d, H, 1, m->p.W[l], 1, H, 0.0f, d_other, H, 1);
             float *tmp = d;
             d = d_other;
             d_other = tmp;
@@ -450,25 +554,28 @@ void mlp_backward(mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
     mlp_views *G = &m->g;
     /* logits = h_L @ W_U + b_U */
     const float *h = a->post[c->n_layers - 1];
-    la_gemm(H, Vo, N, 1.0f, h, 1, H, a->dlogits, Vo, 1, 0.0f, G->W_U, Vo, 1);
-    la_gemm(1, Vo, N, 1.0f, a->ones, N, 1, a->dlogits, Vo, 1, 0.0f, G->b_U, Vo, 1);
-    la_gemm(N, H, Vo, 1.0f, a->dlogits, Vo, 1, m->p.W_U, 1, Vo, 0.0f, a->dh, H, 1);
-    const float *dpre0 = hidden_backward(m, a, N, G);
+    la_gemm_prof(a->prof, H, Vo, N, 1.0f, h, 1, H, a->dlogits, Vo, 1, 0.0f, G->W_U, Vo, 1);
+    colsum(G->b_U, a->part, a->dlogits, NULL, NULL, N, Vo, c->act);
+    la_gemm_prof(a->prof, N, H, Vo, 1.0f, a->dlogits, Vo, 1, m->p.W_U, 1, Vo, 0.0f, a->dh, H, 1);
+    const float *dpre0 = hidden_backward(m, a, tokens, N, G);
+    if (c->combine == MLP_COMBINE_ONEHOT)
+        return; /* no embedding below the first layer */
     /* pre_0 = x @ W_0 + b_0 */
-    la_gemm(N, Din, H, 1.0f, dpre0, H, 1, m->p.W[0], 1, H, 0.0f, a->dx, Din, 1);
-    memset(G->W_E, 0, sizeof(float) * (size_t)c->d_vocab * c->d_embed);
-    embed_backward(G->W_E, a->occ_start, a->occ, a->dx, tokens, N, c->n_ctx, c->d_embed,
-                   c->d_vocab, c->combine);
+    la_gemm_prof(a->prof, N, Din, H, 1.0f, dpre0, H, 1, m->p.W[0], 1, H, 0.0f, a->dx, Din, 1);
+    /* x = the embeddings: W_E's row tok[n,t] enters at slice t (concat) or whole (sum) */
+    const int E = c->d_embed;
+    rows_backward(G->W_E, a->occ_start, a->occ, a->dx, Din,
+                  c->combine == MLP_COMBINE_CONCAT ? E : 0, tokens, N, c->n_ctx, E, 0,
+                  c->d_vocab);
 }
 
 void mlp_embed_grad(const mlp_model *m, mlp_acts *a, const int32_t *tokens, const int32_t *cls,
                     int N, float *out)
 {
     const mlp_config *c = &m->cfg;
-    const int T = c->n_ctx, E = c->d_embed, H = c->d_hidden, Vo = c->d_vocab_out,
+    const int T = c->n_ctx, E = mlp_embed_width(c), H = c->d_hidden, Vo = c->d_vocab_out,
               Din = mlp_d_in(c);
     GROK_ASSERT(N == a->n);
-    (void)tokens; /* the forward saved all this needs */
     /* d logits[n, cls[n]] / d h_L = W_U[:, cls[n]] */
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++) {
@@ -476,9 +583,10 @@ void mlp_embed_grad(const mlp_model *m, mlp_acts *a, const int32_t *tokens, cons
         for (int j = 0; j < H; j++)
             a->dh[(size_t)n * H + j] = m->p.W_U[(size_t)j * Vo + cls[n]];
     }
-    const float *dpre0 = hidden_backward(m, a, N, NULL);
-    /* d / d x = d / d pre_0 @ W_0^T; for concat [N, T*E] is already out's layout */
-    float *dx = c->combine == MLP_COMBINE_CONCAT ? out : a->dx;
+    const float *dpre0 = hidden_backward(m, a, tokens, N, NULL);
+    /* d / d x = d / d pre_0 @ W_0^T; for concat and onehot [N, T*E] is already
+     * out's layout */
+    float *dx = c->combine == MLP_COMBINE_SUM ? a->dx : out;
     la_gemm(N, Din, H, 1.0f, dpre0, H, 1, m->p.W[0], 1, H, 0.0f, dx, Din, 1);
     if (c->combine == MLP_COMBINE_SUM) {
 #pragma omp parallel for schedule(static)
@@ -494,7 +602,7 @@ void mlp_embed_grad(const mlp_model *m, mlp_acts *a, const int32_t *tokens, cons
 void mlp_forward_ref_embed(const mlp_model *m, const double *emb, int N, double *logits)
 {
     const mlp_config *c = &m->cfg;
-    const int T = c->n_ctx, E = c->d_embed, H = c->d_hidden, Vo = c->d_vocab_out,
+    const int T = c->n_ctx, E = mlp_embed_width(c), H = c->d_hidden, Vo = c->d_vocab_out,
               Din = mlp_d_in(c);
     const mlp_views *P = &m->p;
     const int W = Din > H ? Din : H;
@@ -506,7 +614,7 @@ void mlp_forward_ref_embed(const mlp_model *m, const double *emb, int N, double 
             h[i] = 0;
         for (int t = 0; t < T; t++)
             for (int e = 0; e < E; e++)
-                h[c->combine == MLP_COMBINE_CONCAT ? t * E + e : e] += en[t * E + e];
+                h[c->combine == MLP_COMBINE_SUM ? e : t * E + e] += en[t * E + e];
         int K = Din;
         for (int l = 0; l < c->n_layers; l++) {
             for (int j = 0; j < H; j++) {
@@ -534,12 +642,14 @@ void mlp_forward_ref_embed(const mlp_model *m, const double *emb, int N, double 
 
 void mlp_forward_ref(const mlp_model *m, const int32_t *tokens, int N, double *logits)
 {
-    const int T = m->cfg.n_ctx, E = m->cfg.d_embed;
+    const int T = m->cfg.n_ctx, E = mlp_embed_width(&m->cfg);
+    const int onehot = m->cfg.combine == MLP_COMBINE_ONEHOT;
     double *emb = malloc(sizeof(double) * (size_t)N * T * E);
     GROK_ASSERT(emb);
     for (int i = 0; i < N * T; i++)
         for (int e = 0; e < E; e++)
-            emb[(size_t)i * E + e] = m->p.W_E[(size_t)tokens[i] * E + e];
+            emb[(size_t)i * E + e] =
+                onehot ? (double)(e == tokens[i]) : m->p.W_E[(size_t)tokens[i] * E + e];
     mlp_forward_ref_embed(m, emb, N, logits);
     free(emb);
 }

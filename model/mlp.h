@@ -3,23 +3,28 @@
  * The model of Liu et al. (2022, "Towards understanding grokking"), Gromov
  * (2023, "Grokking modular arithmetic") and Prieto et al. (2025, "Grokking at
  * the edge of numerical stability"): a shared token embedding, the embeddings
- * of the T input positions combined by concatenation or by a sum, L fully
- * connected hidden layers with an element-wise activation, and an affine
- * unembedding.  It mirrors the transformer's interface (tfm.h) so that both
- * families can sit behind one.
+ * of the T input positions combined by concatenation or by a sum (or no
+ * embedding: the one-hot vectors of the T tokens concatenated, Prieto et
+ * al.'s input), L fully connected hidden layers with an element-wise
+ * activation, and an affine unembedding.  It mirrors the transformer's
+ * interface (tfm.h) so that both families can sit behind one.
  *
  * Dimension legend: N examples, T positions (n_ctx), V input vocabulary
- * (d_vocab), Vo output vocabulary (d_vocab_out), E d_embed, H d_hidden,
- * L hidden layers, Din the first layer's input width (T*E for concat, E for
- * sum).
+ * (d_vocab), Vo output vocabulary (d_vocab_out), E the embedding width
+ * (d_embed; V for onehot), H d_hidden, L hidden layers, Din the first
+ * layer's input width (T*E for concat and onehot, E for sum).
  *
  *   x[n]   = [W_E[tok[n,0]], ..., W_E[tok[n,T-1]]]      (concat, [Din = T*E])
  *          = sum_t W_E[tok[n,t]]                          (sum,    [Din = E])
+ *          = [onehot(tok[n,0]), ..., onehot(tok[n,T-1])]  (onehot, [Din = T*V])
  *   h_0    = x;  h_{l+1} = act(h_l @ W_l + b_l),  l = 0..L-1
  *   logits = h_L @ W_U + b_U
+ * For onehot, x @ W_0 is the sum of the T rows t*V + tok[n,t] of W_0 (in
+ * position order; no product with the one-hot vectors is formed) and its
+ * gradient is accumulated per row of W_0 the same way; d_embed is unused.
  *
  * Parameter table (one contiguous buffer, in this order):
- *   embed.W_E     [V, E]
+ *   embed.W_E     [V, E]            (not for onehot)
  *   mlp.<l>.W     [Din, H] for l = 0, [H, H] above
  *   mlp.<l>.b     [H]
  *   unembed.W_U   [H, Vo]
@@ -42,20 +47,26 @@
 #include <stdint.h>
 
 #include "grok.h"
+#include "linalg.h"
 #include "params.h"
 #include "rng.h"
 
 /* The values of MLP_ACT_RELU and MLP_ACT_GELU equal tfm_act's. */
 /* MLP_ACT_SQUARE: x^2 (Gromov 2023). */
 typedef enum { MLP_ACT_RELU, MLP_ACT_GELU, MLP_ACT_TANH, MLP_ACT_SQUARE, MLP_ACT_COUNT } mlp_act;
-typedef enum { MLP_COMBINE_CONCAT, MLP_COMBINE_SUM, MLP_COMBINE_COUNT } mlp_combine;
+typedef enum {
+    MLP_COMBINE_CONCAT,
+    MLP_COMBINE_SUM,
+    MLP_COMBINE_ONEHOT, /* no embedding: the one-hot vectors concatenated */
+    MLP_COMBINE_COUNT
+} mlp_combine;
 
 typedef struct {
     int n_ctx;           /* T */
     int d_vocab;         /* V */
     int d_vocab_out;     /* Vo */
-    int d_embed;         /* E */
-    mlp_combine combine; /* concat or sum of the T embeddings */
+    int d_embed;         /* E (unused for onehot) */
+    mlp_combine combine; /* concat or sum of the T embeddings, or onehot */
     int n_layers;        /* L >= 1 hidden layers */
     int d_hidden;        /* H */
     mlp_act act;         /* ReLU, exact (erf) GELU, tanh or x^2 */
@@ -66,7 +77,7 @@ typedef struct {
 
 /* Named pointers into one buffer (parameters or gradients). */
 typedef struct {
-    float *W_E;                 /* [V, E] */
+    float *W_E;                 /* [V, E]; NULL for onehot */
     float *W[MLP_MAX_LAYERS];   /* [Din, H] for layer 0, [H, H] above */
     float *b[MLP_MAX_LAYERS];   /* [H] */
     float *W_U;                 /* [H, Vo] */
@@ -88,7 +99,10 @@ int mlp_act_parse(const char *name); /* -1 when unknown */
 const char *mlp_combine_name(mlp_combine c);
 int mlp_combine_parse(const char *name); /* -1 when unknown */
 
-/* The first layer's input width Din: T*E (concat) or E (sum). */
+/* The width of one position's input: d_embed, or V for onehot. */
+int mlp_embed_width(const mlp_config *cfg);
+
+/* The first layer's input width Din: T*E (concat, onehot) or E (sum). */
 int mlp_d_in(const mlp_config *cfg);
 
 /* Checks sizes, ranges and enumerations; names the offending key
@@ -112,6 +126,10 @@ typedef struct mlp_acts mlp_acts;
 mlp_acts *mlp_acts_alloc(const mlp_model *m, int n_max);
 void mlp_acts_free(mlp_acts *a);
 
+/* Attaches a matrix-product profile to the workspace (NULL detaches): every
+ * product of later forwards and backwards on it adds its time and flops. */
+void mlp_acts_profile(mlp_acts *a, la_profile *prof);
+
 /* Forward over tokens [n, T] (each in [0, V)), n <= n_max; saves what the
  * backward needs.  Allocates nothing. */
 void mlp_forward(const mlp_model *m, mlp_acts *a, const int32_t *tokens, int n);
@@ -133,16 +151,18 @@ const float *mlp_hidden_last(const mlp_acts *a);
 /* out[n, t, :] = d logits[n, cls[n]] / d W_E[tokens[n, t]], the gradient of
  * one chosen logit per example with respect to the embedding of each input
  * position, taken before the combine (for the sum, every position gets
- * d logit / d x).  Uses the saved activations of the last forward, which must
- * have been over the same tokens and n; leaves the parameters, gradients,
- * logits and dlogits untouched.  out: [n, T, E]. */
+ * d logit / d x; for onehot, the gradient with respect to the one-hot vector,
+ * E = V).  Uses the saved activations of the last forward, which must have
+ * been over the same tokens and n; leaves the parameters, gradients, logits
+ * and dlogits untouched.  out: [n, T, E]. */
 void mlp_embed_grad(const mlp_model *m, mlp_acts *a, const int32_t *tokens, const int32_t *cls,
                     int n, float *out);
 
 /* The naive reference: the same model per example in double, straight from
- * the definitions.  logits: [n, Vo].  mlp_forward_ref_embed starts from given
- * position embeddings emb [n, T, E] instead of W_E[tokens] (for checking
- * mlp_embed_grad).  For tests. */
+ * the definitions (onehot: the product of the one-hot vectors with W_0).
+ * logits: [n, Vo].  mlp_forward_ref_embed starts from given position
+ * embeddings emb [n, T, E] instead of W_E[tokens] (or the one-hot vectors)
+ * (for checking mlp_embed_grad).  For tests. */
 void mlp_forward_ref(const mlp_model *m, const int32_t *tokens, int n, double *logits);
 void mlp_forward_ref_embed(const mlp_model *m, const double *emb, int n, double *logits);
 

@@ -149,8 +149,10 @@ int model_acts_n_max(const model_acts *a) { return a->n_max; }
 
 void model_acts_profile(model_acts *a, tfm_profile *prof)
 {
-    if (a->tfm) /* the MLP's products are not profiled */
+    if (a->tfm)
         tfm_acts_profile(a->tfm, prof);
+    else
+        mlp_acts_profile(a->mlp, prof);
 }
 
 void model_forward(const model *m, model_acts *a, const int32_t *tokens, int n)
@@ -180,7 +182,7 @@ void model_embed_grad(model *m, model_acts *a, const int32_t *tokens, const int3
                       unsigned pos_mask, float *out, int *width)
 {
     if (!a->tfm) {
-        *width = m->cfg.mlp.d_embed;
+        *width = mlp_embed_width(&m->cfg.mlp);
         mlp_forward(&m->mlp, a->mlp, tokens, n);
         mlp_embed_grad(&m->mlp, a->mlp, tokens, cls, n, out);
         return;

@@ -65,7 +65,7 @@ const tfm_model *model_tfm(const model *m);
 /* out[i, t, :] = d logits[i, cls[i]] / d (the input embedding at position t
  * of example i), for n <= the workspace's rows; *width gets the embedding
  * width (the transformer's d_model: its input is W_E[token] + W_pos[t]; the
- * MLP's d_embed, before the combine).  pos_mask: the positions wanted (bit
+ * MLP's d_embed, before the combine, or d_vocab for its onehot input).  pos_mask: the positions wanted (bit
  * t; 0: all).  The transformer fills only those (the other rows are 0) and
  * batches the examples that share no token at a wanted position
  * (tfm_embed_grad); the MLP fills every position.  Runs its own forwards;

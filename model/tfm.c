@@ -883,15 +883,7 @@ static void gemm(tfm_acts *a, int m, int n, int k, float alpha, const float *A, 
                  ptrdiff_t csa, const float *B, ptrdiff_t rsb, ptrdiff_t csb, float beta, float *C,
                  ptrdiff_t rsc, ptrdiff_t csc)
 {
-    if (!a->prof) {
-        la_gemm(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
-        return;
-    }
-    const double t0 = now_seconds();
-    la_gemm(m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
-    a->prof->gemm_seconds += now_seconds() - t0;
-    a->prof->gemm_flops += 2.0 * m * n * k;
-    a->prof->gemm_calls++;
+    la_gemm_prof(a->prof, m, n, k, alpha, A, rsa, csa, B, rsb, csb, beta, C, rsc, csc);
 }
 
 void tfm_acts_profile(tfm_acts *a, tfm_profile *prof) { a->prof = prof; }

@@ -52,6 +52,7 @@
 #include <stdint.h>
 
 #include "grok.h"
+#include "linalg.h"
 #include "loss.h"
 #include "params.h"
 #include "rng.h"
@@ -169,10 +170,7 @@ void tfm_embed_grad(tfm_model *m, tfm_acts *a, const int32_t *tokens, const int3
 /* Attaches a profile (or NULL to detach): every matrix product of later
  * forwards and backwards on `a` adds its wall time, 2*m*n*k flops and a call
  * count.  For grok bench; costs one clock read per product. */
-typedef struct {
-    double gemm_seconds, gemm_flops;
-    long gemm_calls;
-} tfm_profile;
+typedef la_profile tfm_profile;
 void tfm_acts_profile(tfm_acts *a, tfm_profile *prof);
 
 /* Read-only views of saved activations of the last forward, for measures:

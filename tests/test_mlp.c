@@ -3,14 +3,18 @@
  * - The parameter table: names, shapes, init scales, contiguous offsets, the
  *   total, the views; the config checks' messages; the initial draw.
  * - The fast forward (BLIS) against the naive double reference mlp_forward_ref,
- *   concat and sum, ReLU, GELU and tanh, 1 and 2 hidden layers.
+ *   concat, sum and onehot (the reference multiplies the one-hot vectors by
+ *   W_0; the forward adds the rows they select), ReLU, GELU, tanh and x^2, 1
+ *   and 2 hidden layers.
  * - Finite-difference gradient check of every tensor of the table (central
  *   differences of the reference's float64 loss, against mlp_backward) for the
- *   same twelve variants, with a softmax cross-entropy written here in double.
+ *   same variants, with a softmax cross-entropy written here in double.
  * - mlp_embed_grad against finite differences of mlp_forward_ref_embed, and
- *   against mlp_backward through the identity dW_E = sum of embed_grad over
- *   the occurrences of each token when dlogits is the one-hot of the class.
- * - Same bits with 1 and 2 threads: logits, gradients, embed_grad.
+ *   (concat, sum) against mlp_backward through the identity dW_E = sum of
+ *   embed_grad over the occurrences of each token when dlogits is the one-hot
+ *   of the class.
+ * - Same bits with 1 and 2 threads: logits, gradients, embed_grad (one
+ *   variant at the shape of Prieto et al.'s onehot MLP).
  * - Golden fixtures from tests/gen_mlp_golden.py (PyTorch): logits, the last
  *   hidden layer, the loss, gradients, embed_grad and two AdamW steps
  *   (optim.h), with the tolerances of test_golden.c, which can fail (a doubled
@@ -191,6 +195,24 @@ static void test_table(void **state)
     assert_true(fabs(mlp_find(&m, "mlp.0.W")->init_std - 1 / 11.313708498984761) < 1e-15);
     assert_int_equal(m.n_params, 97 * 128 + 128 * 256 + 256 + 256 * 97 + 97);
     mlp_free(&m);
+
+    /* onehot: no embed.W_E; mlp.0.W has a row per (position, token); d_embed unused */
+    c.combine = MLP_COMBINE_ONEHOT, c.n_layers = 2, c.d_embed = 0;
+    assert_int_equal(mlp_init(&m, &c, &e), GROK_OK);
+    assert_int_equal(m.n_tensors, 6);
+    assert_null(mlp_find(&m, "embed.W_E"));
+    assert_true(m.p.W_E == NULL && m.g.W_E == NULL);
+    const param_tensor *w0 = mlp_find(&m, "mlp.0.W");
+    assert_true(w0 == &m.tensors[0] && w0->offset == 0);
+    assert_int_equal(w0->shape[0], 2 * 97); /* Din = T*V */
+    assert_int_equal(w0->shape[1], 256);
+    assert_true(fabs(w0->init_std - 1 / sqrt(194.0)) < 1e-15);
+    assert_int_equal(mlp_d_in(&c), 194);
+    assert_int_equal(mlp_embed_width(&c), 97);
+    assert_int_equal(m.n_params, 194 * 256 + 256 + 256 * 256 + 256 + 256 * 97 + 97);
+    printf("# table onehot L=2: %d tensors, %zu parameters, mlp.0.W [194, 256]\n", m.n_tensors,
+           m.n_params);
+    mlp_free(&m);
 }
 
 static void test_config_errors(void **state)
@@ -202,8 +224,8 @@ static void test_config_errors(void **state)
         const char *msg;
     } cases[] = {
         {0, 0, "model.d_embed = 0: must be between 1 and"},
-        {1, 2, "model.combine = 2: must be concat or sum"},
-        {1, -1, "model.combine = -1: must be concat or sum"},
+        {1, 3, "model.combine = 3: must be concat, sum or onehot"},
+        {1, -1, "model.combine = -1: must be concat, sum or onehot"},
         {2, 0, "model.n_layers = 0: must be between 1 and 64"},
         {2, 65, "model.n_layers = 65: must be between 1 and 64"},
         {3, 0, "model.d_hidden = 0: must be between 1 and"},
@@ -233,6 +255,7 @@ static void test_config_errors(void **state)
     assert_string_equal(mlp_combine_name(MLP_COMBINE_SUM), "sum");
     assert_int_equal(mlp_combine_parse("concat"), MLP_COMBINE_CONCAT);
     assert_int_equal(mlp_combine_parse("mean"), -1);
+    assert_int_equal(mlp_combine_parse("onehot"), MLP_COMBINE_ONEHOT);
 }
 
 /* The initial draw walks the table: same seed, same bits; biases 0; each
@@ -354,6 +377,17 @@ static void test_grad_sum(void **s)
             gradient_check(MLP_COMBINE_SUM, (mlp_act)act, layers);
 }
 
+/* The onehot first layer's gradient is gathered per row of W_0 (no product):
+ * finite differences of the reference, which multiplies by the one-hot
+ * vectors. */
+static void test_grad_onehot(void **s)
+{
+    (void)s;
+    for (int act = 0; act < MLP_ACT_COUNT; act++)
+        for (int layers = 1; layers <= 2; layers++)
+            gradient_check(MLP_COMBINE_ONEHOT, (mlp_act)act, layers);
+}
+
 typedef struct {
     const mlp_model *m;
     double *emb; /* [T, E] the embeddings of one example */
@@ -378,7 +412,9 @@ static void embed_grad_check(mlp_combine comb, mlp_act act, int layers)
     tu_xs xs;
     mlp_acts *a = small_setup(&m, comb, act, layers, 200 + comb * 31 + act * 5 + layers, N, tok,
                               NULL, cls, &xs);
-    const int T = m.cfg.n_ctx, E = m.cfg.d_embed, V = m.cfg.d_vocab, Vo = m.cfg.d_vocab_out;
+    const int T = m.cfg.n_ctx, E = mlp_embed_width(&m.cfg), V = m.cfg.d_vocab,
+              Vo = m.cfg.d_vocab_out;
+    const int onehot = comb == MLP_COMBINE_ONEHOT;
     float *eg = malloc(sizeof(float) * N * T * E);
     double *emb = malloc(sizeof(double) * T * E), scratch[7];
     assert_true(eg && emb);
@@ -396,7 +432,8 @@ static void embed_grad_check(mlp_combine comb, mlp_act act, int layers)
         gmax = fmax(gmax, fabs(eg[i]));
     for (int n = 0; n < N; n++) {
         for (int i = 0; i < T * E; i++)
-            emb[i] = m.p.W_E[(size_t)tok[n * T + i / E] * E + i % E];
+            emb[i] = onehot ? (double)(i % E == tok[n * T + i / E])
+                            : m.p.W_E[(size_t)tok[n * T + i / E] * E + i % E];
         for (int i = 0; i < T * E; i++) {
             logit_ctx ctx = {&m, emb, i, cls[n], scratch};
             const double x0 = emb[i];
@@ -417,6 +454,17 @@ static void embed_grad_check(mlp_combine comb, mlp_act act, int layers)
         }
     }
 
+    printf("# embed_grad %s %s L=%d: %d elements vs finite differences, %d skipped at kinks, "
+           "max err %.2e of max |g| %.3g\n",
+           mlp_combine_name(comb), mlp_act_name(act), layers, checked, skipped, worst, gmax);
+    assert_true(skipped * 5 < checked);
+    if (onehot) { /* no W_E: the identity below does not apply */
+        free(lg_before), free(eg), free(emb);
+        mlp_acts_free(a);
+        mlp_free(&m);
+        return;
+    }
+
     /* identity: with dlogits = onehot(cls), the backward's dW_E[v] is the sum of
      * embed_grad over the (n, t) where tokens[n, t] = v */
     float *dl = mlp_dlogits(a);
@@ -430,10 +478,6 @@ static void embed_grad_check(mlp_combine comb, mlp_act act, int layers)
             want[(size_t)tok[i] * E + d] += eg[(size_t)i * E + d];
     tu_check_close_f("dW_E (backward, one-hot) vs scattered embed_grad", m.g.W_E, want,
                      (size_t)V * E, (tu_tol){.abs = 1e-5 * gmax * N, .rel = 1e-5});
-    printf("# embed_grad %s %s L=%d: %d elements vs finite differences, %d skipped at kinks, "
-           "max err %.2e of max |g| %.3g\n",
-           mlp_combine_name(comb), mlp_act_name(act), layers, checked, skipped, worst, gmax);
-    assert_true(skipped * 5 < checked);
     free(want), free(lg_before), free(eg), free(emb);
     mlp_acts_free(a);
     mlp_free(&m);
@@ -463,6 +507,7 @@ static void test_threads_same_bits(void **state)
         {600, 3, 32, 256, 2, MLP_COMBINE_CONCAT, MLP_ACT_GELU},
         {4096, 2, 32, 1024, 1, MLP_COMBINE_CONCAT, MLP_ACT_RELU},
         {600, 3, 64, 256, 2, MLP_COMBINE_SUM, MLP_ACT_TANH},
+        {2000, 2, 0, 200, 2, MLP_COMBINE_ONEHOT, MLP_ACT_RELU}, /* Prieto et al.'s shape */
     };
     for (size_t v = 0; v < sizeof var / sizeof var[0]; v++) {
         const int N = var[v].N, T = var[v].T, p = 31;
@@ -478,7 +523,7 @@ static void test_threads_same_bits(void **state)
                 *cls = malloc(sizeof(int32_t) * N);
         make_batch(tok, lab, cls, N, T, p, &xs);
         mlp_acts *a = mlp_acts_alloc(&m, N);
-        const size_t neg = (size_t)N * T * c.d_embed;
+        const size_t neg = (size_t)N * T * mlp_embed_width(&c);
         float *g1 = malloc(sizeof(float) * m.n_params), *l1 = malloc(sizeof(float) * N * p),
               *eg1 = malloc(sizeof(float) * neg), *eg = malloc(sizeof(float) * neg);
         assert_true(tok && lab && cls && a && g1 && l1 && eg1 && eg);
@@ -778,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_forward_matches_reference),
         cmocka_unit_test(test_grad_concat),
         cmocka_unit_test(test_grad_sum),
+        cmocka_unit_test(test_grad_onehot),
         cmocka_unit_test(test_embed_grad),
         cmocka_unit_test(test_threads_same_bits),
         cmocka_unit_test(test_golden_concat_relu_l1),

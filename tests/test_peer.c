@@ -1,13 +1,18 @@
-/* test_peer.c: grok and its PyTorch peer (tools/peer_torch.py) agree.
+/* test_peer.c: grok and its PyTorch peers (tools/peer_torch.py) agree.
  *
- * grok trains the default experiment for 10 epochs with the loss recorded at
- * every epoch; the peer, an independent PyTorch implementation of the same
- * model and step, loads grok's initial weights (checkpoints/epoch-000000)
- * and training split (split.tsv) and trains 10 full-batch steps.  Their
- * train losses before each update must agree to 1e-5 relative (they agree
- * to about 1e-9: the products are summed in other orders), and must fall (the
- * warmup's second step moves the weights).  Needs GROK_BIN; skips, saying
- * so, when Debian's python3-torch is absent (the peer exits 77). */
+ * grok trains for 10 epochs with the loss recorded at every epoch; the peer,
+ * an independent PyTorch implementation of the same model and step, loads
+ * grok's initial weights (checkpoints/epoch-000000) and training split
+ * (split.tsv) and trains 10 full-batch steps.  Their train losses before each
+ * update must agree to 1e-5 relative and must fall.  Two models:
+ *  - the default experiment (--model transformer): they agree to about 1e-9
+ *    (float64 losses; the products are summed in other orders);
+ *  - the MLP of `grok bench`'s mlp row (--model mlp, Prieto et al. 2025: the
+ *    one-hot pair, two hidden layers of 200, Adam lr 0.01, float32 loss),
+ *    whose first layer grok computes as a sum of the rows of W_0 that the
+ *    one-hot vectors select and the peer as the product with them.
+ * Needs GROK_BIN; skips, saying so, when Debian's python3-torch is absent
+ * (the peer exits 77). */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -47,20 +52,23 @@ static void grok_losses(const char *run, double *loss)
     free(path);
 }
 
-static void test_first_steps(void **state)
+/* grok trains with the extra arguments sets, the peer --model peer_model
+ * from its start; the first STEPS losses agree. */
+static void first_steps(const char *dir, const char *sets, const char *peer_model)
 {
     const char *bin = getenv("GROK_BIN");
     if (!bin || !*bin)
         skip();
-    char *run = tu_path_in(*state, "run"), *out = tu_path_in(*state, "peer.tsv");
+    char *run = tu_path_in(dir, "run"), *out = tu_path_in(dir, "peer.tsv");
     char cmd[CMD_N];
     snprintf(cmd, sizeof cmd,
              "'%s' train --out '%s' --quiet --threads 1 --set train.epochs=%d "
-             "--set train.eval_every=1 --set plots.formats='\"\"'",
-             bin, run, STEPS);
+             "--set train.eval_every=1 --set plots.formats='\"\"' %s",
+             bin, run, STEPS, sets);
     assert_int_equal(system(cmd), 0);
-    snprintf(cmd, sizeof cmd, "/usr/bin/python3 tools/peer_torch.py --run '%s' --steps %d > '%s'",
-             run, STEPS, out);
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 tools/peer_torch.py --model %s --run '%s' --steps %d > '%s'",
+             peer_model, run, STEPS, out);
     const int rc = system(cmd);
     if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
         printf("   python3-torch is not installed: the peer cannot run; skipped\n");
@@ -76,8 +84,8 @@ static void test_first_steps(void **state)
         assert_int_equal(fscanf(f, "%d %lf", &s, &got[i]), 2);
         assert_int_equal(s, i);
         const double rel = fabs(got[i] - want[i]) / fabs(want[i]);
-        printf("   step %d: grok %.9g, peer %.9g, relative difference %.2g\n", i, want[i], got[i],
-               rel);
+        printf("   %s step %d: grok %.9g, peer %.9g, relative difference %.2g\n", peer_model, i,
+               want[i], got[i], rel);
         assert_true(rel < 1e-5);
     }
     fclose(f);
@@ -86,10 +94,24 @@ static void test_first_steps(void **state)
     free(out);
 }
 
+static void test_first_steps(void **state) { first_steps(*state, "", "transformer"); }
+
+static void test_first_steps_mlp(void **state)
+{
+    first_steps(*state,
+                "--set task.layout='\"a b\"' --set task.frac_train=0.4 "
+                "--set model.family='\"mlp\"' --set model.combine='\"onehot\"' "
+                "--set model.n_layers=2 --set model.d_hidden=200 --set model.act='\"relu\"' "
+                "--set optim.lr=0.01 --set optim.betas='[0.9, 0.99]' --set optim.weight_decay=0 "
+                "--set optim.warmup=0 --set train.loss_dtype='\"float32\"'",
+                "mlp");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_first_steps, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_first_steps_mlp, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -5,7 +5,8 @@
  *   grok          a small run (a + b mod 23, 80% train) memorises, then
  *                 generalises inside the test; summary.json, metrics.tsv,
  *                 split.tsv, the checkpoints and `grok info` agree.
- *   determinism   the same config twice, and 1 versus 2 threads, give
+ *   determinism   the same config twice, and 1 versus 2 threads (the
+ *                 transformer, and the MLP with the one-hot input), give
  *                 identical checkpoints (cmp) and metrics.tsv (without
  *                 elapsed_s); full batch and minibatches.
  *   kill_resume   SIGKILL at random moments, then `grok resume`, gives the
@@ -498,6 +499,22 @@ static void train_quiet(const ctx *c, const char *run, const char *threads, cons
     assert_int_equal(wait_for(spawn(c, NULL, argv)), 0);
 }
 
+/* Trains sets into dir/<name>-1thread and dir/<name>-2threads (t1, t2 get
+ * their paths) and checks that the runs are the same bytes. */
+static void threads_pair(const ctx *c, const char *name, const char *const *sets,
+                         const char *what, char *t1, char *t2)
+{
+    char n1[64], n2[64];
+    snprintf(n1, sizeof n1, "%s-1thread", name);
+    snprintf(n2, sizeof n2, "%s-2threads", name);
+    path_join(t1, c->dir, n1);
+    path_join(t2, c->dir, n2);
+    train_quiet(c, t1, "1", sets);
+    train_quiet(c, t2, "2", sets);
+    printf("   %s: 1 thread vs 2 threads\n", what);
+    same_run(t1, t2, -1);
+}
+
 static void test_determinism(void **state)
 {
     ctx *c = *state;
@@ -515,21 +532,17 @@ static void test_determinism(void **state)
      * 2-thread run on a 2-core machine that is busy with other work up to
      * 100 times slower (the bits do not change). */
     const char *const full_short[] = {"train.epochs=40", NULL};
-    path_join(t1, c->dir, "det-1thread");
-    path_join(t2, c->dir, "det-2threads");
-    train_quiet(c, t1, "1", full_short);
-    train_quiet(c, t2, "2", full_short);
-    printf("   full batch, 40 epochs: 1 thread vs 2 threads\n");
-    same_run(t1, t2, -1);
+    threads_pair(c, "det", full_short, "full batch, 40 epochs", t1, t2);
     assert_true(same_file(t1, t2, "split.tsv", 0) && same_file(t1, t2, "config.cfg", 0));
 
     const char *const mb[] = {"train.batch=64", "train.epochs=12", "checkpoint.every=4", NULL};
-    path_join(t1, c->dir, "mb-1thread");
-    path_join(t2, c->dir, "mb-2threads");
-    train_quiet(c, t1, "1", mb);
-    train_quiet(c, t2, "2", mb);
-    printf("   minibatches of 64 (7 steps an epoch), 12 epochs: 1 thread vs 2 threads\n");
-    same_run(t1, t2, -1);
+    threads_pair(c, "mb", mb, "minibatches of 64 (7 steps an epoch), 12 epochs", t1, t2);
+
+    const char *const mlp[] = {"train.epochs=30",         "task.layout=\"a b\"",
+                               "model.family=\"mlp\"",    "model.combine=\"onehot\"",
+                               "model.n_layers=2",        "model.d_hidden=200",
+                               "train.loss_dtype=\"float32\"", NULL};
+    threads_pair(c, "mlp", mlp, "the MLP, one-hot input, full batch, 30 epochs", t1, t2);
 }
 
 static void test_kill_resume(void **state)

@@ -1,8 +1,11 @@
 #!/usr/bin/python3
-"""peer_torch.py: the project's PyTorch peer of the default experiment.
+"""peer_torch.py: the project's PyTorch peers of the default experiment and of the MLP.
 
-The same model and training step as experiments/nanda2023_mod_add.cfg, written
-independently of grok's C code: Nanda et al.'s (2023) one-layer transformer
+Two models (--model), each the same model and training step as grok's,
+written independently of grok's C code.
+
+transformer (the default): experiments/nanda2023_mod_add.cfg, Nanda et al.'s
+(2023) one-layer transformer
 (p = 113, inputs [a, b, '=' = p], d_model 128, 4 heads of 32, d_mlp 512,
 ReLU, no LayerNorm, causal attention scaled by 1/sqrt(d_head), logits at the
 last position, TransformerLens parameter names and layouts), the float64
@@ -10,24 +13,46 @@ softmax cross-entropy of the float32 logits, full batch, AdamW (lr 1e-3,
 weight decay 1, betas 0.9/0.98, eps 1e-8) with a linear warmup over 10 steps
 (LambdaLR: lr * min(step / 10, 1), the first step at 0).
 
+mlp: the MLP of Prieto et al. (2025) as `grok bench`'s mlp row sets it
+(model.family = "mlp", model.combine = "onehot"): a + b mod 113 with 40% of
+the pairs, the one-hot pair [onehot(a), onehot(b)] (226 wide) as the input,
+two hidden layers of 200 ReLUs, 113 logits, written as their code does (the
+one-hot float inputs built once, multiplied by the first weight matrix);
+grok's parameter names and [in, out] layouts (mlp.0.W [226, 200], mlp.0.b,
+mlp.1.W, mlp.1.b, unembed.W_U [200, 113], unembed.b_U); the float32 softmax
+cross-entropy; full batch; Adam (lr 0.01, betas 0.9/0.99, eps 1e-8, no
+weight decay, no warmup).
+
 Two uses:
-  peer_torch.py --run DIR --steps N
+  peer_torch.py [--model M] --run DIR --steps N
       loads DIR/checkpoints/epoch-000000.safetensors (grok's initial weights)
       and DIR/split.tsv (its training set), trains N full-batch steps and
       prints "step<TAB>train_loss" for steps 0..N-1 (the loss before each
       update, as grok's metrics.tsv with train.eval_every = 1);
-  peer_torch.py --bench --steps N [--threads T]
+  peer_torch.py [--model M] --bench --steps N [--threads T]
       times N steps on a fresh random model and split (after 3 warm-up
-      steps) and prints "peer_ms_per_step<TAB>X" (the median).
+      steps) and prints "peer_ms_per_step<TAB>X" (the median) and
+      "peer_best_ms<TAB>Y" (the fastest step).
+--threads T sets both torch's threads and BLIS's (BLIS_NUM_THREADS, read
+when BLIS starts: without it the BLIS under torch runs one thread); the BLIS
+kernels are those of BLIS_ARCH_TYPE, which `grok bench --peer` passes on.
 Needs Debian's python3-torch and python3-numpy; exits 77 without them.
 """
 import argparse
 import json
 import math
+import os
 import statistics
 import struct
 import sys
 import time
+
+if __name__ == "__main__":  # before torch loads BLIS
+    for i, a in enumerate(sys.argv):
+        t = a.split("=", 1)[1] if a.startswith("--threads=") else (
+            sys.argv[i + 1] if a == "--threads" and i + 1 < len(sys.argv) else None)
+        if t and t.isdigit() and int(t) > 0:
+            os.environ["BLIS_NUM_THREADS"] = t
 
 try:
     import numpy as np
@@ -101,17 +126,65 @@ def make_optimizer(params):
     return opt, sched
 
 
-def step(w, params, opt, sched, tokens, labels):
-    loss = loss_fn(forward(w, tokens), labels)
+def step(model, w, opt, sched, inputs, labels):
+    fwd, lossf, _ = MODELS[model]
+    loss = lossf(fwd(w, inputs), labels)
     opt.zero_grad()
     loss.backward()
     opt.step()
-    sched.step()
+    if sched:
+        sched.step()
     return loss.item()
 
 
-def train_rows(path):
-    """tokens [n, 3] and labels [n] of the training rows of split.tsv, in file order."""
+MLP_P, MLP_H, MLP_FRAC = 113, 200, 0.4
+
+
+def mlp_init_params(gen):
+    """N(0, 1/fan_in) weights, zero biases, as grok draws them (other numbers)."""
+    def g(*shape):
+        return torch.randn(*shape, generator=gen) / math.sqrt(shape[0])
+    return {
+        "mlp.0.W": g(2 * MLP_P, MLP_H), "mlp.0.b": torch.zeros(MLP_H),
+        "mlp.1.W": g(MLP_H, MLP_H), "mlp.1.b": torch.zeros(MLP_H),
+        "unembed.W_U": g(MLP_H, MLP_P), "unembed.b_U": torch.zeros(MLP_P),
+    }
+
+
+def mlp_inputs(a, b):
+    """The one-hot pairs [n, 2P] (float32) of operands a, b."""
+    x = torch.zeros(len(a), 2 * MLP_P)
+    rows = torch.arange(len(a))
+    x[rows, a] = 1.0
+    x[rows, MLP_P + b] = 1.0
+    return x
+
+
+def mlp_forward(w, x):
+    """Logits [n, P] of one-hot pairs x [n, 2P]."""
+    h = torch.relu(x @ w["mlp.0.W"] + w["mlp.0.b"])
+    h = torch.relu(h @ w["mlp.1.W"] + w["mlp.1.b"])
+    return h @ w["unembed.W_U"] + w["unembed.b_U"]
+
+
+def mlp_loss_fn(logits, labels):
+    """Mean float32 softmax cross-entropy (Prieto et al.'s loss)."""
+    return torch.nn.functional.cross_entropy(logits, labels)
+
+
+def mlp_make_optimizer(params):
+    return torch.optim.Adam(params, lr=0.01, betas=(0.9, 0.99), eps=1e-8), None
+
+
+MODELS = {
+    "transformer": (forward, loss_fn, make_optimizer),
+    "mlp": (mlp_forward, mlp_loss_fn, mlp_make_optimizer),
+}
+
+
+def train_rows(path, mlp=False):
+    """tokens [n, 3] (the mlp: the one-hot pairs [n, 2P]) and labels [n] of the
+    training rows of split.tsv, in file order."""
     rows = []
     with open(path) as f:
         head = f.readline().rstrip("\n").split("\t")
@@ -121,22 +194,33 @@ def train_rows(path):
             if c[isp] == "train":
                 rows.append((int(c[ia]), int(c[ib]), int(c[il])))
     a = torch.tensor(rows, dtype=torch.long)
+    if mlp:
+        return mlp_inputs(a[:, 0], a[:, 1]), a[:, 2]
     tokens = torch.stack([a[:, 0], a[:, 1], torch.full_like(a[:, 0], P)], dim=1)
     return tokens, a[:, 2]
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--model", choices=sorted(MODELS), default="transformer")
     ap.add_argument("--run", help="grok run directory: initial weights and split")
     ap.add_argument("--bench", action="store_true", help="time steps on a fresh model")
     ap.add_argument("--steps", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch's default)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch and BLIS threads (0: their defaults)")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
+    mlp = args.model == "mlp"
     if args.run:
         w = read_safetensors(f"{args.run}/checkpoints/epoch-000000.safetensors")
-        tokens, labels = train_rows(f"{args.run}/split.tsv")
+        tokens, labels = train_rows(f"{args.run}/split.tsv", mlp)
+    elif args.bench and mlp:
+        gen = torch.Generator().manual_seed(0)
+        w = mlp_init_params(gen)
+        perm = torch.randperm(MLP_P * MLP_P, generator=gen)[: int(MLP_FRAC * MLP_P * MLP_P)]
+        a, b = perm // MLP_P, perm % MLP_P
+        tokens, labels = mlp_inputs(a, b), (a + b) % MLP_P
     elif args.bench:
         gen = torch.Generator().manual_seed(0)
         w = init_params(gen)
@@ -147,19 +231,20 @@ def main():
     else:
         ap.error("give --run DIR or --bench")
     params = [t.requires_grad_() for t in w.values()]
-    opt, sched = make_optimizer(params)
+    opt, sched = MODELS[args.model][2](params)
     if args.run:
         for s in range(args.steps):
-            print(f"{s}\t{step(w, params, opt, sched, tokens, labels):.17g}")
+            print(f"{s}\t{step(args.model, w, opt, sched, tokens, labels):.17g}")
         return
     for _ in range(3):
-        step(w, params, opt, sched, tokens, labels)
+        step(args.model, w, opt, sched, tokens, labels)
     times = []
     for _ in range(args.steps):
         t0 = time.perf_counter()
-        step(w, params, opt, sched, tokens, labels)
+        step(args.model, w, opt, sched, tokens, labels)
         times.append(time.perf_counter() - t0)
     print(f"peer_ms_per_step\t{1e3 * statistics.median(times):.3f}")
+    print(f"peer_best_ms\t{1e3 * min(times):.3f}")
 
 
 if __name__ == "__main__":
