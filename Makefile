@@ -3,12 +3,15 @@
 #
 #   make            build ./grok (installs missing Debian packages first)
 #   make run        build and run the default experiment into runs/nanda2023_mod_add
-#   make test       build and run every test (prints "P passed, F failed")
+#   make test       build and run every test (prints "P passed, F failed");
+#                   with CI=true also the unit tests under ASan+UBSan (SAN_TESTS)
 #   make bench      the performance table (grok bench)
+#   make valgrind   the suite and every grok command under valgrind memcheck
+#                   (tests/memcheck.sh; about half an hour)
 #   make torture    the kill torture: 100 SIGKILLs of a run, 20 of a sweep
 #                   (pool and mpirun), each resumed and compared byte for byte
 #   make deps       apt-get install the packages the project needs
-#   make asan | make ubsan | make SANITIZER=address|undefined ...
+#   make asan | make ubsan | make SANITIZER=address|undefined|address,undefined ...
 #   make fuzz       run each libFuzzer harness of tests/fuzz/ for FUZZ_SECONDS
 #                   (default 60) with ASan+UBSan (clang-14; tests/fuzz/README.md)
 #   make check-deps check every #include against the module map (tests/layering.txt)
@@ -40,6 +43,7 @@ LDLIBS  := $(filter-out -lm,$(LDLIBS)) -lmvec -lm
 endif
 
 SANITIZER ?=
+comma   := ,
 ifeq ($(SANITIZER),)
 else ifeq ($(SANITIZER),address)
 CFLAGS  += -fsanitize=address -fno-omit-frame-pointer
@@ -53,12 +57,25 @@ CFLAGS  += -fsanitize=fuzzer-no-link,address,undefined,float-cast-overflow \
 LDLIBS  += -fsanitize=address,undefined
 BUILD   := build-fuzz
 else ifeq ($(SANITIZER),undefined)
-CFLAGS  += -fsanitize=undefined -fno-sanitize-recover=undefined
+# float-cast-overflow: a double cast to an int it does not fit (not part of
+# GCC's -fsanitize=undefined)
+CFLAGS  += -fsanitize=undefined,float-cast-overflow -fno-sanitize-recover=undefined,float-cast-overflow
 LDLIBS  += -fsanitize=undefined
 BUILD   := build-ubsan
+else ifeq ($(SANITIZER),address$(comma)undefined)
+# both in one build (the sanitizer part of `make test` under CI=true)
+CFLAGS  += -fsanitize=address,undefined,float-cast-overflow \
+           -fno-sanitize-recover=undefined,float-cast-overflow -fno-omit-frame-pointer
+LDLIBS  += -fsanitize=address,undefined
+BUILD   := build-san
 else
-$(error SANITIZER=$(SANITIZER) is not valid; use SANITIZER=address, undefined or fuzz)
+$(error SANITIZER=$(SANITIZER) is not valid; use SANITIZER=address, undefined, address$(comma)undefined or fuzz)
 endif
+# What the test binaries and the grok they start read under the sanitizers:
+# every report fatal, libconfig 1.5's known leak suppressed (tests/lsan.supp).
+SAN_ENV := ASAN_OPTIONS=detect_leaks=1 \
+           LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp:print_suppressions=0 \
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 
 # BASELINE=1: the element-wise kernels for the x86-64 baseline only (no
 # AVX-512/AVX2 clones, GROK_VECTOR_CLONES in model/grok.h), in build-baseline/;
@@ -83,7 +100,7 @@ endif
 
 # Debian packages: headers the build needs, and tools the tests need.
 DEB_BUILD := libblis-openmp-dev libgsl-dev libconfig-dev libjansson-dev libcmocka-dev zlib1g-dev libzip-dev gnuplot-nox libopenmpi-dev
-DEB_TEST  := python3-numpy openmpi-bin python3-nbformat jupyter-nbconvert python3-ipykernel python3-pandas python3-matplotlib python3-torch chromium
+DEB_TEST  := python3-numpy openmpi-bin python3-nbformat jupyter-nbconvert python3-ipykernel python3-pandas python3-matplotlib python3-torch chromium valgrind
 HEADERS   := blis.h gsl/gsl_rng.h libconfig.h jansson.h cmocka.h zlib.h zip.h
 
 MODULES  := model measures plots notebooks_export experiments
@@ -95,7 +112,7 @@ SUPPORT_SRC := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(BUILD)/%.o)
 DEPS_OK  := $(BUILD)/.deps-ok
 
-.PHONY: all run test bench torture deps deps-fuzz fuzz fuzz-build asan ubsan clean check-deps FORCE
+.PHONY: all run test bench torture deps deps-fuzz fuzz fuzz-build asan ubsan san-build valgrind clean check-deps FORCE
 # The binary: ./grok, or build-asan/grok and build-ubsan/grok for the
 # sanitizer builds (so they never replace the ordinary one).
 GROK := $(if $(SANITIZER)$(BASELINE),$(BUILD)/grok,grok)
@@ -148,15 +165,32 @@ run: grok
 	@if [ -f $(RUN_DIR)/state.safetensors ]; then ./grok resume $(RUN_DIR); \
 	else ./grok train experiments/nanda2023_mod_add.cfg --out $(RUN_DIR); fi
 
-test: $(GROK) $(TEST_BIN) $(GROK_BASELINE)
+# The sanitizer part of `make test` (on with CI=true; SAN_CI=0 or 1 says
+# otherwise): the unit-test binaries of SAN_TESTS built with ASan + UBSan
+# (SANITIZER=address,undefined, in build-san/) and run after the ordinary
+# suite.  The heavy end-to-end binaries are left out (minutes under the
+# sanitizers); `make asan` and `make ubsan` run every binary.
+SAN_TESTS := test_algo test_cfg test_fileio test_filters test_fuzz test_golden test_irrep \
+             test_loss test_mlp test_optim test_progress test_rng test_rundir test_safetensors \
+             test_task test_tfm test_verify
+SAN_CI    ?= $(if $(filter true,$(CI)),$(if $(SANITIZER)$(BASELINE),0,1),0)
+SAN_BIN   := $(if $(filter 1,$(SAN_CI)),$(SAN_TESTS:%=build-san/tests/%))
+
+test: $(GROK) $(TEST_BIN) $(GROK_BASELINE) $(if $(SAN_BIN),san-build)
 	@/usr/bin/python3 -c 'import numpy, nbformat, nbconvert, ipykernel, pandas, matplotlib' 2>/dev/null && command -v mpirun >/dev/null || $(MAKE) --no-print-directory deps
 	@command -v chromium >/dev/null || $(MAKE) --no-print-directory deps || echo "note: chromium could not be installed; tests/test_view.c skips its browser check"
 	@pass=0; fail=0; if sh tests/check_layering.sh; then pass=1; else echo "!! tests/check_layering.sh failed"; fail=1; fi; \
-	  for t in $(TEST_BIN); do \
-	  out=$$(GROK_BIN=$(CURDIR)/$(GROK) GROK_BIN_BASELINE=$(if $(GROK_BASELINE),$(CURDIR)/$(GROK_BASELINE)) $$t 2>&1); rc=$$?; echo "$$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE|PASSED) *\]|^#' ; \
+	  for t in $(TEST_BIN) $(SAN_BIN); do \
+	  case $$t in build-san/*) g=$(CURDIR)/build-san/grok; b=; env="$(SAN_ENV)"; echo "# ASan+UBSan: $$t";; \
+	  *) g=$(CURDIR)/$(GROK); b=$(if $(GROK_BASELINE),$(CURDIR)/$(GROK_BASELINE)); env="$(if $(SANITIZER),$(SAN_ENV))";; esac; \
+	  out=$$(env $$env GROK_BIN=$$g GROK_BIN_BASELINE=$$b $$t 2>&1); rc=$$?; echo "$$out" | grep -E '^\[ *(RUN|OK|FAILED|SKIPPED|ERROR|LINE|PASSED) *\]|^#' ; \
 	  n=$$(echo "$$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test.*/\1/p'); pass=$$((pass + $${n:-0})); \
-	  if [ $$rc -ne 0 ]; then echo "!! $$t exited with $$rc"; fail=$$((fail + ($$rc > 0 ? $$rc : 1))); fi; done; \
+	  if [ $$rc -ne 0 ]; then echo "$$out" | grep -E -A12 'ERROR: [A-Za-z]*Sanitizer|runtime error' | head -40; \
+	    echo "!! $$t exited with $$rc"; fail=$$((fail + ($$rc > 0 ? $$rc : 1))); fi; done; \
 	  echo "$$pass passed, $$fail failed"; test $$fail -eq 0
+
+san-build:
+	@$(MAKE) --no-print-directory SANITIZER=address,undefined build-san/grok $(SAN_TESTS:%=build-san/tests/%)
 
 # The kill torture (tests/torture.py): SIGKILL at KILLS random instants of a
 # run (default 100) and SWEEP_KILLS of a sweep under the pool and mpirun
@@ -166,6 +200,19 @@ KILLS ?= 100
 SWEEP_KILLS ?= 20
 torture: $(GROK)
 	/usr/bin/python3 tests/torture.py --grok ./$(GROK) --kills $(KILLS) --sweep-kills $(SWEEP_KILLS)
+
+# valgrind memcheck (tests/memcheck.sh, tests/valgrind.supp): every test
+# binary of VALGRIND_TESTS (default all; names such as test_cfg), then grok
+# itself over one short session of every command (tests/memcheck_grok.sh;
+# VALGRIND_GROK=0 leaves it out).  Logs in build-valgrind/.  About half an hour
+# on 2 cores, so not part of `make test`.
+VALGRIND_TESTS ?= $(TEST_SRC:tests/%.c=%)
+VALGRIND_GROK  ?= 1
+valgrind: $(GROK) $(VALGRIND_TESTS:%=$(BUILD)/tests/%)
+	@command -v valgrind >/dev/null || $(MAKE) --no-print-directory deps
+	@bad=0; sh tests/memcheck.sh ./$(GROK) build-valgrind/tests $(VALGRIND_TESTS:%=$(BUILD)/tests/%) || bad=1; \
+	  if [ "$(VALGRIND_GROK)" = 1 ]; then sh tests/memcheck_grok.sh ./$(GROK) build-valgrind/grok || bad=1; fi; \
+	  if [ $$bad = 0 ]; then echo "valgrind: clean"; else echo "!! valgrind found errors (build-valgrind/)"; exit 1; fi
 
 bench: grok
 	./grok bench
@@ -226,6 +273,6 @@ check-deps:
 	@sh tests/check_layering.sh
 
 clean:
-	rm -rf build build-asan build-ubsan build-baseline build-fuzz grok
+	rm -rf build build-asan build-ubsan build-san build-baseline build-fuzz build-valgrind grok
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

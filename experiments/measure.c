@@ -340,19 +340,29 @@ static int write_file(const char *dir, const char *name, const sbuf *b, grok_err
 
 int measure_split_read(task_data *t, const char *dir, grok_err *e)
 {
-    rundir_tsv s;
     char what[MEASURE_PATH_MAX];
     int rc = measure_path(what, dir, RUNDIR_SPLIT, e);
     if (rc != GROK_OK)
         return rc;
-    if ((rc = rundir_tsv_read(&s, dir, RUNDIR_SPLIT, 0, e)) == 0)
+    char *text = NULL;
+    if ((rc = rundir_read_opt(dir, RUNDIR_SPLIT, &text, e)) == 0)
         return grok_fail(e, GROK_EINVAL,
                          "%s is missing: the measures are computed on the run's own split, "
                          "which grok train and grok import write there",
                          what);
     if (rc < 0)
         return rc;
-    rc = GROK_OK;
+    rc = measure_split_parse(t, text, what, e);
+    free(text);
+    return rc;
+}
+
+int measure_split_parse(task_data *t, const char *text, const char *what, grok_err *e)
+{
+    rundir_tsv s;
+    int rc = rundir_tsv_parse(&s, text, what, 0, e);
+    if (rc != GROK_OK)
+        return rc;
     /* the operand columns of the task kind, then index, label, split */
     char ops[64];
     snprintf(ops, sizeof ops, "%s", task_operand_header(t));

@@ -139,6 +139,8 @@ int measure_load_checkpoint(const param_tensor *t, int n_tensors, float *params,
  * train rows first.  GROK_EINVAL when split.tsv is missing, GROK_EFORMAT
  * naming the file and line of a row that does not fit the task. */
 int measure_split_read(task_data *t, const char *dir, grok_err *e);
+/* The same for split.tsv's text, named `what` in messages. */
+int measure_split_parse(task_data *t, const char *text, const char *what, grok_err *e);
 
 /* `grok measure DIR`: recomputes every file listed above from dir's
  * config.cfg and checkpoints/epoch-NNNNNN.safetensors.  The key frequencies

@@ -86,8 +86,9 @@ static inline void grok_progress_step(const grok_progress *p, long done, long to
         p->fn(p->ctx, done, total, item);
 }
 
-/* 64-byte aligned, zero-filled allocation of n bytes (n may be 0); NULL on
- * failure.  Free with grok_free. */
+/* 64-byte aligned, zero-filled allocation of n bytes (n may be 0), with a
+ * zeroed cache line of slack after them for BLIS's over-reads (grok.c);
+ * NULL on failure.  Free with grok_free. */
 void *grok_alloc(size_t n);
 void grok_free(void *ptr);
 

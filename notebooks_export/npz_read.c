@@ -5,13 +5,19 @@
  * extra field) and deflated entries need nothing here.  Each entry is read
  * whole; its .npy header (numpy/lib/format.py: the magic, the version, a
  * little-endian u16 (version 1) or u32 (2, 3) header length, then a Python
- * dict literal) is parsed for 'descr', 'fortran_order' and 'shape'. */
+ * dict literal) is parsed for 'descr', 'fortran_order' and 'shape'.  An
+ * entry's sizes come from the central directory, so they are checked before
+ * anything is allocated: the compressed size against the archive's, the
+ * size against the compressed one (stored: equal; deflated: at most 1032
+ * times, deflate's limit); other compression methods are refused.  npz_parse_buf reads an archive in memory through a libzip buffer
+ * source (tests/fuzz/fuzz_npz.c). */
 #include "npz_read.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <zip.h>
 
 static const struct {
@@ -162,9 +168,14 @@ static int npz_parse(npz_entry *en, const unsigned char *mem, size_t n, const ch
         }
     if (en->loaded) {
         size_t want = st_dtype_size(t->dtype);
-        for (int k = 0; k < t->ndim; k++)
+        for (int k = 0; k < t->ndim && want != SIZE_MAX; k++)
             want = t->shape[k] && want > SIZE_MAX / (size_t)t->shape[k] ? SIZE_MAX
                                                                           : want * (size_t)t->shape[k];
+        if (want == SIZE_MAX) {
+            rc = grok_fail(e, GROK_EFORMAT, "%s: the shape in the .npy header '%.80s' overflows "
+                           "64 bits", what, h);
+            goto out;
+        }
         if (want != nb) {
             rc = grok_fail(e, GROK_EFORMAT, "%s: %zu bytes of data; the header (%s, %d dimensions) "
                            "needs %zu", what, nb, en->descr, t->ndim, want);
@@ -201,23 +212,10 @@ void npz_free(npz_file *z)
     memset(z, 0, sizeof *z);
 }
 
-int npz_read(npz_file *z, const char *path, grok_err *e)
+/* za's entries into z (path names the archive in messages; the archive has
+ * `bytes` bytes); za is discarded. */
+static int npz_read_zip(npz_file *z, zip_t *za, zip_uint64_t bytes, const char *path, grok_err *e)
 {
-    memset(z, 0, sizeof *z);
-    int err = 0;
-    zip_t *za = zip_open(path, ZIP_RDONLY, &err);
-    if (!za) {
-        zip_error_t ze;
-        zip_error_init_with_code(&ze, err);
-        int rc = grok_fail(e, err == ZIP_ER_OPEN || err == ZIP_ER_READ || err == ZIP_ER_NOENT
-                                  ? GROK_EIO : GROK_EFORMAT,
-                           "%s: cannot read it as a .npz (zip) archive: %s%s", path,
-                           zip_error_strerror(&ze),
-                           err == ZIP_ER_NOZIP || err == ZIP_ER_INCONS ? " (truncated or not a zip?)"
-                                                                       : "");
-        zip_error_fini(&ze);
-        return rc;
-    }
     const zip_int64_t n = zip_get_num_entries(za, 0);
     int rc = GROK_OK;
     if (n < 0 || n > 1000000 || !(z->e = calloc((size_t)(n ? n : 1), sizeof *z->e)))
@@ -240,6 +238,27 @@ int npz_read(npz_file *z, const char *path, grok_err *e)
         }
         char what[600];
         snprintf(what, sizeof what, "%s: entry '%s'", path, st.name);
+        /* the sizes the directory claims, before the size is allocated: the
+         * compressed bytes within the archive, and the size what they can
+         * hold (deflate expands at most 1032 to 1) */
+        const int method = st.valid & ZIP_STAT_COMP_METHOD ? st.comp_method : -1;
+        if (method != ZIP_CM_STORE && method != ZIP_CM_DEFLATE) {
+            rc = grok_fail(e, GROK_EFORMAT, "%s: compression method %d: a .npz entry is stored "
+                           "or deflated", what, method);
+            break;
+        }
+        if (!(st.valid & ZIP_STAT_COMP_SIZE) || st.comp_size > bytes ||
+            (method == ZIP_CM_STORE ? st.size != st.comp_size
+                                    : st.comp_size > UINT64_MAX / 1032 ||
+                                          st.size > st.comp_size * 1032 + 64)) {
+            rc = grok_fail(e, GROK_EFORMAT, "%s: the zip directory claims %llu bytes from %llu %s "
+                           "bytes in an archive of %llu bytes (damaged?)",
+                           what, (unsigned long long)st.size,
+                           (unsigned long long)(st.valid & ZIP_STAT_COMP_SIZE ? st.comp_size : 0),
+                           method == ZIP_CM_STORE ? "stored" : "deflated",
+                           (unsigned long long)bytes);
+            break;
+        }
         if (!(en->name = strndup(st.name, nl - 4)) ||
             !(en->mem = malloc(st.size ? (size_t)st.size : 1))) {
             free(en->name);
@@ -266,6 +285,49 @@ int npz_read(npz_file *z, const char *path, grok_err *e)
     return rc;
 }
 
+/* The message for a zip_open error code err (libzip's ZIP_ER_*). */
+static int npz_open_fail(int err, const char *path, grok_err *e)
+{
+    zip_error_t ze;
+    zip_error_init_with_code(&ze, err);
+    int rc = grok_fail(e, err == ZIP_ER_OPEN || err == ZIP_ER_READ || err == ZIP_ER_NOENT
+                              ? GROK_EIO : GROK_EFORMAT,
+                       "%s: cannot read it as a .npz (zip) archive: %s%s", path,
+                       zip_error_strerror(&ze),
+                       err == ZIP_ER_NOZIP || err == ZIP_ER_INCONS ? " (truncated or not a zip?)"
+                                                                   : "");
+    zip_error_fini(&ze);
+    return rc;
+}
+
+int npz_read(npz_file *z, const char *path, grok_err *e)
+{
+    memset(z, 0, sizeof *z);
+    int err = 0;
+    zip_t *za = zip_open(path, ZIP_RDONLY, &err);
+    if (!za)
+        return npz_open_fail(err, path, e);
+    struct stat sb;
+    return npz_read_zip(z, za, stat(path, &sb) == 0 ? (zip_uint64_t)sb.st_size : UINT64_MAX, path,
+                        e);
+}
+
+int npz_parse_buf(npz_file *z, const void *data, size_t n, const char *what, grok_err *e)
+{
+    memset(z, 0, sizeof *z);
+    zip_error_t ze;
+    zip_error_init(&ze);
+    zip_source_t *src = zip_source_buffer_create(n ? data : "", n, 0, &ze);
+    zip_t *za = src ? zip_open_from_source(src, ZIP_RDONLY, &ze) : NULL;
+    if (!za) {
+        const int err = src ? zip_error_code_zip(&ze) : ZIP_ER_MEMORY;
+        zip_source_free(src);
+        zip_error_fini(&ze);
+        return npz_open_fail(err, what, e);
+    }
+    zip_error_fini(&ze);
+    return npz_read_zip(z, za, n, what, e);
+}
 const npz_entry *npz_find(const npz_file *z, const char *name)
 {
     for (int i = 0; i < z->n; i++)

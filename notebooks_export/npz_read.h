@@ -38,6 +38,9 @@ typedef struct {
  * is not a .npy file, or one whose bytes disagree with its header;
  * GROK_EIO; GROK_ENOMEM.  On error z is left empty. */
 int npz_read(npz_file *z, const char *path, grok_err *e);
+/* The same for an archive held in memory, data[0..n), named `what` in
+ * messages; the entries are copies, so data may go once it returns. */
+int npz_parse_buf(npz_file *z, const void *data, size_t n, const char *what, grok_err *e);
 void npz_free(npz_file *z);
 
 /* The entry called name (without ".npy"), or NULL. */

@@ -38,6 +38,12 @@
 #define LLVMFuzzerTestOneInput fuzz_one_plots
 #include "fuzz/fuzz_plots.c"
 #undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_npz
+#include "fuzz/fuzz_npz.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_one_split
+#include "fuzz/fuzz_split.c"
+#undef LLVMFuzzerTestOneInput
 
 static int replay_cmp(const void *a, const void *b)
 {
@@ -121,12 +127,25 @@ static void test_replay_plots(void **state)
     replay("plots", fuzz_one_plots);
 }
 
+static void test_replay_npz(void **state)
+{
+    (void)state;
+    replay("npz", fuzz_one_npz);
+}
+
+static void test_replay_split(void **state)
+{
+    (void)state;
+    replay("split", fuzz_one_split);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_replay_cfg),     cmocka_unit_test(test_replay_safetensors),
         cmocka_unit_test(test_replay_tsv),     cmocka_unit_test(test_replay_summary),
         cmocka_unit_test(test_replay_sweep),   cmocka_unit_test(test_replay_plots),
+        cmocka_unit_test(test_replay_npz),     cmocka_unit_test(test_replay_split),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -660,7 +660,7 @@ static void test_golden_fixed_keys(void **state)
     meas_freqs key = {.n = (int)fk->shape[0]};
     for (int i = 0; i < key.n; i++)
         key.k[i] = ((const int32_t *)fk->data)[i];
-    meas_row row;
+    meas_row row = {.epoch = 0}; /* meas_compute keeps the caller's epoch */
     grok_err e;
     assert_int_equal(meas_compute(g->ws, &g->m, &g->t, &key, &row, &e), GROK_OK);
     assert_int_equal(row.n_key_freqs, key.n);
@@ -1008,7 +1008,7 @@ static void test_softmax_collapse(void **state)
     for (size_t j = 0; j < m.n_params; j++)
         m.params[j] = (float)(0.05 * tu_xs_normal(&g));
     assert_int_equal(meas_workspace_alloc(&ws, &m, &t, NULL, &e), GROK_OK);
-    meas_row row;
+    meas_row row = {.epoch = 0};
     assert_int_equal(meas_compute(ws, &m, &t, NULL, &row, &e), GROK_OK);
     assert_true(row.softmax_collapse_f32 == 0 && row.zero_loss_f32 == 0);
     assert_true(row.softmax_collapse_f64 == 0 && row.zero_loss_f64 == 0);
@@ -1054,7 +1054,7 @@ static void test_non_fourier_tasks(void **state)
         assert_int_equal(meas_fourier_applies(ws), 0);
         assert_non_null(strstr(meas_fourier_reason(ws), why[i]));
         printf("# %s: %s\n", task_op_name(ops[i]), meas_fourier_reason(ws));
-        meas_row row;
+        meas_row row = {.epoch = 0};
         assert_int_equal(meas_compute(ws, &m, &t, NULL, &row, &e), GROK_OK);
         assert_int_equal(row.fourier, 0);
         assert_true(isfinite(row.loss_train) && isfinite(row.loss_test) && row.sum_sq_weights > 0);

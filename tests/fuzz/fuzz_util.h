@@ -6,7 +6,8 @@
  * another name and replays the committed corpora tests/fuzz/corpus/<target>/
  * through the same entry points (`make test`).  Readers that take a path get
  * the input written to a file in one private temporary directory per
- * process, removed at exit. */
+ * process (in /dev/shm where it exists, a memory file system, so that the
+ * writes cost little; else /tmp), removed at exit. */
 #ifndef GROK_FUZZ_UTIL_H
 #define GROK_FUZZ_UTIL_H
 
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* LeakSanitizer's built-in suppressions (read by the libFuzzer binaries and
@@ -57,7 +59,11 @@ static inline void fuzz_rm_dir(void)
 static inline const char *fuzz_dir(void)
 {
     if (!fuzz_dir_buf[0]) {
-        snprintf(fuzz_dir_buf, sizeof fuzz_dir_buf, "/tmp/grok-fuzz-XXXXXX");
+        struct stat st;
+        snprintf(fuzz_dir_buf, sizeof fuzz_dir_buf, "%s/grok-fuzz-XXXXXX",
+                 stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && access("/dev/shm", W_OK) == 0
+                     ? "/dev/shm"
+                     : "/tmp");
         if (!mkdtemp(fuzz_dir_buf))
             abort();
         atexit(fuzz_rm_dir);
