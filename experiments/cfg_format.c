@@ -22,6 +22,8 @@
  * to look like a float to libconfig ("1" -> "1.0"). */
 void cfg_fmt_double(char *buf, size_t n, double v)
 {
+    if (!buf || n == 0)
+        return;
     for (int prec = 1; prec <= 17; prec++) {
         snprintf(buf, n, "%.*g", prec, v);
         double back = strtod(buf, NULL);
