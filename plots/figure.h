@@ -111,8 +111,11 @@ int plot_save_src(const char *fig_dir, const char *fig, plot_format f, int first
 
 /* Appends script[0..n) to out with every data block $X (its `$X << EOD`
  * line and its uses outside strings and comments) renamed $<prefix>X, so
- * that several scripts can share one gnuplot session (panels).
- * GROK_EINVAL when a block is not closed; GROK_ENOMEM. */
-int plot_rename_blocks(sbuf *out, const char *script, size_t n, const char *prefix);
+ * that several scripts can share one gnuplot session (panels); without
+ * with_data each block is left out (a comment in its place), for a script
+ * run again after its data was defined.  GROK_EINVAL when a block is not
+ * closed; GROK_ENOMEM. */
+int plot_rename_blocks(sbuf *out, const char *script, size_t n, const char *prefix,
+                       int with_data);
 
 #endif

@@ -27,6 +27,7 @@
 #include "figure.h"
 #include "gp.h"
 #include "run_data.h"
+#include "run_fig.h"
 #include "style.h"
 
 
@@ -247,6 +248,42 @@ static int panels_key_rows(const panel_keys *k, double w_in, double font_pt, int
     return (cap2 && rows < 2 && k->n >= 2 ? 2 : rows) + k->titled;
 }
 
+/* The offset of the line starting with word (e.g. "plot ") in s[0..n) and
+ * the number of such lines in *count. */
+static size_t panels_line_at(const char *s, size_t n, const char *word, int *count)
+{
+    size_t at = n, len = strlen(word);
+    *count = 0;
+    for (size_t i = 0; i < n;) {
+        if (n - i >= len && !strncmp(s + i, word, len)) {
+            at = *count ? at : i;
+            ++*count;
+        }
+        const char *eol = memchr(s + i, '\n', n - i);
+        if (!eol)
+            break;
+        i = (size_t)(eol - s) + 1;
+    }
+    return at;
+}
+
+/* 1 when the panels can share one y range: the same figure in every panel
+ * (one run per panel), each body drawn by a single plot command (no splot),
+ * whose autoscaled range gnuplot reports in GPVAL_Y_MIN and GPVAL_Y_MAX. */
+static int panels_same_y(const plot_panel *p, const sbuf *sub, int n)
+{
+    if (n < 2)
+        return 0;
+    for (int i = 0; i < n; i++) {
+        int plots, splots;
+        panels_line_at(sub[i].data, sub[i].len, "plot ", &plots);
+        panels_line_at(sub[i].data, sub[i].len, "splot ", &splots);
+        if (p[i].fig != p[0].fig || plots != 1 || splots)
+            return 0;
+    }
+    return 1;
+}
+
 /* The whole script of the panel figure in format f. */
 static int panels_script(const plot_panel *p, int n, int rows, int cols, const char *name,
                          plot_format f, const plot_style *st, int enhanced, sbuf *s,
@@ -302,6 +339,7 @@ static int panels_script(const plot_panel *p, int n, int rows, int cols, const c
         key_rows = k > key_rows ? k : key_rows;
         row_keys[i / cols] = k > row_keys[i / cols] ? k : row_keys[i / cols];
     }
+    int same_y = rc == GROK_OK && panels_same_y(p, sub, n);
     /* the shared legend's band: its rows and a little room above and below */
     double legend_h = shared ? (0.4 + 1.15 * key_rows) * font_pt / 72.0 / h : 0;
     if (rc == GROK_OK) {
@@ -321,8 +359,42 @@ static int panels_script(const plot_panel *p, int n, int rows, int cols, const c
         for (int r = 0; r < rows; r++)
             sbuf_printf(s, "tmargin_row%d = %.3g\n", r + 1,
                         shared ? 2.0 : 1.5 + 1.1 * (row_keys[r] > 1 ? row_keys[r] : 1));
-        sbuf_puts(s, "panel_bmargin = 3.5; panel_lmargin = 10\nset multiplot\n");
+        sbuf_puts(s, "panel_bmargin = 3.5; panel_lmargin = 10\n");
     }
+    /* one run per panel: a first pass draws each panel into a table, not
+     * onto the page, to read the y range gnuplot chooses for it; every panel
+     * then draws the union, so that the runs compare at a glance (the epoch
+     * axis is shared by the caller's style, which sets its end) */
+    for (int i = 0; i < n && rc == GROK_OK && same_y; i++) {
+        size_t a, b;
+        panels_body(sub[i].data, sub[i].len, &a, &b);
+        if (i == 0)
+            sbuf_puts(s, "# ---- first pass: each panel's data, and the y range gnuplot chooses "
+                         "for it\n# (drawn into a table, not onto the page) ----\n");
+        sbuf_printf(s, "# panel (%c)\nreset\n", 'a' + i);
+        char prefix[16];
+        snprintf(prefix, sizeof prefix, "p%d_", i + 1);
+        sbuf_clear(&body);
+        if ((rc = plot_rename_blocks(&body, sub[i].data + a, b - a, prefix, 1)) != GROK_OK)
+            break;
+        int count;
+        size_t at = panels_line_at(body.data, body.len, "plot ", &count);
+        sbuf_append(s, body.data, at);
+        sbuf_puts(s, "set table $panel_ranges\n");
+        sbuf_append(s, body.data + at, body.len - at);
+        sbuf_printf(s, "unset table\ny_lo_%d = GPVAL_Y_MIN; y_hi_%d = GPVAL_Y_MAX\n", i + 1,
+                    i + 1);
+    }
+    if (rc == GROK_OK && same_y) {
+        sbuf_puts(s, "undefine $panel_ranges\n# the same y range in every panel: the union of "
+                     "theirs\ny_lo = y_lo_1; y_hi = y_hi_1\n");
+        for (int i = 1; i < n; i++)
+            sbuf_printf(s, "y_lo = y_lo_%d < y_lo ? y_lo_%d : y_lo; "
+                           "y_hi = y_hi_%d > y_hi ? y_hi_%d : y_hi\n",
+                        i + 1, i + 1, i + 1, i + 1);
+    }
+    if (rc == GROK_OK)
+        sbuf_puts(s, "set multiplot\n");
     for (int i = 0; i < n && rc == GROK_OK; i++) {
         size_t a, b;
         panels_body(sub[i].data, sub[i].len, &a, &b);
@@ -346,7 +418,7 @@ static int panels_script(const plot_panel *p, int n, int rows, int cols, const c
         char prefix[16];
         snprintf(prefix, sizeof prefix, "p%d_", i + 1);
         sbuf_clear(&body);
-        rc = plot_rename_blocks(&body, sub[i].data + a, b - a, prefix);
+        rc = plot_rename_blocks(&body, sub[i].data + a, b - a, prefix, !same_y);
         if (rc == GROK_EINVAL) {
             rc = grok_fail(e, rc, "panel (%c): %s: a data block is not closed", 'a' + i,
                            p[i].fig->name);
@@ -355,19 +427,14 @@ static int panels_script(const plot_panel *p, int n, int rows, int cols, const c
             rc = grok_fail(e, rc, "panels: out of memory");
             break;
         }
-        panel_keys renamed;
-        if (shared && (panels_keys(body.data, body.len, &renamed) || renamed.n < 0)) {
-            rc = grok_fail(e, GROK_ENOMEM, "panels: out of memory");
-            break;
-        }
-        if (shared) {
-            sbuf_append(s, body.data, renamed.plot_at);
+        int count;
+        size_t at = panels_line_at(body.data, body.len, "plot ", &count);
+        sbuf_append(s, body.data, at);
+        if (shared)
             sbuf_puts(s, "# the legend is shared: drawn once, above the panels\nunset key\n");
-            sbuf_append(s, body.data + renamed.plot_at, body.len - renamed.plot_at);
-            panel_keys_free(&renamed);
-        } else {
-            sbuf_append(s, body.data, body.len);
-        }
+        if (same_y)
+            sbuf_puts(s, "# the y range shared by all panels\nset yrange [y_lo:y_hi]\n");
+        sbuf_append(s, body.data + at, body.len - at);
     }
     if (rc == GROK_OK && shared) {
         /* a frameless plot across the whole width (a key is never wider than
@@ -501,6 +568,16 @@ int plot_panels(const char *const *dirs, int n_dirs, const char *panels, const c
         rc = plot_run_load(dirs[i], &runs[i], e);
         plot_dir_base(dirs[i], bases[i], sizeof bases[i]);
     }
+    /* one run per panel: the epoch axis of every panel ends at the last
+     * epoch of the longest run (unless the style sets its own end) */
+    plot_style same_x = *st;
+    for (int i = 0; i < n_dirs && rc == GROK_OK && n_dirs > 1 && !isfinite(st->to); i++) {
+        double last = fmax(plot_last_epoch(&runs[i]->metrics), plot_last_epoch(&runs[i]->measures));
+        if (isfinite(last) && !(last <= same_x.to))
+            same_x.to = last;
+    }
+    if (n_dirs > 1 && !(isfinite(same_x.from) && same_x.to <= same_x.from))
+        st = &same_x;
     if (rc == GROK_OK && mask) {
         plot_panel p[PLOT_PANELS_MAX];
         int n = n_dirs > 1 ? n_dirs : n_names;

@@ -205,7 +205,8 @@ int plot_save_src(const char *fig_dir, const char *fig, plot_format f, int first
     return rc;
 }
 
-int plot_rename_blocks(sbuf *out, const char *script, size_t n, const char *prefix)
+int plot_rename_blocks(sbuf *out, const char *script, size_t n, const char *prefix,
+                       int with_data)
 {
     src_block *bl = malloc(SRC_MAX_BLOCKS * sizeof *bl);
     if (!bl)
@@ -218,8 +219,12 @@ int plot_rename_blocks(sbuf *out, const char *script, size_t n, const char *pref
     size_t pos = 0;
     for (int k = 0; k < nb; k++) {
         src_commands(out, script, pos, bl[k].start, "", bl, nb, prefix);
-        sbuf_printf(out, "$%s%s << EOD\n", prefix, bl[k].name);
-        sbuf_append(out, script + bl[k].body, bl[k].end - bl[k].body);
+        if (with_data) {
+            sbuf_printf(out, "$%s%s << EOD\n", prefix, bl[k].name);
+            sbuf_append(out, script + bl[k].body, bl[k].end - bl[k].body);
+        } else {
+            sbuf_printf(out, "# data: $%s%s, above\n", prefix, bl[k].name);
+        }
         pos = bl[k].end;
     }
     src_commands(out, script, pos, n, "", bl, nb, prefix);

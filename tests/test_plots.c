@@ -2278,7 +2278,7 @@ static void test_panels(void **state)
     }
     /* two runs, one panel each, into another directory */
     char *other = tu_tmp_dir();
-    fake_opts o = {.no_phases = 1};
+    fake_opts o = {.no_phases = 1, .metrics_rows = 401}; /* to epoch 4000 */
     write_fake_run(other, &o);
     char *out = tu_tmp_dir();
     dirs[1] = other;
@@ -2294,6 +2294,16 @@ static void test_panels(void **state)
     tu_assert_contains(text, "set label 1000 '(b) ");
     /* the second run has no phases: its legend differs, each panel keeps its own */
     tu_assert_contains(text, "legend_h = 0.0000");
+    /* the same axes: both epoch axes end at the longer run's last epoch, and
+     * a first pass reads each panel's y range for the union both draw */
+    assert_int_equal(count_substr(text, "set xrange [*:4000]\n"), 4);
+    assert_int_equal(count_substr(text, "set table $panel_ranges\n"), 2);
+    tu_assert_contains(text, "y_lo = y_lo_2 < y_lo ? y_lo_2 : y_lo; y_hi = y_hi_2 > y_hi ? "
+                             "y_hi_2 : y_hi\n");
+    assert_int_equal(count_substr(text, "set yrange [y_lo:y_hi]\nplot "), 2);
+    /* the data is written once, in the first pass */
+    tu_assert_contains(text, "# data: $p1_");
+    tu_assert_contains(text, ", above\n");
     free(text);
     assert_int_equal(plot_panels(dirs, 2, "loss,progress", NULL, out, NULL, "png", NULL, NULL,
                                  &e),
