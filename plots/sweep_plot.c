@@ -289,6 +289,31 @@ static int sp_phase(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
 }
 /* ---- sweep_grokked -------------------------------------------------------- */
 
+static int sp_cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* The median grokked epoch of cell (group g, x level i); vals holds n_rows. */
+static double sp_cell_median(const sweep_plot_data *d, int cx, int cg, const sp_levels *lx,
+                             const sp_levels *lg, int g, int i, double *vals)
+{
+    size_t n = 0;
+    for (long r = 0; r < d->n_rows; r++) {
+        double gv, b;
+        if (sp_row_class(d, r, &gv, &b) != SP_GROKKED)
+            continue;
+        if (sp_level_index(lx, sp_cell(d, r, cx)) != i)
+            continue;
+        if (cg >= 0 && sp_level_index(lg, sp_cell(d, r, cg)) != g)
+            continue;
+        vals[n++] = gv;
+    }
+    qsort(vals, n, sizeof *vals, sp_cmp_double);
+    return n % 2 ? vals[n / 2] : 0.5 * (vals[n / 2 - 1] + vals[n / 2]);
+}
+
 static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
 {
     const sp_view *v = data;
@@ -308,11 +333,12 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     }
     int ngr = cg >= 0 ? lg.n : 1;
     size_t nc = (size_t)lx.n * (size_t)ngr;
-    double *sum = calloc(nc, sizeof *sum), *mn = calloc(nc, sizeof *mn);
+    double *mn = calloc(nc, sizeof *mn);
     double *mx = calloc(nc, sizeof *mx);
     long *cnt = calloc(nc, sizeof *cnt);
-    if (!sum || !mn || !mx || !cnt) {
-        free(sum), free(mn), free(mx), free(cnt);
+    double *vals = malloc((size_t)(d->n_rows > 0 ? d->n_rows : 1) * sizeof *vals);
+    if (!mn || !mx || !cnt || !vals) {
+        free(mn), free(mx), free(cnt), free(vals);
         sp_levels_free(&lx);
         sp_levels_free(&lg);
         return GROK_ENOMEM;
@@ -330,7 +356,6 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
                 mn[k] = g;
             if (!cnt[k] || g > mx[k])
                 mx[k] = g;
-            sum[k] += g;
             cnt[k]++;
             ylo = fmin(ylo, g);
             yhi = fmax(yhi, g);
@@ -343,7 +368,7 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     }
     if (n_g + n_d == 0) {
         sbuf_puts(why, "no point has finished yet");
-        free(sum), free(mn), free(mx), free(cnt);
+        free(mn), free(mx), free(cnt), free(vals);
         sp_levels_free(&lx);
         sp_levels_free(&lg);
         return 0;
@@ -406,7 +431,8 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
         plot_raw_text(s, f, d->head[cg]);
         sbuf_puts(s, "\n");
     }
-    /* data: per group, the means, the points, the non-grokking points */
+    /* data: per group, the medians (as the reproduction tables report),
+     * the points, the non-grokking points */
     for (int g = 0; g < ngr; g++) {
         sbuf_printf(s, "$m%d << EOD\n", g);
         for (int i = 0; i < lx.n; i++) {
@@ -415,7 +441,7 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
                 continue;
             sp_num(s, lx.numeric ? lx.x[i] : i);
             sbuf_puts(s, " ");
-            sp_num(s, sum[k] / (double)cnt[k]);
+            sp_num(s, sp_cell_median(d, cx, cg, &lx, &lg, g, i, vals));
             sbuf_puts(s, " ");
             sp_num(s, mn[k]);
             sbuf_puts(s, " ");
@@ -462,15 +488,21 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
             if (cg >= 0) {
                 plot_raw_text(s, f, lg.v[g]); /* the key's name is the legend's title */
             } else {
-                plot_raw_text(s, f, "mean (bars: min to max)");
+                plot_raw_text(s, f, "median (bars: min to max)");
             }
         }
         if (has_p)
             sbuf_printf(s, "%s$p%d using 1:2 with points lt %d pt 6 ps 0.7 notitle", SP_SEP(), g,
                         lt);
-        if (has_d)
-            sbuf_printf(s, "%s$d%d using 1:2 with points lt %d pt 8 ps 0.9 notitle", SP_SEP(), g,
-                        lt);
+        if (has_d) {
+            sbuf_printf(s, "%s$d%d using 1:2 with points lt %d pt 8 ps 0.9 ", SP_SEP(), g, lt);
+            if (cg >= 0 && !has_m) { /* a group that never grokked keeps its legend entry */
+                sbuf_puts(s, "title ");
+                plot_raw_text(s, f, lg.v[g]);
+            } else {
+                sbuf_puts(s, "notitle");
+            }
+        }
     }
     sbuf_printf(s, "%skeyentry with points lc rgb '#000000' pt 6 ps 0.7 title 'each point'",
                 SP_SEP());
@@ -481,7 +513,7 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
                     SP_SEP());
 #undef SP_SEP
     sbuf_puts(s, "\nunset output\n");
-    free(sum), free(mn), free(mx), free(cnt);
+    free(mn), free(mx), free(cnt), free(vals);
     sp_levels_free(&lx);
     sp_levels_free(&lg);
     return 1;
@@ -884,8 +916,9 @@ static const plot_figure sweep_figures[] = {
      "of a cell (grey crosses: no point of the cell grokked).",
      {RUNDIR_SWEEP_TABLE}, NULL, 0, sp_phase},
     {"sweep_grokked",
-     "Grokked epoch against the x axis: every point, and the mean over its cell with "
-     "min-max bars.",
+     "Grokked epoch against the x axis: every point, and the median over its cell with "
+     "min-max bars (the reproduction tables' summary); a series that never grokked keeps "
+     "its legend entry on its not-grokked markers.",
      {RUNDIR_SWEEP_TABLE}, NULL, 0, sp_grokked},
     {"sweep_loss", "Train and test loss of every point against epoch, coloured by the x axis.",
      {RUNDIR_SWEEP_TABLE, RUNDIR_METRICS}, NULL, 0, sp_loss},

@@ -1540,10 +1540,55 @@ static void test_algo_end_to_end_without(void **state)
     tu_rm_tmp_dir(dir);
 }
 
-/* The sweep phase diagram of the clock and pizza measures: drawn from a
- * hand-written sweep.tsv with grad_sym, dist_irrel and algorithm (cell
- * means, verdict letters, a cell without a value outlined), listed in
- * index.tsv; skipped with the reason without the columns. */
+/* sweep_grokked: the line is each cell's median (as the reproduction
+ * tables report), not its mean: grokked epochs 100, 200 and 900 give 200
+ * (the mean would be 400), an even cell the middle pair's mean; a weight
+ * decay that never grokked keeps its legend entry on its markers. */
+static void test_sweep_grokked_median(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    sbuf t;
+    sbuf_init(&t);
+    sbuf_puts(&t, "index\tname\ttask.frac_train\toptim.weight_decay\tseed\tstatus\tepochs_done"
+                  "\tepochs_total\tgrokked_epoch\n");
+    static const int ep[2][3] = {{100, 900, 200}, {300, 500, -1}};
+    int i = 0;
+    for (int x = 0; x < 2; x++)
+        for (int seed = 0; seed < 3; seed++, i++) {
+            int g = ep[x][seed];
+            if (g > 0)
+                sbuf_printf(&t, "%d\tp%d\t%.1f\t1\t%d\tstopped\t%d\t1500\t%d\n", i, i,
+                            0.4 + 0.2 * x, seed, g, g);
+            else
+                sbuf_printf(&t, "%d\tp%d\t%.1f\t1\t%d\tfinished\t1500\t1500\tnone\n", i, i,
+                            0.4 + 0.2 * x, seed);
+            sbuf_printf(&t, "%d\tq%d\t%.1f\t0\t%d\tfinished\t1500\t1500\tnone\n", i + 100,
+                        i, 0.4 + 0.2 * x, seed);
+        }
+    char *path = tu_path_in(dir, "sweep.tsv");
+    tu_write_text(path, t.data);
+    sweep_plot_data *d;
+    grok_err e = {{0}};
+    assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
+    sweep_plot_opts o = {"task.frac_train", "optim.weight_decay", -1, NULL, NULL};
+    sbuf s, why;
+    sbuf_init(&s);
+    sbuf_init(&why);
+    assert_int_equal(sweep_plot_script(d, "sweep_grokked", PLOT_PNG, &o, &s, &why, &e), 1);
+    char *m = data_block(s.data, "m0"); /* groups in order of first appearance: 1, then 0 */
+    assert_string_equal(m, "0.4 200 100 900\n0.6 400 300 500\n");
+    free(m);
+    tu_assert_contains(s.data, "$d1 using 1:2 with points lt 2 pt 8 ps 0.9 title '0'");
+    tu_assert_contains(s.data, "$d0 using 1:2 with points lt 1 pt 8 ps 0.9 notitle");
+    sweep_plot_free(d);
+    sbuf_free(&s);
+    sbuf_free(&why);
+    sbuf_free(&t);
+    free(path);
+    tu_rm_tmp_dir(dir);
+}
+
 /* sweep_liu_phases: each cell's phase from its points' metrics.tsv (first
  * epochs at 90% train and test accuracy), the majority with '*' when the
  * points differ, pending points left out. */
@@ -1631,6 +1676,10 @@ static void test_sweep_liu_phases(void **state)
     tu_rm_tmp_dir(dir);
 }
 
+/* The sweep phase diagram of the clock and pizza measures: drawn from a
+ * hand-written sweep.tsv with grad_sym, dist_irrel and algorithm (cell
+ * means, verdict letters, a cell without a value outlined), listed in
+ * index.tsv; skipped with the reason without the columns. */
 static void test_sweep_algorithm(void **state)
 {
     (void)state;
@@ -2981,6 +3030,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_logit_sd, setup_run, teardown_run),
         cmocka_unit_test(test_algo_skips),
         cmocka_unit_test(test_algo_end_to_end_without),
+        cmocka_unit_test(test_sweep_grokked_median),
         cmocka_unit_test(test_sweep_algorithm),
         cmocka_unit_test(test_sweep_liu_phases),
         cmocka_unit_test(test_figure_table),
