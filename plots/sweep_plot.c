@@ -586,7 +586,14 @@ static int sp_loss(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     sbuf_puts(s, "\nset multiplot layout 1,2\nunset colorbox\nset ylabel ");
     plot_raw_text(s, f, "train loss");
     sbuf_puts(s, "\nplot $c using 1:2:4 with lines lc palette lw 0.5 notitle\n"
-                 "set colorbox\nset ylabel ");
+                 "set colorbox\n");
+    if (!lx.numeric) { /* gnuplot's margin leaves no room for named colour tics */
+        size_t w = 0;
+        for (int i = 0; i < lx.n; i++)
+            w = strlen(lx.v[i]) > w ? strlen(lx.v[i]) : w;
+        sbuf_printf(s, "set rmargin %zu\n", w + 7);
+    }
+    sbuf_puts(s, "set ylabel ");
     plot_raw_text(s, f, "test loss");
     sbuf_puts(s, "\nplot $c using 1:3:4 with lines lc palette lw 0.5 notitle\n"
                  "unset multiplot\nunset output\n");

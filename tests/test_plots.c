@@ -1540,6 +1540,50 @@ static void test_algo_end_to_end_without(void **state)
     tu_rm_tmp_dir(dir);
 }
 
+/* sweep_loss colours the curves by the x axis; named levels (a loss, an
+ * optimizer) get a right margin wide enough for their colour-box tics, the
+ * longest name plus the box and the label (gnuplot's own margin cuts them). */
+static void test_sweep_loss_named_levels(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    sbuf t;
+    sbuf_init(&t);
+    sbuf_puts(&t, "index\tname\ttrain.loss\tstatus\tepochs_done\tepochs_total\tgrokked_epoch\n");
+    static const char *const loss[2] = {"softmax_ce", "stablemax_ce"};
+    for (int i = 0; i < 2; i++) {
+        sbuf_printf(&t, "%d\tp%d\t%s\tfinished\t100\t100\tnone\n", i, i, loss[i]);
+        char name[16];
+        snprintf(name, sizeof name, "p%d", i);
+        char *pdir = tu_path_in(dir, name);
+        assert_int_equal(mkdir(pdir, 0755), 0);
+        char *mp = tu_path_in(pdir, "metrics.tsv");
+        tu_write_text(mp, "epoch\tlr\ttrain_loss\ttest_loss\ttrain_acc\ttest_acc\telapsed_s\n"
+                          "0\t0.001\t4.5\t4.6\t0.01\t0.01\t0\n"
+                          "100\t0.001\t0.01\t5\t1\t0.02\t1\n");
+        free(mp);
+        free(pdir);
+    }
+    char *path = tu_path_in(dir, "sweep.tsv");
+    tu_write_text(path, t.data);
+    sweep_plot_data *d;
+    grok_err e = {{0}};
+    assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
+    sweep_plot_opts o = {"train.loss", NULL, -1, NULL, NULL};
+    sbuf s, why;
+    sbuf_init(&s);
+    sbuf_init(&why);
+    assert_int_equal(sweep_plot_script(d, "sweep_loss", PLOT_PNG, &o, &s, &why, &e), 1);
+    tu_assert_contains(s.data, "set cbtics ('softmax_ce' 0, 'stablemax_ce' 1)");
+    tu_assert_contains(s.data, "set colorbox\nset rmargin 19\n"); /* 12 + 7 */
+    sweep_plot_free(d);
+    sbuf_free(&s);
+    sbuf_free(&why);
+    sbuf_free(&t);
+    free(path);
+    tu_rm_tmp_dir(dir);
+}
+
 /* sweep_grokked: the line is each cell's median (as the reproduction
  * tables report), not its mean: grokked epochs 100, 200 and 900 give 200
  * (the mean would be 400), an even cell the middle pair's mean; a weight
@@ -3031,6 +3075,7 @@ int main(void)
         cmocka_unit_test(test_algo_skips),
         cmocka_unit_test(test_algo_end_to_end_without),
         cmocka_unit_test(test_sweep_grokked_median),
+        cmocka_unit_test(test_sweep_loss_named_levels),
         cmocka_unit_test(test_sweep_algorithm),
         cmocka_unit_test(test_sweep_liu_phases),
         cmocka_unit_test(test_figure_table),
