@@ -42,7 +42,7 @@ static void plot_cmd_wrap(FILE *f, const char *text, int indent)
 
 static void plot_cmd_help(FILE *f)
 {
-    fprintf(f, "usage: %s\n  %s\n\nfigures (--only NAME):\n", PLOT_CMD_USAGE, PLOT_CMD_ABOUT);
+    fprintf(f, "usage: %s\n  %s\n\nfigures (--only NAME, or a comma list):\n", PLOT_CMD_USAGE, PLOT_CMD_ABOUT);
     int n;
     const plot_figure *figs = plot_figures(&n);
     for (int i = 0; i < n; i++) {
@@ -74,7 +74,7 @@ static void plot_cmd_help(FILE *f)
             "      one run per panel: DIR/figures/compare.png\n"
             "  one legend above all panels when their legends list the same curves\n"
             "\nsweeps (a directory of grok sweep):\n"
-            "  grok plot SWEEP [--only NAME]   its figures (sweep_phase, sweep_grokked,\n"
+            "  grok plot SWEEP [--only NAME,..] its figures (sweep_phase, sweep_grokked,\n"
             "      sweep_loss, sweep_algorithm, sweep_liu_phases) into SWEEP/figures\n"
             "  --preset sweep          the phase diagram beside the grokked-epoch curve:\n"
             "      SWEEP/figures/sweep.png; --panels takes sweep figures too\n"

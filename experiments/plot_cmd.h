@@ -19,11 +19,11 @@
 #include "plot.h"
 
 #define PLOT_CMD_USAGE                                                                       \
-    "grok plot DIR [--format png,pdf,svg,tex] [--only NAME] [style flags] "                  \
+    "grok plot DIR [--format png,pdf,svg,tex] [--only NAME,...] [style flags] "                  \
     "[--panels NAME,NAME,... [--layout RxC] [--name NAME]]; "                                \
     "grok plot RUN RUN ... --panels NAME --out DIR; "                                        \
     "grok plot RUN RUN ... | SWEEP --compare [--out DIR]; "                                  \
-    "grok plot SWEEP [--only NAME | --preset sweep]"
+    "grok plot SWEEP [--only NAME,... | --preset sweep]"
 #define PLOT_CMD_ABOUT                                                                       \
     "draw a run's figures into DIR/figures (default png; tex: DIR/figures/tex); "            \
     "grok plot --help lists them"

@@ -531,9 +531,9 @@ int plot_compare(const char *const *dirs, int n_dirs, const char *out_root, cons
     int rc = plot_prepare(formats, &st, &def, &mask, e);
     if (rc)
         return rc;
-    int only_i = -1;
-    if (only && (only_i = plot_find_figure(cmp_figures, CMP_N_FIGURES, only, "compare figure",
-                                           e)) < 0)
+    uint64_t only_i = 0;
+    if (only && plot_find_figures(cmp_figures, CMP_N_FIGURES, only, "compare figure", &only_i,
+                                  e) != GROK_OK)
         return GROK_EINVAL;
     cmp_data *d = calloc(1, sizeof *d);
     if (!d)

@@ -11,6 +11,8 @@
 #ifndef GROK_FIGURE_H
 #define GROK_FIGURE_H
 
+#include <stdint.h>
+
 #include "fileio.h"
 #include "grok.h"
 #include "plot.h"
@@ -75,14 +77,20 @@ int plot_panels_draw(const char *out_root, const char *name, const plot_panel *p
 int plot_find_figure(const plot_figure *figs, int n, const char *name, const char *what,
                      grok_err *e);
 
-/* Draws figs[0..n) (only figs[only] when only >= 0) of data in the formats
+/* The figures named by list ("loss" or "loss,accuracy") as a set over
+ * figs[0..n) (bit i: figs[i]; n <= 64) in *sel; GROK_EINVAL with the
+ * plot_find_figure message for an unknown or empty name. */
+int plot_find_figures(const plot_figure *figs, int n, const char *list, const char *what,
+                      uint64_t *sel, grok_err *e);
+
+/* Draws figs[0..n) (only those in the set only when it is not 0) of data in the formats
  * of mask into dir/figures (tex: dir/figures/tex), then writes
  * dir/figures/index.tsv: a row per figure drawn in every format, in table
- * order; with only >= 0 the rows of the other figures of figs already in the
- * index are kept.  notes (may be NULL) gets "NAME: skipped: WHY" lines,
+ * order; with a selection only (plot_find_figures; 0: every figure) the
+ * rows of the other figures of figs already in the index are kept.  notes (may be NULL) gets "NAME: skipped: WHY" lines,
  * gnuplot's warnings and failures, and the summary line "<what>: N figures
  * drawn, M skipped[, K failed] (dir/figures)".  Returns as plot_run_dir. */
-int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n, int only,
+int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n, uint64_t only,
               unsigned mask, const plot_style *st, plot_script_fn script, const void *data,
               sbuf *notes, grok_err *e);
 

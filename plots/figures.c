@@ -1111,9 +1111,9 @@ int plot_run_dir_style(const char *dir, const char *formats, const char *only,
         return rc;
     if ((rc = plot_style_check(st, e)) != GROK_OK)
         return rc;
-    int only_i = -1;
-    if (only && (only_i = plot_find_figure(plot_run_figures, PLOT_N_RUN_FIGURES, only, "figure",
-                                           e)) < 0)
+    uint64_t only_i = 0;
+    if (only && plot_find_figures(plot_run_figures, PLOT_N_RUN_FIGURES, only, "figure", &only_i,
+                                  e) != GROK_OK)
         return GROK_EINVAL;
     plot_run *r;
     rc = plot_run_load(dir, &r, e);

@@ -110,6 +110,26 @@ void plot_dir_base(const char *dir, char *out, size_t cap)
     snprintf(out, cap, "%.*s", (int)(len - start), dir + start);
 }
 
+int plot_find_figures(const plot_figure *figs, int n, const char *list, const char *what,
+                      uint64_t *sel, grok_err *e)
+{
+    GROK_ASSERT(n <= 64 && list && sel);
+    *sel = 0;
+    for (const char *a = list;; a++) {
+        const char *b = strchr(a, ',');
+        size_t len = b ? (size_t)(b - a) : strlen(a);
+        char name[64]; /* a longer token, cut, still names no figure */
+        snprintf(name, sizeof name, "%.*s", (int)(len < sizeof name ? len : sizeof name - 1), a);
+        int i = plot_find_figure(figs, n, name, what, e);
+        if (i < 0)
+            return GROK_EINVAL;
+        *sel |= (uint64_t)1 << i;
+        if (!b)
+            return GROK_OK;
+        a = b;
+    }
+}
+
 int plot_find_figure(const plot_figure *figs, int n, const char *name, const char *what,
                      grok_err *e)
 {
@@ -127,13 +147,13 @@ int plot_find_figure(const plot_figure *figs, int n, const char *name, const cha
 }
 
 /* Writes dir/figures/index.tsv: the rows of figs drawn now (file[i] != ""),
- * and with only >= 0 the old rows of the other figures of figs. */
-static int plot_write_index(const char *dir, const plot_figure *figs, int n, int only,
+ * and with a selection only (not 0) the old rows of the other figures. */
+static int plot_write_index(const char *dir, const plot_figure *figs, int n, uint64_t only,
                             char (*file)[104], grok_err *e)
 {
     rundir_tsv old = {0};
     int have_old = 0;
-    if (only >= 0) {
+    if (only) {
         grok_err re;
         int rc = rundir_tsv_read(&old, dir, RUNDIR_FIGURE_INDEX, 0, &re);
         if (rc == GROK_ENOMEM)
@@ -147,7 +167,7 @@ static int plot_write_index(const char *dir, const plot_figure *figs, int n, int
     sbuf_puts(&s, "name\tfile\tcaption\n");
     for (int i = 0; i < n; i++) {
         const char *f = file[i][0] ? file[i] : NULL;
-        for (int r = 0; !f && i != only && c_name >= 0 && c_file >= 0 && r < old.n_rows; r++)
+        for (int r = 0; !f && !(only >> i & 1) && c_name >= 0 && c_file >= 0 && r < old.n_rows; r++)
             if (!strcmp(old.text[(size_t)r * (size_t)old.n_cols + (size_t)c_name], figs[i].name))
                 f = old.text[(size_t)r * (size_t)old.n_cols + (size_t)c_file];
         if (f)
@@ -167,11 +187,14 @@ static int plot_write_index(const char *dir, const plot_figure *figs, int n, int
     return rc;
 }
 
-int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n, int only,
+int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n, uint64_t only,
               unsigned mask, const plot_style *st, plot_script_fn script_fn, const void *data,
               sbuf *notes, grok_err *e)
 {
-    GROK_ASSERT(dir && figs && script_fn && mask != 0);
+    GROK_ASSERT(dir && figs && script_fn && mask != 0 && n <= 64);
+    int n_sel = 0;
+    for (int i = 0; i < n; i++)
+        n_sel += !only || (only >> i & 1);
     char fig_dir[4096], tex_dir[4096];
     snprintf(fig_dir, sizeof fig_dir, "%s/%s", dir, RUNDIR_FIGURES);
     snprintf(tex_dir, sizeof tex_dir, "%s/%s/tex", dir, RUNDIR_FIGURES);
@@ -184,7 +207,7 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
     sbuf_init(&script);
     sbuf_init(&why);
     for (int i = 0; i < n && rc == GROK_OK; i++) {
-        if (only >= 0 && i != only)
+        if (only && !(only >> i & 1))
             continue;
         int fig_failed = 0, fig_skipped = 0;
         for (int f = 0; f < PLOT_N_FORMATS && rc == GROK_OK; f++) {
@@ -235,7 +258,7 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
                              out[0]);
             }
         }
-        grok_progress_step(&plot_prog, ++done, only >= 0 ? 1 : n, figs[i].name);
+        grok_progress_step(&plot_prog, ++done, n_sel, figs[i].name);
         if (rc == GROK_OK && !fig_failed && !fig_skipped)
             drawn++;
         else if (fig_failed)
@@ -244,7 +267,7 @@ int plot_draw(const char *dir, const char *what, const plot_figure *figs, int n,
     }
     sbuf_free(&script);
     sbuf_free(&why);
-    if (rc == GROK_OK && (drawn > 0 || only < 0))
+    if (rc == GROK_OK && (drawn > 0 || !only))
         rc = plot_write_index(dir, figs, n, only, file, e);
     free(file);
     if (rc)

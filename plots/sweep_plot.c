@@ -1003,9 +1003,10 @@ int sweep_plot_dir(const char *dir, const char *formats, const sweep_plot_opts *
     int rc = plot_prepare(formats, &st, &def, &mask, e);
     if (rc != GROK_OK)
         return rc;
-    int only = -1;
+    uint64_t only = 0;
     if (opts && opts->only &&
-        (only = plot_find_figure(sweep_figures, SP_N_FIGURES, opts->only, "sweep figure", e)) < 0)
+        plot_find_figures(sweep_figures, SP_N_FIGURES, opts->only, "sweep figure", &only, e) !=
+            GROK_OK)
         return GROK_EINVAL;
     if (mask == 0)
         return GROK_OK;

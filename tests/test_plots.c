@@ -2548,6 +2548,10 @@ static void test_plot_cmd(void **state)
     assert_int_equal(run_cmd(3, bad_fmt), 2);
     const char *bad_fig[] = {"plot", fx->dir, "--only", "lossy"};
     assert_int_equal(run_cmd(4, bad_fig), 2);
+    const char *bad_fig2[] = {"plot", fx->dir, "--only", "loss,lossy"};
+    assert_int_equal(run_cmd(4, bad_fig2), 2);
+    const char *empty_fig[] = {"plot", fx->dir, "--only", "loss,"};
+    assert_int_equal(run_cmd(4, empty_fig), 2);
     const char *not_dir[] = {"plot", "/nonexistent/run"};
     assert_int_equal(run_cmd(2, not_dir), 2);
     /* style and panel flags: bad values exit 2 before anything is drawn */
@@ -2606,6 +2610,14 @@ static void test_plot_cmd(void **state)
     assert_string_equal(ix.text[1], "loss.svg");
     assert_string_equal(ix.text[3], "accuracy");
     assert_string_equal(ix.text[4], "accuracy.pdf");
+    rundir_tsv_free(&ix);
+    /* a list: both drawn now, in table order whatever the list's order */
+    const char *two[] = {"plot", fx->dir, "--only", "accuracy,loss", "--format", "png"};
+    assert_int_equal(run_cmd(6, two), 0);
+    assert_int_equal(rundir_tsv_read(&ix, fx->dir, RUNDIR_FIGURE_INDEX, 0, &e), 1);
+    assert_int_equal(ix.n_rows, 2);
+    assert_string_equal(ix.text[1], "loss.png");
+    assert_string_equal(ix.text[4], "accuracy.png");
     rundir_tsv_free(&ix);
 
     /* the style of config.cfg's plots group, the flags over it */
