@@ -41,6 +41,7 @@ struct main_command {
     int (*fn)(int argc, char **argv, blisarch_info *bi); /* argv[0] is the command name */
     const char *usage;
     const char *about;
+    int own_help; /* its --help says more than usage and about */
 };
 
 static int main_train(int argc, char **argv, blisarch_info *bi);
@@ -61,22 +62,22 @@ static const main_command main_commands[] = {
     {"train", main_train,
      "grok train [CONFIG] [--out DIR] [--init-from RUN[@EPOCH]] [--set key=value ...] [--threads N] [--quiet]",
      "train a model; CONFIG defaults to the Nanda et al. (2023) run, DIR to "
-     "runs/<config name>-seed<seed>"},
+     "runs/<config name>-seed<seed>", 0},
     {"resume", main_resume,
      "grok resume DIR [--epochs N] [--set key=value ...] [--threads N] [--quiet]",
-     "continue a killed or finished run (--epochs N: train to N epochs in all)"},
-    {"info", main_info, "grok info DIR", "one screen: what happened in a run"},
+     "continue a killed or finished run (--epochs N: train to N epochs in all)", 0},
+    {"info", main_info, "grok info DIR", "one screen: what happened in a run", 0},
     {"verify", main_verify, "grok verify DIR",
      "check the checksums of a run's (or a sweep's) files: what is intact, what is damaged, how "
-     "to recover"},
+     "to recover", 0},
     {"measure", main_measure, "grok measure DIR [--threads N]",
-     "recompute the progress measures (measures.tsv and friends) from a run's checkpoints"},
-    {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT},
-    {"export", main_export, EXPORT_CMD_USAGE, EXPORT_CMD_ABOUT},
-    {"import", main_import, IMPORT_CMD_USAGE, IMPORT_CMD_ABOUT},
-    {"view", main_view, VIEW_CMD_USAGE, VIEW_CMD_ABOUT},
-    {"sweep", main_sweep, SWEEP_USAGE, SWEEP_ABOUT},
-    {"reproduce", main_reproduce, REPRODUCE_USAGE, REPRODUCE_ABOUT},
+     "recompute the progress measures (measures.tsv and friends) from a run's checkpoints", 0},
+    {"plot", main_plot, PLOT_CMD_USAGE, PLOT_CMD_ABOUT, 1},
+    {"export", main_export, EXPORT_CMD_USAGE, EXPORT_CMD_ABOUT, 1},
+    {"import", main_import, IMPORT_CMD_USAGE, IMPORT_CMD_ABOUT, 1},
+    {"view", main_view, VIEW_CMD_USAGE, VIEW_CMD_ABOUT, 1},
+    {"sweep", main_sweep, SWEEP_USAGE, SWEEP_ABOUT, 1},
+    {"reproduce", main_reproduce, REPRODUCE_USAGE, REPRODUCE_ABOUT, 1},
     {"bench", main_bench,
      "grok bench [CONFIG] [--set key=value ...] [--threads N] [--reps N] [--only ROWS] [--peer]",
      "the performance table: ms per step, per evaluation and per measure pass, GFLOP/s; then a "
@@ -86,9 +87,9 @@ static const main_command main_commands[] = {
      "pair, two hidden layers of 200, full batch), ema, ma, ortho, clip (CONFIG with that "
      "gradient filter); without --only every row but ma (whose 100-gradient window must fill "
      "first).  --peer: the PyTorch peers (tools/peer_torch.py) of the config and mlp rows, "
-     "timed right after on the same threads and BLIS kernels, and the ratios"},
+     "timed right after on the same threads and BLIS kernels, and the ratios", 0},
     {"help", main_help, "grok help [COMMAND | config]",
-     "this list, one command's usage, or every config key"},
+     "this list, one command's usage, or every config key", 0},
 };
 #define MAIN_N_COMMANDS ((int)(sizeof main_commands / sizeof main_commands[0]))
 
@@ -514,6 +515,14 @@ int main(int argc, char **argv)
         return 0;
     }
     const main_command *cmd = main_find(name);
+    if (cmd && !cmd->own_help)
+        for (int i = 2; i < argc; i++)
+            if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                printf("usage: %s\n  %s\n", cmd->usage, cmd->about);
+                if (cmd->fn == main_train || cmd->fn == main_resume || cmd->fn == main_bench)
+                    printf("  --set key=value: any config key (grok help config lists them)\n");
+                return 0;
+            }
     if (!cmd) {
         fprintf(stderr, "grok: unknown command '%s'; commands:", argv[1]);
         for (int i = 0; i < MAIN_N_COMMANDS; i++)

@@ -1146,6 +1146,23 @@ static void test_bad_input(void **state)
         const char *want[] = {"missing.cfg", NULL};
         expect_fail(c, 2, "missing config", out, argv, want);
     }
+    /* every command answers --help with its usage, exit 0, nothing made */
+    static const char *const cmds[] = {"train", "resume", "info", "verify", "measure", "plot",
+                                       "export", "import", "view", "sweep", "reproduce",
+                                       "bench", "help"};
+    for (size_t k = 0; k < sizeof cmds / sizeof cmds[0]; k++) {
+        char log[PATH_N];
+        path_join(log, c->dir, "help.out");
+        char *argv[] = {"grok", (char *)cmds[k], "--help", NULL};
+        assert_int_equal(wait_for(spawn(c, log, argv)), 0);
+        char *msg = tu_read_file(log, NULL);
+        assert_non_null(msg);
+        char want[64];
+        snprintf(want, sizeof want, "usage: grok %s", cmds[k]);
+        if (strncmp(msg, want, strlen(want)) != 0)
+            fail_msg("grok %s --help: '%.60s'", cmds[k], msg);
+        free(msg);
+    }
     {
         char *argv[] = {"grok", "train", c->cfg, "--out", out, "--set", "task.op=div", "--set",
                         "task.p=24", NULL};
