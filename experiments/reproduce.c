@@ -887,7 +887,8 @@ static int repro_list(void)
         if (rc == GROK_OK)
             rc = repro_claim_read(c, path, &s, &e);
         if (rc == GROK_OK)
-            printf("%-28s %s: %s (%ld runs)\n", names[i], c->paper, c->says, s.n_points);
+            printf("%-28s %s: %s (%ld run%s)\n", names[i], c->paper, c->says, s.n_points,
+                   s.n_points == 1 ? "" : "s");
         else {
             printf("%-28s (bad claim file: %s)\n", names[i], e.msg);
             status = 1;
