@@ -170,6 +170,10 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
     }
     long done = 0, grokked = 0, dng = 0, diverged = 0, running = 0, started = 0, left = 0;
     double wall_done = 0, wall_part = 0, frac_part = 0, frac_running = 0;
+    /* for the upper bound: seconds and epochs run so far, epochs still in
+     * the budgets of the unfinished points, and the budgets known */
+    double wall_all = 0, epochs_all = 0, epochs_left = 0, budget_sum = 0;
+    long n_budget = 0;
     sbuf run_list;
     sbuf_init(&run_list);
     for (long i = 0; i < s.n_points; i++) {
@@ -187,6 +191,16 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
         ed = isnan(ed) ? 0 : ed;
         et = isnan(et) ? 1 : et;
         double frac = et > 0 ? ed / et : 0;
+        if (st != SWEEP_PT_PENDING && isfinite(wall) && ed > 0) {
+            wall_all += wall;
+            epochs_all += ed;
+        }
+        if (st != SWEEP_PT_PENDING && et > 1) {
+            budget_sum += et;
+            n_budget++;
+        }
+        if (st != SWEEP_PT_DONE && st != SWEEP_PT_PENDING)
+            epochs_left += et > ed ? et - ed : 0;
         if (st == SWEEP_PT_DONE) {
             done++;
             wall_done += isfinite(wall) ? wall : 0;
@@ -225,6 +239,16 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
     sbuf_printf(out, "  left     %6ld\n", left);
     sweep_fmt_duration(a, sizeof a, wall_done + wall_part);
     sbuf_printf(out, "  compute  %s so far", a);
+    /* the most work left: every unfinished point runs its whole budget (a
+     * point not started yet: the mean budget of those that have one) at the
+     * seconds per epoch seen so far */
+    double most = -1;
+    if (epochs_all > 0 && n_budget > 0 && left + started + running > 0)
+        most = wall_all / epochs_all * (epochs_left + (double)left * budget_sum / (double)n_budget);
+    char c[32] = "";
+    if (most >= 0) {
+        sweep_fmt_duration(c, sizeof c, running > 0 ? most / (double)running : most);
+    }
     if (done > 0) {
         double mean = wall_done / (double)done;
         /* a point's remaining share: 1 when left, 1 - epochs_done/epochs when started */
@@ -240,6 +264,9 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
             sbuf_printf(out, "; %s of work left (divide by the workers)", a);
         }
     }
+    if (c[0])
+        sbuf_printf(out, "%s at most %s%s if no point stops early", done > 0 ? "," : ";", c,
+                    running > 0 ? "" : " of work");
     sbuf_puts(out, "\n");
     sbuf_free(&run_list);
     sweep_spec_free(&s);

@@ -566,7 +566,26 @@ static void test_pool_vs_mpi(void **state)
     printf("   --status:\n%s", st ? st : "");
     tu_assert_contains(st, "4 points");
     tu_assert_contains(st, "done          4");
+    assert_null(strstr(st, "at most")); /* nothing left */
     free(st);
+    /* a copy with one point gone: that point is left, and the bound on the
+     * work left is its whole budget at the seconds per epoch seen */
+    {
+        char cp[PATH_N * 5 + 64], cdir[PATH_N];
+        fmt_path(cdir, "%s/status-copy", c->dir);
+        snprintf(cp, sizeof cp, "cp -a '%s' '%s' && rm -rf '%s'/$(ls '%s' | grep seed | head -1)",
+                 c->ref, cdir, cdir, cdir);
+        char *cplog = NULL;
+        assert_int_equal(tu_run_shell(c->dir, cp, &cplog), 0);
+        free(cplog);
+        char *argv_st2[] = {(char *)c->bin, "sweep", "--status", cdir, NULL};
+        assert_int_equal(run_cmd(log, 30, argv_st2), 0);
+        st = tu_read_file(log, NULL);
+        printf("   --status, one point removed:\n%s", st ? st : "");
+        tu_assert_contains(st, "left          1");
+        tu_assert_contains(st, "of work if no point stops early");
+        free(st);
+    }
 
     char *mpirun = find_in_path("mpirun");
     if (!mpirun) {
