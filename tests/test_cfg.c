@@ -230,6 +230,7 @@ static void test_shipped_kinds(void **state)
         {"experiments/chughtai2023_s5.cfg", TASK_KIND_GROUP, MODEL_TRANSFORMER, 3, 121, 120},
         {"experiments/barak2022_parity.cfg", TASK_KIND_PARITY, MODEL_MLP, 40, 2, 2},
         {"experiments/mlp_mod_add.cfg", TASK_KIND_MODULAR, MODEL_MLP, 2, 113, 113},
+        {"experiments/prieto2025_stablemax.cfg", TASK_KIND_MODULAR, MODEL_MLP, 2, 113, 113},
         {"experiments/zhong2023_pizza.cfg", TASK_KIND_MODULAR, MODEL_TRANSFORMER, 2, 59, 59},
         {"experiments/zhong2023_clock.cfg", TASK_KIND_MODULAR, MODEL_TRANSFORMER, 2, 59, 59},
     };
