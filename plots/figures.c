@@ -284,7 +284,11 @@ static int fig_loss(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     sbuf_init(&keys);
     plot_marks(s, &keys, r, c, plot_last_epoch(&r->metrics));
     plot_set_text(s, c->f, "xlabel", "epoch");
-    plot_set_text(s, c->f, "ylabel", "cross-entropy loss (nats)");
+    /* metrics.tsv holds the training loss the config names */
+    plot_set_text(s, c->f, "ylabel",
+                  !strcmp(r->loss, "mse")            ? "mean squared error"
+                  : !strcmp(r->loss, "stablemax_ce") ? "StableMax cross-entropy (nats)"
+                                                     : "cross-entropy loss (nats)");
     plot_log_y(s, c->f);
     plot_epoch_x(s, c, plot_last_epoch(&r->metrics));
     plot_single_epoch_x(s, c, &r->metrics);
@@ -980,7 +984,8 @@ static int fig_logit_spectrum(const void *data, const plot_ctx *c, sbuf *s, sbuf
 
 static const plot_figure plot_run_figures[] = {
     {"loss",
-     "Train and test cross-entropy loss against epoch (log scale), with the memorised and "
+     "Train and test loss against epoch (log scale; the training loss of config.cfg: "
+     "cross-entropy, StableMax cross-entropy or mean squared error), with the memorised and "
      "grokked epochs marked.",
      {RUNDIR_METRICS}, RUNDIR_SUMMARY, 0, fig_loss},
     {"accuracy",

@@ -174,6 +174,9 @@ static int plot_run_load_some(const char *dir, int curves_only, plot_run **out, 
     rundir_config cf;
     if (rundir_config_read(&cf, dir, NULL) > 0) {
         r->n_operands = rundir_config_operands(&cf);
+        char buf[64];
+        const char *loss = rundir_config_text(&cf, "train.loss", buf, sizeof buf);
+        snprintf(r->loss, sizeof r->loss, "%s", loss ? loss : "");
         rundir_config_free(&cf);
     }
     *out = r;

@@ -57,6 +57,9 @@ struct plot_run {
     /* config.cfg: the range of the task's two operands (rundir_config_operands);
      * 0 when config.cfg is missing, unreadable or names no such task */
     int n_operands;
+    /* config.cfg's train.loss ("softmax_ce", "stablemax_ce", "mse"); "" when
+     * absent: what metrics.tsv's train_loss and test_loss hold */
+    char loss[24];
 };
 
 /* The table read from file (a RUNDIR_* name), or NULL for a file the run

@@ -519,6 +519,41 @@ static void test_progress_script_phases(void **state)
     free(s);
 }
 
+/* The loss figure names the loss config.cfg's train.loss trained on:
+ * cross-entropy by default, mean squared error, StableMax cross-entropy. */
+static void test_loss_label(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *set, *label;
+    } cases[] = {{"", "set ylabel 'cross-entropy loss (nats)'"},
+                 {"train = { loss = \"mse\"; };\n", "set ylabel 'mean squared error'"},
+                 {"train = { loss = \"stablemax_ce\"; };\n",
+                  "set ylabel 'StableMax cross-entropy (nats)'"}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        char *dir = tu_tmp_dir();
+        fake_opts o = {0};
+        write_fake_run(dir, &o);
+        char *path = tu_path_in(dir, "config.cfg");
+        char *cfg = tu_read_file(path, NULL);
+        sbuf c;
+        sbuf_init(&c);
+        sbuf_printf(&c, "%s%s", cfg ? cfg : "", cases[k].set);
+        write_text(dir, "config.cfg", c.data);
+        plot_run *r;
+        grok_err e = {{0}};
+        assert_int_equal(plot_run_load(dir, &r, &e), GROK_OK);
+        char *sc = script_of(r, "loss", PLOT_PNG);
+        tu_assert_contains(sc, cases[k].label);
+        free(sc);
+        plot_run_free(r);
+        sbuf_free(&c);
+        free(cfg);
+        free(path);
+        tu_rm_tmp_dir(dir);
+    }
+}
+
 static void test_no_phases_no_marks(void **state)
 {
     (void)state;
@@ -3056,6 +3091,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_loss_script, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_accuracy_script, setup_run, teardown_run),
         cmocka_unit_test_setup_teardown(test_progress_script_phases, setup_run, teardown_run),
+        cmocka_unit_test(test_loss_label),
         cmocka_unit_test(test_no_phases_no_marks),
         cmocka_unit_test(test_marks_beyond_data),
         cmocka_unit_test_setup_teardown(test_fourier_scripts, setup_run, teardown_run),
