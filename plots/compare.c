@@ -348,8 +348,17 @@ static int cmp_draw(const cmp_data *d, const plot_ctx *c, sbuf *s, sbuf *why,
             plot_raw_text(s, c->f, sp->title[q]);
             sbuf_puts(s, "\n");
         }
+        /* the train and test loss: what the runs trained on, when they agree */
+        const char *ylabel = sp->ylabel;
+        if (!strcmp(sp->col[0], "train_loss")) {
+            const char *l = plot_loss_label(d->run[0]->loss);
+            for (int i = 1; i < d->n; i++)
+                if (strcmp(plot_loss_label(d->run[i]->loss), l) != 0)
+                    l = "training loss (each run's train.loss)";
+            ylabel = l;
+        }
         sbuf_puts(s, "set ylabel ");
-        plot_raw_text(s, c->f, sp->ylabel);
+        plot_raw_text(s, c->f, ylabel);
         sbuf_puts(s, "\nunset key\nplot ");
         idx = 0;
         for (int i = 0; i < d->n; i++) {

@@ -285,10 +285,7 @@ static int fig_loss(const void *data, const plot_ctx *c, sbuf *s, sbuf *why)
     plot_marks(s, &keys, r, c, plot_last_epoch(&r->metrics));
     plot_set_text(s, c->f, "xlabel", "epoch");
     /* metrics.tsv holds the training loss the config names */
-    plot_set_text(s, c->f, "ylabel",
-                  !strcmp(r->loss, "mse")            ? "mean squared error"
-                  : !strcmp(r->loss, "stablemax_ce") ? "StableMax cross-entropy (nats)"
-                                                     : "cross-entropy loss (nats)");
+    plot_set_text(s, c->f, "ylabel", plot_loss_label(r->loss));
     plot_log_y(s, c->f);
     plot_epoch_x(s, c, plot_last_epoch(&r->metrics));
     plot_single_epoch_x(s, c, &r->metrics);

@@ -183,6 +183,13 @@ static int plot_run_load_some(const char *dir, int curves_only, plot_run **out, 
     return GROK_OK;
 }
 
+const char *plot_loss_label(const char *loss)
+{
+    return !strcmp(loss, "mse")            ? "mean squared error"
+           : !strcmp(loss, "stablemax_ce") ? "StableMax cross-entropy (nats)"
+                                           : "cross-entropy loss (nats)";
+}
+
 int plot_run_load(const char *dir, plot_run **out, grok_err *e)
 {
     return plot_run_load_some(dir, 0, out, e);

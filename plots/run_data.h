@@ -62,6 +62,11 @@ struct plot_run {
     char loss[24];
 };
 
+/* The axis label of metrics.tsv's train_loss and test_loss for a run
+ * trained on loss (plot_run.loss): "mean squared error", "StableMax
+ * cross-entropy (nats)", else "cross-entropy loss (nats)". */
+const char *plot_loss_label(const char *loss);
+
 /* The table read from file (a RUNDIR_* name), or NULL for a file the run
  * figures do not read as a table (summary.json). */
 const plot_table *plot_run_table(const plot_run *r, const char *file);

@@ -2894,6 +2894,7 @@ static void test_compare_scripts(void **state)
     tu_assert_contains(gp, "title 'optim.weight_decay=0.3: not grokked'");
     assert_lacks(gp, "task.p"); /* the same in both: not a label */
     assert_lacks(gp, "optim.lr");
+    tu_assert_contains(gp, "set ylabel 'cross-entropy loss (nats)'"); /* both the default */
     /* one dash-dot mark, run 1's colour; run 2 never grokked */
     tu_assert_contains(gp, "set arrow from 1900, graph 0 to 1900, graph 1 nohead back lc rgb c1");
     assert_int_equal(count_substr(gp, "\nset arrow"), 1);
