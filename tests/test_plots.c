@@ -2972,6 +2972,21 @@ static void test_compare_scripts(void **state)
     tu_assert_contains(notes.data, "compare_gini: skipped: no run has the data (run 1: no "
                                    "measures.tsv; run 2: no measures.tsv)");
     tu_assert_contains(notes.data, "compare: 2 figures drawn, 3 skipped");
+    /* runs trained on different losses: the axis says so */
+    snprintf(path, sizeof path, "%s/config.cfg", b);
+    char *bcfg = tu_read_file(path, NULL);
+    sbuf bc;
+    sbuf_init(&bc);
+    sbuf_printf(&bc, "%strain = { loss = \"mse\"; };\n", bcfg ? bcfg : "");
+    write_text(b, "config.cfg", bc.data);
+    sbuf_free(&bc);
+    free(bcfg);
+    sbuf_clear(&notes);
+    assert_int_equal(plot_compare(dirs, 2, out, "png", "compare_loss", NULL, &notes, &e), GROK_OK);
+    snprintf(path, sizeof path, "%s/figures/src/compare_loss.gp", out);
+    gp = tu_read_file(path, NULL);
+    tu_assert_contains(gp, "set ylabel 'training loss (each run''s train.loss)'");
+    free(gp);
     sbuf_free(&notes);
     tu_rm_tmp_dir(dir);
 }
