@@ -91,3 +91,23 @@ int la_flush_denormals(void)
     return 0;
 #endif
 }
+
+unsigned la_subnormals_on(void)
+{
+#ifdef LA_HAVE_MXCSR
+    unsigned saved = _mm_getcsr();
+    _mm_setcsr(saved & ~(unsigned)(_MM_FLUSH_ZERO_ON | _MM_DENORMALS_ZERO_ON));
+    return saved;
+#else
+    return 0;
+#endif
+}
+
+void la_subnormals_restore(unsigned saved)
+{
+#ifdef LA_HAVE_MXCSR
+    _mm_setcsr(saved);
+#else
+    (void)saved;
+#endif
+}

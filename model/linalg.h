@@ -49,9 +49,22 @@ void la_gemm_ref(int m, int n, int k, float alpha, const float *A, ptrdiff_t rsa
  * exists.  Once a model has memorised, the gradients of confident logits fall
  * below 1.2e-38 and every product that touches them takes a microcode assist:
  * a full-batch step of the default model became 5x slower.  Values that small
- * never change a float32 weight.  Returns 1 when set, 0 where the processor
+ * never change a float32 weight through a product (but see la_subnormals_on
+ * for Adam's ratio).  Returns 1 when set, 0 where the processor
  * has no such mode (then nothing changes). */
 int la_flush_denormals(void);
+
+/* Turns the flush off in the calling thread (la_subnormals_on) and back to
+ * what it was (la_subnormals_restore, with the value the first returned).
+ * Adam divides by sqrt(v) + eps, a ratio that does not depend on the scale of
+ * the gradient: with a tiny eps (Prieto et al.'s 1e-25) a gradient of 1e-20
+ * makes a step of lr as in PyTorch, whose CPU kernels keep subnormals, but
+ * with v = g*g = 1e-40 flushed to zero the same step is 1e5 times lr.  The
+ * optimizer's loop therefore runs with IEEE subnormals; with eps 1e-8 the two
+ * modes give the same floats unless a weight is itself below ~1e-27.  Where
+ * there is no such mode both do nothing. */
+unsigned la_subnormals_on(void);
+void la_subnormals_restore(unsigned saved);
 
 /* Sets the thread count of both BLIS and the OpenMP loops (n >= 1). */
 void la_set_threads(int n);

@@ -17,6 +17,9 @@
  * with f() the cast to float.  The loops are element-wise and split over
  * threads by OpenMP's static schedule, so the bits do not depend on the
  * thread count (the build turns FMA contraction off, -ffp-contract=off).
+ * Adam's loop runs with IEEE subnormals, not grok's flush (linalg.h,
+ * la_subnormals_on): a second moment of 1e-40 must not become 0 when eps is
+ * tiny.
  *
  * Decay toward the origin p0 (OPTIM_DECAY_INIT) replaces the two decay terms:
  *     AdamW:     p = p - f(lr*wd) * (p - p0)
@@ -27,6 +30,8 @@
  *
  * Legend: n parameters. */
 #include "optim.h"
+
+#include "linalg.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -194,7 +199,10 @@ static void optim_adam_update(const optim_state *s, double lr, int decoupled, fl
     float *m = s->m, *v = s->v;
     const ptrdiff_t n = (ptrdiff_t)s->n;
 
-#pragma omp parallel for schedule(static)
+#pragma omp parallel
+    {
+    const unsigned mode = la_subnormals_on(); /* as torch's CPU kernels (linalg.h) */
+#pragma omp for schedule(static)
     for (ptrdiff_t i = 0; i < n; i++) {
         float p = params[i];
         float g = grads[i];
@@ -208,6 +216,8 @@ static void optim_adam_update(const optim_state *s, double lr, int decoupled, fl
         m[i] = mi;
         v[i] = vi;
         params[i] = p + (neg_step * mi) / denom;
+    }
+    la_subnormals_restore(mode);
     }
 }
 

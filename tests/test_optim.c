@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "golden/optim_golden.h"
+#include "linalg.h"
 #include "optim.h"
 #include "testutil.h"
 
@@ -442,6 +443,67 @@ static void test_state_buffers(void **state)
         }
 }
 
+/* A tiny eps with tiny gradients under grok's flush of subnormals (FTZ/DAZ,
+ * set in main): Adam's step m / (sqrt(v) + eps) does not depend on the scale
+ * of g, so with eps = 1e-25 (Prieto et al.'s) a gradient of 1e-20 moves a
+ * weight by about lr, as torch does on the CPU (where v stays above the
+ * smallest subnormal, 1.4e-45: for |g| below ~1e-21 it is 0 in torch too).  If v = g*g = 1e-40 were
+ * flushed to zero the step would be lr * g / eps = 1e5 lr; the control below
+ * computes that flushed step to show the check would see it. */
+static void test_subnormal_second_moment(void **state)
+{
+    (void)state;
+    omp_set_num_threads(2);
+    int flushing = 1;
+#pragma omp parallel reduction(& : flushing)
+    flushing &= la_flush_denormals(); /* every thread, as grok's main does */
+    if (!flushing) {
+        printf("# no flush-to-zero mode on this processor: nothing to check\n");
+        skip();
+    }
+    volatile float tiny = 1e-20f;
+    const float flushed_square = tiny * tiny;
+    assert_true(flushed_square == 0.0f); /* the flush is on in this thread */
+
+    optim_config c = default_config(OPTIM_ADAMW);
+    c.lr = 1e-3, c.beta1 = 0.9, c.beta2 = 0.999, c.eps = 1e-25, c.weight_decay = 0.0,
+    c.warmup = 0;
+    enum { N = 6 };
+    const float g[N] = {1e-20f, -3e-20f, 2e-19f, -1e-15f, 4e-18f, 0.5f};
+    float p[N];
+    optim_state s;
+    assert_int_equal(optim_init(&s, &c, N, NULL), GROK_OK);
+    for (int i = 0; i < N; i++)
+        p[i] = 0.25f;
+    double worst = 0.0;
+    for (int step = 1; step <= 3; step++) {
+        float before[N];
+        memcpy(before, p, sizeof p);
+        optim_step(&s, p, g);
+        /* the same gradient every step: m_hat = g, v_hat = g*g, step = lr g / (|g| + eps) */
+        for (int i = 0; i < N; i++) {
+            double want = -1e-3 * (double)g[i] / (fabs((double)g[i]) + 1e-25);
+            double got = (double)p[i] - (double)before[i];
+            double err = fabs(got - want) / 1e-3;
+            if (err > worst)
+                worst = err;
+            if (err > 1e-2) /* v = 1e-43 is a subnormal with ~7 bits: sqrt(v) to ~0.3% */
+                fail_msg("step %d, g = %g: weight moved by %.6g, want %.6g", step, (double)g[i],
+                         got, want);
+        }
+    }
+    /* the flushed control: v = 0, so the first step is lr * g / eps */
+    const float v_flushed = (1.0f - 0.999f) * g[0] * g[0];
+    const double flushed_step = 1e-3 * (double)((0.1f * g[0]) / 0.1f) / ((double)v_flushed + 1e-25);
+    printf("# eps 1e-25, g from 1e-20 to 0.5, 3 steps under FTZ/DAZ: each step within %.2g lr of "
+           "lr * sign(g); with v flushed (v = %g) the g = 1e-20 step would be %.3g\n",
+           worst, (double)v_flushed, flushed_step);
+    assert_true(v_flushed == 0.0f && fabs(flushed_step) > 10.0);
+    optim_free(&s);
+#pragma omp parallel
+    (void)la_subnormals_on(); /* leave the other tests IEEE */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -451,6 +513,7 @@ int main(void)
         cmocka_unit_test(test_naive_reference_bits),
         cmocka_unit_test(test_decay_to_init_identities),
         cmocka_unit_test(test_state_buffers),
+        cmocka_unit_test(test_subnormal_second_moment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
