@@ -161,6 +161,9 @@ const cfg_key cfg_keys[] = {
     CFG_E("model.act", model.act, cfg_enum_act, TFM_ACT_RELU,
           "MLP activation (gelu: exact, erf; tanh, square = x^2: mlp family only)"),
     CFG_B("model.layernorm", model.layernorm, 0, "pre-LN blocks and a final LayerNorm"),
+    CFG_B("model.normed_residual", model.normed_residual, 0,
+          "with layernorm: each block's ln1 replaces the residual stream, x = ln1(x); "
+          "x = x + attn(x) (Grokfast's block); false: x = x + attn(ln1(x))"),
     CFG_B("model.attn_bias", model.attn_bias, 0, "attention biases b_Q, b_K, b_V, b_O"),
     CFG_B("model.causal", causal, 1,
           "causal attention mask; false: every position attends to every position"),

@@ -69,7 +69,9 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
                     "%s%s%s%s\n",
                     mc->n_layers, mc->n_layers == 1 ? "" : "s", mc->d_model, mc->n_heads,
                     mc->d_head, mc->d_mlp, tfm_act_name(mc->act),
-                    mc->layernorm ? "layernorm" : "no layernorm",
+                    mc->layernorm ? (mc->normed_residual ? "layernorm (normed residual)"
+                                                         : "layernorm")
+                                  : "no layernorm",
                     mc->attn_bias ? ", attention biases" : "",
                     c.causal ? "" : ", no causal mask", attn);
     if (c.loss.kind != LOSS_SOFTMAX_CE || c.loss.f32)

@@ -941,6 +941,7 @@ static int same_model(const model_config *a, const model_config *b)
                x->n_heads == y->n_heads && x->d_head == y->d_head && x->d_mlp == y->d_mlp &&
                x->d_vocab == y->d_vocab && x->d_vocab_out == y->d_vocab_out &&
                x->n_ctx == y->n_ctx && x->act == y->act && x->layernorm == y->layernorm &&
+               x->normed_residual == y->normed_residual &&
                x->attn_bias == y->attn_bias && x->bidirectional == y->bidirectional &&
                x->attn_uniform == y->attn_uniform;
     }

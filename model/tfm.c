@@ -70,6 +70,10 @@ int tfm_config_check(const tfm_config *c, grok_err *e)
         return grok_fail(e, GROK_EINVAL, "model.act = %d: must be relu or gelu", (int)c->act);
     if (!(c->init_scale > 0) || !isfinite(c->init_scale))
         return grok_fail(e, GROK_EINVAL, "model.init_scale = %g: must be > 0", c->init_scale);
+    if (c->normed_residual && !c->layernorm)
+        return grok_fail(e, GROK_EINVAL,
+                         "model.normed_residual = true: needs model.layernorm = true (the "
+                         "residual it replaces is the LayerNorm's output)");
     if (!(c->attn_uniform >= 0 && c->attn_uniform <= 1))
         return grok_fail(e, GROK_EINVAL, "model.attn_rate = %g: must be between 0 and 1",
                          1.0 - c->attn_uniform);
@@ -994,8 +998,8 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                                      N, T, Tq, H, Dh, causal);
             gemm_many(a, H, R, D, Dh, 1.0f, a->tab_v, Dh, HD, 1, B->W_O, (ptrdiff_t)Dh * D, D, 1,
                       0.0f, a->tab_o, (ptrdiff_t)R * D, D, 1);
-            table_mix_forward(L->x_mid, a->tab_x, a->tab_o, L->att, a->qrow0, a->row0, B->b_O, N,
-                              T, Tq, H, R, D, causal);
+            table_mix_forward(L->x_mid, c->normed_residual ? a->tab_ln : a->tab_x, a->tab_o,
+                              L->att, a->qrow0, a->row0, B->b_O, N, T, Tq, H, R, D, causal);
         } else {
             const float *xa = x_in;
             if (c->layernorm) {
@@ -1011,10 +1015,11 @@ void tfm_forward(const tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
             attention_scores_forward(L->att, L->prob, rate, L->q, L->k, a->ident, a->ident, N, T,
                                      Tq, H, Dh, causal);
             attention_values_forward(L->z, L->att, L->v, a->ident, N, T, Tq, H, Dh, causal);
-            /* x_mid = x_in[query rows] + b_O + z @ W_O */
+            /* x_mid = x_in[query rows] + b_O + z @ W_O (normed_residual: ln1's rows) */
+            const float *res = c->normed_residual ? L->ln1_out : x_in;
             for (int n = 0; n < N; n++)
                 for (int i = 0; i < Tq; i++) {
-                    const float *s = x_in + ((size_t)n * T + q0 + i) * D;
+                    const float *s = res + ((size_t)n * T + q0 + i) * D;
                     float *o = L->x_mid + ((size_t)n * Tq + i) * D;
                     for (int d = 0; d < D; d++)
                         o[d] = s[d] + (B->b_O ? B->b_O[d] : 0.0f);
@@ -1177,6 +1182,12 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                 gemm(a, R, D, Dh, 1.0f, a->dv + h * Dh, HD, 1, B->W_V + w, 1, Dh, 1.0f, a->d_ln,
                      D, 1);
             }
+            /* normed_residual: the residual path scattered above belongs to ln1's output */
+            if (c->normed_residual) {
+                for (size_t i = 0; i < (size_t)R * D; i++)
+                    a->d_ln[i] += a->d_tab[i];
+                memset(a->d_tab, 0, (size_t)R * D * sizeof(float));
+            }
             /* d_tab (the residual path, scattered above) += the Q/K/V input path */
             if (c->layernorm)
                 layernorm_backward(a->d_tab, D, GB->ln1_w, GB->ln1_b, a->d_ln, D, a->tab_x, D,
@@ -1211,14 +1222,19 @@ void tfm_backward(tfm_model *m, tfm_acts *a, const int32_t *tokens, int N)
                 gemm(a, NQ, D, Dh, 1.0f, a->dq + h * Dh, HD, 1, B->W_Q + w, 1, Dh, 1.0f,
                      a->d_ln + (size_t)q0 * D, rsq, 1);
             }
-            /* d x_in = residual (query rows) + the Q/K/V input path */
+            /* d x_in = residual (query rows) + the Q/K/V input path; normed_residual:
+             * the residual is ln1's output, so its rows join the Q/K/V path */
             memset(dx_other, 0, (size_t)N * T * D * sizeof(float));
 #pragma omp parallel for schedule(static)
             for (int r = 0; r < NQ; r++) {
                 const int n = r / Tq, i = r % Tq;
-                float *dst = dx_other + ((size_t)n * T + q0 + i) * D;
-                for (int d = 0; d < D; d++)
-                    dst[d] = dx[(size_t)r * D + d];
+                const size_t row = ((size_t)n * T + q0 + i) * D;
+                if (c->normed_residual)
+                    for (int d = 0; d < D; d++)
+                        a->d_ln[row + d] += dx[(size_t)r * D + d];
+                else
+                    for (int d = 0; d < D; d++)
+                        dx_other[row + d] = dx[(size_t)r * D + d];
             }
             if (c->layernorm)
                 layernorm_backward(dx_other, D, GB->ln1_w, GB->ln1_b, a->d_ln, D, x_in, D,
@@ -1285,6 +1301,8 @@ void tfm_forward_ref(const tfm_model *m, const int32_t *tokens, int N, double *l
             if (c->layernorm)
                 for (int t = 0; t < T; t++)
                     ref_layernorm(x + t * D, B->ln1_w, B->ln1_b, D);
+            if (c->normed_residual) /* x = ln1(x); x = x + attn(x) */
+                memcpy(res, x, sizeof(double) * T * D);
             for (int t = 0; t < T; t++)
                 for (int h = 0; h < H; h++)
                     for (int e = 0; e < Dh; e++) {

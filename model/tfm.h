@@ -70,6 +70,11 @@ typedef struct {
     int n_ctx;         /* T: 3 */
     tfm_act act;       /* ReLU or exact (erf) GELU */
     int layernorm;     /* 1: pre-LN blocks and a final LN (TransformerLens, eps 1e-5) */
+    int normed_residual; /* with layernorm, 1: the block's LayerNorm replaces the
+                            residual stream, x = ln1(x); x = x + attn(x) (the
+                            block of Grokfast's code, Lee et al. 2024); 0: the
+                            stream goes on unnormalised, x = x + attn(ln1(x))
+                            (TransformerLens, the default) */
     int attn_bias;     /* 1: b_Q, b_K, b_V, b_O */
     int bidirectional; /* 1: every position attends to every position (no causal
                           mask; model.causal = false); 0: causal, the default */

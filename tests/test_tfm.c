@@ -170,7 +170,7 @@ static double loss_fn(void *ctx)
 
 /* bidirectional: no causal mask; uniform: attn_uniform = 1 - model.attn_rate */
 static void gradient_check_attn(int layers, int ln, tfm_act act, int bias, int bidirectional,
-                                double uniform)
+                                double uniform, int normed)
 {
     const int N = 16;
     int32_t tok[3 * 16], lab[16];
@@ -178,6 +178,7 @@ static void gradient_check_attn(int layers, int ln, tfm_act act, int bias, int b
     tfm_config c = small_config(layers, ln, act, bias);
     c.bidirectional = bidirectional;
     c.attn_uniform = uniform;
+    c.normed_residual = normed;
     tfm_model m;
     grok_err e;
     assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
@@ -192,8 +193,9 @@ static void gradient_check_attn(int layers, int ln, tfm_act act, int bias, int b
     assert_true(fabs(loss - lref) < 1e-5 * fabs(lref));
 
     char what[96];
-    snprintf(what, sizeof what, "L=%d ln=%d %s bias=%d%s attn_rate=%g", layers, ln,
-             tfm_act_name(act), bias, bidirectional ? " bidirectional" : "", 1 - uniform);
+    snprintf(what, sizeof what, "L=%d ln=%d%s %s bias=%d%s attn_rate=%g", layers, ln,
+             normed ? " normed_residual" : "", tfm_act_name(act), bias,
+             bidirectional ? " bidirectional" : "", 1 - uniform);
     if (uniform == 1) {
         /* attn_rate 0: the weights do not depend on the queries and keys */
         for (int l = 0; l < layers; l++) {
@@ -212,7 +214,7 @@ static void gradient_check_attn(int layers, int ln, tfm_act act, int bias, int b
 
 static void gradient_check(int layers, int ln, tfm_act act, int bias)
 {
-    gradient_check_attn(layers, ln, act, bias, 0, 0);
+    gradient_check_attn(layers, ln, act, bias, 0, 0, 0);
 }
 
 static void test_grad_l1_relu(void **s) { (void)s, gradient_check(1, 0, TFM_ACT_RELU, 0); }
@@ -223,8 +225,8 @@ static void test_grad_l2_gelu(void **s) { (void)s, gradient_check(2, 0, TFM_ACT_
 static void test_grad_bidirectional(void **s)
 {
     (void)s;
-    gradient_check_attn(2, 1, TFM_ACT_GELU, 1, 1, 0);
-    gradient_check_attn(2, 0, TFM_ACT_RELU, 0, 1, 0);
+    gradient_check_attn(2, 1, TFM_ACT_GELU, 1, 1, 0, 0);
+    gradient_check_attn(2, 0, TFM_ACT_RELU, 0, 1, 0, 0);
 }
 
 /* model.attn_rate 0 and 0.5 (attn_uniform 1 and 0.5), causal and not, 1 and
@@ -234,10 +236,10 @@ static void test_grad_attn_rate(void **s)
 {
     (void)s;
     for (int bi = 0; bi <= 1; bi++) {
-        gradient_check_attn(1, 0, TFM_ACT_RELU, 0, bi, 1.0);
-        gradient_check_attn(2, 1, TFM_ACT_GELU, 1, bi, 1.0);
-        gradient_check_attn(1, 1, TFM_ACT_GELU, 1, bi, 0.5);
-        gradient_check_attn(2, 0, TFM_ACT_RELU, 0, bi, 0.5);
+        gradient_check_attn(1, 0, TFM_ACT_RELU, 0, bi, 1.0, 0);
+        gradient_check_attn(2, 1, TFM_ACT_GELU, 1, bi, 1.0, 0);
+        gradient_check_attn(1, 1, TFM_ACT_GELU, 1, bi, 0.5, 0);
+        gradient_check_attn(2, 0, TFM_ACT_RELU, 0, bi, 0.5, 0);
     }
 }
 
@@ -459,6 +461,77 @@ static void test_loss_float64(void **state)
     tfm_free(&m);
 }
 
+/* model.normed_residual (Grokfast's block, x = ln1(x); x = x + attn(x)):
+ * finite differences of the reference loss for 1 and 2 layers, causal and
+ * not, softmax and mixed attention (layer 0's tables and the layers above). */
+static void test_grad_normed_residual(void **s)
+{
+    (void)s;
+    gradient_check_attn(1, 1, TFM_ACT_GELU, 1, 0, 0, 1);
+    gradient_check_attn(2, 1, TFM_ACT_RELU, 0, 0, 0, 1);
+    gradient_check_attn(2, 1, TFM_ACT_GELU, 1, 1, 0.5, 1);
+}
+
+/* The same block against the float64 reference, and two identities of it:
+ * ln1 replaces the stream, so scaling W_E and W_pos together by 3 leaves a
+ * one-layer model's logits unchanged (up to LayerNorm's eps), where the
+ * TransformerLens block's logits move; and the option needs a LayerNorm. */
+static void test_forward_normed_residual(void **state)
+{
+    (void)state;
+    enum { NB = 29, VO = 7 };
+    int32_t tok[3 * NB], lab[NB];
+    double ref[NB * VO];
+    float before[NB * VO];
+    double moved[2] = {0, 0};
+    for (int normed = 0; normed <= 1; normed++)
+        for (int layers = 1; layers <= 2; layers++) {
+            tfm_config c = small_config(layers, 1, TFM_ACT_GELU, 1);
+            c.normed_residual = normed;
+            tfm_model m;
+            grok_err e;
+            assert_int_equal(tfm_init(&m, &c, &e), GROK_OK);
+            tu_xs xs;
+            fill_params(&m, 300 + layers, &xs);
+            make_batch(tok, lab, NB, 7, &xs);
+            tfm_acts *a = tfm_acts_alloc(&m, NB);
+            tfm_forward(&m, a, tok, NB);
+            tfm_forward_ref(&m, tok, NB, ref);
+            double worst = 0, scale = 0;
+            for (int i = 0; i < NB * VO; i++) {
+                worst = fmax(worst, fabs(tfm_logits(a)[i] - ref[i]));
+                scale = fmax(scale, fabs(ref[i]));
+            }
+            assert_true(worst < 1e-5 * scale);
+            if (layers == 1) {
+                memcpy(before, tfm_logits(a), sizeof before);
+                const tfm_tensor *we = tfm_find(&m, "embed.W_E"), *wp = tfm_find(&m, "pos_embed.W_pos");
+                for (size_t j = 0; j < we->numel; j++)
+                    m.params[we->offset + j] *= 3.0f;
+                for (size_t j = 0; j < wp->numel; j++)
+                    m.params[wp->offset + j] *= 3.0f;
+                tfm_forward(&m, a, tok, NB);
+                for (int i = 0; i < NB * VO; i++)
+                    moved[normed] = fmax(moved[normed], fabs(tfm_logits(a)[i] - before[i]) / scale);
+            }
+            printf("# normed_residual=%d L=%d: forward vs reference %.2e (max |logit| %.3g)\n",
+                   normed, layers, worst, scale);
+            tfm_acts_free(a);
+            tfm_free(&m);
+        }
+    printf("# W_E, W_pos times 3, one layer: logits move by %.2e (TransformerLens block) and "
+           "%.2e (normed_residual) of their scale\n", moved[0], moved[1]);
+    assert_true(moved[0] > 1e-2);
+    assert_true(moved[1] < 1e-4);
+
+    tfm_config c = small_config(1, 0, TFM_ACT_RELU, 0);
+    c.normed_residual = 1;
+    tfm_model m;
+    grok_err e = {{0}};
+    assert_int_equal(tfm_init(&m, &c, &e), GROK_EINVAL);
+    tu_assert_contains(e.msg, "model.normed_residual = true: needs model.layernorm = true");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -469,6 +542,7 @@ int main(void)
         cmocka_unit_test(test_loss_float64),
         cmocka_unit_test(test_grad_bidirectional), cmocka_unit_test(test_forward_bidirectional),
         cmocka_unit_test(test_grad_attn_rate),     cmocka_unit_test(test_forward_attn_rate),
+        cmocka_unit_test(test_grad_normed_residual), cmocka_unit_test(test_forward_normed_residual),
     };
     return cmocka_run_group_tests_name("tfm", tests, NULL, NULL);
 }
