@@ -134,6 +134,7 @@ model_config cfg_model_config(const cfg_run *c)
     m.mlp.n_ctx = c->model.n_ctx;
     m.mlp.d_vocab = c->model.d_vocab;
     m.mlp.d_vocab_out = c->model.d_vocab_out;
+    m.mlp.no_bias = !c->bias;
     return m;
 }
 

@@ -49,6 +49,8 @@ typedef struct {
                               negation, set by cfg_model_config) */
     double attn_rate;      /* model.attn_rate (the transformer's model.attn_uniform is
                               1 - it, set by cfg_model_config) */
+    int bias;              /* model.bias (the mlp family's no_bias is its negation, set
+                              by cfg_model_config) */
     tfm_config model;      /* model.*; d_vocab, d_vocab_out, n_ctx are derived from
                               the task by cfg_fill_derived, not keys */
     mlp_config mlp;        /* model.d_embed, combine, d_hidden (the mlp family's own

@@ -166,6 +166,21 @@ static int cfg_cross_check(const cfg_run *c, const cfg_origin *org, const char *
                         "the transformer family takes relu or gelu; tanh and square need "
                         "model.family = \"mlp\"");
 
+    if (c->family == MODEL_TRANSFORMER && !c->bias)
+        return cfg_fail(e, &org[cfg_find_key("model.bias")], inc_dir, "model.bias", "false",
+                        "a switch of the mlp family; the transformer's optional biases are "
+                        "model.attn_bias");
+    if (c->family != MODEL_TRANSFORMER && c->model.normed_residual)
+        return cfg_fail(e, &org[cfg_find_key("model.normed_residual")], inc_dir,
+                        "model.normed_residual", "true",
+                        "a switch of the transformer's blocks; model.family = \"%s\" has none",
+                        model_family_name(c->family));
+    if (c->family == MODEL_TRANSFORMER && c->model.normed_residual && !c->model.layernorm)
+        return cfg_fail(e, &org[cfg_find_key("model.normed_residual")], inc_dir,
+                        "model.normed_residual", "true",
+                        "needs model.layernorm = true (the residual it replaces is the "
+                        "LayerNorm's output)");
+
     if (c->init.optim && !c->init.from[0])
         return cfg_fail(e, &org[cfg_find_key("init.optim")], inc_dir, "init.optim", "true",
                         "the optimizer state of which run? set init.from (grok train "

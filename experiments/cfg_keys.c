@@ -179,6 +179,9 @@ const cfg_key cfg_keys[] = {
           "one-hot tokens concatenated (d_embed unused)"),
     CFG_I(CFG_INT, "model.d_hidden", mlp.d_hidden, 1, 16384, 512, NULL,
           "mlp family: width of each hidden layer (model.n_layers of them)"),
+    CFG_B("model.bias", bias, 1,
+          "mlp family: biases in the hidden layers and the unembedding; false: none (Gromov "
+          "2023, Prieto et al. 2025)"),
 
     CFG_E("optim.kind", optim.kind, cfg_enum_kind, OPTIM_ADAMW, "optimizer"),
     CFG_D("optim.lr", optim.lr, 0.0, INFINITY, CFG_LO_OPEN, 1e-3, NULL,

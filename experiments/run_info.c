@@ -55,14 +55,14 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
     if (c.attn_rate != 1)
         snprintf(attn, sizeof attn, ", attn_rate %g", c.attn_rate);
     if (c.family == MODEL_MLP && c.mlp.combine == MLP_COMBINE_ONEHOT)
-        sbuf_printf(out, "model        mlp: one-hot input, %d hidden layer%s of %d, %s\n",
+        sbuf_printf(out, "model        mlp: one-hot input, %d hidden layer%s of %d, %s%s\n",
                     mc->n_layers, mc->n_layers == 1 ? "" : "s", c.mlp.d_hidden,
-                    mlp_act_name((mlp_act)mc->act));
+                    mlp_act_name((mlp_act)mc->act), c.bias ? "" : ", no biases");
     else if (c.family == MODEL_MLP)
-        sbuf_printf(out, "model        mlp: d_embed %d (%s), %d hidden layer%s of %d, %s\n",
+        sbuf_printf(out, "model        mlp: d_embed %d (%s), %d hidden layer%s of %d, %s%s\n",
                     c.mlp.d_embed, mlp_combine_name(c.mlp.combine), mc->n_layers,
                     mc->n_layers == 1 ? "" : "s", c.mlp.d_hidden,
-                    mlp_act_name((mlp_act)mc->act));
+                    mlp_act_name((mlp_act)mc->act), c.bias ? "" : ", no biases");
     else
         sbuf_printf(out,
                     "model        %d layer%s, d_model %d, %d heads x d_head %d, d_mlp %d, %s, "

@@ -99,10 +99,12 @@ static void table_build(param_table *b, const mlp_config *c)
         snprintf(name, sizeof name, "mlp.%d.W", l);
         params_add(b, name, 2, fan_in, H, 0, 1.0 / sqrt((double)fan_in), 0);
         snprintf(name, sizeof name, "mlp.%d.b", l);
-        params_add(b, name, 1, H, 0, 0, 0, 0.0f);
+        if (!c->no_bias)
+            params_add(b, name, 1, H, 0, 0, 0, 0.0f);
     }
     params_add(b, "unembed.W_U", 2, H, c->d_vocab_out, 0, 1.0 / sqrt((double)H), 0);
-    params_add(b, "unembed.b_U", 1, c->d_vocab_out, 0, 0, 0, 0.0f);
+    if (!c->no_bias)
+        params_add(b, "unembed.b_U", 1, c->d_vocab_out, 0, 0, 0, 0.0f);
 }
 
 const param_tensor *mlp_find(const mlp_model *m, const char *name)
@@ -188,6 +190,7 @@ struct mlp_acts {
     float *dh, *dh2;             /* [N, H] backward scratch */
     float *dx;                   /* [N, Din] d / d x (not for onehot) */
     float *part;                 /* [N / SUM_BLOCK + 1, max(H, Vo)] partial column sums */
+    float *zeros;                /* [H] zeros: the bias of a layer without one (no_bias) */
     int32_t *occ_start;          /* [R + 1] table row r's occurrences are */
     int32_t *occ;                /* [N*T]   occ[occ_start[r] .. occ_start[r+1]), as n*T + t */
     float *block;                /* owns every float array above */
@@ -229,6 +232,7 @@ static size_t acts_layout(const mlp_config *c, int N, mlp_acts *a, float *base)
     C(a->dh2, n * H);
     C(a->dx, n * Din);
     C(a->part, (n / SUM_BLOCK + 1) * (H > Vo ? H : Vo));
+    C(a->zeros, H); /* grok_alloc zeroes the block */
 #undef C
     return total;
 }
@@ -488,7 +492,7 @@ void mlp_forward(const mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
     if (c->combine == MLP_COMBINE_ONEHOT) {
         /* pre_0 = x @ W_0 + b_0: the rows of W_0 that the one-hot vectors select */
         rows_sum(a->pre[0], P->W[0], tokens, N, c->n_ctx, H, c->d_vocab, c->d_vocab, a->post[0],
-                 P->b[0], c->act);
+                 P->b[0] ? P->b[0] : a->zeros, c->act);
         h = a->post[0];
         K = H;
         l0 = 1;
@@ -497,12 +501,14 @@ void mlp_forward(const mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
     /* pre_l = h_l @ W_l + b_l;  h_{l+1} = act(pre_l) */
     for (int l = l0; l < c->n_layers; l++) {
         la_gemm_prof(a->prof, N, H, K, 1.0f, h, K, 1, P->W[l], H, 1, 0.0f, a->pre[l], H, 1);
-        bias_act_forward(a->post[l], a->pre[l], P->b[l], N, H, c->act);
+        bias_act_forward(a->post[l], a->pre[l], P->b[l] ? P->b[l] : a->zeros, N, H, c->act);
         h = a->post[l];
         K = H;
     }
     /* logits = h_L @ W_U + b_U */
     la_gemm_prof(a->prof, N, Vo, H, 1.0f, h, H, 1, P->W_U, Vo, 1, 0.0f, a->logits, Vo, 1);
+    if (!P->b_U)
+        return;
 #pragma omp parallel for schedule(static)
     for (int n = 0; n < N; n++)
         for (int o = 0; o < Vo; o++)
@@ -524,7 +530,7 @@ static float *hidden_backward(const mlp_model *m, mlp_acts *a, const int32_t *to
     for (int l = c->n_layers - 1; l >= 0; l--) {
         /* h_{l+1} = act(pre_l): d becomes d / d pre_l (and b_l's gradient its
          * sum over the examples) */
-        if (G)
+        if (G && G->b[l])
             colsum(G->b[l], a->part, d, a->pre[l], a->post[l], N, H, c->act);
         else
             act_backward(d, a->pre[l], a->post[l], N, H, c->act);
@@ -555,7 +561,8 @@ void mlp_backward(mlp_model *m, mlp_acts *a, const int32_t *tokens, int N)
     /* logits = h_L @ W_U + b_U */
     const float *h = a->post[c->n_layers - 1];
     la_gemm_prof(a->prof, H, Vo, N, 1.0f, h, 1, H, a->dlogits, Vo, 1, 0.0f, G->W_U, Vo, 1);
-    colsum(G->b_U, a->part, a->dlogits, NULL, NULL, N, Vo, c->act);
+    if (G->b_U)
+        colsum(G->b_U, a->part, a->dlogits, NULL, NULL, N, Vo, c->act);
     la_gemm_prof(a->prof, N, H, Vo, 1.0f, a->dlogits, Vo, 1, m->p.W_U, 1, Vo, 0.0f, a->dh, H, 1);
     const float *dpre0 = hidden_backward(m, a, tokens, N, G);
     if (c->combine == MLP_COMBINE_ONEHOT)
@@ -618,7 +625,7 @@ void mlp_forward_ref_embed(const mlp_model *m, const double *emb, int N, double 
         int K = Din;
         for (int l = 0; l < c->n_layers; l++) {
             for (int j = 0; j < H; j++) {
-                double s = P->b[l][j];
+                double s = P->b[l] ? P->b[l][j] : 0.0;
                 for (int k = 0; k < K; k++)
                     s += h[k] * P->W[l][(size_t)k * H + j];
                 y[j] = c->act == MLP_ACT_RELU     ? (s > 0 ? s : 0)
@@ -630,7 +637,7 @@ void mlp_forward_ref_embed(const mlp_model *m, const double *emb, int N, double 
             K = H;
         }
         for (int o = 0; o < Vo; o++) {
-            double s = P->b_U[o];
+            double s = P->b_U ? P->b_U[o] : 0.0;
             for (int j = 0; j < H; j++)
                 s += h[j] * P->W_U[(size_t)j * Vo + o];
             logits[(size_t)n * Vo + o] = s;

@@ -26,9 +26,9 @@
  * Parameter table (one contiguous buffer, in this order):
  *   embed.W_E     [V, E]            (not for onehot)
  *   mlp.<l>.W     [Din, H] for l = 0, [H, H] above
- *   mlp.<l>.b     [H]
+ *   mlp.<l>.b     [H]               (not with no_bias)
  *   unembed.W_U   [H, Vo]
- *   unembed.b_U   [Vo]
+ *   unembed.b_U   [Vo]              (not with no_bias)
  * Initialisation (drawn by params_init_draw in table order, every Gaussian
  * times init_scale): W_E ~ N(0, 1/E); every other weight ~ N(0, 1/fan_in),
  * fan_in being its number of rows (Din, H, H); biases 0.  This is PyTorch's
@@ -70,6 +70,8 @@ typedef struct {
     int n_layers;        /* L >= 1 hidden layers */
     int d_hidden;        /* H */
     mlp_act act;         /* ReLU, exact (erf) GELU, tanh or x^2 */
+    int no_bias;         /* 1: no b_l and no b_U (Gromov's and Prieto et al.'s
+                            layers; model.bias = false); 0: both, the default */
     double init_scale;   /* multiplies every initial Gaussian */
 } mlp_config;
 
@@ -79,9 +81,9 @@ typedef struct {
 typedef struct {
     float *W_E;                 /* [V, E]; NULL for onehot */
     float *W[MLP_MAX_LAYERS];   /* [Din, H] for layer 0, [H, H] above */
-    float *b[MLP_MAX_LAYERS];   /* [H] */
+    float *b[MLP_MAX_LAYERS];   /* [H]; NULL with no_bias */
     float *W_U;                 /* [H, Vo] */
-    float *b_U;                 /* [Vo] */
+    float *b_U;                 /* [Vo]; NULL with no_bias */
 } mlp_views;
 
 typedef struct {

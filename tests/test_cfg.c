@@ -620,7 +620,7 @@ static void test_file_unknown_keys(void **state)
                  "did you mean 'model.d_model'",
                  "valid keys in model: family, n_layers, d_model, n_heads, d_head, d_mlp, act, "
                  "layernorm, normed_residual, attn_bias, causal, attn_rate, init_scale, d_embed, "
-                 "combine, d_hidden",
+                 "combine, d_hidden, bias",
                  (const char *)NULL);
     expect_error(dir, "u3.cfg", "model = { lr = 0.1; };\n", NULL, 0, GROK_EINVAL,
                  "u3.cfg:1: model.lr = 0.1: unknown key", "did you mean 'optim.lr'",
@@ -726,6 +726,20 @@ static void test_file_enums(void **state)
     expect_error(dir, "e2t.cfg", "model = { act = \"tanh\"; };\n", NULL, 0, GROK_EINVAL,
                  "model.act = tanh: the transformer family takes relu or gelu; tanh and square "
                  "need model.family = \"mlp\"",
+                 (const char *)NULL);
+    /* switches of one family, named with file, line and the family that has them */
+    expect_error(dir, "e2b.cfg", "model = {\n  bias = false;\n};\n", NULL, 0, GROK_EINVAL,
+                 "e2b.cfg:2: model.bias = false: a switch of the mlp family; the transformer's "
+                 "optional biases are model.attn_bias",
+                 (const char *)NULL);
+    expect_error(dir, "e2n.cfg",
+                 "model = { family = \"mlp\"; combine = \"onehot\"; normed_residual = true; };\n",
+                 NULL, 0, GROK_EINVAL,
+                 "e2n.cfg:1: model.normed_residual = true: a switch of the transformer's blocks; "
+                 "model.family = \"mlp\" has none",
+                 (const char *)NULL);
+    expect_error(dir, "e2l.cfg", "model = { normed_residual = true; };\n", NULL, 0, GROK_EINVAL,
+                 "e2l.cfg:1: model.normed_residual = true: needs model.layernorm = true",
                  (const char *)NULL);
     expect_error(dir, "e3.cfg", "optim = { kind = \"rmsprop\"; };\n", NULL, 0, GROK_EINVAL,
                  "optim.kind = 'rmsprop': unknown optimizer; valid: adamw, adam, sgd",
@@ -1182,7 +1196,7 @@ static void test_list_keys(void **state)
                           "train.batch", "train.eval_every", "train.stop_test_acc",
                           "checkpoint.every", "checkpoint.every_early", "checkpoint.early_until",
                           "measures.every", "plots.formats", "model.family", "model.d_embed",
-                          "model.combine", "model.d_hidden", "optim.decay_to", "train.loss",
+                          "model.combine", "model.d_hidden", "model.bias", "optim.decay_to", "train.loss",
                           "train.loss_dtype", "train.weight_norm", "filters.ema",
                           "filters.ema_alpha", "filters.ema_lambda", "filters.ma",
                           "filters.ma_window", "filters.ma_lambda", "filters.ortho",
@@ -1194,8 +1208,8 @@ static void test_list_keys(void **state)
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 71 keys)\n", lines);
-    assert_int_equal(lines, 1 + 71);
+    printf("# cfg_list_keys: %d lines (header + 72 keys)\n", lines);
+    assert_int_equal(lines, 1 + 72);
     sbuf_free(&out);
 }
 

@@ -814,6 +814,62 @@ static void test_golden_concat_relu_l1(void **s) { (void)s, golden_check("mlp_co
 static void test_golden_sum_gelu_l2(void **s) { (void)s, golden_check("mlp_sum_gelu_l2"); }
 static void test_golden_concat_tanh_l2(void **s) { (void)s, golden_check("mlp_concat_tanh_l2"); }
 
+/* model.bias = false (no_bias): the table has no mlp.l.b and no unembed.b_U;
+ * the forward equals, bit for bit, the model with biases whose biases are 0
+ * and whose weights are the same; the backward passes finite differences of
+ * the reference. */
+static void test_no_bias(void **state)
+{
+    (void)state;
+    enum { N = 16 };
+    int32_t tok[3 * N], lab[N];
+    double scratch[N * 7];
+    const mlp_combine combs[2] = {MLP_COMBINE_ONEHOT, MLP_COMBINE_CONCAT};
+    const mlp_act acts[2] = {MLP_ACT_SQUARE, MLP_ACT_RELU};
+    for (int k = 0; k < 2; k++)
+        for (int layers = 1; layers <= 2; layers++) {
+            mlp_config c = small_config(combs[k], acts[k], layers), cb = c;
+            c.no_bias = 1;
+            mlp_model m, mb;
+            grok_err e;
+            assert_int_equal(mlp_init(&m, &c, &e), GROK_OK);
+            assert_int_equal(mlp_init(&mb, &cb, &e), GROK_OK);
+            assert_null(mlp_find(&m, "mlp.0.b"));
+            assert_null(mlp_find(&m, "unembed.b_U"));
+            assert_null(m.p.b_U);
+            assert_int_equal(mb.n_params - m.n_params,
+                             (size_t)layers * c.d_hidden + (size_t)c.d_vocab_out);
+            tu_xs xs;
+            fill_params(&m, 500 + k * 7 + layers, &xs);
+            make_batch(tok, lab, NULL, N, c.n_ctx, 7, &xs);
+            /* the same weights in the model with biases, its biases 0 */
+            memset(mb.params, 0, mb.n_params * sizeof(float));
+            for (int i = 0; i < m.n_tensors; i++) {
+                const param_tensor *t = &m.tensors[i], *tb = mlp_find(&mb, t->name);
+                assert_non_null(tb);
+                memcpy(mb.params + tb->offset, m.params + t->offset, t->numel * sizeof(float));
+            }
+            mlp_acts *a = mlp_acts_alloc(&m, N), *ab = mlp_acts_alloc(&mb, N);
+            mlp_forward(&m, a, tok, N);
+            mlp_forward(&mb, ab, tok, N);
+            assert_memory_equal(mlp_logits(a), mlp_logits(ab), sizeof(float) * N * 7);
+            for (size_t j = 0; j < m.n_params; j++) /* the backward must overwrite */
+                m.grads[j] = NAN;
+            const double loss = loss_and_backward(&m, a, tok, lab, N);
+            assert_true(fabs(loss - ref_loss(&m, tok, lab, N, scratch)) < 1e-5 * fabs(loss));
+            char what[64];
+            snprintf(what, sizeof what, "no bias, %s %s L=%d", mlp_combine_name(c.combine),
+                     mlp_act_name(c.act), layers);
+            loss_ctx ctx = {&m, tok, lab, N, scratch};
+            tu_grad_check(what, m.tensors, m.n_tensors, m.params, m.grads, m.n_params, loss_fn,
+                          &ctx, 10, &xs);
+            printf("# %s: %zu parameters (%zu with biases), logits equal to the zero-bias "
+                   "model's bits\n", what, m.n_params, mb.n_params);
+            mlp_acts_free(a), mlp_acts_free(ab);
+            mlp_free(&m), mlp_free(&mb);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -824,6 +880,7 @@ int main(void)
         cmocka_unit_test(test_grad_concat),
         cmocka_unit_test(test_grad_sum),
         cmocka_unit_test(test_grad_onehot),
+        cmocka_unit_test(test_no_bias),
         cmocka_unit_test(test_embed_grad),
         cmocka_unit_test(test_threads_same_bits),
         cmocka_unit_test(test_golden_concat_relu_l1),
