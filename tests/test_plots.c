@@ -1575,6 +1575,25 @@ static void test_algo_end_to_end_without(void **state)
     tu_rm_tmp_dir(dir);
 }
 
+/* Writes tsv as dir's sweep.tsv and returns the gnuplot script of sweep
+ * figure fig under opts o (the caller frees it); the figure must be drawn. */
+static char *sweep_script_of(const char *dir, const char *tsv, const char *fig, sweep_plot_opts o)
+{
+    char *path = tu_path_in(dir, "sweep.tsv");
+    tu_write_text(path, tsv);
+    free(path);
+    sweep_plot_data *d;
+    grok_err e = {{0}};
+    assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
+    sbuf s, why;
+    sbuf_init(&s);
+    sbuf_init(&why);
+    assert_int_equal(sweep_plot_script(d, fig, PLOT_PNG, &o, &s, &why, &e), 1);
+    sweep_plot_free(d);
+    sbuf_free(&why);
+    return s.data;
+}
+
 /* sweep_loss colours the curves by the x axis; named levels (a loss, an
  * optimizer) get a right margin wide enough for their colour-box tics, the
  * longest name plus the box and the label (gnuplot's own margin cuts them). */
@@ -1599,23 +1618,12 @@ static void test_sweep_loss_named_levels(void **state)
         free(mp);
         free(pdir);
     }
-    char *path = tu_path_in(dir, "sweep.tsv");
-    tu_write_text(path, t.data);
-    sweep_plot_data *d;
-    grok_err e = {{0}};
-    assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
-    sweep_plot_opts o = {"train.loss", NULL, -1, NULL, NULL};
-    sbuf s, why;
-    sbuf_init(&s);
-    sbuf_init(&why);
-    assert_int_equal(sweep_plot_script(d, "sweep_loss", PLOT_PNG, &o, &s, &why, &e), 1);
-    tu_assert_contains(s.data, "set cbtics ('softmax_ce' 0, 'stablemax_ce' 1)");
-    tu_assert_contains(s.data, "set colorbox\nset rmargin 19\n"); /* 12 + 7 */
-    sweep_plot_free(d);
-    sbuf_free(&s);
-    sbuf_free(&why);
+    const sweep_plot_opts o = {"train.loss", NULL, -1, NULL, NULL};
+    char *script = sweep_script_of(dir, t.data, "sweep_loss", o);
+    tu_assert_contains(script, "set cbtics ('softmax_ce' 0, 'stablemax_ce' 1)");
+    tu_assert_contains(script, "set colorbox\nset rmargin 19\n"); /* 12 + 7 */
+    free(script);
     sbuf_free(&t);
-    free(path);
     tu_rm_tmp_dir(dir);
 }
 
@@ -1645,26 +1653,15 @@ static void test_sweep_grokked_median(void **state)
             sbuf_printf(&t, "%d\tq%d\t%.1f\t0\t%d\tfinished\t1500\t1500\tnone\n", i + 100,
                         i, 0.4 + 0.2 * x, seed);
         }
-    char *path = tu_path_in(dir, "sweep.tsv");
-    tu_write_text(path, t.data);
-    sweep_plot_data *d;
-    grok_err e = {{0}};
-    assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
-    sweep_plot_opts o = {"task.frac_train", "optim.weight_decay", -1, NULL, NULL};
-    sbuf s, why;
-    sbuf_init(&s);
-    sbuf_init(&why);
-    assert_int_equal(sweep_plot_script(d, "sweep_grokked", PLOT_PNG, &o, &s, &why, &e), 1);
-    char *m = data_block(s.data, "m0"); /* groups in order of first appearance: 1, then 0 */
+    const sweep_plot_opts o = {"task.frac_train", "optim.weight_decay", -1, NULL, NULL};
+    char *script = sweep_script_of(dir, t.data, "sweep_grokked", o);
+    char *m = data_block(script, "m0"); /* groups in order of first appearance: 1, then 0 */
     assert_string_equal(m, "0.4 200 100 900\n0.6 400 300 500\n");
     free(m);
-    tu_assert_contains(s.data, "$d1 using 1:2 with points lt 2 pt 8 ps 0.9 title '0'");
-    tu_assert_contains(s.data, "$d0 using 1:2 with points lt 1 pt 8 ps 0.9 notitle");
-    sweep_plot_free(d);
-    sbuf_free(&s);
-    sbuf_free(&why);
+    tu_assert_contains(script, "$d1 using 1:2 with points lt 2 pt 8 ps 0.9 title '0'");
+    tu_assert_contains(script, "$d0 using 1:2 with points lt 1 pt 8 ps 0.9 notitle");
+    free(script);
     sbuf_free(&t);
-    free(path);
     tu_rm_tmp_dir(dir);
 }
 
@@ -1715,29 +1712,21 @@ static void test_sweep_liu_phases(void **state)
         free(pdir);
         sbuf_free(&m);
     }
-    char *path = tu_path_in(dir, "sweep.tsv");
-    tu_write_text(path, t.data);
-    sweep_plot_data *d;
-    grok_err e = {{0}};
-    assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
-    sweep_plot_opts o = {NULL, NULL, -1, NULL, NULL};
-    sbuf s, why;
-    sbuf_init(&s);
-    sbuf_init(&why);
-    assert_int_equal(sweep_plot_script(d, "sweep_liu_phases", PLOT_PNG, &o, &s, &why, &e), 1);
+    const sweep_plot_opts o = {NULL, NULL, -1, NULL, NULL};
+    char *script = sweep_script_of(dir, t.data, "sweep_liu_phases", o);
     static const char *const want[4] = {"0 0 \"C\"\n", "1 0 \"G\"\n", "0 1 \"M*\"\n",
                                         "1 1 \"X\"\n"};
     for (int ph = 0; ph < 4; ph++) {
         char name[8];
         snprintf(name, sizeof name, "ph%d", ph);
-        char *b = data_block(s.data, name);
+        char *b = data_block(script, name);
         assert_string_equal(b, want[ph]);
         free(b);
     }
-    tu_assert_contains(s.data, "$pend << EOD\nEOD\n"); /* a cell with a finished point is not pending */
-    tu_assert_contains(s.data, "title 'comprehension'");
-    tu_assert_contains(s.data, "title 'confusion'");
-    sweep_plot_free(d);
+    tu_assert_contains(script, "$pend << EOD\nEOD\n"); /* a cell with a finished point is not pending */
+    tu_assert_contains(script, "title 'comprehension'");
+    tu_assert_contains(script, "title 'confusion'");
+    grok_err e = {{0}};
     sbuf notes;
     sbuf_init(&notes);
     assert_int_equal(sweep_plot_dir(dir, "png", NULL, &notes, &e), GROK_OK);
@@ -1748,10 +1737,8 @@ static void test_sweep_liu_phases(void **state)
     snprintf(png, sizeof png, "%s/figures/sweep_liu_phases.png", dir);
     assert_true(access(png, F_OK) == 0);
     sbuf_free(&notes);
-    sbuf_free(&s);
-    sbuf_free(&why);
+    free(script);
     sbuf_free(&t);
-    free(path);
     tu_rm_tmp_dir(dir);
 }
 
@@ -1784,34 +1771,26 @@ static void test_sweep_algorithm(void **state)
                                 i, i, rate[a], width[w], seed, alg, 0.99 - 0.3 * a - 0.02 * seed,
                                 0.2 + 0.3 * a + 0.04 * w);
             }
-    char *path = tu_path_in(dir, "sweep.tsv");
-    tu_write_text(path, t.data);
-    sweep_plot_data *d;
-    grok_err e = {{0}};
-    assert_int_equal(sweep_plot_load(dir, &d, &e), GROK_OK);
-    sweep_plot_opts o = {NULL, NULL, -1, NULL, NULL};
-    sbuf s, why;
-    sbuf_init(&s);
-    sbuf_init(&why);
-    assert_int_equal(sweep_plot_script(d, "sweep_algorithm", PLOT_PNG, &o, &s, &why, &e), 1);
+    const sweep_plot_opts o = {NULL, NULL, -1, NULL, NULL};
+    char *script = sweep_script_of(dir, t.data, "sweep_algorithm", o);
     /* x = attn_rate, y = d_model; cell (1, 0): grad_sym mean of 0.69 and
      * 0.67, verdicts clock and neither (a tie: file order) */
-    tu_assert_contains(s.data, "set xlabel 'model.attn_rate'");
-    tu_assert_contains(s.data, "set ylabel 'model.d_model'");
-    char *m0 = data_block(s.data, "m0"), *m1 = data_block(s.data, "m1");
+    tu_assert_contains(script, "set xlabel 'model.attn_rate'");
+    tu_assert_contains(script, "set ylabel 'model.d_model'");
+    char *m0 = data_block(script, "m0"), *m1 = data_block(script, "m1");
     tu_assert_contains(m0, "0 0 0.98 \"P\" 0\n");
     tu_assert_contains(m0, "1 0 0.68 \"C/N\" 0\n");
     tu_assert_contains(m1, "1 1 0.54 \"C/N\" 1\n");
     assert_int_equal(data_lines(m0), 5);
     free(m0);
     free(m1);
-    char *none = data_block(s.data, "none0");
+    char *none = data_block(script, "none0");
     assert_string_equal(none, "2 1\n");
     free(none);
-    tu_assert_contains(s.data, "C clock, P pizza, N neither");
-    sweep_plot_free(d);
+    tu_assert_contains(script, "C clock, P pizza, N neither");
 
     /* end to end: drawn and listed */
+    grok_err e = {{0}};
     sbuf notes;
     sbuf_init(&notes);
     assert_int_equal(sweep_plot_dir(dir, "png", NULL, &notes, &e), GROK_OK);
@@ -1822,7 +1801,7 @@ static void test_sweep_algorithm(void **state)
     snprintf(png, sizeof png, "%s/figures/sweep_algorithm.png", dir);
     uint32_t w, h;
     long want_w = 0, want_h = 0;
-    script_png_size(s.data, &want_w, &want_h);
+    script_png_size(script, &want_w, &want_h);
     png_size(png, &w, &h);
     printf("# sweep_algorithm.png %ux%u (script %ldx%ld)\n", w, h, want_w, want_h);
     assert_int_equal(w, want_w);
@@ -1840,7 +1819,9 @@ static void test_sweep_algorithm(void **state)
     sbuf_clear(&t);
     sbuf_puts(&t, "index\tname\tmodel.d_model\tstatus\tepochs_done\tepochs_total\tgrokked_epoch\n"
                   "0\tp0\t64\tfinished\t100\t100\t90\n");
+    char *path = tu_path_in(dir, "sweep.tsv");
     tu_write_text(path, t.data);
+    free(path);
     sbuf_clear(&notes);
     assert_int_equal(sweep_plot_dir(dir, "png", NULL, &notes, &e), GROK_OK);
     tu_assert_contains(notes.data, "sweep_algorithm: skipped: sweep.tsv has no column grad_sym "
@@ -1850,10 +1831,8 @@ static void test_sweep_algorithm(void **state)
         assert_string_not_equal(ix.text[3 * r], "sweep_algorithm");
     rundir_tsv_free(&ix);
     sbuf_free(&notes);
-    sbuf_free(&s);
-    sbuf_free(&why);
+    free(script);
     sbuf_free(&t);
-    free(path);
     tu_rm_tmp_dir(dir);
 }
 
