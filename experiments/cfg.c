@@ -131,6 +131,7 @@ model_config cfg_model_config(const cfg_run *c)
     m.mlp.n_layers = c->model.n_layers;
     m.mlp.act = (mlp_act)c->model.act;
     m.mlp.init_scale = c->model.init_scale;
+    m.mlp.init_scheme = c->model.init_scheme;
     m.mlp.n_ctx = c->model.n_ctx;
     m.mlp.d_vocab = c->model.d_vocab;
     m.mlp.d_vocab_out = c->model.d_vocab_out;

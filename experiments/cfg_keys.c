@@ -31,6 +31,7 @@ static const char *cfg_kind_name(int v) { return optim_kind_name((optim_kind)v);
 static const char *cfg_family_name(int v) { return model_family_name((model_family)v); }
 static const char *cfg_loss_name(int v) { return loss_kind_name((loss_kind)v); }
 static const char *cfg_decay_name(int v) { return optim_decay_name((optim_decay)v); }
+static const char *cfg_scheme_name(int v) { return param_init_scheme_name((param_init_scheme)v); }
 /* train.loss_dtype: the precision of softmax cross-entropy (loss_config.f32) */
 static const char *const cfg_dtype_names[] = {"float64", "float32"};
 static const char *cfg_dtype_name(int v) { return v == 0 || v == 1 ? cfg_dtype_names[v] : "?"; }
@@ -55,6 +56,8 @@ static const cfg_enum cfg_enum_group_op = {"group operation", TASK_GROUP_OP_COUN
  * (relu and gelu have the same values in both enums) */
 static const cfg_enum cfg_enum_act = {"activation", MLP_ACT_COUNT, cfg_act_name, mlp_act_parse,
                                       NULL};
+static const cfg_enum cfg_enum_init = {"initialisation", PARAM_INIT_COUNT, cfg_scheme_name,
+                                       param_init_scheme_parse, NULL};
 static const cfg_enum cfg_enum_combine = {"combination", MLP_COMBINE_COUNT, cfg_combine_name,
                                           mlp_combine_parse, NULL};
 _Static_assert((int)MLP_ACT_RELU == (int)TFM_ACT_RELU && (int)MLP_ACT_GELU == (int)TFM_ACT_GELU,
@@ -171,7 +174,10 @@ const cfg_key cfg_keys[] = {
           "attention = attn_rate * softmax + 1 - attn_rate on the allowed positions "
           "(Zhong et al. 2023); 0: each weighs 1"),
     CFG_D("model.init_scale", model.init_scale, 0.0, 1000.0, CFG_LO_OPEN, 1.0, NULL,
-          "multiplies every initial Gaussian"),
+          "multiplies every initial Gaussian (and uniform bound)"),
+    CFG_E("model.init_scheme", model.init_scheme, cfg_enum_init, PARAM_INIT_GAUSSIAN,
+          "gaussian: each family's N(0, 1/fan_in) (docs/models.md); torch: PyTorch's module "
+          "defaults for the same layers (nn.Embedding N(0, 1), nn.Linear U(+-1/sqrt(fan_in)))"),
     CFG_I(CFG_INT, "model.d_embed", mlp.d_embed, 1, 16384, 128, NULL,
           "mlp family: token embedding width"),
     CFG_E("model.combine", mlp.combine, cfg_enum_combine, MLP_COMBINE_CONCAT,

@@ -74,6 +74,9 @@ int run_info(const char *dir, sbuf *out, grok_err *e)
                                   : "no layernorm",
                     mc->attn_bias ? ", attention biases" : "",
                     c.causal ? "" : ", no causal mask", attn);
+    if (c.model.init_scheme != PARAM_INIT_GAUSSIAN || c.model.init_scale != 1.0)
+        sbuf_printf(out, "init         %s, init_scale %g\n",
+                    param_init_scheme_name(c.model.init_scheme), c.model.init_scale);
     if (c.loss.kind != LOSS_SOFTMAX_CE || c.loss.f32)
         sbuf_printf(out, "loss         %s%s\n", loss_kind_name(c.loss.kind),
                     c.loss.f32 ? " in float32" : "");

@@ -82,6 +82,9 @@ int mlp_config_check(const mlp_config *c, grok_err *e)
                          (int)c->act);
     if (!(c->init_scale > 0) || !isfinite(c->init_scale))
         return grok_fail(e, GROK_EINVAL, "model.init_scale = %g: must be > 0", c->init_scale);
+    if (c->init_scheme < 0 || c->init_scheme >= PARAM_INIT_COUNT)
+        return grok_fail(e, GROK_EINVAL, "model.init_scheme = %d: must be gaussian or torch",
+                         (int)c->init_scheme);
     return GROK_OK;
 }
 
@@ -91,20 +94,31 @@ int mlp_config_check(const mlp_config *c, grok_err *e)
 static void table_build(param_table *b, const mlp_config *c)
 {
     const int E = c->d_embed, H = c->d_hidden, Din = mlp_d_in(c);
+    const int torch = c->init_scheme == PARAM_INIT_TORCH; /* nn.Embedding, nn.Linear */
     char name[PARAM_NAME_MAX];
     if (c->combine != MLP_COMBINE_ONEHOT)
-        params_add(b, "embed.W_E", 2, c->d_vocab, E, 0, 1.0 / sqrt((double)E), 0);
-    for (int l = 0; l < c->n_layers; l++) {
-        const int fan_in = l == 0 ? Din : H;
-        snprintf(name, sizeof name, "mlp.%d.W", l);
-        params_add(b, name, 2, fan_in, H, 0, 1.0 / sqrt((double)fan_in), 0);
-        snprintf(name, sizeof name, "mlp.%d.b", l);
-        if (!c->no_bias)
-            params_add(b, name, 1, H, 0, 0, 0, 0.0f);
+        params_add(b, "embed.W_E", 2, c->d_vocab, E, 0, torch ? 1.0 : 1.0 / sqrt((double)E), 0);
+    for (int l = 0; l <= c->n_layers; l++) {
+        const int fan_in = l == 0 ? Din : H, last = l == c->n_layers;
+        const int out = last ? c->d_vocab_out : H;
+        const double s = 1.0 / sqrt((double)fan_in);
+        if (last)
+            snprintf(name, sizeof name, "unembed.W_U");
+        else
+            snprintf(name, sizeof name, "mlp.%d.W", l);
+        params_add(b, name, 2, fan_in, out, 0, s, 0);
+        if (torch)
+            params_last_uniform(b, s);
+        if (c->no_bias)
+            continue;
+        if (last)
+            snprintf(name, sizeof name, "unembed.b_U");
+        else
+            snprintf(name, sizeof name, "mlp.%d.b", l);
+        params_add(b, name, 1, out, 0, 0, 0, 0.0f);
+        if (torch)
+            params_last_uniform(b, s);
     }
-    params_add(b, "unembed.W_U", 2, H, c->d_vocab_out, 0, 1.0 / sqrt((double)H), 0);
-    if (!c->no_bias)
-        params_add(b, "unembed.b_U", 1, c->d_vocab_out, 0, 0, 0, 0.0f);
 }
 
 const param_tensor *mlp_find(const mlp_model *m, const char *name)

@@ -33,7 +33,9 @@
  * times init_scale): W_E ~ N(0, 1/E); every other weight ~ N(0, 1/fan_in),
  * fan_in being its number of rows (Din, H, H); biases 0.  This is PyTorch's
  * LeCun-normal scaling, which keeps the preactivations of order 1 at any
- * width; the embedding gets the transformer's 1/sqrt(d) scale.
+ * width; the embedding gets the transformer's 1/sqrt(d) scale.  With
+ * init_scheme PARAM_INIT_TORCH, PyTorch's module defaults: W_E N(0, 1)
+ * (nn.Embedding); every W and b of a layer U(+-1/sqrt(fan_in)) (nn.Linear).
  *
  * Matrix products are BLIS sgemm calls with strides (no transposed copies);
  * element-wise work is split over outputs and every sum over examples has a
@@ -72,7 +74,8 @@ typedef struct {
     mlp_act act;         /* ReLU, exact (erf) GELU, tanh or x^2 */
     int no_bias;         /* 1: no b_l and no b_U (Gromov's and Prieto et al.'s
                             layers; model.bias = false); 0: both, the default */
-    double init_scale;   /* multiplies every initial Gaussian */
+    double init_scale;   /* multiplies every initial Gaussian (and uniform bound) */
+    param_init_scheme init_scheme; /* PARAM_INIT_GAUSSIAN (below) or PARAM_INIT_TORCH */
 } mlp_config;
 
 #define MLP_MAX_LAYERS 64

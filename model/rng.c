@@ -94,6 +94,12 @@ double rng_normal(rng *r)
     return gsl_ran_gaussian_ziggurat(r->g, 1.0);
 }
 
+double rng_uniform(rng *r)
+{
+    GROK_ASSERT(r != NULL);
+    return gsl_rng_uniform(r->g);
+}
+
 void rng_shuffle_i32(rng *r, int32_t *idx, size_t n)
 {
     GROK_ASSERT(r != NULL && (idx != NULL || n == 0));

@@ -30,6 +30,8 @@ void rng_free(rng *r);
 uint64_t rng_uniform_int(rng *r, uint64_t n);
 /* Standard normal draw. */
 double rng_normal(rng *r);
+/* Uniform draw in [0, 1). */
+double rng_uniform(rng *r);
 /* In-place uniformly random permutation of idx[0..n) (Fisher-Yates via GSL). */
 void rng_shuffle_i32(rng *r, int32_t *idx, size_t n);
 

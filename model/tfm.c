@@ -70,6 +70,9 @@ int tfm_config_check(const tfm_config *c, grok_err *e)
         return grok_fail(e, GROK_EINVAL, "model.act = %d: must be relu or gelu", (int)c->act);
     if (!(c->init_scale > 0) || !isfinite(c->init_scale))
         return grok_fail(e, GROK_EINVAL, "model.init_scale = %g: must be > 0", c->init_scale);
+    if (c->init_scheme < 0 || c->init_scheme >= PARAM_INIT_COUNT)
+        return grok_fail(e, GROK_EINVAL, "model.init_scheme = %d: must be gaussian or torch",
+                         (int)c->init_scheme);
     if (c->normed_residual && !c->layernorm)
         return grok_fail(e, GROK_EINVAL,
                          "model.normed_residual = true: needs model.layernorm = true (the "
@@ -86,6 +89,10 @@ int tfm_config_check(const tfm_config *c, grok_err *e)
  * the view it fills.  table_build and views_point both walk it. */
 enum { DIM_D, DIM_H, DIM_DH, DIM_M };
 enum { IN_EVERY_BLOCK, WITH_LAYERNORM, WITH_ATTN_BIAS };
+/* model.init_scheme = "torch": the constant, nn.MultiheadAttention's packed
+ * in-projection (Xavier-uniform over [3*H*Dh, D]), or an nn.Linear's
+ * U(+-1/sqrt(fan_in)) with fan_in H*Dh, D or M */
+enum { TORCH_CONST, TORCH_QKV, TORCH_FAN_HD, TORCH_FAN_D, TORCH_FAN_M };
 static const struct {
     const char *suffix;
     int when;     /* IN_EVERY_BLOCK, WITH_LAYERNORM or WITH_ATTN_BIAS */
@@ -94,23 +101,34 @@ static const struct {
     int gaussian; /* 1: N(0, 1/D); 0: the constant value */
     float value;
     size_t view;  /* offsetof the pointer in tfm_block_views */
+    int torch;    /* TORCH_*: the rule under model.init_scheme = "torch" */
 } block_tensors[] = {
-    {"ln1.w", WITH_LAYERNORM, 1, {DIM_D}, 0, 1.0f, offsetof(tfm_block_views, ln1_w)},
-    {"ln1.b", WITH_LAYERNORM, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, ln1_b)},
-    {"attn.W_Q", IN_EVERY_BLOCK, 3, {DIM_H, DIM_D, DIM_DH}, 1, 0.0f, offsetof(tfm_block_views, W_Q)},
-    {"attn.W_K", IN_EVERY_BLOCK, 3, {DIM_H, DIM_D, DIM_DH}, 1, 0.0f, offsetof(tfm_block_views, W_K)},
-    {"attn.W_V", IN_EVERY_BLOCK, 3, {DIM_H, DIM_D, DIM_DH}, 1, 0.0f, offsetof(tfm_block_views, W_V)},
-    {"attn.W_O", IN_EVERY_BLOCK, 3, {DIM_H, DIM_DH, DIM_D}, 1, 0.0f, offsetof(tfm_block_views, W_O)},
-    {"attn.b_Q", WITH_ATTN_BIAS, 2, {DIM_H, DIM_DH}, 0, 0.0f, offsetof(tfm_block_views, b_Q)},
-    {"attn.b_K", WITH_ATTN_BIAS, 2, {DIM_H, DIM_DH}, 0, 0.0f, offsetof(tfm_block_views, b_K)},
-    {"attn.b_V", WITH_ATTN_BIAS, 2, {DIM_H, DIM_DH}, 0, 0.0f, offsetof(tfm_block_views, b_V)},
-    {"attn.b_O", WITH_ATTN_BIAS, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, b_O)},
-    {"ln2.w", WITH_LAYERNORM, 1, {DIM_D}, 0, 1.0f, offsetof(tfm_block_views, ln2_w)},
-    {"ln2.b", WITH_LAYERNORM, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, ln2_b)},
-    {"mlp.W_in", IN_EVERY_BLOCK, 2, {DIM_D, DIM_M}, 1, 0.0f, offsetof(tfm_block_views, W_in)},
-    {"mlp.b_in", IN_EVERY_BLOCK, 1, {DIM_M}, 0, 0.0f, offsetof(tfm_block_views, b_in)},
-    {"mlp.W_out", IN_EVERY_BLOCK, 2, {DIM_M, DIM_D}, 1, 0.0f, offsetof(tfm_block_views, W_out)},
-    {"mlp.b_out", IN_EVERY_BLOCK, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, b_out)},
+    {"ln1.w", WITH_LAYERNORM, 1, {DIM_D}, 0, 1.0f, offsetof(tfm_block_views, ln1_w), TORCH_CONST},
+    {"ln1.b", WITH_LAYERNORM, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, ln1_b), TORCH_CONST},
+    {"attn.W_Q", IN_EVERY_BLOCK, 3, {DIM_H, DIM_D, DIM_DH}, 1, 0.0f,
+     offsetof(tfm_block_views, W_Q), TORCH_QKV},
+    {"attn.W_K", IN_EVERY_BLOCK, 3, {DIM_H, DIM_D, DIM_DH}, 1, 0.0f,
+     offsetof(tfm_block_views, W_K), TORCH_QKV},
+    {"attn.W_V", IN_EVERY_BLOCK, 3, {DIM_H, DIM_D, DIM_DH}, 1, 0.0f,
+     offsetof(tfm_block_views, W_V), TORCH_QKV},
+    {"attn.W_O", IN_EVERY_BLOCK, 3, {DIM_H, DIM_DH, DIM_D}, 1, 0.0f,
+     offsetof(tfm_block_views, W_O), TORCH_FAN_HD},
+    {"attn.b_Q", WITH_ATTN_BIAS, 2, {DIM_H, DIM_DH}, 0, 0.0f,
+     offsetof(tfm_block_views, b_Q), TORCH_CONST},
+    {"attn.b_K", WITH_ATTN_BIAS, 2, {DIM_H, DIM_DH}, 0, 0.0f,
+     offsetof(tfm_block_views, b_K), TORCH_CONST},
+    {"attn.b_V", WITH_ATTN_BIAS, 2, {DIM_H, DIM_DH}, 0, 0.0f,
+     offsetof(tfm_block_views, b_V), TORCH_CONST},
+    {"attn.b_O", WITH_ATTN_BIAS, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, b_O), TORCH_CONST},
+    {"ln2.w", WITH_LAYERNORM, 1, {DIM_D}, 0, 1.0f, offsetof(tfm_block_views, ln2_w), TORCH_CONST},
+    {"ln2.b", WITH_LAYERNORM, 1, {DIM_D}, 0, 0.0f, offsetof(tfm_block_views, ln2_b), TORCH_CONST},
+    {"mlp.W_in", IN_EVERY_BLOCK, 2, {DIM_D, DIM_M}, 1, 0.0f,
+     offsetof(tfm_block_views, W_in), TORCH_FAN_D},
+    {"mlp.b_in", IN_EVERY_BLOCK, 1, {DIM_M}, 0, 0.0f, offsetof(tfm_block_views, b_in), TORCH_FAN_D},
+    {"mlp.W_out", IN_EVERY_BLOCK, 2, {DIM_M, DIM_D}, 1, 0.0f,
+     offsetof(tfm_block_views, W_out), TORCH_FAN_M},
+    {"mlp.b_out", IN_EVERY_BLOCK, 1, {DIM_D}, 0, 0.0f,
+     offsetof(tfm_block_views, b_out), TORCH_FAN_M},
 };
 #define N_BLOCK_TENSORS ((int)(sizeof block_tensors / sizeof block_tensors[0]))
 
@@ -123,9 +141,14 @@ static void table_build(param_table *b, const tfm_config *c)
     const int has[] = {[IN_EVERY_BLOCK] = 1, [WITH_LAYERNORM] = c->layernorm,
                        [WITH_ATTN_BIAS] = c->attn_bias};
     const double sd = 1.0 / sqrt((double)D);
+    const int torch = c->init_scheme == PARAM_INIT_TORCH;
+    const double HD = (double)c->n_heads * c->d_head;
+    const double bound[] = {[TORCH_CONST] = 0, [TORCH_QKV] = sqrt(6.0 / (D + 3.0 * HD)),
+                            [TORCH_FAN_HD] = 1.0 / sqrt(HD), [TORCH_FAN_D] = sd,
+                            [TORCH_FAN_M] = 1.0 / sqrt((double)c->d_mlp)};
     char name[TFM_NAME_MAX];
-    params_add(b, "embed.W_E", 2, c->d_vocab, D, 0, sd, 0);
-    params_add(b, "pos_embed.W_pos", 2, c->n_ctx, D, 0, sd, 0);
+    params_add(b, "embed.W_E", 2, c->d_vocab, D, 0, torch ? 1.0 : sd, 0); /* nn.Embedding */
+    params_add(b, "pos_embed.W_pos", 2, c->n_ctx, D, 0, torch ? 1.0 : sd, 0);
     for (int l = 0; l < c->n_layers; l++)
         for (int i = 0; i < N_BLOCK_TENSORS; i++) {
             const int *d = block_tensors[i].dims, n = block_tensors[i].ndim;
@@ -133,13 +156,17 @@ static void table_build(param_table *b, const tfm_config *c)
                 continue;
             snprintf(name, sizeof name, "blocks.%d.%s", l, block_tensors[i].suffix);
             params_add(b, name, n, dim[d[0]], n > 1 ? dim[d[1]] : 0, n > 2 ? dim[d[2]] : 0,
-                       block_tensors[i].gaussian ? sd : 0, block_tensors[i].value);
+                       block_tensors[i].gaussian && !torch ? sd : 0, block_tensors[i].value);
+            if (torch && block_tensors[i].torch != TORCH_CONST)
+                params_last_uniform(b, bound[block_tensors[i].torch]);
         }
     if (c->layernorm) {
         params_add(b, "ln_final.w", 1, D, 0, 0, 0, 1.0f);
         params_add(b, "ln_final.b", 1, D, 0, 0, 0, 0.0f);
     }
     params_add(b, "unembed.W_U", 2, D, c->d_vocab_out, 0, 1.0 / sqrt((double)c->d_vocab), 0);
+    if (torch) /* nn.Linear(D, Vo, bias=False) */
+        params_last_uniform(b, sd);
 }
 
 const tfm_tensor *tfm_find(const tfm_model *m, const char *name)

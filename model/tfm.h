@@ -26,6 +26,11 @@
  *
  * Initialisation (Nanda et al. 2023): every weight N(0, 1/D) except W_U,
  * N(0, 1/V); biases 0; LayerNorm scales 1; all Gaussians times init_scale.
+ * With init_scheme PARAM_INIT_TORCH, PyTorch's defaults for the same layers:
+ * W_E and W_pos N(0, 1) (nn.Embedding); W_Q, W_K, W_V U(+-sqrt(6 / (D +
+ * 3*H*Dh))) (nn.MultiheadAttention's packed in-projection, Xavier), its
+ * biases 0; W_O U(+-1/sqrt(H*Dh)); W_in, b_in U(+-1/sqrt(D)); W_out, b_out
+ * U(+-1/sqrt(M)); W_U U(+-1/sqrt(D)) (nn.Linear); LayerNorm 1 and 0.
  *
  * The forward computes only what the loss at the last position needs, by
  * general rules applied by the one forward and backward:
@@ -82,7 +87,9 @@ typedef struct {
                             A = (1 - u) softmax(q k / sqrt(Dh)) + u on the allowed
                             positions (Zhong et al. 2023; u = 1: every allowed
                             position weighs 1); 0: plain softmax, the default */
-    double init_scale; /* multiplies every initial Gaussian */
+    double init_scale; /* multiplies every initial Gaussian (and uniform bound) */
+    param_init_scheme init_scheme; /* PARAM_INIT_GAUSSIAN (the rule below) or
+                                      PARAM_INIT_TORCH (PyTorch's module defaults) */
 } tfm_config;
 
 #define TFM_NAME_MAX PARAM_NAME_MAX

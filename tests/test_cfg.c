@@ -619,8 +619,8 @@ static void test_file_unknown_keys(void **state)
                  GROK_EINVAL, "u2.cfg:3: model.d_modle = 64: unknown key",
                  "did you mean 'model.d_model'",
                  "valid keys in model: family, n_layers, d_model, n_heads, d_head, d_mlp, act, "
-                 "layernorm, normed_residual, attn_bias, causal, attn_rate, init_scale, d_embed, "
-                 "combine, d_hidden, bias",
+                 "layernorm, normed_residual, attn_bias, causal, attn_rate, init_scale, "
+                 "init_scheme, d_embed, combine, d_hidden, bias",
                  (const char *)NULL);
     expect_error(dir, "u3.cfg", "model = { lr = 0.1; };\n", NULL, 0, GROK_EINVAL,
                  "u3.cfg:1: model.lr = 0.1: unknown key", "did you mean 'optim.lr'",
@@ -1190,7 +1190,7 @@ static void test_list_keys(void **state)
                           "task.n_train", "task.n_test", "model.n_layers",
                           "model.d_model", "model.n_heads", "model.d_head", "model.d_mlp",
                           "model.act", "model.layernorm", "model.normed_residual", "model.attn_bias",
-                          "model.init_scale",
+                          "model.init_scale", "model.init_scheme",
                           "optim.kind", "optim.lr", "optim.betas", "optim.eps",
                           "optim.weight_decay", "optim.momentum", "optim.warmup", "train.epochs",
                           "train.batch", "train.eval_every", "train.stop_test_acc",
@@ -1208,8 +1208,8 @@ static void test_list_keys(void **state)
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 72 keys)\n", lines);
-    assert_int_equal(lines, 1 + 72);
+    printf("# cfg_list_keys: %d lines (header + 73 keys)\n", lines);
+    assert_int_equal(lines, 1 + 73);
     sbuf_free(&out);
 }
 

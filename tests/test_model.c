@@ -10,7 +10,9 @@
  *                    0 and 0.5.
  *   embed_grad_mlp   the MLP's through the interface equals mlp_embed_grad.
  *   dispatch         tables, shapes and logits through the interface equal
- *                    the family's own. */
+ *                    the family's own.
+ *   init_torch       model.init_scheme = "torch": each tensor's draw has
+ *                    PyTorch's default distribution for its layer. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,6 +25,7 @@
 #include <cmocka.h>
 
 #include "model.h"
+#include "rng.h"
 #include "testutil.h"
 
 enum { N = 5, T = 3, V = 8, VO = 7 };
@@ -213,12 +216,131 @@ static void test_dispatch(void **state)
     assert_int_equal(model_family_parse("cnn"), -1);
 }
 
+/* One tensor's draw under model.init_scheme = "torch": a Gaussian of std sd
+ * (sd > 0), a uniform on [-b, b] (b > 0), or the constant c. */
+typedef struct {
+    const char *name;
+    double sd, b, c;
+} torch_rule;
+
+static void check_torch_rules(const model *m, const torch_rule *rule, int n_rules, double scale)
+{
+    for (int k = 0; k < n_rules; k++) {
+        const param_tensor *t = model_find(m, rule[k].name);
+        assert_non_null(t);
+        const float *x = m->params + t->offset;
+        double s2 = 0, mx = 0;
+        for (size_t j = 0; j < t->numel; j++) {
+            s2 += (double)x[j] * x[j];
+            mx = fmax(mx, fabs(x[j]));
+        }
+        const double sd = sqrt(s2 / t->numel);
+        const double want_sd = rule[k].sd > 0 ? rule[k].sd * scale : rule[k].b * scale / sqrt(3.0);
+        if (rule[k].b > 0)
+            printf("#   %-22s %7zu values: U(+-%.4f): std %.4f (want %.4f), max |x| %.4f\n",
+                   rule[k].name, t->numel, rule[k].b * scale, sd, want_sd, mx);
+        else if (rule[k].sd > 0)
+            printf("#   %-22s %7zu values: N(0, %.4f^2): std %.4f\n", rule[k].name, t->numel,
+                   want_sd, sd);
+        else
+            printf("#   %-22s %7zu values: the constant %g\n", rule[k].name, t->numel, rule[k].c);
+        if (rule[k].sd == 0 && rule[k].b == 0) {
+            for (size_t j = 0; j < t->numel; j++)
+                assert_true(x[j] == (float)rule[k].c);
+            continue;
+        }
+        /* the std within 5 standard errors (of a uniform's or a Gaussian's square) */
+        assert_true(fabs(sd - want_sd) < 5 * want_sd / sqrt((double)t->numel) + 1e-12);
+        if (rule[k].b > 0) {
+            assert_true(mx <= rule[k].b * scale);
+            if (t->numel >= 1000)
+                assert_true(mx > 0.99 * rule[k].b * scale);
+        }
+    }
+}
+
+/* model.init_scheme = "torch": PyTorch's module defaults for the layers of
+ * Grokfast's transformer (d 128, 4 heads of 32, d_mlp 512; nn.Embedding
+ * N(0, 1); nn.MultiheadAttention's packed in-projection Xavier-uniform,
+ * sqrt(6 / (128 + 384)) = 0.1083, its biases 0; out-projection and
+ * nn.Linear U(+-1/sqrt(fan_in)): 1/sqrt(128) = 0.0884, 1/sqrt(512) =
+ * 0.0442) and of an MLP (W and b of each layer U(+-1/sqrt(fan_in))), with
+ * init_scale 2 scaling every bound. */
+static void test_init_torch(void **state)
+{
+    (void)state;
+    model_config c = {.family = MODEL_TRANSFORMER};
+    c.tfm = (tfm_config){.n_layers = 1, .d_model = 128, .n_heads = 4, .d_head = 32,
+                         .d_mlp = 512, .d_vocab = 99, .d_vocab_out = 97, .n_ctx = 4,
+                         .act = TFM_ACT_GELU, .layernorm = 1, .attn_bias = 1,
+                         .init_scale = 1.0, .init_scheme = PARAM_INIT_TORCH};
+    const torch_rule tr[] = {
+        {"embed.W_E", 1, 0, 0},
+        {"pos_embed.W_pos", 1, 0, 0},
+        {"blocks.0.ln1.w", 0, 0, 1},
+        {"blocks.0.attn.W_Q", 0, 0.10825317547, 0},
+        {"blocks.0.attn.W_V", 0, 0.10825317547, 0},
+        {"blocks.0.attn.b_K", 0, 0, 0},
+        {"blocks.0.attn.W_O", 0, 0.08838834765, 0},
+        {"blocks.0.attn.b_O", 0, 0, 0},
+        {"blocks.0.mlp.W_in", 0, 0.08838834765, 0},
+        {"blocks.0.mlp.b_in", 0, 0.08838834765, 0},
+        {"blocks.0.mlp.W_out", 0, 0.04419417382, 0},
+        {"blocks.0.mlp.b_out", 0, 0.04419417382, 0},
+        {"ln_final.b", 0, 0, 0},
+        {"unembed.W_U", 0, 0.08838834765, 0},
+    };
+    grok_err e = {{0}};
+    for (int k = 0; k < 2; k++) {
+        model m;
+        c.tfm.init_scale = k ? 2.0 : 1.0;
+        assert_int_equal(model_init(&m, &c, &e), GROK_OK);
+        rng *r = rng_alloc(5, RNG_STREAM_INIT, 0);
+        model_init_params(&m, r);
+        rng_free(r);
+        printf("# transformer, init_scheme torch, init_scale %g:\n", c.tfm.init_scale);
+        check_torch_rules(&m, tr, (int)(sizeof tr / sizeof tr[0]), c.tfm.init_scale);
+        model_free(&m);
+    }
+
+    model_config mc = {.family = MODEL_MLP};
+    mc.mlp = (mlp_config){.n_ctx = 2, .d_vocab = 113, .d_vocab_out = 113, .d_embed = 64,
+                          .combine = MLP_COMBINE_CONCAT, .n_layers = 2, .d_hidden = 200,
+                          .act = MLP_ACT_RELU, .init_scale = 1.0,
+                          .init_scheme = PARAM_INIT_TORCH};
+    const torch_rule mr[] = {
+        {"embed.W_E", 1, 0, 0},
+        {"mlp.0.W", 0, 0.08838834765, 0}, /* fan_in 2 * 64 */
+        {"mlp.0.b", 0, 0.08838834765, 0},
+        {"mlp.1.W", 0, 0.07071067812, 0}, /* fan_in 200 */
+        {"unembed.W_U", 0, 0.07071067812, 0},
+        {"unembed.b_U", 0, 0.07071067812, 0},
+    };
+    model m;
+    assert_int_equal(model_init(&m, &mc, &e), GROK_OK);
+    rng *r = rng_alloc(5, RNG_STREAM_INIT, 0);
+    model_init_params(&m, r);
+    rng_free(r);
+    printf("# mlp, init_scheme torch:\n");
+    check_torch_rules(&m, mr, (int)(sizeof mr / sizeof mr[0]), 1.0);
+    model_free(&m);
+
+    /* the default scheme is untouched: Nanda et al.'s N(0, 1/D) embedding */
+    c.tfm.init_scheme = PARAM_INIT_GAUSSIAN;
+    c.tfm.init_scale = 1.0;
+    assert_int_equal(model_init(&m, &c, &e), GROK_OK);
+    assert_true(model_find(&m, "embed.W_E")->init_std == 1.0 / sqrt(128.0));
+    assert_true(model_find(&m, "blocks.0.mlp.b_in")->init_bound == 0.0);
+    model_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_embed_grad_tfm),
         cmocka_unit_test(test_embed_grad_mlp),
         cmocka_unit_test(test_dispatch),
+        cmocka_unit_test(test_init_torch),
     };
     return cmocka_run_group_tests_name("model", tests, NULL, NULL);
 }
