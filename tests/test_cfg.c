@@ -231,6 +231,7 @@ static void test_shipped_kinds(void **state)
         {"experiments/barak2022_parity.cfg", TASK_KIND_PARITY, MODEL_MLP, 40, 2, 2},
         {"experiments/mlp_mod_add.cfg", TASK_KIND_MODULAR, MODEL_MLP, 2, 113, 113},
         {"experiments/prieto2025_stablemax.cfg", TASK_KIND_MODULAR, MODEL_MLP, 2, 113, 113},
+        {"experiments/lee2024_grokfast_model.cfg", TASK_KIND_MODULAR, MODEL_TRANSFORMER, 4, 99, 97},
         {"experiments/zhong2023_pizza.cfg", TASK_KIND_MODULAR, MODEL_TRANSFORMER, 2, 59, 59},
         {"experiments/zhong2023_clock.cfg", TASK_KIND_MODULAR, MODEL_TRANSFORMER, 2, 59, 59},
     };
