@@ -57,6 +57,9 @@ static void sweep_report_point(sweep_exec *x, long i, double dur, int ok)
         snprintf(what, sizeof what, "diverged at epoch %s", ed);
     else if (strcmp(g, "null") != 0)
         snprintf(what, sizeof what, "grokked at epoch %s (memorised at %s)", g, m);
+    else if (strcmp(status, "stopped") == 0)
+        snprintf(what, sizeof what, "reached train.stop_test_acc at epoch %s (memorised at %s)",
+                 ed, m);
     else if (strcmp(m, "null") != 0)
         snprintf(what, sizeof what, "memorised at %s, did not grok in %s epochs", m, ed);
     else

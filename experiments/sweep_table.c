@@ -168,7 +168,7 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
         sweep_spec_free(&s);
         return rc;
     }
-    long done = 0, grokked = 0, dng = 0, diverged = 0, running = 0, started = 0, left = 0;
+    long done = 0, grokked = 0, stopped = 0, dng = 0, diverged = 0, running = 0, started = 0, left = 0;
     double wall_done = 0, wall_part = 0, frac_part = 0, frac_running = 0;
     /* for the upper bound: seconds and epochs run so far, epochs still in
      * the budgets of the unfinished points, and the budgets known */
@@ -208,6 +208,8 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
                 diverged++;
             else if (rundir_summary_epoch(&sum, "grokked_epoch") >= 0)
                 grokked++;
+            else if (strcmp(sweep_status_of(&sum), "stopped") == 0)
+                stopped++; /* at a train.stop_test_acc below 99% */
             else
                 dng++;
         } else if (sweep_dir_locked(pdir)) {
@@ -227,8 +229,14 @@ int sweep_status(const char *dir, sbuf *out, grok_err *e)
     }
     char a[32], b[32];
     sbuf_printf(out, "sweep %s in %s: %ld points\n", s.name, dir, s.n_points);
-    sbuf_printf(out, "  done     %6ld  (%ld grokked, %ld did not grok, %ld diverged)\n", done,
-                grokked, dng, diverged);
+    if (stopped)
+        sbuf_printf(out,
+                    "  done     %6ld  (%ld grokked, %ld stopped at train.stop_test_acc below "
+                    "99%%, %ld did not grok, %ld diverged)\n",
+                    done, grokked, stopped, dng, diverged);
+    else
+        sbuf_printf(out, "  done     %6ld  (%ld grokked, %ld did not grok, %ld diverged)\n",
+                    done, grokked, dng, diverged);
     sbuf_printf(out, "  running  %6ld\n", running);
     if (run_list.len)
         sbuf_puts(out, run_list.data);

@@ -120,6 +120,7 @@ int sweep_plot_load(const char *dir, sweep_plot_data **out, grok_err *e)
     d->c_status = sp_col(d, "status");
     d->c_grok = sp_col(d, "grokked_epoch");
     d->c_total = sp_col(d, "epochs_total");
+    d->c_done = sp_col(d, "epochs_done");
     if (d->c_name < 0 || d->c_status < 0 || d->c_grok < 0 || d->c_total < 0 ||
         d->c_status <= d->c_name + 1) {
         rc = grok_fail(e, GROK_EINVAL,
@@ -137,6 +138,10 @@ int sweep_plot_load(const char *dir, sweep_plot_data **out, grok_err *e)
         return grok_fail(e, GROK_ENOMEM, "out of memory");
     }
     for (long r = 0; r < d->n_rows; r++) {
+        double g, b, x;
+        if (sp_row_class(d, r, &g, &b) == SP_GROKKED &&
+            !sp_number(sp_cell(d, r, d->c_grok), &x))
+            d->n_stop_rows++;
         if ((rc = sp_read_curve(dir, sp_cell(d, r, d->c_name), &d->curve[r])) != GROK_OK) {
             sweep_plot_free(d);
             return grok_fail(e, rc, "out of memory reading the points' metrics.tsv");
@@ -154,6 +159,8 @@ sp_class sp_row_class(const sweep_plot_data *d, long r, double *epoch, double *b
     if (sp_number(sp_cell(d, r, d->c_grok), epoch))
         return SP_GROKKED;
     const char *st = sp_cell(d, r, d->c_status);
+    if (!strcmp(st, "stopped") && d->c_done >= 0 && sp_number(sp_cell(d, r, d->c_done), epoch))
+        return SP_GROKKED; /* stopped at train.stop_test_acc */
     if (!strcmp(st, "finished") || !strcmp(st, "stopped") || !strcmp(st, "diverged"))
         return SP_DNG;
     return SP_PENDING;

@@ -44,6 +44,9 @@ struct sweep_plot_data {
     long n_rows;
     char **cell;    /* [n_rows * n_cols]: table.text */
     int c_name, c_status, c_grok, c_total;
+    int c_done;        /* epochs_done, or -1 (older tables) */
+    long n_stop_rows;  /* rows counted as grokked at the epoch train.stop_test_acc stopped
+                          them, below the 99% of grokked_epoch (sp_row_class) */
     int axis0, n_axes; /* the axis columns are [axis0, axis0 + n_axes) */
     sp_curve *curve;   /* [n_rows] */
 };
@@ -56,7 +59,10 @@ int sp_number(const char *s, double *x);
 typedef enum { SP_GROKKED, SP_DNG, SP_PENDING } sp_class;
 
 /* Row r's outcome; *epoch its grokked epoch (when grokked), *budget its
- * epochs_total (NaN when not a number). */
+ * epochs_total (NaN when not a number).  A run stopped by train.stop_test_acc
+ * below 99% (Grokfast's 95%) has no grokked_epoch but did reach the claim's
+ * threshold: it counts as grokked at the epoch it stopped (its epochs_done),
+ * not as a run that never grokked (d->n_stop_rows says how many). */
 sp_class sp_row_class(const sweep_plot_data *d, long r, double *epoch, double *budget);
 
 /* The distinct values of column c in order of first appearance. */

@@ -190,7 +190,9 @@ static int sp_phase(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     long most = 0; /* the most points in one cell */
     for (size_t k = 0; k < nc; k++)
         most = ng[k] + nd[k] + np[k] > most ? ng[k] + nd[k] + np[k] : most;
-    plot_raw_text(s, f, most > 1 ? "grokked epoch (mean)" : "grokked epoch");
+    plot_raw_text(s, f, d->n_stop_rows ? (most > 1 ? "epoch at the stop threshold (mean)"
+                                                   : "epoch at the stop threshold")
+                                       : (most > 1 ? "grokked epoch (mean)" : "grokked epoch"));
     sbuf_puts(s, " offset 0.5,0\nset rmargin 8.5\nset cbtics scale 0.6\n");
     if (logcb) {
         sbuf_puts(s, "set logscale cb\n");
@@ -383,7 +385,8 @@ static int sp_grokked(const void *data, const plot_ctx *pc, sbuf *s, sbuf *why)
     sbuf_puts(s, "set xlabel ");
     plot_raw_text(s, f, d->head[cx]);
     sbuf_puts(s, "\nset ylabel ");
-    plot_raw_text(s, f, "grokked epoch");
+    /* runs stopped by train.stop_test_acc below 99% count at their stop epoch */
+    plot_raw_text(s, f, d->n_stop_rows ? "epoch at the stop threshold" : "grokked epoch");
     sbuf_puts(s, "\n");
     if (lx.numeric) {
         double lo = INFINITY, hi = -INFINITY;

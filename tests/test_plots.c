@@ -1665,6 +1665,36 @@ static void test_sweep_grokked_median(void **state)
     tu_rm_tmp_dir(dir);
 }
 
+/* A run stopped by train.stop_test_acc below 99% (Grokfast's 95%) has no
+ * grokked_epoch; sweep_grokked and sweep_phase count it at the epoch it
+ * stopped, not as a run that never grokked at the budget, and say so on the
+ * axis. */
+static void test_sweep_stopped_below_99(void **state)
+{
+    (void)state;
+    char *dir = tu_tmp_dir();
+    sbuf t;
+    sbuf_init(&t);
+    sbuf_puts(&t, "index\tname\tfilters.ma\tseed\tstatus\tepochs_done\tepochs_total"
+                  "\tgrokked_epoch\n"
+                  "0\tp0\tfalse\t0\tstopped\t45\t5000\tnone\n"
+                  "1\tp1\tfalse\t1\tstopped\t40\t5000\t40\n"
+                  "2\tp2\ttrue\t0\tstopped\t40\t5000\tnone\n"
+                  "3\tp3\ttrue\t1\tfinished\t5000\t5000\tnone\n");
+    const sweep_plot_opts o = {NULL, NULL, -1, NULL, NULL};
+    char *script = sweep_script_of(dir, t.data, "sweep_grokked", o);
+    char *m = data_block(script, "m0");
+    assert_string_equal(m, "0 42.5 40 45\n1 40 40 40\n"); /* medians [min, max] of the stops */
+    free(m);
+    tu_assert_contains(script, "set ylabel 'epoch at the stop threshold'");
+    free(script);
+    script = sweep_script_of(dir, t.data, "sweep_phase", o);
+    tu_assert_contains(script, "set cblabel 'epoch at the stop threshold'");
+    free(script);
+    sbuf_free(&t);
+    tu_rm_tmp_dir(dir);
+}
+
 /* sweep_liu_phases: each cell's phase from its points' metrics.tsv (first
  * epochs at 90% train and test accuracy), the majority with '*' when the
  * points differ, pending points left out. */
@@ -3118,6 +3148,7 @@ int main(void)
         cmocka_unit_test(test_algo_skips),
         cmocka_unit_test(test_algo_end_to_end_without),
         cmocka_unit_test(test_sweep_grokked_median),
+        cmocka_unit_test(test_sweep_stopped_below_99),
         cmocka_unit_test(test_sweep_loss_named_levels),
         cmocka_unit_test(test_sweep_algorithm),
         cmocka_unit_test(test_sweep_liu_phases),
