@@ -1426,12 +1426,18 @@ static void test_task_kinds(void **state)
     assert_int_equal(res.n_figures, 5); /* loss, accuracy, weights, attention, irreps */
     free(nb);
 
-    /* the layout "a op b =": tokens [a, p, b, p + 1] */
+    /* the layout "a op b =": tokens [a, p, b, p + 1]; in Grokfast's block
+     * (model.normed_residual, with LayerNorm, attention biases and the torch
+     * initialisation), so that the notebook's NumPy forward, which follows
+     * the block, checks grok's logits of it */
     nb = kind_run_notebook(bin, dir, "aopb",
                            "--set task.p=11 --set 'task.layout=\"a op b =\"' "
                            "--set task.frac_train=0.5 --set model.d_model=32 "
-                           "--set model.d_mlp=64 --set 'plots.formats=\"\"'");
+                           "--set model.d_mlp=64 --set model.layernorm=true "
+                           "--set model.normed_residual=true --set model.attn_bias=true "
+                           "--set model.init_scheme=torch --set 'plots.formats=\"\"'");
     tu_assert_contains(nb, "here `[a, op, b, =]`");
+    tu_assert_contains(nb, "cfg['normed_residual']");
     free(nb);
     snprintf(run, sizeof run, "%s/aopb", dir);
     if (execute_notebook(dir, run, &passed, &images))
