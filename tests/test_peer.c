@@ -10,7 +10,11 @@
  *  - the MLP of `grok bench`'s mlp row (--model mlp, Prieto et al. 2025: the
  *    one-hot pair, two hidden layers of 200, Adam lr 0.01, float32 loss),
  *    whose first layer grok computes as a sum of the rows of W_0 that the
- *    one-hot vectors select and the peer as the product with them.
+ *    one-hot vectors select and the peer as the product with them;
+ *  - Prieto et al.'s StableMax run (--model stablemax,
+ *    experiments/prieto2025_stablemax.cfg: the MLP without biases, PyTorch's
+ *    initialisation, float64 StableMax cross-entropy, AdamW with eps 1e-25),
+ *    the setting of the peer's long runs beside grok's (README, Prieto).
  * Needs GROK_BIN; skips, saying so, when Debian's python3-torch is absent
  * (the peer exits 77). */
 #include <math.h>
@@ -107,11 +111,18 @@ static void test_first_steps_mlp(void **state)
                 "mlp");
 }
 
+static void test_first_steps_stablemax(void **state)
+{
+    first_steps(*state, "experiments/prieto2025_stablemax.cfg", "stablemax");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_first_steps, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_first_steps_mlp, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_first_steps_stablemax, tu_setup_dir,
+                                        tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """peer_torch.py: the project's PyTorch peers of the default experiment and of the MLP.
 
-Two models (--model), each the same model and training step as grok's,
+Three models (--model), each the same model and training step as grok's,
 written independently of grok's C code.
 
 transformer (the default): experiments/nanda2023_mod_add.cfg, Nanda et al.'s
@@ -23,12 +23,29 @@ mlp.1.W, mlp.1.b, unembed.W_U [200, 113], unembed.b_U); the float32 softmax
 cross-entropy; full batch; Adam (lr 0.01, betas 0.9/0.99, eps 1e-8, no
 weight decay, no warmup).
 
+stablemax: Prieto et al.'s (2025) StableMax run as
+experiments/prieto2025_stablemax.cfg sets it: the same one-hot MLP without
+biases (mlp.0.W, mlp.1.W, unembed.W_U), their StableMax cross-entropy in
+float64 of the float32 logits (s(x) = x + 1 for x >= 0, 1 / (1 - x + 1e-30)
+below), AdamW (lr 0.01, betas 0.9/0.999, eps 1e-25, no weight decay).
+Torch keeps IEEE subnormals on the CPU, as their run on its GPU did.
+
 Two uses:
-  peer_torch.py [--model M] --run DIR --steps N
+  peer_torch.py [--model M] --run DIR --steps N [--eval-every K]
       loads DIR/checkpoints/epoch-000000.safetensors (grok's initial weights)
       and DIR/split.tsv (its training set), trains N full-batch steps and
       prints "step<TAB>train_loss" for steps 0..N-1 (the loss before each
-      update, as grok's metrics.tsv with train.eval_every = 1);
+      update, as grok's metrics.tsv with train.eval_every = 1); with
+      --eval-every K it prints "step<TAB>train_loss<TAB>train_acc<TAB>test_acc"
+      every K steps instead (accuracies before the update, on split.tsv's
+      training and test rows), for a long run to set beside grok's;
+  peer_torch.py --model stablemax --seed S --out DIR --steps N --eval-every K
+      the same long run from torch's own draw, made as Prieto et al.'s script
+      makes it: torch.manual_seed(S), then a random_split of the 113^2 pairs
+      (a-major) into the first 40% of torch.randperm as training rows, then
+      three bias-free nn.Linear layers with PyTorch's initialisation, in
+      order; DIR/split.tsv records the split.  (Their script also shuffles
+      the full batch each epoch, which changes only the order of the sums.)
   peer_torch.py [--model M] --bench --steps N [--threads T]
       times N steps on a fresh random model and split (after 3 warm-up
       steps) and prints "peer_ms_per_step<TAB>X" (the median) and
@@ -176,22 +193,43 @@ def mlp_make_optimizer(params):
     return torch.optim.Adam(params, lr=0.01, betas=(0.9, 0.99), eps=1e-8), None
 
 
+def sm_forward(w, x):
+    """Logits [n, P] of the bias-free MLP."""
+    h = torch.relu(x @ w["mlp.0.W"])
+    h = torch.relu(h @ w["mlp.1.W"])
+    return h @ w["unembed.W_U"]
+
+
+def sm_loss_fn(logits, labels):
+    """Mean StableMax cross-entropy, in float64, of float32 logits."""
+    x = logits.to(torch.float64)
+    s = torch.where(x < 0, 1 / (1 - x + 1e-30), x + 1)
+    lp = torch.log(s / s.sum(dim=-1, keepdim=True))
+    return -lp.gather(-1, labels[:, None]).mean()
+
+
+def sm_make_optimizer(params):
+    return torch.optim.AdamW(params, lr=0.01, betas=(0.9, 0.999), eps=1e-25,
+                             weight_decay=0.0), None
+
+
 MODELS = {
     "transformer": (forward, loss_fn, make_optimizer),
     "mlp": (mlp_forward, mlp_loss_fn, mlp_make_optimizer),
+    "stablemax": (sm_forward, sm_loss_fn, sm_make_optimizer),
 }
 
 
-def train_rows(path, mlp=False):
+def train_rows(path, mlp=False, which="train"):
     """tokens [n, 3] (the mlp: the one-hot pairs [n, 2P]) and labels [n] of the
-    training rows of split.tsv, in file order."""
+    training rows (which = "test": the test rows) of split.tsv, in file order."""
     rows = []
     with open(path) as f:
         head = f.readline().rstrip("\n").split("\t")
         ia, ib, il, isp = (head.index(c) for c in ("a", "b", "label", "split"))
         for line in f:
             c = line.rstrip("\n").split("\t")
-            if c[isp] == "train":
+            if c[isp] == which:
                 rows.append((int(c[ia]), int(c[ib]), int(c[il])))
     a = torch.tensor(rows, dtype=torch.long)
     if mlp:
@@ -200,20 +238,70 @@ def train_rows(path, mlp=False):
     return tokens, a[:, 2]
 
 
+def torch_draw(seed, out):
+    """Split (written to out/split.tsv) and bias-free MLP weights drawn with
+    torch's generator in the order of Prieto et al.'s script."""
+    torch.manual_seed(seed)
+    n = MLP_P * MLP_P
+    perm = torch.randperm(n).tolist()
+    train = set(perm[: int(MLP_FRAC * n)])
+    os.makedirs(out, exist_ok=True)
+    with open(f"{out}/split.tsv", "w") as f:
+        f.write("a\tb\tlabel\tsplit\n")
+        for i in range(n):
+            a, b = divmod(i, MLP_P)
+            f.write(f"{a}\t{b}\t{(a + b) % MLP_P}\t{'train' if i in train else 'test'}\n")
+    sizes = [2 * MLP_P, MLP_H, MLP_H, MLP_P]
+    layers = [torch.nn.Linear(sizes[i], sizes[i + 1], bias=False) for i in range(3)]
+    names = ("mlp.0.W", "mlp.1.W", "unembed.W_U")
+    return {k: l.weight.detach().t().contiguous() for k, l in zip(names, layers)}
+
+
+def long_run(args, w, opt, sched, tokens, labels):
+    """Trains args.steps steps, printing loss and accuracies every eval_every."""
+    test_x, test_y = train_rows(f"{args.run}/split.tsv", True, "test")
+    fwd = MODELS[args.model][0]
+    print("step\ttrain_loss\ttrain_acc\ttest_acc", flush=True)
+    for s in range(args.steps + 1):
+        if s % args.eval_every == 0 or s == args.steps:
+            with torch.no_grad():
+                tr = (fwd(w, tokens).argmax(-1) == labels).double().mean().item()
+                te = (fwd(w, test_x).argmax(-1) == test_y).double().mean().item()
+        if s == args.steps:
+            print(f"{s}\t\t{tr:.6f}\t{te:.6f}", flush=True)
+            break
+        loss = step(args.model, w, opt, sched, tokens, labels)
+        if s % args.eval_every == 0:
+            print(f"{s}\t{loss:.6g}\t{tr:.6f}\t{te:.6f}", flush=True)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", choices=sorted(MODELS), default="transformer")
     ap.add_argument("--run", help="grok run directory: initial weights and split")
     ap.add_argument("--bench", action="store_true", help="time steps on a fresh model")
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=-1,
+                    help="stablemax: draw split and weights with torch (see above)")
+    ap.add_argument("--out", help="with --seed: where split.tsv is written")
+    ap.add_argument("--eval-every", type=int, default=0,
+                    help="with --run: print accuracies every K steps")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch and BLIS threads (0: their defaults)")
     args = ap.parse_args()
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    mlp = args.model == "mlp"
-    if args.run:
+    mlp = args.model in ("mlp", "stablemax")
+    if args.seed >= 0:
+        if args.model != "stablemax" or not args.out or args.eval_every <= 0:
+            ap.error("--seed needs --model stablemax, --out DIR and --eval-every K")
+        args.run = args.out
+        w = torch_draw(args.seed, args.out)
+        tokens, labels = train_rows(f"{args.run}/split.tsv", True)
+    elif args.run:
         w = read_safetensors(f"{args.run}/checkpoints/epoch-000000.safetensors")
+        if args.model == "stablemax":
+            w = {k: w[k] for k in ("mlp.0.W", "mlp.1.W", "unembed.W_U")}
         tokens, labels = train_rows(f"{args.run}/split.tsv", mlp)
     elif args.bench and mlp:
         gen = torch.Generator().manual_seed(0)
@@ -232,6 +320,9 @@ def main():
         ap.error("give --run DIR or --bench")
     params = [t.requires_grad_() for t in w.values()]
     opt, sched = MODELS[args.model][2](params)
+    if args.run and args.eval_every > 0:
+        long_run(args, w, opt, sched, tokens, labels)
+        return
     if args.run:
         for s in range(args.steps):
             print(f"{s}\t{step(args.model, w, opt, sched, tokens, labels):.17g}")
