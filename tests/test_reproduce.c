@@ -9,7 +9,10 @@
  *    Liu et al.'s phases, max and last, median [min, max], "(k/n)" and
  *    pending runs;
  *  - bad claim files and names are refused with a message naming the file,
- *    the line and the key. */
+ *    the line and the key;
+ *  - every single-run config of experiments/ (the reproductions outside a
+ *    sweep: Grokfast's model, Prieto et al.'s StableMax setting, ...) trains
+ *    end to end shrunk the same way. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -279,12 +282,64 @@ static void test_refusals(void **state)
     free(log);
 }
 
+/* The keys that shrink a run to a tiny model for a few epochs: those of
+ * `grok reproduce --smoke`. */
+static const char smoke_sets[] =
+    "--set train.epochs=6 --set train.eval_every=2 --set train.stop_test_acc=0.0 "
+    "--set model.d_model=8 --set model.n_heads=2 --set model.d_head=4 --set model.d_mlp=16 "
+    "--set model.d_embed=8 --set model.d_hidden=16 --set checkpoint.every=3 "
+    "--set checkpoint.every_early=3 --set checkpoint.early_until=0 --set measures.every=3 "
+    "--set 'plots.formats=\"\"'";
+
+static void test_experiments_smoke(void **state)
+{
+    const char *dir = *state;
+    if (!grok_bin()) {
+        printf("# GROK_BIN is not set: skipped\n");
+        skip();
+    }
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    DIR *d = opendir("experiments");
+    assert_non_null(d);
+    int n = 0;
+    for (struct dirent *ent; (ent = readdir(d)) != NULL;) {
+        size_t len = strlen(ent->d_name);
+        if (len < 5 || strcmp(ent->d_name + len - 4, ".cfg") != 0)
+            continue;
+        char *log = NULL;
+        int rc = run_grok(dir, &log, "train '%s/experiments/%s' %s --out '%.*s' --threads 1 --quiet",
+                          cwd, ent->d_name, smoke_sets, (int)(len - 4), ent->d_name);
+        if (rc != 0)
+            printf("# %s: exit %d\n%s\n", ent->d_name, rc, log);
+        assert_int_equal(rc, 0);
+        free(log);
+        /* the run finished: its summary, and metrics at epochs 0, 2, 4, 6 */
+        char path[4400];
+        snprintf(path, sizeof path, "%s/%.*s/summary.json", dir, (int)(len - 4), ent->d_name);
+        char *t = tu_read_file(path, NULL);
+        assert_non_null(t);
+        free(t);
+        snprintf(path, sizeof path, "%s/%.*s/metrics.tsv", dir, (int)(len - 4), ent->d_name);
+        t = tu_read_file(path, NULL);
+        assert_non_null(t);
+        assert_int_equal(table_rows(t), 1 + 4);
+        assert_non_null(strstr(t, "\n6\t"));
+        free(t);
+        printf("# %-28s trained 6 epochs\n", ent->d_name);
+        n++;
+    }
+    closedir(d);
+    assert_true(n >= 9);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_numbers, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_refusals, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_claims_smoke, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_experiments_smoke, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
