@@ -80,6 +80,7 @@ typedef struct {
     struct {
         char from[CFG_PATH_MAX]; /* "" or "RUN[@EPOCH]": the weights to start from */
         int optim;               /* 1: also the optimizer state of RUN's last commit */
+        int split;               /* 1: also RUN's split.tsv instead of the seed's split */
     } init;
     struct {
         char formats[CFG_FORMATS_MAX]; /* comma list from png,pdf,svg,tex; "" = none */

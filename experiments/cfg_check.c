@@ -185,6 +185,10 @@ static int cfg_cross_check(const cfg_run *c, const cfg_origin *org, const char *
         return cfg_fail(e, &org[cfg_find_key("init.optim")], inc_dir, "init.optim", "true",
                         "the optimizer state of which run? set init.from (grok train "
                         "--init-from RUN) or leave init.optim false");
+    if (c->init.split && !c->init.from[0])
+        return cfg_fail(e, &org[cfg_find_key("init.split")], inc_dir, "init.split", "true",
+                        "the split of which run? set init.from (grok train --init-from RUN) or "
+                        "leave init.split false");
 
     if (c->plots.to > 0 && !(c->plots.from < c->plots.to)) {
         snprintf(val, sizeof val, "%.9g", c->plots.to);

@@ -65,7 +65,7 @@ typedef struct {
 
 
 /* The number of keys in cfg_keys[] (cfg_keys.c checks it at compile time). */
-#define CFG_N_KEYS 73
+#define CFG_N_KEYS 74
 
 /* The one table of config keys, in the order config.cfg lists them
  * (cfg_keys.c). */

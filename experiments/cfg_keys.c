@@ -270,6 +270,9 @@ const cfg_key cfg_keys[] = {
      .doc = "start from another run's checkpoint (its last one, or EPOCH's)"},
     CFG_B("init.optim", init.optim, 0,
           "with init.from: also take the optimizer state (only at the run's last commit)"),
+    CFG_B("init.split", init.split, 0,
+          "with init.from: also train on the run's split.tsv (e.g. one made by grok import) "
+          "instead of the seed's split"),
 
     {.name = "plots.formats", .type = CFG_STRING, .off = CFG_OFF(plots.formats), .sdef = "png",
      .smax = CFG_FORMATS_MAX, .scheck = cfg_formats_ok,

@@ -1,7 +1,8 @@
 /* run_fork.c: init.from = "RUN[@EPOCH]" (`grok train --init-from`): a new
- * run's initial weights taken from another run's checkpoint, and with
- * init.optim its optimizer state (run_internal.h).  RUN may lack a state
- * (a run made by grok import): then only its weights are taken. */
+ * run's initial weights taken from another run's checkpoint, with
+ * init.optim its optimizer state, and with init.split its split.tsv
+ * (run_internal.h).  RUN may lack a state (a run made by grok import): then
+ * only its weights (and split) are taken. */
 #include "run_internal.h"
 
 #include <stdint.h>
@@ -23,6 +24,27 @@ static int run_fork_fail(const run_ctx *r, int rc, grok_err *e)
     char why[sizeof e->msg];
     snprintf(why, sizeof why, "%s", e->msg);
     return grok_fail(e, GROK_EINVAL, "init.from = '%s': %s", r->cfg.init.from, why);
+}
+
+int run_fork_split(run_ctx *r, grok_err *e)
+{
+    if (!r->cfg.init.split)
+        return GROK_OK;
+    char src[CFG_PATH_MAX], path[RUN_PATH_MAX];
+    snprintf(src, sizeof src, "%s", r->cfg.init.from);
+    char *at = strrchr(src, '@');
+    if (at)
+        *at = '\0';
+    /* a resumed fork keeps the split it wrote (write-once, checked) */
+    int rc = run_path(path, r->dir, RUNDIR_SPLIT, e);
+    const char *from = rc == GROK_OK && fileio_exists(path) ? r->dir : src;
+    if (rc == GROK_OK)
+        rc = measure_split_read(&r->task, from, e);
+    if (rc != GROK_OK)
+        return from == src ? run_fork_fail(r, rc, e) : rc;
+    sbuf_printf(&r->log, "split from %s/%s: %d training and %d test examples\n", from,
+                RUNDIR_SPLIT, r->task.n_train, r->task.n_test);
+    return GROK_OK;
 }
 
 /* init.from = "RUN[@EPOCH]": the weights of RUN's checkpoint at EPOCH (by

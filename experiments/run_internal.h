@@ -116,6 +116,10 @@ int run_session(run_ctx *r, int rc, int write_cfg, const char *what, grok_err *e
 /* init.from: the weights (and with init.optim the optimizer state) of
  * another run. */
 int run_fork(run_ctx *r, grok_err *e);
+/* init.split: r->task's split replaced by the origin's split.tsv (by the
+ * run's own once it has one: a resume); called while building r, before
+ * anything is sized by the number of training examples. */
+int run_fork_split(run_ctx *r, grok_err *e);
 /* Fails unless f holds tensor name with dtype and numel elements (ndim
  * dimensions; numel (size_t)-1: any); on success *data points at it. */
 int run_state_tensor(const st_file *f, const char *path, const char *name, st_dtype dt, int ndim,

@@ -106,6 +106,8 @@ int run_build(run_ctx *r, const cfg_run *c, const char *dir, const run_opts *o, 
         r->dir[--n] = '\0';
 
     int rc = task_init(&r->task, &c->task, c->seed, e);
+    if (rc == GROK_OK)
+        rc = run_fork_split(r, e);
     if (rc != GROK_OK)
         return rc;
     model_config mc = cfg_model_config(c);

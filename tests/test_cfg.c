@@ -1201,7 +1201,7 @@ static void test_list_keys(void **state)
                           "train.loss_dtype", "train.weight_norm", "filters.ema",
                           "filters.ema_alpha", "filters.ema_lambda", "filters.ma",
                           "filters.ma_window", "filters.ma_lambda", "filters.ortho",
-                          "filters.clip_norm", "init.from", "init.optim", "plots.width",
+                          "filters.clip_norm", "init.from", "init.optim", "init.split", "plots.width",
                           "plots.height", "plots.font", "plots.font_size", "plots.line_width",
                           "plots.colours", "plots.epoch_axis", "plots.from", "plots.to",
                           "plots.phases", "plots.marks", "1..4096",
@@ -1209,8 +1209,8 @@ static void test_list_keys(void **state)
                           "[0.9, 0.98]", "\"adamw\""};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         tu_assert_contains(out.data, want[i]);
-    printf("# cfg_list_keys: %d lines (header + 73 keys)\n", lines);
-    assert_int_equal(lines, 1 + 73);
+    printf("# cfg_list_keys: %d lines (header + 74 keys)\n", lines);
+    assert_int_equal(lines, 1 + 74);
     sbuf_free(&out);
 }
 

@@ -14,7 +14,11 @@
  *  - Prieto et al.'s StableMax run (--model stablemax,
  *    experiments/prieto2025_stablemax.cfg: the MLP without biases, PyTorch's
  *    initialisation, float64 StableMax cross-entropy, AdamW with eps 1e-25),
- *    the setting of the peer's long runs beside grok's (README, Prieto).
+ *    the setting of the peer's long runs beside grok's (README, Prieto);
+ *  - the same from torch's own draw (--seed 42: Prieto et al.'s split and
+ *    initialisation), carried into grok by grok import and a fork with
+ *    init.split: grok's epoch-0 accuracies are the peer's, and the first
+ *    steps agree as above.
  * Needs GROK_BIN; skips, saying so, when Debian's python3-torch is absent
  * (the peer exits 77). */
 #include <math.h>
@@ -56,6 +60,17 @@ static void grok_losses(const char *run, double *loss)
     free(path);
 }
 
+/* Runs the peer's command line; skips the test when torch is absent (77). */
+static void run_peer(const char *cmd)
+{
+    const int rc = system(cmd);
+    if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
+        printf("   python3-torch is not installed: the peer cannot run; skipped\n");
+        skip();
+    }
+    assert_int_equal(rc, 0);
+}
+
 /* grok trains with the extra arguments sets, the peer --model peer_model
  * from its start; the first STEPS losses agree. */
 static void first_steps(const char *dir, const char *sets, const char *peer_model)
@@ -73,12 +88,7 @@ static void first_steps(const char *dir, const char *sets, const char *peer_mode
     snprintf(cmd, sizeof cmd,
              "/usr/bin/python3 tools/peer_torch.py --model %s --run '%s' --steps %d > '%s'",
              peer_model, run, STEPS, out);
-    const int rc = system(cmd);
-    if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == 77) {
-        printf("   python3-torch is not installed: the peer cannot run; skipped\n");
-        skip();
-    }
-    assert_int_equal(rc, 0);
+    run_peer(cmd);
     double want[STEPS], got[STEPS];
     grok_losses(run, want);
     FILE *f = fopen(out, "r");
@@ -116,6 +126,53 @@ static void test_first_steps_stablemax(void **state)
     first_steps(*state, "experiments/prieto2025_stablemax.cfg", "stablemax");
 }
 
+static void test_torch_draw_into_grok(void **state)
+{
+    const char *dir = *state, *bin = getenv("GROK_BIN");
+    if (!bin || !*bin)
+        skip();
+    char *draw = tu_path_in(dir, "draw"), *imp = tu_path_in(dir, "imported");
+    char *p0 = tu_path_in(dir, "draw.tsv");
+    char cmd[CMD_N], sets[CMD_N];
+    snprintf(cmd, sizeof cmd,
+             "/usr/bin/python3 tools/peer_torch.py --model stablemax --seed 42 --out '%s' "
+             "--steps 0 --eval-every 1 > '%s'",
+             draw, p0);
+    run_peer(cmd);
+    snprintf(cmd, sizeof cmd,
+             "'%s' import '%s/epoch-0.safetensors' --split '%s/split.tsv' "
+             "--config experiments/prieto2025_stablemax.cfg --out '%s' --quiet",
+             bin, draw, draw, imp);
+    assert_int_equal(system(cmd), 0);
+    snprintf(sets, sizeof sets,
+             "experiments/prieto2025_stablemax.cfg --init-from '%s@0' --set init.split=true", imp);
+    first_steps(dir, sets, "stablemax");
+    /* the peer's accuracies of its draw (step 0) are grok's at epoch 0 */
+    char *text = tu_read_file(p0, NULL);
+    assert_non_null(text);
+    double pa = -1, pt = -1;
+    const char *row = strstr(text, "\n0\t\t");
+    assert_non_null(row);
+    assert_int_equal(sscanf(row + 4, "%lf\t%lf", &pa, &pt), 2);
+    free(text);
+    char *run = tu_path_in(dir, "run"), *m = tu_path_in(run, "metrics.tsv");
+    text = tu_read_file(m, NULL);
+    assert_non_null(text);
+    double ga = -1, gt = -1;
+    row = strstr(text, "\n0\t");
+    assert_non_null(row);
+    assert_int_equal(sscanf(row + 1, "%*d\t%*f\t%*f\t%*f\t%lf\t%lf", &ga, &gt), 2);
+    printf("   torch's seed-42 draw: accuracies train %.6f test %.6f (peer), %.6f %.6f (grok)\n",
+           pa, pt, ga, gt);
+    assert_true(fabs(pa - ga) < 1e-6 && fabs(pt - gt) < 1e-6);
+    free(text);
+    free(m);
+    free(run);
+    free(draw);
+    free(imp);
+    free(p0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -123,6 +180,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_first_steps_mlp, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_first_steps_stablemax, tu_setup_dir,
                                         tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_torch_draw_into_grok, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

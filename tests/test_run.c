@@ -1057,6 +1057,66 @@ static void test_fork(void **state)
         const char *want[] = {"mlp.W_in", NULL};
         expect_fail(c, 2, "fork into another shape", out, argv, want);
     }
+    {
+        char *argv[] = {"grok", "train", (char *)c->cfg, "--out", out, "--set", "init.split=true",
+                        NULL};
+        const char *want[] = {"init.split", "init.from", NULL};
+        expect_fail(c, 2, "init.split without init.from", out, argv, want);
+    }
+
+    /* init.split: another seed and fraction, the origin's split all the
+     * same; 20 epochs straight equal 10 and a resume to 20, the resume
+     * reading the fork's own split (the origin moved away first) */
+    char split3[PATH_N], split4[PATH_N], moved[PATH_N], path[PATH_N];
+    path_join(split3, c->dir, "fork-split");
+    path_join(split4, c->dir, "fork-split-resumed");
+    path_join(moved, c->dir, "fork-origin-moved");
+    const char *split_sets[] = {"--set", "init.split=true", "--set", "seed=5",
+                                "--set", "task.frac_train=0.5", "--threads", "1", "--quiet"};
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", split3, "--init-from", from, split_sets[0],
+                          split_sets[1], split_sets[2], split_sets[3], split_sets[4], split_sets[5],
+                          "--set", "train.epochs=20", split_sets[6], split_sets[7], split_sets[8],
+                          NULL),
+                     0);
+    assert_int_equal(grok(c, NULL, "train", c->cfg, "--out", split4, "--init-from", from, split_sets[0],
+                          split_sets[1], split_sets[2], split_sets[3], split_sets[4], split_sets[5],
+                          "--set", "train.epochs=10", split_sets[6], split_sets[7], split_sets[8],
+                          NULL),
+                     0);
+    path_join(path, origin, "split.tsv");
+    char *so = tu_read_file(path, NULL);
+    path_join(path, split3, "split.tsv");
+    char *s3 = tu_read_file(path, NULL);
+    path_join(path, fork1, "split.tsv");
+    char *s1 = tu_read_file(path, NULL);
+    assert_non_null(so);
+    assert_non_null(s3);
+    assert_non_null(s1);
+    printf("   fork with init.split, seed 5, frac 0.5: split.tsv %s the origin's (without it: %s)\n",
+           strcmp(so, s3) == 0 ? "equals" : "DIFFERS FROM",
+           strcmp(so, s1) == 0 ? "equal" : "differs");
+    assert_string_equal(so, s3);
+    assert_true(strcmp(so, s1) != 0);
+    free(so);
+    free(s1);
+    assert_int_equal(rename(origin, moved), 0);
+    assert_int_equal(grok(c, NULL, "resume", split4, "--epochs", "20", "--threads", "1", "--quiet",
+                          NULL),
+                     0);
+    path_join(path, split4, "split.tsv");
+    char *s4 = tu_read_file(path, NULL);
+    assert_non_null(s4);
+    assert_string_equal(s3, s4);
+    free(s3);
+    free(s4);
+    o = ckpt_data(split3, "checkpoints/epoch-000020.safetensors", &na);
+    f0 = ckpt_data(split4, "checkpoints/epoch-000020.safetensors", &nb);
+    printf("   init.split fork, 10 epochs and a resume to 20: %s 20 straight\n",
+           na == nb && memcmp(o, f0, na) == 0 ? "equals" : "DIFFERS FROM");
+    assert_true(na == nb && memcmp(o, f0, na) == 0);
+    free(o);
+    free(f0);
+    assert_int_equal(rename(moved, origin), 0);
 }
 
 /* Trains config `base` (may be NULL: the test's small config) with the
@@ -1422,5 +1482,8 @@ int main(void)
         cmocka_unit_test(test_kinds_learn),
         cmocka_unit_test(test_mlp_measures),
     };
+    /* GROK_TEST_ONLY=test_fork (a glob) runs the matching tests only */
+    if (getenv("GROK_TEST_ONLY"))
+        cmocka_set_test_filter(getenv("GROK_TEST_ONLY"));
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -44,8 +44,14 @@ Two uses:
       makes it: torch.manual_seed(S), then a random_split of the 113^2 pairs
       (a-major) into the first 40% of torch.randperm as training rows, then
       three bias-free nn.Linear layers with PyTorch's initialisation, in
-      order; DIR/split.tsv records the split.  (Their script also shuffles
-      the full batch each epoch, which changes only the order of the sums.)
+      order; DIR/split.tsv records the split (grok's format, the training
+      rows first, each side in ascending order) and DIR/epoch-0.safetensors the
+      initial weights under grok's names, so that grok can start from the
+      same draw: grok import DIR/epoch-0.safetensors --split DIR/split.tsv
+      --config experiments/prieto2025_stablemax.cfg --out RUN, then grok
+      train experiments/prieto2025_stablemax.cfg --init-from RUN@0 --set
+      init.split=true.  (Their script also shuffles the full batch each
+      epoch, which changes only the order of the sums.)
   peer_torch.py [--model M] --bench --steps N [--threads T]
       times N steps on a fresh random model and split (after 3 warm-up
       steps) and prints "peer_ms_per_step<TAB>X" (the median) and
@@ -246,15 +252,22 @@ def torch_draw(seed, out):
     perm = torch.randperm(n).tolist()
     train = set(perm[: int(MLP_FRAC * n)])
     os.makedirs(out, exist_ok=True)
-    with open(f"{out}/split.tsv", "w") as f:
-        f.write("a\tb\tlabel\tsplit\n")
-        for i in range(n):
-            a, b = divmod(i, MLP_P)
-            f.write(f"{a}\t{b}\t{(a + b) % MLP_P}\t{'train' if i in train else 'test'}\n")
+    with open(f"{out}/split.tsv", "w") as f:  # grok's format: training rows first
+        f.write("index\ta\tb\tlabel\tsplit\n")
+        for side in ("train", "test"):
+            for i in range(n):
+                if (i in train) == (side == "train"):
+                    a, b = divmod(i, MLP_P)
+                    f.write(f"{i}\t{a}\t{b}\t{(a + b) % MLP_P}\t{side}\n")
     sizes = [2 * MLP_P, MLP_H, MLP_H, MLP_P]
     layers = [torch.nn.Linear(sizes[i], sizes[i + 1], bias=False) for i in range(3)]
     names = ("mlp.0.W", "mlp.1.W", "unembed.W_U")
-    return {k: l.weight.detach().t().contiguous() for k, l in zip(names, layers)}
+    w = {k: l.weight.detach().t().contiguous() for k, l in zip(names, layers)}
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from to_grok import tensor_bytes, write_safetensors
+    write_safetensors(f"{out}/epoch-0.safetensors",
+                      {k: tensor_bytes(v, False) for k, v in w.items()}, {"epoch": "0"})
+    return w
 
 
 def long_run(args, w, opt, sched, tokens, labels):
