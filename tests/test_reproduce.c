@@ -12,7 +12,8 @@
  *    the line and the key;
  *  - every single-run config of experiments/ (the reproductions outside a
  *    sweep: Grokfast's model, Prieto et al.'s StableMax setting, ...) trains
- *    end to end shrunk the same way. */
+ *    end to end shrunk the same way, and the gnuplot script that sets the
+ *    PyTorch runs of experiments/peer_runs/ beside grok's draws its figure. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -333,6 +334,35 @@ static void test_experiments_smoke(void **state)
     assert_true(n >= 9);
 }
 
+static void test_peer_runs_figure(void **state)
+{
+    const char *dir = *state;
+    char *log = NULL;
+    if (tu_run_shell(dir, "command -v gnuplot >/dev/null", &log) != 0) {
+        free(log);
+        printf("# no gnuplot: skipped\n");
+        skip();
+    }
+    free(log);
+    char cwd[4096], cmd[8400];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    char *png = tu_path_in(dir, "peer.png");
+    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot -e \"out='%s'\" experiments/peer_runs/prieto2025_stablemax.gp",
+             cwd, png);
+    int rc = tu_run_shell(dir, cmd, &log);
+    printf("%s", log);
+    assert_int_equal(rc, 0);
+    assert_null(strstr(log, "warning")); /* e.g. a data file that is not there */
+    free(log);
+    size_t n = 0;
+    char *b = tu_read_file(png, &n);
+    assert_non_null(b);
+    assert_true(n > 10000);
+    assert_memory_equal(b, "\x89PNG", 4);
+    free(b);
+    free(png);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -340,6 +370,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refusals, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_claims_smoke, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_experiments_smoke, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_peer_runs_figure, tu_setup_dir, tu_teardown_dir),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
