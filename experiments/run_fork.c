@@ -26,15 +26,23 @@ static int run_fork_fail(const run_ctx *r, int rc, grok_err *e)
     return grok_fail(e, GROK_EINVAL, "init.from = '%s': %s", r->cfg.init.from, why);
 }
 
+/* init.from's run directory into src; its @EPOCH (-1 without one). */
+static long run_fork_origin(const run_ctx *r, char src[CFG_PATH_MAX])
+{
+    snprintf(src, CFG_PATH_MAX, "%s", r->cfg.init.from);
+    char *at = strrchr(src, '@');
+    if (!at)
+        return -1;
+    *at = '\0';
+    return strtol(at + 1, NULL, 10); /* digits only: cfg checked it */
+}
+
 int run_fork_split(run_ctx *r, grok_err *e)
 {
     if (!r->cfg.init.split)
         return GROK_OK;
     char src[CFG_PATH_MAX], path[RUN_PATH_MAX];
-    snprintf(src, sizeof src, "%s", r->cfg.init.from);
-    char *at = strrchr(src, '@');
-    if (at)
-        *at = '\0';
+    run_fork_origin(r, src);
     /* a resumed fork keeps the split it wrote (write-once, checked) */
     int rc = run_path(path, r->dir, RUNDIR_SPLIT, e);
     const char *from = rc == GROK_OK && fileio_exists(path) ? r->dir : src;
@@ -54,13 +62,7 @@ int run_fork_split(run_ctx *r, grok_err *e)
 int run_fork(run_ctx *r, grok_err *e)
 {
     char src[CFG_PATH_MAX], path[RUN_PATH_MAX];
-    snprintf(src, sizeof src, "%s", r->cfg.init.from);
-    long want = -1;
-    char *at = strrchr(src, '@');
-    if (at) {
-        *at = '\0';
-        want = strtol(at + 1, NULL, 10); /* digits only: cfg checked it */
-    }
+    long want = run_fork_origin(r, src);
     st_file f = {0};
     int rc = run_path(path, src, "state.safetensors", e);
     if (rc != GROK_OK)

@@ -60,6 +60,17 @@ static int table_rows(const char *text)
     return n;
 }
 
+/* A directory entry's name without ".cfg" into name; 0 when it is not a
+ * config file. */
+static int cfg_stem(const struct dirent *ent, char *name, size_t n)
+{
+    size_t len = strlen(ent->d_name);
+    if (len < 5 || strcmp(ent->d_name + len - 4, ".cfg") != 0)
+        return 0;
+    snprintf(name, n, "%.*s", (int)(len - 4), ent->d_name);
+    return 1;
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void test_claims_smoke(void **state)
@@ -81,11 +92,9 @@ static void test_claims_smoke(void **state)
     assert_int_equal(rc, 0);
     int n = 0;
     for (struct dirent *ent; (ent = readdir(d)) != NULL;) {
-        size_t len = strlen(ent->d_name);
-        if (len < 5 || strcmp(ent->d_name + len - 4, ".cfg") != 0)
-            continue;
         char name[256];
-        snprintf(name, sizeof name, "%.*s", (int)(len - 4), ent->d_name);
+        if (!cfg_stem(ent, name, sizeof name))
+            continue;
         assert_non_null(strstr(log, name)); /* --list names it */
         char *out = NULL;
         rc = run_grok(dir, &out, "reproduce '%s/%s' --smoke --jobs 2 --quiet", papers,
@@ -305,23 +314,23 @@ static void test_experiments_smoke(void **state)
     assert_non_null(d);
     int n = 0;
     for (struct dirent *ent; (ent = readdir(d)) != NULL;) {
-        size_t len = strlen(ent->d_name);
-        if (len < 5 || strcmp(ent->d_name + len - 4, ".cfg") != 0)
+        char name[256];
+        if (!cfg_stem(ent, name, sizeof name))
             continue;
         char *log = NULL;
-        int rc = run_grok(dir, &log, "train '%s/experiments/%s' %s --out '%.*s' --threads 1 --quiet",
-                          cwd, ent->d_name, smoke_sets, (int)(len - 4), ent->d_name);
+        int rc = run_grok(dir, &log, "train '%s/experiments/%s' %s --out '%s' --threads 1 --quiet",
+                          cwd, ent->d_name, smoke_sets, name);
         if (rc != 0)
             printf("# %s: exit %d\n%s\n", ent->d_name, rc, log);
         assert_int_equal(rc, 0);
         free(log);
         /* the run finished: its summary, and metrics at epochs 0, 2, 4, 6 */
         char path[4400];
-        snprintf(path, sizeof path, "%s/%.*s/summary.json", dir, (int)(len - 4), ent->d_name);
+        snprintf(path, sizeof path, "%s/%s/summary.json", dir, name);
         char *t = tu_read_file(path, NULL);
         assert_non_null(t);
         free(t);
-        snprintf(path, sizeof path, "%s/%.*s/metrics.tsv", dir, (int)(len - 4), ent->d_name);
+        snprintf(path, sizeof path, "%s/%s/metrics.tsv", dir, name);
         t = tu_read_file(path, NULL);
         assert_non_null(t);
         assert_int_equal(table_rows(t), 1 + 4);
