@@ -19,16 +19,25 @@
 /* formatting values */
 
 /* The shortest %.Ng (N <= 17) that strtod reads back to the same bits, made
- * to look like a float to libconfig ("1" -> "1.0"). */
+ * to look like a float to libconfig ("1" -> "1.0"), in plain notation
+ * between 1 and 1e6 ("30.0", not "3e+01"). */
 void cfg_fmt_double(char *buf, size_t n, double v)
 {
     if (!buf || n == 0)
         return;
-    for (int prec = 1; prec <= 17; prec++) {
+    int prec = 1;
+    for (; prec <= 17; prec++) {
         snprintf(buf, n, "%.*g", prec, v);
         double back = strtod(buf, NULL);
         if (memcmp(&back, &v, sizeof v) == 0)
             break;
+    }
+    /* 30 is "30", not "3e+01": below 1e6 the plain form takes the digits */
+    double a = fabs(v);
+    if (isfinite(v) && a >= 1.0 && a < 1e6 && strpbrk(buf, "eE")) {
+        int digits = (int)floor(log10(a)) + 1;
+        if (digits > prec && digits <= 17)
+            snprintf(buf, n, "%.*g", digits, v);
     }
     if (isfinite(v) && !strpbrk(buf, ".eE")) {
         size_t len = strlen(buf);

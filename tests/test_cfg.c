@@ -403,9 +403,13 @@ static void test_round_trip_exact(void **state)
     sbuf_init(&out);
     cfg_defaults(&a);
     a.optim.beta2 = 0.1 + 0.2;
+    a.optim.lr = 30.0;
+    a.optim.eps = 1e-25;
     assert_int_equal(cfg_format(&a, &out), GROK_OK);
     tu_assert_contains(out.data, "betas = [0.9, 0.30000000000000004];");
     tu_assert_contains(out.data, "weight_decay = 1.0;"); /* a float stays a float */
+    tu_assert_contains(out.data, "lr = 30.0;");          /* plain, not 3e+01 */
+    tu_assert_contains(out.data, "eps = 1e-25;");
     sbuf_free(&out);
 }
 
