@@ -798,7 +798,20 @@ static int repro_run(const char *name, const char *folder, const repro_args *a, 
     int status = 0;
     char folder_of[SWEEP_PATH_MAX];
     repro_dirname(folder_of, sizeof folder_of, path);
+    /* A claim names in claim.after the claims that make its init.from run;
+     * an init.from given with --set is that run, so they are not needed. */
+    const char *given_from = NULL;
+    for (int i = 0; i < a->n_sets; i++)
+        if (strncmp(a->sets[i], "init.from=", 10) == 0)
+            given_from = a->sets[i] + 10;
     for (int i = 0; i < c->n_after && status == 0 && !a->report_only; i++) {
+        if (given_from) {
+            if (!a->quiet)
+                fprintf(stderr, "grok: reproduce: %s starts from %s (--set init.from), so %s "
+                                "is not run first\n",
+                        s.name, given_from, c->after[i]);
+            continue;
+        }
         if (!a->quiet)
             fprintf(stderr, "grok: reproduce: %s needs %s first\n", s.name, c->after[i]);
         status = repro_run(c->after[i], folder_of, a, NULL, depth + 1, bi);

@@ -133,6 +133,48 @@ static void test_claims_smoke(void **state)
     assert_true(n >= 16);
 }
 
+/* A claim's claim.after makes its init.from run; --set init.from gives that
+ * run instead, and the claims of after are then not run. */
+static void test_after_given_from(void **state)
+{
+    const char *dir = *state;
+    if (!grok_bin()) {
+        printf("# GROK_BIN is not set: skipped\n");
+        skip();
+    }
+    char cwd[4096];
+    assert_non_null(getcwd(cwd, sizeof cwd));
+    char *log = NULL;
+    int rc = run_grok(dir, &log,
+                      "reproduce '%s/experiments/papers/varma2023_grok.cfg' --smoke --quiet "
+                      "--out kept/grok",
+                      cwd);
+    printf("# %s", log);
+    assert_int_equal(rc, 0);
+    free(log);
+    rc = run_grok(dir, &log,
+                  "reproduce '%s/experiments/papers/varma2023_ungrok.cfg' --smoke --jobs 2 "
+                  "--set 'init.from=\"kept/grok/seed=0\"'",
+                  cwd);
+    printf("# %s", log);
+    assert_int_equal(rc, 0);
+    assert_non_null(strstr(log, "varma2023_ungrok starts from \"kept/grok/seed=0\" (--set "
+                                "init.from), so varma2023_grok is not run first"));
+    free(log);
+    char p[4400];
+    snprintf(p, sizeof p, "%s/runs/papers/varma2023_grok", dir);
+    struct stat st;
+    assert_int_not_equal(stat(p, &st), 0); /* the claim of after did not run */
+    snprintf(p, sizeof p, "%s/runs/papers/varma2023_ungrok/reproduce.tsv", dir);
+    assert_int_equal(stat(p, &st), 0);
+    /* each fork names the given run as its origin */
+    snprintf(p, sizeof p, "%s/runs/papers/varma2023_ungrok/frac=0.05,seed=0/config.cfg", dir);
+    char *cfg = tu_read_file(p, NULL);
+    assert_non_null(cfg);
+    assert_non_null(strstr(cfg, "kept/grok/seed=0"));
+    free(cfg);
+}
+
 /* ------------------------------------------------------------------------ */
 /* the numbers, from hand-made runs */
 
@@ -378,8 +420,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_numbers, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_refusals, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_claims_smoke, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_after_given_from, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_experiments_smoke, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_peer_runs_figure, tu_setup_dir, tu_teardown_dir),
     };
+    /* GROK_TEST_ONLY=test_after_given_from (a glob) runs the matching tests only */
+    if (getenv("GROK_TEST_ONLY"))
+        cmocka_set_test_filter(getenv("GROK_TEST_ONLY"));
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
