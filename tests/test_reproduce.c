@@ -10,10 +10,13 @@
  *    pending runs;
  *  - bad claim files and names are refused with a message naming the file,
  *    the line and the key;
+ *  - --set init.from gives a claim its starting run, and the claims of its
+ *    claim.after are then not run;
  *  - every single-run config of experiments/ (the reproductions outside a
  *    sweep: Grokfast's model, Prieto et al.'s StableMax setting, ...) trains
- *    end to end shrunk the same way, and the gnuplot script that sets the
- *    PyTorch runs of experiments/peer_runs/ beside grok's draws its figure. */
+ *    end to end shrunk the same way, and the gnuplot scripts of the runs
+ *    kept in experiments/ (peer_runs/: PyTorch beside grok; critical_size/:
+ *    Varma et al.'s critical size from both sides) draw their figures. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -385,7 +388,9 @@ static void test_experiments_smoke(void **state)
     assert_true(n >= 9);
 }
 
-static void test_peer_runs_figure(void **state)
+/* The figures drawn from runs kept in experiments/ (each folder's TSVs and
+ * its gnuplot script) draw without a warning. */
+static void test_kept_runs_figures(void **state)
 {
     const char *dir = *state;
     char *log = NULL;
@@ -395,23 +400,27 @@ static void test_peer_runs_figure(void **state)
         skip();
     }
     free(log);
+    static const char *const scripts[] = {"experiments/peer_runs/prieto2025_stablemax.gp",
+                                          "experiments/critical_size/critical_size.gp"};
     char cwd[4096], cmd[8400];
     assert_non_null(getcwd(cwd, sizeof cwd));
-    char *png = tu_path_in(dir, "peer.png");
-    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot -e \"out='%s'\" experiments/peer_runs/prieto2025_stablemax.gp",
-             cwd, png);
-    int rc = tu_run_shell(dir, cmd, &log);
-    printf("%s", log);
-    assert_int_equal(rc, 0);
-    assert_null(strstr(log, "warning")); /* e.g. a data file that is not there */
-    free(log);
-    size_t n = 0;
-    char *b = tu_read_file(png, &n);
-    assert_non_null(b);
-    assert_true(n > 10000);
-    assert_memory_equal(b, "\x89PNG", 4);
-    free(b);
-    free(png);
+    for (size_t i = 0; i < sizeof scripts / sizeof scripts[0]; i++) {
+        char *png = tu_path_in(dir, "kept.png");
+        snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot -e \"out='%s'\" %s", cwd, png, scripts[i]);
+        int rc = tu_run_shell(dir, cmd, &log);
+        printf("# %s\n%s", scripts[i], log);
+        assert_int_equal(rc, 0);
+        assert_null(strstr(log, "warning")); /* e.g. a data file that is not there */
+        free(log);
+        size_t n = 0;
+        char *b = tu_read_file(png, &n);
+        assert_non_null(b);
+        assert_true(n > 10000);
+        assert_memory_equal(b, "\x89PNG", 4);
+        free(b);
+        remove(png);
+        free(png);
+    }
 }
 
 int main(void)
@@ -422,7 +431,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_claims_smoke, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_after_given_from, tu_setup_dir, tu_teardown_dir),
         cmocka_unit_test_setup_teardown(test_experiments_smoke, tu_setup_dir, tu_teardown_dir),
-        cmocka_unit_test_setup_teardown(test_peer_runs_figure, tu_setup_dir, tu_teardown_dir),
+        cmocka_unit_test_setup_teardown(test_kept_runs_figures, tu_setup_dir, tu_teardown_dir),
     };
     /* GROK_TEST_ONLY=test_after_given_from (a glob) runs the matching tests only */
     if (getenv("GROK_TEST_ONLY"))
