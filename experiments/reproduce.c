@@ -801,9 +801,16 @@ static int repro_run(const char *name, const char *folder, const repro_args *a, 
     /* A claim names in claim.after the claims that make its init.from run;
      * an init.from given with --set is that run, so they are not needed. */
     const char *given_from = NULL;
-    for (int i = 0; i < a->n_sets; i++)
-        if (strncmp(a->sets[i], "init.from=", 10) == 0)
-            given_from = a->sets[i] + 10;
+    for (int i = 0; i < a->n_sets; i++) {
+        const char *t = a->sets[i];
+        t += strspn(t, " \t");
+        if (strncmp(t, "init.from", 9) != 0)
+            continue;
+        t += 9;
+        t += strspn(t, " \t");
+        if (*t == '=')
+            given_from = t + 1 + strspn(t + 1, " \t");
+    }
     for (int i = 0; i < c->n_after && status == 0 && !a->report_only; i++) {
         if (given_from) {
             if (!a->quiet)
