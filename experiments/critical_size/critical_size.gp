@@ -47,14 +47,16 @@ plot for [j=0:2] for [s=0:2] dir.'ungrok_p53.tsv' using 1:(100 * column(2 + 3 * 
 set title 'ungrokking, p = 113'
 set label 1 '(b)'
 set ylabel ''
-set xrange [0:40000]
-set xtics 10000
+set xrange [0:80000]
+set xtics 20000
 plot for [j=1:4] dir.'ungrok_p113.tsv' using 1:(100 * column(j + 1)) \
     with lines lc rgb colours[j] lw 0.8 title columnheader(j + 1)
 
 set title 'from scratch, p = 113'
 set label 1 '(c)'
 set key top left
+set xrange [0:40000]
+set xtics 10000
 plot for [j=1:4] dir.'scratch_p113.tsv' using 1:(100 * column(j + 1)) \
     with lines lc rgb colours[j] lw 0.8 title columnheader(j + 1)
 unset multiplot
