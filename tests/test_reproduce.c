@@ -37,6 +37,15 @@ static const char *grok_bin(void)
     return b && b[0] ? b : NULL;
 }
 
+/* Skips the calling test when GROK_BIN is not set. */
+static void need_grok(void)
+{
+    if (!grok_bin()) {
+        printf("# GROK_BIN is not set: skipped\n");
+        skip();
+    }
+}
+
 /* Runs "GROK ARGS" in dir; the exit status, the output in *log. */
 static int run_grok(const char *dir, char **log, const char *fmt, ...)
 {
@@ -79,10 +88,7 @@ static int cfg_stem(const struct dirent *ent, char *name, size_t n)
 static void test_claims_smoke(void **state)
 {
     const char *dir = *state;
-    if (!grok_bin()) {
-        printf("# GROK_BIN is not set: skipped\n");
-        skip();
-    }
+    need_grok();
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     char papers[4200];
@@ -141,10 +147,7 @@ static void test_claims_smoke(void **state)
 static void test_after_given_from(void **state)
 {
     const char *dir = *state;
-    if (!grok_bin()) {
-        printf("# GROK_BIN is not set: skipped\n");
-        skip();
-    }
+    need_grok();
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     char *log = NULL;
@@ -215,10 +218,7 @@ static const char fake_claim[] =
 static void test_numbers(void **state)
 {
     const char *dir = *state;
-    if (!grok_bin()) {
-        printf("# GROK_BIN is not set: skipped\n");
-        skip();
-    }
+    need_grok();
     char *cfg = tu_path_in(dir, "fake.cfg");
     tu_write_text(cfg, fake_claim);
     char *log = NULL;
@@ -297,10 +297,7 @@ static void expect_refusal(const char *dir, const char *claim_body, const char *
 static void test_refusals(void **state)
 {
     const char *dir = *state;
-    if (!grok_bin()) {
-        printf("# GROK_BIN is not set: skipped\n");
-        skip();
-    }
+    need_grok();
     expect_refusal(dir, "", "bad.cfg: no claim group");
     expect_refusal(dir, "claim = 3;\n", "bad.cfg:4: claim is an integer; expected a group");
     expect_refusal(dir,
@@ -349,10 +346,7 @@ static const char smoke_sets[] =
 static void test_experiments_smoke(void **state)
 {
     const char *dir = *state;
-    if (!grok_bin()) {
-        printf("# GROK_BIN is not set: skipped\n");
-        skip();
-    }
+    need_grok();
     char cwd[4096];
     assert_non_null(getcwd(cwd, sizeof cwd));
     DIR *d = opendir("experiments");
